@@ -1,0 +1,127 @@
+/*
+ * pipe plugin interface.
+ *
+ * A plugin is one C file in plugins/ that exports one `const pipe_plugin`.
+ * It offers Lua functions (a module table, opened into every Lua state the
+ * host creates) and, optionally, command-line stages (`pipe NAME ...`).
+ * The core lists every plugin in one table (core/registry.c); `pipe plugins`
+ * prints that table.
+ *
+ * Ownership rule, for everything in this header: the host owns what it
+ * passes in (argv, input buffers, source names) and keeps it valid only for
+ * the duration of the call; a plugin copies what it wants to keep.  Strings
+ * a host function returns through an out parameter are malloc'd and belong
+ * to the caller, who frees them with free().
+ *
+ * Caveats: a plugin keeps no mutable C globals.  Per-state data (caches,
+ * configuration) lives in the Lua registry or in upvalues, so several Lua
+ * states (one per worker thread) never share anything by accident.
+ */
+#ifndef PIPE_PLUGIN_H
+#define PIPE_PLUGIN_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <lua.h>
+
+#define PIPE_PLUGIN_ABI 1
+
+/* Exit codes, shared by every command (documented in `pipe --help`). */
+enum {
+    PIPE_EXIT_OK = 0,      /* every input processed */
+    PIPE_EXIT_INPUT = 1,   /* some input failed; the others were processed */
+    PIPE_EXIT_USAGE = 2,   /* bad arguments, or a script that does not load */
+    PIPE_EXIT_TESTS = 3    /* `pipe test`: some test case failed */
+};
+
+/* One input, read whole into memory (decompressed when it was gzip). */
+typedef struct pipe_input {
+    const char *source;    /* path as the user gave it; "-" for stdin */
+    const char *data;      /* bytes, NUL-terminated for convenience */
+    size_t len;            /* length without the terminating NUL */
+} pipe_input;
+
+/* Host services a command may use.  Passed to every command's main. */
+typedef struct pipe_host pipe_host;
+
+/*
+ * Called once per input.  Return 0 on success; on failure report through
+ * pipe_host_fail() and return -1: the host goes on with the next input and
+ * the command exits with PIPE_EXIT_INPUT.
+ */
+typedef int (*pipe_input_fn)(pipe_host *host, const pipe_input *in, void *ud);
+
+typedef struct pipe_command {
+    const char *name;      /* "strip": run as `pipe strip` */
+    const char *summary;   /* one line for `pipe --help` and `pipe plugins` */
+    const char *help;      /* full text for `pipe help NAME` (usage + options) */
+    /* argv[0] is the command name; returns a PIPE_EXIT_* code */
+    int (*main)(pipe_host *host, int argc, char **argv);
+} pipe_command;
+
+typedef struct pipe_plugin {
+    int abi;                       /* PIPE_PLUGIN_ABI */
+    const char *name;              /* Lua global / module name: "html" */
+    const char *summary;           /* one line for `pipe plugins` */
+    /* lua_CFunction that pushes the module table (like luaopen_*) */
+    lua_CFunction open;
+    /* NULL-terminated list of the Lua functions, for `pipe plugins` */
+    const char *const *lua_names;
+    /* commands this plugin owns, terminated by an entry with name NULL;
+     * may be NULL */
+    const pipe_command *commands;
+} pipe_plugin;
+
+/*
+ * Host services.
+ */
+
+/* Report a failure of one input: prints `pipe: SOURCE: message` on stderr
+ * and remembers that the command must exit with PIPE_EXIT_INPUT. */
+void pipe_host_fail(pipe_host *host, const char *source, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Print `pipe: message` (a usage error) on stderr; returns PIPE_EXIT_USAGE. */
+int pipe_host_usage(pipe_host *host, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/*
+ * Read every input named in `paths` (count `n`; none means stdin; "-" is
+ * stdin; `from` names a file with one path per line, "-" for stdin, or NULL),
+ * calling `fn` for each, in order.  Unreadable inputs are reported and
+ * skipped.  Returns PIPE_EXIT_OK, PIPE_EXIT_INPUT when any input failed, or
+ * PIPE_EXIT_USAGE when `from` cannot be read.
+ */
+int pipe_host_each_input(pipe_host *host, char **paths, int n,
+                         const char *from, pipe_input_fn fn, void *ud);
+
+/* Read one input whole (file, "-" for stdin, gzip transparently
+ * decompressed).  On success returns 0 and sets *data (malloc'd,
+ * NUL-terminated) and *len.  On failure returns -1 and sets *err (malloc'd
+ * message without the source). */
+int pipe_host_read(pipe_host *host, const char *path, char **data,
+                   size_t *len, char **err);
+
+/* Largest input the host accepts, in bytes (`--max-input`). */
+size_t pipe_host_max_input(const pipe_host *host);
+
+/* The stream commands write results to (stdout).  Write with the usual stdio
+ * calls, then call pipe_host_flush() after each record: it flushes, and
+ * returns -1 once the reader has gone away (closed pipe), after which the
+ * command should stop quietly and return PIPE_EXIT_OK. */
+FILE *pipe_host_out(pipe_host *host);
+int pipe_host_flush(pipe_host *host);
+
+/* A fresh Lua state with every plugin opened and the sandbox in place, for
+ * commands that want to run Lua.  Owned by the host; closed when the
+ * command returns. */
+lua_State *pipe_host_lua(pipe_host *host);
+
+#endif

@@ -1,0 +1,2 @@
+/* placeholder */
+typedef int pipe_css_placeholder;

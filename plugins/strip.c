@@ -1,0 +1,2 @@
+/* placeholder */
+typedef int pipe_strip_placeholder;

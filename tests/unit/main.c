@@ -1,0 +1,24 @@
+/*
+ * The unit test runner: one Check suite per module, TAP on stdout for meson.
+ */
+#include <stdlib.h>
+
+#include <check.h>
+
+#include "suites.h"
+
+int main(void)
+{
+    SRunner *sr = srunner_create(css_suite());
+    srunner_add_suite(sr, html_suite());
+    srunner_add_suite(sr, re_suite());
+    srunner_add_suite(sr, text_suite());
+    srunner_add_suite(sr, json_suite());
+    srunner_add_suite(sr, host_suite());
+    srunner_add_suite(sr, extract_suite());
+    srunner_set_tap(sr, "-");
+    srunner_run_all(sr, CK_SILENT);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
