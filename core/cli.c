@@ -1,0 +1,158 @@
+/*
+ * Small command-line helpers shared by the core's commands and plugins.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core.h"
+
+int pipe_parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *s == '-')
+        return -1;
+    unsigned long long mul = 1;
+    switch (*end) {
+    case '\0': break;
+    case 'k': case 'K': mul = 1ULL << 10; end++; break;
+    case 'm': case 'M': mul = 1ULL << 20; end++; break;
+    case 'g': case 'G': mul = 1ULL << 30; end++; break;
+    default: return -1;
+    }
+    if (*end == 'B' || *end == 'b')
+        end++;
+    if (*end || v > (unsigned long long)SIZE_MAX / mul)
+        return -1;
+    *out = (size_t)(v * mul);
+    return 0;
+}
+
+int pipe_opt(int argc, char **argv, int *i, const char *opt, const char **val)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(opt);
+    if (strncmp(a, opt, n) != 0)
+        return 0;
+    if (a[n] == '\0') {
+        if (!val)
+            return 1;
+        if (*i + 1 >= argc)
+            return -1;
+        *val = argv[++*i];
+        return 1;
+    }
+    if (a[n] == '=' && val) {
+        *val = a + n + 1;
+        return 1;
+    }
+    return 0;
+}
+
+static const char usage_text[] =
+    "usage: pipe COMMAND [OPTIONS] [ARGS...]\n"
+    "\n"
+    "pipe turns web pages into clean, structured records: Lua rule scripts\n"
+    "say what to keep, C does the parsing, selecting and matching.\n"
+    "\n"
+    "commands:\n";
+
+static const char exit_text[] =
+    "\n"
+    "global options:\n"
+    "  -h, --help       this help; `pipe help COMMAND` for one command\n"
+    "  -V, --version    print the version\n"
+    "\n"
+    "exit codes:\n"
+    "  0  every input processed\n"
+    "  1  some input failed (each failure is reported on stderr as\n"
+    "     `pipe: SOURCE: message`; the other inputs were still processed)\n"
+    "  2  usage error, or a script that does not load\n"
+    "  3  pipe test: some test case failed\n"
+    "\n"
+    "Inputs are files, `-` for stdin (the default), gzip files are read\n"
+    "transparently; `--from FILE` reads input paths one per line.\n"
+    "See pipe(1), README.md and docs/ for the Lua API and rule format.\n";
+
+static void print_usage(FILE *f)
+{
+    fputs(usage_text, f);
+    for (const pipe_command *c = pipe_core_commands; c->name; c++)
+        fprintf(f, "  %-9s %s\n", c->name, c->summary);
+    for (size_t i = 0; i < pipe_plugin_count(); i++) {
+        const pipe_command *c = pipe_plugin_at(i)->commands;
+        for (; c && c->name; c++)
+            fprintf(f, "  %-9s %s\n", c->name, c->summary);
+    }
+    fputs(exit_text, f);
+}
+
+/* pipe help [COMMAND] */
+static int cmd_help(pipe_host *host, int argc, char **argv)
+{
+    FILE *out = pipe_host_out(host);
+    if (argc < 2) {
+        print_usage(out);
+        return PIPE_EXIT_OK;
+    }
+    const pipe_command *c = pipe_find_command(argv[1], NULL);
+    if (!c)
+        return pipe_host_usage(host, "unknown command '%s' (see pipe --help)",
+                               argv[1]);
+    fputs(c->help, out);
+    return PIPE_EXIT_OK;
+}
+
+extern const char pipe_run_help[];
+extern const char pipe_test_help[];
+extern const char pipe_lint_help[];
+
+const pipe_command pipe_core_commands[] = {
+    {"run", "run a Lua script on pages or NDJSON records", pipe_run_help,
+     pipe_cmd_run},
+    {"test", "run the test cases that site rules declare", pipe_test_help,
+     pipe_cmd_test},
+    {"lint", "check site rules without running them on pages",
+     pipe_lint_help, pipe_cmd_lint},
+    {"plugins", "list plugins with their Lua functions and commands",
+     "usage: pipe plugins\n\nLists every plugin compiled into pipe, with "
+     "its Lua functions and the\ncommands it owns.\n",
+     pipe_cmd_plugins},
+    {"help", "show help for a command",
+     "usage: pipe help [COMMAND]\n", cmd_help},
+    {NULL, NULL, NULL, NULL},
+};
+
+int pipe_main(int argc, char **argv)
+{
+    pipe_host host;
+    pipe_host_init(&host);
+    int code;
+    if (argc < 2) {
+        print_usage(stderr);
+        code = PIPE_EXIT_USAGE;
+    } else if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        print_usage(pipe_host_out(&host));
+        code = PIPE_EXIT_OK;
+    } else if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+        fprintf(pipe_host_out(&host), "pipe %s\n", PIPE_VERSION);
+        code = PIPE_EXIT_OK;
+    } else {
+        const pipe_command *c = pipe_find_command(argv[1], NULL);
+        if (!c) {
+            code = pipe_host_usage(&host, "unknown command '%s' (see pipe --help)",
+                                   argv[1]);
+        } else if (argc > 2 && (!strcmp(argv[2], "-h") ||
+                                !strcmp(argv[2], "--help"))) {
+            fputs(c->help, pipe_host_out(&host));
+            code = PIPE_EXIT_OK;
+        } else {
+            code = c->main(&host, argc - 1, argv + 1);
+        }
+    }
+    code = pipe_host_finish(&host, code);
+    pipe_host_close(&host);
+    return code;
+}

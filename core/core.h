@@ -1,0 +1,122 @@
+/*
+ * Internal interface between the files of core/.
+ *
+ * Ownership rule: a pipe_host owns the Lua state it hands out and the
+ * output stream's error state; everything returned through `char **err`
+ * is malloc'd and freed by the caller.
+ */
+#ifndef PIPE_CORE_H
+#define PIPE_CORE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <lua.h>
+#include <zlib.h>
+
+#include "pipe/plugin.h"
+
+/* Options that shape every Lua state the host creates. */
+typedef struct pipe_lua_opts {
+    int unsafe;                 /* --unsafe: full standard library */
+    size_t max_memory;          /* allocator cap in bytes, 0 = none */
+    unsigned long max_steps;    /* VM instructions per call, 0 = none */
+    const char *script;         /* main script path, or NULL */
+    char *root;                 /* scripts root directory (owned) */
+} pipe_lua_opts;
+
+struct pipe_host {
+    int failed;                 /* some input failed */
+    int closed;                 /* the reader of stdout went away */
+    size_t max_input;           /* --max-input */
+    FILE *out;
+    pipe_lua_opts lua;
+    lua_State *L;               /* created on demand, closed by host_close */
+};
+
+#define PIPE_DEFAULT_MAX_INPUT ((size_t)64 << 20)
+#define PIPE_DEFAULT_MAX_MEMORY ((size_t)1 << 30)
+#define PIPE_DEFAULT_MAX_STEPS 1000000000UL
+
+void pipe_host_init(pipe_host *host);
+void pipe_host_close(pipe_host *host);
+/* Flush and check stdout at exit; returns the exit code to use. */
+int pipe_host_finish(pipe_host *host, int code);
+
+/* cli.c: small option helpers */
+/* Parse "64M", "1G", "4096" into bytes; returns -1 on bad input. */
+int pipe_parse_size(const char *s, size_t *out);
+/* Does argv[i] equal opt, or start with "opt="?  Sets *val to the value
+ * (from "opt=val" or argv[i+1], advancing *i) when the option takes one;
+ * returns 1 when matched, 0 when not, -1 when the value is missing. */
+int pipe_opt(int argc, char **argv, int *i, const char *opt, const char **val);
+
+/* input.c: read a whole file ("-" = stdin; gzip decompressed), at most
+ * `limit` bytes; same contract as pipe_host_read */
+int pipe_read_file(const char *path, size_t limit, char **data, size_t *len,
+                   char **err);
+
+/* input.c: line streams over plain or gzip files */
+typedef struct pipe_lines {
+    gzFile gz;
+    char *buf;
+    size_t cap;
+    unsigned long lineno;
+} pipe_lines;
+int pipe_lines_open(pipe_lines *ls, const char *path, char **err);
+/* Next line without its newline; returns its length, -1 at end, -2 on a
+ * read error (message in *err). */
+long pipe_lines_next(pipe_lines *ls, char **line, char **err);
+void pipe_lines_close(pipe_lines *ls);
+/* Call fn(path) for each path named in FILE (one per line, "-" = stdin). */
+int pipe_each_listed(const char *from, int (*fn)(const char *, void *),
+                     void *ud, char **err);
+
+/* state.c */
+lua_State *pipe_lua_new(const pipe_lua_opts *o, char **err);
+void pipe_lua_close(lua_State *L);
+/* lua_pcall with a traceback handler and a fresh instruction budget.
+ * On error leaves the message (with traceback) on the stack. */
+int pipe_lua_call(lua_State *L, int nargs, int nresults);
+/* Load the script file at `path` as a chunk (text only). */
+int pipe_lua_loadfile(lua_State *L, const char *path);
+/* The scripts root for a script path (malloc'd). */
+char *pipe_script_root(const char *script);
+/* The directory of pipe's own scripts (static string), or NULL. */
+const char *pipe_builtin_scripts(void);
+/* Set a field of the `pipe.options` table from the value on top. */
+void pipe_lua_set_option(lua_State *L, const char *name);
+
+/* registry.c */
+size_t pipe_plugin_count(void);
+const pipe_plugin *pipe_plugin_at(size_t i);
+/* The command named `name` (core or plugin), its owner's name in *owner. */
+const pipe_command *pipe_find_command(const char *name, const char **owner);
+int pipe_cmd_plugins(pipe_host *host, int argc, char **argv);
+
+/* output.c */
+typedef enum { PIPE_FMT_NDJSON, PIPE_FMT_JSON, PIPE_FMT_TEXT,
+               PIPE_FMT_TSV } pipe_format;
+typedef struct pipe_output {
+    pipe_format format;
+    char **fields;             /* --fields, NULL-terminated, owned */
+    int header_done;
+} pipe_output;
+int pipe_output_init(pipe_output *o, const char *format, const char *fields,
+                     char **err);
+void pipe_output_free(pipe_output *o);
+/* Write the record table at stack index idx; returns 0, or -1 with *err
+ * set when the record cannot be encoded. */
+int pipe_output_record(pipe_host *host, pipe_output *o, lua_State *L,
+                       int idx, char **err);
+
+/* cli.c: the whole program, argv in, exit code out */
+int pipe_main(int argc, char **argv);
+
+/* The core's own commands */
+extern const pipe_command pipe_core_commands[];
+int pipe_cmd_run(pipe_host *host, int argc, char **argv);
+int pipe_cmd_test(pipe_host *host, int argc, char **argv);
+int pipe_cmd_lint(pipe_host *host, int argc, char **argv);
+
+#endif

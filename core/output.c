@@ -1,0 +1,185 @@
+/*
+ * Record output: ndjson (default, one compact object per line), json
+ * (each record pretty-printed), text (chosen fields' text, records separated
+ * by a blank line) and tsv (a header line, then one line per record with
+ * tabs, newlines and backslashes escaped).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "core.h"
+#include "pipe/json.h"
+
+static void free_fields(char **f)
+{
+    if (!f)
+        return;
+    for (char **p = f; *p; p++)
+        free(*p);
+    free(f);
+}
+
+int pipe_output_init(pipe_output *o, const char *format, const char *fields,
+                     char **err)
+{
+    memset(o, 0, sizeof *o);
+    if (!format || !strcmp(format, "ndjson"))
+        o->format = PIPE_FMT_NDJSON;
+    else if (!strcmp(format, "json"))
+        o->format = PIPE_FMT_JSON;
+    else if (!strcmp(format, "text"))
+        o->format = PIPE_FMT_TEXT;
+    else if (!strcmp(format, "tsv"))
+        o->format = PIPE_FMT_TSV;
+    else {
+        *err = malloc(128);
+        if (*err)
+            snprintf(*err, 128, "unknown format '%.40s' (json, ndjson, text, "
+                                "tsv)", format);
+        return -1;
+    }
+    if (!fields && o->format == PIPE_FMT_TEXT)
+        fields = "body";
+    if (fields) {
+        size_t n = 1;
+        for (const char *c = fields; *c; c++)
+            n += *c == ',';
+        o->fields = calloc(n + 1, sizeof *o->fields);
+        if (!o->fields)
+            return -1;
+        size_t i = 0;
+        const char *s = fields;
+        while (i < n) {
+            const char *e = strchr(s, ',');
+            size_t len = e ? (size_t)(e - s) : strlen(s);
+            if (len > 0) {
+                o->fields[i] = strndup(s, len);
+                if (!o->fields[i++]) {
+                    free_fields(o->fields);
+                    o->fields = NULL;
+                    return -1;
+                }
+            }
+            if (!e)
+                break;
+            s = e + 1;
+        }
+    }
+    return 0;
+}
+
+void pipe_output_free(pipe_output *o)
+{
+    free_fields(o->fields);
+    o->fields = NULL;
+}
+
+/* A field value as text: strings as they are, other values as JSON. */
+static char *value_text(json_t *v)
+{
+    if (!v || json_is_null(v))
+        return strdup("");
+    if (json_is_string(v))
+        return strndup(json_string_value(v), json_string_length(v));
+    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
+}
+
+static void put_tsv(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '\t': fputs("\\t", out); break;
+        case '\n': fputs("\\n", out); break;
+        case '\r': fputs("\\r", out); break;
+        case '\\': fputs("\\\\", out); break;
+        default: fputc(*s, out);
+        }
+    }
+}
+
+static int write_record(pipe_output *o, FILE *out, json_t *rec)
+{
+    switch (o->format) {
+    case PIPE_FMT_NDJSON:
+        if (json_dumpf(rec, out, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0)
+            return -1;
+        fputc('\n', out);
+        return 0;
+    case PIPE_FMT_JSON:
+        if (json_dumpf(rec, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
+            return -1;
+        fputc('\n', out);
+        return 0;
+    case PIPE_FMT_TEXT:
+        /* one block per field value; blocks separated by a blank line */
+        for (char **f = o->fields; f && *f; f++) {
+            json_t *v = json_object_get(rec, *f);
+            if (!v || json_is_null(v))
+                continue;
+            char *s = value_text(v);
+            if (!s)
+                return -1;
+            if (o->header_done)
+                fputc('\n', out);
+            fputs(s, out);
+            fputc('\n', out);
+            free(s);
+            o->header_done = 1;
+        }
+        return 0;
+    case PIPE_FMT_TSV:
+        if (!o->fields) {
+            size_t n = json_object_size(rec), i = 0;
+            o->fields = calloc(n + 1, sizeof *o->fields);
+            if (!o->fields)
+                return -1;
+            const char *k;
+            json_t *v;
+            json_object_foreach(rec, k, v) o->fields[i++] = strdup(k);
+        }
+        if (!o->header_done) {
+            for (char **f = o->fields; *f; f++) {
+                if (f != o->fields)
+                    fputc('\t', out);
+                put_tsv(out, *f);
+            }
+            fputc('\n', out);
+            o->header_done = 1;
+        }
+        for (char **f = o->fields; *f; f++) {
+            if (f != o->fields)
+                fputc('\t', out);
+            char *s = value_text(json_object_get(rec, *f));
+            if (!s)
+                return -1;
+            put_tsv(out, s);
+            free(s);
+        }
+        fputc('\n', out);
+        return 0;
+    }
+    return -1;
+}
+
+int pipe_output_record(pipe_host *host, pipe_output *o, lua_State *L,
+                       int idx, char **err)
+{
+    json_t *rec = pipe_json_from_lua(L, idx, err);
+    if (!rec)
+        return -1;
+    if (!json_is_object(rec)) {
+        json_decref(rec);
+        *err = strdup("a record must be a table with string keys");
+        return -1;
+    }
+    int rc = write_record(o, pipe_host_out(host), rec);
+    json_decref(rec);
+    if (rc != 0) {
+        *err = strdup("cannot write the record");
+        return -1;
+    }
+    pipe_host_flush(host);
+    return 0;
+}

@@ -1,0 +1,425 @@
+/*
+ * `pipe run SCRIPT [INPUT...]`: load a script once, then call it for every
+ * page (or, with --records, for every NDJSON record) and print the records
+ * it returns.
+ *
+ * Caveats: a Document's tree lives on the C heap where Lua's collector
+ * cannot see it, so after each page the collector is told how much was
+ * allocated (an incremental step sized by the input); otherwise a long run
+ * could keep many dead trees around.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <lauxlib.h>
+
+#include "core.h"
+#include "pipe/json.h"
+
+const char pipe_run_help[] =
+    "usage: pipe run [OPTIONS] SCRIPT [INPUT...]\n"
+    "\n"
+    "Run the Lua SCRIPT on each INPUT (a page: file, `-` for stdin, .gz read\n"
+    "transparently) and print the records it returns: one JSON object per\n"
+    "line (NDJSON), each with `source` (the input path) first.\n"
+    "\n"
+    "SCRIPT returns a function (page) -> record | nil | {record...}, or a\n"
+    "rule table (see docs/rules.md).  scripts/site.lua picks the rule for a\n"
+    "page's site.\n"
+    "\n"
+    "options:\n"
+    "  --url URL          the page's URL (default: canonical link, og:url)\n"
+    "  --now TIME         the time relative dates count from (ISO 8601)\n"
+    "  --explain          add `explain`: which source produced each field\n"
+    "  --encoding NAME    force the input encoding (default: detect)\n"
+    "  --records          inputs are NDJSON records, not pages: the page HTML\n"
+    "                     is the record's `html` field, the whole record is\n"
+    "                     page.record; returning nil drops a record, a list\n"
+    "                     emits several\n"
+    "  --html-field NAME  the record field holding HTML (default: html)\n"
+    "  --format FMT       ndjson (default), json (pretty), text, tsv\n"
+    "  --fields A,B       fields for text (default: body) and tsv (default:\n"
+    "                     the first record's keys)\n"
+    "  --from FILE        read input paths from FILE, one per line (- = stdin)\n"
+    "  --unsafe           lift the sandbox: full Lua standard library (io, os,\n"
+    "                     debug, package); only for scripts you trust\n"
+    "  --max-input SIZE   largest input accepted (default 64M)\n"
+    "  --max-memory SIZE  Lua memory cap (default 1G)\n"
+    "  --max-steps N      Lua instructions per page (default 1000000000)\n"
+    "\n"
+    "A script error fails only that page: `pipe: SOURCE: FILE:LINE: message`\n"
+    "with a short traceback on stderr; the other inputs are still processed\n"
+    "and the exit code is 1.  A script that does not load exits with 2.\n"
+    "\n"
+    "examples:\n"
+    "  pipe run scripts/site.lua tests/pages/paris-declaration.html\n"
+    "  pipe run scripts/site.lua pages/*.html | pipe run "
+    "scripts/examples/words.lua --records -\n";
+
+typedef struct run_ctx {
+    lua_State *L;
+    int handler;              /* registry ref of the page function */
+    int parse;                /* registry ref of html.parse */
+    const char *url, *encoding, *html_field;
+    int records;
+    pipe_output out;
+} run_ctx;
+
+/* Turn what the chunk returned into a page function: a function as is, a
+ * rule table through lib/rules.lua (validated now, so a bad rule stops the
+ * run before any page). */
+static const char resolve_lua[] =
+    "local main, script = ...\n"
+    "if type(main) == 'function' then return main end\n"
+    "if type(main) == 'table' then\n"
+    "  local rules = require 'lib.rules'\n"
+    "  local rule = rules.load(main, script)\n"
+    "  return function(page) return rules.apply(rule, page) end\n"
+    "end\n"
+    "error(script .. ': a script must return a function or a rule table, got '"
+    " .. type(main), 0)\n";
+
+static void emit_one(pipe_host *host, run_ctx *c, const char *source, int idx)
+{
+    lua_State *L = c->L;
+    lua_getfield(L, idx, "source");
+    int has = !lua_isnil(L, -1);
+    lua_pop(L, 1);
+    if (!has) {
+        lua_pushstring(L, source);
+        lua_setfield(L, idx, "source");
+    }
+    char *err = NULL;
+    if (pipe_output_record(host, &c->out, L, idx, &err) != 0) {
+        pipe_host_fail(host, source, "cannot output the record: %s",
+                       err ? err : "?");
+        free(err);
+    }
+}
+
+/* The script's result is on top of the stack. */
+static void emit(pipe_host *host, run_ctx *c, const char *source)
+{
+    lua_State *L = c->L;
+    int top = lua_gettop(L);
+    if (lua_isnil(L, top))
+        return;
+    if (!lua_istable(L, top)) {
+        pipe_host_fail(host, source, "the script returned a %s, expected a "
+                       "record table", luaL_typename(L, top));
+        return;
+    }
+    lua_rawgeti(L, top, 1);
+    int is_list = lua_istable(L, -1);
+    lua_pop(L, 1);
+    if (!is_list) {
+        emit_one(host, c, source, top);
+        return;
+    }
+    lua_Integer n = (lua_Integer)lua_rawlen(L, top);
+    for (lua_Integer i = 1; i <= n && !host->closed; i++) {
+        lua_rawgeti(L, top, i);
+        if (lua_istable(L, -1))
+            emit_one(host, c, source, lua_gettop(L));
+        else
+            pipe_host_fail(host, source, "record %lld of the list is a %s, "
+                           "expected a table", (long long)i,
+                           luaL_typename(L, -1));
+        lua_pop(L, 1);
+    }
+}
+
+/* Build the page table from the input/record on the stack and call the
+ * handler.  `rec` is the stack index of the record or 0. */
+static void call_page(pipe_host *host, run_ctx *c, const char *source,
+                      const char *html, size_t len, int rec)
+{
+    lua_State *L = c->L;
+    int top = lua_gettop(L);
+    lua_pushstring(L, source);
+    lua_setfield(L, LUA_REGISTRYINDEX, "pipe.source");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c->handler);
+    lua_createtable(L, 0, 8);
+    lua_pushstring(L, source);
+    lua_setfield(L, -2, "source");
+    const char *url = c->url;
+    if (rec) {
+        lua_pushvalue(L, rec);
+        lua_setfield(L, -2, "record");
+        lua_getfield(L, rec, "url");
+        if (!url && lua_type(L, -1) == LUA_TSTRING)
+            lua_setfield(L, -2, "url");
+        else
+            lua_pop(L, 1);
+    }
+    if (url) {
+        lua_pushstring(L, url);
+        lua_setfield(L, -2, "url");
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, "pipe.options");
+    lua_setfield(L, -2, "options");
+    if (html) {
+        lua_pushlstring(L, html, len);
+        lua_setfield(L, -2, "html");
+        /* doc = html.parse(html, {url=, encoding=}) */
+        lua_rawgeti(L, LUA_REGISTRYINDEX, c->parse);
+        lua_getfield(L, -2, "html");
+        lua_createtable(L, 0, 2);
+        if (url) {
+            lua_pushstring(L, url);
+            lua_setfield(L, -2, "url");
+        }
+        if (c->encoding) {
+            lua_pushstring(L, c->encoding);
+            lua_setfield(L, -2, "encoding");
+        }
+        if (pipe_lua_call(L, 2, 1) != LUA_OK) {
+            pipe_host_fail(host, source, "cannot parse the page: %s",
+                           lua_tostring(L, -1));
+            lua_settop(L, top);
+            return;
+        }
+        lua_setfield(L, -2, "doc");
+    }
+    if (pipe_lua_call(L, 1, 1) != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        pipe_host_fail(host, source, "%s", msg ? msg : "script error");
+    } else {
+        emit(host, c, source);
+    }
+    lua_settop(L, top);
+    /* tell the collector about the tree that lived outside its heap */
+    lua_gc(L, LUA_GCSTEP, (int)(len / 256 + 1));
+}
+
+static int run_page(pipe_host *host, const pipe_input *in, void *ud)
+{
+    call_page(host, ud, in->source, in->data, in->len, 0);
+    return 0;
+}
+
+static int run_records_of(const char *path, void *ud);
+
+typedef struct rec_ctx {
+    pipe_host *host;
+    run_ctx *c;
+} rec_ctx;
+
+static int run_records_of(const char *path, void *p)
+{
+    rec_ctx *rc = p;
+    pipe_host *host = rc->host;
+    run_ctx *c = rc->c;
+    lua_State *L = c->L;
+    pipe_lines ls;
+    char *err = NULL;
+    if (pipe_lines_open(&ls, path, &err) != 0) {
+        pipe_host_fail(host, path, "%s", err ? err : "cannot read");
+        free(err);
+        return 0;
+    }
+    char *line;
+    long n = 0;
+    char where[4096];
+    while (!host->closed && (n = pipe_lines_next(&ls, &line, &err)) >= 0) {
+        snprintf(where, sizeof where, "%s:%lu", path, ls.lineno);
+        const char *s = line;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (!*s)
+            continue;
+        if ((size_t)n > host->max_input) {
+            pipe_host_fail(host, where, "record is larger than the %zu byte "
+                           "limit (--max-input)", host->max_input);
+            continue;
+        }
+        json_error_t jerr;
+        json_t *j = json_loadb(line, (size_t)n, JSON_DECODE_ANY, &jerr);
+        if (!j) {
+            pipe_host_fail(host, where, "bad JSON at column %d: %s",
+                           jerr.column, jerr.text);
+            continue;
+        }
+        if (!json_is_object(j)) {
+            json_decref(j);
+            pipe_host_fail(host, where, "a record must be a JSON object");
+            continue;
+        }
+        int top = lua_gettop(L);
+        pipe_json_push(L, j);
+        json_t *h = json_object_get(j, c->html_field);
+        const char *src = where;
+        json_t *js = json_object_get(j, "source");
+        if (json_is_string(js))
+            src = json_string_value(js);
+        lua_pushstring(L, src);   /* keep a copy alive past json_decref */
+        src = lua_tostring(L, -1);
+        if (json_is_string(h))
+            call_page(host, c, src, json_string_value(h),
+                      json_string_length(h), top + 1);
+        else
+            call_page(host, c, src, NULL, 0, top + 1);
+        lua_settop(L, top);
+        json_decref(j);
+    }
+    if (n == -2) {
+        pipe_host_fail(host, path, "%s", err ? err : "read error");
+        free(err);
+    }
+    pipe_lines_close(&ls);
+    return 0;
+}
+
+static int load_script(pipe_host *host, run_ctx *c, const char *script)
+{
+    lua_State *L = c->L;
+    if (pipe_lua_loadfile(L, script) != LUA_OK) {
+        pipe_host_usage(host, "%s", lua_tostring(L, -1));
+        return -1;
+    }
+    lua_pushstring(L, script);
+    lua_setfield(L, LUA_REGISTRYINDEX, "pipe.source");
+    if (pipe_lua_call(L, 0, 1) != LUA_OK) {
+        pipe_host_usage(host, "%s", lua_tostring(L, -1));
+        return -1;
+    }
+    if (luaL_loadbufferx(L, resolve_lua, sizeof resolve_lua - 1,
+                         "=pipe.run", "t") != LUA_OK)
+        return -1;
+    lua_insert(L, -2);
+    lua_pushstring(L, script);
+    if (pipe_lua_call(L, 2, 1) != LUA_OK) {
+        pipe_host_usage(host, "%s", lua_tostring(L, -1));
+        return -1;
+    }
+    c->handler = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_getglobal(L, "html");
+    lua_getfield(L, -1, "parse");
+    c->parse = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pop(L, 1);
+    return 0;
+}
+
+int pipe_cmd_run(pipe_host *host, int argc, char **argv)
+{
+    run_ctx c;
+    memset(&c, 0, sizeof c);
+    c.html_field = "html";
+    const char *format = NULL, *fields = NULL, *from = NULL, *now = NULL;
+    const char *script = NULL, *v;
+    int explain = 0;
+    char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
+    if (!inputs)
+        return pipe_host_usage(host, "out of memory");
+    int ninputs = 0, opts_done = 0, code = PIPE_EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int m = 0;
+        if (opts_done || a[0] != '-' || a[1] == '\0') {
+            if (!script)
+                script = a;
+            else
+                inputs[ninputs++] = argv[i];
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            opts_done = 1;
+            continue;
+        }
+#define OPT(name, var) \
+    if (!m && (m = pipe_opt(argc, argv, &i, name, &v)) == 1) var = v;
+        OPT("--url", c.url)
+        OPT("--now", now)
+        OPT("--encoding", c.encoding)
+        OPT("--html-field", c.html_field)
+        OPT("--format", format)
+        OPT("--fields", fields)
+        OPT("--from", from)
+#undef OPT
+        if (!m && (m = pipe_opt(argc, argv, &i, "--max-input", &v)) == 1 &&
+            pipe_parse_size(v, &host->max_input) != 0)
+            m = -2;
+        if (!m && (m = pipe_opt(argc, argv, &i, "--max-memory", &v)) == 1 &&
+            pipe_parse_size(v, &host->lua.max_memory) != 0)
+            m = -2;
+        if (!m && (m = pipe_opt(argc, argv, &i, "--max-steps", &v)) == 1) {
+            char *end;
+            host->lua.max_steps = strtoul(v, &end, 10);
+            if (*end || *v == '-')
+                m = -2;
+        }
+        if (!m && (m = pipe_opt(argc, argv, &i, "--explain", NULL)) == 1)
+            explain = 1;
+        if (!m && (m = pipe_opt(argc, argv, &i, "--records", NULL)) == 1)
+            c.records = 1;
+        if (!m && (m = pipe_opt(argc, argv, &i, "--unsafe", NULL)) == 1)
+            host->lua.unsafe = 1;
+        if (m == 0) {
+            code = pipe_host_usage(host, "run: unknown option '%s' (see pipe "
+                                   "help run)", a);
+            goto done;
+        }
+        if (m == -1) {
+            code = pipe_host_usage(host, "run: option '%s' needs a value", a);
+            goto done;
+        }
+        if (m == -2) {
+            code = pipe_host_usage(host, "run: bad value '%s' for %s", v, a);
+            goto done;
+        }
+    }
+    if (!script) {
+        code = pipe_host_usage(host, "run: missing SCRIPT (see pipe help run)");
+        goto done;
+    }
+    char *err = NULL;
+    if (pipe_output_init(&c.out, format, fields, &err) != 0) {
+        code = pipe_host_usage(host, "run: %s", err ? err : "out of memory");
+        free(err);
+        goto done;
+    }
+    host->lua.script = script;
+    c.L = pipe_host_lua(host);
+    if (!c.L) {
+        code = PIPE_EXIT_USAGE;
+        goto out;
+    }
+    if (c.url) {
+        lua_pushstring(c.L, c.url);
+        pipe_lua_set_option(c.L, "url");
+    }
+    if (now) {
+        lua_pushstring(c.L, now);
+        pipe_lua_set_option(c.L, "now");
+    }
+    lua_pushboolean(c.L, explain);
+    pipe_lua_set_option(c.L, "explain");
+    if (load_script(host, &c, script) != 0) {
+        code = PIPE_EXIT_USAGE;
+        goto out;
+    }
+    if (c.records) {
+        rec_ctx rc = {host, &c};
+        for (int i = 0; i < ninputs && !host->closed; i++)
+            run_records_of(inputs[i], &rc);
+        if (from && !host->closed) {
+            if (pipe_each_listed(from, run_records_of, &rc, &err) != 0) {
+                code = pipe_host_usage(host, "--from %s: %s", from,
+                                       err ? err : "cannot read");
+                free(err);
+                goto out;
+            }
+        }
+        if (ninputs == 0 && !from)
+            run_records_of("-", &rc);
+        code = host->failed ? PIPE_EXIT_INPUT : PIPE_EXIT_OK;
+    } else {
+        code = pipe_host_each_input(host, inputs, ninputs, from, run_page, &c);
+    }
+out:
+    pipe_output_free(&c.out);
+done:
+    free(inputs);
+    return code;
+}

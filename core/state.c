@@ -1,0 +1,584 @@
+/*
+ * The Lua state: allocator with a memory cap, an instruction budget, the
+ * sandbox (an allow-list of libraries), `require` confined to the scripts
+ * tree, every plugin opened as a global, and the core's `pipe` module.
+ *
+ * Caveats: the instruction hook re-raises on every count event once the
+ * budget is spent, so a script's own pcall cannot swallow the kill.  Hooks
+ * never fire inside C, which is why the plugins keep limits of their own
+ * (PCRE2 match limit, input size).  With ptr == NULL the allocator's osize
+ * is a type tag, not a size.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "core.h"
+
+#define HOOK_EVERY 1000
+
+/* Marks a module as being loaded (its address is the tag). */
+static const char loading_tag = 0;
+
+/* Per-state data, reached through lua_getallocf's ud. */
+typedef struct state_ud {
+    size_t used, limit;
+    unsigned long steps, max_steps;
+    int unsafe;
+    char *root;               /* scripts root */
+} state_ud;
+
+static state_ud *get_ud(lua_State *L)
+{
+    void *ud;
+    lua_getallocf(L, &ud);
+    return ud;
+}
+
+static void *cap_alloc(void *p, void *ptr, size_t osize, size_t nsize)
+{
+    state_ud *ud = p;
+    if (!ptr)
+        osize = 0;
+    if (nsize == 0) {
+        free(ptr);
+        ud->used -= osize;
+        return NULL;
+    }
+    if (ud->limit && nsize > osize && ud->used + (nsize - osize) > ud->limit)
+        return NULL;
+    void *np = realloc(ptr, nsize);
+    if (np)
+        ud->used += nsize - osize;
+    return np;
+}
+
+static void step_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    state_ud *ud = get_ud(L);
+    ud->steps += HOOK_EVERY;
+    if (ud->max_steps && ud->steps > ud->max_steps)
+        luaL_error(L, "script exceeded the instruction limit (%lu steps, "
+                      "--max-steps)", ud->max_steps);
+}
+
+/* Error handler: message plus a short traceback. */
+static int msgh(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (!msg) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            return 1;
+        msg = lua_pushfstring(L, "(error object is a %s value)",
+                              luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    /* keep at most 6 frames, and drop C frames that say nothing */
+    const char *tb = lua_tostring(L, -1);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    int frames = 0;
+    const char *line = tb;
+    while (*line) {
+        const char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) : strlen(line);
+        int is_frame = line[0] == '\t';
+        int skip = is_frame && (memmem(line, n, "[C]: in ?", 9) ||
+                                memmem(line, n, "[C]: in function 'error'", 24));
+        if (is_frame && !skip && ++frames > 6)
+            skip = 1;
+        if (!skip) {
+            if (line != tb)
+                luaL_addchar(&b, '\n');
+            luaL_addlstring(&b, line, n);
+        }
+        if (!nl)
+            break;
+        line = nl + 1;
+    }
+    luaL_pushresult(&b);
+    return 1;
+}
+
+int pipe_lua_call(lua_State *L, int nargs, int nresults)
+{
+    state_ud *ud = get_ud(L);
+    ud->steps = 0;
+    int base = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, msgh);
+    lua_insert(L, base);
+    int rc = lua_pcall(L, nargs, nresults, base);
+    lua_remove(L, base);
+    return rc;
+}
+
+static int read_chunk(lua_State *L, const char *path, const char *chunkname)
+{
+    char *data = NULL, *err = NULL;
+    size_t len;
+    if (pipe_read_file(path, (size_t)64 << 20, &data, &len, &err) != 0) {
+        lua_pushfstring(L, "cannot read %s: %s", path, err ? err : "?");
+        free(err);
+        return LUA_ERRFILE;
+    }
+    /* skip a #! line, keeping line numbers */
+    const char *s = data;
+    size_t n = len;
+    if (n > 0 && s[0] == '#') {
+        while (n > 0 && *s != '\n') {
+            s++;
+            n--;
+        }
+    }
+    int rc = luaL_loadbufferx(L, s, n, chunkname, "t");
+    free(data);
+    return rc;
+}
+
+int pipe_lua_loadfile(lua_State *L, const char *path)
+{
+    lua_pushfstring(L, "@%s", path);
+    int rc = read_chunk(L, path, lua_tostring(L, -1));
+    lua_remove(L, -2);
+    return rc;
+}
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static const char *basename_of(const char *p, size_t n)
+{
+    while (n > 0 && p[n - 1] == '/')
+        n--;
+    const char *b = p + n;
+    while (b > p && b[-1] != '/')
+        b--;
+    return b;
+}
+
+char *pipe_script_root(const char *script)
+{
+    /* lexical walk first, so messages keep the user's relative paths */
+    char *dir = strdup(script);
+    if (!dir)
+        return NULL;
+    char *slash = strrchr(dir, '/');
+    if (!slash) {
+        free(dir);
+        dir = strdup(".");
+    } else {
+        *slash = '\0';
+        if (dir[0] == '\0')
+            strcpy(dir, "/");
+    }
+    if (!dir)
+        return NULL;
+    char *walk = strdup(dir);
+    while (walk && strcmp(walk, ".") != 0 && strcmp(walk, "/") != 0) {
+        const char *b = basename_of(walk, strlen(walk));
+        if (strncmp(b, "scripts", 7) == 0 && (b[7] == '\0' || b[7] == '/')) {
+            free(dir);
+            return walk;
+        }
+        char *s = strrchr(walk, '/');
+        if (!s)
+            break;
+        *s = '\0';
+    }
+    free(walk);
+    /* then the real path: `pipe run site.lua` inside scripts/ */
+    char real[PATH_MAX];
+    if (realpath(dir, real)) {
+        char *r = strdup(real);
+        while (r && strlen(r) > 1) {
+            const char *b = basename_of(r, strlen(r));
+            if (strcmp(b, "scripts") == 0) {
+                free(dir);
+                return r;
+            }
+            char *s = strrchr(r, '/');
+            if (!s || s == r)
+                break;
+            *s = '\0';
+        }
+        free(r);
+    }
+    return dir;
+}
+
+const char *pipe_builtin_scripts(void)
+{
+    const char *env = getenv("PIPE_SCRIPTS");
+    if (env && *env)
+        return env;
+    struct stat st;
+    if (stat(PIPE_SOURCE_SCRIPTS, &st) == 0 && S_ISDIR(st.st_mode))
+        return PIPE_SOURCE_SCRIPTS;
+    if (stat(PIPE_INSTALLED_SCRIPTS, &st) == 0 && S_ISDIR(st.st_mode))
+        return PIPE_INSTALLED_SCRIPTS;
+    return NULL;
+}
+
+/* The file for module `name` under `dir`, or NULL. */
+static char *module_path(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 6;
+    char *p = malloc(n);
+    if (!p)
+        return NULL;
+    snprintf(p, n, "%s/%s", dir, name);
+    for (char *c = p + strlen(dir) + 1; *c; c++)
+        if (*c == '.')
+            *c = '/';
+    strcat(p, ".lua");
+    if (file_exists(p))
+        return p;
+    free(p);
+    return NULL;
+}
+
+static int valid_module_name(const char *s)
+{
+    if (!*s || *s == '.')
+        return 0;
+    for (const char *c = s; *c; c++) {
+        if (!(((*c | 32) >= 'a' && (*c | 32) <= 'z') || (*c >= '0' && *c <= '9')
+              || *c == '_' || *c == '-' || *c == '.'))
+            return 0;
+        if (c[0] == '.' && c[1] == '.')
+            return 0;
+    }
+    return s[strlen(s) - 1] != '.';
+}
+
+/* require(name) -> module: ROOT/a/b.lua, then pipe's own scripts */
+static int state_require(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    lua_settop(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, "pipe.loaded");
+    lua_getfield(L, 2, name);
+    if (lua_toboolean(L, -1)) {
+        if (lua_islightuserdata(L, -1))
+            return luaL_error(L, "module '%s' requires itself (a require loop)",
+                              name);
+        return 1;
+    }
+    lua_pop(L, 1);
+    if (!valid_module_name(name))
+        return luaL_error(L, "bad module name '%s'", name);
+    state_ud *ud = get_ud(L);
+    char *path = module_path(ud->root, name);
+    const char *builtin = pipe_builtin_scripts();
+    if (!path && builtin)
+        path = module_path(builtin, name);
+    if (!path) {
+        if (ud->unsafe) {
+            lua_getfield(L, LUA_REGISTRYINDEX, "pipe.std_require");
+            if (lua_isfunction(L, -1)) {
+                lua_pushvalue(L, 1);
+                lua_call(L, 1, 1);
+                return 1;
+            }
+        }
+        return luaL_error(L, "module '%s' not found in %s%s%s", name, ud->root,
+                          builtin ? " or " : "", builtin ? builtin : "");
+    }
+    lua_pushfstring(L, "@%s", path);
+    int rc = read_chunk(L, path, lua_tostring(L, -1));
+    lua_remove(L, -2);
+    lua_pushstring(L, path);
+    free(path);
+    if (rc != LUA_OK)
+        return lua_error(L);
+    /* mark as loading to catch loops */
+    lua_pushlightuserdata(L, (void *)&loading_tag);
+    lua_setfield(L, 2, name);
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, -3);
+    lua_call(L, 2, 1);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 1);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 2, name);
+    return 1;
+}
+
+/* print(...) writes to stderr: stdout belongs to records */
+static int state_print(lua_State *L)
+{
+    int n = lua_gettop(L);
+    for (int i = 1; i <= n; i++) {
+        size_t len;
+        const char *s = luaL_tolstring(L, i, &len);
+        if (i > 1)
+            fputc('\t', stderr);
+        fwrite(s, 1, len, stderr);
+        lua_pop(L, 1);
+    }
+    fputc('\n', stderr);
+    return 0;
+}
+
+/* load(chunk [, name [, mode [, env]]]): text chunks only */
+static int state_load(lua_State *L)
+{
+    lua_settop(L, 4);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_pushliteral(L, "t");
+    int n = 4;
+    if (!lua_isnone(L, 4) && !lua_isnil(L, 4)) {
+        lua_pushvalue(L, 4);
+        n = 5;
+    }
+    lua_call(L, n - 1, LUA_MULTRET);
+    return lua_gettop(L) - 4;
+}
+
+/* pipe.log(...) */
+static int pipe_log(lua_State *L)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, "pipe.source");
+    const char *src = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    fprintf(stderr, "pipe: %s: ", src ? src : "script");
+    return state_print(L);
+}
+
+/* pipe.list(dir) -> {"dir.mod", ...} sorted */
+static int pipe_list(lua_State *L)
+{
+    const char *dir = luaL_checkstring(L, 1);
+    if (!valid_module_name(dir) && strchr(dir, '/') == NULL)
+        return luaL_error(L, "bad directory name '%s'", dir);
+    if (strstr(dir, ".."))
+        return luaL_error(L, "bad directory name '%s'", dir);
+    state_ud *ud = get_ud(L);
+    lua_pushfstring(L, "%s/%s", ud->root, dir);
+    DIR *d = opendir(lua_tostring(L, -1));
+    lua_newtable(L);
+    if (!d)
+        return 1;
+    /* collect names in a Lua table first: nothing malloc'd across raises */
+    lua_newtable(L);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len > 4 && strcmp(e->d_name + len - 4, ".lua") == 0 &&
+            e->d_name[0] != '.') {
+            lua_pushlstring(L, e->d_name, len - 4);
+            lua_rawseti(L, -2, ++n);
+        }
+    }
+    closedir(d);
+    lua_getglobal(L, "table");
+    lua_getfield(L, -1, "sort");
+    lua_pushvalue(L, -3);
+    lua_call(L, 1, 0);
+    lua_pop(L, 1);
+    char prefix[PATH_MAX];
+    snprintf(prefix, sizeof prefix, "%s", dir);
+    for (char *c = prefix; *c; c++)
+        if (*c == '/')
+            *c = '.';
+    for (int i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        lua_pushfstring(L, "%s.%s", prefix, lua_tostring(L, -1));
+        lua_rawseti(L, -4, i);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return 1;
+}
+
+static int path_within(const char *real, const char *dir)
+{
+    char rd[PATH_MAX];
+    if (!realpath(dir, rd))
+        return 0;
+    size_t n = strlen(rd);
+    return strncmp(real, rd, n) == 0 && (real[n] == '/' || real[n] == '\0' ||
+                                         (n == 1 && rd[0] == '/'));
+}
+
+/* pipe.read(path) -> string | nil, msg  (inside the scripts tree's parent) */
+static int pipe_read(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    state_ud *ud = get_ud(L);
+    char real[PATH_MAX];
+    if (!realpath(path, real))
+        return luaL_fileresult(L, 0, path);
+    if (!ud->unsafe) {
+        lua_pushfstring(L, "%s/..", ud->root);
+        int ok = path_within(real, lua_tostring(L, -1)) ||
+                 path_within(real, ".");
+        lua_pop(L, 1);
+        if (!ok) {
+            lua_pushnil(L);
+            lua_pushfstring(L, "%s: outside the scripts tree", path);
+            return 2;
+        }
+    }
+    char *data = NULL, *err = NULL;
+    size_t len;
+    if (pipe_read_file(real, (size_t)256 << 20, &data, &len, &err) != 0) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "%s: %s", path, err ? err : "cannot read");
+        free(err);
+        return 2;
+    }
+    /* copy into Lua without holding `data` across a raise */
+    luaL_Buffer b;
+    char *dst = luaL_buffinitsize(L, &b, len);
+    memcpy(dst, data, len);
+    free(data);
+    luaL_pushresultsize(&b, len);
+    return 1;
+}
+
+static const char apply_lua[] =
+    "local cache = setmetatable({}, {__mode = 'k'})\n"
+    "return function(rule, page, name)\n"
+    "  local rules = require 'lib.rules'\n"
+    "  local c = cache[rule]\n"
+    "  if not c then c = rules.load(rule, name); cache[rule] = c end\n"
+    "  return rules.apply(c, page)\n"
+    "end\n";
+
+static void open_pipe_module(lua_State *L, int unsafe)
+{
+    lua_newtable(L);
+    lua_pushstring(L, PIPE_VERSION);
+    lua_setfield(L, -2, "version");
+    lua_newtable(L);
+    lua_pushboolean(L, unsafe);
+    lua_setfield(L, -2, "unsafe");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "explain");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "pipe.options");
+    lua_setfield(L, -2, "options");
+    lua_pushcfunction(L, pipe_log);
+    lua_setfield(L, -2, "log");
+    lua_pushcfunction(L, pipe_list);
+    lua_setfield(L, -2, "list");
+    lua_pushcfunction(L, pipe_read);
+    lua_setfield(L, -2, "read");
+    if (luaL_loadbufferx(L, apply_lua, sizeof apply_lua - 1, "=pipe.apply",
+                         "t") == LUA_OK)
+        lua_call(L, 0, 1);
+    lua_setfield(L, -2, "apply");
+    lua_setglobal(L, "pipe");
+}
+
+void pipe_lua_set_option(lua_State *L, const char *name)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, "pipe.options");
+    lua_insert(L, -2);
+    lua_setfield(L, -2, name);
+    lua_pop(L, 1);
+}
+
+static int open_all(lua_State *L)
+{
+    state_ud *ud = get_ud(L);
+    if (ud->unsafe) {
+        luaL_openlibs(L);
+        lua_getglobal(L, "require");
+        lua_setfield(L, LUA_REGISTRYINDEX, "pipe.std_require");
+    } else {
+        static const luaL_Reg libs[] = {
+            {LUA_GNAME, luaopen_base},         {LUA_STRLIBNAME, luaopen_string},
+            {LUA_TABLIBNAME, luaopen_table},   {LUA_MATHLIBNAME, luaopen_math},
+            {LUA_UTF8LIBNAME, luaopen_utf8},   {LUA_COLIBNAME, luaopen_coroutine},
+            {NULL, NULL}};
+        for (const luaL_Reg *l = libs; l->func; l++) {
+            luaL_requiref(L, l->name, l->func, 1);
+            lua_pop(L, 1);
+        }
+        lua_pushnil(L);
+        lua_setglobal(L, "dofile");
+        lua_pushnil(L);
+        lua_setglobal(L, "loadfile");
+        lua_getglobal(L, "load");
+        lua_pushcclosure(L, state_load, 1);
+        lua_setglobal(L, "load");
+    }
+    lua_pushcfunction(L, state_print);
+    lua_setglobal(L, "print");
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "pipe.loaded");
+    lua_pushcfunction(L, state_require);
+    lua_setglobal(L, "require");
+
+    lua_getfield(L, LUA_REGISTRYINDEX, "pipe.loaded");
+    for (size_t i = 0; i < pipe_plugin_count(); i++) {
+        const pipe_plugin *p = pipe_plugin_at(i);
+        lua_pushcfunction(L, p->open);
+        lua_call(L, 0, 1);
+        lua_pushvalue(L, -1);
+        lua_setglobal(L, p->name);
+        lua_setfield(L, -2, p->name);
+    }
+    open_pipe_module(L, ud->unsafe);
+    lua_getglobal(L, "pipe");
+    lua_setfield(L, -2, "pipe");
+    lua_pop(L, 1);
+    return 0;
+}
+
+lua_State *pipe_lua_new(const pipe_lua_opts *o, char **err)
+{
+    state_ud *ud = calloc(1, sizeof *ud);
+    if (!ud) {
+        *err = strdup("out of memory");
+        return NULL;
+    }
+    ud->limit = o->max_memory;
+    ud->max_steps = o->max_steps;
+    ud->unsafe = o->unsafe;
+    ud->root = o->root ? strdup(o->root)
+                       : o->script ? pipe_script_root(o->script) : strdup(".");
+    lua_State *L = ud->root ? lua_newstate(cap_alloc, ud) : NULL;
+    if (!L) {
+        free(ud->root);
+        free(ud);
+        *err = strdup("out of memory");
+        return NULL;
+    }
+    lua_sethook(L, step_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    lua_pushcfunction(L, open_all);
+    if (pipe_lua_call(L, 0, 0) != LUA_OK) {
+        const char *m = lua_tostring(L, -1);
+        *err = strdup(m ? m : "cannot open the Lua libraries");
+        pipe_lua_close(L);
+        return NULL;
+    }
+    return L;
+}
+
+void pipe_lua_close(lua_State *L)
+{
+    if (!L)
+        return;
+    state_ud *ud = get_ud(L);
+    lua_close(L);
+    free(ud->root);
+    free(ud);
+}

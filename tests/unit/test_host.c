@@ -1,0 +1,196 @@
+/*
+ * Host tests: the sandbox, require confinement, limits, traceback messages,
+ * option helpers.  Also provides pipe_test_lua()/pipe_test_dostring() for
+ * the other suites.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "core.h"
+#include "suites.h"
+
+lua_State *pipe_test_lua(void)
+{
+    pipe_lua_opts o = {0};
+    o.max_memory = (size_t)256 << 20;
+    o.max_steps = 100000000UL;
+    o.root = (char *)PIPE_SOURCE_SCRIPTS;
+    char *err = NULL;
+    lua_State *L = pipe_lua_new(&o, &err);
+    if (!L) {
+        fprintf(stderr, "pipe_lua_new: %s\n", err ? err : "?");
+        free(err);
+        abort();
+    }
+    return L;
+}
+
+const char *pipe_test_dostring(lua_State *L, const char *code)
+{
+    static char msg[2048];
+    if (luaL_loadbufferx(L, code, strlen(code), "=test", "t") != LUA_OK ||
+        pipe_lua_call(L, 0, LUA_MULTRET) != LUA_OK) {
+        snprintf(msg, sizeof msg, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return msg;
+    }
+    return NULL;
+}
+
+/* Run code that must return one string; compare it. */
+static void expect_lua(lua_State *L, const char *code, const char *want)
+{
+    int top = lua_gettop(L);
+    const char *err = pipe_test_dostring(L, code);
+    ck_assert_msg(err == NULL, "%s: %s", code, err);
+    ck_assert_int_eq(lua_gettop(L), top + 1);
+    const char *got = lua_tostring(L, -1);
+    ck_assert_msg(got && strcmp(got, want) == 0, "%s: got '%s', want '%s'",
+                  code, got ? got : "(not a string)", want);
+    lua_settop(L, top);
+}
+
+static void expect_error(lua_State *L, const char *code, const char *needle)
+{
+    const char *err = pipe_test_dostring(L, code);
+    ck_assert_msg(err != NULL, "%s: expected an error", code);
+    ck_assert_msg(strstr(err, needle) != NULL, "%s: error '%s' lacks '%s'",
+                  code, err, needle);
+}
+
+START_TEST(sandbox_denies)
+{
+    lua_State *L = pipe_test_lua();
+    expect_lua(L, "return type(os)", "nil");
+    expect_lua(L, "return type(io)", "nil");
+    expect_lua(L, "return type(debug)", "nil");
+    expect_lua(L, "return type(package)", "nil");
+    expect_lua(L, "return type(dofile) .. type(loadfile)", "nilnil");
+    expect_error(L, "os.execute('true')", "attempt to index a nil value");
+    expect_error(L, "io.open('/tmp/x', 'w')", "attempt to index a nil value");
+    /* load: text only */
+    expect_lua(L, "local f = load('return 1 + 1'); return tostring(f())", "2");
+    expect_lua(L, "return select(2, load(string.dump(function() end)))",
+               "attempt to load a binary chunk (mode is 't')");
+    expect_lua(L, "return type(string) .. type(table) .. type(math) .. "
+                  "type(utf8) .. type(coroutine)",
+               "tabletabletabletabletable");
+    expect_lua(L, "return type(html) .. type(re) .. type(text) .. type(json) "
+                  ".. type(pipe)",
+               "tabletabletabletabletable");
+    pipe_lua_close(L);
+}
+END_TEST
+
+START_TEST(require_confined)
+{
+    lua_State *L = pipe_test_lua();
+    expect_error(L, "require('../etc/passwd')", "bad module name");
+    expect_error(L, "require('no.such.module')", "module 'no.such.module' not found");
+    expect_error(L, "require('/etc/passwd')", "bad module name");
+    expect_lua(L, "return tostring(require('html') == html)", "true");
+    pipe_lua_close(L);
+}
+END_TEST
+
+START_TEST(step_limit)
+{
+    pipe_lua_opts o = {0};
+    o.max_steps = 100000;
+    o.root = (char *)".";
+    char *err = NULL;
+    lua_State *L = pipe_lua_new(&o, &err);
+    ck_assert_ptr_nonnull(L);
+    /* pcall inside the script cannot swallow the kill */
+    expect_error(L, "while true do pcall(function() while true do end end) end",
+                 "exceeded the instruction limit");
+    /* the budget is renewed per call */
+    expect_lua(L, "return 'ok'", "ok");
+    pipe_lua_close(L);
+}
+END_TEST
+
+START_TEST(memory_limit)
+{
+    pipe_lua_opts o = {0};
+    o.max_memory = (size_t)8 << 20;
+    o.root = (char *)".";
+    char *err = NULL;
+    lua_State *L = pipe_lua_new(&o, &err);
+    ck_assert_ptr_nonnull(L);
+    expect_error(L, "local t = {} for i = 1, 1e8 do t[i] = ('x'):rep(100) .. i end",
+                 "not enough memory");
+    expect_lua(L, "collectgarbage() return 'alive'", "alive");
+    pipe_lua_close(L);
+}
+END_TEST
+
+START_TEST(traceback_names_line)
+{
+    lua_State *L = pipe_test_lua();
+    expect_error(L, "local x = nil\nlocal function f() return x.y end\nreturn f()",
+                 "test:2: attempt to index a nil value (upvalue 'x')");
+    expect_error(L, "error('boom')", "stack traceback:");
+    pipe_lua_close(L);
+}
+END_TEST
+
+static const struct {
+    const char *in;
+    int ok;
+    size_t want;
+} sizes[] = {
+    {"4096", 0, 4096},    {"64M", 0, (size_t)64 << 20}, {"1G", 0, (size_t)1 << 30},
+    {"2k", 0, 2048},      {"10MB", 0, (size_t)10 << 20}, {"", -1, 0},
+    {"-5", -1, 0},        {"12X", -1, 0},               {"M", -1, 0},
+};
+
+START_TEST(parse_size)
+{
+    size_t got = 0;
+    int rc = pipe_parse_size(sizes[_i].in, &got);
+    ck_assert_msg(rc == sizes[_i].ok, "'%s': rc %d", sizes[_i].in, rc);
+    if (rc == 0)
+        ck_assert_uint_eq(got, sizes[_i].want);
+}
+END_TEST
+
+static const struct {
+    const char *script, *root;
+} roots[] = {
+    {"scripts/site.lua", "scripts"},
+    {"scripts/sites/rbc_ua.lua", "scripts"},
+    {"/opt/x/scripts/lib/a.lua", "/opt/x/scripts"},
+    {"my.lua", "."},
+    {"/tmp/foo/bar.lua", "/tmp/foo"},
+};
+
+START_TEST(script_root)
+{
+    char *r = pipe_script_root(roots[_i].script);
+    ck_assert_str_eq(r, roots[_i].root);
+    free(r);
+}
+END_TEST
+
+Suite *host_suite(void)
+{
+    Suite *s = suite_create("host");
+    TCase *tc = tcase_create("sandbox");
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, sandbox_denies);
+    tcase_add_test(tc, require_confined);
+    tcase_add_test(tc, step_limit);
+    tcase_add_test(tc, memory_limit);
+    tcase_add_test(tc, traceback_names_line);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("cli");
+    tcase_set_timeout(tc, 5);
+    tcase_add_loop_test(tc, parse_size, 0, sizeof sizes / sizeof sizes[0]);
+    tcase_add_loop_test(tc, script_root, 0, sizeof roots / sizeof roots[0]);
+    suite_add_tcase(s, tc);
+    return s;
+}
