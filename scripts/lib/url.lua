@@ -1,0 +1,126 @@
+-- URL helpers for rules: resolving links against a page, hosts, host
+-- patterns.
+--
+-- Host patterns (the `hosts` key of a rule):
+--   "example.com"    matches example.com and www.example.com
+--   "*.example.com"  matches every subdomain of example.com AND example.com
+--                    itself (a site rarely wants its bare domain excluded)
+-- Matching is case-insensitive; ports and a trailing dot are ignored.
+-- `url.match` returns a specificity score so that the caller can pick the
+-- most specific rule: an exact name beats any wildcard, a longer wildcard
+-- suffix beats a shorter one.
+--
+-- Caveats: resolution itself is html.absolute's (libxml2's RFC 3986
+-- resolver); this module only decides which base to use.
+local url = {}
+
+-- url.host(u) -> "example.com" | nil  (lowercase, no port, no userinfo)
+function url.host(u)
+  if type(u) ~= "string" then return nil end
+  local authority = u:match("^%a[%w+.-]*://([^/?#]*)") or u:match("^//([^/?#]*)")
+  if not authority then return nil end
+  authority = authority:gsub("^.*@", "")
+  local host = authority:match("^%[[^%]]*%]") or authority:gsub(":%d*$", "")
+  host = host:lower():gsub("%.$", "")
+  if host == "" then return nil end
+  return host
+end
+
+-- url.normalize_host(h) -> lowercase host without port and trailing dot
+function url.normalize_host(h)
+  if type(h) ~= "string" then return nil end
+  h = h:lower():gsub(":%d*$", ""):gsub("%.$", "")
+  return h
+end
+
+-- url.match(pattern, host) -> score | nil
+-- Scores: exact name 1000 + length, "www." + name 900 + length, wildcard
+-- the length of its suffix (so any exact match beats any wildcard).
+function url.match(pattern, host)
+  if type(pattern) ~= "string" or type(host) ~= "string" then return nil end
+  pattern = url.normalize_host(pattern)
+  host = url.normalize_host(host)
+  local suffix = pattern:match("^%*%.(.+)$")
+  if suffix then
+    if host == suffix then return #suffix end
+    if #host > #suffix + 1 and host:sub(-#suffix - 1) == "." .. suffix then
+      return #suffix
+    end
+    return nil
+  end
+  if host == pattern then return 1000 + #pattern end
+  if host == "www." .. pattern then return 900 + #pattern end
+  return nil
+end
+
+-- url.valid_pattern(p) -> true | nil, msg
+function url.valid_pattern(p)
+  if type(p) ~= "string" or p == "" then
+    return nil, "host pattern must be a non-empty string"
+  end
+  local body = p:match("^%*%.(.+)$") or p
+  if body:find("[^%w.%-:]") or body:find("%*") then
+    return nil, "bad host pattern '" .. p .. "'"
+  end
+  return true
+end
+
+-- url.resolve(href, base) -> absolute URL | href unchanged when no base |
+-- nil for an empty href
+function url.resolve(href, base)
+  if type(href) ~= "string" then return nil end
+  href = href:gsub("^%s+", ""):gsub("%s+$", "")
+  if href == "" then return nil end
+  if not base or base == "" then return href end
+  return html.absolute(href, base) or href
+end
+
+local function meta_content(doc, attr, value)
+  for _, m in ipairs(doc:select("meta[" .. attr .. "]")) do
+    local v = m:attr(attr)
+    if v and v:lower() == value then
+      local c = m:attr("content")
+      if c and c:match("%S") then return c end
+    end
+  end
+  return nil
+end
+
+-- url.of_page(page) -> the page's own URL: pipe.options.url, page.url,
+-- <link rel=canonical>, og:url (nil when none)
+function url.of_page(page)
+  local opts = (pipe and pipe.options) or page.options or {}
+  if type(opts.url) == "string" and opts.url ~= "" then return opts.url end
+  if type(page.url) == "string" and page.url ~= "" then return page.url end
+  local doc = page.doc
+  if not doc then return nil end
+  for _, l in ipairs(doc:select("link[rel][href]")) do
+    local rel = " " .. l:attr("rel"):lower() .. " "
+    if rel:find(" canonical ", 1, true) then
+      local h = l:attr("href"):match("^%s*(.-)%s*$")
+      if h ~= "" then return h end
+    end
+  end
+  return meta_content(doc, "property", "og:url")
+      or meta_content(doc, "name", "og:url")
+end
+
+-- url.base(page) -> the base for resolving links: <base href> (itself
+-- resolved against the page URL), else the page URL
+function url.base(page)
+  local page_url = page.url or url.of_page(page)
+  local doc = page.doc
+  if doc then
+    local b = doc:first("base[href]")
+    if b then
+      local href = b:attr("href")
+      if href and href:match("%S") then
+        if page_url then return html.absolute(href, page_url) or href end
+        if url.host(href) then return href end
+      end
+    end
+  end
+  return page_url
+end
+
+return url
