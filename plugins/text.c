@@ -1,13 +1,668 @@
-/* text plugin: placeholder until its owner fills it in. */
-#include <lauxlib.h>
-#include "pipe/plugin.h"
+/*
+ * text plugin: helpers for cleaning scraped text (trim, squish, HTML entity
+ * decoding, typographic spaces, paragraph-aware cleaning, word counts,
+ * character-safe truncation), plus the UTF-8 helpers in plugins/text.h.
+ *
+ * Caveats:
+ * - Named entities: the HTML 4 set (all of Latin-1, Greek, math symbols,
+ *   typographic punctuation) plus &apos;, which covers news text; the
+ *   semicolon is required (so "?a=1&copy=2" in a URL stays as is).  Unknown
+ *   entities are left untouched.  Numeric references may omit the
+ *   semicolon, as browsers allow; &#128;-&#159; map through Windows-1252
+ *   like HTML5 says (&#150; is an en dash); 0, surrogates and values beyond
+ *   U+10FFFF become U+FFFD.
+ * - text.spaces keeps U+200C ZERO WIDTH NON-JOINER and U+200D ZERO WIDTH
+ *   JOINER: they change how Persian, Indic and emoji text renders.  It
+ *   removes U+200B, U+2060, U+FEFF and the soft hyphen U+00AD.
+ * - Invalid UTF-8 passes through trim/squish/decode/spaces untouched;
+ *   text.clean replaces it with U+FFFD.  text.truncate counts each invalid
+ *   byte as one character.
+ * - text.words counts runs of PCRE2's \w with UCP (letters, digits,
+ *   underscore), so "don't" is two words and "2026-03-01" three.
+ */
+#include <stdlib.h>
+#include <string.h>
 
-static int text_open(lua_State *L)
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <lauxlib.h>
+
+#include "pipe/plugin.h"
+#include "text.h"
+
+/*
+ * UTF-8
+ */
+
+static int is_cont(unsigned char c)
 {
-    lua_newtable(L);
+    return (c & 0xC0) == 0x80;
+}
+
+long pipe_utf8_decode(const char *str, size_t n, size_t *adv)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    unsigned char b0 = s[0];
+    *adv = 1;
+    if (b0 < 0x80)
+        return b0;
+    if (b0 < 0xC2 || b0 > 0xF4)
+        return -1;
+    if (b0 < 0xE0) {
+        if (n < 2 || !is_cont(s[1]))
+            return -1;
+        *adv = 2;
+        return ((long)(b0 & 0x1F) << 6) | (s[1] & 0x3F);
+    }
+    /* The second byte's range depends on the first (no overlongs, no
+     * surrogates, nothing beyond U+10FFFF). */
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (b0 == 0xE0)
+        lo = 0xA0;
+    else if (b0 == 0xED)
+        hi = 0x9F;
+    else if (b0 == 0xF0)
+        lo = 0x90;
+    else if (b0 == 0xF4)
+        hi = 0x8F;
+    if (n < 2 || s[1] < lo || s[1] > hi)
+        return -1;
+    if (n < 3 || !is_cont(s[2])) {
+        *adv = 2;
+        return -1;
+    }
+    if (b0 < 0xF0) {
+        *adv = 3;
+        return ((long)(b0 & 0x0F) << 12) | ((long)(s[1] & 0x3F) << 6) |
+               (s[2] & 0x3F);
+    }
+    if (n < 4 || !is_cont(s[3])) {
+        *adv = 3;
+        return -1;
+    }
+    *adv = 4;
+    return ((long)(b0 & 0x07) << 18) | ((long)(s[1] & 0x3F) << 12) |
+           ((long)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
+}
+
+size_t pipe_utf8_valid(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if ((unsigned char)s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t adv;
+        if (pipe_utf8_decode(s + i, n - i, &adv) < 0)
+            return i;
+        i += adv;
+    }
+    return n;
+}
+
+void pipe_utf8_fix(luaL_Buffer *b, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t ok = pipe_utf8_valid(s + i, n - i);
+        luaL_addlstring(b, s + i, ok);
+        i += ok;
+        if (i < n) {
+            size_t adv;
+            pipe_utf8_decode(s + i, n - i, &adv);
+            luaL_addstring(b, PIPE_UTF8_REPLACEMENT);
+            i += adv;
+        }
+    }
+}
+
+void pipe_utf8_add(luaL_Buffer *b, unsigned long cp)
+{
+    char out[4];
+    size_t n;
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        out[0] = (char)(0xF0 | (cp >> 18));
+        out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    luaL_addlstring(b, out, n);
+}
+
+int pipe_text_is_space(long cp)
+{
+    switch (cp) {
+    case ' ': case '\t': case '\n': case '\r': case '\f': case '\v':
+    case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029:
+    case 0x202F: case 0x205F: case 0x3000:
+        return 1;
+    default:
+        return cp >= 0x2000 && cp <= 0x200A;
+    }
+}
+
+/* The code point at s[i] if it is white space (its length in *adv), else
+ * 0.  ASCII is checked without decoding. */
+static int space_at(const char *s, size_t n, size_t i, size_t *adv)
+{
+    unsigned char c = (unsigned char)s[i];
+    *adv = 1;
+    if (c < 0x80)
+        return pipe_text_is_space(c);
+    if (c != 0xC2 && c != 0xE1 && c != 0xE2 && c != 0xE3)
+        return 0;
+    long cp = pipe_utf8_decode(s + i, n - i, adv);
+    if (cp < 0) {
+        *adv = 1;
+        return 0;
+    }
+    return pipe_text_is_space(cp);
+}
+
+void pipe_text_squish(luaL_Buffer *b, const char *s, size_t n)
+{
+    size_t i = 0, adv;
+    int pending = 0, started = 0;
+    while (i < n) {
+        if (space_at(s, n, i, &adv)) {
+            pending = started;
+            i += adv;
+            continue;
+        }
+        if (pending)
+            luaL_addchar(b, ' ');
+        pending = 0;
+        started = 1;
+        size_t j = i + adv;
+        while (j < n && !space_at(s, n, j, &adv))
+            j += adv;
+        luaL_addlstring(b, s + i, j - i);
+        i = j;
+    }
+}
+
+/* Bounds of s without leading and trailing white space. */
+static void trim_bounds(const char *s, size_t n, size_t *from, size_t *to)
+{
+    size_t i = 0, adv;
+    while (i < n && space_at(s, n, i, &adv))
+        i += adv;
+    size_t end = i, j = i;
+    while (j < n) {
+        if (space_at(s, n, j, &adv)) {
+            j += adv;
+        } else {
+            j += adv;
+            end = j;
+        }
+    }
+    *from = i;
+    *to = end;
+}
+
+/*
+ * Entities
+ */
+
+typedef struct entity {
+    const char *name;
+    unsigned long cp;
+} entity;
+
+/* The HTML 4 entity set plus &apos;, sorted bytewise for bsearch. */
+static const entity entities[] = {
+    {"AElig", 0xC6}, {"Aacute", 0xC1}, {"Acirc", 0xC2}, {"Agrave", 0xC0},
+    {"Alpha", 0x391}, {"Aring", 0xC5}, {"Atilde", 0xC3}, {"Auml", 0xC4},
+    {"Beta", 0x392}, {"Ccedil", 0xC7}, {"Chi", 0x3A7}, {"Dagger", 0x2021},
+    {"Delta", 0x394}, {"ETH", 0xD0}, {"Eacute", 0xC9}, {"Ecirc", 0xCA},
+    {"Egrave", 0xC8}, {"Epsilon", 0x395}, {"Eta", 0x397}, {"Euml", 0xCB},
+    {"Gamma", 0x393}, {"Iacute", 0xCD}, {"Icirc", 0xCE}, {"Igrave", 0xCC},
+    {"Iota", 0x399}, {"Iuml", 0xCF}, {"Kappa", 0x39A}, {"Lambda", 0x39B},
+    {"Mu", 0x39C}, {"Ntilde", 0xD1}, {"Nu", 0x39D}, {"OElig", 0x152},
+    {"Oacute", 0xD3}, {"Ocirc", 0xD4}, {"Ograve", 0xD2}, {"Omega", 0x3A9},
+    {"Omicron", 0x39F}, {"Oslash", 0xD8}, {"Otilde", 0xD5}, {"Ouml", 0xD6},
+    {"Phi", 0x3A6}, {"Pi", 0x3A0}, {"Prime", 0x2033}, {"Psi", 0x3A8},
+    {"Rho", 0x3A1}, {"Scaron", 0x160}, {"Sigma", 0x3A3}, {"THORN", 0xDE},
+    {"Tau", 0x3A4}, {"Theta", 0x398}, {"Uacute", 0xDA}, {"Ucirc", 0xDB},
+    {"Ugrave", 0xD9}, {"Upsilon", 0x3A5}, {"Uuml", 0xDC}, {"Xi", 0x39E},
+    {"Yacute", 0xDD}, {"Yuml", 0x178}, {"Zeta", 0x396}, {"aacute", 0xE1},
+    {"acirc", 0xE2}, {"acute", 0xB4}, {"aelig", 0xE6}, {"agrave", 0xE0},
+    {"alefsym", 0x2135}, {"alpha", 0x3B1}, {"amp", 0x26}, {"and", 0x2227},
+    {"ang", 0x2220}, {"apos", 0x27}, {"aring", 0xE5}, {"asymp", 0x2248},
+    {"atilde", 0xE3}, {"auml", 0xE4}, {"bdquo", 0x201E}, {"beta", 0x3B2},
+    {"brvbar", 0xA6}, {"bull", 0x2022}, {"cap", 0x2229}, {"ccedil", 0xE7},
+    {"cedil", 0xB8}, {"cent", 0xA2}, {"chi", 0x3C7}, {"circ", 0x2C6},
+    {"clubs", 0x2663}, {"cong", 0x2245}, {"copy", 0xA9}, {"crarr", 0x21B5},
+    {"cup", 0x222A}, {"curren", 0xA4}, {"dArr", 0x21D3}, {"dagger", 0x2020},
+    {"darr", 0x2193}, {"deg", 0xB0}, {"delta", 0x3B4}, {"diams", 0x2666},
+    {"divide", 0xF7}, {"eacute", 0xE9}, {"ecirc", 0xEA}, {"egrave", 0xE8},
+    {"empty", 0x2205}, {"emsp", 0x2003}, {"ensp", 0x2002}, {"epsilon", 0x3B5},
+    {"equiv", 0x2261}, {"eta", 0x3B7}, {"eth", 0xF0}, {"euml", 0xEB},
+    {"euro", 0x20AC}, {"exist", 0x2203}, {"fnof", 0x192}, {"forall", 0x2200},
+    {"frac12", 0xBD}, {"frac14", 0xBC}, {"frac34", 0xBE}, {"frasl", 0x2044},
+    {"gamma", 0x3B3}, {"ge", 0x2265}, {"gt", 0x3E}, {"hArr", 0x21D4},
+    {"harr", 0x2194}, {"hearts", 0x2665}, {"hellip", 0x2026},
+    {"iacute", 0xED}, {"icirc", 0xEE}, {"iexcl", 0xA1}, {"igrave", 0xEC},
+    {"image", 0x2111}, {"infin", 0x221E}, {"int", 0x222B}, {"iota", 0x3B9},
+    {"iquest", 0xBF}, {"isin", 0x2208}, {"iuml", 0xEF}, {"kappa", 0x3BA},
+    {"lArr", 0x21D0}, {"lambda", 0x3BB}, {"lang", 0x2329}, {"laquo", 0xAB},
+    {"larr", 0x2190}, {"lceil", 0x2308}, {"ldquo", 0x201C}, {"le", 0x2264},
+    {"lfloor", 0x230A}, {"lowast", 0x2217}, {"loz", 0x25CA}, {"lrm", 0x200E},
+    {"lsaquo", 0x2039}, {"lsquo", 0x2018}, {"lt", 0x3C}, {"macr", 0xAF},
+    {"mdash", 0x2014}, {"micro", 0xB5}, {"middot", 0xB7}, {"minus", 0x2212},
+    {"mu", 0x3BC}, {"nabla", 0x2207}, {"nbsp", 0xA0}, {"ndash", 0x2013},
+    {"ne", 0x2260}, {"ni", 0x220B}, {"not", 0xAC}, {"notin", 0x2209},
+    {"nsub", 0x2284}, {"ntilde", 0xF1}, {"nu", 0x3BD}, {"oacute", 0xF3},
+    {"ocirc", 0xF4}, {"oelig", 0x153}, {"ograve", 0xF2}, {"oline", 0x203E},
+    {"omega", 0x3C9}, {"omicron", 0x3BF}, {"oplus", 0x2295}, {"or", 0x2228},
+    {"ordf", 0xAA}, {"ordm", 0xBA}, {"oslash", 0xF8}, {"otilde", 0xF5},
+    {"otimes", 0x2297}, {"ouml", 0xF6}, {"para", 0xB6}, {"part", 0x2202},
+    {"permil", 0x2030}, {"perp", 0x22A5}, {"phi", 0x3C6}, {"pi", 0x3C0},
+    {"piv", 0x3D6}, {"plusmn", 0xB1}, {"pound", 0xA3}, {"prime", 0x2032},
+    {"prod", 0x220F}, {"prop", 0x221D}, {"psi", 0x3C8}, {"quot", 0x22},
+    {"rArr", 0x21D2}, {"radic", 0x221A}, {"rang", 0x232A}, {"raquo", 0xBB},
+    {"rarr", 0x2192}, {"rceil", 0x2309}, {"rdquo", 0x201D}, {"real", 0x211C},
+    {"reg", 0xAE}, {"rfloor", 0x230B}, {"rho", 0x3C1}, {"rlm", 0x200F},
+    {"rsaquo", 0x203A}, {"rsquo", 0x2019}, {"sbquo", 0x201A},
+    {"scaron", 0x161}, {"sdot", 0x22C5}, {"sect", 0xA7}, {"shy", 0xAD},
+    {"sigma", 0x3C3}, {"sigmaf", 0x3C2}, {"sim", 0x223C}, {"spades", 0x2660},
+    {"sub", 0x2282}, {"sube", 0x2286}, {"sum", 0x2211}, {"sup", 0x2283},
+    {"sup1", 0xB9}, {"sup2", 0xB2}, {"sup3", 0xB3}, {"supe", 0x2287},
+    {"szlig", 0xDF}, {"tau", 0x3C4}, {"there4", 0x2234}, {"theta", 0x3B8},
+    {"thetasym", 0x3D1}, {"thinsp", 0x2009}, {"thorn", 0xFE},
+    {"tilde", 0x2DC}, {"times", 0xD7}, {"trade", 0x2122}, {"uArr", 0x21D1},
+    {"uacute", 0xFA}, {"uarr", 0x2191}, {"ucirc", 0xFB}, {"ugrave", 0xF9},
+    {"uml", 0xA8}, {"upsih", 0x3D2}, {"upsilon", 0x3C5}, {"uuml", 0xFC},
+    {"weierp", 0x2118}, {"xi", 0x3BE}, {"yacute", 0xFD}, {"yen", 0xA5},
+    {"yuml", 0xFF}, {"zeta", 0x3B6}, {"zwj", 0x200D}, {"zwnj", 0x200C},
+};
+
+static int entity_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const entity *)elem)->name);
+}
+
+/* HTML5: numeric references 0x80-0x9F name Windows-1252 characters. */
+static const unsigned short cp1252[32] = {
+    0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+    0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D, 0x017D, 0x8F,
+    0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
+};
+
+/* Decode the reference at s[0] == '&'.  On success appends its text to `b`
+ * and returns its length in bytes; returns 0 when it is not a reference we
+ * know (the caller copies the '&' as is). */
+static size_t decode_ref(luaL_Buffer *b, const char *s, size_t n)
+{
+    if (n < 3)
+        return 0;
+    if (s[1] == '#') {
+        size_t i = 2;
+        int hex = 0;
+        if (s[i] == 'x' || s[i] == 'X') {
+            hex = 1;
+            i++;
+        }
+        size_t start = i;
+        unsigned long cp = 0;
+        while (i < n) {
+            int d;
+            char c = s[i];
+            if (c >= '0' && c <= '9')
+                d = c - '0';
+            else if (hex && c >= 'a' && c <= 'f')
+                d = c - 'a' + 10;
+            else if (hex && c >= 'A' && c <= 'F')
+                d = c - 'A' + 10;
+            else
+                break;
+            if (cp <= 0x10FFFF)
+                cp = cp * (hex ? 16 : 10) + (unsigned long)d;
+            i++;
+        }
+        if (i == start)
+            return 0;
+        if (i < n && s[i] == ';')
+            i++;
+        if (cp >= 0x80 && cp <= 0x9F)
+            cp = cp1252[cp - 0x80];
+        if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            cp = 0xFFFD;
+        pipe_utf8_add(b, cp);
+        return i;
+    }
+    char name[16];
+    size_t i = 1;
+    while (i < n && i - 1 < sizeof name - 1 &&
+           ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+            (s[i] >= '0' && s[i] <= '9'))) {
+        name[i - 1] = s[i];
+        i++;
+    }
+    if (i == 1 || i >= n || s[i] != ';')
+        return 0;
+    name[i - 1] = '\0';
+    const entity *e = bsearch(name, entities, sizeof entities / sizeof *entities,
+                              sizeof *entities, entity_cmp);
+    if (!e)
+        return 0;
+    pipe_utf8_add(b, e->cp);
+    return i + 1;
+}
+
+static void add_decoded(luaL_Buffer *b, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        const char *amp = memchr(s + i, '&', n - i);
+        if (!amp) {
+            luaL_addlstring(b, s + i, n - i);
+            return;
+        }
+        size_t at = (size_t)(amp - s);
+        luaL_addlstring(b, s + i, at - i);
+        size_t used = decode_ref(b, s + at, n - at);
+        if (used == 0) {
+            luaL_addchar(b, '&');
+            used = 1;
+        }
+        i = at + used;
+    }
+}
+
+/* Typographic spaces to ' ', invisible characters dropped. */
+static void add_spaces(luaL_Buffer *b, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && (unsigned char)s[j] != 0xC2 &&
+               (unsigned char)s[j] != 0xE2 && (unsigned char)s[j] != 0xE3 &&
+               (unsigned char)s[j] != 0xEF)
+            j++;
+        luaL_addlstring(b, s + i, j - i);
+        if (j >= n)
+            return;
+        size_t adv;
+        long cp = pipe_utf8_decode(s + j, n - j, &adv);
+        if (cp == 0xA0 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F ||
+            cp == 0x205F || cp == 0x3000)
+            luaL_addchar(b, ' ');
+        else if (cp == 0xAD || cp == 0x200B || cp == 0x2060 || cp == 0xFEFF)
+            ;
+        else
+            luaL_addlstring(b, s + j, adv);
+        i = j + adv;
+    }
+}
+
+/*
+ * Lua functions
+ */
+
+/* -- text.trim(s) -> string */
+static int text_trim(lua_State *L)
+{
+    size_t n, from, to;
+    const char *s = luaL_checklstring(L, 1, &n);
+    trim_bounds(s, n, &from, &to);
+    lua_pushlstring(L, s + from, to - from);
     return 1;
 }
 
+/* -- text.squish(s) -> string */
+static int text_squish(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    pipe_text_squish(&b, s, n);
+    luaL_pushresult(&b);
+    return 1;
+}
+
+/* -- text.decode(s) -> string (HTML entities decoded) */
+static int text_decode(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    if (!memchr(s, '&', n)) {
+        lua_settop(L, 1);
+        return 1;
+    }
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    add_decoded(&b, s, n);
+    luaL_pushresult(&b);
+    return 1;
+}
+
+/* -- text.spaces(s) -> string */
+static int text_spaces(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    add_spaces(&b, s, n);
+    luaL_pushresult(&b);
+    return 1;
+}
+
+/* Length of the line at s (up to '\n', '\r\n' or '\r') and, in *next, where
+ * the following line starts. */
+static size_t line_at(const char *s, size_t n, size_t *next)
+{
+    size_t i = 0;
+    while (i < n && s[i] != '\n' && s[i] != '\r')
+        i++;
+    size_t len = i;
+    if (i < n && s[i] == '\r')
+        i++;
+    if (i < n && s[i] == '\n' && (i == len || s[i - 1] == '\r'))
+        i++;
+    *next = i;
+    return len;
+}
+
+/* -- text.clean(s) -> string: decode + spaces + squish per line; runs of
+ * blank lines become one blank line; no leading/trailing blank lines. */
+static int text_clean(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    luaL_Buffer b;
+    /* Pass 1: decode, fix UTF-8, spaces. */
+    luaL_buffinit(L, &b);
+    add_decoded(&b, s, n);
+    luaL_pushresult(&b);
+    s = lua_tolstring(L, -1, &n);
+    luaL_buffinit(L, &b);
+    pipe_utf8_fix(&b, s, n);
+    luaL_pushresult(&b);
+    s = lua_tolstring(L, -1, &n);
+    luaL_buffinit(L, &b);
+    add_spaces(&b, s, n);
+    luaL_pushresult(&b);
+    s = lua_tolstring(L, -1, &n);
+    /* Pass 2: lines. */
+    luaL_buffinit(L, &b);
+    int blank = 0, any = 0;
+    size_t i = 0;
+    while (i < n) {
+        size_t next, len = line_at(s + i, n - i, &next);
+        size_t from, to;
+        trim_bounds(s + i, len, &from, &to);
+        if (from == to) {
+            blank = any;
+        } else {
+            if (any)
+                luaL_addstring(&b, blank ? "\n\n" : "\n");
+            pipe_text_squish(&b, s + i + from, to - from);
+            any = 1;
+            blank = 0;
+        }
+        i += next;
+    }
+    luaL_pushresult(&b);
+    return 1;
+}
+
+/* -- text.lines(s) -> {line...} (split on \n, \r\n, \r; a final line break
+ * does not start an empty line) */
+static int text_lines(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    lua_newtable(L);
+    size_t i = 0;
+    lua_Integer k = 0;
+    while (i < n) {
+        size_t next, len = line_at(s + i, n - i, &next);
+        lua_pushlstring(L, s + i, len);
+        lua_rawseti(L, -2, ++k);
+        i += next;
+    }
+    return 1;
+}
+
+/* The compiled \w+ pattern, a userdata upvalue of text.words. */
+typedef struct text_re {
+    pcre2_code *code;
+    pcre2_match_data *md;
+} text_re;
+
+static int text_re_gc(lua_State *L)
+{
+    text_re *r = lua_touserdata(L, 1);
+    pcre2_match_data_free(r->md);
+    pcre2_code_free(r->code);
+    r->md = NULL;
+    r->code = NULL;
+    return 0;
+}
+
+/* -- text.words(s) -> integer: number of \w+ runs (Unicode-aware) */
+static int text_words(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    text_re *r = lua_touserdata(L, lua_upvalueindex(1));
+    lua_Integer count = 0;
+    size_t at = 0;
+    while (at < n) {
+        int rc = pcre2_match(r->code, (PCRE2_SPTR)s, n, at, 0, r->md, NULL);
+        if (rc < 0)
+            break;
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
+        count++;
+        at = ov[1] > at ? ov[1] : at + 1;
+    }
+    lua_pushinteger(L, count);
+    return 1;
+}
+
+/* -- text.truncate(s, n) -> string: at most n characters; when cut,
+ * trailing white space is dropped and "…" appended */
+static int text_truncate(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    lua_Integer max = luaL_checkinteger(L, 2);
+    luaL_argcheck(L, max >= 0, 2, "negative length");
+    size_t i = 0;
+    lua_Integer chars = 0;
+    while (i < len && chars < max) {
+        size_t adv;
+        if ((unsigned char)s[i] < 0x80)
+            adv = 1;
+        else
+            pipe_utf8_decode(s + i, len - i, &adv);
+        i += adv;
+        chars++;
+    }
+    if (i >= len) {
+        lua_settop(L, 1);
+        return 1;
+    }
+    size_t from, to;
+    trim_bounds(s, i, &from, &to);
+    (void)from;
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addlstring(&b, s, to);
+    luaL_addstring(&b, "\xE2\x80\xA6");
+    luaL_pushresult(&b);
+    return 1;
+}
+
+static const luaL_Reg text_functions[] = {
+    {"trim", text_trim},
+    {"squish", text_squish},
+    {"decode", text_decode},
+    {"spaces", text_spaces},
+    {"clean", text_clean},
+    {"lines", text_lines},
+    {"truncate", text_truncate},
+    {"words", NULL},
+    {NULL, NULL},
+};
+
+static int text_open(lua_State *L)
+{
+    luaL_newlib(L, text_functions);
+    /* text.words keeps its compiled pattern as an upvalue: created in a
+     * safe empty state with its __gc before PCRE2 allocates anything. */
+    text_re *r = lua_newuserdatauv(L, sizeof *r, 0);
+    r->code = NULL;
+    r->md = NULL;
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, text_re_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    int err;
+    PCRE2_SIZE off;
+    r->code = pcre2_compile((PCRE2_SPTR) "\\w+", PCRE2_ZERO_TERMINATED,
+                            PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF,
+                            &err, &off, NULL);
+    if (r->code) {
+        pcre2_jit_compile(r->code, PCRE2_JIT_COMPLETE);
+        r->md = pcre2_match_data_create_from_pattern(r->code, NULL);
+    }
+    if (!r->code || !r->md)
+        return luaL_error(L, "out of memory");
+    lua_pushcclosure(L, text_words, 1);
+    lua_setfield(L, -2, "words");
+    return 1;
+}
+
+static const char *const text_names[] = {
+    "trim", "squish", "decode", "spaces", "clean", "lines", "words",
+    "truncate", NULL,
+};
+
 const pipe_plugin pipe_plugin_text = {
-    PIPE_PLUGIN_ABI, "text", "(placeholder)", text_open, NULL, NULL,
+    PIPE_PLUGIN_ABI,
+    "text",
+    "text cleaning: trim, squish, entities, spaces, words, truncate",
+    text_open,
+    text_names,
+    NULL,
 };
