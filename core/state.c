@@ -474,6 +474,8 @@ static void open_pipe_module(lua_State *L, int unsafe)
     lua_pushvalue(L, -1);
     lua_setfield(L, LUA_REGISTRYINDEX, "pipe.options");
     lua_setfield(L, -2, "options");
+    lua_pushstring(L, get_ud(L)->root);
+    lua_setfield(L, -2, "root");
     lua_pushcfunction(L, pipe_log);
     lua_setfield(L, -2, "log");
     lua_pushcfunction(L, pipe_list);

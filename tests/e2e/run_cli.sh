@@ -1,3 +1,121 @@
 #!/bin/sh
+# pipe run and the CLI as a user drives them: help, exit codes, inputs,
+# failures that name their input, records mode, output formats, pipes.
 . "$(dirname "$0")/lib.sh"
-fail "not written yet"
+
+page() { # page FILE TITLE
+  printf '<!DOCTYPE html><html><head><title>%s</title></head><body><p>one two three</p></body></html>\n' "$2" > "$1"
+}
+page "$TMP/a.html" "Alpha"
+page "$TMP/b.html" "Beta"
+page "$TMP/crash.html" "crash"
+page "$TMP/none.html" "none"
+page "$TMP/bad.html" "bad"
+
+expect_eq "version" "pipe 0.1.0" "$("$PIPE" --version)"
+expect_contains "help lists run" "  run       run a Lua script" "$("$PIPE" --help)"
+expect_contains "help lists exit codes" "2  usage error, or a script that does not load" "$("$PIPE" --help)"
+expect_contains "help run" "usage: pipe run [OPTIONS] SCRIPT [INPUT...]" "$("$PIPE" help run)"
+expect_contains "run --help" "--records" "$("$PIPE" run --help)"
+expect_status "no command" 2 "$PIPE"
+expect_status "unknown command" 2 "$PIPE" frobnicate
+expect_eq "unknown command message" "pipe: unknown command 'frobnicate' (see pipe --help)" "$(cat "$TMP/err")"
+expect_status "run without script" 2 "$PIPE" run
+expect_status "unknown option" 2 "$PIPE" run --bogus tests/scripts/title.lua
+expect_eq "unknown option message" "pipe: run: unknown option '--bogus' (see pipe help run)" "$(cat "$TMP/err")"
+expect_status "bad format" 2 "$PIPE" run --format xml tests/scripts/title.lua "$TMP/a.html"
+
+# one input -> one object; several -> NDJSON with source
+expect_eq "one input" "{\"source\":\"$TMP/a.html\",\"n\":1,\"title\":\"Alpha\"}" \
+  "$("$PIPE" run tests/scripts/title.lua "$TMP/a.html")"
+out=$("$PIPE" run tests/scripts/title.lua "$TMP/a.html" "$TMP/b.html")
+expect_eq "two inputs" "2" "$(printf '%s\n' "$out" | wc -l | tr -d ' ')"
+expect_contains "second source" "\"source\":\"$TMP/b.html\"" "$out"
+
+# stdin and gzip
+expect_eq "stdin" '{"source":"-","n":1,"title":"Alpha"}' "$("$PIPE" run tests/scripts/title.lua - < "$TMP/a.html")"
+expect_eq "stdin default" '{"source":"-","n":1,"title":"Alpha"}' "$("$PIPE" run tests/scripts/title.lua < "$TMP/a.html")"
+gzip -c "$TMP/b.html" > "$TMP/b.html.gz"
+expect_contains "gzip input" '"title":"Beta"' "$("$PIPE" run tests/scripts/title.lua "$TMP/b.html.gz")"
+printf 'not gzip at all' | gzip -c | head -c 20 > "$TMP/trunc.gz"
+expect_status "truncated gzip" 1 "$PIPE" run tests/scripts/title.lua "$TMP/trunc.gz" "$TMP/a.html"
+expect_contains "truncated gzip names input" "pipe: $TMP/trunc.gz: " "$(cat "$TMP/err")"
+expect_contains "truncated gzip: others processed" '"title":"Alpha"' "$(cat "$TMP/out")"
+
+# a missing input fails alone, exit 1
+expect_status "missing input" 1 "$PIPE" run tests/scripts/title.lua "$TMP/a.html" "$TMP/nosuch.html" "$TMP/b.html"
+expect_eq "missing input message" "pipe: $TMP/nosuch.html: No such file or directory" "$(cat "$TMP/err")"
+expect_eq "others still printed" "2" "$(wc -l < "$TMP/out" | tr -d ' ')"
+expect_status "directory input" 1 "$PIPE" run tests/scripts/title.lua "$TMP"
+expect_eq "directory message" "pipe: $TMP: is a directory" "$(cat "$TMP/err")"
+
+# a script error fails only that page and names file:line
+expect_status "script error" 1 "$PIPE" run tests/scripts/title.lua "$TMP/a.html" "$TMP/crash.html" "$TMP/b.html"
+expect_contains "error names file and line" "pipe: $TMP/crash.html: tests/scripts/title.lua:7: attempt to index a nil value (local 'broken')" "$(cat "$TMP/err")"
+expect_contains "error has a traceback" "stack traceback:" "$(cat "$TMP/err")"
+expect_eq "other pages printed" "2" "$(wc -l < "$TMP/out" | tr -d ' ')"
+
+# a script that does not load: exit 2, file:line
+expect_status "syntax error" 2 "$PIPE" run tests/scripts/syntax.lua "$TMP/a.html"
+expect_contains "syntax error names line" "pipe: tests/scripts/syntax.lua:2: unexpected symbol near '='" "$(cat "$TMP/err")"
+expect_status "missing script" 2 "$PIPE" run tests/scripts/nosuch.lua "$TMP/a.html"
+expect_eq "missing script message" "pipe: cannot read tests/scripts/nosuch.lua: No such file or directory" "$(cat "$TMP/err")"
+
+# lists, nil, bad return values
+expect_eq "list of records" "{\"source\":\"$TMP/a.html\",\"k\":\"a\"}
+{\"source\":\"$TMP/a.html\",\"k\":\"b\"}" "$("$PIPE" run tests/scripts/multi.lua "$TMP/a.html")"
+expect_status "nil: no record" 0 "$PIPE" run tests/scripts/multi.lua "$TMP/none.html"
+expect_eq "nil prints nothing" "" "$(cat "$TMP/out")"
+expect_status "bad return" 1 "$PIPE" run tests/scripts/multi.lua "$TMP/bad.html"
+expect_eq "bad return message" "pipe: $TMP/bad.html: the script returned a number, expected a record table" "$(cat "$TMP/err")"
+
+# runaway script: the instruction limit stops it, the next page still runs
+expect_status "step limit" 1 "$PIPE" run --max-steps 1000000 tests/scripts/loop.lua "$TMP/a.html"
+expect_contains "step limit message" "exceeded the instruction limit" "$(cat "$TMP/err")"
+
+# --max-input
+expect_status "max input" 1 "$PIPE" run --max-input 10 tests/scripts/title.lua "$TMP/a.html"
+expect_eq "max input message" "pipe: $TMP/a.html: input is larger than the 10 byte limit (--max-input)" "$(cat "$TMP/err")"
+
+# --from
+printf '%s\n%s\n' "$TMP/a.html" "$TMP/b.html" > "$TMP/list"
+expect_eq "--from" "2" "$("$PIPE" run tests/scripts/title.lua --from "$TMP/list" | wc -l | tr -d ' ')"
+expect_eq "--from stdin" "2" "$("$PIPE" run tests/scripts/title.lua --from - < "$TMP/list" | wc -l | tr -d ' ')"
+
+# output formats
+expect_eq "text format" "Alpha
+
+Beta" "$("$PIPE" run --format text --fields title tests/scripts/title.lua "$TMP/a.html" "$TMP/b.html")"
+expect_eq "tsv format" "title	n
+Alpha	1
+Beta	1" "$("$PIPE" run --format tsv --fields title,n tests/scripts/title.lua "$TMP/a.html" "$TMP/b.html")"
+expect_eq "json format" "{
+  \"source\": \"-\",
+  \"n\": 1,
+  \"title\": \"Alpha\"
+}" "$("$PIPE" run --format json tests/scripts/title.lua < "$TMP/a.html")"
+
+# records mode: html field, drop, malformed lines named by line number
+cat > "$TMP/in.ndjson" <<'JSON'
+{"n": 1}
+{"n": 2, "html": "<title>Inner</title>"}
+{"n": 3, "drop": true}
+this is not json
+
+[1, 2]
+{"n": 4, "source": "mine"}
+JSON
+expect_status "records" 1 "$PIPE" run --records tests/scripts/records.lua "$TMP/in.ndjson"
+expect_eq "records output" "{\"source\":\"$TMP/in.ndjson:1\",\"has_doc\":false,\"n\":2}
+{\"source\":\"$TMP/in.ndjson:2\",\"has_doc\":true,\"n\":4,\"title\":\"Inner\"}
+{\"source\":\"mine\",\"has_doc\":false,\"n\":8}" "$(cat "$TMP/out")"
+expect_eq "records errors" "pipe: $TMP/in.ndjson:4: bad JSON at column 1: '[' or '{' expected near 'this'
+pipe: $TMP/in.ndjson:6: a record must be a JSON object" "$(cat "$TMP/err")"
+expect_eq "records --html-field" '{"source":"-:1","has_doc":true,"n":2,"title":"X"}' \
+  "$(echo '{"n":1,"page":"<title>X</title>"}' | "$PIPE" run --records --html-field page tests/scripts/records.lua -)"
+
+# closed pipe: quiet, exit 0 (output far larger than a pipe buffer)
+i=0; while [ $i -lt 20000 ]; do echo '{"n": 1}'; i=$((i + 1)); done > "$TMP/many.ndjson"
+status=$("$SRCDIR/tests/e2e/pipestatus.sh" "$PIPE" run --records tests/scripts/records.lua "$TMP/many.ndjson" 2>"$TMP/err")
+expect_eq "closed pipe exit status" "0" "$status"
+expect_eq "closed pipe is quiet" "" "$(cat "$TMP/err")"

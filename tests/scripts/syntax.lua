@@ -1,0 +1,3 @@
+return function(page)
+  return { x = = 1 }
+end
