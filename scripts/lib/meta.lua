@@ -1,0 +1,419 @@
+-- Page metadata: what a page says about itself in <meta>, <link>, JSON-LD
+-- and a few microformat conventions.  Rules use it as the default for
+-- fields they do not give (rules.lua, key `metadata`).
+--
+-- meta.extract(page) -> table, computed once per page and cached in
+-- page.meta:
+--   title        og:title, twitter:title, <title> minus a site-name suffix
+--                (" | Site", " - Site", " — Site", " – Site", " :: Site"
+--                where Site is og:site_name (or JSON-LD publisher) or a
+--                tail of at most 4 words shorter than the head), JSON-LD
+--                headline, first <h1>
+--   authors      list: JSON-LD author (strings, Person/Organization objects,
+--                arrays, @id references into @graph), else
+--                <meta name=author> / article:author (not URLs), else
+--                rel=author links, else [itemprop=author], .byline,
+--                .author; "By " prefixes dropped, duplicates removed
+--   published    article:published_time, JSON-LD datePublished,
+--                itemprop=datePublished, pubdate-style meta names,
+--                <time pubdate>, the first <time datetime>; ISO via lib/date
+--   modified     article:modified_time, og:updated_time, JSON-LD
+--                dateModified, itemprop=dateModified
+--   lang         <html lang>, og:locale, content-language ("uk_UA" ->
+--                "uk-UA")
+--   site_name    og:site_name, JSON-LD publisher.name, application-name
+--   url          <link rel=canonical>, og:url, JSON-LD url (absolute)
+--   description  og:description, description, twitter:description,
+--                JSON-LD description
+--   image        og:image, twitter:image, JSON-LD image, link rel=image_src
+--                (absolute)
+--   tags         list: article:tag, keywords/news_keywords split on commas,
+--                JSON-LD keywords (string or list)
+--   section      article:section, JSON-LD articleSection
+-- Missing values are nil (never empty strings or empty lists).
+--
+-- Helpers used by rules.lua:
+--   meta.tag(page, name) -> {content...}  (<meta property|name|itemprop>,
+--                                          name lowercase)
+--   meta.jsonld(page) -> {object...}      every JSON-LD object, flattened
+--                                          (arrays, @graph), Article-like
+--                                          types first; broken blocks skipped
+--   meta.jsonld_path(page, "a.b") -> {value...}
+local url = require("lib.url")
+local date = require("lib.date")
+
+local meta = {}
+
+local function clean(s)
+  if type(s) ~= "string" then return nil end
+  s = text.clean(s)
+  if s == "" then return nil end
+  return s
+end
+
+-- the <meta> index: lowercased property/name/itemprop/http-equiv -> list
+local function tags(page)
+  if page._meta_tags then return page._meta_tags end
+  local idx = {}
+  if page.doc then
+    for _, m in ipairs(page.doc:select("meta")) do
+      local content = m:attr("content")
+      if content then
+        for _, a in ipairs({ "property", "name", "itemprop", "http-equiv" }) do
+          local k = m:attr(a)
+          if k then
+            for key in k:lower():gmatch("%S+") do
+              idx[key] = idx[key] or {}
+              table.insert(idx[key], content)
+            end
+          end
+        end
+      end
+    end
+  end
+  page._meta_tags = idx
+  return idx
+end
+
+function meta.tag(page, name)
+  return tags(page)[name:lower()] or {}
+end
+
+local function first_tag(page, ...)
+  for _, name in ipairs({ ... }) do
+    for _, v in ipairs(meta.tag(page, name)) do
+      local c = clean(v)
+      if c then return c end
+    end
+  end
+  return nil
+end
+
+local function is_list(t)
+  return type(t) == "table" and (t[1] ~= nil or next(t) == nil)
+end
+
+local function types_of(o)
+  local t = o["@type"]
+  if type(t) == "string" then return { t } end
+  if type(t) == "table" then return t end
+  return {}
+end
+
+local function is_article(o)
+  for _, t in ipairs(types_of(o)) do
+    if type(t) == "string" and (t:find("Article") or t == "BlogPosting"
+        or t == "Report" or t == "LiveBlogPosting" or t == "SocialMediaPosting") then
+      return true
+    end
+  end
+  return false
+end
+
+function meta.jsonld(page)
+  if page._jsonld then return page._jsonld end
+  local objects = {}
+  local function add(v)
+    if type(v) ~= "table" then return end
+    if is_list(v) then
+      for _, x in ipairs(v) do add(x) end
+      return
+    end
+    if v["@graph"] ~= nil then
+      add(v["@graph"])
+      if v["@type"] == nil then return end
+    end
+    objects[#objects + 1] = v
+  end
+  if page.doc then
+    for _, s in ipairs(page.doc:select("script")) do
+      local t = (s:attr("type") or ""):lower()
+      if t:find("ld%+json") then
+        local body = s:html()
+        -- tolerate an HTML comment or CDATA wrapper
+        body = body:gsub("^%s*<!%-%-", ""):gsub("%-%->%s*$", "")
+        body = body:gsub("^%s*//%s*<!%[CDATA%[", ""):gsub("//%s*%]%]>%s*$", "")
+        local ok, v = pcall(json.decode, body)
+        if ok and v ~= nil then add(v) end
+      end
+    end
+  end
+  -- Article-like objects first, the rest in page order
+  local sorted = {}
+  for _, o in ipairs(objects) do if is_article(o) then sorted[#sorted + 1] = o end end
+  for _, o in ipairs(objects) do if not is_article(o) then sorted[#sorted + 1] = o end end
+  page._jsonld = sorted
+  return sorted
+end
+
+local function by_id(page, id)
+  for _, o in ipairs(meta.jsonld(page)) do
+    if o["@id"] == id and (o.name or o["@type"]) then return o end
+  end
+  return nil
+end
+
+-- follow a {"@id": ...}-only reference
+local function deref(page, v)
+  if type(v) == "table" and not is_list(v) and v["@id"] and v.name == nil then
+    return by_id(page, v["@id"]) or v
+  end
+  return v
+end
+
+-- a scalar for a JSON-LD value: strings and numbers as text, an object's
+-- name, else its url, else @id
+local function scalar(v)
+  if type(v) == "string" then return v end
+  if type(v) == "number" then
+    if math.type(v) == "float" and v == math.floor(v) then v = math.tointeger(v) end
+    return tostring(v)
+  end
+  if type(v) == "table" and not is_list(v) then
+    return scalar(v.name) or scalar(v.url) or scalar(v["@id"])
+  end
+  return nil
+end
+
+-- values at a dotted path in one object (arrays mapped)
+local function walk(page, v, keys, i, out)
+  v = deref(page, v)
+  if v == nil then return end
+  if is_list(v) then
+    for _, x in ipairs(v) do walk(page, x, keys, i, out) end
+    return
+  end
+  if i > #keys then
+    local s = scalar(v)
+    if s and s:find("%S") then out[#out + 1] = s end
+    return
+  end
+  if type(v) ~= "table" then return end
+  walk(page, v[keys[i]], keys, i + 1, out)
+end
+
+function meta.jsonld_path(page, path)
+  local keys = {}
+  for k in path:gmatch("[^.]+") do keys[#keys + 1] = k end
+  for _, o in ipairs(meta.jsonld(page)) do
+    local out = {}
+    walk(page, o, keys, 1, out)
+    if #out > 0 then return out end
+  end
+  return {}
+end
+
+local function jsonld_first(page, path)
+  local v = meta.jsonld_path(page, path)[1]
+  return clean(v)
+end
+
+local function add_unique(list, seen, s)
+  s = clean(s)
+  if not s then return end
+  local key = date.lower(s)
+  if seen[key] then return end
+  seen[key] = true
+  list[#list + 1] = s
+end
+
+local function strip_by(s)
+  s = clean(s)
+  if not s then return nil end
+  s = s:gsub("^[Bb][Yy]%s+", ""):gsub("^[Aa]uthors?:%s*", "")
+  s = s:gsub("^Автор[и]?:%s*", ""):gsub("^Автор:%s*", "")
+  return clean(s)
+end
+
+local function authors(page, doc)
+  local list, seen = {}, {}
+  for _, a in ipairs(meta.jsonld(page)) do
+    if is_article(a) and a.author ~= nil then
+      local au = a.author
+      if not is_list(au) then au = { au } end
+      for _, x in ipairs(au) do
+        x = deref(page, x)
+        if type(x) == "string" then add_unique(list, seen, x)
+        elseif type(x) == "table" then add_unique(list, seen, scalar(x.name)) end
+      end
+      if #list > 0 then return list end
+    end
+  end
+  for _, name in ipairs({ "author", "article:author", "dc.creator", "parsely-author", "sailthru.author" }) do
+    for _, v in ipairs(meta.tag(page, name)) do
+      if not v:find("^%s*https?://") then add_unique(list, seen, v) end
+    end
+  end
+  if #list > 0 then return list end
+  if not doc then return nil end
+  for _, a in ipairs(doc:select("a[rel~=author]")) do add_unique(list, seen, strip_by(a:text())) end
+  if #list > 0 then return list end
+  for _, n in ipairs(doc:select("[itemprop~=author]")) do
+    local nm = n:first("[itemprop~=name]")
+    add_unique(list, seen, strip_by((nm or n):attr("content") or (nm or n):text()))
+  end
+  if #list > 0 then return list end
+  for _, sel in ipairs({ ".byline", ".author" }) do
+    for _, n in ipairs(doc:select(sel)) do
+      local s = strip_by(n:text())
+      if s and #s <= 100 then add_unique(list, seen, s) end
+    end
+    if #list > 0 then return list end
+  end
+  return nil
+end
+
+local SEPARATORS = { " | ", " - ", " — ", " – ", " :: ", " « ", " » ", " · " }
+
+local function strip_site(title, site)
+  if not title then return nil end
+  local lsite = site and date.lower(site)
+  local best
+  for _, sep in ipairs(SEPARATORS) do
+    local pos, from = nil, 1
+    while true do
+      local a = title:find(sep, from, true)
+      if not a then break end
+      pos, from = a, a + 1
+    end
+    if pos then
+      local head = clean(title:sub(1, pos - 1))
+      local tail = clean(title:sub(pos + #sep))
+      if head and tail then
+        local ltail = date.lower(tail)
+        local named = lsite and (ltail == lsite or ltail:find(lsite, 1, true) or lsite:find(ltail, 1, true))
+        local _, words = tail:gsub("%S+", "")
+        if named or (not lsite and words <= 4 and #tail < #head) then
+          if not best or #head < #best then best = head end
+        end
+      end
+    end
+  end
+  return best or title
+end
+
+local function dates(page, doc, which)
+  local names = which == "published"
+    and { "article:published_time", "datepublished", "og:published_time",
+          "pubdate", "publishdate", "publish-date", "date", "dc.date.issued",
+          "dc.date", "sailthru.date", "parsely-pub-date" }
+    or { "article:modified_time", "og:updated_time", "datemodified", "last-modified" }
+  local v = first_tag(page, table.unpack(names, 1, 3))
+  v = v or jsonld_first(page, which == "published" and "datePublished" or "dateModified")
+  v = v or first_tag(page, table.unpack(names, 4))
+  if not v and doc then
+    local prop = which == "published" and "datePublished" or "dateModified"
+    local n = doc:first("[itemprop=" .. prop .. "]")
+    if n then v = n:attr("datetime") or n:attr("content") or n:text() end
+    if not v and which == "published" then
+      local t = doc:first("time[pubdate]") or doc:first("time[datetime]")
+      if t then v = t:attr("datetime") or t:text() end
+    end
+  end
+  if not v then return nil end
+  return date.parse(v)
+end
+
+local function lang(page, doc)
+  local root = doc and doc:root()
+  local l = root and (root:attr("lang") or root:attr("xml:lang"))
+  l = clean(l) or first_tag(page, "og:locale", "content-language", "language", "dc.language")
+  if not l then return nil end
+  l = l:gsub("_", "-"):match("^[^,;%s]+")
+  return l
+end
+
+local function split_tags(list, seen, s)
+  if type(s) ~= "string" then return end
+  for part in s:gmatch("[^,;]+") do add_unique(list, seen, part) end
+end
+
+local function tag_list(page)
+  local list, seen = {}, {}
+  for _, v in ipairs(meta.tag(page, "article:tag")) do add_unique(list, seen, v) end
+  if #list == 0 then
+    for _, o in ipairs(meta.jsonld(page)) do
+      if is_article(o) and o.keywords then
+        if type(o.keywords) == "string" then split_tags(list, seen, o.keywords)
+        elseif is_list(o.keywords) then
+          for _, k in ipairs(o.keywords) do add_unique(list, seen, scalar(k)) end
+        end
+        break
+      end
+    end
+  end
+  if #list == 0 then
+    for _, name in ipairs({ "news_keywords", "keywords" }) do
+      for _, v in ipairs(meta.tag(page, name)) do split_tags(list, seen, v) end
+      if #list > 0 then break end
+    end
+  end
+  if #list == 0 then return nil end
+  return list
+end
+
+local function canonical(doc)
+  if not doc then return nil end
+  for _, l in ipairs(doc:select("link[rel][href]")) do
+    local rel = " " .. l:attr("rel"):lower() .. " "
+    if rel:find(" canonical ", 1, true) then return clean(l:attr("href")) end
+  end
+  return nil
+end
+
+local function image(page, doc)
+  local v = first_tag(page, "og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src")
+  v = v or jsonld_first(page, "image.url") or jsonld_first(page, "image")
+  if not v and doc then
+    local l = doc:first("link[rel=image_src]")
+    v = l and clean(l:attr("href"))
+  end
+  return v
+end
+
+function meta.extract(page)
+  if page.meta then return page.meta end
+  local doc = page.doc
+  local m = {}
+  m.site_name = first_tag(page, "og:site_name") or jsonld_first(page, "publisher.name")
+      or first_tag(page, "application-name")
+  local page_url = url.of_page(page)
+  m.url = canonical(doc) or first_tag(page, "og:url") or jsonld_first(page, "mainEntityOfPage.@id")
+      or jsonld_first(page, "url")
+  local base = page_url or m.url
+  if doc then
+    local b = doc:first("base[href]")
+    if b and b:attr("href") then base = url.resolve(b:attr("href"), base) end
+  end
+  if m.url then m.url = url.resolve(m.url, page_url) end
+
+  local title = first_tag(page, "og:title", "twitter:title")
+  if title then
+    title = strip_site(title, m.site_name)
+  else
+    local t = doc and doc:first("title")
+    title = t and clean(t:text())
+    title = title and strip_site(title, m.site_name)
+  end
+  title = title or jsonld_first(page, "headline")
+  if not title and doc then
+    local h1 = doc:first("h1")
+    title = h1 and clean(h1:text())
+  end
+  m.title = title
+
+  m.authors = authors(page, doc)
+  m.published = dates(page, doc, "published")
+  m.modified = dates(page, doc, "modified")
+  m.lang = lang(page, doc)
+  m.description = first_tag(page, "og:description", "description", "twitter:description")
+      or jsonld_first(page, "description")
+  m.image = image(page, doc)
+  if m.image then m.image = url.resolve(m.image, base) end
+  m.tags = tag_list(page)
+  m.section = first_tag(page, "article:section") or jsonld_first(page, "articleSection")
+  page.meta = m
+  return m
+end
+
+return meta
