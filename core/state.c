@@ -304,8 +304,9 @@ static int state_require(lua_State *L)
     /* mark as loading to catch loops */
     lua_pushlightuserdata(L, (void *)&loading_tag);
     lua_setfield(L, 2, name);
-    lua_pushvalue(L, 1);
-    lua_pushvalue(L, -3);
+    lua_pushvalue(L, 3);      /* chunk */
+    lua_pushvalue(L, 1);      /* module name */
+    lua_pushvalue(L, 4);      /* file path */
     lua_call(L, 2, 1);
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
