@@ -1,13 +1,1925 @@
-/* html plugin: placeholder until its owner fills it in. */
-#include <lauxlib.h>
-#include "pipe/plugin.h"
+/*
+ * html plugin: parse pages with libxml2's HTML parser, select with CSS or
+ * XPath, read text and attributes, edit the tree; the `select` command.
+ * (The text rules and the `strip` command live in strip.c, the CSS
+ * compiler in css.c.)
+ *
+ * Lua: html.parse(s [, {encoding=, url=}]) -> Document, html.strip,
+ * html.xpath_of(css), html.absolute(href, base); Document and Node methods
+ * as docs/design.md lists.
+ *
+ * Caveats:
+ * - Encoding: libxml2 2.9.14 guesses Latin-1 for non-ASCII bytes before a
+ *   <meta charset>, so the encoding is settled here (option > BOM > meta
+ *   prescan of the first 4 KB > UTF-8 when the bytes are valid UTF-8 >
+ *   uchardet > windows-1252; a page that declares UTF-8 but is not valid
+ *   UTF-8 goes to uchardet too), the bytes are converted to clean UTF-8
+ *   (invalid sequences and C0 controls become U+FFFD) and the parser is
+ *   told "UTF-8" and to ignore the document's own hint.
+ * - libxml2 reports errors through a global handler unless told otherwise:
+ *   parsing installs a structured handler that drops them, and XPath
+ *   contexts carry their own handler that records the first message.
+ * - Removed nodes are unlinked and chained on the Document (parent NULL,
+ *   linked through next/prev) and freed with it, so a Node userdata never
+ *   dangles.  Only element nodes become Node userdata: XPath results that
+ *   are text or attribute nodes are returned as strings, because libxml2
+ *   merges and frees text nodes when the tree is edited.
+ * - XPath evaluation runs with an operation limit (libxml2's opLimit), as
+ *   Lua's count hook never fires inside C.
+ */
+#include <errno.h>
+#include <iconv.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-static int html_open(lua_State *L)
+#include <lauxlib.h>
+#include <lua.h>
+
+#include <libxml/HTMLparser.h>
+#include <libxml/HTMLtree.h>
+#include <libxml/uri.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+#include <uchardet/uchardet.h>
+
+#include "css.h"
+#include "pipe/html.h"
+#include "pipe/plugin.h"
+#include "strip.h"
+
+#define XPATH_MT "pipe.html.XPath"
+#define BOX_MT "pipe.html.Box"
+#define CACHE_KEY "pipe.html.cache"
+#define CACHE_MAX 2000
+#define XPATH_OP_LIMIT 100000000UL
+#define PRESCAN_BYTES 4096
+#define DETECT_BYTES (256 * 1024)
+
+/* ------------------------------------------------------------------ */
+/* Encoding detection and conversion                                   */
+
+static int lower_ascii(int c)
 {
-    lua_newtable(L);
+    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+static int iconv_knows(const char *enc)
+{
+    iconv_t cd = iconv_open("UTF-8", enc);
+    if (cd == (iconv_t)-1)
+        return 0;
+    iconv_close(cd);
     return 1;
 }
 
+/* Map a label (meta charset, option, uchardet) to the name pipe reports
+ * and iconv accepts, lowercase.  Returns 0 when unknown. */
+static int normalize_label(const char *label, size_t n, char *out,
+                           size_t outsz)
+{
+    char tmp[64];
+    while (n > 0 && (*label == ' ' || *label == '\t' || *label == '\n' ||
+                     *label == '\r' || *label == '\f')) {
+        label++;
+        n--;
+    }
+    while (n > 0 && (label[n - 1] == ' ' || label[n - 1] == '\t' ||
+                     label[n - 1] == '\n' || label[n - 1] == '\r' ||
+                     label[n - 1] == '\f'))
+        n--;
+    if (n == 0 || n >= sizeof tmp)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = (char)lower_ascii((unsigned char)label[i]);
+    tmp[n] = '\0';
+    static const char *const map[][2] = {
+        {"utf8", "utf-8"},
+        {"unicode-1-1-utf-8", "utf-8"},
+        {"x-unicode20utf8", "utf-8"},
+        {"iso-8859-1", "windows-1252"},
+        {"iso8859-1", "windows-1252"},
+        {"iso_8859-1", "windows-1252"},
+        {"latin1", "windows-1252"},
+        {"l1", "windows-1252"},
+        {"ascii", "windows-1252"},
+        {"us-ascii", "windows-1252"},
+        {"cp1252", "windows-1252"},
+        {"x-cp1252", "windows-1252"},
+        {"cp819", "windows-1252"},
+        {"cp1251", "windows-1251"},
+        {"x-cp1251", "windows-1251"},
+        {"win-1251", "windows-1251"},
+        {"cp1250", "windows-1250"},
+        {"x-cp1250", "windows-1250"},
+        {"iso-8859-9", "windows-1254"},
+        {"latin5", "windows-1254"},
+        {"gb2312", "gbk"},
+        {"x-gbk", "gbk"},
+        {"shift_jis", "cp932"},
+        {"sjis", "cp932"},
+        {"x-sjis", "cp932"},
+        {"windows-31j", "cp932"},
+        {"euc-kr", "cp949"},
+        {"tis-620", "cp874"},
+        {"windows-874", "cp874"},
+        {"koi8", "koi8-r"},
+        {"koi", "koi8-r"},
+        {"koi8_r", "koi8-r"},
+        {"ucs-2", "utf-16le"},
+    };
+    const char *name = tmp;
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(tmp, map[i][0]) == 0)
+            name = map[i][1];
+    if (strlen(name) >= outsz)
+        return 0;
+    if (strcmp(name, "utf-8") != 0 && !iconv_knows(name))
+        return 0;
+    strcpy(out, name);
+    return 1;
+}
+
+static int ci_prefix(const char *s, size_t n, const char *lit)
+{
+    size_t k = strlen(lit);
+    if (n < k)
+        return 0;
+    for (size_t i = 0; i < k; i++)
+        if (lower_ascii((unsigned char)s[i]) != lit[i])
+            return 0;
+    return 1;
+}
+
+static int is_space(int c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+/* charset=LABEL inside a content attribute value */
+static int charset_from_content(const char *v, size_t n, char *out,
+                                size_t outsz)
+{
+    for (size_t i = 0; i + 7 <= n; i++) {
+        if (!ci_prefix(v + i, n - i, "charset"))
+            continue;
+        size_t j = i + 7;
+        while (j < n && is_space((unsigned char)v[j]))
+            j++;
+        if (j >= n || v[j] != '=')
+            continue;
+        j++;
+        while (j < n && is_space((unsigned char)v[j]))
+            j++;
+        char q = 0;
+        if (j < n && (v[j] == '"' || v[j] == '\''))
+            q = v[j++];
+        size_t k = j;
+        while (k < n && v[k] != ';' && (q ? v[k] != q : !is_space((unsigned char)v[k])))
+            k++;
+        return normalize_label(v + j, k - j, out, outsz);
+    }
+    return 0;
+}
+
+/* The HTML5 prescan, simplified: the first <meta> with a usable charset. */
+static int prescan_meta(const char *s, size_t n, char *out, size_t outsz)
+{
+    if (n > PRESCAN_BYTES)
+        n = PRESCAN_BYTES;
+    size_t i = 0;
+    while (i < n) {
+        const char *lt = memchr(s + i, '<', n - i);
+        if (lt == NULL)
+            return 0;
+        i = (size_t)(lt - s);
+        if (ci_prefix(s + i, n - i, "<!--")) {
+            size_t j = i + 4;
+            while (j + 3 <= n && memcmp(s + j, "-->", 3) != 0)
+                j++;
+            i = j + 3;
+            continue;
+        }
+        if (!(ci_prefix(s + i, n - i, "<meta") && i + 5 < n &&
+              (is_space((unsigned char)s[i + 5]) || s[i + 5] == '/'))) {
+            i++;
+            continue;
+        }
+        /* attributes of the meta tag */
+        size_t j = i + 5;
+        const char *cs = NULL, *ct = NULL;
+        size_t csn = 0, ctn = 0;
+        int http_equiv = 0;
+        while (j < n && s[j] != '>') {
+            while (j < n && (is_space((unsigned char)s[j]) || s[j] == '/'))
+                j++;
+            size_t a = j;
+            while (j < n && !is_space((unsigned char)s[j]) && s[j] != '=' &&
+                   s[j] != '>' && s[j] != '/')
+                j++;
+            size_t an = j - a;
+            while (j < n && is_space((unsigned char)s[j]))
+                j++;
+            const char *v = NULL;
+            size_t vn = 0;
+            if (j < n && s[j] == '=') {
+                j++;
+                while (j < n && is_space((unsigned char)s[j]))
+                    j++;
+                if (j < n && (s[j] == '"' || s[j] == '\'')) {
+                    char q = s[j++];
+                    v = s + j;
+                    while (j < n && s[j] != q)
+                        j++;
+                    vn = (size_t)(s + j - v);
+                    if (j < n)
+                        j++;
+                } else {
+                    v = s + j;
+                    while (j < n && !is_space((unsigned char)s[j]) && s[j] != '>')
+                        j++;
+                    vn = (size_t)(s + j - v);
+                }
+            }
+            if (an == 0 && v == NULL) {
+                if (j < n && s[j] != '>')
+                    j++;
+                continue;
+            }
+            if (an == 7 && ci_prefix(s + a, an, "charset") && v) {
+                cs = v;
+                csn = vn;
+            } else if (an == 7 && ci_prefix(s + a, an, "content") && v) {
+                ct = v;
+                ctn = vn;
+            } else if (an == 10 && ci_prefix(s + a, an, "http-equiv") && v &&
+                       vn == 12 && ci_prefix(v, vn, "content-type")) {
+                http_equiv = 1;
+            }
+        }
+        if (cs != NULL && normalize_label(cs, csn, out, outsz))
+            return 1;
+        if (ct != NULL && http_equiv &&
+            charset_from_content(ct, ctn, out, outsz))
+            return 1;
+        i = j;
+    }
+    return 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    if (c < 0xC2)
+        return 0;
+    if (c < 0xE0) {
+        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    }
+    if (c < 0xF0) {
+        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xE0 && s[1] < 0xA0)
+            return 0;
+        if (c == 0xED && s[1] >= 0xA0)
+            return 0; /* surrogates */
+        return 3;
+    }
+    if (c < 0xF5) {
+        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
+            (s[3] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xF0 && s[1] < 0x90)
+            return 0;
+        if (c == 0xF4 && s[1] >= 0x90)
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+static int utf8_valid(const char *data, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)data;
+    size_t i = 0;
+    while (i < len) {
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k = utf8_seq(s + i, len - i);
+        if (k == 0)
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
+/* Clean UTF-8 for the parser: invalid bytes, C0 controls other than tab,
+ * LF, CR, FF and U+FFFE/U+FFFF become U+FFFD; FF becomes a space.  `out`
+ * may be NULL to measure. */
+static size_t utf8_clean(const char *data, size_t len, char *out)
+{
+    static const char repl[] = "\xEF\xBF\xBD";
+    const unsigned char *s = (const unsigned char *)data;
+    size_t i = 0, o = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t k = utf8_seq(s + i, len - i);
+        int bad = k == 0 ||
+                  (c < 0x20 && c != '\t' && c != '\n' && c != '\r' &&
+                   c != '\f') ||
+                  (k == 3 && c == 0xEF && s[i + 1] == 0xBF &&
+                   (s[i + 2] == 0xBE || s[i + 2] == 0xBF));
+        if (bad) {
+            if (out)
+                memcpy(out + o, repl, 3);
+            o += 3;
+            i += k ? k : 1;
+        } else if (c == '\f') {
+            if (out)
+                out[o] = ' ';
+            o++;
+            i++;
+        } else {
+            if (out)
+                memcpy(out + o, s + i, k);
+            o += k;
+            i += k;
+        }
+    }
+    return o;
+}
+
+/* iconv `enc` -> UTF-8; undecodable input becomes U+FFFD.  Returns a
+ * malloc'd buffer (not yet cleaned) or NULL on out-of-memory. */
+static char *convert(const char *enc, const char *data, size_t len,
+                     size_t *outlen)
+{
+    iconv_t cd = iconv_open("UTF-8", enc);
+    if (cd == (iconv_t)-1)
+        return NULL;
+    size_t unit = strncmp(enc, "utf-16", 6) == 0 ? 2 : 1;
+    size_t cap = len * 2 + 16, o = 0;
+    char *buf = malloc(cap);
+    if (buf == NULL) {
+        iconv_close(cd);
+        return NULL;
+    }
+    char *in = (char *)data;
+    size_t left = len;
+    while (left > 0) {
+        if (cap - o < 16) {
+            size_t ncap = cap * 2;
+            char *nb = realloc(buf, ncap);
+            if (nb == NULL) {
+                free(buf);
+                iconv_close(cd);
+                return NULL;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        char *op = buf + o;
+        size_t oleft = cap - o - 4;
+        size_t r = iconv(cd, &in, &left, &op, &oleft);
+        o = (size_t)(op - buf);
+        if (r != (size_t)-1)
+            break;
+        if (errno == E2BIG)
+            continue;
+        /* EILSEQ or EINVAL: replace one unit and go on */
+        memcpy(buf + o, "\xEF\xBF\xBD", 3);
+        o += 3;
+        size_t skip = unit < left ? unit : left;
+        in += skip;
+        left -= skip;
+        iconv(cd, NULL, NULL, NULL, NULL);
+    }
+    iconv_close(cd);
+    *outlen = o;
+    return buf;
+}
+
+static void detect_uchardet(const char *data, size_t len, char *out,
+                            size_t outsz)
+{
+    strcpy(out, "windows-1252");
+    uchardet_t ud = uchardet_new();
+    if (ud == NULL)
+        return;
+    uchardet_handle_data(ud, data, len > DETECT_BYTES ? DETECT_BYTES : len);
+    uchardet_data_end(ud);
+    const char *cs = uchardet_get_charset(ud);
+    char tmp[64];
+    if (cs != NULL && *cs != '\0' &&
+        normalize_label(cs, strlen(cs), tmp, sizeof tmp) &&
+        strlen(tmp) < outsz && strcmp(tmp, "utf-8") != 0)
+        strcpy(out, tmp);
+    uchardet_delete(ud);
+}
+
+/* Settle the encoding; returns the offset of the content after a BOM. */
+static size_t detect_encoding(const char *data, size_t len, char *enc,
+                              size_t encsz)
+{
+    const unsigned char *u = (const unsigned char *)data;
+    if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
+        strcpy(enc, "utf-8");
+        return 3;
+    }
+    if (len >= 2 && u[0] == 0xFF && u[1] == 0xFE) {
+        strcpy(enc, "utf-16le");
+        return 2;
+    }
+    if (len >= 2 && u[0] == 0xFE && u[1] == 0xFF) {
+        strcpy(enc, "utf-16be");
+        return 2;
+    }
+    char meta[48];
+    if (prescan_meta(data, len, meta, sizeof meta)) {
+        /* a meta tag read as ASCII cannot mean UTF-16 */
+        if (strncmp(meta, "utf-16", 6) == 0)
+            strcpy(meta, "utf-8");
+        if (strcmp(meta, "utf-8") != 0 || utf8_valid(data, len)) {
+            strcpy(enc, meta);
+            return 0;
+        }
+        detect_uchardet(data, len, enc, encsz);
+        return 0;
+    }
+    if (utf8_valid(data, len)) {
+        strcpy(enc, "utf-8");
+        return 0;
+    }
+    detect_uchardet(data, len, enc, encsz);
+    return 0;
+}
+
+static void silent_error(void *ud, xmlErrorPtr e)
+{
+    (void)ud;
+    (void)e;
+}
+
+static char *strdup_msg(const char *m)
+{
+    char *s = malloc(strlen(m) + 1);
+    if (s)
+        strcpy(s, m);
+    return s;
+}
+
+xmlDocPtr pipe_html_parse_ex(const char *data, size_t len,
+                             const char *encoding, const char *url,
+                             char *used, size_t usedsz, char **err)
+{
+    char enc[48];
+    size_t skip = 0;
+    *err = NULL;
+    if (encoding != NULL && *encoding != '\0') {
+        if (!normalize_label(encoding, strlen(encoding), enc, sizeof enc)) {
+            size_t n = strlen(encoding) + 32;
+            *err = malloc(n);
+            if (*err)
+                snprintf(*err, n, "unknown encoding '%s'", encoding);
+            return NULL;
+        }
+        const unsigned char *u = (const unsigned char *)data;
+        if (strcmp(enc, "utf-8") == 0 && len >= 3 && u[0] == 0xEF &&
+            u[1] == 0xBB && u[2] == 0xBF)
+            skip = 3;
+    } else {
+        skip = detect_encoding(data, len, enc, sizeof enc);
+    }
+    if (used != NULL && usedsz > 0) {
+        strncpy(used, enc, usedsz - 1);
+        used[usedsz - 1] = '\0';
+    }
+    data += skip;
+    len -= skip;
+    char *conv = NULL;
+    size_t convlen = len;
+    const char *src = data;
+    if (strcmp(enc, "utf-8") != 0) {
+        conv = convert(enc, data, len, &convlen);
+        if (conv == NULL) {
+            *err = strdup_msg("out of memory");
+            return NULL;
+        }
+        src = conv;
+    }
+    size_t n = utf8_clean(src, convlen, NULL);
+    if (n > INT_MAX - 1) {
+        free(conv);
+        *err = strdup_msg("input too large");
+        return NULL;
+    }
+    char *clean = malloc(n + 1);
+    if (clean == NULL) {
+        free(conv);
+        *err = strdup_msg("out of memory");
+        return NULL;
+    }
+    utf8_clean(src, convlen, clean);
+    clean[n] = '\0';
+    free(conv);
+
+    htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+    if (ctxt == NULL) {
+        free(clean);
+        *err = strdup_msg("out of memory");
+        return NULL;
+    }
+    xmlStructuredErrorFunc old = xmlStructuredError;
+    void *oldctx = xmlStructuredErrorContext;
+    xmlSetStructuredErrorFunc(NULL, silent_error);
+    int opts = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+               HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT |
+               HTML_PARSE_IGNORE_ENC;
+    xmlDocPtr doc = htmlCtxtReadMemory(ctxt, clean, (int)n, url, "UTF-8",
+                                       opts);
+    if (doc != NULL && xmlDocGetRootElement(doc) == NULL) {
+        xmlFreeDoc(doc);
+        doc = NULL;
+    }
+    if (doc == NULL) {
+        /* empty or hopeless input: an empty page, never a failure */
+        static const char empty[] = "<html><head></head><body></body></html>";
+        htmlCtxtReset(ctxt);
+        doc = htmlCtxtReadMemory(ctxt, empty, (int)sizeof empty - 1, url,
+                                 "UTF-8", opts);
+    }
+    xmlSetStructuredErrorFunc(oldctx, old);
+    htmlFreeParserCtxt(ctxt);
+    free(clean);
+    if (doc == NULL)
+        *err = strdup_msg("out of memory");
+    return doc;
+}
+
+xmlDocPtr pipe_html_parse(const char *data, size_t len, const char *encoding,
+                          char **err)
+{
+    return pipe_html_parse_ex(data, len, encoding, NULL, NULL, 0, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Boxes: C-heap results held by a userdata while Lua may raise        */
+
+typedef struct box {
+    void *p;
+    void (*release)(void *);
+} box;
+
+static int box_gc(lua_State *L)
+{
+    box *b = luaL_checkudata(L, 1, BOX_MT);
+    if (b->p != NULL && b->release != NULL)
+        b->release(b->p);
+    b->p = NULL;
+    return 0;
+}
+
+static box *box_new(lua_State *L, void (*release)(void *))
+{
+    box *b = lua_newuserdatauv(L, sizeof *b, 0);
+    b->p = NULL;
+    b->release = release;
+    if (luaL_newmetatable(L, BOX_MT)) {
+        lua_pushcfunction(L, box_gc);
+        lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, box_gc);
+        lua_setfield(L, -2, "__close");
+    }
+    lua_setmetatable(L, -2);
+    return b;
+}
+
+static void box_done(box *b)
+{
+    if (b->p != NULL && b->release != NULL)
+        b->release(b->p);
+    b->p = NULL;
+}
+
+static void release_free(void *p)
+{
+    free(p);
+}
+
+static void release_xmlfree(void *p)
+{
+    xmlFree(p);
+}
+
+static void release_xpobj(void *p)
+{
+    xmlXPathFreeObject(p);
+}
+
+static void release_outbuf(void *p)
+{
+    xmlOutputBufferClose(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Document and Node userdata                                          */
+
+typedef struct html_doc {
+    xmlDocPtr doc;
+    xmlNodePtr removed; /* unlinked nodes: parent NULL, chained by next */
+    char encoding[48];
+} html_doc;
+
+typedef struct html_node {
+    xmlNodePtr node;
+} html_node;
+
+static void doc_release(html_doc *d)
+{
+    if (d->removed != NULL) {
+        xmlFreeNodeList(d->removed);
+        d->removed = NULL;
+    }
+    if (d->doc != NULL) {
+        xmlFreeDoc(d->doc);
+        d->doc = NULL;
+    }
+}
+
+static int doc_gc(lua_State *L)
+{
+    html_doc *d = luaL_checkudata(L, 1, PIPE_DOCUMENT_MT);
+    doc_release(d);
+    return 0;
+}
+
+static html_doc *check_docud(lua_State *L, int idx)
+{
+    html_doc *d = luaL_checkudata(L, idx, PIPE_DOCUMENT_MT);
+    if (d->doc == NULL)
+        luaL_argerror(L, idx, "document is closed");
+    return d;
+}
+
+xmlDocPtr pipe_html_check_doc(lua_State *L, int idx)
+{
+    return check_docud(L, idx)->doc;
+}
+
+xmlNodePtr pipe_html_check_node(lua_State *L, int idx)
+{
+    html_node *n = luaL_testudata(L, idx, PIPE_NODE_MT);
+    if (n != NULL) {
+        lua_getiuservalue(L, idx, 1);
+        html_doc *d = lua_touserdata(L, -1);
+        lua_pop(L, 1);
+        if (d == NULL || d->doc == NULL)
+            luaL_argerror(L, idx, "document is closed");
+        return n->node;
+    }
+    if (luaL_testudata(L, idx, PIPE_DOCUMENT_MT) != NULL) {
+        xmlNodePtr root = xmlDocGetRootElement(check_docud(L, idx)->doc);
+        if (root == NULL)
+            luaL_argerror(L, idx, "document is empty");
+        return root;
+    }
+    luaL_typeerror(L, idx, "pipe.Node or pipe.Document");
+    return NULL;
+}
+
+void pipe_html_push_node(lua_State *L, int owner, xmlNodePtr node)
+{
+    owner = lua_absindex(L, owner);
+    html_node *n = lua_newuserdatauv(L, sizeof *n, 1);
+    n->node = node;
+    luaL_setmetatable(L, PIPE_NODE_MT);
+    if (luaL_testudata(L, owner, PIPE_NODE_MT) != NULL)
+        lua_getiuservalue(L, owner, 1);
+    else
+        lua_pushvalue(L, owner);
+    lua_setiuservalue(L, -2, 1);
+}
+
+/* The node behind argument idx and its owning document (a Document
+ * argument means its root element, or the document node itself when
+ * `docnode`). */
+static xmlNodePtr arg_context(lua_State *L, int idx, html_doc **dp, int docnode)
+{
+    if (luaL_testudata(L, idx, PIPE_NODE_MT) != NULL) {
+        xmlNodePtr node = pipe_html_check_node(L, idx);
+        lua_getiuservalue(L, idx, 1);
+        *dp = lua_touserdata(L, -1);
+        lua_pop(L, 1);
+        return node;
+    }
+    html_doc *d = check_docud(L, idx);
+    *dp = d;
+    return docnode ? (xmlNodePtr)d->doc : pipe_html_check_node(L, idx);
+}
+
+static void detach(html_doc *d, xmlNodePtr node)
+{
+    if (node->parent == NULL || node->type == XML_DOCUMENT_NODE ||
+        node->type == XML_HTML_DOCUMENT_NODE)
+        return; /* already removed */
+    xmlUnlinkNode(node);
+    node->parent = NULL;
+    node->prev = NULL;
+    node->next = d->removed;
+    if (d->removed != NULL)
+        d->removed->prev = node;
+    d->removed = node;
+}
+
+/* ------------------------------------------------------------------ */
+/* Compiled XPath cache                                                */
+
+typedef struct xp_box {
+    xmlXPathCompExprPtr comp;
+} xp_box;
+
+typedef struct xerr {
+    char msg[200];
+    int set;
+} xerr;
+
+static void xerr_handler(void *ud, xmlErrorPtr e)
+{
+    xerr *x = ud;
+    if (x->set || e == NULL)
+        return;
+    x->set = 1;
+    snprintf(x->msg, sizeof x->msg, "%s", e->message ? e->message : "error");
+    size_t n = strlen(x->msg);
+    while (n > 0 && (x->msg[n - 1] == '\n' || x->msg[n - 1] == ' '))
+        x->msg[--n] = '\0';
+    if (n > 0 && x->msg[0] >= 'A' && x->msg[0] <= 'Z')
+        x->msg[0] = (char)(x->msg[0] - 'A' + 'a');
+}
+
+static int xp_gc(lua_State *L)
+{
+    xp_box *b = luaL_checkudata(L, 1, XPATH_MT);
+    if (b->comp != NULL)
+        xmlXPathFreeCompExpr(b->comp);
+    b->comp = NULL;
+    return 0;
+}
+
+static xmlXPathCompExprPtr xpath_compile(const char *expr, xerr *xe)
+{
+    xmlXPathContextPtr ctx = xmlXPathNewContext(NULL);
+    if (ctx == NULL) {
+        snprintf(xe->msg, sizeof xe->msg, "out of memory");
+        xe->set = 1;
+        return NULL;
+    }
+    ctx->error = xerr_handler;
+    ctx->userData = xe;
+    xmlXPathCompExprPtr comp = xmlXPathCtxtCompile(ctx, (const xmlChar *)expr);
+    xmlXPathFreeContext(ctx);
+    if (comp == NULL && !xe->set) {
+        snprintf(xe->msg, sizeof xe->msg, "invalid expression");
+        xe->set = 1;
+    }
+    return comp;
+}
+
+/* Push the cache table `kind` ("css" or "xpath") of this state. */
+static void push_cache(lua_State *L, const char *kind)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, CACHE_KEY) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, CACHE_KEY);
+    }
+    if (lua_getfield(L, -1, kind) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, kind);
+    }
+    lua_remove(L, -2);
+}
+
+/* Compile (or fetch) the expression for the string at arg; `css` says
+ * which language.  Leaves the compiled userdata on the stack. */
+static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
+{
+    const char *src = luaL_checkstring(L, arg);
+    push_cache(L, css ? "css" : "xpath");
+    if (lua_getfield(L, -1, src) == LUA_TUSERDATA) {
+        lua_remove(L, -2);
+        return ((xp_box *)lua_touserdata(L, -1))->comp;
+    }
+    lua_pop(L, 1);
+    /* the cache stays bounded: forget everything when it is full */
+    lua_getfield(L, -1, "\1n");
+    lua_Integer count = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (count >= CACHE_MAX) {
+        lua_pop(L, 1);
+        lua_getfield(L, LUA_REGISTRYINDEX, CACHE_KEY);
+        lua_newtable(L);
+        lua_setfield(L, -2, css ? "css" : "xpath");
+        lua_pop(L, 1);
+        push_cache(L, css ? "css" : "xpath");
+        count = 0;
+    }
+    xp_box *b = lua_newuserdatauv(L, sizeof *b, 0);
+    b->comp = NULL;
+    if (luaL_newmetatable(L, XPATH_MT)) {
+        lua_pushcfunction(L, xp_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    xerr xe = {{0}, 0};
+    if (css) {
+        size_t off = 0;
+        const char *reason = NULL;
+        char *xp = pipe_css_to_xpath(src, &off, &reason);
+        if (xp == NULL)
+            luaL_error(L, "bad selector '%s' at offset %d: %s", src, (int)off,
+                       reason);
+        b->comp = xpath_compile(xp, &xe);
+        free(xp);
+        if (b->comp == NULL)
+            luaL_error(L, "bad selector '%s': %s", src, xe.msg);
+    } else {
+        b->comp = xpath_compile(src, &xe);
+        if (b->comp == NULL)
+            luaL_error(L, "bad xpath '%s': %s", src, xe.msg);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, src);
+    lua_pushinteger(L, count + 1);
+    lua_setfield(L, -3, "\1n");
+    lua_remove(L, -2);
+    return b->comp;
+}
+
+/* Evaluate into a box pushed on the stack (freed by box_done or GC).
+ * Raises with the expression quoted when evaluation fails. */
+static xmlXPathObjectPtr evaluate(lua_State *L, xmlXPathCompExprPtr comp,
+                                  xmlDocPtr doc, xmlNodePtr ctxnode,
+                                  const char *src, box **bp)
+{
+    box *b = box_new(L, release_xpobj);
+    xerr xe = {{0}, 0};
+    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    if (ctx == NULL)
+        luaL_error(L, "out of memory");
+    ctx->node = ctxnode;
+    ctx->error = xerr_handler;
+    ctx->userData = &xe;
+    ctx->opLimit = XPATH_OP_LIMIT;
+    ctx->opCount = 0;
+    xmlXPathObjectPtr res = xmlXPathCompiledEval(comp, ctx);
+    xmlXPathFreeContext(ctx);
+    b->p = res;
+    if (res == NULL)
+        luaL_error(L, "xpath '%s' failed: %s", src,
+                   xe.set ? xe.msg : "evaluation error");
+    *bp = b;
+    return res;
+}
+
+/* Run a CSS selector (css=1) or XPath (css=0) from argument 2 against the
+ * context at argument 1; leaves [compiled, box] on the stack. */
+static xmlXPathObjectPtr run_query(lua_State *L, int css, html_doc **dp,
+                                   box **bp)
+{
+    html_doc *d;
+    xmlNodePtr ctxnode = arg_context(L, 1, &d, 1);
+    xmlXPathCompExprPtr comp = get_compiled(L, 2, css);
+    *dp = d;
+    return evaluate(L, comp, d->doc, ctxnode, lua_tostring(L, 2), bp);
+}
+
+static int nodeset_size(xmlXPathObjectPtr res)
+{
+    if (res->type != XPATH_NODESET || res->nodesetval == NULL)
+        return 0;
+    return res->nodesetval->nodeNr;
+}
+
+/* ------------------------------------------------------------------ */
+/* Shared methods (Document and Node)                                  */
+
+/* -- doc:select(css) -> {Node...} */
+static int html_select(lua_State *L)
+{
+    html_doc *d;
+    box *b;
+    xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
+    int n = nodeset_size(res);
+    lua_createtable(L, n, 0);
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        xmlNodePtr node = res->nodesetval->nodeTab[i];
+        if (node->type != XML_ELEMENT_NODE)
+            continue;
+        pipe_html_push_node(L, 1, node);
+        lua_rawseti(L, -2, ++k);
+    }
+    box_done(b);
+    return 1;
+}
+
+/* -- doc:first(css) -> Node|nil */
+static int html_first(lua_State *L)
+{
+    html_doc *d;
+    box *b;
+    xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
+    int n = nodeset_size(res);
+    for (int i = 0; i < n; i++) {
+        xmlNodePtr node = res->nodesetval->nodeTab[i];
+        if (node->type == XML_ELEMENT_NODE) {
+            pipe_html_push_node(L, 1, node);
+            box_done(b);
+            return 1;
+        }
+    }
+    box_done(b);
+    lua_pushnil(L);
+    return 1;
+}
+
+static void push_attr_value(lua_State *L, xmlAttrPtr a)
+{
+    if (a->children == NULL) {
+        lua_pushliteral(L, "");
+        return;
+    }
+    if (a->children->next == NULL) {
+        const xmlChar *c = a->children->content;
+        lua_pushstring(L, c ? (const char *)c : "");
+        return;
+    }
+    luaL_Buffer lb;
+    luaL_buffinit(L, &lb);
+    for (xmlNodePtr c = a->children; c != NULL; c = c->next)
+        if (c->content != NULL)
+            luaL_addstring(&lb, (const char *)c->content);
+    luaL_pushresult(&lb);
+}
+
+/* -- doc:xpath(expr) -> {Node|string...}|string|number|boolean */
+static int html_xpath(lua_State *L)
+{
+    html_doc *d;
+    box *b;
+    xmlXPathObjectPtr res = run_query(L, 0, &d, &b);
+    switch (res->type) {
+    case XPATH_NODESET: {
+        int n = nodeset_size(res);
+        lua_createtable(L, n, 0);
+        for (int i = 0; i < n; i++) {
+            xmlNodePtr node = res->nodesetval->nodeTab[i];
+            switch (node->type) {
+            case XML_ELEMENT_NODE:
+                pipe_html_push_node(L, 1, node);
+                break;
+            case XML_ATTRIBUTE_NODE:
+                push_attr_value(L, (xmlAttrPtr)node);
+                break;
+            case XML_DOCUMENT_NODE:
+            case XML_HTML_DOCUMENT_NODE: {
+                xmlNodePtr root = xmlDocGetRootElement(d->doc);
+                if (root == NULL)
+                    continue;
+                pipe_html_push_node(L, 1, root);
+                break;
+            }
+            default:
+                lua_pushstring(L, node->content ? (const char *)node->content
+                                                : "");
+                break;
+            }
+            lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+        }
+        break;
+    }
+    case XPATH_BOOLEAN:
+        lua_pushboolean(L, res->boolval);
+        break;
+    case XPATH_NUMBER:
+        if (res->floatval == (double)(lua_Integer)res->floatval &&
+            res->floatval > -9e15 && res->floatval < 9e15)
+            lua_pushinteger(L, (lua_Integer)res->floatval);
+        else
+            lua_pushnumber(L, res->floatval);
+        break;
+    case XPATH_STRING:
+        lua_pushstring(L, res->stringval ? (const char *)res->stringval : "");
+        break;
+    default:
+        lua_pushnil(L);
+        break;
+    }
+    box_done(b);
+    return 1;
+}
+
+static void lua_sink(void *ud, const char *s, size_t n)
+{
+    luaL_addlstring((luaL_Buffer *)ud, s, n);
+}
+
+void pipe_html_text(luaL_Buffer *b, xmlNodePtr node, const char *block_sep)
+{
+    pipe_render(node, PIPE_RENDER_TEXT, block_sep, 0, lua_sink, b);
+}
+
+/* -- node:text() -> string */
+static int html_text(lua_State *L)
+{
+    xmlNodePtr node = pipe_html_check_node(L, 1);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    pipe_html_text(&b, node, "\n\n");
+    luaL_pushresult(&b);
+    return 1;
+}
+
+/* -- doc:remove(css) -> count; node:remove() */
+static int html_remove(lua_State *L)
+{
+    if (lua_isnoneornil(L, 2)) {
+        html_node *n = luaL_checkudata(L, 1, PIPE_NODE_MT);
+        html_doc *d;
+        arg_context(L, 1, &d, 0);
+        detach(d, n->node);
+        return 0;
+    }
+    html_doc *d;
+    box *b;
+    xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
+    int n = nodeset_size(res), count = 0;
+    for (int i = 0; i < n; i++) {
+        xmlNodePtr node = res->nodesetval->nodeTab[i];
+        if (node->type != XML_ELEMENT_NODE || node->parent == NULL)
+            continue;
+        detach(d, node);
+        count++;
+    }
+    box_done(b);
+    lua_pushinteger(L, count);
+    return 1;
+}
+
+/* Serialize node (outer) or its children (inner) as HTML. */
+static void push_html(lua_State *L, xmlDocPtr doc, xmlNodePtr node, int inner)
+{
+    box *b = box_new(L, release_outbuf);
+    xmlOutputBufferPtr out = xmlAllocOutputBuffer(NULL);
+    if (out == NULL)
+        luaL_error(L, "out of memory");
+    b->p = out;
+    if (inner) {
+        for (xmlNodePtr c = node->children; c != NULL; c = c->next)
+            htmlNodeDumpFormatOutput(out, doc, c, "UTF-8", 0);
+    } else {
+        htmlNodeDumpFormatOutput(out, doc, node, "UTF-8", 0);
+    }
+    xmlOutputBufferFlush(out);
+    const xmlChar *content = xmlOutputBufferGetContent(out);
+    lua_pushlstring(L, content ? (const char *)content : "",
+                    xmlOutputBufferGetSize(out));
+    box_done(b);
+    lua_remove(L, -2);
+}
+
+/* -- node:html() -> string (inner HTML) */
+static int html_inner(lua_State *L)
+{
+    html_doc *d;
+    xmlNodePtr node = arg_context(L, 1, &d, 0);
+    push_html(L, d->doc, node, 1);
+    return 1;
+}
+
+/* -- node:outer() -> string */
+static int html_outer(lua_State *L)
+{
+    html_doc *d;
+    xmlNodePtr node = arg_context(L, 1, &d, 0);
+    push_html(L, d->doc, node, 0);
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Document methods                                                    */
+
+/* -- doc:root() -> Node */
+static int doc_root(lua_State *L)
+{
+    xmlNodePtr root = pipe_html_check_node(L, 1);
+    pipe_html_push_node(L, 1, root);
+    return 1;
+}
+
+/* -- doc:encoding() -> string */
+static int doc_encoding(lua_State *L)
+{
+    html_doc *d = check_docud(L, 1);
+    lua_pushstring(L, d->encoding);
+    return 1;
+}
+
+static xmlNodePtr find_element(xmlNodePtr root, const char *name)
+{
+    xmlNodePtr node = root;
+    while (node != NULL) {
+        if (node->type == XML_ELEMENT_NODE &&
+            strcmp((const char *)node->name, name) == 0)
+            return node;
+        if (node->children != NULL &&
+            (node->type == XML_ELEMENT_NODE || node == root)) {
+            node = node->children;
+            continue;
+        }
+        while (node != NULL && node != root && node->next == NULL)
+            node = node->parent;
+        if (node == NULL || node == root)
+            return NULL;
+        node = node->next;
+    }
+    return NULL;
+}
+
+static void push_resolved(lua_State *L, const char *href, const char *base);
+
+/* -- doc:url() -> string|nil: <base href> (resolved), else the parse url */
+static int doc_url(lua_State *L)
+{
+    html_doc *d = check_docud(L, 1);
+    const char *url = (const char *)d->doc->URL;
+    xmlNodePtr base = find_element((xmlNodePtr)d->doc, "base");
+    xmlAttrPtr href = base ? xmlHasProp(base, (const xmlChar *)"href") : NULL;
+    if (href != NULL && href->type == XML_ATTRIBUTE_NODE) {
+        push_attr_value(L, href);
+        if (url == NULL)
+            return 1;
+        const char *h = lua_tostring(L, -1);
+        push_resolved(L, h, url);
+        if (!lua_isnil(L, -1))
+            return 1;
+        lua_pop(L, 1);
+        return 1;
+    }
+    if (url == NULL)
+        lua_pushnil(L);
+    else
+        lua_pushstring(L, url);
+    return 1;
+}
+
+/* -- doc:close() (also __gc/__close) */
+static int doc_close(lua_State *L)
+{
+    return doc_gc(L);
+}
+
+static int doc_tostring(lua_State *L)
+{
+    html_doc *d = luaL_checkudata(L, 1, PIPE_DOCUMENT_MT);
+    if (d->doc == NULL)
+        lua_pushliteral(L, "pipe.Document (closed)");
+    else
+        lua_pushfstring(L, "pipe.Document (%s)", d->encoding);
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Node methods                                                        */
+
+static html_node *check_nodeud(lua_State *L, int idx)
+{
+    pipe_html_check_node(L, idx); /* also checks the document is open */
+    return luaL_checkudata(L, idx, PIPE_NODE_MT);
+}
+
+/* -- node:attr(name) -> string|nil */
+static int node_attr(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    const char *name = luaL_checkstring(L, 2);
+    xmlAttrPtr a = xmlHasProp(n->node, (const xmlChar *)name);
+    if (a == NULL || a->type != XML_ATTRIBUTE_NODE)
+        lua_pushnil(L);
+    else
+        push_attr_value(L, a);
+    return 1;
+}
+
+/* -- node:attrs() -> {name = value} */
+static int node_attrs(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    lua_newtable(L);
+    for (xmlAttrPtr a = n->node->properties; a != NULL; a = a->next) {
+        push_attr_value(L, a);
+        lua_setfield(L, -2, (const char *)a->name);
+    }
+    return 1;
+}
+
+/* -- node:parent() -> Node|nil */
+static int node_parent(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    xmlNodePtr p = n->node->parent;
+    if (p == NULL || p->type != XML_ELEMENT_NODE)
+        lua_pushnil(L);
+    else
+        pipe_html_push_node(L, 1, p);
+    return 1;
+}
+
+/* -- node:children() -> {Node...} (element children) */
+static int node_children(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    lua_newtable(L);
+    lua_Integer k = 0;
+    for (xmlNodePtr c = n->node->children; c != NULL; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        pipe_html_push_node(L, 1, c);
+        lua_rawseti(L, -2, ++k);
+    }
+    return 1;
+}
+
+/* -- node:unwrap(): replace the node by its children */
+static int node_unwrap(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    html_doc *d;
+    arg_context(L, 1, &d, 0);
+    xmlNodePtr node = n->node;
+    if (node->parent == NULL || node->parent->type == XML_DOCUMENT_NODE ||
+        node->parent->type == XML_HTML_DOCUMENT_NODE)
+        return 0; /* removed, or the root element */
+    xmlNodePtr c = node->children;
+    while (c != NULL) {
+        xmlNodePtr next = c->next;
+        xmlUnlinkNode(c);
+        /* may merge text nodes; only element nodes have Node handles */
+        xmlAddPrevSibling(node, c);
+        c = next;
+    }
+    detach(d, node);
+    return 0;
+}
+
+/* -- node:rename(tag) */
+static int node_rename(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    const char *tag = luaL_checkstring(L, 2);
+    if (*tag == '\0')
+        luaL_argerror(L, 2, "empty tag name");
+    xmlNodeSetName(n->node, (const xmlChar *)tag);
+    return 0;
+}
+
+/* -- node:set_attr(name, value|nil) */
+static int node_set_attr(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    const char *name = luaL_checkstring(L, 2);
+    if (lua_isnoneornil(L, 3)) {
+        xmlUnsetProp(n->node, (const xmlChar *)name);
+        return 0;
+    }
+    const char *value = luaL_checkstring(L, 3);
+    if (xmlSetProp(n->node, (const xmlChar *)name, (const xmlChar *)value) ==
+        NULL)
+        luaL_error(L, "cannot set attribute '%s'", name);
+    return 0;
+}
+
+static int node_eq(lua_State *L)
+{
+    html_node *a = luaL_testudata(L, 1, PIPE_NODE_MT);
+    html_node *b = luaL_testudata(L, 2, PIPE_NODE_MT);
+    lua_pushboolean(L, a != NULL && b != NULL && a->node == b->node);
+    return 1;
+}
+
+static int node_tostring(lua_State *L)
+{
+    html_node *n = luaL_checkudata(L, 1, PIPE_NODE_MT);
+    lua_pushfstring(L, "pipe.Node (%s)", (const char *)n->node->name);
+    return 1;
+}
+
+/* node.tag, then methods (upvalue 1) */
+static int node_index(lua_State *L)
+{
+    const char *key = lua_tostring(L, 2);
+    if (key != NULL && strcmp(key, "tag") == 0) {
+        html_node *n = check_nodeud(L, 1);
+        lua_pushstring(L, (const char *)n->node->name);
+        return 1;
+    }
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Module functions                                                    */
+
+static void push_document(lua_State *L, const char *data, size_t len,
+                          const char *encoding, const char *url)
+{
+    html_doc *d = lua_newuserdatauv(L, sizeof *d, 0);
+    memset(d, 0, sizeof *d);
+    luaL_setmetatable(L, PIPE_DOCUMENT_MT);
+    char *err = NULL;
+    d->doc = pipe_html_parse_ex(data, len, encoding, url, d->encoding,
+                                sizeof d->encoding, &err);
+    if (d->doc == NULL) {
+        lua_pushstring(L, err ? err : "out of memory");
+        free(err);
+        lua_error(L);
+    }
+}
+
+void pipe_html_push_document(lua_State *L, const char *data, size_t len,
+                             const char *encoding, const char *url)
+{
+    push_document(L, data, len, encoding, url);
+}
+
+/* -- html.parse(s [, {encoding=, url=}]) -> Document */
+static int html_parse(lua_State *L)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, 1, &len);
+    const char *encoding = NULL, *url = NULL;
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_getfield(L, 2, "encoding");
+        encoding = luaL_optstring(L, -1, NULL);
+        lua_getfield(L, 2, "url");
+        url = luaL_optstring(L, -1, NULL);
+    }
+    push_document(L, s, len, encoding, url);
+    return 1;
+}
+
+/* -- html.strip(s_or_node [, {links=true}]) -> string */
+static int html_strip(lua_State *L)
+{
+    int links = 0;
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_getfield(L, 2, "links");
+        links = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    int docidx = 1;
+    if (lua_type(L, 1) == LUA_TSTRING) {
+        size_t len;
+        const char *s = lua_tolstring(L, 1, &len);
+        push_document(L, s, len, NULL, NULL);
+        docidx = lua_gettop(L);
+    }
+    xmlNodePtr node;
+    if (luaL_testudata(L, docidx, PIPE_DOCUMENT_MT) != NULL)
+        node = (xmlNodePtr)pipe_html_check_doc(L, docidx);
+    else
+        node = pipe_html_check_node(L, docidx);
+    box *b = box_new(L, release_free);
+    size_t len = 0;
+    b->p = pipe_html_strip(node, links, &len);
+    if (b->p == NULL)
+        luaL_error(L, "out of memory");
+    lua_pushlstring(L, b->p, len);
+    box_done(b);
+    if (docidx != 1) {
+        /* free the temporary document now rather than at the next GC */
+        doc_release(lua_touserdata(L, docidx));
+    }
+    return 1;
+}
+
+/* -- html.xpath_of(css) -> string */
+static int html_xpath_of(lua_State *L)
+{
+    const char *css = luaL_checkstring(L, 1);
+    box *b = box_new(L, release_free);
+    size_t off = 0;
+    const char *reason = NULL;
+    b->p = pipe_css_to_xpath(css, &off, &reason);
+    if (b->p == NULL)
+        luaL_error(L, "bad selector '%s' at offset %d: %s", css, (int)off,
+                   reason);
+    lua_pushstring(L, b->p);
+    box_done(b);
+    return 1;
+}
+
+/* Escape bytes a URI may not hold raw (spaces, controls, non-ASCII). */
+static char *uri_escape_loose(const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        n += (*p <= 0x20 || *p >= 0x7F || *p == '"' || *p == '<' ||
+              *p == '>' || *p == '\\' || *p == '^' || *p == '`' ||
+              *p == '{' || *p == '|' || *p == '}')
+                 ? 3
+                 : 1;
+    char *out = malloc(n + 1), *o = out;
+    if (out == NULL)
+        return NULL;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p <= 0x20 || *p >= 0x7F || *p == '"' || *p == '<' ||
+            *p == '>' || *p == '\\' || *p == '^' || *p == '`' || *p == '{' ||
+            *p == '|' || *p == '}') {
+            snprintf(o, 4, "%%%02X", *p);
+            o += 3;
+        } else {
+            *o++ = (char)*p;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Push href resolved against base, or nil. */
+static void push_resolved(lua_State *L, const char *href, const char *base)
+{
+    while (is_space((unsigned char)*href))
+        href++;
+    size_t n = strlen(href);
+    while (n > 0 && is_space((unsigned char)href[n - 1]))
+        n--;
+    box *tb = box_new(L, release_free);
+    char *h = malloc(n + 1);
+    if (h == NULL)
+        luaL_error(L, "out of memory");
+    memcpy(h, href, n);
+    h[n] = '\0';
+    tb->p = h;
+    box *b = box_new(L, release_xmlfree);
+    b->p = xmlBuildURI((const xmlChar *)h, (const xmlChar *)base);
+    if (b->p == NULL) {
+        char *eh = uri_escape_loose(h);
+        char *eb = uri_escape_loose(base);
+        if (eh != NULL && eb != NULL)
+            b->p = xmlBuildURI((const xmlChar *)eh, (const xmlChar *)eb);
+        free(eh);
+        free(eb);
+    }
+    if (b->p == NULL)
+        lua_pushnil(L);
+    else
+        lua_pushstring(L, b->p);
+    box_done(b);
+    box_done(tb);
+    lua_remove(L, -2);
+    lua_remove(L, -2);
+}
+
+/* -- html.absolute(href, base) -> string|nil */
+static int html_absolute(lua_State *L)
+{
+    const char *href = luaL_checkstring(L, 1);
+    const char *base = luaL_checkstring(L, 2);
+    push_resolved(L, href, base);
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Registration                                                        */
+
+static const luaL_Reg html_funcs[] = {
+    {"parse", html_parse},
+    {"strip", html_strip},
+    {"xpath_of", html_xpath_of},
+    {"absolute", html_absolute},
+    {NULL, NULL},
+};
+
+static const luaL_Reg doc_methods[] = {
+    {"select", html_select},
+    {"first", html_first},
+    {"xpath", html_xpath},
+    {"text", html_text},
+    {"remove", html_remove},
+    {"root", doc_root},
+    {"url", doc_url},
+    {"encoding", doc_encoding},
+    {"html", html_inner},
+    {"outer", html_outer},
+    {"close", doc_close},
+    {NULL, NULL},
+};
+
+static const luaL_Reg doc_meta[] = {
+    {"__gc", doc_gc},
+    {"__close", doc_gc},
+    {"__tostring", doc_tostring},
+    {NULL, NULL},
+};
+
+static const luaL_Reg node_methods[] = {
+    {"select", html_select},
+    {"first", html_first},
+    {"xpath", html_xpath},
+    {"text", html_text},
+    {"remove", html_remove},
+    {"attr", node_attr},
+    {"attrs", node_attrs},
+    {"html", html_inner},
+    {"outer", html_outer},
+    {"parent", node_parent},
+    {"children", node_children},
+    {"unwrap", node_unwrap},
+    {"rename", node_rename},
+    {"set_attr", node_set_attr},
+    {NULL, NULL},
+};
+
+static const luaL_Reg node_meta[] = {
+    {"__eq", node_eq},
+    {"__tostring", node_tostring},
+    {NULL, NULL},
+};
+
+static int html_open(lua_State *L)
+{
+    xmlInitParser();
+    if (luaL_newmetatable(L, PIPE_DOCUMENT_MT)) {
+        luaL_setfuncs(L, doc_meta, 0);
+        luaL_newlib(L, doc_methods);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+    if (luaL_newmetatable(L, PIPE_NODE_MT)) {
+        luaL_setfuncs(L, node_meta, 0);
+        luaL_newlib(L, node_methods);
+        lua_pushcclosure(L, node_index, 1);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+    luaL_newlib(L, html_funcs);
+    return 1;
+}
+
+static const char *const html_lua_names[] = {
+    "parse", "strip", "xpath_of", "absolute", NULL,
+};
+
+/* ------------------------------------------------------------------ */
+/* `pipe select`                                                       */
+
+typedef struct select_opts {
+    int xpath, html, first, nul;
+    const char *attr;
+    const char *expr;
+    xmlXPathCompExprPtr comp;
+} select_opts;
+
+static void write_record(pipe_host *host, const char *s, size_t n, int nul)
+{
+    FILE *out = pipe_host_out(host);
+    if (nul) {
+        fwrite(s, 1, n, out);
+        fputc('\0', out);
+        return;
+    }
+    /* newlines inside a record become single spaces */
+    size_t i = 0;
+    while (i < n) {
+        if (s[i] == '\n' || s[i] == '\r') {
+            while (i < n && (s[i] == '\n' || s[i] == '\r'))
+                i++;
+            fputc(' ', out);
+            continue;
+        }
+        fputc(s[i], out);
+        i++;
+    }
+    fputc('\n', out);
+}
+
+typedef struct mbuf {
+    char *p;
+    size_t len, cap;
+    int oom;
+} mbuf;
+
+static void mbuf_sink(void *ud, const char *s, size_t n)
+{
+    mbuf *b = ud;
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (p == NULL) {
+            b->oom = 1;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+char *pipe_html_text_alloc(xmlNodePtr node, const char *block_sep,
+                           size_t *len)
+{
+    mbuf b = {NULL, 0, 0, 0};
+    pipe_render(node, PIPE_RENDER_TEXT, block_sep, 0, mbuf_sink, &b);
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    if (b.p == NULL) {
+        b.p = malloc(1);
+        if (b.p == NULL)
+            return NULL;
+        b.p[0] = '\0';
+    }
+    *len = b.len;
+    return b.p;
+}
+
+char *pipe_html_strip(xmlNodePtr node, int links, size_t *len)
+{
+    mbuf b = {NULL, 0, 0, 0};
+    if (pipe_render(node, PIPE_RENDER_STRIP, "\n\n", links, mbuf_sink, &b) <
+            0 ||
+        b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    if (b.p == NULL) {
+        b.p = malloc(1);
+        if (b.p == NULL)
+            return NULL;
+        b.p[0] = '\0';
+    }
+    *len = b.len;
+    return b.p;
+}
+
+/* One match: its text, an attribute, or its outer HTML. */
+static int select_emit(pipe_host *host, const select_opts *o, xmlDocPtr doc,
+                       xmlNodePtr node)
+{
+    if (o->attr != NULL) {
+        if (node->type != XML_ELEMENT_NODE)
+            return 0;
+        xmlChar *v = xmlGetProp(node, (const xmlChar *)o->attr);
+        if (v == NULL)
+            return 0;
+        write_record(host, (const char *)v, strlen((const char *)v), o->nul);
+        xmlFree(v);
+        return 1;
+    }
+    if (o->html) {
+        xmlOutputBufferPtr out = xmlAllocOutputBuffer(NULL);
+        if (out == NULL)
+            return -1;
+        htmlNodeDumpFormatOutput(out, doc, node, "UTF-8", 0);
+        xmlOutputBufferFlush(out);
+        const xmlChar *c = xmlOutputBufferGetContent(out);
+        write_record(host, c ? (const char *)c : "",
+                     xmlOutputBufferGetSize(out), o->nul);
+        xmlOutputBufferClose(out);
+        return 1;
+    }
+    if (node->type == XML_ATTRIBUTE_NODE || node->type == XML_TEXT_NODE) {
+        xmlChar *v = xmlNodeGetContent(node);
+        const char *s = v ? (const char *)v : "";
+        write_record(host, s, strlen(s), o->nul);
+        xmlFree(v);
+        return 1;
+    }
+    size_t len = 0;
+    char *t = pipe_html_text_alloc(node, o->nul ? "\n\n" : "\n", &len);
+    if (t == NULL)
+        return -1;
+    write_record(host, t, len, o->nul);
+    free(t);
+    return 1;
+}
+
+static int select_input(pipe_host *host, const pipe_input *in, void *ud)
+{
+    select_opts *o = ud;
+    char *err = NULL;
+    xmlDocPtr doc = pipe_html_parse_ex(in->data, in->len, NULL, NULL, NULL,
+                                       0, &err);
+    if (doc == NULL) {
+        pipe_host_fail(host, in->source, "%s", err ? err : "out of memory");
+        free(err);
+        return -1;
+    }
+    xerr xe = {{0}, 0};
+    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    if (ctx == NULL) {
+        xmlFreeDoc(doc);
+        pipe_host_fail(host, in->source, "out of memory");
+        return -1;
+    }
+    ctx->node = (xmlNodePtr)doc;
+    ctx->error = xerr_handler;
+    ctx->userData = &xe;
+    ctx->opLimit = XPATH_OP_LIMIT;
+    xmlXPathObjectPtr res = xmlXPathCompiledEval(o->comp, ctx);
+    xmlXPathFreeContext(ctx);
+    int rc = 0;
+    if (res == NULL) {
+        pipe_host_fail(host, in->source, "xpath '%s' failed: %s", o->expr,
+                       xe.set ? xe.msg : "evaluation error");
+        rc = -1;
+    } else if (res->type != XPATH_NODESET) {
+        /* a scalar XPath result (count(), string()) prints as itself */
+        xmlChar *s = xmlXPathCastToString(res);
+        if (s != NULL) {
+            write_record(host, (const char *)s, strlen((const char *)s),
+                         o->nul);
+            xmlFree(s);
+        }
+        pipe_host_flush(host);
+    } else {
+        int n = nodeset_size(res);
+        for (int i = 0; i < n; i++) {
+            int r = select_emit(host, o, doc, res->nodesetval->nodeTab[i]);
+            if (r < 0) {
+                pipe_host_fail(host, in->source, "out of memory");
+                rc = -1;
+                break;
+            }
+            if (r > 0 && pipe_host_flush(host) < 0)
+                break;
+            if (r > 0 && o->first)
+                break;
+        }
+    }
+    xmlXPathFreeObject(res);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+static const char select_help[] =
+    "usage: pipe select [OPTIONS] SELECTOR [INPUT...]\n"
+    "\n"
+    "Print the elements of each page that match a CSS selector, one line\n"
+    "per match with its text (newlines inside a match become spaces).\n"
+    "With no INPUT, or when INPUT is -, read standard input; .gz inputs are\n"
+    "decompressed.\n"
+    "\n"
+    "options:\n"
+    "  --xpath        SELECTOR is an XPath 1.0 expression; a scalar result\n"
+    "                 (count(...), string(...)) is printed as is\n"
+    "  --attr NAME    print the attribute NAME of each match (matches\n"
+    "                 without it print nothing)\n"
+    "  --html         print each match's outer HTML\n"
+    "  --first        only the first match of each input\n"
+    "  -0             end each record with NUL instead of newline and keep\n"
+    "                 newlines inside the text\n"
+    "  --from FILE    also read input paths from FILE, one per line (- for\n"
+    "                 standard input)\n"
+    "  -h, --help     show this help\n"
+    "\n"
+    "CSS: type, *, .class, #id, [a], [a=v], [a~=v], [a^=v], [a$=v], [a*=v],\n"
+    "[a|=v], descendant, >, +, ~, lists with ',', :first-child, :last-child,\n"
+    ":only-child, :nth-child(an+b|odd|even), :nth-last-child(), :first-of-type,\n"
+    ":last-of-type, :nth-of-type(), :empty, :root, :not(...), :contains(text).\n"
+    "\n"
+    "exit status: 0 ok, 1 some input failed, 2 usage error or bad selector\n"
+    "\n"
+    "examples:\n"
+    "  pipe select 'h1' page.html\n"
+    "  pipe select --attr href 'a[href^=\"http\"]' page.html\n"
+    "  pipe select --xpath 'count(//p)' page.html\n";
+
+static int select_main(pipe_host *host, int argc, char **argv)
+{
+    select_opts o;
+    memset(&o, 0, sizeof o);
+    const char *from = NULL;
+    char **inputs = malloc(sizeof(char *) * (size_t)(argc + 1));
+    if (inputs == NULL)
+        return pipe_host_usage(host, "out of memory");
+    int ninputs = 0, opts_done = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!opts_done && a[0] == '-' && a[1] != '\0') {
+            if (strcmp(a, "--") == 0) {
+                opts_done = 1;
+            } else if (strcmp(a, "--xpath") == 0) {
+                o.xpath = 1;
+            } else if (strcmp(a, "--html") == 0) {
+                o.html = 1;
+            } else if (strcmp(a, "--first") == 0) {
+                o.first = 1;
+            } else if (strcmp(a, "-0") == 0 || strcmp(a, "--null") == 0) {
+                o.nul = 1;
+            } else if (strcmp(a, "--attr") == 0 || strcmp(a, "--from") == 0) {
+                if (i + 1 >= argc) {
+                    free(inputs);
+                    return pipe_host_usage(host, "option '%s' needs a value",
+                                           a);
+                }
+                if (a[2] == 'a')
+                    o.attr = argv[++i];
+                else
+                    from = argv[++i];
+            } else if (strncmp(a, "--attr=", 7) == 0) {
+                o.attr = a + 7;
+            } else if (strncmp(a, "--from=", 7) == 0) {
+                from = a + 7;
+            } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+                free(inputs);
+                fputs(select_help, pipe_host_out(host));
+                pipe_host_flush(host);
+                return PIPE_EXIT_OK;
+            } else {
+                free(inputs);
+                return pipe_host_usage(host, "select: unknown option '%s'", a);
+            }
+        } else if (o.expr == NULL) {
+            o.expr = a;
+        } else {
+            inputs[ninputs++] = argv[i];
+        }
+    }
+    if (o.expr == NULL) {
+        free(inputs);
+        return pipe_host_usage(host, "select: missing SELECTOR (see 'pipe help select')");
+    }
+    if (o.attr != NULL && o.html) {
+        free(inputs);
+        return pipe_host_usage(host, "select: --attr and --html exclude each other");
+    }
+    xerr xe = {{0}, 0};
+    if (o.xpath) {
+        o.comp = xpath_compile(o.expr, &xe);
+        if (o.comp == NULL) {
+            free(inputs);
+            return pipe_host_usage(host, "bad xpath '%s': %s", o.expr, xe.msg);
+        }
+    } else {
+        size_t off = 0;
+        const char *reason = NULL;
+        char *xp = pipe_css_to_xpath(o.expr, &off, &reason);
+        if (xp == NULL) {
+            free(inputs);
+            return pipe_host_usage(host, "bad selector '%s' at offset %d: %s",
+                                   o.expr, (int)off, reason);
+        }
+        o.comp = xpath_compile(xp, &xe);
+        free(xp);
+        if (o.comp == NULL) {
+            free(inputs);
+            return pipe_host_usage(host, "bad selector '%s': %s", o.expr,
+                                   xe.msg);
+        }
+    }
+    int rc = pipe_host_each_input(host, inputs, ninputs, from, select_input,
+                                  &o);
+    xmlXPathFreeCompExpr(o.comp);
+    free(inputs);
+    return rc;
+}
+
+static const pipe_command html_commands[] = {
+    {"strip", "page to readable plain text", pipe_strip_help,
+     pipe_strip_main},
+    {"select", "print the elements that match a CSS selector or XPath",
+     select_help, select_main},
+    {NULL, NULL, NULL, NULL},
+};
+
 const pipe_plugin pipe_plugin_html = {
-    PIPE_PLUGIN_ABI, "html", "(placeholder)", html_open, NULL, NULL,
+    PIPE_PLUGIN_ABI,
+    "html",
+    "HTML parsing, CSS selectors and XPath, text, strip and select",
+    html_open,
+    html_lua_names,
+    html_commands,
 };

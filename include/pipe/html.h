@@ -26,6 +26,21 @@
 xmlDocPtr pipe_html_parse(const char *data, size_t len, const char *encoding,
                           char **err);
 
+/* Like pipe_html_parse, with the document URL (`url`, may be NULL: it
+ * becomes doc->URL, what doc:url() falls back on) and the name of the
+ * encoding actually used copied into `used` (lowercase, e.g. "utf-8",
+ * "windows-1251"; may be NULL).  An empty or hopeless input gives an empty
+ * page (<html><head></head><body></body></html>), never NULL; NULL means
+ * out-of-memory or an unknown forced `encoding`. */
+xmlDocPtr pipe_html_parse_ex(const char *data, size_t len,
+                             const char *encoding, const char *url,
+                             char *used, size_t usedsz, char **err);
+
+/* Parse and push a Document userdata (what html.parse returns); raises
+ * on out-of-memory or an unknown `encoding`. */
+void pipe_html_push_document(lua_State *L, const char *data, size_t len,
+                             const char *encoding, const char *url);
+
 /* The xmlDoc behind a Document argument; raises a type error otherwise. */
 xmlDocPtr pipe_html_check_doc(lua_State *L, int idx);
 
@@ -42,6 +57,17 @@ void pipe_html_push_node(lua_State *L, int owner, xmlNodePtr node);
  * "\n" or "\n\n"), script/style/template/noscript/svg skipped.  Appends to
  * `b`. */
 void pipe_html_text(luaL_Buffer *b, xmlNodePtr node, const char *block_sep);
+
+/* Like pipe_html_text, into a malloc'd NUL-terminated string (length in
+ * *len); NULL on out-of-memory. */
+char *pipe_html_text_alloc(xmlNodePtr node, const char *block_sep,
+                           size_t *len);
+
+/* Elements whose content never appears in text (head, title, script,
+ * style, template, noscript, svg, iframe), and block elements (text
+ * boundaries), by lowercase tag name. */
+int pipe_html_is_hidden(const char *tag);
+int pipe_html_is_block(const char *tag);
 
 /* The whole page as readable plain text (what `pipe strip` prints):
  * blocks separated by a blank line, headings on their own lines, <br> as a
