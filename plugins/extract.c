@@ -204,6 +204,7 @@ typedef struct params {
     double line_link_long;     /* any line above this link density goes */
     double prompt_len;         /* prompts are lines up to this long */
     double retry_length;       /* shorter result: retry with fewer filters */
+    double retry_gain;         /* a retry must give this many times more */
     int candidates;            /* how many candidates to report */
     int skip_hidden;
 } params;
@@ -791,7 +792,8 @@ static void emit_children(run *r, int i, int depth)
 static void emit(run *r, int i, int depth)
 {
     const nstat *s = &r->s[i];
-    if (s->dropped || clean_drops(r, s))
+    /* the chosen block itself is judged by its score, not cleaned */
+    if (s->dropped || ((depth > 0 || i != r->top) && clean_drops(r, s)))
         return;
     if (s->flags & T_BR) {
         if (r->out_len > r->cur_start)
@@ -888,6 +890,13 @@ static long attempt(run *r, xmlNodePtr root)
     for (int k = 0; k < r->npara; k++)
         chars += (long)r->paras[k].len;
     return chars;
+}
+
+static void set_mode(run *r, const int mode[3])
+{
+    r->strip_unlikely = mode[0];
+    r->use_weights = mode[1];
+    r->use_clean = mode[2];
 }
 
 /*
@@ -1034,6 +1043,7 @@ static void read_params(lua_State *L, int t, params *pp)
     pp->line_link_long = num_field(L, t, "line_link_long", 0.8);
     pp->prompt_len = num_field(L, t, "prompt_len", 60);
     pp->retry_length = num_field(L, t, "retry_length", 500);
+    pp->retry_gain = num_field(L, t, "retry_gain", 3);
     pp->candidates = (int)num_field(L, t, "candidates", 5);
     pp->skip_hidden = (int)num_field(L, t, "skip_hidden", 1) != 0;
     if (pp->length_step <= 0)
@@ -1138,28 +1148,24 @@ static int extract_content(lua_State *L)
     r.para_cap = (int)(2 * elems + 2);
     r.paras = lua_newuserdatauv(L, (size_t)r.para_cap * sizeof *r.paras, 0);
 
-    /* Readability's retries: fewer filters while the result is short. */
+    /* Readability's retries: fewer filters while the result is short; a
+     * later attempt wins only when it gives retry_gain times more text
+     * (a short article must not give way to its comment thread). */
     static const int modes[3][3] = {{1, 1, 1}, {0, 1, 1}, {0, 0, 0}};
-    long best_len = -1;
-    int best_mode = 0;
-    for (int m = 0; m < 3; m++) {
-        r.strip_unlikely = modes[m][0];
-        r.use_weights = modes[m][1];
-        r.use_clean = modes[m][2];
+    int m = 0, best_mode = 0;
+    set_mode(&r, modes[0]);
+    long best_len = attempt(&r, root);
+    while ((double)best_len < pp->retry_length && m < 2) {
+        set_mode(&r, modes[++m]);
         long len = attempt(&r, root);
-        if (len > best_len) {
+        if ((double)len > (double)best_len * pp->retry_gain) {
             best_len = len;
             best_mode = m;
         }
-        if ((double)len >= pp->retry_length)
-            break;
-        if (m == 2 && best_mode != 2) {
-            /* redo the best attempt so its state is current */
-            r.strip_unlikely = modes[best_mode][0];
-            r.use_weights = modes[best_mode][1];
-            r.use_clean = modes[best_mode][2];
-            attempt(&r, root);
-        }
+    }
+    if (m != best_mode) {
+        set_mode(&r, modes[best_mode]);
+        attempt(&r, root);
     }
     if (r.n == 0 || r.npara == 0) {
         luaL_pushfail(L);

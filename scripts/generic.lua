@@ -88,9 +88,12 @@ local params = {
   prompts = { "read more", "share", "subscribe", "sign up", "advertisement",
               "click here", "follow us" },
 
-  -- a result shorter than this is retried without the unlikely filter,
-  -- then without class weights and cleaning; the longest result wins
+  -- a result shorter than retry_length is retried without the unlikely
+  -- filter, then also without class weights and cleaning; a retry wins
+  -- only with retry_gain times more text (so a short article does not
+  -- give way to its comment thread)
   retry_length = 500,
+  retry_gain = 3,
   skip_hidden = 1,          -- hidden attribute, display:none
   candidates = 5,           -- how many candidates extract.content reports
 }
