@@ -1,7 +1,210 @@
-/* placeholder suite until its owner fills it in */
+/*
+ * json plugin tests: encoding rules (arrays vs objects, key order with
+ * "source" first, integers vs floats, UTF-8), decoding, round trips, error
+ * messages, and the C API in include/pipe/json.h.  Table-driven: each case
+ * is a Lua expression and the exact text show(...) makes of its values.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "pipe/json.h"
 #include "suites.h"
+
+/* One Lua expression and the exact string show(...) of its values gives. */
+typedef struct lua_case {
+    const char *code;
+    const char *want;
+} lua_case;
+
+/* show(...) joins its arguments' tostring() with "|". */
+static const char show_lua[] =
+    "local function show(...)\n"
+    "  local t = {}\n"
+    "  for i = 1, select('#', ...) do t[i] = tostring((select(i, ...))) end\n"
+    "  return table.concat(t, '|')\n"
+    "end\n"
+    "return ";
+
+static void check_case(const lua_case *c)
+{
+    lua_State *L = pipe_test_lua();
+    size_t n = strlen(show_lua) + strlen(c->code) + 1;
+    char *code = malloc(n);
+    ck_assert_ptr_nonnull(code);
+    snprintf(code, n, "%s%s", show_lua, c->code);
+    const char *err = pipe_test_dostring(L, code);
+    free(code);
+    ck_assert_msg(err == NULL, "%s: raised %s", c->code, err);
+    const char *got = lua_tostring(L, -1);
+    ck_assert_msg(got && strcmp(got, c->want) == 0,
+                  "%s\n  want: %s\n  got:  %s", c->code, c->want,
+                  got ? got : "(not a string)");
+    lua_close(L);
+}
+
+static const lua_case encode_cases[] = {
+    {"json.encode({1, 2, 3})", "[1,2,3]"},
+    {"json.encode({b = 1, a = 2, source = 's', Z = 3, aa = 4})",
+     "{\"source\":\"s\",\"Z\":3,\"a\":2,\"aa\":4,\"b\":1}"},
+    {"json.encode({x = {y = {1, {z = true}}}})", "{\"x\":{\"y\":[1,{\"z\":true}]}}"},
+    {"json.encode({})", "[]"},
+    {"json.encode(json.object())", "{}"},
+    {"json.encode(json.object({}))", "{}"},
+    {"json.encode(json.array({}))", "[]"},
+    {"json.encode({a = {}, o = json.object()})", "{\"a\":[],\"o\":{}}"},
+    {"json.encode({1, json.null, 3})", "[1,null,3]"},
+    {"json.encode({k = json.null})", "{\"k\":null}"},
+    {"json.encode(json.null)", "null"},
+    {"json.encode(nil)", "null"},
+    {"json.encode({[1] = 'a', [3] = 'c'})", "{\"1\":\"a\",\"3\":\"c\"}"},
+    {"json.encode({1, 2, x = 3})", "{\"1\":1,\"2\":2,\"x\":3}"},
+    {"json.encode({[1.5] = 1})", "{\"1.5\":1}"},
+    {"json.encode({3, 3.0, 0.1, -2.5e-7, 1e300, math.maxinteger})",
+     "[3,3.0,0.1,-2.5e-7,1e300,9223372036854775807]"},
+    {"json.encode('é/\"\\\\\\n\\t\\1')", "\"é/\\\"\\\\\\n\\t\\u0001\""},
+    {"json.encode('bad\\xff\\xfeok')", "\"bad\xEF\xBF\xBD\xEF\xBF\xBDok\""},
+    {"json.encode({['k\\xff'] = 1})", "{\"k\xEF\xBF\xBD\":1}"},
+    {"json.encode(true) .. json.encode(false)", "truefalse"},
+    {"json.encode({1, {a = 1}}, {pretty = true})",
+     "[\n  1,\n  {\n    \"a\": 1\n  }\n]"},
+    {"json.encode(json.array({1, 2}))", "[1,2]"},
+};
+
+static const lua_case encode_error_cases[] = {
+    {"select(2, pcall(json.encode, print))", "cannot encode a value of type function"},
+    {"select(2, pcall(json.encode, {a = {b = print}}))",
+     "cannot encode a value of type function at .a.b"},
+    {"select(2, pcall(json.encode, {list = {1, 0/0}}))",
+     "cannot encode number 'nan' at .list[2]"},
+    {"select(2, pcall(json.encode, {x = math.huge}))", "cannot encode number 'inf' at .x"},
+    {"select(2, pcall(json.encode, -math.huge))", "cannot encode number '-inf'"},
+    {"select(2, pcall(function() local t = {} t.self = t return json.encode({x = t}) end))",
+     "test:6: cannot encode a table that contains itself at .x.self"},
+    {"select(2, pcall(json.encode, {[true] = 1}))", "cannot encode a table key of type boolean"},
+    {"(function() local d = {} local c = d for i = 1, 255 do c.x = {} c = c.x end"
+     " return #json.encode(d) end)()",
+     "1532"},
+    {"(function() local d = {} local c = d for i = 1, 256 do c.x = {} c = c.x end"
+     " return select(2, pcall(json.encode, d)) end)()",
+     "cannot encode tables nested deeper than 256 at ....x.x.x.x.x.x.x.x"},
+    /* a table seen twice (not a cycle) is fine */
+    {"(function() local t = {1} return json.encode({a = t, b = t}) end)()",
+     "{\"a\":[1],\"b\":[1]}"},
+};
+
+static const lua_case decode_cases[] = {
+    {"(function() local v = json.decode('{\"a\":[1,2.5,null,true],\"s\":\"\\\\u00e9\"}')"
+     " return show(v.a[1], math.type(v.a[1]), v.a[2], math.type(v.a[2]),"
+     " v.a[3] == json.null, v.a[4], v.s) end)()",
+     "1|integer|2.5|float|true|true|é"},
+    {"show(json.decode('42'), json.decode('\"x\"'), json.decode('false'))", "42|x|false"},
+    {"show(json.decode('9223372036854775807'), math.type(json.decode('-12')))",
+     "9223372036854775807|integer"},
+    {"show(json.decode('[1,2'))", "nil|1:4: ']' expected near end of file"},
+    {"show(json.decode('{\"a\":1,}'))", "nil|1:8: string or '}' expected near '}'"},
+    {"show(json.decode('{\\n  \"a\": tru\\n}'))", "nil|2:10: invalid token near 'tru'"},
+    {"show(json.decode(''))", "nil|1:0: unexpected token near end of file"},
+    {"show(json.decode('99999999999999999999'))",
+     "nil|1:20: too big integer near '99999999999999999999'"},
+    {"show(getmetatable(json.decode('{}')) == json.object_mt,"
+     " getmetatable(json.decode('[]')) == json.array_mt)",
+     "true|true"},
+    {"show(#json.decode('\"a\\\\u0000b\"'))", "3"},
+};
+
+static const lua_case roundtrip_cases[] = {
+    {"json.encode(json.decode('{\"b\":[],\"a\":{},\"c\":[{}],\"source\":\"x\"}'))",
+     "{\"source\":\"x\",\"a\":{},\"b\":[],\"c\":[{}]}"},
+    {"json.encode(json.decode('[1,1.0,-0.5,1e-10,\"\\\\/\",null]'))",
+     "[1,1.0,-0.5,1e-10,\"/\",null]"},
+    {"json.encode(json.decode('{\"1\":\"x\",\"2\":\"y\"}'))", "{\"1\":\"x\",\"2\":\"y\"}"},
+    {"json.encode(json.decode('\"Привет \\\\ud83d\\\\ude00\"'))", "\"Привет \xF0\x9F\x98\x80\""},
+};
+
+#define CASES(name, table)                                                 \
+    START_TEST(name) { check_case(&table[_i]); }                            \
+    END_TEST
+
+CASES(test_encode, encode_cases)
+CASES(test_encode_errors, encode_error_cases)
+CASES(test_decode, decode_cases)
+CASES(test_roundtrip, roundtrip_cases)
+
+/* The C API the core uses for output. */
+START_TEST(test_c_from_lua)
+{
+    lua_State *L = pipe_test_lua();
+    ck_assert_ptr_null(pipe_test_dostring(L,
+        "return { title = 'T', source = 'p.html', tags = { 'a', 'b' },"
+        " n = 2, empty = {} }, { f = print }"));
+    int top = lua_gettop(L);
+    char *err = NULL;
+    json_t *v = pipe_json_from_lua(L, -2, &err);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_ptr_null(err);
+    ck_assert_int_eq(lua_gettop(L), top);
+    char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    ck_assert_str_eq(s, "{\"source\":\"p.html\",\"empty\":[],\"n\":2,"
+                        "\"tags\":[\"a\",\"b\"],\"title\":\"T\"}");
+    free(s);
+    json_decref(v);
+
+    v = pipe_json_from_lua(L, -1, &err);
+    ck_assert_ptr_null(v);
+    ck_assert_str_eq(err, "cannot encode a value of type function at .f");
+    ck_assert_int_eq(lua_gettop(L), top);
+    free(err);
+    lua_close(L);
+}
+END_TEST
+
+START_TEST(test_c_push)
+{
+    lua_State *L = pipe_test_lua();
+    json_error_t e;
+    json_t *v = json_loads("{\"a\":[1,null],\"b\":{\"c\":\"d\"}}", 0, &e);
+    ck_assert_ptr_nonnull(v);
+    pipe_json_push(L, v);
+    json_decref(v);
+    lua_setglobal(L, "rec");
+    ck_assert_ptr_null(pipe_test_dostring(L,
+        "return rec.a[1], rec.a[2] == json.null, rec.b.c, json.encode(rec)"));
+    ck_assert_int_eq(lua_tointeger(L, -4), 1);
+    ck_assert(lua_toboolean(L, -3));
+    ck_assert_str_eq(lua_tostring(L, -2), "d");
+    ck_assert_str_eq(lua_tostring(L, -1), "{\"a\":[1,null],\"b\":{\"c\":\"d\"}}");
+    lua_close(L);
+}
+END_TEST
+
+#define N(table) ((int)(sizeof table / sizeof table[0]))
 
 Suite *json_suite(void)
 {
-    return suite_create("json");
+    Suite *s = suite_create("json");
+    struct {
+        const char *name;
+        const TTest *test;
+        int n;
+    } groups[] = {
+        {"encode", test_encode, N(encode_cases)},
+        {"encode_errors", test_encode_errors, N(encode_error_cases)},
+        {"decode", test_decode, N(decode_cases)},
+        {"roundtrip", test_roundtrip, N(roundtrip_cases)},
+    };
+    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+        TCase *tc = tcase_create(groups[i].name);
+        tcase_set_timeout(tc, 20);
+        tcase_add_loop_test(tc, groups[i].test, 0, groups[i].n);
+        suite_add_tcase(s, tc);
+    }
+    TCase *tc = tcase_create("c_api");
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, test_c_from_lua);
+    tcase_add_test(tc, test_c_push);
+    suite_add_tcase(s, tc);
+    return s;
 }
