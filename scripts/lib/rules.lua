@@ -108,7 +108,8 @@
 --                         selectors relative to the match; empty records
 --                         are dropped; a required nested field drops the
 --                         item instead of failing the page
---   default = value       used when no source gives a value
+--   default = value       used when no source gives a value (a field may
+--                         have a default and no source: a constant)
 --   required = true       no value: the page fails with
 --                         "required field 'NAME' is missing (tried: ...)"
 -- Empty strings and empty lists count as missing.
@@ -289,7 +290,7 @@ local function compile_field(name, key, spec)
     end
     f.sources[#f.sources + 1] = s
   end
-  if #f.sources == 0 then fail(name, key, "no source (give a selector, {meta=}, {jsonld=} or a function)") end
+  if #f.sources == 0 and spec.default == nil then fail(name, key, "no source (give a selector, {meta=}, {jsonld=} or a function)") end
   f.all = spec.all or spec.join ~= nil or false
   f.join = spec.join == true and " " or spec.join
   f.attr = spec.attr

@@ -1,0 +1,1 @@
+return { extends = "sites.nope", fields = {} }

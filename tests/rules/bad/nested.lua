@@ -1,0 +1,1 @@
+return { fields = { related = { "li", fields = { url = "a::attr(href" } } } }

@@ -1,0 +1,1 @@
+return { remove = { ".ok", { text = "(unclosed" } } }

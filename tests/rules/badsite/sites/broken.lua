@@ -1,0 +1,1 @@
+return { hosts = { "example.com" }, fields = { title = { "h1", re = "([a-z" } } }

@@ -1,0 +1,6 @@
+return {
+  fields = {
+    title = "h1",
+    author = { ".author-name", { meta = "author" }, required = true },
+  },
+}
