@@ -1003,12 +1003,12 @@ static int match_main(pipe_host *host, int argc, char **argv)
             size_t prefix = a[1] != '-' ? 2 : is_from ? 6 : 7;
             if (a[1] == '-' && a[prefix] != '\0' && a[prefix] != '=') {
                 free(pos);
-                return pipe_host_usage(host, "unknown option '%s' (see pipe help match)", a);
+                return pipe_host_usage(host, "match: unknown option '%s' (see pipe help match)", a);
             }
             const char *v = opt_value(argc, argv, &i, prefix);
             if (!v) {
                 free(pos);
-                return pipe_host_usage(host, "option '%s' needs a value", a);
+                return pipe_host_usage(host, "match: option '%s' needs a value", a);
             }
             if (is_from)
                 from = v;
@@ -1016,7 +1016,7 @@ static int match_main(pipe_host *host, int argc, char **argv)
                 group = v;
         } else {
             free(pos);
-            return pipe_host_usage(host, "unknown option '%s' (see pipe help match)", a);
+            return pipe_host_usage(host, "match: unknown option '%s' (see pipe help match)", a);
         }
     }
     if (npos == 0) {
@@ -1025,7 +1025,7 @@ static int match_main(pipe_host *host, int argc, char **argv)
     }
     if (group && m.json) {
         free(pos);
-        return pipe_host_usage(host, "-g and --json cannot be used together");
+        return pipe_host_usage(host, "match: -g and --json cannot be used together");
     }
     m.pattern = pos[0];
     int err;
@@ -1035,7 +1035,7 @@ static int match_main(pipe_host *host, int argc, char **argv)
         char msg[256];
         error_text(err, msg, sizeof msg);
         free(pos);
-        return pipe_host_usage(host, "bad pattern '%s' at offset %d: %s",
+        return pipe_host_usage(host, "match: bad pattern '%s' at offset %d: %s",
                                m.pattern, (int)off, msg);
     }
     int rc = PIPE_EXIT_OK;
@@ -1047,7 +1047,7 @@ static int match_main(pipe_host *host, int argc, char **argv)
         if (*end != '\0' || group[0] < '0' || group[0] > '9')
             g = pcre2_substring_number_from_name(m.code, (PCRE2_SPTR)group);
         if (g < 0 || (uint32_t)g > ngroups)
-            rc = pipe_host_usage(host, "no group '%s' in pattern '%s'", group,
+            rc = pipe_host_usage(host, "match: no group '%s' in pattern '%s'", group,
                                  m.pattern);
         m.group = (int)g;
     }
