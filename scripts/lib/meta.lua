@@ -5,10 +5,10 @@
 -- meta.extract(page) -> table, computed once per page and cached in
 -- page.meta:
 --   title        og:title, twitter:title, <title> minus a site-name suffix
---                (" | Site", " - Site", " — Site", " – Site", " :: Site"
---                where Site is og:site_name (or JSON-LD publisher) or a
---                tail of at most 4 words shorter than the head), JSON-LD
---                headline, first <h1>
+--                (the text after the rightmost " | ", " - ", " — ", " – ",
+--                " :: ", " « ", " » ", " · " when it names the site, or,
+--                the site name unknown, is at most 4 words and not much
+--                longer than the head), JSON-LD headline, first <h1>
 --   authors      list: JSON-LD author (strings, Person/Organization objects,
 --                arrays, @id references into @graph), else
 --                <meta name=author> / article:author (not URLs), else
@@ -21,7 +21,8 @@
 --                dateModified, itemprop=dateModified
 --   lang         <html lang>, og:locale, content-language ("uk_UA" ->
 --                "uk-UA")
---   site_name    og:site_name, JSON-LD publisher.name, application-name
+--   site_name    og:site_name, JSON-LD publisher.name, application-name,
+--                JSON-LD WebSite name
 --   url          <link rel=canonical>, og:url, JSON-LD url (absolute)
 --   description  og:description, description, twitter:description,
 --                JSON-LD description
@@ -265,31 +266,30 @@ end
 
 local SEPARATORS = { " | ", " - ", " — ", " – ", " :: ", " « ", " » ", " · " }
 
+-- drop a site-name suffix: the tail after the rightmost separator, when it
+-- names the site (or, the site unknown, is a short tail)
 local function strip_site(title, site)
   if not title then return nil end
   local lsite = site and date.lower(site)
-  local best
+  local pos, seplen
   for _, sep in ipairs(SEPARATORS) do
-    local pos, from = nil, 1
+    local from = 1
     while true do
       local a = title:find(sep, from, true)
       if not a then break end
-      pos, from = a, a + 1
-    end
-    if pos then
-      local head = clean(title:sub(1, pos - 1))
-      local tail = clean(title:sub(pos + #sep))
-      if head and tail then
-        local ltail = date.lower(tail)
-        local named = lsite and (ltail == lsite or ltail:find(lsite, 1, true) or lsite:find(ltail, 1, true))
-        local _, words = tail:gsub("%S+", "")
-        if named or (not lsite and words <= 4 and #tail < #head) then
-          if not best or #head < #best then best = head end
-        end
-      end
+      if not pos or a > pos then pos, seplen = a, #sep end
+      from = a + 1
     end
   end
-  return best or title
+  if not pos then return title end
+  local head = clean(title:sub(1, pos - 1))
+  local tail = clean(title:sub(pos + seplen))
+  if not head or not tail then return title end
+  local ltail = date.lower(tail)
+  local named = lsite and (ltail == lsite or ltail:find(lsite, 1, true) or lsite:find(ltail, 1, true))
+  local _, words = tail:gsub("%S+", "")
+  if named or (not lsite and words <= 4 and #tail <= #head * 2) then return head end
+  return title
 end
 
 local function dates(page, doc, which)
@@ -377,6 +377,11 @@ function meta.extract(page)
   local m = {}
   m.site_name = first_tag(page, "og:site_name") or jsonld_first(page, "publisher.name")
       or first_tag(page, "application-name")
+  if not m.site_name then
+    for _, o in ipairs(meta.jsonld(page)) do
+      if o["@type"] == "WebSite" then m.site_name = clean(scalar(o.name)); break end
+    end
+  end
   local page_url = url.of_page(page)
   m.url = canonical(doc) or first_tag(page, "og:url") or jsonld_first(page, "mainEntityOfPage.@id")
       or jsonld_first(page, "url")

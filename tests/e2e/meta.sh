@@ -1,0 +1,39 @@
+#!/bin/sh
+# End-to-end: page metadata (scripts/lib/meta.lua) on purpose-made pages:
+# JSON-LD @graph with @id references, arrays of blocks, a broken block
+# (skipped), <title> site suffixes, meta tags, microformat fallbacks.
+. "$(dirname "$0")/lib.sh"
+
+P=tests/rules/pages
+for name in graph plain bare; do
+  "$PIPE" run tests/rules/meta_dump.lua "$P/meta-$name.html" >"$TMP/$name.json" ||
+    fail "meta-$name.html: pipe run failed"
+  if jq -e -n --slurpfile a "$TMP/$name.json" --slurpfile e "$P/meta-$name.expected.json" \
+      '($a[0] | del(.source)) == $e[0]' >/dev/null; then
+    pass "meta-$name.html metadata"
+  else
+    printf 'FAIL: meta-%s.html metadata\n' "$name" >&2
+    jq -r -n --slurpfile a "$TMP/$name.json" --slurpfile e "$P/meta-$name.expected.json" '
+      ($a[0] | del(.source)) as $a | $e[0] as $e | ($a + $e | keys[]) as $k
+      | select($a[$k] != $e[$k])
+      | "field \($k) differs\n--- expected\n\($e[$k] | tojson)\n--- actual\n\($a[$k] | tojson)"' >&2
+    exit 1
+  fi
+done
+
+out=$(cat "$TMP/graph.json")
+expect_eq "authors: @id reference, string, organization" '["Олена Коваль","Петро Бондар","Редакція"]' "$(printf '%s' "$out" | jq -c .authors)"
+expect_eq "site suffix dropped, inner dash kept" '"Мости через Дніпро — що відомо"' "$(printf '%s' "$out" | jq -c .title)"
+expect_eq "Z normalised" '"2026-01-18T10:00:00+00:00"' "$(printf '%s' "$out" | jq -c .modified)"
+expect_eq "metadata computed once per page" 'true' "$(printf '%s' "$out" | jq -c .cached)"
+
+out=$("$PIPE" run tests/rules/meta_dump.lua --url https://blog.example.org/?p=7 "$P/meta-plain.html")
+expect_eq "canonical resolved against --url" '"https://blog.example.org/2026/01/hello-world/"' "$(printf '%s' "$out" | jq -c .url)"
+expect_eq "article:author URL ignored, JSON-LD author first" '["Nobody Else"]' "$(printf '%s' "$out" | jq -c .authors)"
+
+# metadata fills what a rule leaves empty (rules.lua key `metadata`)
+out=$("$PIPE" run --explain tests/rules/required.lua --url https://x.example/ "$P/meta-plain.html")
+expect_eq "rule field from a meta source" '"Ivan Petrov"' "$(printf '%s' "$out" | jq -c .author)"
+expect_eq "explain names the meta source" '"meta author"' "$(printf '%s' "$out" | jq -c .explain.author)"
+expect_eq "metadata fills authors" '["Nobody Else"]' "$(printf '%s' "$out" | jq -c .authors)"
+expect_eq "explain: metadata" '"metadata"' "$(printf '%s' "$out" | jq -c .explain.authors)"
