@@ -11,6 +11,7 @@
 #include <lauxlib.h>
 
 #include "pipe/json.h"
+#include "core.h"
 #include "suites.h"
 
 /* One Lua expression and the exact string show(...) of its values gives. */
@@ -42,7 +43,7 @@ static void check_case(const lua_case *c)
     ck_assert_msg(got && strcmp(got, c->want) == 0,
                   "%s\n  want: %s\n  got:  %s", c->code, c->want,
                   got ? got : "(not a string)");
-    lua_close(L);
+    pipe_lua_close(L);
 }
 
 static const lua_case encode_cases[] = {
@@ -157,7 +158,7 @@ START_TEST(test_c_from_lua)
     ck_assert_str_eq(err, "cannot encode a value of type function at .f");
     ck_assert_int_eq(lua_gettop(L), top);
     free(err);
-    lua_close(L);
+    pipe_lua_close(L);
 }
 END_TEST
 
@@ -176,7 +177,7 @@ START_TEST(test_c_push)
     ck_assert(lua_toboolean(L, -3));
     ck_assert_str_eq(lua_tostring(L, -2), "d");
     ck_assert_str_eq(lua_tostring(L, -1), "{\"a\":[1,null],\"b\":{\"c\":\"d\"}}");
-    lua_close(L);
+    pipe_lua_close(L);
 }
 END_TEST
 

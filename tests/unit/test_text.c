@@ -10,6 +10,7 @@
 
 #include <lauxlib.h>
 
+#include "core.h"
 #include "suites.h"
 
 /* One Lua expression and the exact string show(...) of its values gives. */
@@ -41,7 +42,7 @@ static void check_case(const lua_case *c)
     ck_assert_msg(got && strcmp(got, c->want) == 0,
                   "%s\n  want: %s\n  got:  %s", c->code, c->want,
                   got ? got : "(not a string)");
-    lua_close(L);
+    pipe_lua_close(L);
 }
 
 static const lua_case trim_squish_cases[] = {
