@@ -248,6 +248,7 @@ typedef struct run {
     long cur_chars, cur_link;
     int pending_space, in_a, cursor;
     /* chosen blocks */
+    xmlNodePtr root;           /* where extraction started: never excluded */
     int top;
 } run;
 
@@ -372,7 +373,7 @@ static int classify(run *r, xmlNodePtr n, unsigned flags, double *weight,
     if (hi & H_POS) w += pp->class_weight;
     *weight = w;
     *hints = hc | hi;
-    if (flags & T_KEEP)
+    if ((flags & T_KEEP) || n == r->root)
         return 0;
     if (pp->skip_hidden && is_hidden(n))
         return 1;
@@ -637,11 +638,16 @@ static int pick_top(run *r)
             }
         }
     }
-    /* an only child stands for its parent */
+    return top;
+}
+
+/* Where siblings are looked for: an only child stands for its parent. */
+static int sibling_base(const run *r, int top)
+{
     while (r->s[top].parent >= 0) {
         int p = r->s[top].parent;
-        if (r->s[p].size != r->s[top].size + 1 || r->s[p].chars
-            != r->s[top].chars
+        if (r->s[p].size != r->s[top].size + 1
+            || r->s[p].chars != r->s[top].chars
             || strcmp((const char *)r->s[p].node->name, "body") == 0)
             break;
         top = p;
@@ -792,8 +798,10 @@ static void emit_children(run *r, int i, int depth)
 static void emit(run *r, int i, int depth)
 {
     const nstat *s = &r->s[i];
-    /* the chosen block itself is judged by its score, not cleaned */
-    if (s->dropped || ((depth > 0 || i != r->top) && clean_drops(r, s)))
+    /* the chosen block (and what holds it) is judged by its score, not
+     * cleaned */
+    if (s->dropped
+        || (i != r->top && !is_inside(r, r->top, i) && clean_drops(r, s)))
         return;
     if (s->flags & T_BR) {
         if (r->out_len > r->cur_start)
@@ -856,6 +864,7 @@ static int sibling_joins(const run *r, int j, double threshold)
 static long attempt(run *r, xmlNodePtr root)
 {
     r->n = 0;
+    r->root = root;
     r->in_a = 0;
     r->out_len = 0;
     r->npara = 0;
@@ -868,16 +877,17 @@ static long attempt(run *r, xmlNodePtr root)
     sum_up(r);
     score(r);
     r->top = pick_top(r);
+    int base = sibling_base(r, r->top);
     const nstat *t = &r->s[r->top];
-    int pi = t->parent;
+    int pi = r->s[base].parent;
     if (pi < 0) {
-        emit(r, r->top, 0);
+        emit(r, base, 0);
     } else {
         double threshold = fmax(r->pp->sibling_min,
                                 t->score * r->pp->sibling_ratio);
         int end = pi + r->s[pi].size;
         for (int j = pi + 1; j < end; j += r->s[j].size) {
-            if (j == r->top || sibling_joins(r, j, threshold)) {
+            if (j == base || sibling_joins(r, j, threshold)) {
                 /* a joining sibling is emitted whole, as a block */
                 flush(r);
                 emit(r, j, 0);
@@ -934,8 +944,9 @@ static void list_field(lua_State *L, int t, const char *k, strlist *l,
                            k, MAX_LIST);
             for (lua_Integer i = 1; i <= len; i++) {
                 lua_rawgeti(L, -1, i);
-                const char *s = lua_tostring(L, -1);
-                if (!s || lua_type(L, -1) != LUA_TSTRING)
+                const char *s = lua_type(L, -1) == LUA_TSTRING
+                                    ? lua_tostring(L, -1) : NULL;
+                if (!s)
                     luaL_error(L, "extract params: '%s' entry %d is not a "
                                "string", k, (int)i);
                 /* the string stays referenced by the params table */
