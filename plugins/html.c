@@ -461,6 +461,12 @@ static size_t detect_encoding(const char *data, size_t len, char *enc,
     return 0;
 }
 
+static void silent_generic(void *ud, const char *fmt, ...)
+{
+    (void)ud;
+    (void)fmt;
+}
+
 static void silent_error(void *ud, xmlErrorPtr e)
 {
     (void)ud;
@@ -538,7 +544,10 @@ xmlDocPtr pipe_html_parse_ex(const char *data, size_t len,
     }
     xmlStructuredErrorFunc old = xmlStructuredError;
     void *oldctx = xmlStructuredErrorContext;
+    xmlGenericErrorFunc oldgen = xmlGenericError;
+    void *oldgenctx = xmlGenericErrorContext;
     xmlSetStructuredErrorFunc(NULL, silent_error);
+    xmlSetGenericErrorFunc(NULL, silent_generic);
     int opts = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
                HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT |
                HTML_PARSE_IGNORE_ENC;
@@ -556,6 +565,7 @@ xmlDocPtr pipe_html_parse_ex(const char *data, size_t len,
                                  "UTF-8", opts);
     }
     xmlSetStructuredErrorFunc(oldctx, old);
+    xmlSetGenericErrorFunc(oldgenctx, oldgen);
     htmlFreeParserCtxt(ctxt);
     free(clean);
     if (doc == NULL)
@@ -750,13 +760,33 @@ typedef struct xerr {
     int set;
 } xerr;
 
+/* libxml2 2.9.14 leaves message NULL for XPath errors: name them here,
+ * in the order of the xmlXPathError enum. */
+static const char *const xpath_messages[] = {
+    "ok", "number encoding", "unfinished literal", "start of literal",
+    "expected $ for variable reference", "undefined variable",
+    "invalid predicate", "invalid expression", "missing closing curly brace",
+    "unregistered function", "invalid operand", "invalid type",
+    "invalid number of arguments", "invalid context size",
+    "invalid context position", "memory allocation error", "syntax error",
+    "resource error", "sub resource error", "undefined namespace prefix",
+    "encoding error", "char out of XML range", "invalid or incomplete context",
+    "stack usage error", "forbidden variable", "operation limit exceeded",
+    "recursion limit exceeded",
+};
+
 static void xerr_handler(void *ud, xmlErrorPtr e)
 {
     xerr *x = ud;
     if (x->set || e == NULL)
         return;
     x->set = 1;
-    snprintf(x->msg, sizeof x->msg, "%s", e->message ? e->message : "error");
+    int k = e->code - XML_XPATH_EXPRESSION_OK;
+    const char *m = e->message;
+    if (e->domain == XML_FROM_XPATH && k >= 0 &&
+        k < (int)(sizeof xpath_messages / sizeof xpath_messages[0]))
+        m = xpath_messages[k];
+    snprintf(x->msg, sizeof x->msg, "%s", m ? m : "error");
     size_t n = strlen(x->msg);
     while (n > 0 && (x->msg[n - 1] == '\n' || x->msg[n - 1] == ' '))
         x->msg[--n] = '\0';
@@ -783,7 +813,11 @@ static xmlXPathCompExprPtr xpath_compile(const char *expr, xerr *xe)
     }
     ctx->error = xerr_handler;
     ctx->userData = xe;
+    xmlGenericErrorFunc old = xmlGenericError;
+    void *oldctx = xmlGenericErrorContext;
+    xmlSetGenericErrorFunc(NULL, silent_generic);
     xmlXPathCompExprPtr comp = xmlXPathCtxtCompile(ctx, (const xmlChar *)expr);
+    xmlSetGenericErrorFunc(oldctx, old);
     xmlXPathFreeContext(ctx);
     if (comp == NULL && !xe->set) {
         snprintf(xe->msg, sizeof xe->msg, "invalid expression");
@@ -866,6 +900,20 @@ static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
     return b->comp;
 }
 
+/* Evaluate with libxml2's generic error channel silenced: 2.9.14 prints
+ * some evaluation errors ("function foo not found") there as well as
+ * through the context's handler. */
+static xmlXPathObjectPtr quiet_eval(xmlXPathCompExprPtr comp,
+                                    xmlXPathContextPtr ctx)
+{
+    xmlGenericErrorFunc old = xmlGenericError;
+    void *oldctx = xmlGenericErrorContext;
+    xmlSetGenericErrorFunc(NULL, silent_generic);
+    xmlXPathObjectPtr res = xmlXPathCompiledEval(comp, ctx);
+    xmlSetGenericErrorFunc(oldctx, old);
+    return res;
+}
+
 /* Evaluate into a box pushed on the stack (freed by box_done or GC).
  * Raises with the expression quoted when evaluation fails. */
 static xmlXPathObjectPtr evaluate(lua_State *L, xmlXPathCompExprPtr comp,
@@ -882,7 +930,7 @@ static xmlXPathObjectPtr evaluate(lua_State *L, xmlXPathCompExprPtr comp,
     ctx->userData = &xe;
     ctx->opLimit = XPATH_OP_LIMIT;
     ctx->opCount = 0;
-    xmlXPathObjectPtr res = xmlXPathCompiledEval(comp, ctx);
+    xmlXPathObjectPtr res = quiet_eval(comp, ctx);
     xmlXPathFreeContext(ctx);
     b->p = res;
     if (res == NULL)
@@ -902,6 +950,17 @@ static xmlXPathObjectPtr run_query(lua_State *L, int css, html_doc **dp,
     xmlXPathCompExprPtr comp = get_compiled(L, 2, css);
     *dp = d;
     return evaluate(L, comp, d->doc, ctxnode, lua_tostring(L, 2), bp);
+}
+
+/* libxml2 2.9.14 parses <template> content as live nodes; CSS matches
+ * skip them, as a browser's querySelectorAll would. */
+static int in_template(xmlNodePtr node)
+{
+    for (xmlNodePtr p = node->parent; p != NULL; p = p->parent)
+        if (p->type == XML_ELEMENT_NODE && strcmp((const char *)p->name,
+                                                  "template") == 0)
+            return 1;
+    return 0;
 }
 
 static int nodeset_size(xmlXPathObjectPtr res)
@@ -925,7 +984,7 @@ static int html_select(lua_State *L)
     int k = 0;
     for (int i = 0; i < n; i++) {
         xmlNodePtr node = res->nodesetval->nodeTab[i];
-        if (node->type != XML_ELEMENT_NODE)
+        if (node->type != XML_ELEMENT_NODE || in_template(node))
             continue;
         pipe_html_push_node(L, 1, node);
         lua_rawseti(L, -2, ++k);
@@ -943,7 +1002,7 @@ static int html_first(lua_State *L)
     int n = nodeset_size(res);
     for (int i = 0; i < n; i++) {
         xmlNodePtr node = res->nodesetval->nodeTab[i];
-        if (node->type == XML_ELEMENT_NODE) {
+        if (node->type == XML_ELEMENT_NODE && !in_template(node)) {
             pipe_html_push_node(L, 1, node);
             box_done(b);
             return 1;
@@ -1067,7 +1126,8 @@ static int html_remove(lua_State *L)
     int n = nodeset_size(res), count = 0;
     for (int i = 0; i < n; i++) {
         xmlNodePtr node = res->nodesetval->nodeTab[i];
-        if (node->type != XML_ELEMENT_NODE || node->parent == NULL)
+        if (node->type != XML_ELEMENT_NODE || node->parent == NULL ||
+            in_template(node))
             continue;
         detach(d, node);
         count++;
@@ -1748,7 +1808,7 @@ static int select_input(pipe_host *host, const pipe_input *in, void *ud)
     ctx->error = xerr_handler;
     ctx->userData = &xe;
     ctx->opLimit = XPATH_OP_LIMIT;
-    xmlXPathObjectPtr res = xmlXPathCompiledEval(o->comp, ctx);
+    xmlXPathObjectPtr res = quiet_eval(o->comp, ctx);
     xmlXPathFreeContext(ctx);
     int rc = 0;
     if (res == NULL) {
@@ -1767,7 +1827,10 @@ static int select_input(pipe_host *host, const pipe_input *in, void *ud)
     } else {
         int n = nodeset_size(res);
         for (int i = 0; i < n; i++) {
-            int r = select_emit(host, o, doc, res->nodesetval->nodeTab[i]);
+            xmlNodePtr node = res->nodesetval->nodeTab[i];
+            if (!o->xpath && in_template(node))
+                continue;
+            int r = select_emit(host, o, doc, node);
             if (r < 0) {
                 pipe_host_fail(host, in->source, "out of memory");
                 rc = -1;

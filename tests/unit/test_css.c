@@ -1,7 +1,242 @@
-/* placeholder suite until its owner fills it in */
+/*
+ * CSS selector compiler: each selector form -> its XPath, and -> the nodes
+ * it matches on a small page; syntax errors name the offset.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "css.h"
 #include "suites.h"
+
+static const struct {
+    const char *css, *xpath;
+} xpath_cases[] = {
+    {"div", "descendant::div"},
+    {"*", "descendant::*"},
+    {"DIV", "descendant::div"},
+    {".a", "descendant::*[contains(concat(' ', normalize-space(@class), ' '), ' a ')]"},
+    {"#x", "descendant::*[@id = 'x']"},
+    {"a[href]", "descendant::a[@href]"},
+    {"a[href=\"x\"]", "descendant::a[@href = 'x']"},
+    {"a[href=x]", "descendant::a[@href = 'x']"},
+    {"[a~=b]", "descendant::*[contains(concat(' ', normalize-space(@a), ' '), ' b ')]"},
+    {"[a^='b']", "descendant::*[starts-with(@a, 'b')]"},
+    {"[a$=bc]", "descendant::*[substring(@a, string-length(@a) - 1) = 'bc']"},
+    {"[a$=é]", "descendant::*[substring(@a, string-length(@a) - 0) = 'é']"},
+    {"[a*=x]", "descendant::*[contains(@a, 'x')]"},
+    {"[lang|=en]", "descendant::*[@lang = 'en' or starts-with(@lang, 'en-')]"},
+    {"[a^='']", "descendant::*[false()]"},
+    {"div p", "descendant::div/descendant::p"},
+    {"div > p", "descendant::div/p"},
+    {"h1 + p", "descendant::h1/following-sibling::*[1][self::p]"},
+    {"h1 ~ p", "descendant::h1/following-sibling::p"},
+    {"a, b", "descendant::a | descendant::b"},
+    {" div  >  p  ,  a ", "descendant::div/p | descendant::a"},
+    {"li:first-child", "descendant::li[not(preceding-sibling::*)]"},
+    {"li:last-child", "descendant::li[not(following-sibling::*)]"},
+    {"li:nth-child(3)", "descendant::li[count(preceding-sibling::*) = 2]"},
+    {"li:nth-child(2n+1)", "descendant::li[count(preceding-sibling::*) >= 0 and (count(preceding-sibling::*) - 0) mod 2 = 0]"},
+    {"li:nth-child(-n+3)", "descendant::li[count(preceding-sibling::*) <= 2 and (2 - count(preceding-sibling::*)) mod 1 = 0]"},
+    {"p:not(.x)", "descendant::p[not((contains(concat(' ', normalize-space(@class), ' '), ' x ')))]"},
+    {"p:not(div)", "descendant::p[not(self::div)]"},
+    {"p:first-of-type", "descendant::p[not(preceding-sibling::p)]"},
+    {"p:contains(\"a'b\")", "descendant::p[contains(., \"a'b\")]"},
+    {"a[x=\"it's \\\"q\\\"\"]", "descendant::a[@x = concat('', 'it', \"'\", 's \"q\"')]"},
+    {":empty", "descendant::*[not(*) and not(text())]"},
+};
+
+START_TEST(css_to_xpath)
+{
+    for (size_t i = 0; i < sizeof xpath_cases / sizeof xpath_cases[0]; i++) {
+        size_t off = 0;
+        const char *reason = NULL;
+        char *xp = pipe_css_to_xpath(xpath_cases[i].css, &off, &reason);
+        ck_assert_msg(xp != NULL, "'%s': %s at %zu", xpath_cases[i].css,
+                      reason, off);
+        ck_assert_msg(strcmp(xp, xpath_cases[i].xpath) == 0,
+                      "'%s': got %s, want %s", xpath_cases[i].css, xp,
+                      xpath_cases[i].xpath);
+        free(xp);
+    }
+}
+END_TEST
+
+static const struct {
+    const char *css;
+    size_t off;
+    const char *reason;
+} error_cases[] = {
+    {"", 0, "empty selector"},
+    {"   ", 3, "empty selector"},
+    {"div,", 4, "expected a selector"},
+    {"a[", 2, "expected a name"},
+    {"a[href", 6, "expected an attribute operator or ']'"},
+    {"a[href=\"x]", 7, "unterminated string"},
+    {"p::text", 1, "pseudo-elements are not supported"},
+    {"p:foo", 1, "unknown pseudo-class"},
+    {"p:nth-child(x)", 12, "expected an+b, odd or even"},
+    {":first-of-type", 0, "*-of-type pseudo-classes need an element type"},
+    {"div!", 3, "unexpected character"},
+    {"p:not(a b)", 8, "expected ')' (:not takes one compound selector)"},
+    {"a > ", 4, "expected a selector"},
+};
+
+START_TEST(css_errors)
+{
+    for (size_t i = 0; i < sizeof error_cases / sizeof error_cases[0]; i++) {
+        size_t off = 99;
+        const char *reason = NULL;
+        char *xp = pipe_css_to_xpath(error_cases[i].css, &off, &reason);
+        ck_assert_msg(xp == NULL, "'%s' compiled to %s", error_cases[i].css,
+                      xp);
+        ck_assert_msg(off == error_cases[i].off && reason &&
+                          strcmp(reason, error_cases[i].reason) == 0,
+                      "'%s': got %zu %s, want %zu %s", error_cases[i].css,
+                      off, reason, error_cases[i].off, error_cases[i].reason);
+    }
+}
+END_TEST
+
+static const char page[] =
+    "<html><body>\n"
+    "<div id=\"d1\" class=\"box main\">\n"
+    "  <h1 id=\"h\">Title</h1>\n"
+    "  <p id=\"p1\" class=\"lead first\" lang=\"en-US\" data-x=\"alpha beta\">One</p>\n"
+    "  <p id=\"p2\" lang=\"en\" data-x=\"gamma\">Two <a id=\"a1\" href=\"http://x.org/a.pdf\">link</a></p>\n"
+    "  <span id=\"s1\"></span>\n"
+    "  <p id=\"p3\" title=\"it's\">Three</p>\n"
+    "</div>\n"
+    "<ul id=\"u\"><li id=\"l1\">a</li><li id=\"l2\">b</li><li id=\"l3\">c</li>"
+    "<li id=\"l4\">d</li><li id=\"l5\">e</li></ul>\n"
+    "<template><p id=\"t1\">in template</p></template>\n"
+    "</body></html>\n";
+
+static const struct {
+    const char *css, *ids;
+} match_cases[] = {
+    {"p", "p1,p2,p3"},
+    {"#u > *", "l1,l2,l3,l4,l5"},
+    {".lead", "p1"},
+    {".box.main", "d1"},
+    {".box.other", ""},
+    {"#p2", "p2"},
+    {"[lang]", "p1,p2"},
+    {"[lang=en]", "p2"},
+    {"[data-x~=beta]", "p1"},
+    {"[data-x~=alp]", ""},
+    {"[href^='http://']", "a1"},
+    {"[href$=.pdf]", "a1"},
+    {"[data-x*=amm]", "p2"},
+    {"[lang|=en]", "p1,p2"},
+    {"[title=\"it's\"]", "p3"},
+    {"div p", "p1,p2,p3"},
+    {"div > a", ""},
+    {"p > a", "a1"},
+    {"h1 + p", "p1"},
+    {"p + span", "s1"},
+    {"h1 + span", ""},
+    {"h1 ~ p", "p1,p2,p3"},
+    {"span, h1", "h,s1"},
+    {"li:first-child", "l1"},
+    {"li:last-child", "l5"},
+    {"li:nth-child(2n+1)", "l1,l3,l5"},
+    {"li:nth-child(odd)", "l1,l3,l5"},
+    {"li:nth-child(even)", "l2,l4"},
+    {"li:nth-child(-n+2)", "l1,l2"},
+    {"li:nth-child(3)", "l3"},
+    {"li:nth-child(n+4)", "l4,l5"},
+    {"li:nth-last-child(1)", "l5"},
+    {"li:nth-of-type(2)", "l2"},
+    {"p:not(.lead)", "p2,p3"},
+    {"p:not([lang])", "p3"},
+    {"p:first-of-type", "p1"},
+    {"p:last-of-type", "p3"},
+    {"span:empty", "s1"},
+    {"p:contains('Two')", "p2"},
+    {"li:only-child", ""},
+    {"a:only-child", "a1"},
+    {"DIV#d1 > P.lead", "p1"},
+    {"ul:root", ""},
+    {"html:root", "html"},
+};
+
+static const char *matches(lua_State *L, const char *css)
+{
+    static char buf[512];
+    lua_getglobal(L, "IDS");
+    lua_pushstring(L, css);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        snprintf(buf, sizeof buf, "error: %s", lua_tostring(L, -1));
+    } else {
+        snprintf(buf, sizeof buf, "%s", lua_tostring(L, -1));
+    }
+    lua_pop(L, 1);
+    return buf;
+}
+
+START_TEST(css_matches)
+{
+    lua_State *L = pipe_test_lua();
+    lua_pushstring(L, page);
+    lua_setglobal(L, "PAGE");
+    const char *err = pipe_test_dostring(L,
+        "local D = html.parse(PAGE)\n"
+        "function IDS(css)\n"
+        "  local t = {}\n"
+        "  for _, n in ipairs(D:select(css)) do t[#t+1] = n:attr('id') or n.tag end\n"
+        "  return table.concat(t, ',')\n"
+        "end\n");
+    ck_assert_msg(err == NULL, "%s", err);
+    for (size_t i = 0; i < sizeof match_cases / sizeof match_cases[0]; i++) {
+        const char *got = matches(L, match_cases[i].css);
+        ck_assert_msg(strcmp(got, match_cases[i].ids) == 0,
+                      "'%s': got '%s', want '%s'", match_cases[i].css, got,
+                      match_cases[i].ids);
+    }
+    lua_close(L);
+}
+END_TEST
+
+START_TEST(css_lua_errors)
+{
+    lua_State *L = pipe_test_lua();
+    const char *err = pipe_test_dostring(L, "html.parse('<p>'):select('p[')");
+    ck_assert_ptr_nonnull(err);
+    ck_assert_msg(strstr(err, "bad selector 'p[' at offset 2: expected a name"),
+                  "%s", err);
+    err = pipe_test_dostring(L, "html.xpath_of('a >> b')");
+    ck_assert_ptr_nonnull(err);
+    ck_assert_msg(strstr(err, "bad selector 'a >> b' at offset 3: "
+                              "unexpected character"), "%s", err);
+    err = pipe_test_dostring(L, "return html.xpath_of('ul > li.x')");
+    ck_assert_msg(err == NULL, "%s", err);
+    ck_assert_str_eq(lua_tostring(L, -1),
+                     "descendant::ul/li[contains(concat(' ', "
+                     "normalize-space(@class), ' '), ' x ')]");
+    /* the same selector twice comes from the cache, same result */
+    err = pipe_test_dostring(L,
+        "local d = html.parse('<p class=a>1</p><p>2</p>')\n"
+        "assert(#d:select('p.a') == 1 and #d:select('p.a') == 1)\n");
+    ck_assert_msg(err == NULL, "%s", err);
+    lua_close(L);
+}
+END_TEST
 
 Suite *css_suite(void)
 {
-    return suite_create("css");
+    Suite *s = suite_create("css");
+    TCase *tc = tcase_create("compile");
+    tcase_set_timeout(tc, 10);
+    tcase_add_test(tc, css_to_xpath);
+    tcase_add_test(tc, css_errors);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("match");
+    tcase_set_timeout(tc, 10);
+    tcase_add_test(tc, css_matches);
+    tcase_add_test(tc, css_lua_errors);
+    suite_add_tcase(s, tc);
+    return s;
 }

@@ -1,7 +1,398 @@
-/* placeholder suite until its owner fills it in */
+/*
+ * html plugin: text rules, attributes, tree edits, XPath, strip, junk
+ * input, encodings (fixture pages tests/pages/enc-*.html).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "pipe/html.h"
 #include "suites.h"
+
+/* Run code that returns one string and compare it. */
+static void expect_str(lua_State *L, const char *code, const char *want)
+{
+    int top = lua_gettop(L);
+    const char *err = pipe_test_dostring(L, code);
+    ck_assert_msg(err == NULL, "%s: %s", code, err);
+    const char *got = lua_tostring(L, top + 1);
+    ck_assert_msg(got != NULL && strcmp(got, want) == 0,
+                  "%s:\ngot  '%s'\nwant '%s'", code, got ? got : "(nil)",
+                  want);
+    lua_settop(L, top);
+}
+
+static void expect_err(lua_State *L, const char *code, const char *needle)
+{
+    const char *err = pipe_test_dostring(L, code);
+    ck_assert_msg(err != NULL, "%s: expected an error", code);
+    ck_assert_msg(strstr(err, needle) != NULL, "%s: error '%s' lacks '%s'",
+                  code, err, needle);
+}
+
+static const struct {
+    const char *html, *css, *text;
+} text_cases[] = {
+    /* inline markup keeps spaces right */
+    {"<p>word <a href=#>link</a>, next</p>", "p", "word link, next"},
+    {"<p>  lots \n\t of   <em>white</em>space  </p>", "p", "lots of whitespace"},
+    /* entities decoded; nbsp is a plain space and collapses */
+    {"<p>a&nbsp;&nbsp;b &amp; c&mdash;d&#8217;s</p>", "p", "a b & c\u2014d\u2019s"},
+    /* blocks inside a div: blank line between them */
+    {"<div><p>One</p><p>Two</p>tail</div>", "div", "One\n\nTwo\n\ntail"},
+    {"<div><h2>Head</h2><ul><li>a</li><li>b</li></ul></div>", "div", "Head\n\na\n\nb"},
+    /* <br> is a newline */
+    {"<p>line one<br>line two<br/><br>three</p>", "p", "line one\nline two\nthree"},
+    /* hidden elements never appear */
+    {"<div>a<script>x()</script><style>p{}</style><noscript>ns</noscript>"
+     "<template><p>t</p></template><svg><text>s</text></svg>b</div>", "div", "ab"},
+    /* ... unless the walk starts there */
+    {"<head><title>The &amp; title</title></head><p>x</p>", "title", "The & title"},
+    {"<p>x</p><script type='application/ld+json'>{\"a\": 1}</script>",
+     "script", "{\"a\": 1}"},
+    /* table cells: spaces; rows: lines */
+    {"<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>",
+     "table", "a b\nc"},
+    /* <pre> keeps its whitespace */
+    {"<div><pre>  x = 1\n    y</pre></div>", "div", "  x = 1\n    y"},
+    /* libxml2 2.9.14: <section> does not close <p>, it nests */
+    {"<p>before<section>inside</section>after</p>", "p", "before\n\ninside\n\nafter"},
+    /* libxml2 2.9.14: <source> is not void */
+    {"<video><source src=a.mp4></video><p>after video</p>", "p", "after video"},
+    {"<p>unclosed <b>bold <i>both</p><p>next", "p:nth-of-type(2)", "next"},
+};
+
+START_TEST(html_text_rules)
+{
+    lua_State *L = pipe_test_lua();
+    for (size_t i = 0; i < sizeof text_cases / sizeof text_cases[0]; i++) {
+        lua_pushstring(L, text_cases[i].html);
+        lua_setglobal(L, "H");
+        lua_pushstring(L, text_cases[i].css);
+        lua_setglobal(L, "S");
+        expect_str(L, "return html.parse(H):first(S):text()",
+                   text_cases[i].text);
+    }
+    lua_close(L);
+}
+END_TEST
+
+static const char doc_page[] =
+    "<!DOCTYPE html><html><head><base href=\"/news/\"><title>T</title></head>"
+    "<body><div id=\"main\" class=\"a b\" data-x=\"1 &amp; 2\">"
+    "<p id=\"p1\">One <em>two</em> three</p>"
+    "<div class=\"ad\">Buy!</div>"
+    "<p id=\"p2\">Four <font color=red>five</font></p>"
+    "</div></body></html>";
+
+START_TEST(html_nodes)
+{
+    lua_State *L = pipe_test_lua();
+    lua_pushstring(L, doc_page);
+    lua_setglobal(L, "H");
+    const char *err = pipe_test_dostring(L,
+        "D = html.parse(H, {url = 'https://example.com/a/b.html'})");
+    ck_assert_msg(err == NULL, "%s", err);
+    expect_str(L, "return D:first('#main').tag", "div");
+    expect_str(L, "return D:first('#main'):attr('data-x')", "1 & 2");
+    expect_str(L, "return tostring(D:first('#main'):attr('nope'))", "nil");
+    expect_str(L,
+        "local t = D:first('#main'):attrs()\n"
+        "return t.id .. '|' .. t.class .. '|' .. t['data-x']",
+        "main|a b|1 & 2");
+    expect_str(L, "return D:first('#p1'):html()", "One <em>two</em> three");
+    expect_str(L, "return D:first('#p1'):outer()",
+               "<p id=\"p1\">One <em>two</em> three</p>");
+    expect_str(L, "return D:first('em'):parent():attr('id')", "p1");
+    expect_str(L, "return tostring(D:root():parent())", "nil");
+    expect_str(L, "return D:root().tag", "html");
+    expect_str(L,
+        "local t = {} for _, c in ipairs(D:first('#main'):children()) do\n"
+        "  t[#t+1] = c.tag end return table.concat(t, ',')",
+        "p,div,p");
+    expect_str(L, "return tostring(D:first('#main') == D:first('div.a'))",
+               "true");
+    expect_str(L, "return tostring(D:first('table'))", "nil");
+    expect_str(L, "return D:first('#main'):first('em'):text()", "two");
+    expect_str(L, "return tostring(#D:first('#p1'):select('p'))", "0");
+    /* url: <base href> resolved against the parse url */
+    expect_str(L, "return D:url()", "https://example.com/news/");
+    expect_str(L, "return D:encoding()", "utf-8");
+    /* edits */
+    expect_str(L, "return tostring(D:remove('.ad, .nothing'))", "1");
+    expect_str(L, "return D:first('#main'):text()",
+               "One two three\n\nFour five");
+    expect_str(L,
+        "local f = D:first('font'); f:unwrap()\n"
+        "return D:first('#p2'):html() .. '|' .. tostring(f:parent())",
+        "Four five|nil");
+    expect_str(L,
+        "local e = D:first('em'); e:rename('strong'); e:set_attr('class', 'x')\n"
+        "return D:first('#p1'):html()",
+        "One <strong class=\"x\">two</strong> three");
+    expect_str(L,
+        "local e = D:first('strong'); e:set_attr('class', nil)\n"
+        "return D:first('#p1'):html()", "One <strong>two</strong> three");
+    /* a removed node stays usable; removing twice is harmless */
+    expect_str(L,
+        "local p = D:first('#p1'); p:remove(); p:remove()\n"
+        "collectgarbage()\n"
+        "return p:text() .. '|' .. #D:select('p') .. '|' .. tostring(p:parent())",
+        "One two three|1|nil");
+    expect_str(L,
+        "local m = D:first('#main'); D:remove('#main')\n"
+        "return m:first('p'):text()", "Four five");
+    lua_close(L);
+}
+END_TEST
+
+START_TEST(html_xpath)
+{
+    lua_State *L = pipe_test_lua();
+    const char *err = pipe_test_dostring(L,
+        "D = html.parse('<ul><li a=\"1\">x</li><li a=\"2\">y</li></ul>')");
+    ck_assert_msg(err == NULL, "%s", err);
+    expect_str(L, "return math.type(D:xpath('count(//li)')) .. D:xpath('count(//li)')",
+               "integer2");
+    expect_str(L, "return D:xpath('string(//li[2])')", "y");
+    expect_str(L, "return tostring(D:xpath('count(//li) > 1'))", "true");
+    expect_str(L,
+        "local t = D:xpath('//li/@a') return t[1] .. t[2]", "12");
+    expect_str(L, "return D:xpath('//li/text()')[2]", "y");
+    expect_str(L, "return D:xpath('//li')[1]:text()", "x");
+    expect_str(L, "return D:first('ul'):xpath('string(li[1]/@a)')", "1");
+    expect_err(L, "D:xpath('//li[')", "bad xpath '//li[': invalid expression");
+    expect_err(L, "D:xpath('foo()')", "xpath 'foo()' failed: unregistered function");
+    /* the op limit stops a runaway expression instead of hanging */
+    err = pipe_test_dostring(L,
+        "local d = html.parse(string.rep('<p>a</p>', 10000))\n"
+        "return d:xpath('count(//p[count(following::p) >= "
+        "count(preceding::p)])')");
+    ck_assert_msg(err != NULL && strstr(err, "operation limit exceeded"),
+                  "%s", err ? err : "no error");
+    expect_err(L, "html.parse(42)", "bad argument #1 to 'parse'");
+    expect_err(L, "html.parse('<p>', {encoding = 'no-such-enc'})",
+               "unknown encoding 'no-such-enc'");
+    expect_err(L, "D.first(42, 'p')", "pipe.Node or pipe.Document");
+    lua_close(L);
+}
+END_TEST
+
+START_TEST(html_absolute)
+{
+    lua_State *L = pipe_test_lua();
+    expect_str(L, "return html.absolute('../x', 'http://e.com/a/b/c')",
+               "http://e.com/a/x");
+    expect_str(L, "return html.absolute('  /y?q=1 ', 'https://e.com/a/b')",
+               "https://e.com/y?q=1");
+    expect_str(L, "return html.absolute('//cdn.e.com/i.png', 'https://e.com/')",
+               "https://cdn.e.com/i.png");
+    expect_str(L, "return html.absolute('http://o.org/', 'https://e.com/')",
+               "http://o.org/");
+    expect_str(L, "return html.absolute('a b.html', 'https://e.com/d/')",
+               "https://e.com/d/a%20b.html");
+    lua_close(L);
+}
+END_TEST
+
+static const struct {
+    const char *html, *text;
+} strip_cases[] = {
+    {"<html><head><title>T</title><style>x{}</style></head><body>"
+     "<h1>Title</h1><p>Para <b>one</b>.</p><p>Two<br>lines</p>"
+     "<script>var s = '<p>no</p>';</script></body></html>",
+     "Title\n\nPara one.\n\nTwo\nlines"},
+    {"<ul><li>a</li><li>b<ul><li>c</li></ul></li></ul><p>after</p>",
+     "- a\n- b\n  - c\n\nafter"},
+    {"<table><tr><th>A</th><th>B</th><th>C</th></tr>"
+     "<tr><td>1</td><td></td><td>3</td></tr></table>",
+     "A\tB\tC\n1\t\t3"},
+    {"<p>a&nbsp;b &lt;c&gt;</p><!-- comment --><noscript>x</noscript>",
+     "a b <c>"},
+    {"", ""},
+};
+
+START_TEST(html_strip_rules)
+{
+    lua_State *L = pipe_test_lua();
+    for (size_t i = 0; i < sizeof strip_cases / sizeof strip_cases[0]; i++) {
+        lua_pushstring(L, strip_cases[i].html);
+        lua_setglobal(L, "H");
+        expect_str(L, "return html.strip(H)", strip_cases[i].text);
+    }
+    expect_str(L,
+        "return html.strip('<p>See <a href=\"http://a.org/\">A</a>, "
+        "<a href=\"#top\">top</a> and <a href=\"/b\">B</a> "
+        "(<a href=\"http://a.org/\">again</a>).</p>', {links = true})",
+        "See A[1], top and B[2] (again[1]).\n\n[1] http://a.org/\n[2] /b");
+    expect_str(L,
+        "local d = html.parse('<div><p>x</p></div><p>y</p>')\n"
+        "return html.strip(d:first('div')) .. '|' .. html.strip(d)",
+        "x|x\n\ny");
+    lua_close(L);
+}
+END_TEST
+
+/* Junk never crashes and always gives a document. */
+START_TEST(html_junk)
+{
+    lua_State *L = pipe_test_lua();
+    expect_str(L,
+        "local d = html.parse('')\n"
+        "return d:root().tag .. '|' .. d:text() .. '|' .. #d:select('*')",
+        "html||3");
+    /* binary garbage, including NUL and C0 bytes */
+    expect_str(L,
+        "local t = {} for i = 0, 255 do t[#t+1] = string.char(i) end\n"
+        "local s = string.rep(table.concat(t), 50)\n"
+        "local d = html.parse(s)\n"
+        "local x = html.strip(s)\n"
+        "return d:encoding() .. '|' .. tostring(utf8.len(x) ~= nil)",
+        "windows-1252|true");
+    /* 1 MB of nested <div>s */
+    expect_str(L,
+        "local s = string.rep('<div>', 200000) .. 'deep'\n"
+        "local d = html.parse(s)\n"
+        "local n = #d:select('div')\n"
+        "return tostring(n > 100) .. '|' .. type(d:text()) .. '|' .. "
+        "type(d:root():outer())",
+        "true|string|string");
+    /* unclosed tags */
+    expect_str(L,
+        "local d = html.parse('<p>one<p>two<div><span>three<b>four')\n"
+        "return html.strip(d)", "one\n\ntwo\n\nthreefour");
+    /* invalid UTF-8 read as UTF-8 becomes U+FFFD (a page that only
+     * declares UTF-8 would go to uchardet instead) */
+    expect_str(L,
+        "return html.parse('<p>a\\xff\\xfeb\\xe2\\x82</p>', "
+        "{encoding = 'utf-8'}):first('p'):text()",
+        "a\xEF\xBF\xBD\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD");
+    expect_str(L,
+        "local d = html.parse('<p>x</p>'); d:close(); d:close()\n"
+        "return tostring(pcall(d.text, d))", "false");
+    lua_close(L);
+}
+END_TEST
+
+static char *read_page(const char *name, size_t *len)
+{
+    const char *dir = getenv("PIPE_TEST_PAGES");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir ? dir : "tests/pages", name);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    char *buf = malloc(1 << 20);
+    ck_assert_ptr_nonnull(buf);
+    *len = fread(buf, 1, (1 << 20) - 1, f);
+    fclose(f);
+    buf[*len] = '\0';
+    return buf;
+}
+
+static const struct {
+    const char *page, *encoding, *h1, *footer;
+} enc_cases[] = {
+    {"enc-windows-1251.html", "windows-1251",
+     "Городской совет утвердил бюджет на следующий год",
+     "© 2024 Городские новости. Все права защищены."},
+    {"enc-koi8-r.html", "koi8-r",
+     "Городской совет утвердил бюджет на следующий год",
+     "(c) 2024 Городские новости. Все права защищены."},
+    {"enc-iso-8859-1.html", "windows-1252",
+     "Le budget municipal adopté à l’unanimité", "© 2024 Le Quotidien"},
+    {"enc-utf-16le.html", "utf-16le", "Міська рада ухвалила бюджет",
+     "© 2024 Міські новини"},
+    {"enc-windows-1251-nometa.html", "windows-1251",
+     "Городской совет утвердил бюджет на следующий год",
+     "© 2024 Городские новости. Все права защищены."},
+    {"enc-utf-8-lie.html", "windows-1251",
+     "Городской совет утвердил бюджет на следующий год",
+     "© 2024 Городские новости. Все права защищены."},
+};
+
+START_TEST(html_encodings)
+{
+    lua_State *L = pipe_test_lua();
+    for (size_t i = 0; i < sizeof enc_cases / sizeof enc_cases[0]; i++) {
+        size_t len;
+        char *data = read_page(enc_cases[i].page, &len);
+        lua_pushlstring(L, data, len);
+        free(data);
+        lua_setglobal(L, "RAW");
+        char want[512];
+        snprintf(want, sizeof want, "%s|%s|%s", enc_cases[i].encoding,
+                 enc_cases[i].h1, enc_cases[i].footer);
+        expect_str(L,
+            "local d = html.parse(RAW)\n"
+            "return d:encoding() .. '|' .. d:first('h1'):text() .. '|' .. "
+            "d:first('footer'):text()", want);
+    }
+    /* a forced encoding wins over detection */
+    size_t len;
+    char *data = read_page("enc-windows-1251.html", &len);
+    lua_pushlstring(L, data, len);
+    free(data);
+    lua_setglobal(L, "RAW");
+    expect_str(L,
+        "local d = html.parse(RAW, {encoding = 'koi8-r'})\n"
+        "return d:encoding() .. '|' .. tostring(d:first('h1'):text() ~= "
+        "'Городской совет утвердил бюджет на следующий год')",
+        "koi8-r|true");
+    /* the whole Cyrillic paragraph comes through intact */
+    expect_str(L,
+        "return html.parse(RAW):first('article p:nth-of-type(3)'):text()",
+        "«Мы впервые за несколько лет увеличиваем расходы на образование», "
+        "— сказал председатель бюджетной комиссии.");
+    lua_close(L);
+}
+END_TEST
+
+/* The C API the extract plugin uses. */
+START_TEST(html_c_api)
+{
+    char *err = NULL;
+    static const char src[] = "<div><p>a <i>b</i></p><p>c</p></div>";
+    xmlDocPtr doc = pipe_html_parse(src, sizeof src - 1, NULL, &err);
+    ck_assert_ptr_nonnull(doc);
+    size_t len = 0;
+    char *t = pipe_html_text_alloc(xmlDocGetRootElement(doc), "\n", &len);
+    ck_assert_str_eq(t, "a b\nc");
+    ck_assert_uint_eq(len, 5);
+    free(t);
+    t = pipe_html_strip((xmlNodePtr)doc, 0, &len);
+    ck_assert_str_eq(t, "a b\n\nc");
+    free(t);
+    ck_assert_int_eq(pipe_html_is_block("p"), 1);
+    ck_assert_int_eq(pipe_html_is_block("span"), 0);
+    ck_assert_int_eq(pipe_html_is_hidden("script"), 1);
+    xmlFreeDoc(doc);
+    ck_assert_ptr_null(pipe_html_parse("<p>", 3, "bogus-enc", &err));
+    ck_assert_str_eq(err, "unknown encoding 'bogus-enc'");
+    free(err);
+}
+END_TEST
 
 Suite *html_suite(void)
 {
-    return suite_create("html");
+    Suite *s = suite_create("html");
+    TCase *tc = tcase_create("text");
+    tcase_set_timeout(tc, 10);
+    tcase_add_test(tc, html_text_rules);
+    tcase_add_test(tc, html_strip_rules);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("tree");
+    tcase_set_timeout(tc, 10);
+    tcase_add_test(tc, html_nodes);
+    tcase_add_test(tc, html_xpath);
+    tcase_add_test(tc, html_absolute);
+    tcase_add_test(tc, html_c_api);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("input");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, html_junk);
+    tcase_add_test(tc, html_encodings);
+    suite_add_tcase(s, tc);
+    return s;
 }
