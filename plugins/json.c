@@ -235,8 +235,9 @@ static void conv_into(lua_State *L, json_conv *c, int idx, json_t *parent)
         } else {
             lua_Number d = lua_tonumber(L, idx);
             if (!isfinite(d)) {
-                const char *msg = lua_pushfstring(L, "cannot encode number '%s'",
-                    isnan(d) ? "nan" : d > 0 ? "inf" : "-inf");
+                const char *name = isnan(d) ? "nan" : d > 0 ? "inf" : "-inf";
+                const char *msg =
+                    lua_pushfstring(L, "cannot encode number '%s'", name);
                 conv_error(L, c, msg);
             }
             attach(L, c, parent, key, klen, json_real(d));
@@ -310,7 +311,8 @@ static void conv_into(lua_State *L, json_conv *c, int idx, json_t *parent)
             lua_pop(L, 1);
             count++;
         }
-        json_key *keys = lua_newuserdatauv(L, (size_t)count * sizeof *keys + 1, 0);
+        json_key *keys =
+            lua_newuserdatauv(L, (size_t)count * sizeof *keys + 1, 0);
         lua_createtable(L, (int)(2 * count), 0);
         int scratch = lua_gettop(L);
         int k = 0;
@@ -326,8 +328,9 @@ static void conv_into(lua_State *L, json_conv *c, int idx, json_t *parent)
                 lua_pushfstring(L, "%f", lua_tonumber(L, -1));
             } else {
                 c->depth--;
-                conv_error(L, c, lua_pushfstring(L,
-                    "cannot encode a table key of type %s", lua_typename(L, kt)));
+                conv_error(L, c,
+                           lua_pushfstring(L, "cannot encode a table key of "
+                                              "type %s", lua_typename(L, kt)));
             }
             size_t len;
             const char *s = push_utf8(L, -1, &len);

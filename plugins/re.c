@@ -936,11 +936,12 @@ static const char match_help[] =
     "\n"
     "options:\n"
     "  -g, --group N|NAME  print group N or the named group instead of the\n"
-    "                      whole match (matches where it is unset are skipped)\n"
+    "                      whole match (matches where it is unset are\n"
+    "                      skipped)\n"
     "  --json              print one JSON object per match: its named groups,\n"
-    "                      or \"1\", \"2\", ... when no group is named, or \"0\"\n"
-    "                      (the whole match) when there are no groups; an\n"
-    "                      unset group is null\n"
+    "                      or \"1\", \"2\", ... when no group is named, or\n"
+    "                      \"0\" (the whole match) when there are no groups;\n"
+    "                      an unset group is null\n"
     "  -i, --ignore-case   case-insensitive matching\n"
     "  -m, --multiline     ^ and $ match at every line\n"
     "  -s, --dotall        . matches a newline too\n"
@@ -967,6 +968,8 @@ static const char *opt_value(int argc, char **argv, int *i, size_t prefix)
     return NULL;
 }
 
+#define MATCH_SEE " (see pipe help match)"
+
 static int match_main(pipe_host *host, int argc, char **argv)
 {
     match_cmd m = {0};
@@ -977,7 +980,8 @@ static int match_main(pipe_host *host, int argc, char **argv)
     if (!pos)
         return pipe_host_usage(host, "out of memory");
     int npos = 0, dashdash = 0;
-    for (int i = 1; i < argc; i++) {
+    const char *bad = NULL, *why = NULL; /* a usage error: why, about bad */
+    for (int i = 1; i < argc && !why; i++) {
         const char *a = argv[i];
         if (dashdash || a[0] != '-' || a[1] == '\0') {
             pos[npos++] = argv[i];
@@ -1001,31 +1005,31 @@ static int match_main(pipe_host *host, int argc, char **argv)
                    strncmp(a, "--from", 6) == 0) {
             int is_from = strncmp(a, "--from", 6) == 0;
             size_t prefix = a[1] != '-' ? 2 : is_from ? 6 : 7;
-            if (a[1] == '-' && a[prefix] != '\0' && a[prefix] != '=') {
-                free(pos);
-                return pipe_host_usage(host, "match: unknown option '%s' (see pipe help match)", a);
-            }
-            const char *v = opt_value(argc, argv, &i, prefix);
-            if (!v) {
-                free(pos);
-                return pipe_host_usage(host, "match: option '%s' needs a value", a);
-            }
+            const char *v = NULL;
+            if (a[1] == '-' && a[prefix] != '\0' && a[prefix] != '=')
+                why = "match: unknown option '%s'" MATCH_SEE;
+            else if (!(v = opt_value(argc, argv, &i, prefix)))
+                why = "match: option '%s' needs a value";
             if (is_from)
                 from = v;
             else
                 group = v;
         } else {
-            free(pos);
-            return pipe_host_usage(host, "match: unknown option '%s' (see pipe help match)", a);
+            why = "match: unknown option '%s'" MATCH_SEE;
         }
+        bad = a;
     }
-    if (npos == 0) {
-        free(pos);
-        return pipe_host_usage(host, "match: missing PATTERN (see pipe help match)");
+    if (!why && npos == 0) {
+        why = "match: missing PATTERN%s";
+        bad = MATCH_SEE;
     }
-    if (group && m.json) {
+    if (!why && group && m.json) {
+        why = "match: %s cannot be used together";
+        bad = "-g and --json";
+    }
+    if (why) {
         free(pos);
-        return pipe_host_usage(host, "match: -g and --json cannot be used together");
+        return pipe_host_usage(host, why, bad);
     }
     m.pattern = pos[0];
     int err;
@@ -1035,7 +1039,8 @@ static int match_main(pipe_host *host, int argc, char **argv)
         char msg[256];
         error_text(err, msg, sizeof msg);
         free(pos);
-        return pipe_host_usage(host, "match: bad pattern '%s' at offset %d: %s",
+        return pipe_host_usage(host,
+                               "match: bad pattern '%s' at offset %d: %s",
                                m.pattern, (int)off, msg);
     }
     int rc = PIPE_EXIT_OK;
@@ -1047,8 +1052,8 @@ static int match_main(pipe_host *host, int argc, char **argv)
         if (*end != '\0' || group[0] < '0' || group[0] > '9')
             g = pcre2_substring_number_from_name(m.code, (PCRE2_SPTR)group);
         if (g < 0 || (uint32_t)g > ngroups)
-            rc = pipe_host_usage(host, "match: no group '%s' in pattern '%s'", group,
-                                 m.pattern);
+            rc = pipe_host_usage(host, "match: no group '%s' in pattern '%s'",
+                                 group, m.pattern);
         m.group = (int)g;
     }
     pcre2_jit_stack *jit = NULL;

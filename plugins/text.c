@@ -358,8 +358,9 @@ static size_t decode_ref(luaL_Buffer *b, const char *s, size_t n)
     if (i == 1 || i >= n || s[i] != ';')
         return 0;
     name[i - 1] = '\0';
-    const entity *e = bsearch(name, entities, sizeof entities / sizeof *entities,
-                              sizeof *entities, entity_cmp);
+    size_t count = sizeof entities / sizeof *entities;
+    const entity *e =
+        bsearch(name, entities, count, sizeof *entities, entity_cmp);
     if (!e)
         return 0;
     pipe_utf8_add(b, e->cp);
