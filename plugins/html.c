@@ -729,6 +729,8 @@ static xmlNodePtr arg_context(lua_State *L, int idx, html_doc **dp, int docnode)
         lua_pop(L, 1);
         return node;
     }
+    if (luaL_testudata(L, idx, PIPE_DOCUMENT_MT) == NULL)
+        luaL_typeerror(L, idx, "pipe.Node or pipe.Document");
     html_doc *d = check_docud(L, idx);
     *dp = d;
     return docnode ? (xmlNodePtr)d->doc : pipe_html_check_node(L, idx);
@@ -1428,7 +1430,9 @@ void pipe_html_push_document(lua_State *L, const char *data, size_t len,
 static int html_parse(lua_State *L)
 {
     size_t len;
-    const char *s = luaL_checklstring(L, 1, &len);
+    if (lua_type(L, 1) != LUA_TSTRING)
+        luaL_typeerror(L, 1, "string");
+    const char *s = lua_tolstring(L, 1, &len);
     const char *encoding = NULL, *url = NULL;
     if (!lua_isnoneornil(L, 2)) {
         luaL_checktype(L, 2, LUA_TTABLE);
