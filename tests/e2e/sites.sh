@@ -110,3 +110,11 @@ expect_eq "pipe test exit status on a broken page" 3 "$status"
 expect_contains "pipe test reports the failing case" "FAIL meridianwire wire-port-strike" "$(cat "$TMP/test.out")"
 expect_contains "pipe test names the field" "required field 'body' is missing" "$(cat "$TMP/test.out")"
 expect_contains "pipe test summary" "1 passed, 1 failed" "$(cat "$TMP/test.out")"
+
+# the rules' own test cases, as a rule author runs them
+"$PIPE" test scripts/sites/cms_wordpress.lua scripts/sites/hillsidegardener.lua \
+  scripts/sites/pryluky_visnyk.lua scripts/sites/thelongitude.lua scripts/sites/meridianwire.lua \
+  >"$TMP/rules.out" 2>&1
+status=$?
+[ "$status" = 0 ] || fail "pipe test on the site rules exited $status: $(cat "$TMP/rules.out")"
+expect_contains "pipe test on the site rules" "8 passed, 0 failed" "$(cat "$TMP/rules.out")"
