@@ -705,6 +705,19 @@ static int starts_with_prompt(const params *pp, const char *s, size_t len)
     return 0;
 }
 
+/* Is this line boilerplate: link-heavy, or a short prompt? */
+static int boilerplate(const params *pp, const char *s, size_t len,
+                       long chars, long link)
+{
+    if (chars > 0) {
+        double ld = (double)link / (double)chars;
+        if (ld > pp->line_link_long
+            || (ld > pp->line_link && (double)chars < pp->line_link_len))
+            return 1;
+    }
+    return (double)chars <= pp->prompt_len && starts_with_prompt(pp, s, len);
+}
+
 /* End the paragraph being built: keep it unless it is boilerplate. */
 static void flush(run *r)
 {
@@ -713,16 +726,8 @@ static void flush(run *r)
            && (r->out[r->out_len - 1] == '\n' || r->out[r->out_len - 1] == ' '))
         r->out_len--;
     size_t len = r->out_len - r->cur_start;
-    int keep = len > 0;
-    if (keep && r->cur_chars > 0) {
-        double ld = (double)r->cur_link / (double)r->cur_chars;
-        if (ld > pp->line_link_long
-            || (ld > pp->line_link && (double)r->cur_chars < pp->line_link_len))
-            keep = 0;
-    }
-    if (keep && (double)r->cur_chars <= pp->prompt_len
-        && starts_with_prompt(pp, r->out + r->cur_start, len))
-        keep = 0;
+    int keep = len > 0 && !boilerplate(pp, r->out + r->cur_start, len,
+                                       r->cur_chars, r->cur_link);
     if (keep && r->npara < r->para_cap) {
         r->paras[r->npara].off = r->cur_start;
         r->paras[r->npara].len = len;
@@ -795,6 +800,35 @@ static void emit_children(run *r, int i, int depth)
     }
 }
 
+/* A list item: a "- " line of the list's paragraph, as `pipe strip`
+ * renders lists. */
+static void emit_item(run *r, int i, int depth)
+{
+    size_t mark = r->out_len;
+    if (r->out_len > r->cur_start)
+        out_byte(r, '\n');
+    out_byte(r, '-');
+    out_byte(r, ' ');
+    size_t text = r->out_len;
+    long chars = r->cur_chars, link = r->cur_link;
+    r->pending_space = 0;
+    int saved_a = r->in_a;
+    r->in_a = 0;
+    emit_children(r, i, depth);
+    r->in_a = saved_a;
+    while (r->out_len > text && r->out[r->out_len - 1] == ' ')
+        r->out_len--;
+    /* each item passes the line filter on its own */
+    if (r->out_len == text
+        || boilerplate(r->pp, r->out + text, r->out_len - text,
+                       r->cur_chars - chars, r->cur_link - link)) {
+        r->out_len = mark;
+        r->cur_chars = chars;
+        r->cur_link = link;
+    }
+    r->pending_space = 0;
+}
+
 static void emit(run *r, int i, int depth)
 {
     const nstat *s = &r->s[i];
@@ -807,6 +841,11 @@ static void emit(run *r, int i, int depth)
         if (r->out_len > r->cur_start)
             out_byte(r, '\n');
         r->pending_space = 0;
+        return;
+    }
+    if ((s->flags & T_LI) && s->parent >= 0
+        && (r->s[s->parent].flags & T_LIST)) {
+        emit_item(r, i, depth);
         return;
     }
     int block = (s->flags & T_BLOCK) != 0;
