@@ -1,0 +1,77 @@
+#!/bin/bash
+# pipe select: CSS and XPath, --attr, --html, --first, -0, inputs, errors.
+. "$(dirname "$0")/lib.sh"
+
+cat > "$TMP/a.html" <<'HTML'
+<!DOCTYPE html>
+<html><head><title>Select &amp; test</title>
+<meta property="og:title" content="OG title"></head>
+<body>
+<ul class="menu"><li><a href="/">Home</a></li><li class="on"><a href="/news/">News</a></li><li><a href="/about/">About us</a></li></ul>
+<article id="story">
+<h1>Story title</h1>
+<p class="lead">Lead with a <a href="https://example.com/x">link</a>.</p>
+<p>Two<br>lines</p>
+<div class="body"><p>Para A</p><p>Para B</p></div>
+<template><p>template paragraph</p></template>
+</article>
+</body></html>
+HTML
+A="$TMP/a.html"
+
+expect_eq "type selector" "Lead with a link.
+Two lines
+Para A
+Para B" "$("$PIPE" select p "$A")"
+expect_eq "class and child" "News" "$("$PIPE" select 'ul.menu > li.on' "$A")"
+expect_eq "nth-child" "Home
+About us" "$("$PIPE" select 'li:nth-child(odd)' "$A")"
+expect_eq "adjacent sibling" "Lead with a link." "$("$PIPE" select 'h1 + p' "$A")"
+expect_eq "not()" "Two lines" "$("$PIPE" select 'article > p:not(.lead)' "$A")"
+expect_eq "list keeps document order" "Story title
+Para A" "$("$PIPE" select '.body p:first-child, h1' "$A")"
+expect_eq "--attr" "/
+/news/
+/about/
+https://example.com/x" "$("$PIPE" select --attr href 'a' "$A")"
+expect_eq "--attr on meta" "OG title" "$("$PIPE" select --attr content 'meta[property="og:title"]' "$A")"
+expect_eq "--attr skips matches without it" "" "$("$PIPE" select --attr href 'h1' "$A")"
+expect_eq "--html" '<p class="lead">Lead with a <a href="https://example.com/x">link</a>.</p>' "$("$PIPE" select --html 'p.lead' "$A")"
+expect_eq "--first" "Home" "$("$PIPE" select --first 'li' "$A")"
+expect_eq "--first per input" "Home
+Home" "$("$PIPE" select --first 'li' "$A" "$A")"
+expect_eq "-0 keeps newlines, ends with NUL" "$(printf 'Two\nlines|Para A|')" \
+  "$("$PIPE" select -0 'article > p:nth-of-type(2), .body p:first-child' "$A" | tr '\0' '|')"
+expect_eq "--xpath nodes" "Story title" "$("$PIPE" select --xpath '//h1' "$A")"
+expect_eq "--xpath attribute values" "/news/" "$("$PIPE" select --xpath '//li[@class="on"]/a/@href' "$A")"
+expect_eq "--xpath scalar" "2" "$("$PIPE" select --xpath 'count(//div[@class="body"]/p)' "$A")"
+expect_eq "--xpath sees template content (raw XPath)" "5" "$("$PIPE" select --xpath 'count(//article//p)' "$A")"
+expect_eq "head title" "Select & test" "$("$PIPE" select title "$A")"
+expect_eq "template content is not matched" "" "$("$PIPE" select 'template p' "$A")"
+expect_eq "stdin" "Story title" "$("$PIPE" select h1 < "$A")"
+gzip -c "$A" > "$TMP/a.html.gz"
+expect_eq ".gz input" "Story title" "$("$PIPE" select h1 "$TMP/a.html.gz")"
+printf '%s\n' "$A" > "$TMP/list"
+expect_eq "--from" "Story title" "$("$PIPE" select --from "$TMP/list" h1)"
+
+expect_status "bad selector exits 2" 2 "$PIPE" select 'p[' "$A"
+expect_eq "bad selector message" "pipe: bad selector 'p[' at offset 2: expected a name" "$(cat "$TMP/err")"
+expect_status "bad xpath exits 2" 2 "$PIPE" select --xpath '//p[' "$A"
+expect_eq "bad xpath message" "pipe: bad xpath '//p[': invalid expression" "$(cat "$TMP/err")"
+expect_status "missing selector" 2 "$PIPE" select
+expect_status "missing input" 1 "$PIPE" select h1 "$TMP/nope.html" "$A"
+expect_eq "other inputs still processed" "Story title" "$(cat "$TMP/out")"
+expect_status "--attr without value" 2 "$PIPE" select --attr
+expect_contains "help select" "usage: pipe select [OPTIONS] SELECTOR [INPUT...]" "$("$PIPE" help select)"
+
+for i in $(seq 1 20000); do printf '<p>p%s</p>\n' "$i"; done > "$TMP/big.html"
+"$PIPE" select p "$TMP/big.html" 2>"$TMP/err" | head -1 > "$TMP/first"
+status=${PIPESTATUS[0]}
+expect_eq "closed pipe: exit 0" "0" "$status"
+expect_eq "closed pipe: first match" "p1" "$(cat "$TMP/first")"
+expect_eq "closed pipe: quiet" "" "$(cat "$TMP/err")"
+
+# a three-stage chain: cut out a block, render it, select from the text
+expect_eq "chain" "Para A
+
+Para B" "$("$PIPE" select --html '.body' "$A" | "$PIPE" select --html 'p' | "$PIPE" strip)"
