@@ -21,6 +21,11 @@ expect_golden() {
         ([range([($a[$k] | length), ($e[$k] | length)] | max)]
          | map(select($a[$k][.] != $e[$k][.])) | first) as $i
         | "field \($k)[\($i)] differs\n--- expected\n\($e[$k][$i] | tojson)\n--- actual\n\($a[$k][$i] | tojson)"
+      elif ($a[$k] | type) == "string" and ($e[$k] | type) == "string" then
+        ($a[$k] | explode) as $x | ($e[$k] | explode) as $y
+        | (first(range([($x | length), ($y | length)] | max) | select($x[.] != $y[.]))) as $i
+        | ([$i - 40, 0] | max) as $from
+        | "field \($k) differs at offset \($i)\n--- expected\n…\($e[$k][$from:$i + 60] | tojson)\n--- actual\n…\($a[$k][$from:$i + 60] | tojson)"
       else
         "field \($k) differs\n--- expected\n\($e[$k] | tojson)\n--- actual\n\($a[$k] | tojson)"
       end' >&2
