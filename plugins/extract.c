@@ -1009,7 +1009,7 @@ static const char *const def_negative[] = {
     "footnote", "masthead", "media", "meta", "menu", "nav", "navbar",
     "outbrain", "promo", "related", "scroll", "share", "shoutbox", "sidebar",
     "similar", "skyscraper", "social", "sponsor", "shopping", "subscribe",
-    "tags", "tool", "widget", NULL};
+    "tags", "tool", "widget", "video", NULL};
 static const char *const def_unlikely[] = {
     "ad", "ads", "advert", "banner", "breadcrumb", "breadcrumbs", "combx",
     "comment", "community", "cookie", "disqus", "footer", "gdpr", "menu",
@@ -1026,7 +1026,8 @@ static const char *const def_drop_tags[] = {"h1", "figcaption", "caption",
                                             NULL};
 static const char *const def_prompts[] = {
     "read more", "share", "subscribe", "sign up", "advertisement",
-    "click here", "follow us", NULL};
+    "click here", "follow us", "watch:", "photo:", "photos:", "photo by",
+    "image:", "credit:", "Фото:", NULL};
 
 static const tagweight def_tagw[] = {
     {"div", 5},      {"pre", 3},  {"td", 3},  {"blockquote", 3},

@@ -22,7 +22,7 @@ local params = {
                "menu", "nav", "navbar", "outbrain", "promo", "related",
                "scroll", "share", "shoutbox", "sidebar", "similar",
                "skyscraper", "social", "sponsor", "shopping", "subscribe",
-               "tags", "tool", "widget" },
+               "tags", "tool", "widget", "video" },
   -- elements whose class/id (or role) carries one of these, and no
   -- positive or "maybe" hint, are not content at all (first attempt only)
   unlikely = { "ad", "ads", "advert", "banner", "breadcrumb", "combx",
@@ -86,7 +86,9 @@ local params = {
   line_link_long = 0.8,
   prompt_len = 60,
   prompts = { "read more", "share", "subscribe", "sign up", "advertisement",
-              "click here", "follow us" },
+              "click here", "follow us", "watch:",
+              -- photo credits
+              "photo:", "photos:", "photo by", "image:", "credit:", "Фото:" },
 
   -- a result shorter than retry_length is retried without the unlikely
   -- filter, then also without class weights and cleaning; a retry wins
@@ -102,6 +104,12 @@ local params = {
 -- than this share of it (the DOM body keeps paragraph breaks, so it wins
 -- when both are there).
 local JSONLD_MIN_SHARE = 0.5
+
+-- When true, a first body paragraph equal to the page description (the
+-- lead) is left out of the body, as it is the record's `description`.  Off:
+-- on the article benchmark the true bodies include the lead (F1 0.974 with
+-- the lead, 0.972 without).
+local DROP_LEAD = false
 
 local has_meta, meta = pcall(require, "lib.meta")
 if not has_meta then meta = nil end
@@ -160,9 +168,18 @@ local function jsonld_body(doc)
   return best ~= "" and best or nil
 end
 
-local function body_of(page)
+local function body_of(page, lead)
   local res = extract.content(page.doc, params)
-  local body = res and res.text or nil
+  local body
+  if res then
+    local paras = res.paragraphs
+    -- the standfirst is the record's description, not part of the body
+    if DROP_LEAD and lead and #paras > 1
+       and text.squish(paras[1]) == text.squish(lead) then
+      table.remove(paras, 1)
+    end
+    body = table.concat(paras, "\n\n")
+  end
   local ld = jsonld_body(page.doc)
   if ld and (not body or #body < JSONLD_MIN_SHARE * #ld) then
     body = ld
@@ -182,7 +199,7 @@ return function(page)
     description = m.description,
     image = m.image,
     site_name = m.site_name,
-    body = body_of(page),
+    body = body_of(page, m.description),
     rule = "generic.lua",
   }
 end
