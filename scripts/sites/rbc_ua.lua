@@ -10,7 +10,7 @@ return {
     image_credit = { ".article__photo figcaption", re = "Photo:\\s*(.+)" },
     published = { { meta = "article:published_time" },
                   ".article__date::attr(datetime)", date = true },
-    body = { ".article__text", paragraphs = true },
+    body = { ".article__text", paragraphs = true, required = true },
     related = { ".similar__list > li", all = true, fields = {
       image_credit = { ".similar__img-source", re = "Photo:\\s*(.+)" },
       teaser = ".similar__text",
@@ -18,6 +18,9 @@ return {
     } },
   },
   tests = {
+    { page = "tests/pages/paris-declaration.html", name = "paris-declaration-fields",
+      expect = { image_credit = "president.gov.ua", related = { count = 8 },
+                 body = { contains = "coalition of the willing", not_contains = "banner" } } },
     { page = "tests/pages/paris-declaration.html",
       golden = "tests/pages/paris-declaration.expected.json" },
   },
