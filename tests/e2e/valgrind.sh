@@ -34,3 +34,9 @@ vg "$PIPE" run scripts/site.lua "$TMP/missing.html" "$page" >"$TMP/out" 2>"$TMP/
 status=$?
 [ "$status" = 1 ] || { cat "$TMP/err" "$TMP/vg.log" >&2; fail "failing input under valgrind: exit $status, want 1"; }
 pass "failing input under valgrind: exit 1, no errors, no leaks"
+
+# The rule's own test cases (golden comparison included) under valgrind.
+vg "$PIPE" test scripts/sites/rbc_ua.lua >"$TMP/out" 2>"$TMP/err"
+status=$?
+[ "$status" = 0 ] || { cat "$TMP/out" "$TMP/err" "$TMP/vg.log" >&2; fail "pipe test rbc_ua under valgrind: exit $status, want 0"; }
+expect_contains "pipe test rbc_ua under valgrind passes" "2 passed, 0 failed" "$(cat "$TMP/out")"
