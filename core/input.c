@@ -219,6 +219,15 @@ int pipe_read_file(const char *path, size_t limit, char **data, size_t *len,
             break;
         n += (size_t)got;
     }
+    int e;
+    gzerror(gz, &e);
+    if (e == Z_BUF_ERROR) {
+        /* zlib tolerates a stream that stops mid-way; we do not */
+        free(buf);
+        gzclose(gz);
+        *err = dupf("truncated gzip data (unexpected end of file)");
+        return -1;
+    }
     gzclose(gz);
     if (n > limit) {
         free(buf);
@@ -300,7 +309,11 @@ long pipe_lines_next(pipe_lines *ls, char **line, char **err)
                                                   ? 1u << 30 : ls->cap - n))) {
             int e;
             gzerror(ls->gz, &e);
-            if (e != Z_OK && e != Z_BUF_ERROR) {
+            if (e == Z_BUF_ERROR) {
+                *err = dupf("truncated gzip data (unexpected end of file)");
+                return -2;
+            }
+            if (e != Z_OK) {
                 *err = gz_error(ls->gz);
                 return -2;
             }

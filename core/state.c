@@ -64,9 +64,28 @@ static void step_hook(lua_State *L, lua_Debug *ar)
     (void)ar;
     state_ud *ud = get_ud(L);
     ud->steps += HOOK_EVERY;
-    if (ud->max_steps && ud->steps > ud->max_steps)
-        luaL_error(L, "script exceeded the instruction limit (%lu steps, "
-                      "--max-steps)", ud->max_steps);
+    if (ud->max_steps && ud->steps > ud->max_steps) {
+        /* from now on raise on every instruction, so the error also fires
+         * outside any pcall the script wraps around its loops */
+        lua_sethook(L, step_hook, LUA_MASKCOUNT, 1);
+        luaL_error(L, "script exceeded the instruction limit (%I steps, "
+                      "--max-steps)", (lua_Integer)ud->max_steps);
+    }
+}
+
+/* Does msg start with "chunk:LINE:"? */
+static int has_position(const char *msg)
+{
+    const char *c = strchr(msg, ':');
+    const char *nl = strchr(msg, '\n');
+    if (!c || (nl && nl < c) || c == msg)
+        return 0;
+    c++;
+    if (*c < '0' || *c > '9')
+        return 0;
+    while (*c >= '0' && *c <= '9')
+        c++;
+    return *c == ':';
 }
 
 /* Error handler: message plus a short traceback. */
@@ -78,6 +97,13 @@ static int msgh(lua_State *L)
             return 1;
         msg = lua_pushfstring(L, "(error object is a %s value)",
                               luaL_typename(L, 1));
+    }
+    /* error(msg, 0) is a deliberate, message-only failure (a required
+     * field missing, a page without URL): no traceback for those.  Errors
+     * that carry a position ("file.lua:12: ...") are script bugs. */
+    if (!has_position(msg)) {
+        lua_pushstring(L, msg);
+        return 1;
     }
     luaL_traceback(L, L, msg, 1);
     /* keep at most 6 frames, and drop C frames that say nothing */
@@ -111,6 +137,7 @@ int pipe_lua_call(lua_State *L, int nargs, int nresults)
 {
     state_ud *ud = get_ud(L);
     ud->steps = 0;
+    lua_sethook(L, step_hook, LUA_MASKCOUNT, HOOK_EVERY);
     int base = lua_gettop(L) - nargs;
     lua_pushcfunction(L, msgh);
     lua_insert(L, base);

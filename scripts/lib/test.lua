@@ -247,7 +247,9 @@ function T.test(files, io)
             if case.golden then
               local data, where = read_fixture(case.golden, path)
               if io.update then
-                local target = where or case.golden
+                -- an existing golden is rewritten where it was found; a
+                -- new one is written at the path as given
+                local target = data and where or case.golden
                 local ok, werr = io.write_file(target, json.encode(rec, { pretty = true }) .. "\n")
                 if ok then w(string.format("UPDATED %s\n", target))
                 else problems[#problems + 1] = "cannot write golden: " .. tostring(werr) end
@@ -312,7 +314,7 @@ end
 
 local function count_matches(doc, sel)
   local ok, r
-  if sel:match("^[/(.]") then
+  if sel:match("^/") or sel:match("^%(") or sel:match("^%./") then
     ok, r = pcall(doc.xpath, doc, sel)
   else
     ok, r = pcall(doc.select, doc, sel)

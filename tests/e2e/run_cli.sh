@@ -109,7 +109,7 @@ expect_status "records" 1 "$PIPE" run --records tests/scripts/records.lua "$TMP/
 expect_eq "records output" "{\"source\":\"$TMP/in.ndjson:1\",\"has_doc\":false,\"n\":2}
 {\"source\":\"$TMP/in.ndjson:2\",\"has_doc\":true,\"n\":4,\"title\":\"Inner\"}
 {\"source\":\"mine\",\"has_doc\":false,\"n\":8}" "$(cat "$TMP/out")"
-expect_eq "records errors" "pipe: $TMP/in.ndjson:4: bad JSON at column 1: '[' or '{' expected near 'this'
+expect_eq "records errors" "pipe: $TMP/in.ndjson:4: bad JSON at column 4: invalid token near 'this'
 pipe: $TMP/in.ndjson:6: a record must be a JSON object" "$(cat "$TMP/err")"
 expect_eq "records --html-field" '{"source":"-:1","has_doc":true,"n":2,"title":"X"}' \
   "$(echo '{"n":1,"page":"<title>X</title>"}' | "$PIPE" run --records --html-field page tests/scripts/records.lua -)"
