@@ -42,17 +42,26 @@ local function module_of(path)
   return (rel:gsub("%.lua$", ""):gsub("/", "."))
 end
 
+-- the rule table of a file, checked strictly by the rule engine
 local function load_rule(path)
   local mod, err = module_of(path)
   if not mod then return nil, err end
   local ok, rule = pcall(require, mod)
   if not ok then return nil, tostring(rule) end
+  if type(rule) == "table" then
+    local lok, lerr = pcall(require("lib.rules").load, rule, path)
+    if not lok then return nil, tostring(lerr), mod end
+  end
   return rule, nil, mod
 end
 
--- a fixture file: as given, beside the rule, then beside the scripts root
+-- where a fixture may be: as given, beside the rule, beside the scripts root
+local function fixture_candidates(rel, rule_path)
+  return { rel, dirname(rule_path) .. "/" .. rel, pipe.root .. "/../" .. rel }
+end
+
 local function read_fixture(rel, rule_path)
-  local tries = { rel, dirname(rule_path) .. "/" .. rel, pipe.root .. "/../" .. rel }
+  local tries = fixture_candidates(rel, rule_path)
   local first_err
   for _, p in ipairs(tries) do
     local data, err = pipe.read(p)
@@ -62,32 +71,41 @@ local function read_fixture(rel, rule_path)
   return nil, first_err
 end
 
-local site_fn
-local function runner(rule, mod)
-  if site_fn == nil then
-    local ok, s = pcall(require, "site")
-    site_fn = ok and type(s) == "function" and s or false
-  end
-  if site_fn then return site_fn end
-  local rules = require("lib.rules")
-  local compiled = type(rule) == "table" and rules.load(rule, mod)
-  return function(page)
-    if type(rule) == "function" then return rule(page) end
-    return rules.apply(compiled, page)
-  end
-end
-
--- run one case; returns record or nil, error
+-- run one case the way scripts/site.lua runs a page: the page URL from
+-- the case (or the page's canonical link), the rule applied, `url` and
+-- `rule` added.  The rule under test is applied even when site.lua would
+-- pick another one for that URL; that mismatch is reported as a problem.
+-- Returns record (normalised through JSON) or nil, error; and a list of
+-- warnings.
 local function run_case(rule, mod, path, case)
   local data, where = read_fixture(case.page, path)
   if not data then return nil, "cannot read page: " .. tostring(where) end
+  local rules, url = require("lib.rules"), require("lib.url")
   local opts = pipe.options
   local saved_url = opts.url
   opts.url = case.url
   local page = { source = case.page, html = data, url = case.url, options = opts }
   page.doc = html.parse(data, { url = case.url })
-  local fn = runner(rule, mod)
-  local ok, rec = xpcall(fn, debug and debug.traceback or function(e) return e end, page)
+  local ok, rec = pcall(function()
+    if type(rule) == "function" then return rule(page) end
+    local compiled = rules.load(rule, path)
+    page.url = url.of_page(page)
+    local host = page.url and url.host(page.url)
+    if host and #compiled.hosts > 0 then
+      local hit = false
+      for _, p in ipairs(compiled.hosts) do hit = hit or url.match(p, host) ~= nil end
+      if not hit then
+        error("the rule's hosts do not match the page's host '" .. host
+          .. "' (give the case a url)", 0)
+      end
+    end
+    local r = rules.apply(compiled, page)
+    if type(r) == "table" then
+      r.rule = rules.module_path(mod)
+      r.url = page.url
+    end
+    return r
+  end)
   opts.url = saved_url
   if not ok then return nil, tostring(rec) end
   if type(rec) ~= "table" then
@@ -99,8 +117,7 @@ local function run_case(rule, mod, path, case)
 end
 
 local function show(v)
-  if type(v) == "string" then return v end
-  if v == nil then return "(absent)" end
+  if v == nil then return "nothing (field absent)" end
   return json.encode(v)
 end
 
@@ -124,8 +141,8 @@ end
 local function mismatch(field, want, got)
   if type(want) == "string" and type(got) == "string" then
     local w, g, pos = diff_text(want, got)
-    return string.format("%s: expected %q\n      got %q\n      (first difference at byte %d)",
-      field, w, g, pos)
+    return string.format("%s: expected %s\n      got %s\n      (first difference at byte %d)",
+      field, json.encode(w), json.encode(g), pos)
   end
   return string.format("%s: expected %s\n      got %s", field, show(want), show(got))
 end
@@ -181,19 +198,20 @@ local function check_field(field, want, got)
   local s = type(got) == "string" and got or json.encode(got)
   for _, needle in ipairs(want.contains and as_list(want.contains) or {}) do
     if not s:find(needle, 1, true) then
-      out[#out + 1] = string.format("%s: expected to contain %q\n      got %q", field,
-        needle, #s > 200 and s:sub(1, 200) .. "…" or s)
+      out[#out + 1] = string.format("%s: expected to contain %s\n      got %s", field,
+        json.encode(needle), json.encode(#s > 200 and s:sub(1, 200) .. "…" or s))
     end
   end
   for _, needle in ipairs(want.not_contains and as_list(want.not_contains) or {}) do
     local at = s:find(needle, 1, true)
     if at then
-      out[#out + 1] = string.format("%s: must not contain %q (found at byte %d)", field, needle, at)
+      out[#out + 1] = string.format("%s: must not contain %s (found at byte %d)", field,
+        json.encode(needle), at)
     end
   end
   if want.matches and not re.find(s, want.matches) then
-    out[#out + 1] = string.format("%s: expected to match /%s/\n      got %q", field,
-      want.matches, #s > 200 and s:sub(1, 200) .. "…" or s)
+    out[#out + 1] = string.format("%s: expected to match /%s/\n      got %s", field,
+      want.matches, json.encode(#s > 200 and s:sub(1, 200) .. "…" or s))
   end
   if want.count then
     local n = type(got) == "table" and #got or 1
@@ -249,8 +267,14 @@ function T.test(files, io)
               if io.update then
                 -- an existing golden is rewritten where it was found; a
                 -- new one is written at the path as given
-                local target = data and where or case.golden
-                local ok, werr = io.write_file(target, json.encode(rec, { pretty = true }) .. "\n")
+                local text = json.encode(rec, { pretty = true }) .. "\n"
+                local targets = data and { where } or fixture_candidates(case.golden, path)
+                local ok, werr, target
+                for _, t in ipairs(targets) do
+                  target = t
+                  ok, werr = io.write_file(t, text)
+                  if ok then break end
+                end
                 if ok then w(string.format("UPDATED %s\n", target))
                 else problems[#problems + 1] = "cannot write golden: " .. tostring(werr) end
               elseif not data then
@@ -261,8 +285,16 @@ function T.test(files, io)
                 if not g then
                   problems[#problems + 1] = "bad golden: " .. gerr
                 else
-                  local p, x, y = first_diff(g, rec, "")
-                  if p then problems[#problems + 1] = mismatch(p == "" and "record" or p, x, y) end
+                  -- every top-level field that differs, each at its first
+                  -- differing place
+                  local keys, seen = {}, {}
+                  for k in pairs(g) do seen[k] = true; keys[#keys + 1] = k end
+                  for k in pairs(rec) do if not seen[k] then keys[#keys + 1] = k end end
+                  table.sort(keys)
+                  for _, k in ipairs(keys) do
+                    local p, x, y = first_diff(g[k], rec[k], k)
+                    if p then problems[#problems + 1] = mismatch(p, x, y) end
+                  end
                 end
               end
             end
@@ -285,7 +317,22 @@ end
 
 -- lint ---------------------------------------------------------------
 
--- the selector strings of a raw rule: {key, selector, first_source}
+-- the rule and its parents through `extends`, child first
+local function chain(rule)
+  local out, seen = {}, {}
+  while type(rule) == "table" do
+    out[#out + 1] = rule
+    local parent = rule.extends
+    if type(parent) ~= "string" or seen[parent] then break end
+    seen[parent] = true
+    local ok, p = pcall(require, parent)
+    rule = ok and p or nil
+  end
+  return out
+end
+
+-- the selector strings of a raw rule and its parents:
+-- {key, selector, first_source}
 local function selectors_of(rule)
   local out = {}
   local function add(key, s, first)
@@ -294,8 +341,7 @@ local function selectors_of(rule)
       if sel ~= "" then out[#out + 1] = { key = key, sel = sel, raw = s, first = first } end
     end
   end
-  for i, s in ipairs(rule.remove or {}) do add("remove[" .. i .. "]", s) end
-  for i, s in ipairs(rule.unwrap or {}) do add("unwrap[" .. i .. "]", s) end
+  local rules = chain(rule)
   local function walk(fields, prefix)
     for _, name in ipairs(sorted_keys(fields or {})) do
       local spec = fields[name]
@@ -308,8 +354,18 @@ local function selectors_of(rule)
       end
     end
   end
-  walk(rule.fields, "fields.")
-  return out
+  for _, r in ipairs(rules) do
+    for i, s in ipairs(r.remove or {}) do add("remove[" .. i .. "]", s) end
+    for i, s in ipairs(r.unwrap or {}) do add("unwrap[" .. i .. "]", s) end
+    walk(r.fields, "fields.")
+  end
+  -- a field a child overrides is not the parent's to report
+  local seen, unique = {}, {}
+  for _, s in ipairs(out) do
+    local k = s.key .. "\0" .. s.sel
+    if not seen[k] then seen[k] = true; unique[#unique + 1] = s end
+  end
+  return unique
 end
 
 local function count_matches(doc, sel)
@@ -333,19 +389,42 @@ function T.lint(files, io)
     findings = findings + 1
     w(string.format("%s: %s\n", rname, msg))
   end
+  -- children by parent module, so a base rule (no hosts, used through
+  -- extends) is checked on the fixtures of the rules that extend it
+  local loaded, children = {}, {}
+  for _, path in ipairs(files) do
+    local rule, _, mod = load_rule(path)
+    if type(rule) == "table" then
+      loaded[path] = true
+      if type(rule.extends) == "string" then
+        children[rule.extends] = children[rule.extends] or {}
+        for _, case in ipairs(rule.tests or {}) do
+          table.insert(children[rule.extends], { case = case, path = path })
+        end
+      end
+    end
+    if mod then loaded[path] = mod end
+  end
   for _, path in ipairs(files) do
     local rname = path
     local rule, err, mod = load_rule(path)
     if not rule then
       report(rname, err)
     elseif type(rule) == "table" then
-      local ok, lerr = pcall(rules.load, rule, mod)
-      if not ok then report(rname, tostring(lerr)) end
-      local tests = rule.tests or {}
-      if #tests == 0 then report(rname, "no test cases") end
+      local ok = true
+      local tests, fixture_of = rule.tests or {}, {}
+      if #tests == 0 and children[mod] and #children[mod] > 0 then
+        tests = {}
+        for _, c in ipairs(children[mod]) do
+          tests[#tests + 1] = c.case
+          fixture_of[c.case] = c.path
+        end
+      elseif #tests == 0 then
+        report(rname, "no test cases")
+      end
       local docs = {}
       for _, case in ipairs(tests) do
-        local data = type(case.page) == "string" and read_fixture(case.page, path)
+        local data = type(case.page) == "string" and read_fixture(case.page, fixture_of[case] or path)
         if data then docs[#docs + 1] = html.parse(data, { url = case.url }) end
       end
       if ok and #docs > 0 then
@@ -367,7 +446,7 @@ function T.lint(files, io)
         local filled_first, filled_other = {}, {}
         for _, case in ipairs(tests) do
           if type(case.page) == "string" then
-            local rec = run_case(rule, mod, path, case)
+            local rec = run_case(rule, mod, fixture_of[case] or path, case)
             for field, why in pairs(rec and rec.explain or {}) do
               local spec = (rule.fields or {})[field]
               local first = type(spec) == "string" and spec
