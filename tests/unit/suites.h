@@ -13,9 +13,11 @@ Suite *json_suite(void);
 Suite *host_suite(void);
 Suite *extract_suite(void);
 
-/* helpers.c-free: tests share these through test_host.c */
-/* A sandboxed Lua state with every plugin open (what scripts see). */
+/* A sandboxed Lua state with every plugin open (what scripts see), from
+ * test_host.c.  Close it with pipe_lua_close(), never lua_close(): the
+ * state's allocator data is freed after the state. */
 lua_State *pipe_test_lua(void);
+void pipe_lua_close(lua_State *L);
 /* Run Lua `code` in L; returns NULL on success or the error message
  * (static buffer) on failure. */
 const char *pipe_test_dostring(lua_State *L, const char *code);

@@ -196,7 +196,7 @@ START_TEST(css_matches)
                       "'%s': got '%s', want '%s'", match_cases[i].css, got,
                       match_cases[i].ids);
     }
-    lua_close(L);
+    pipe_lua_close(L);
 }
 END_TEST
 
@@ -221,7 +221,7 @@ START_TEST(css_lua_errors)
         "local d = html.parse('<p class=a>1</p><p>2</p>')\n"
         "assert(#d:select('p.a') == 1 and #d:select('p.a') == 1)\n");
     ck_assert_msg(err == NULL, "%s", err);
-    lua_close(L);
+    pipe_lua_close(L);
 }
 END_TEST
 

@@ -98,7 +98,7 @@ START_TEST(article_page)
                   "return tostring(ok) .. ' ' .. c[1].chars .. ' ' .. "
                   "math.type(c[1].chars)",
                "true 956 integer");
-    lua_close(L);
+    pipe_lua_close(L);
 }
 END_TEST
 
@@ -121,7 +121,7 @@ START_TEST(comments_page)
     expect_lua(L, "local r = extract.content(DOC) "
                   "return r.node.tag .. '.' .. r.node:attr('class')",
                "article.post");
-    lua_close(L);
+    pipe_lua_close(L);
 }
 END_TEST
 
@@ -136,7 +136,7 @@ START_TEST(gallery_page)
                "Our photographer spent Saturday among the picnics, the kites "
                "and the queues for ice cream, and came back with these "
                "pictures.");
-    lua_close(L);
+    pipe_lua_close(L);
 }
 END_TEST
 
@@ -147,7 +147,7 @@ START_TEST(links_page)
     expect_lua(L, "local r, msg = extract.content(DOC) "
                   "return tostring(r) .. ', ' .. msg",
                "nil, no content");
-    lua_close(L);
+    pipe_lua_close(L);
 }
 END_TEST
 
@@ -189,7 +189,7 @@ START_TEST(params_tune)
     expect_lua(L, "local r = extract.content(DOC:first('div.page')) "
                   "return table.concat(r.paragraphs, ' | ')",
                article_paras);
-    lua_close(L);
+    pipe_lua_close(L);
 }
 END_TEST
 
@@ -206,7 +206,7 @@ START_TEST(params_errors)
                  "'tag_weights' maps tag names to numbers");
     expect_error(L, "extract.content(DOC, 5)", "table expected");
     expect_error(L, "extract.content('<p>x</p>')", "");
-    lua_close(L);
+    pipe_lua_close(L);
 }
 END_TEST
 

@@ -75,7 +75,7 @@ START_TEST(html_text_rules)
         expect_str(L, "return html.parse(H):first(S):text()",
                    text_cases[i].text);
     }
-    lua_close(L);
+    pipe_lua_close(L);
 }
 END_TEST
 
@@ -144,7 +144,7 @@ START_TEST(html_nodes)
     expect_str(L,
         "local m = D:first('#main'); D:remove('#main')\n"
         "return m:first('p'):text()", "Four five");
-    lua_close(L);
+    pipe_lua_close(L);
 }
 END_TEST
 
@@ -176,7 +176,7 @@ START_TEST(html_xpath)
     expect_err(L, "html.parse('<p>', {encoding = 'no-such-enc'})",
                "unknown encoding 'no-such-enc'");
     expect_err(L, "D.first(42, 'p')", "pipe.Node or pipe.Document");
-    lua_close(L);
+    pipe_lua_close(L);
 }
 END_TEST
 
@@ -193,7 +193,7 @@ START_TEST(html_absolute)
                "http://o.org/");
     expect_str(L, "return html.absolute('a b.html', 'https://e.com/d/')",
                "https://e.com/d/a%20b.html");
-    lua_close(L);
+    pipe_lua_close(L);
 }
 END_TEST
 
@@ -231,7 +231,7 @@ START_TEST(html_strip_rules)
         "local d = html.parse('<div><p>x</p></div><p>y</p>')\n"
         "return html.strip(d:first('div')) .. '|' .. html.strip(d)",
         "x|x\n\ny");
-    lua_close(L);
+    pipe_lua_close(L);
 }
 END_TEST
 
@@ -272,7 +272,7 @@ START_TEST(html_junk)
     expect_str(L,
         "local d = html.parse('<p>x</p>'); d:close(); d:close()\n"
         "return tostring(pcall(d.text, d))", "false");
-    lua_close(L);
+    pipe_lua_close(L);
 }
 END_TEST
 
@@ -345,7 +345,7 @@ START_TEST(html_encodings)
         "return html.parse(RAW):first('article p:nth-of-type(3)'):text()",
         "«Мы впервые за несколько лет увеличиваем расходы на образование», "
         "— сказал председатель бюджетной комиссии.");
-    lua_close(L);
+    pipe_lua_close(L);
 }
 END_TEST
 
