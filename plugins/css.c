@@ -236,7 +236,13 @@ static void word_pred(sbuf *e, const char *attr, const char *v, size_t n)
         sb_puts(e, "false()");
         return;
     }
-    sb_puts(e, "contains(concat(' ', normalize-space(@");
+    /* a plain substring test first: XPath's `and` stops there for almost
+     * every element, sparing the string building of the exact test */
+    sb_puts(e, "(contains(@");
+    sb_puts(e, attr);
+    sb_puts(e, ", ");
+    sb_literal(e, v, n);
+    sb_puts(e, ") and contains(concat(' ', normalize-space(@");
     sb_puts(e, attr);
     sb_puts(e, "), ' '), ");
     sbuf w = {0};
@@ -247,7 +253,7 @@ static void word_pred(sbuf *e, const char *attr, const char *v, size_t n)
     if (w.oom)
         e->oom = 1;
     free(w.p);
-    sb_puts(e, ")");
+    sb_puts(e, "))");
 }
 
 /* XPath counts characters, not bytes */
