@@ -33,6 +33,9 @@ const char pipe_run_help[] =
     "  --now TIME         the time relative dates count from (ISO 8601)\n"
     "  --explain          add `explain`: which source produced each field\n"
     "  --encoding NAME    force the input encoding (default: detect)\n"
+    "  --set KEY=VALUE    set pipe.options.KEY for the script (true/false\n"
+    "                     become booleans); e.g. --set no_generic=true makes\n"
+    "                     scripts/site.lua fail on hosts without a rule\n"
     "  --records          inputs are NDJSON records, not pages: the page HTML\n"
     "                     is the record's `html` field, the whole record is\n"
     "                     page.record; returning nil drops a record, a list\n"
@@ -308,10 +311,14 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
     c.html_field = "html";
     const char *format = NULL, *fields = NULL, *from = NULL, *now = NULL;
     const char *script = NULL, *v;
-    int explain = 0;
+    int explain = 0, nsets = 0;
+    const char **sets = calloc((size_t)argc + 1, sizeof *sets);
     char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
-    if (!inputs)
+    if (!inputs || !sets) {
+        free(inputs);
+        free(sets);
         return pipe_host_usage(host, "out of memory");
+    }
     int ninputs = 0, opts_done = 0, code = PIPE_EXIT_OK;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -348,6 +355,13 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
             host->lua.max_steps = strtoul(v, &end, 10);
             if (*end || *v == '-')
                 m = -2;
+        }
+        if (!m && (m = pipe_opt(argc, argv, &i, "--set", &v)) == 1) {
+            const char *eq = strchr(v, '=');
+            if (!eq || eq == v)
+                m = -2;
+            else
+                sets[nsets++] = v;
         }
         if (!m && (m = pipe_opt(argc, argv, &i, "--explain", NULL)) == 1)
             explain = 1;
@@ -395,6 +409,19 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
     }
     lua_pushboolean(c.L, explain);
     pipe_lua_set_option(c.L, "explain");
+    for (int i = 0; i < nsets; i++) {
+        const char *eq = strchr(sets[i], '=');
+        lua_pushlstring(c.L, sets[i], (size_t)(eq - sets[i]));
+        const char *key = lua_tostring(c.L, -1);
+        if (!strcmp(eq + 1, "true"))
+            lua_pushboolean(c.L, 1);
+        else if (!strcmp(eq + 1, "false"))
+            lua_pushboolean(c.L, 0);
+        else
+            lua_pushstring(c.L, eq + 1);
+        pipe_lua_set_option(c.L, key);
+        lua_pop(c.L, 1);
+    }
     if (load_script(host, &c, script) != 0) {
         code = PIPE_EXIT_USAGE;
         goto out;
@@ -421,5 +448,6 @@ out:
     pipe_output_free(&c.out);
 done:
     free(inputs);
+    free(sets);
     return code;
 }

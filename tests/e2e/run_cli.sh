@@ -119,3 +119,14 @@ i=0; while [ $i -lt 20000 ]; do echo '{"n": 1}'; i=$((i + 1)); done > "$TMP/many
 status=$("$SRCDIR/tests/e2e/pipestatus.sh" "$PIPE" run --records tests/scripts/records.lua "$TMP/many.ndjson" 2>"$TMP/err")
 expect_eq "closed pipe exit status" "0" "$status"
 expect_eq "closed pipe is quiet" "" "$(cat "$TMP/err")"
+
+# --set passes options to the script; --url and --explain show up too
+expect_eq "--set" "{\"source\":\"$TMP/a.html\",\"explain\":false,\"flag\":true,\"mode\":\"fast=1\",\"url\":\"https://x.example/\"}" \
+  "$("$PIPE" run --set mode=fast=1 --set flag=true --url https://x.example/ tests/scripts/options.lua "$TMP/a.html")"
+expect_status "--set without =" 2 "$PIPE" run --set novalue tests/scripts/options.lua "$TMP/a.html"
+expect_eq "--set message" "pipe: run: bad value 'novalue' for --set" "$(cat "$TMP/err")"
+# site.lua without the generic fallback names the host
+printf '<html><head><link rel=canonical href="https://nowhere.example/x"></head><body><p>hi</p></body></html>' > "$TMP/nw.html"
+expect_status "no rule for host" 1 "$PIPE" run --set no_generic=true scripts/site.lua "$TMP/nw.html"
+expect_eq "no rule message" "pipe: $TMP/nw.html: no site rule for host 'nowhere.example'" "$(cat "$TMP/err")"
+expect_contains "generic fallback" '"rule":"generic.lua"' "$("$PIPE" run scripts/site.lua "$TMP/nw.html")"
