@@ -84,6 +84,8 @@ int pipe_lua_loadfile(lua_State *L, const char *path);
 char *pipe_script_root(const char *script);
 /* The directory of pipe's own scripts (static string), or NULL. */
 const char *pipe_builtin_scripts(void);
+/* Sort the list at idx in place with the start-up table.sort. */
+void pipe_lua_sort(lua_State *L, int idx);
 /* Set a field of the `pipe.options` table from the value on top. */
 void pipe_lua_set_option(lua_State *L, const char *name);
 

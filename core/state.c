@@ -414,11 +414,7 @@ static int pipe_list(lua_State *L)
         }
     }
     closedir(d);
-    lua_getglobal(L, "table");
-    lua_getfield(L, -1, "sort");
-    lua_pushvalue(L, -3);
-    lua_call(L, 1, 0);
-    lua_pop(L, 1);
+    pipe_lua_sort(L, -1);
     char prefix[PATH_MAX];
     snprintf(prefix, sizeof prefix, "%s", dir);
     for (char *c = prefix; *c; c++)
@@ -517,6 +513,14 @@ static void open_pipe_module(lua_State *L, int unsafe)
     lua_setglobal(L, "pipe");
 }
 
+void pipe_lua_sort(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    lua_getfield(L, LUA_REGISTRYINDEX, "pipe.sort");
+    lua_pushvalue(L, idx);
+    lua_call(L, 1, 0);
+}
+
 void pipe_lua_set_option(lua_State *L, const char *name)
 {
     lua_getfield(L, LUA_REGISTRYINDEX, "pipe.options");
@@ -550,6 +554,12 @@ static int open_all(lua_State *L)
         lua_pushcclosure(L, state_load, 1);
         lua_setglobal(L, "load");
     }
+    /* table.sort as it was at start-up, for the host's own lists (a script
+     * may replace the global) */
+    lua_getglobal(L, "table");
+    lua_getfield(L, -1, "sort");
+    lua_setfield(L, LUA_REGISTRYINDEX, "pipe.sort");
+    lua_pop(L, 1);
     lua_pushcfunction(L, state_print);
     lua_setglobal(L, "print");
     lua_newtable(L);
