@@ -104,8 +104,9 @@ def main():
                 where = "%s:%d" % (md, line)
                 m = re.match(r"-- file: (\S+)\n", text + "\n")
                 if lang == "lua" and m:
-                    with open(os.path.join(work, m.group(1)), "w",
-                              encoding="utf-8") as f:
+                    dest = os.path.join(work, m.group(1))
+                    os.makedirs(os.path.dirname(dest), exist_ok=True)
+                    with open(dest, "w", encoding="utf-8") as f:
                         f.write(text + "\n")
                     continue
                 if not nxt or nxt[1] != "output":
