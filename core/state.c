@@ -80,6 +80,11 @@ static int has_position(const char *msg)
     const char *nl = strchr(msg, '\n');
     if (!c || (nl && nl < c) || c == msg)
         return 0;
+    /* a chunk name is a path or a [string "..."]: no blank in a path */
+    if (msg[0] != '[')
+        for (const char *p = msg; p < c; p++)
+            if (*p == ' ' || *p == '\t')
+                return 0;
     c++;
     if (*c < '0' || *c > '9')
         return 0;

@@ -130,3 +130,8 @@ printf '<html><head><link rel=canonical href="https://nowhere.example/x"></head>
 expect_status "no rule for host" 1 "$PIPE" run --set no_generic=true scripts/site.lua "$TMP/nw.html"
 expect_eq "no rule message" "pipe: $TMP/nw.html: no site rule for host 'nowhere.example'" "$(cat "$TMP/err")"
 expect_contains "generic fallback" '"rule":"generic.lua"' "$("$PIPE" run scripts/site.lua "$TMP/nw.html")"
+
+# error(msg, 0) is an expected failure: message only, no traceback
+printf 'return function(p) error("line 3:4: not an article", 0) end\n' > "$TMP/e0.lua"
+expect_status "message-only error" 1 "$PIPE" run "$TMP/e0.lua" "$TMP/a.html"
+expect_eq "message-only error text" "pipe: $TMP/a.html: line 3:4: not an article" "$(cat "$TMP/err")"
