@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <uchardet/uchardet.h>
@@ -285,38 +286,73 @@ static int utf8_valid(const char *data, size_t len)
     return 1;
 }
 
+/* Length of the prefix of s that utf8_clean copies unchanged: printable
+ * ASCII, tab, LF, CR, and valid sequences other than U+FFFE/U+FFFF.  ASCII
+ * is checked eight bytes at a time. */
+static size_t plain_run(const unsigned char *s, size_t n)
+{
+    const uint64_t high = 0x8080808080808080ULL;
+    const uint64_t ctl = 0x2020202020202020ULL;
+    size_t i = 0;
+    while (i < n) {
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            /* stop at a byte >= 0x80 or < 0x20 */
+            if ((w & high) || ((w - ctl) & ~w & high))
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
+        unsigned char c = s[i];
+        if (c >= 0x20 && c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c == '\t' || c == '\n' || c == '\r') {
+            i++;
+            continue;
+        }
+        if (c < 0x80)
+            break;
+        size_t k = utf8_seq(s + i, n - i);
+        if (k == 0 || (k == 3 && c == 0xEF && s[i + 1] == 0xBF &&
+                       (s[i + 2] == 0xBE || s[i + 2] == 0xBF)))
+            break;
+        i += k;
+    }
+    return i;
+}
+
 /* Clean UTF-8 for the parser: invalid bytes, C0 controls other than tab,
  * LF, CR, FF and U+FFFE/U+FFFF become U+FFFD; FF becomes a space.  `out`
- * may be NULL to measure. */
+ * may be NULL to measure.  Copies whole runs of unchanged bytes. */
 static size_t utf8_clean(const char *data, size_t len, char *out)
 {
     static const char repl[] = "\xEF\xBF\xBD";
     const unsigned char *s = (const unsigned char *)data;
     size_t i = 0, o = 0;
     while (i < len) {
-        unsigned char c = s[i];
-        size_t k = utf8_seq(s + i, len - i);
-        int bad = k == 0 ||
-                  (c < 0x20 && c != '\t' && c != '\n' && c != '\r' &&
-                   c != '\f') ||
-                  (k == 3 && c == 0xEF && s[i + 1] == 0xBF &&
-                   (s[i + 2] == 0xBE || s[i + 2] == 0xBF));
-        if (bad) {
-            if (out)
-                memcpy(out + o, repl, 3);
-            o += 3;
-            i += k ? k : 1;
-        } else if (c == '\f') {
+        size_t run = plain_run(s + i, len - i);
+        if (out && run)
+            memcpy(out + o, s + i, run);
+        o += run;
+        i += run;
+        if (i >= len)
+            break;
+        if (s[i] == '\f') {
             if (out)
                 out[o] = ' ';
             o++;
             i++;
-        } else {
-            if (out)
-                memcpy(out + o, s + i, k);
-            o += k;
-            i += k;
+            continue;
         }
+        size_t k = utf8_seq(s + i, len - i);
+        if (out)
+            memcpy(out + o, repl, 3);
+        o += 3;
+        i += k ? k : 1;
     }
     return o;
 }
