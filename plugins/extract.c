@@ -169,6 +169,7 @@ static unsigned tag_flags(const xmlNode *n)
  */
 typedef struct strlist {
     const char *v[MAX_LIST];
+    size_t len[MAX_LIST];     /* strlen of each entry, for hint_match */
     size_t n;
 } strlist;
 
@@ -270,8 +271,8 @@ static int hint_match(const strlist *l, const char *t, int prefix)
     size_t tl = strlen(t);
     for (size_t i = 0; i < l->n; i++) {
         const char *h = l->v[i];
-        size_t hl = strlen(h);
-        if (tl < hl || strncmp(t, h, hl) != 0)
+        size_t hl = l->len[i];
+        if (tl < hl || t[0] != h[0] || strncmp(t, h, hl) != 0)
             continue;
         if (tl == hl || (tl == hl + 1 && t[hl] == 's')
             || (int)hl >= prefix)
@@ -989,6 +990,7 @@ static void list_field(lua_State *L, int t, const char *k, strlist *l,
                     luaL_error(L, "extract params: '%s' entry %d is not a "
                                "string", k, (int)i);
                 /* the string stays referenced by the params table */
+                l->len[l->n] = strlen(s);
                 l->v[l->n++] = s;
                 lua_pop(L, 1);
             }
@@ -997,8 +999,10 @@ static void list_field(lua_State *L, int t, const char *k, strlist *l,
         }
         lua_pop(L, 1);
     }
-    for (size_t i = 0; def[i] && i < MAX_LIST; i++)
+    for (size_t i = 0; def[i] && i < MAX_LIST; i++) {
+        l->len[l->n] = strlen(def[i]);
         l->v[l->n++] = def[i];
+    }
 }
 
 static const char *const def_positive[] = {
