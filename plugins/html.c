@@ -105,7 +105,7 @@ xmlDocPtr pipe_html_parse_ex(const char *data, size_t len,
     xmlSetGenericErrorFunc(NULL, silent_generic);
     int opts = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
                HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT |
-               HTML_PARSE_IGNORE_ENC;
+               HTML_PARSE_IGNORE_ENC | XML_PARSE_HUGE;
     xmlDocPtr doc = htmlCtxtReadMemory(ctxt, clean, (int)n, url, "UTF-8",
                                        opts);
     if (doc != NULL && xmlDocGetRootElement(doc) == NULL) {
@@ -200,6 +200,7 @@ typedef struct html_doc {
     xmlDocPtr doc;
     xmlNodePtr removed; /* unlinked nodes: parent NULL, chained by next */
     char encoding[48];
+    int templates;      /* holds a <template>: -1 unknown, 0, 1 */
 } html_doc;
 
 typedef struct html_node {
@@ -511,8 +512,40 @@ static xmlXPathObjectPtr run_query(lua_State *L, int css, html_doc **dp,
 
 /* libxml2 2.9.14 parses <template> content as live nodes; CSS matches
  * skip them, as a browser's querySelectorAll would. */
-static int in_template(xmlNodePtr node)
+/* Does the tree hold a <template> element?  One walk per document (the
+ * html_doc caches it), so that filtering matches does not walk up from
+ * every match: O(matches x depth), quadratic on deeply nested pages. */
+static int any_template(xmlNodePtr root)
 {
+    xmlNodePtr node = root;
+    while (node != NULL) {
+        if (node->type == XML_ELEMENT_NODE &&
+            strcmp((const char *)node->name, "template") == 0)
+            return 1;
+        if (node->children != NULL && node->type != XML_ENTITY_REF_NODE) {
+            node = node->children;
+            continue;
+        }
+        while (node != NULL && node != root && node->next == NULL)
+            node = node->parent;
+        if (node == NULL || node == root)
+            break;
+        node = node->next;
+    }
+    return 0;
+}
+
+static int doc_has_template(html_doc *d)
+{
+    if (d->templates < 0)
+        d->templates = any_template((xmlNodePtr)d->doc);
+    return d->templates;
+}
+
+static int in_template(int has_template, xmlNodePtr node)
+{
+    if (!has_template)
+        return 0;
     for (xmlNodePtr p = node->parent; p != NULL; p = p->parent)
         if (p->type == XML_ELEMENT_NODE && strcmp((const char *)p->name,
                                                   "template") == 0)
@@ -541,7 +574,8 @@ static int html_select(lua_State *L)
     int k = 0;
     for (int i = 0; i < n; i++) {
         xmlNodePtr node = res->nodesetval->nodeTab[i];
-        if (node->type != XML_ELEMENT_NODE || in_template(node))
+        if (node->type != XML_ELEMENT_NODE ||
+            in_template(doc_has_template(d), node))
             continue;
         pipe_html_push_node(L, 1, node);
         lua_rawseti(L, -2, ++k);
@@ -559,7 +593,8 @@ static int html_first(lua_State *L)
     int n = nodeset_size(res);
     for (int i = 0; i < n; i++) {
         xmlNodePtr node = res->nodesetval->nodeTab[i];
-        if (node->type == XML_ELEMENT_NODE && !in_template(node)) {
+        if (node->type == XML_ELEMENT_NODE &&
+            !in_template(doc_has_template(d), node)) {
             pipe_html_push_node(L, 1, node);
             box_done(b);
             return 1;
@@ -684,7 +719,7 @@ static int html_remove(lua_State *L)
     for (int i = 0; i < n; i++) {
         xmlNodePtr node = res->nodesetval->nodeTab[i];
         if (node->type != XML_ELEMENT_NODE || node->parent == NULL ||
-            in_template(node))
+            in_template(doc_has_template(d), node))
             continue;
         detach(d, node);
         count++;
@@ -908,6 +943,12 @@ static int node_rename(lua_State *L)
     if (*tag == '\0')
         luaL_argerror(L, 2, "empty tag name");
     xmlNodeSetName(n->node, (const xmlChar *)tag);
+    if (strcmp(tag, "template") == 0) {
+        lua_getiuservalue(L, 1, 1);
+        html_doc *d = luaL_testudata(L, -1, PIPE_DOCUMENT_MT);
+        if (d != NULL)
+            d->templates = 1;
+    }
     return 0;
 }
 
@@ -964,6 +1005,7 @@ static void push_document(lua_State *L, const char *data, size_t len,
 {
     html_doc *d = lua_newuserdatauv(L, sizeof *d, 0);
     memset(d, 0, sizeof *d);
+    d->templates = -1;
     luaL_setmetatable(L, PIPE_DOCUMENT_MT);
     char *err = NULL;
     d->doc = pipe_html_parse_ex(data, len, encoding, url, d->encoding,
@@ -1385,9 +1427,10 @@ static int select_input(pipe_host *host, const pipe_input *in, void *ud)
         pipe_host_flush(host);
     } else {
         int n = nodeset_size(res);
+        int tpl = !o->xpath && n > 0 && any_template((xmlNodePtr)doc);
         for (int i = 0; i < n; i++) {
             xmlNodePtr node = res->nodesetval->nodeTab[i];
-            if (!o->xpath && in_template(node))
+            if (in_template(tpl, node))
                 continue;
             int r = select_emit(host, o, doc, node);
             if (r < 0) {

@@ -276,6 +276,35 @@ START_TEST(html_junk)
 }
 END_TEST
 
+/* Regression: without XML_PARSE_HUGE, libxml2 stopped parsing at element
+ * depth 256 (the rest of the page was silently lost) and cut text nodes
+ * at 10,000,000 bytes. */
+START_TEST(html_deep_and_long)
+{
+    lua_State *L = pipe_test_lua();
+    expect_str(L,
+        "local d = html.parse(string.rep('<b>x', 300) .. '<p>THE END</p>')\n"
+        "return d:xpath('string(//p)') .. '|' .. #d:select('b')",
+        "THE END|300");
+    expect_str(L,
+        "local d = html.parse(string.rep('<div>', 200000) .. '<p>deep</p>')\n"
+        "return #d:select('div') .. '|' .. d:first('p'):text()",
+        "200000|deep");
+    expect_str(L,
+        "local d = html.parse('<p>' .. string.rep('a', 10000001) .. '</p>')\n"
+        "return tostring(#d:first('p'):text())", "10000001");
+    /* CSS matches skip <template> content; the document caches whether it
+     * has one, and :rename keeps the cache right */
+    expect_str(L,
+        "local d = html.parse('<div><p>a</p></div><p>b</p>')\n"
+        "local before = #d:select('p')\n"
+        "d:first('div'):rename('template')\n"
+        "return before .. '|' .. #d:select('p') .. '|' .. d:first('p'):text()",
+        "2|1|b");
+    pipe_lua_close(L);
+}
+END_TEST
+
 static char *read_page(const char *name, size_t *len)
 {
     const char *dir = getenv("PIPE_TEST_PAGES");
@@ -392,6 +421,7 @@ Suite *html_suite(void)
     tc = tcase_create("input");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, html_junk);
+    tcase_add_test(tc, html_deep_and_long);
     tcase_add_test(tc, html_encodings);
     suite_add_tcase(s, tc);
     return s;
