@@ -409,6 +409,8 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
     }
     lua_pushboolean(c.L, explain);
     pipe_lua_set_option(c.L, "explain");
+    lua_pushstring(c.L, c.html_field);
+    pipe_lua_set_option(c.L, "html_field");
     for (int i = 0; i < nsets; i++) {
         const char *eq = strchr(sets[i], '=');
         lua_pushlstring(c.L, sets[i], (size_t)(eq - sets[i]));

@@ -111,45 +111,12 @@ local JSONLD_MIN_SHARE = 0.5
 -- the lead, 0.972 without).
 local DROP_LEAD = false
 
-local has_meta, meta = pcall(require, "lib.meta")
-if not has_meta then meta = nil end
+local meta = require("lib.meta")
+local records = require("lib.records")
 
--- Minimal metadata, for when lib.meta is not available.
-local function first_meta(doc, names)
-  for _, n in ipairs(names) do
-    local node = doc:first('meta[property="' .. n .. '"]')
-      or doc:first('meta[name="' .. n .. '"]')
-    local v = node and node:attr("content")
-    if v and v:find("%S") then return text.squish(v) end
-  end
-  return nil
-end
-
-local function fallback_meta(page)
-  local doc = page.doc
-  local m = {}
-  m.title = first_meta(doc, { "og:title", "twitter:title" })
-  if not m.title then
-    local t = doc:first("title")
-    m.title = t and text.squish(t:text()) or nil
-  end
-  local author = first_meta(doc, { "author", "article:author" })
-  m.authors = author and { author } or nil
-  m.published = first_meta(doc, { "article:published_time", "date",
-                                  "pubdate", "datePublished" })
-  m.description = first_meta(doc, { "og:description", "description",
-                                    "twitter:description" })
-  m.image = first_meta(doc, { "og:image", "twitter:image" })
-  m.site_name = first_meta(doc, { "og:site_name" })
-  local html_el = doc:first("html")
-  m.lang = html_el and html_el:attr("lang") or nil
-  local canon = doc:first('link[rel="canonical"]')
-  m.url = canon and canon:attr("href") or first_meta(doc, { "og:url" })
-  return m
-end
-
--- The longest articleBody in the page's JSON-LD blocks (nil when none).
-local function jsonld_body(doc)
+-- The longest articleBody among the page's JSON-LD objects (parsed once,
+-- by lib.meta), nil when none.
+local function jsonld_body(page)
   local best
   local function walk(v, depth)
     if type(v) ~= "table" or depth > 8 then return end
@@ -157,10 +124,7 @@ local function jsonld_body(doc)
     if type(b) == "string" and (not best or #b > #best) then best = b end
     for _, x in pairs(v) do walk(x, depth + 1) end
   end
-  for _, s in ipairs(doc:select('script[type="application/ld+json"]')) do
-    local v = json.decode(s:text())
-    if v then walk(v, 0) end
-  end
+  for _, obj in ipairs(meta.jsonld(page)) do walk(obj, 0) end
   if not best then return nil end
   -- some sites put HTML in articleBody
   if best:find("<%a") then best = html.strip(best) end
@@ -180,7 +144,7 @@ local function body_of(page, lead)
     end
     body = table.concat(paras, "\n\n")
   end
-  local ld = jsonld_body(page.doc)
+  local ld = jsonld_body(page)
   if ld and (not body or #body < JSONLD_MIN_SHARE * #ld) then
     body = ld
   end
@@ -188,9 +152,9 @@ local function body_of(page, lead)
 end
 
 return function(page)
-  if not page.doc then return nil end
-  local m = meta and meta.extract(page) or fallback_meta(page)
-  return {
+  records.need_doc(page)
+  local m = meta.extract(page)
+  return records.carry({
     url = m.url or page.url,
     title = m.title,
     authors = m.authors,
@@ -201,5 +165,5 @@ return function(page)
     site_name = m.site_name,
     body = body_of(page, m.description),
     rule = "generic.lua",
-  }
+  }, page)
 end

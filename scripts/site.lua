@@ -11,11 +11,13 @@
 -- on a tie the first module in name order wins.
 --
 -- The record gets `url` (absolute) and `rule` (the rule file, e.g.
--- "sites/rbc_ua.lua").  No matching rule: the generic extractor
+-- "sites/rbc_ua.lua").  In records mode (`--records`) the input record's
+-- other fields are carried over (lib/records.lua), except its HTML.  No matching rule: the generic extractor
 -- (scripts/generic.lua) when it exists and pipe.options.no_generic is not
 -- set, else the error "no site rule for host 'HOST'".
 local rules = require("lib.rules")
 local url = require("lib.url")
+local records = require("lib.records")
 
 -- { {pattern=, rule=compiled, file=}, ... } in module order
 local index = {}
@@ -49,6 +51,7 @@ local function pick(host)
 end
 
 return function(page)
+  records.need_doc(page)
   local page_url = url.of_page(page)
   if page_url and not url.host(page_url) then
     error("page URL '" .. page_url .. "' is not absolute (give --url)", 0)
@@ -70,5 +73,5 @@ return function(page)
     if type(record) == "table" then record.rule = record.rule or "generic.lua" end
   end
   if type(record) == "table" then record.url = page_url end
-  return record
+  return records.carry(record, page)
 end

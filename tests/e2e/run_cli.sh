@@ -135,3 +135,17 @@ expect_contains "generic fallback" '"rule":"generic.lua"' "$("$PIPE" run scripts
 printf 'return function(p) error("line 3:4: not an article", 0) end\n' > "$TMP/e0.lua"
 expect_status "message-only error" 1 "$PIPE" run "$TMP/e0.lua" "$TMP/a.html"
 expect_eq "message-only error text" "pipe: $TMP/a.html: line 3:4: not an article" "$(cat "$TMP/err")"
+
+# records carrying a page through site.lua: crawl fields flow through, the
+# HTML does not; a record without HTML fails by name
+python3 - "$SRCDIR/tests/pages/paris-declaration.html" > "$TMP/crawl.ndjson" <<'PY'
+import json, sys
+print(json.dumps({"id": 7, "fetched": "2026-01-17T12:00:00Z", "html": open(sys.argv[1], encoding="utf-8").read()}))
+print(json.dumps({"id": 8, "note": "no page"}))
+PY
+expect_status "records through site.lua" 1 "$PIPE" run --records scripts/site.lua "$TMP/crawl.ndjson"
+expect_eq "crawl fields kept, html dropped" '{"fetched":"2026-01-17T12:00:00Z","html":null,"id":7,"rule":"sites/rbc_ua.lua","source":"'"$TMP"'/crawl.ndjson:1"}' \
+  "$(jq -cS '{source, id, fetched, rule, html}' "$TMP/out")"
+expect_eq "record without html" "pipe: $TMP/crawl.ndjson:2: the record has no HTML (no string field 'html')" "$(cat "$TMP/err")"
+expect_status "records through generic.lua" 1 "$PIPE" run --records scripts/generic.lua "$TMP/crawl.ndjson"
+expect_eq "generic keeps crawl fields" '{"id":7,"rule":"generic.lua"}' "$(jq -cS '{id, rule}' "$TMP/out")"
