@@ -20,6 +20,7 @@
  * supported in names; quoted values accept `\` before any character.
  */
 #include "css.h"
+#include "encoding.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -722,8 +723,12 @@ char *pipe_css_to_xpath(const char *css, size_t *err_off,
 {
     parser P = {css, 0, 0, NULL, 0};
     sbuf out = {0};
+    size_t len = strlen(css), ok = pipe_utf8_prefix(css, len);
     skip_ws(&P);
-    if (cur(&P) == '\0') {
+    if (ok < len) {
+        /* libxml2 would reject the XPath with a bare "encoding error" */
+        fail(&P, ok, "invalid UTF-8");
+    } else if (cur(&P) == '\0') {
         fail(&P, P.pos, "empty selector");
     } else {
         for (;;) {

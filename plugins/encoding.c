@@ -269,7 +269,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
     return 0;
 }
 
-static int utf8_valid(const char *data, size_t len)
+size_t pipe_utf8_prefix(const char *data, size_t len)
 {
     const unsigned char *s = (const unsigned char *)data;
     size_t i = 0;
@@ -280,10 +280,15 @@ static int utf8_valid(const char *data, size_t len)
         }
         size_t k = utf8_seq(s + i, len - i);
         if (k == 0)
-            return 0;
+            return i;
         i += k;
     }
-    return 1;
+    return len;
+}
+
+static int utf8_valid(const char *data, size_t len)
+{
+    return pipe_utf8_prefix(data, len) == len;
 }
 
 /* Length of the prefix of s that utf8_clean copies unchanged: printable

@@ -82,6 +82,11 @@ static const struct {
     {"div!", 3, "unexpected character"},
     {"p:not(a b)", 8, "expected ')' (:not takes one compound selector)"},
     {"a > ", 4, "expected a selector"},
+    /* regression (fuzz_css): invalid UTF-8 compiled, then libxml2 failed
+     * with a bare "encoding error" */
+    {"p\xff\xffp + em", 1, "invalid UTF-8"},
+    {"a[title='\xc3']", 9, "invalid UTF-8"},
+    {"\xed\xa0\x80", 0, "invalid UTF-8"},
 };
 
 START_TEST(css_errors)
