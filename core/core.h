@@ -56,16 +56,38 @@ int pipe_opt(int argc, char **argv, int *i, const char *opt, const char **val);
 int pipe_read_file(const char *path, size_t limit, char **data, size_t *len,
                    char **err);
 
-/* input.c: line streams over plain or gzip files */
+/* input.c: a byte stream over a file or stdin, gzip decompressed when it
+ * starts with the gzip magic.  A read returns as soon as some bytes are
+ * there (one read(2) at most), so `tail -f | pipe ...` streams. */
+typedef struct pipe_reader {
+    int fd;
+    int gzip;                 /* the input began with 1f 8b */
+    int raw_eof;              /* read(2) returned 0 */
+    int done;                 /* no more output */
+    z_stream zs;
+    int zs_ready;
+    unsigned char *in;        /* raw bytes read, not yet consumed */
+    size_t in_pos, in_len;
+} pipe_reader;
+int pipe_reader_open(pipe_reader *r, const char *path, char **err);
+/* Up to n bytes into buf: > 0 bytes, 0 at the end, -1 on error (*err). */
+long pipe_reader_read(pipe_reader *r, char *buf, size_t n, char **err);
+void pipe_reader_close(pipe_reader *r);
+
+/* input.c: line streams over a reader */
 typedef struct pipe_lines {
-    gzFile gz;
+    pipe_reader r;
     char *buf;
-    size_t cap;
+    size_t cap, start, end;   /* unconsumed bytes are buf[start..end) */
+    size_t limit;             /* longest line accepted */
+    int eof;
     unsigned long lineno;
 } pipe_lines;
-int pipe_lines_open(pipe_lines *ls, const char *path, char **err);
-/* Next line without its newline; returns its length, -1 at end, -2 on a
- * read error (message in *err). */
+int pipe_lines_open(pipe_lines *ls, const char *path, size_t limit,
+                    char **err);
+/* Next line without its newline (NUL-terminated, may hold NULs); returns
+ * its length, -1 at end, -2 on a read error or a line over the limit
+ * (message in *err; the stream cannot go on). */
 long pipe_lines_next(pipe_lines *ls, char **line, char **err);
 void pipe_lines_close(pipe_lines *ls);
 /* Call fn(path) for each path named in FILE (one per line, "-" = stdin). */

@@ -1,14 +1,19 @@
 /*
  * Inputs and the host services of include/pipe/plugin.h: reading files,
- * stdin and gzip (zlib reads plain files transparently, so every input
- * goes through gzread), `--from` lists, failure reports, and stdout with
- * quiet handling of a reader that went away.
+ * stdin and gzip (recognised by its magic bytes, inflated with zlib),
+ * streams of lines, `--from` lists, failure reports, and stdout with quiet
+ * handling of a reader that went away.
+ *
+ * Caveats: zlib's gzread fills its whole buffer before returning, which
+ * would hold back a slow pipe (`tail -f`); so reads go through read(2)
+ * once at a time and gzip input through inflate directly.
  *
  * Caveats: SIGPIPE is ignored so a closed pipe shows up as EPIPE from
  * fflush, which pipe_host_flush turns into a quiet stop.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -123,9 +128,9 @@ lua_State *pipe_host_lua(pipe_host *host)
     return host->L;
 }
 
-/* Open a path (or "-") for gzread; stdin is dup'd so gzclose leaves fd 0
- * alone for the next "-" input. */
-static gzFile open_input(const char *path, char **err)
+/* Open a path (or "-") as a file descriptor; stdin is dup'd so closing
+ * it leaves fd 0 alone for the next "-" input. */
+static int open_fd(const char *path, char **err)
 {
     int fd;
     if (strcmp(path, "-") == 0) {
@@ -137,31 +142,161 @@ static gzFile open_input(const char *path, char **err)
             if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
                 close(fd);
                 *err = dupf("is a directory");
-                return NULL;
+                return -1;
             }
         }
     }
-    if (fd < 0) {
+    if (fd < 0)
         *err = dupf("%s", strerror(errno));
-        return NULL;
-    }
-    gzFile gz = gzdopen(fd, "rb");
-    if (!gz) {
-        close(fd);
-        *err = dupf("out of memory");
-        return NULL;
-    }
-    gzbuffer(gz, 1 << 16);
-    return gz;
+    return fd;
 }
 
-static char *gz_error(gzFile gz)
+#define RAW_CHUNK ((size_t)1 << 16)
+
+/* One read(2) into the raw buffer (after what is still unconsumed). */
+static int fill_raw(pipe_reader *r, char **err)
 {
-    int e;
-    const char *msg = gzerror(gz, &e);
-    if (e == Z_ERRNO)
-        return dupf("%s", strerror(errno));
-    return dupf("bad gzip data: %s", msg);
+    if (r->in_pos > 0 && r->in_pos == r->in_len)
+        r->in_pos = r->in_len = 0;
+    if (r->in_len == RAW_CHUNK) {
+        memmove(r->in, r->in + r->in_pos, r->in_len - r->in_pos);
+        r->in_len -= r->in_pos;
+        r->in_pos = 0;
+    }
+    ssize_t got;
+    do
+        got = read(r->fd, r->in + r->in_len, RAW_CHUNK - r->in_len);
+    while (got < 0 && errno == EINTR);
+    if (got < 0) {
+        *err = dupf("%s", strerror(errno));
+        return -1;
+    }
+    if (got == 0)
+        r->raw_eof = 1;
+    r->in_len += (size_t)got;
+    return 0;
+}
+
+int pipe_reader_open(pipe_reader *r, const char *path, char **err)
+{
+    memset(r, 0, sizeof *r);
+    r->fd = open_fd(path, err);
+    if (r->fd < 0)
+        return -1;
+    r->in = malloc(RAW_CHUNK);
+    if (!r->in) {
+        close(r->fd);
+        *err = dupf("out of memory");
+        return -1;
+    }
+    /* two bytes decide between gzip and plain */
+    while (r->in_len < 2 && !r->raw_eof)
+        if (fill_raw(r, err) != 0) {
+            pipe_reader_close(r);
+            return -1;
+        }
+    if (r->in_len >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b) {
+        r->gzip = 1;
+        if (inflateInit2(&r->zs, 15 + 16) != Z_OK) {
+            pipe_reader_close(r);
+            *err = dupf("out of memory");
+            return -1;
+        }
+        r->zs_ready = 1;
+    }
+    return 0;
+}
+
+static long read_plain(pipe_reader *r, char *buf, size_t n, char **err)
+{
+    if (r->in_pos < r->in_len) {
+        size_t k = r->in_len - r->in_pos;
+        if (k > n)
+            k = n;
+        memcpy(buf, r->in + r->in_pos, k);
+        r->in_pos += k;
+        return (long)k;
+    }
+    if (r->raw_eof)
+        return 0;
+    ssize_t got;
+    do
+        got = read(r->fd, buf, n);
+    while (got < 0 && errno == EINTR);
+    if (got < 0) {
+        *err = dupf("%s", strerror(errno));
+        return -1;
+    }
+    if (got == 0)
+        r->raw_eof = 1;
+    return (long)got;
+}
+
+static long read_gzip(pipe_reader *r, char *buf, size_t n, char **err)
+{
+    if (n > UINT_MAX)
+        n = UINT_MAX;
+    for (;;) {
+        if (r->in_pos == r->in_len && !r->raw_eof && fill_raw(r, err) != 0)
+            return -1;
+        r->zs.next_in = r->in + r->in_pos;
+        r->zs.avail_in = (uInt)(r->in_len - r->in_pos);
+        r->zs.next_out = (unsigned char *)buf;
+        r->zs.avail_out = (uInt)n;
+        int rc = inflate(&r->zs, Z_NO_FLUSH);
+        r->in_pos = r->in_len - r->zs.avail_in;
+        size_t made = n - r->zs.avail_out;
+        if (rc == Z_STREAM_END) {
+            /* another gzip member may follow (cat a.gz b.gz) */
+            while (r->in_pos == r->in_len && !r->raw_eof)
+                if (fill_raw(r, err) != 0)
+                    return -1;
+            if (r->in_len - r->in_pos >= 2 && r->in[r->in_pos] == 0x1f &&
+                r->in[r->in_pos + 1] == 0x8b)
+                inflateReset(&r->zs);
+            else
+                r->done = 1;
+            if (made > 0 || r->done)
+                return (long)made;
+            continue;
+        }
+        if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT) {
+            *err = dupf("bad gzip data: %s", r->zs.msg ? r->zs.msg
+                                                        : "corrupt stream");
+            return -1;
+        }
+        if (rc == Z_MEM_ERROR) {
+            *err = dupf("out of memory");
+            return -1;
+        }
+        if (made > 0)
+            return (long)made;
+        if (r->raw_eof && r->in_pos == r->in_len) {
+            *err = dupf("truncated gzip data (unexpected end of file)");
+            return -1;
+        }
+    }
+}
+
+long pipe_reader_read(pipe_reader *r, char *buf, size_t n, char **err)
+{
+    if (r->done || n == 0)
+        return 0;
+    long got = r->gzip ? read_gzip(r, buf, n, err) : read_plain(r, buf, n, err);
+    if (got == 0 && !r->gzip)
+        r->done = 1;
+    return got;
+}
+
+void pipe_reader_close(pipe_reader *r)
+{
+    if (r->zs_ready)
+        inflateEnd(&r->zs);
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->in);
+    memset(r, 0, sizeof *r);
+    r->fd = -1;
 }
 
 int pipe_host_read(pipe_host *host, const char *path, char **data,
@@ -175,13 +310,13 @@ int pipe_read_file(const char *path, size_t limit, char **data, size_t *len,
 {
     *data = NULL;
     *len = 0;
-    gzFile gz = open_input(path, err);
-    if (!gz)
+    pipe_reader r;
+    if (pipe_reader_open(&r, path, err) != 0)
         return -1;
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap + 1);
     if (!buf) {
-        gzclose(gz);
+        pipe_reader_close(&r);
         *err = dupf("out of memory");
         return -1;
     }
@@ -189,46 +324,32 @@ int pipe_read_file(const char *path, size_t limit, char **data, size_t *len,
         if (n == cap) {
             if (cap > limit) {
                 free(buf);
-                gzclose(gz);
+                pipe_reader_close(&r);
                 *err = dupf("input is larger than the %zu byte limit "
                             "(--max-input)", limit);
                 return -1;
             }
-            size_t ncap = cap * 2;
-            char *nb = realloc(buf, ncap + 1);
+            char *nb = realloc(buf, cap * 2 + 1);
             if (!nb) {
                 free(buf);
-                gzclose(gz);
+                pipe_reader_close(&r);
                 *err = dupf("out of memory");
                 return -1;
             }
             buf = nb;
-            cap = ncap;
+            cap *= 2;
         }
-        size_t want = cap - n;
-        if (want > (1u << 30))
-            want = 1u << 30;
-        int got = gzread(gz, buf + n, (unsigned)want);
+        long got = pipe_reader_read(&r, buf + n, cap - n, err);
         if (got < 0) {
-            *err = gz_error(gz);
             free(buf);
-            gzclose(gz);
+            pipe_reader_close(&r);
             return -1;
         }
         if (got == 0)
             break;
         n += (size_t)got;
     }
-    int e;
-    gzerror(gz, &e);
-    if (e == Z_BUF_ERROR) {
-        /* zlib tolerates a stream that stops mid-way; we do not */
-        free(buf);
-        gzclose(gz);
-        *err = dupf("truncated gzip data (unexpected end of file)");
-        return -1;
-    }
-    gzclose(gz);
+    pipe_reader_close(&r);
     if (n > limit) {
         free(buf);
         *err = dupf("input is larger than the %zu byte limit (--max-input)",
@@ -284,20 +405,46 @@ int pipe_host_each_input(pipe_host *host, char **paths, int n,
     return host->failed ? PIPE_EXIT_INPUT : PIPE_EXIT_OK;
 }
 
-int pipe_lines_open(pipe_lines *ls, const char *path, char **err)
+int pipe_lines_open(pipe_lines *ls, const char *path, size_t limit,
+                    char **err)
 {
     memset(ls, 0, sizeof *ls);
-    ls->gz = open_input(path, err);
-    return ls->gz ? 0 : -1;
+    ls->limit = limit;
+    return pipe_reader_open(&ls->r, path, err);
 }
 
 long pipe_lines_next(pipe_lines *ls, char **line, char **err)
 {
-    size_t n = 0;
+    size_t scanned = ls->start;
     for (;;) {
-        if (ls->cap - n < 2) {
-            size_t ncap = ls->cap ? ls->cap * 2 : 4096;
-            char *nb = realloc(ls->buf, ncap);
+        char *nl = memchr(ls->buf + scanned, '\n', ls->end - scanned);
+        if (nl || (ls->eof && ls->end > ls->start)) {
+            size_t n = (nl ? (size_t)(nl - ls->buf) : ls->end) - ls->start;
+            char *s = ls->buf + ls->start;
+            ls->start += n + (nl != NULL);
+            if (n > 0 && s[n - 1] == '\r')
+                n--;
+            s[n] = '\0';
+            ls->lineno++;
+            *line = s;
+            return (long)n;
+        }
+        if (ls->eof)
+            return -1;
+        if (ls->end - ls->start > ls->limit) {
+            *err = dupf("line %lu is longer than the %zu byte limit "
+                        "(--max-input)", ls->lineno + 1, ls->limit);
+            return -2;
+        }
+        /* make room: move the partial line to the front, grow if full */
+        if (ls->start > 0) {
+            memmove(ls->buf, ls->buf + ls->start, ls->end - ls->start);
+            ls->end -= ls->start;
+            ls->start = 0;
+        }
+        if (ls->cap - ls->end < 4096) {
+            size_t ncap = ls->cap ? ls->cap * 2 : 65536;
+            char *nb = realloc(ls->buf, ncap + 1);
             if (!nb) {
                 *err = dupf("out of memory");
                 return -2;
@@ -305,38 +452,21 @@ long pipe_lines_next(pipe_lines *ls, char **line, char **err)
             ls->buf = nb;
             ls->cap = ncap;
         }
-        if (!gzgets(ls->gz, ls->buf + n, (int)(ls->cap - n > 1u << 30
-                                                  ? 1u << 30 : ls->cap - n))) {
-            int e;
-            gzerror(ls->gz, &e);
-            if (e == Z_BUF_ERROR) {
-                *err = dupf("truncated gzip data (unexpected end of file)");
-                return -2;
-            }
-            if (e != Z_OK) {
-                *err = gz_error(ls->gz);
-                return -2;
-            }
-            if (n == 0)
-                return -1;
-            break;
-        }
-        n += strlen(ls->buf + n);
-        if (n > 0 && ls->buf[n - 1] == '\n')
-            break;
+        scanned = ls->end;
+        long got = pipe_reader_read(&ls->r, ls->buf + ls->end,
+                                    ls->cap - ls->end, err);
+        if (got < 0)
+            return -2;
+        if (got == 0)
+            ls->eof = 1;
+        ls->end += (size_t)got;
+        scanned = scanned > ls->start ? scanned : ls->start;
     }
-    ls->lineno++;
-    while (n > 0 && (ls->buf[n - 1] == '\n' || ls->buf[n - 1] == '\r'))
-        n--;
-    ls->buf[n] = '\0';
-    *line = ls->buf;
-    return (long)n;
 }
 
 void pipe_lines_close(pipe_lines *ls)
 {
-    if (ls->gz)
-        gzclose(ls->gz);
+    pipe_reader_close(&ls->r);
     free(ls->buf);
     memset(ls, 0, sizeof *ls);
 }
@@ -345,7 +475,7 @@ int pipe_each_listed(const char *from, int (*fn)(const char *, void *),
                      void *ud, char **err)
 {
     pipe_lines ls;
-    if (pipe_lines_open(&ls, from, err) != 0)
+    if (pipe_lines_open(&ls, from, (size_t)1 << 20, err) != 0)
         return -1;
     char *line;
     long n;

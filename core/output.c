@@ -4,6 +4,7 @@
  * by a blank line) and tsv (a header line, then one line per record with
  * tabs, newlines and backslashes escaped).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -174,10 +175,17 @@ int pipe_output_record(pipe_host *host, pipe_output *o, lua_State *L,
         *err = strdup("a record must be a table with string keys");
         return -1;
     }
+    errno = 0;
     int rc = write_record(o, pipe_host_out(host), rec);
+    int werr = errno;
     json_decref(rec);
-    if (rc != 0) {
-        *err = strdup("cannot write the record");
+    if (rc != 0 || ferror(pipe_host_out(host))) {
+        /* the reader went away (`| head -1`): stop quietly */
+        if (werr == EPIPE || pipe_host_flush(host) != 0) {
+            host->closed = 1;
+            return 0;
+        }
+        *err = strdup(werr ? strerror(werr) : "cannot write the record");
         return -1;
     }
     pipe_host_flush(host);

@@ -24,7 +24,8 @@ const char pipe_run_help[] =
     "transparently) and print the records it returns: one JSON object per\n"
     "line (NDJSON), each with `source` (the input path) first.\n"
     "\n"
-    "SCRIPT returns a function (page) -> record | nil | {record...}, or a\n"
+    "SCRIPT returns a function (page) -> record | nil | {record...} (nil\n"
+    "or an empty table: no record), or a\n"
     "rule table (see docs/rules.md).  scripts/site.lua picks the rule for a\n"
     "page's site.\n"
     "\n"
@@ -113,6 +114,11 @@ static void emit(pipe_host *host, run_ctx *c, const char *source)
                        "record table", luaL_typename(L, top));
         return;
     }
+    /* an empty table is an empty list: no record (pandoc's rule) */
+    lua_pushnil(L);
+    if (!lua_next(L, top))
+        return;
+    lua_pop(L, 2);
     lua_rawgeti(L, top, 1);
     int is_list = lua_istable(L, -1);
     lua_pop(L, 1);
@@ -217,7 +223,7 @@ static int run_records_of(const char *path, void *p)
     lua_State *L = c->L;
     pipe_lines ls;
     char *err = NULL;
-    if (pipe_lines_open(&ls, path, &err) != 0) {
+    if (pipe_lines_open(&ls, path, host->max_input, &err) != 0) {
         pipe_host_fail(host, path, "%s", err ? err : "cannot read");
         free(err);
         return 0;
@@ -232,11 +238,6 @@ static int run_records_of(const char *path, void *p)
             s++;
         if (!*s)
             continue;
-        if ((size_t)n > host->max_input) {
-            pipe_host_fail(host, where, "record is larger than the %zu byte "
-                           "limit (--max-input)", host->max_input);
-            continue;
-        }
         json_error_t jerr;
         json_t *j = json_loadb(line, (size_t)n, JSON_DECODE_ANY, &jerr);
         if (!j) {

@@ -873,6 +873,9 @@ static int match_text(pipe_host *host, match_cmd *m, const char *source,
         if (m0 < m1) {
             if (m->json) {
                 if (print_json(m, out, s) != 0) {
+                    /* a reader that went away is not an error */
+                    if (ferror(out) && pipe_host_flush(host) != 0)
+                        return 0;
                     pipe_host_fail(host, source, "out of memory");
                     return -1;
                 }
