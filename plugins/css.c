@@ -18,6 +18,8 @@
  * *-of-type pseudo-classes need an element type in their compound (XPath
  * 1.0 has no `current()` outside XSLT).  CSS escapes (`\`) are not
  * supported in names; quoted values accept `\` before any character.
+ * Type and attribute names must be ASCII (libxml2's XPath rejects many
+ * non-ASCII name characters); class and id values need not be.
  */
 #include "css.h"
 #include "encoding.h"
@@ -154,6 +156,11 @@ static int read_name(parser *P, sbuf *out, int lower, int strict)
     if (strict ? !is_name_start(cur(P)) : !is_name_char(cur(P)))
         return fail(P, P->pos, "expected a name");
     while (is_name_char(cur(P))) {
+        /* libxml2's XPath names follow XML 1.0 4th edition, which lacks
+         * much of Unicode, and its HTML parser never makes a non-ASCII
+         * element name */
+        if (strict && cur(P) >= 0x80)
+            return fail(P, P->pos, "non-ASCII names are not supported");
         char c = P->s[P->pos++];
         if (lower && c >= 'A' && c <= 'Z')
             c = (char)(c - 'A' + 'a');

@@ -19,6 +19,8 @@ static const struct {
     {"DIV", "descendant::div"},
     {".a", "descendant::*[(contains(@class, 'a') and contains(concat(' ', normalize-space(@class), ' '), ' a '))]"},
     {"#x", "descendant::*[@id = 'x']"},
+    /* non-ASCII is fine in id and class values */
+    {"#\xd4\x9e", "descendant::*[@id = '\xd4\x9e']"},
     {"a[href]", "descendant::a[@href]"},
     {"a[href=\"x\"]", "descendant::a[@href = 'x']"},
     {"a[href=x]", "descendant::a[@href = 'x']"},
@@ -87,6 +89,10 @@ static const struct {
     {"p\xff\xffp + em", 1, "invalid UTF-8"},
     {"a[title='\xc3']", 9, "invalid UTF-8"},
     {"\xed\xa0\x80", 0, "invalid UTF-8"},
+    /* regression (fuzz_css): U+051E compiled to an XPath name libxml2
+     * rejects ("invalid expression") */
+    {"p \xd4\x9e\xdf\x9e", 2, "non-ASCII names are not supported"},
+    {"a[d\xc3\xa9]", 3, "non-ASCII names are not supported"},
 };
 
 START_TEST(css_errors)

@@ -1,0 +1,44 @@
+/*
+ * Fuzz the CSS selector compiler directly, then the same selector through
+ * doc:select / doc:first / doc:remove / html.xpath_of on a small page.
+ * Input: the selector.
+ */
+#include "css.h"
+#include "fuzz.h"
+
+static const char code[] =
+    "local sel = ...\n"
+    "local doc = html.parse([[<html><head><title>t</title></head><body>"
+    "<div id=a class='x y'><p lang=en-us>one <a href='/q?x=1'>l</a></p>"
+    "<ul><li>1</li><li class=x>2</li><li>3</li></ul><span></span>"
+    "<input type=checkbox checked><template><p>t</p></template></div>"
+    "<table><tr><td>c</td></tr></table></body></html>]])\n"
+    "local ok, xp = pcall(html.xpath_of, sel)\n"
+    "local ok2, r = pcall(doc.select, doc, sel)\n"
+    "if ok ~= ok2 then error('FUZZ: xpath_of and select disagree: ' .. tostring(xp) .. ' / ' .. tostring(r)) end\n"
+    "if ok then\n"
+    "  doc:first(sel)\n"
+    "  local d = doc:first('div'); if d then pcall(d.select, d, sel) end\n"
+    "  doc:remove(sel)\n"
+    "  doc:outer()\n"
+    "end\n";
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *css = malloc(size + 1);
+    if (!css)
+        return 0;
+    memcpy(css, data, size);
+    css[size] = '\0';
+    size_t off = 0;
+    const char *reason = NULL;
+    char *xp = pipe_css_to_xpath(css, &off, &reason);
+    if (xp == NULL && (reason == NULL || off > size))
+        abort();
+    free(xp);
+    free(css);
+    const char *args[1] = {(const char *)data};
+    size_t lens[1] = {size};
+    fuzz_run("=fuzz_css", code, args, lens, 1);
+    return 0;
+}
