@@ -417,7 +417,9 @@ long pipe_lines_next(pipe_lines *ls, char **line, char **err)
 {
     size_t scanned = ls->start;
     for (;;) {
-        char *nl = memchr(ls->buf + scanned, '\n', ls->end - scanned);
+        char *nl = ls->end > scanned
+                       ? memchr(ls->buf + scanned, '\n', ls->end - scanned)
+                       : NULL;
         if (nl || (ls->eof && ls->end > ls->start)) {
             size_t n = (nl ? (size_t)(nl - ls->buf) : ls->end) - ls->start;
             char *s = ls->buf + ls->start;
