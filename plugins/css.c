@@ -732,9 +732,16 @@ char *pipe_css_to_xpath(const char *css, size_t *err_off,
     sbuf out = {0};
     size_t len = strlen(css), ok = pipe_utf8_prefix(css, len);
     skip_ws(&P);
+    size_t ctl = 0;
+    while (ctl < len && ((unsigned char)css[ctl] >= 0x20 ||
+                         is_ws((unsigned char)css[ctl])))
+        ctl++;
     if (ok < len) {
         /* libxml2 would reject the XPath with a bare "encoding error" */
         fail(&P, ok, "invalid UTF-8");
+    } else if (ctl < len) {
+        /* not an XML character: no XPath literal can hold it */
+        fail(&P, ctl, "control character");
     } else if (cur(&P) == '\0') {
         fail(&P, P.pos, "empty selector");
     } else {

@@ -59,8 +59,15 @@ static int normalize_label(const char *label, size_t n, char *out,
         n--;
     if (n == 0 || n >= sizeof tmp)
         return 0;
-    for (size_t i = 0; i < n; i++)
-        tmp[i] = (char)lower_ascii((unsigned char)label[i]);
+    for (size_t i = 0; i < n; i++) {
+        int c = lower_ascii((unsigned char)label[i]);
+        /* labels are ASCII tokens; anything else (a NUL, above all: ""
+         * means the locale's charset to iconv_open) is unknown */
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              (c != '\0' && strchr("-_.:+()", c) != NULL)))
+            return 0;
+        tmp[i] = (char)c;
+    }
     tmp[n] = '\0';
     static const char *const map[][2] = {
         {"utf8", "utf-8"},

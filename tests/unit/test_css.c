@@ -93,6 +93,10 @@ static const struct {
      * rejects ("invalid expression") */
     {"p \xd4\x9e\xdf\x9e", 2, "non-ASCII names are not supported"},
     {"a[d\xc3\xa9]", 3, "non-ASCII names are not supported"},
+    /* regression (fuzz_css): a C0 control in a literal made libxml2 fail
+     * with "unfinished literal" */
+    {"p:contains(0one\x02)", 15, "control character"},
+    {"a[title='\x01']", 9, "control character"},
 };
 
 START_TEST(css_errors)

@@ -293,6 +293,14 @@ START_TEST(html_deep_and_long)
     expect_str(L,
         "local d = html.parse('<p>' .. string.rep('a', 10000001) .. '</p>')\n"
         "return tostring(#d:first('p'):text())", "10000001");
+    /* regression (fuzz_html): a NUL in a meta charset label reached
+     * iconv_open as "", the locale's charset; the encoding read "" */
+    expect_str(L,
+        "return html.parse('<meta charset= \\0 \\0><p>\\xc3\\xa9</p>'):encoding()",
+        "utf-8");
+    expect_str(L,
+        "return html.parse('<meta charset=\"utf\\0-8\"><p>\\xe9</p>'):encoding()",
+        "windows-1252");
     /* CSS matches skip <template> content; the document caches whether it
      * has one, and :rename keeps the cache right */
     expect_str(L,
