@@ -405,6 +405,52 @@ int pipe_host_each_input(pipe_host *host, char **paths, int n,
     return host->failed ? PIPE_EXIT_INPUT : PIPE_EXIT_OK;
 }
 
+static int each_line_of(const char *path, void *p)
+{
+    struct each_ctx *c = p;
+    if (c->host->closed)
+        return -1;
+    pipe_lines ls;
+    char *err = NULL, *line;
+    if (pipe_lines_open(&ls, path, c->host->max_input, &err) != 0) {
+        pipe_host_fail(c->host, path, "%s", err ? err : "cannot read");
+        free(err);
+        return 0;
+    }
+    long n = 0;
+    char where[4096];
+    while (!c->host->closed && (n = pipe_lines_next(&ls, &line, &err)) >= 0) {
+        snprintf(where, sizeof where, "%s:%lu", path, ls.lineno);
+        pipe_input in = {where, line, (size_t)n};
+        c->fn(c->host, &in, c->ud);
+    }
+    if (n == -2) {
+        pipe_host_fail(c->host, path, "%s", err ? err : "read error");
+        free(err);
+    }
+    pipe_lines_close(&ls);
+    return c->host->closed ? -1 : 0;
+}
+
+int pipe_host_each_line(pipe_host *host, char **paths, int n,
+                        const char *from, pipe_input_fn fn, void *ud)
+{
+    struct each_ctx c = {host, fn, ud};
+    for (int i = 0; i < n && !host->closed; i++)
+        each_line_of(paths[i], &c);
+    if (from && !host->closed) {
+        char *err = NULL;
+        if (pipe_each_listed(from, each_line_of, &c, &err) != 0 && err) {
+            pipe_host_usage(host, "--from %s: %s", from, err);
+            free(err);
+            return PIPE_EXIT_USAGE;
+        }
+    }
+    if (n == 0 && !from)
+        each_line_of("-", &c);
+    return host->failed ? PIPE_EXIT_INPUT : PIPE_EXIT_OK;
+}
+
 int pipe_lines_open(pipe_lines *ls, const char *path, size_t limit,
                     char **err)
 {

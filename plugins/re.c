@@ -948,6 +948,10 @@ static const char match_help[] =
     "  -i, --ignore-case   case-insensitive matching\n"
     "  -m, --multiline     ^ and $ match at every line\n"
     "  -s, --dotall        . matches a newline too\n"
+    "  --lines             match each line on its own, as grep does, and\n"
+    "                      print matches as the lines arrive (for\n"
+    "                      `tail -f | pipe match --lines ...`); without it\n"
+    "                      each input is read whole first\n"
     "  --html              parse each input as an HTML page and match its\n"
     "                      readable text (as `pipe strip` prints it)\n"
     "  --from FILE         also read the inputs named in FILE, one per line\n"
@@ -978,6 +982,7 @@ static int match_main(pipe_host *host, int argc, char **argv)
     match_cmd m = {0};
     m.group = -1;
     const char *group = NULL, *from = NULL;
+    int lines = 0;
     uint32_t opts = RE_COMPILE_BASE;
     char **pos = malloc(sizeof *pos * (size_t)(argc + 1));
     if (!pos)
@@ -998,6 +1003,8 @@ static int match_main(pipe_host *host, int argc, char **argv)
             m.json = 1;
         } else if (strcmp(a, "--html") == 0) {
             m.html = 1;
+        } else if (strcmp(a, "--lines") == 0) {
+            lines = 1;
         } else if (strcmp(a, "-i") == 0 || strcmp(a, "--ignore-case") == 0) {
             opts |= PCRE2_CASELESS;
         } else if (strcmp(a, "-m") == 0 || strcmp(a, "--multiline") == 0) {
@@ -1067,8 +1074,15 @@ static int match_main(pipe_host *host, int argc, char **argv)
             rc = pipe_host_usage(host, "out of memory");
     }
     if (rc == PIPE_EXIT_OK) {
-        rc = pipe_host_each_input(host, pos + 1, npos - 1, from, match_input,
-                                  &m);
+        if (lines && m.html)
+            rc = pipe_host_usage(host, "match: --lines and --html do not go "
+                                 "together" MATCH_SEE);
+        else if (lines)
+            rc = pipe_host_each_line(host, pos + 1, npos - 1, from,
+                                     match_input, &m);
+        else
+            rc = pipe_host_each_input(host, pos + 1, npos - 1, from,
+                                      match_input, &m);
         if (m.stop)
             rc = PIPE_EXIT_OK;
         else if (rc == PIPE_EXIT_OK && !m.matched)

@@ -102,6 +102,13 @@ int pipe_host_usage(pipe_host *host, const char *fmt, ...)
 int pipe_host_each_input(pipe_host *host, char **paths, int n,
                          const char *from, pipe_input_fn fn, void *ud);
 
+/* Like pipe_host_each_input, but calls `fn` once per line of each input
+ * (without its newline; in->source is "PATH:LINE"), as the lines arrive:
+ * for stages that stream (`tail -f | pipe match --lines`).  A line longer
+ * than pipe_host_max_input() fails its input. */
+int pipe_host_each_line(pipe_host *host, char **paths, int n,
+                        const char *from, pipe_input_fn fn, void *ud);
+
 /* Read one input whole (file, "-" for stdin, gzip transparently
  * decompressed).  On success returns 0 and sets *data (malloc'd,
  * NUL-terminated) and *len.  On failure returns -1 and sets *err (malloc'd

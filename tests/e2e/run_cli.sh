@@ -149,3 +149,12 @@ expect_eq "crawl fields kept, html dropped" '{"fetched":"2026-01-17T12:00:00Z","
 expect_eq "record without html" "pipe: $TMP/crawl.ndjson:2: the record has no HTML (no string field 'html')" "$(cat "$TMP/err")"
 expect_status "records through generic.lua" 1 "$PIPE" run --records scripts/generic.lua "$TMP/crawl.ndjson"
 expect_eq "generic keeps crawl fields" '{"id":7,"rule":"generic.lua"}' "$(jq -cS '{id, rule}' "$TMP/out")"
+
+# match --lines: grep-like, each line alone; sources name the line
+printf 'a 1 b\nc 2\n\nd 33\n' > "$TMP/nums.txt"
+expect_eq "match --lines" "1
+2
+33" "$("$PIPE" match --lines '\d+' "$TMP/nums.txt")"
+expect_eq "match whole input spans lines" "b
+c" "$("$PIPE" match -s 'b\s+c' "$TMP/nums.txt" | tr -s '\n' | head -2)"
+expect_status "--lines with --html" 2 "$PIPE" match --lines --html x "$TMP/nums.txt"

@@ -280,8 +280,8 @@ printf '%s\n' "$PAGES/paris-declaration.html" > "$TMP/last.list"
 must "--from -: the first listed page is printed before the list ends" \
   stream_check "--from -" "$TMP/one.list" "$TMP/last.list" pipe select h1 --from -
 printf 'price 12\n' > "$TMP/one.txt"; printf 'price 13\n' > "$TMP/last.txt"
-known_bug "match: a line is matched before the input ends (tail -f | pipe match)" \
-  stream_check "match" "$TMP/one.txt" "$TMP/last.txt" pipe match '\d+'
+must "match --lines: a line is matched before the input ends (tail -f | pipe match --lines)" \
+  stream_check "match" "$TMP/one.txt" "$TMP/last.txt" pipe match --lines '\d+'
 
 # tail -f: records appended to a file while pipe follows it
 : > "$TMP/log.ndjson"
