@@ -2,7 +2,12 @@
  * Record output: ndjson (default, one compact object per line), json
  * (each record pretty-printed), text (chosen fields' text, records separated
  * by a blank line) and tsv (a header line, then one line per record with
- * tabs, newlines and backslashes escaped).
+ * tabs, newlines and backslashes escaped).  --fields picks and orders the
+ * fields in every format.
+ *
+ * Caveats: in text output a blank line separates values and also the
+ * paragraphs inside a body, so record boundaries are not recoverable from
+ * it; use ndjson or tsv when that matters.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -100,19 +105,43 @@ static void put_tsv(FILE *out, const char *s)
     }
 }
 
+/* The record cut down to --fields, in their order (absent ones left out);
+ * a new reference, or NULL on out-of-memory. */
+static json_t *project(pipe_output *o, json_t *rec)
+{
+    if (!o->fields)
+        return json_incref(rec);
+    json_t *p = json_object();
+    for (char **f = o->fields; p && *f; f++) {
+        json_t *v = json_object_get(rec, *f);
+        if (v && json_object_set(p, *f, v) != 0) {
+            json_decref(p);
+            return NULL;
+        }
+    }
+    return p;
+}
+
+static int dump(pipe_output *o, FILE *out, json_t *rec, size_t flags)
+{
+    json_t *p = project(o, rec);
+    if (!p)
+        return -1;
+    int rc = json_dumpf(p, out, flags | JSON_PRESERVE_ORDER);
+    json_decref(p);
+    if (rc != 0)
+        return -1;
+    fputc('\n', out);
+    return 0;
+}
+
 static int write_record(pipe_output *o, FILE *out, json_t *rec)
 {
     switch (o->format) {
     case PIPE_FMT_NDJSON:
-        if (json_dumpf(rec, out, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0)
-            return -1;
-        fputc('\n', out);
-        return 0;
+        return dump(o, out, rec, JSON_COMPACT);
     case PIPE_FMT_JSON:
-        if (json_dumpf(rec, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
-            return -1;
-        fputc('\n', out);
-        return 0;
+        return dump(o, out, rec, JSON_INDENT(2));
     case PIPE_FMT_TEXT:
         /* one block per field value; blocks separated by a blank line */
         for (char **f = o->fields; f && *f; f++) {

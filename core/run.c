@@ -43,8 +43,8 @@ const char pipe_run_help[] =
     "                     emits several\n"
     "  --html-field NAME  the record field holding HTML (default: html)\n"
     "  --format FMT       ndjson (default), json (pretty), text, tsv\n"
-    "  --fields A,B       fields for text (default: body) and tsv (default:\n"
-    "                     the first record's keys)\n"
+    "  --fields A,B       the fields to print, in this order (default: all;\n"
+    "                     for text: body; for tsv: the first record's keys)\n"
     "  --from FILE        read input paths from FILE, one per line (- = stdin)\n"
     "  --unsafe           lift the sandbox: full Lua standard library (io, os,\n"
     "                     debug, package); only for scripts you trust\n"
@@ -239,7 +239,8 @@ static int run_records_of(const char *path, void *p)
         if (!*s)
             continue;
         json_error_t jerr;
-        json_t *j = json_loadb(line, (size_t)n, JSON_DECODE_ANY, &jerr);
+        json_t *j = json_loadb(line, (size_t)n, JSON_DECODE_ANY |
+                               JSON_ALLOW_NUL, &jerr);
         if (!j) {
             pipe_host_fail(host, where, "bad JSON at column %d: %s",
                            jerr.column, jerr.text);

@@ -158,3 +158,10 @@ expect_eq "match --lines" "1
 expect_eq "match whole input spans lines" "b
 c" "$("$PIPE" match -s 'b\s+c' "$TMP/nums.txt" | tr -s '\n' | head -2)"
 expect_status "--lines with --html" 2 "$PIPE" match --lines --html x "$TMP/nums.txt"
+
+# --fields picks and orders fields in ndjson and json too
+expect_eq "--fields ndjson" '{"title":"Alpha","source":"'"$TMP"'/a.html"}' \
+  "$("$PIPE" run --fields title,source,nosuch tests/scripts/title.lua "$TMP/a.html")"
+# NUL characters in records survive (JSON \u0000)
+expect_eq "records with NUL" '{"source":"-:1","a":"x\u0000y","words":0}' \
+  "$(echo '{"a":"x\u0000y"}' | "$PIPE" run --records scripts/examples/words.lua -)"
