@@ -728,13 +728,28 @@ static int parse_complex(parser *P, sbuf *out)
 char *pipe_css_to_xpath(const char *css, size_t *err_off,
                         const char **err_reason)
 {
-    parser P = {css, 0, 0, NULL, 0};
-    sbuf out = {0};
     size_t len = strlen(css), ok = pipe_utf8_prefix(css, len);
+    /* A form feed is CSS whitespace but not an XML character, so no XPath
+     * literal may hold one; pages never hold one either (encoding.c turns
+     * it into a space), so read it as a space everywhere.  Same length,
+     * so error offsets still point into `css`. */
+    char *copy = NULL;
+    if (strchr(css, '\f') != NULL) {
+        copy = malloc(len + 1);
+        if (copy == NULL) {
+            *err_off = 0;
+            *err_reason = "out of memory";
+            return NULL;
+        }
+        for (size_t i = 0; i <= len; i++)
+            copy[i] = css[i] == '\f' ? ' ' : css[i];
+    }
+    parser P = {copy ? copy : css, 0, 0, NULL, 0};
+    sbuf out = {0};
     skip_ws(&P);
     size_t ctl = 0;
-    while (ctl < len && ((unsigned char)css[ctl] >= 0x20 ||
-                         is_ws((unsigned char)css[ctl])))
+    while (ctl < len && ((unsigned char)P.s[ctl] >= 0x20 ||
+                         is_ws((unsigned char)P.s[ctl])))
         ctl++;
     if (ok < len) {
         /* libxml2 would reject the XPath with a bare "encoding error" */
@@ -756,6 +771,7 @@ char *pipe_css_to_xpath(const char *css, size_t *err_off,
             sb_puts(&out, " | ");
         }
     }
+    free(copy);
     if (P.err != NULL || out.oom) {
         free(out.p);
         *err_off = P.err ? P.err_off : 0;
