@@ -201,6 +201,8 @@ typedef struct html_doc {
     xmlNodePtr removed; /* unlinked nodes: parent NULL, chained by next */
     char encoding[48];
     int templates;      /* holds a <template>: -1 unknown, 0, 1 */
+    xmlXPathContextPtr xpctx; /* made on the first query, kept: building
+                               * one registers every XPath function */
 } html_doc;
 
 typedef struct html_node {
@@ -209,6 +211,10 @@ typedef struct html_node {
 
 static void doc_release(html_doc *d)
 {
+    if (d->xpctx != NULL) {
+        xmlXPathFreeContext(d->xpctx);
+        d->xpctx = NULL;
+    }
     if (d->removed != NULL) {
         xmlFreeNodeList(d->removed);
         d->removed = NULL;
@@ -475,21 +481,27 @@ static xmlXPathObjectPtr quiet_eval(xmlXPathCompExprPtr comp,
 /* Evaluate into a box pushed on the stack (freed by box_done or GC).
  * Raises with the expression quoted when evaluation fails. */
 static xmlXPathObjectPtr evaluate(lua_State *L, xmlXPathCompExprPtr comp,
-                                  xmlDocPtr doc, xmlNodePtr ctxnode,
+                                  html_doc *d, xmlNodePtr ctxnode,
                                   const char *src, box **bp)
 {
     box *b = box_new(L, release_xpobj);
     xerr xe = {{0}, 0};
-    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
-    if (ctx == NULL)
-        luaL_error(L, "out of memory");
+    if (d->xpctx == NULL) {
+        d->xpctx = xmlXPathNewContext(d->doc);
+        if (d->xpctx == NULL)
+            luaL_error(L, "out of memory");
+    }
+    /* everything a previous query may have left is set again */
+    xmlXPathContextPtr ctx = d->xpctx;
     ctx->node = ctxnode;
+    ctx->contextSize = -1;
+    ctx->proximityPosition = -1;
     ctx->error = xerr_handler;
     ctx->userData = &xe;
     ctx->opLimit = XPATH_OP_LIMIT;
     ctx->opCount = 0;
     xmlXPathObjectPtr res = quiet_eval(comp, ctx);
-    xmlXPathFreeContext(ctx);
+    ctx->userData = NULL;
     b->p = res;
     if (res == NULL)
         luaL_error(L, "xpath '%s' failed: %s", src,
@@ -507,7 +519,7 @@ static xmlXPathObjectPtr run_query(lua_State *L, int css, html_doc **dp,
     xmlNodePtr ctxnode = arg_context(L, 1, &d, 1);
     xmlXPathCompExprPtr comp = get_compiled(L, 2, css);
     *dp = d;
-    return evaluate(L, comp, d->doc, ctxnode, lua_tostring(L, 2), bp);
+    return evaluate(L, comp, d, ctxnode, lua_tostring(L, 2), bp);
 }
 
 /* libxml2 2.9.14 parses <template> content as live nodes; CSS matches
