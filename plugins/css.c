@@ -24,6 +24,7 @@
 #include "css.h"
 #include "encoding.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +37,11 @@ typedef struct sbuf {
 
 static void sb_add(sbuf *b, const char *s, size_t n)
 {
-    if (b->oom)
+    /* the doubling below must not wrap around (gcc -O3 warns otherwise) */
+    if (b->oom || n > SIZE_MAX / 4 - b->len) {
+        b->oom = 1;
         return;
+    }
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
         while (cap < b->len + n + 1)
