@@ -22,4 +22,13 @@ void pipe_lua_close(lua_State *L);
  * (static buffer) on failure. */
 const char *pipe_test_dostring(lua_State *L, const char *code);
 
+/* Table-driven Lua cases: `code` is an expression (after "return ") whose
+ * value must equal `want`; `show(...)` joins its arguments' tostring()
+ * with "|".  pipe_test_case runs one in a fresh state (test_host.c). */
+typedef struct lua_case {
+    const char *code;
+    const char *want;
+} lua_case;
+void pipe_test_case(const lua_case *c);
+
 #endif

@@ -40,6 +40,32 @@ const char *pipe_test_dostring(lua_State *L, const char *code)
     return NULL;
 }
 
+/* show(...) joins its arguments' tostring() with "|". */
+static const char show_lua[] =
+    "local function show(...)\n"
+    "  local t = {}\n"
+    "  for i = 1, select('#', ...) do t[i] = tostring((select(i, ...))) end\n"
+    "  return table.concat(t, '|')\n"
+    "end\n"
+    "return ";
+
+void pipe_test_case(const lua_case *c)
+{
+    lua_State *L = pipe_test_lua();
+    size_t n = strlen(show_lua) + strlen(c->code) + 1;
+    char *code = malloc(n);
+    ck_assert_ptr_nonnull(code);
+    snprintf(code, n, "%s%s", show_lua, c->code);
+    const char *err = pipe_test_dostring(L, code);
+    free(code);
+    ck_assert_msg(err == NULL, "%s: raised %s", c->code, err);
+    const char *got = lua_tostring(L, -1);
+    ck_assert_msg(got && strcmp(got, c->want) == 0,
+                  "%s\n  want: %s\n  got:  %s", c->code, c->want,
+                  got ? got : "(not a string)");
+    pipe_lua_close(L);
+}
+
 /* Run code that must return one string; compare it. */
 static void expect_lua(lua_State *L, const char *code, const char *want)
 {

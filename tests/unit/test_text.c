@@ -13,38 +13,6 @@
 #include "core.h"
 #include "suites.h"
 
-/* One Lua expression and the exact string show(...) of its values gives. */
-typedef struct lua_case {
-    const char *code;
-    const char *want;
-} lua_case;
-
-/* show(...) joins its arguments' tostring() with "|". */
-static const char show_lua[] =
-    "local function show(...)\n"
-    "  local t = {}\n"
-    "  for i = 1, select('#', ...) do t[i] = tostring((select(i, ...))) end\n"
-    "  return table.concat(t, '|')\n"
-    "end\n"
-    "return ";
-
-static void check_case(const lua_case *c)
-{
-    lua_State *L = pipe_test_lua();
-    size_t n = strlen(show_lua) + strlen(c->code) + 1;
-    char *code = malloc(n);
-    ck_assert_ptr_nonnull(code);
-    snprintf(code, n, "%s%s", show_lua, c->code);
-    const char *err = pipe_test_dostring(L, code);
-    free(code);
-    ck_assert_msg(err == NULL, "%s: raised %s", c->code, err);
-    const char *got = lua_tostring(L, -1);
-    ck_assert_msg(got && strcmp(got, c->want) == 0,
-                  "%s\n  want: %s\n  got:  %s", c->code, c->want,
-                  got ? got : "(not a string)");
-    pipe_lua_close(L);
-}
-
 static const lua_case trim_squish_cases[] = {
     {"show(text.trim('  \\t hi there \\n'))", "hi there"},
     {"show(text.trim('\\u{A0}\\u{2009}x\\u{3000}'))", "x"},
@@ -118,7 +86,7 @@ static const lua_case truncate_cases[] = {
 };
 
 #define CASES(name, table)                                                 \
-    START_TEST(name) { check_case(&table[_i]); }                            \
+    START_TEST(name) { pipe_test_case(&table[_i]); }                            \
     END_TEST
 
 CASES(test_trim_squish, trim_squish_cases)
