@@ -38,6 +38,16 @@ static char *dupf(const char *fmt, ...)
     return s;
 }
 
+/* strerror, lowercased as pipe's messages are ("no such file or
+ * directory"), malloc'd. */
+static char *sys_error(int e)
+{
+    char *m = dupf("%s", strerror(e));
+    if (m && m[0] >= 'A' && m[0] <= 'Z' && (m[1] < 'A' || m[1] > 'Z'))
+        m[0] = (char)(m[0] - 'A' + 'a');
+    return m;
+}
+
 void pipe_host_init(pipe_host *host)
 {
     memset(host, 0, sizeof *host);
@@ -60,7 +70,9 @@ void pipe_host_close(pipe_host *host)
 int pipe_host_finish(pipe_host *host, int code)
 {
     if (!host->closed && fflush(host->out) != 0 && errno != EPIPE) {
-        fprintf(stderr, "pipe: write error: %s\n", strerror(errno));
+        char *m = sys_error(errno);
+        fprintf(stderr, "pipe: write error: %s\n", m ? m : "?");
+        free(m);
         return code ? code : PIPE_EXIT_INPUT;
     }
     if (host->failed && code == PIPE_EXIT_OK)
@@ -147,7 +159,7 @@ static int open_fd(const char *path, char **err)
         }
     }
     if (fd < 0)
-        *err = dupf("%s", strerror(errno));
+        *err = sys_error(errno);
     return fd;
 }
 
@@ -168,7 +180,7 @@ static int fill_raw(pipe_reader *r, char **err)
         got = read(r->fd, r->in + r->in_len, RAW_CHUNK - r->in_len);
     while (got < 0 && errno == EINTR);
     if (got < 0) {
-        *err = dupf("%s", strerror(errno));
+        *err = sys_error(errno);
         return -1;
     }
     if (got == 0)
@@ -224,7 +236,7 @@ static long read_plain(pipe_reader *r, char *buf, size_t n, char **err)
         got = read(r->fd, buf, n);
     while (got < 0 && errno == EINTR);
     if (got < 0) {
-        *err = dupf("%s", strerror(errno));
+        *err = sys_error(errno);
         return -1;
     }
     if (got == 0)

@@ -233,15 +233,21 @@ static int run_records_of(const char *path, void *p)
     char where[4096];
     while (!host->closed && (n = pipe_lines_next(&ls, &line, &err)) >= 0) {
         snprintf(where, sizeof where, "%s:%lu", path, ls.lineno);
-        const char *s = line;
-        while (*s == ' ' || *s == '\t')
-            s++;
-        if (!*s)
+        /* blank lines are skipped; a NUL is not blank (it is bad JSON) */
+        long k = 0;
+        while (k < n && (line[k] == ' ' || line[k] == '\t'))
+            k++;
+        if (k == n)
             continue;
         json_error_t jerr;
         json_t *j = json_loadb(line, (size_t)n, JSON_DECODE_ANY |
                                JSON_ALLOW_NUL, &jerr);
         if (!j) {
+            /* jansson quotes the input near the error: keep control
+             * bytes out of the terminal */
+            for (char *t = jerr.text; *t; t++)
+                if ((unsigned char)*t < 0x20 || *t == 0x7f)
+                    *t = '?';
             pipe_host_fail(host, where, "bad JSON at column %d: %s",
                            jerr.column, jerr.text);
             continue;

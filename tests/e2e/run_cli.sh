@@ -44,7 +44,7 @@ expect_contains "truncated gzip: others processed" '"title":"Alpha"' "$(cat "$TM
 
 # a missing input fails alone, exit 1
 expect_status "missing input" 1 "$PIPE" run tests/scripts/title.lua "$TMP/a.html" "$TMP/nosuch.html" "$TMP/b.html"
-expect_eq "missing input message" "pipe: $TMP/nosuch.html: No such file or directory" "$(cat "$TMP/err")"
+expect_eq "missing input message" "pipe: $TMP/nosuch.html: no such file or directory" "$(cat "$TMP/err")"
 expect_eq "others still printed" "2" "$(wc -l < "$TMP/out" | tr -d ' ')"
 expect_status "directory input" 1 "$PIPE" run tests/scripts/title.lua "$TMP"
 expect_eq "directory message" "pipe: $TMP: is a directory" "$(cat "$TMP/err")"
@@ -59,7 +59,7 @@ expect_eq "other pages printed" "2" "$(wc -l < "$TMP/out" | tr -d ' ')"
 expect_status "syntax error" 2 "$PIPE" run tests/scripts/syntax.lua "$TMP/a.html"
 expect_contains "syntax error names line" "pipe: tests/scripts/syntax.lua:2: unexpected symbol near '='" "$(cat "$TMP/err")"
 expect_status "missing script" 2 "$PIPE" run tests/scripts/nosuch.lua "$TMP/a.html"
-expect_eq "missing script message" "pipe: cannot read tests/scripts/nosuch.lua: No such file or directory" "$(cat "$TMP/err")"
+expect_eq "missing script message" "pipe: cannot read tests/scripts/nosuch.lua: no such file or directory" "$(cat "$TMP/err")"
 
 # lists, nil, bad return values
 expect_eq "list of records" "{\"source\":\"$TMP/a.html\",\"k\":\"a\"}
@@ -165,3 +165,12 @@ expect_eq "--fields ndjson" '{"title":"Alpha","source":"'"$TMP"'/a.html"}' \
 # NUL characters in records survive (JSON \u0000)
 expect_eq "records with NUL" '{"source":"-:1","a":"x\u0000y","words":0}' \
   "$(echo '{"a":"x\u0000y"}' | "$PIPE" run --records scripts/examples/words.lua -)"
+
+# records: a line of NULs is bad JSON, not blank; control bytes in the
+# quoted input do not reach the terminal
+head -c 100 /dev/zero > "$TMP/nul.ndjson"
+expect_status "NUL line" 1 "$PIPE" run --records scripts/examples/words.lua "$TMP/nul.ndjson"
+expect_eq "NUL line message" "pipe: $TMP/nul.ndjson:1: bad JSON at column 1: invalid token near end of file" "$(cat "$TMP/err")"
+printf '{"a":\001\002}\n' > "$TMP/ctl.ndjson"
+expect_status "control bytes" 1 "$PIPE" run --records scripts/examples/words.lua "$TMP/ctl.ndjson"
+expect_eq "control bytes replaced" "pipe: $TMP/ctl.ndjson:1: bad JSON at column 6: invalid token near '?'" "$(cat "$TMP/err")"
