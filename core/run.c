@@ -139,28 +139,41 @@ static void emit(pipe_host *host, run_ctx *c, const char *source)
     }
 }
 
-/* Build the page table from the input/record on the stack and call the
- * handler.  `rec` is the stack index of the record or 0. */
-static void call_page(pipe_host *host, run_ctx *c, const char *source,
-                      const char *html, size_t len, int rec)
+/* One page (or record) to run: what page_protected needs. */
+typedef struct page_job {
+    pipe_host *host;
+    run_ctx *c;
+    const char *source;       /* for the page table and error reports */
+    const char *html;         /* page bytes, or NULL (a record without) */
+    size_t len;
+    json_t *record;           /* records mode: the input record, or NULL */
+} page_job;
+
+/* Build the page table, parse, call the handler, emit its records.  Runs
+ * inside lua_pcall (every push can raise when memory runs out), with the
+ * job as a light userdata argument. */
+static int page_protected(lua_State *L)
 {
-    lua_State *L = c->L;
-    int top = lua_gettop(L);
-    lua_pushstring(L, source);
+    page_job *j = lua_touserdata(L, 1);
+    run_ctx *c = j->c;
+    lua_pushstring(L, j->source);
     lua_setfield(L, LUA_REGISTRYINDEX, "pipe.source");
+    int rec = 0;
+    if (j->record) {
+        pipe_json_push(L, j->record);
+        rec = lua_gettop(L);
+    }
+    /* the page URL: --url, else the record's url */
+    const char *url = c->url;
+    if (!url && rec && lua_getfield(L, rec, "url") == LUA_TSTRING)
+        url = lua_tostring(L, -1);   /* stays on the stack: kept alive */
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->handler);
     lua_createtable(L, 0, 8);
-    lua_pushstring(L, source);
+    lua_pushstring(L, j->source);
     lua_setfield(L, -2, "source");
-    const char *url = c->url;
     if (rec) {
         lua_pushvalue(L, rec);
         lua_setfield(L, -2, "record");
-        lua_getfield(L, rec, "url");
-        if (!url && lua_type(L, -1) == LUA_TSTRING)
-            lua_setfield(L, -2, "url");
-        else
-            lua_pop(L, 1);
     }
     if (url) {
         lua_pushstring(L, url);
@@ -168,8 +181,8 @@ static void call_page(pipe_host *host, run_ctx *c, const char *source,
     }
     lua_getfield(L, LUA_REGISTRYINDEX, "pipe.options");
     lua_setfield(L, -2, "options");
-    if (html) {
-        lua_pushlstring(L, html, len);
+    if (j->html) {
+        lua_pushlstring(L, j->html, j->len);
         lua_setfield(L, -2, "html");
         /* doc = html.parse(html, {url=, encoding=}) */
         lua_rawgeti(L, LUA_REGISTRYINDEX, c->parse);
@@ -183,28 +196,34 @@ static void call_page(pipe_host *host, run_ctx *c, const char *source,
             lua_pushstring(L, c->encoding);
             lua_setfield(L, -2, "encoding");
         }
-        if (pipe_lua_call(L, 2, 1) != LUA_OK) {
-            pipe_host_fail(host, source, "cannot parse the page: %s",
-                           lua_tostring(L, -1));
-            lua_settop(L, top);
-            return;
-        }
+        lua_call(L, 2, 1);
         lua_setfield(L, -2, "doc");
     }
-    if (pipe_lua_call(L, 1, 1) != LUA_OK) {
+    lua_call(L, 1, 1);
+    emit(j->host, c, j->source);
+    return 0;
+}
+
+/* Run one page or record; failures are reported against its source. */
+static void call_page(page_job *j)
+{
+    lua_State *L = j->c->L;
+    int top = lua_gettop(L);
+    lua_pushcfunction(L, page_protected);
+    lua_pushlightuserdata(L, j);
+    if (pipe_lua_call(L, 1, 0) != LUA_OK) {
         const char *msg = lua_tostring(L, -1);
-        pipe_host_fail(host, source, "%s", msg ? msg : "script error");
-    } else {
-        emit(host, c, source);
+        pipe_host_fail(j->host, j->source, "%s", msg ? msg : "script error");
     }
     lua_settop(L, top);
     /* tell the collector about the tree that lived outside its heap */
-    lua_gc(L, LUA_GCSTEP, (int)(len / 256 + 1));
+    lua_gc(L, LUA_GCSTEP, (int)(j->len / 256 + 1));
 }
 
 static int run_page(pipe_host *host, const pipe_input *in, void *ud)
 {
-    call_page(host, ud, in->source, in->data, in->len, 0);
+    page_job j = {host, ud, in->source, in->data, in->len, NULL};
+    call_page(&j);
     return 0;
 }
 
@@ -220,7 +239,6 @@ static int run_records_of(const char *path, void *p)
     rec_ctx *rc = p;
     pipe_host *host = rc->host;
     run_ctx *c = rc->c;
-    lua_State *L = c->L;
     pipe_lines ls;
     char *err = NULL;
     if (pipe_lines_open(&ls, path, host->max_input, &err) != 0) {
@@ -257,21 +275,16 @@ static int run_records_of(const char *path, void *p)
             pipe_host_fail(host, where, "a record must be a JSON object");
             continue;
         }
-        int top = lua_gettop(L);
-        pipe_json_push(L, j);
-        json_t *h = json_object_get(j, c->html_field);
-        const char *src = where;
+        page_job job = {host, c, where, NULL, 0, j};
         json_t *js = json_object_get(j, "source");
         if (json_is_string(js))
-            src = json_string_value(js);
-        lua_pushstring(L, src);   /* keep a copy alive past json_decref */
-        src = lua_tostring(L, -1);
-        if (json_is_string(h))
-            call_page(host, c, src, json_string_value(h),
-                      json_string_length(h), top + 1);
-        else
-            call_page(host, c, src, NULL, 0, top + 1);
-        lua_settop(L, top);
+            job.source = json_string_value(js);
+        json_t *h = json_object_get(j, c->html_field);
+        if (json_is_string(h)) {
+            job.html = json_string_value(h);
+            job.len = json_string_length(h);
+        }
+        call_page(&job);
         json_decref(j);
     }
     if (n == -2) {

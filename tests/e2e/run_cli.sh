@@ -174,3 +174,9 @@ expect_eq "NUL line message" "pipe: $TMP/nul.ndjson:1: bad JSON at column 1: inv
 printf '{"a":\001\002}\n' > "$TMP/ctl.ndjson"
 expect_status "control bytes" 1 "$PIPE" run --records scripts/examples/words.lua "$TMP/ctl.ndjson"
 expect_eq "control bytes replaced" "pipe: $TMP/ctl.ndjson:1: bad JSON at column 6: invalid token near '?'" "$(cat "$TMP/err")"
+
+# a script that exhausts its memory cap and keeps it: every page after
+# fails cleanly too (the host's own pushes run protected), no crash
+expect_status "memory exhausted" 1 "$PIPE" run --max-memory 32M tests/scripts/hog.lua "$TMP/a.html" "$TMP/b.html"
+expect_eq "memory exhausted messages" "pipe: $TMP/a.html: not enough memory
+pipe: $TMP/b.html: not enough memory" "$(cat "$TMP/err")"
