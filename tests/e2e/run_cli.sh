@@ -180,3 +180,10 @@ expect_eq "control bytes replaced" "pipe: $TMP/ctl.ndjson:1: bad JSON at column 
 expect_status "memory exhausted" 1 "$PIPE" run --max-memory 32M tests/scripts/hog.lua "$TMP/a.html" "$TMP/b.html"
 expect_eq "memory exhausted messages" "pipe: $TMP/a.html: not enough memory
 pipe: $TMP/b.html: not enough memory" "$(cat "$TMP/err")"
+
+# the man page is built with the binary and covers every command
+man_page="$(dirname "$PIPE")/docs/pipe.1"
+[ -f "$man_page" ] || fail "man page not built at $man_page"
+for cmd in run test lint strip select match plugins; do
+  expect_contains "man page: $cmd" "\\fBpipe\\fR \\fB$cmd\\fR" "$(cat "$man_page")"
+done
