@@ -22,67 +22,37 @@
  * non-ASCII name characters); class and id values need not be.
  */
 #include "css.h"
+#include "buf.h"
 #include "encoding.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
+static void sb_puts(pipe_buf *b, const char *s)
 {
-    /* the doubling below must not wrap around (gcc -O3 warns otherwise) */
-    if (b->oom || n > SIZE_MAX / 4 - b->len) {
-        b->oom = 1;
-        return;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (p == NULL) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
+    pipe_buf_add(b, s, strlen(s));
 }
 
-static void sb_puts(sbuf *b, const char *s)
-{
-    sb_add(b, s, strlen(s));
-}
-
-static void sb_long(sbuf *b, long v)
+static void sb_long(pipe_buf *b, long v)
 {
     char tmp[32];
     int n = snprintf(tmp, sizeof tmp, "%ld", v);
-    sb_add(b, tmp, (size_t)n);
+    pipe_buf_add(b, tmp, (size_t)n);
 }
 
 /* An XPath 1.0 string literal for v (no escapes exist in XPath 1.0). */
-static void sb_literal(sbuf *b, const char *v, size_t n)
+static void sb_literal(pipe_buf *b, const char *v, size_t n)
 {
     if (memchr(v, '\'', n) == NULL) {
         sb_puts(b, "'");
-        sb_add(b, v, n);
+        pipe_buf_add(b, v, n);
         sb_puts(b, "'");
         return;
     }
     if (memchr(v, '"', n) == NULL) {
         sb_puts(b, "\"");
-        sb_add(b, v, n);
+        pipe_buf_add(b, v, n);
         sb_puts(b, "\"");
         return;
     }
@@ -92,7 +62,7 @@ static void sb_literal(sbuf *b, const char *v, size_t n)
         if (i == n || v[i] == '\'') {
             if (i > start) {
                 sb_puts(b, ", '");
-                sb_add(b, v + start, i - start);
+                pipe_buf_add(b, v + start, i - start);
                 sb_puts(b, "'");
             }
             if (i < n)
@@ -152,7 +122,7 @@ static int skip_ws(parser *P)
 
 /* Read a name; `lower` folds ASCII letters.  `strict` wants a valid XPath
  * name start (types, attribute names). */
-static int read_name(parser *P, sbuf *out, int lower, int strict)
+static int read_name(parser *P, pipe_buf *out, int lower, int strict)
 {
     size_t start = P->pos;
     if (cur(P) == '\\')
@@ -168,7 +138,7 @@ static int read_name(parser *P, sbuf *out, int lower, int strict)
         char c = P->s[P->pos++];
         if (lower && c >= 'A' && c <= 'Z')
             c = (char)(c - 'A' + 'a');
-        sb_add(out, &c, 1);
+        pipe_buf_add(out, &c, 1);
     }
     if (cur(P) == '\\')
         return fail(P, P->pos, "escapes are not supported");
@@ -178,7 +148,7 @@ static int read_name(parser *P, sbuf *out, int lower, int strict)
 
 /* A quoted string ('..' or ".." with \ escaping the next byte) or a bare
  * value running to whitespace, `]` or `)`. */
-static int read_value(parser *P, sbuf *out)
+static int read_value(parser *P, pipe_buf *out)
 {
     int q = cur(P);
     if (q == '"' || q == '\'') {
@@ -193,7 +163,7 @@ static int read_value(parser *P, sbuf *out)
             if (c == '\\' && cur(P) != '\0')
                 c = (unsigned char)P->s[P->pos++];
             char ch = (char)c;
-            sb_add(out, &ch, 1);
+            pipe_buf_add(out, &ch, 1);
         }
     }
     size_t start = P->pos;
@@ -202,16 +172,16 @@ static int read_value(parser *P, sbuf *out)
         P->pos++;
     if (P->pos == start)
         return fail(P, start, "expected a value");
-    sb_add(out, P->s + start, P->pos - start);
+    pipe_buf_add(out, P->s + start, P->pos - start);
     return 0;
 }
 
 /* One predicate: appended as `[e]` to steps and as `e` to conj. */
 typedef struct compound {
-    sbuf tag;      /* lowercased type, empty for `*` or none */
-    sbuf steps;    /* [e1][e2] */
-    sbuf conj;     /* e1 and e2 */
-    int n;         /* predicates so far */
+    pipe_buf tag;   /* lowercased type, empty for `*` or none */
+    pipe_buf steps; /* [e1][e2] */
+    pipe_buf conj;  /* e1 and e2 */
+    int n;          /* predicates so far */
 } compound;
 
 static void comp_free(compound *c)
@@ -221,24 +191,24 @@ static void comp_free(compound *c)
     free(c->conj.p);
 }
 
-static void add_pred(compound *c, const sbuf *e)
+static void add_pred(compound *c, const pipe_buf *e)
 {
     if (e->oom) {
         c->steps.oom = 1;
         return;
     }
     sb_puts(&c->steps, "[");
-    sb_add(&c->steps, e->p ? e->p : "", e->len);
+    pipe_buf_add(&c->steps, e->p ? e->p : "", e->len);
     sb_puts(&c->steps, "]");
     if (c->n++ > 0)
         sb_puts(&c->conj, " and ");
     sb_puts(&c->conj, "(");
-    sb_add(&c->conj, e->p ? e->p : "", e->len);
+    pipe_buf_add(&c->conj, e->p ? e->p : "", e->len);
     sb_puts(&c->conj, ")");
 }
 
 /* ' v ' inside the space-normalized attribute: class and ~= matching. */
-static void word_pred(sbuf *e, const char *attr, const char *v, size_t n)
+static void word_pred(pipe_buf *e, const char *attr, const char *v, size_t n)
 {
     int bad = n == 0;
     for (size_t i = 0; i < n; i++)
@@ -257,9 +227,9 @@ static void word_pred(sbuf *e, const char *attr, const char *v, size_t n)
     sb_puts(e, ") and contains(concat(' ', normalize-space(@");
     sb_puts(e, attr);
     sb_puts(e, "), ' '), ");
-    sbuf w = {0};
+    pipe_buf w = {0};
     sb_puts(&w, " ");
-    sb_add(&w, v, n);
+    pipe_buf_add(&w, v, n);
     sb_puts(&w, " ");
     sb_literal(e, w.p ? w.p : "", w.len);
     if (w.oom)
@@ -283,7 +253,7 @@ static int parse_attr(parser *P, compound *c)
     /* at '[' */
     P->pos++;
     skip_ws(P);
-    sbuf name = {0}, val = {0}, e = {0};
+    pipe_buf name = {0}, val = {0}, e = {0};
     int rc = -1;
     if (read_name(P, &name, 1, 1) < 0)
         goto done;
@@ -292,7 +262,7 @@ static int parse_attr(parser *P, compound *c)
     if (cur(P) == ']') {
         P->pos++;
         sb_puts(&e, "@");
-        sb_add(&e, name.p, name.len);
+        pipe_buf_add(&e, name.p, name.len);
         add_pred(c, &e);
         rc = 0;
         goto done;
@@ -364,8 +334,8 @@ static int parse_attr(parser *P, compound *c)
         sb_puts(&e, " or starts-with(@");
         sb_puts(&e, a);
         sb_puts(&e, ", ");
-        sbuf d = {0};
-        sb_add(&d, v, n);
+        pipe_buf d = {0};
+        pipe_buf_add(&d, v, n);
         sb_puts(&d, "-");
         sb_literal(&e, d.p ? d.p : "", d.len);
         if (d.oom)
@@ -447,9 +417,9 @@ static int parse_nth(parser *P, long *a, long *b)
 }
 
 /* position test: count(axis) + 1 = a*n + b for some n >= 0 */
-static void nth_pred(sbuf *e, const char *axis, long a, long b)
+static void nth_pred(pipe_buf *e, const char *axis, long a, long b)
 {
-    sbuf c = {0};
+    pipe_buf c = {0};
     sb_puts(&c, "count(");
     sb_puts(&c, axis);
     sb_puts(&c, ")");
@@ -510,7 +480,7 @@ static int parse_pseudo(parser *P, compound *c)
     P->pos++; /* ':' */
     if (cur(P) == ':')
         return fail(P, at, "pseudo-elements are not supported");
-    sbuf name = {0}, e = {0}, arg = {0};
+    pipe_buf name = {0}, e = {0}, arg = {0};
     int rc = -1;
     if (read_name(P, &name, 1, 1) < 0)
         goto done;
@@ -522,7 +492,7 @@ static int parse_pseudo(parser *P, compound *c)
         fail(P, at, "*-of-type pseudo-classes need an element type");
         goto done;
     }
-    sbuf pre = {0}, fol = {0};
+    pipe_buf pre = {0}, fol = {0};
     sb_puts(&pre, "preceding-sibling::");
     sb_puts(&pre, typed ? tag : "*");
     sb_puts(&fol, "following-sibling::");
@@ -582,7 +552,7 @@ static int parse_pseudo(parser *P, compound *c)
                     sb_puts(&e, " and ");
             }
             if (inner.n)
-                sb_add(&e, inner.conj.p, inner.conj.len);
+                pipe_buf_add(&e, inner.conj.p, inner.conj.len);
             if (!inner.tag.len && !inner.n)
                 sb_puts(&e, "true()");
             sb_puts(&e, ")");
@@ -636,7 +606,7 @@ static int parse_compound(parser *P, compound *c, int in_not)
         int ch = cur(P);
         if (ch == '#' || ch == '.') {
             P->pos++;
-            sbuf v = {0}, e = {0};
+            pipe_buf v = {0}, e = {0};
             if (read_name(P, &v, 0, 0) < 0) {
                 free(v.p);
                 return -1;
@@ -667,7 +637,7 @@ static int parse_compound(parser *P, compound *c, int in_not)
     return 0;
 }
 
-static void emit_step(sbuf *out, char comb, const compound *c)
+static void emit_step(pipe_buf *out, char comb, const compound *c)
 {
     const char *tag = c->tag.len ? c->tag.p : "*";
     switch (comb) {
@@ -697,12 +667,12 @@ static void emit_step(sbuf *out, char comb, const compound *c)
         break;
     }
     if (c->steps.len)
-        sb_add(out, c->steps.p, c->steps.len);
+        pipe_buf_add(out, c->steps.p, c->steps.len);
     if (c->tag.oom || c->steps.oom)
         out->oom = 1;
 }
 
-static int parse_complex(parser *P, sbuf *out)
+static int parse_complex(parser *P, pipe_buf *out)
 {
     char comb = 0;
     for (;;) {
@@ -749,7 +719,7 @@ char *pipe_css_to_xpath(const char *css, size_t *err_off,
             copy[i] = css[i] == '\f' ? ' ' : css[i];
     }
     parser P = {copy ? copy : css, 0, 0, NULL, 0};
-    sbuf out = {0};
+    pipe_buf out = {0};
     skip_ws(&P);
     size_t ctl = 0;
     while (ctl < len && ((unsigned char)P.s[ctl] >= 0x20 ||

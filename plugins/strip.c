@@ -26,6 +26,7 @@
  * void (its "content" is rendered like any other).
  */
 #include "strip.h"
+#include "buf.h"
 
 #include "pipe/html.h"
 #include "pipe/plugin.h"
@@ -388,6 +389,25 @@ done:
     }
     free(r.refs);
     return r.oom ? -1 : 0;
+}
+
+char *pipe_html_text_alloc(xmlNodePtr node, const char *block_sep,
+                           size_t *len)
+{
+    pipe_buf b = {0};
+    pipe_render(node, PIPE_RENDER_TEXT, block_sep, 0, pipe_buf_sink, &b);
+    return pipe_buf_take(&b, len);
+}
+
+char *pipe_html_strip(xmlNodePtr node, int links, size_t *len)
+{
+    pipe_buf b = {0};
+    if (pipe_render(node, PIPE_RENDER_STRIP, "\n\n", links, pipe_buf_sink,
+                    &b) < 0) {
+        free(b.p);
+        return NULL;
+    }
+    return pipe_buf_take(&b, len);
 }
 
 int pipe_html_is_hidden(const char *tag)
