@@ -183,8 +183,8 @@ local function probe()
   return probe_doc
 end
 
--- selector string -> {css=|xpath=, suffix=, attr=, label=}; raises
--- "bad selector ..." via the plugins
+-- selector string -> {css=|xpath=, suffix=, attr=, label=}; raises the
+-- plugins' "bad selector ..." / "bad xpath ..." for one that does not compile
 local function compile_selector(s)
   local sel = { label = s }
   local body, attr = s:match("^(.-)::attr%(%s*([^)%s]+)%s*%)%s*$")
@@ -204,34 +204,37 @@ local function compile_selector(s)
     sel.self = true
   elseif body:find("^[/(]") or body:find("^%./") or body:find("^%.%./") then
     sel.xpath = body
-    local ok, e = pcall(function() return probe():xpath(body) end)
-    if not ok then error(errmsg(e), 0) end
+    probe():xpath(body)
   else
     sel.css = body
-    local ok, e = pcall(html.xpath_of, body)
-    if not ok then error(errmsg(e), 0) end
+    html.xpath_of(body)
   end
   return sel
 end
 
-local function compile_regex(pat)
-  local ok, r = pcall(re.compile, pat)
-  if not ok then error(errmsg(r), 0) end
+-- compile(s) for a string s the rule gives as `what`, any error raised as
+-- "NAME: KEY: message"
+local function checked(name, key, what, s, compile)
+  if type(s) ~= "string" then fail(name, key, what .. " must be a string, got " .. type(s)) end
+  local ok, r = pcall(compile, s)
+  if not ok then fail(name, key, errmsg(r)) end
   return r
 end
 
 local function check_selector(name, key, s)
-  if type(s) ~= "string" then fail(name, key, "selector must be a string, got " .. type(s)) end
-  local ok, sel = pcall(compile_selector, s)
-  if not ok then fail(name, key, errmsg(sel)) end
-  return sel
+  return checked(name, key, "selector", s, compile_selector)
+end
+
+-- re.compile called from a Lua function, not by pcall directly: so its
+-- error, like the selector ones, starts with the caller's position, which
+-- errmsg strips (a pattern like "x:1: (" is then not mangled)
+local function compile_regex(pat)
+  local r = re.compile(pat)
+  return r
 end
 
 local function check_regex(name, key, pat)
-  if type(pat) ~= "string" then fail(name, key, "pattern must be a string, got " .. type(pat)) end
-  local ok, r = pcall(compile_regex, pat)
-  if not ok then fail(name, key, errmsg(r)) end
-  return r
+  return checked(name, key, "pattern", pat, compile_regex)
 end
 
 local function as_list(v)
@@ -387,7 +390,7 @@ local function check_raw(raw, name)
 end
 
 local function module_path(mod)
-  return mod:gsub("%.", "/") .. ".lua"
+  return (mod:gsub("%.", "/")) .. ".lua"
 end
 rules.module_path = module_path
 
