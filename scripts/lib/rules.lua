@@ -732,7 +732,8 @@ local function prepare(c, page)
       local enc = page.doc and page.doc:encoding() or nil
       page.html = s
       page.doc = html.parse(s, { encoding = enc, url = page.url })
-      page.meta = nil
+      -- lib/meta's caches describe the old document
+      page.meta, page._jsonld, page._meta_tags = nil, nil, nil
     end
   end
   local doc = page.doc
