@@ -1,8 +1,9 @@
 /*
  * html plugin: parse pages with libxml2's HTML parser, select with CSS or
- * XPath, read text and attributes, edit the tree; the `select` command.
- * (The text rules and the `strip` command live in strip.c, the CSS
- * compiler in css.c, encoding detection and conversion in encoding.c.)
+ * XPath, read text and attributes, edit the tree.  (The text rules and the
+ * `strip` command live in strip.c, the `select` command in select.c, the
+ * CSS compiler in css.c, XPath compilation and evaluation in xpath.c,
+ * encoding detection and conversion in encoding.c.)
  *
  * Lua: html.parse(s [, {encoding=, url=}]) -> Document, html.strip,
  * html.xpath_of(css), html.absolute(href, base); Document and Node methods
@@ -45,13 +46,14 @@
 #include "encoding.h"
 #include "pipe/html.h"
 #include "pipe/plugin.h"
+#include "select.h"
 #include "strip.h"
+#include "xpath.h"
 
 #define XPATH_MT "pipe.html.XPath"
 #define BOX_MT "pipe.html.Box"
 #define CACHE_KEY "pipe.html.cache"
 #define CACHE_MAX 2000
-#define XPATH_OP_LIMIT 100000000UL
 
 /* ------------------------------------------------------------------ */
 /* Parsing                                                             */
@@ -59,12 +61,6 @@
 static int is_space(int c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
-
-static void silent_generic(void *ud, const char *fmt, ...)
-{
-    (void)ud;
-    (void)fmt;
 }
 
 static void silent_error(void *ud, xmlErrorPtr e)
@@ -102,7 +98,7 @@ xmlDocPtr pipe_html_parse_ex(const char *data, size_t len,
     xmlGenericErrorFunc oldgen = xmlGenericError;
     void *oldgenctx = xmlGenericErrorContext;
     xmlSetStructuredErrorFunc(NULL, silent_error);
-    xmlSetGenericErrorFunc(NULL, silent_generic);
+    xmlSetGenericErrorFunc(NULL, pipe_xpath_silent);
     int opts = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
                HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT |
                HTML_PARSE_IGNORE_ENC | XML_PARSE_HUGE;
@@ -319,45 +315,6 @@ typedef struct xp_box {
     xmlXPathCompExprPtr comp;
 } xp_box;
 
-typedef struct xerr {
-    char msg[200];
-    int set;
-} xerr;
-
-/* libxml2 2.9.14 leaves message NULL for XPath errors: name them here,
- * in the order of the xmlXPathError enum. */
-static const char *const xpath_messages[] = {
-    "ok", "number encoding", "unfinished literal", "start of literal",
-    "expected $ for variable reference", "undefined variable",
-    "invalid predicate", "invalid expression", "missing closing curly brace",
-    "unregistered function", "invalid operand", "invalid type",
-    "invalid number of arguments", "invalid context size",
-    "invalid context position", "memory allocation error", "syntax error",
-    "resource error", "sub resource error", "undefined namespace prefix",
-    "encoding error", "char out of XML range", "invalid or incomplete context",
-    "stack usage error", "forbidden variable", "operation limit exceeded",
-    "recursion limit exceeded",
-};
-
-static void xerr_handler(void *ud, xmlErrorPtr e)
-{
-    xerr *x = ud;
-    if (x->set || e == NULL)
-        return;
-    x->set = 1;
-    int k = e->code - XML_XPATH_EXPRESSION_OK;
-    const char *m = e->message;
-    if (e->domain == XML_FROM_XPATH && k >= 0 &&
-        k < (int)(sizeof xpath_messages / sizeof xpath_messages[0]))
-        m = xpath_messages[k];
-    snprintf(x->msg, sizeof x->msg, "%s", m ? m : "error");
-    size_t n = strlen(x->msg);
-    while (n > 0 && (x->msg[n - 1] == '\n' || x->msg[n - 1] == ' '))
-        x->msg[--n] = '\0';
-    if (n > 0 && x->msg[0] >= 'A' && x->msg[0] <= 'Z')
-        x->msg[0] = (char)(x->msg[0] - 'A' + 'a');
-}
-
 static int xp_gc(lua_State *L)
 {
     xp_box *b = luaL_checkudata(L, 1, XPATH_MT);
@@ -365,29 +322,6 @@ static int xp_gc(lua_State *L)
         xmlXPathFreeCompExpr(b->comp);
     b->comp = NULL;
     return 0;
-}
-
-static xmlXPathCompExprPtr xpath_compile(const char *expr, xerr *xe)
-{
-    xmlXPathContextPtr ctx = xmlXPathNewContext(NULL);
-    if (ctx == NULL) {
-        snprintf(xe->msg, sizeof xe->msg, "out of memory");
-        xe->set = 1;
-        return NULL;
-    }
-    ctx->error = xerr_handler;
-    ctx->userData = xe;
-    xmlGenericErrorFunc old = xmlGenericError;
-    void *oldctx = xmlGenericErrorContext;
-    xmlSetGenericErrorFunc(NULL, silent_generic);
-    xmlXPathCompExprPtr comp = xmlXPathCtxtCompile(ctx, (const xmlChar *)expr);
-    xmlSetGenericErrorFunc(oldctx, old);
-    xmlXPathFreeContext(ctx);
-    if (comp == NULL && !xe->set) {
-        snprintf(xe->msg, sizeof xe->msg, "invalid expression");
-        xe->set = 1;
-    }
-    return comp;
 }
 
 /* Push the cache table `kind` ("css" or "xpath") of this state. */
@@ -439,7 +373,7 @@ static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
         lua_setfield(L, -2, "__gc");
     }
     lua_setmetatable(L, -2);
-    xerr xe = {{0}, 0};
+    pipe_xerr xe = {{0}, 0};
     if (css) {
         size_t off = 0;
         const char *reason = NULL;
@@ -447,12 +381,12 @@ static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
         if (xp == NULL)
             luaL_error(L, "bad selector '%s' at offset %d: %s", src, (int)off,
                        reason);
-        b->comp = xpath_compile(xp, &xe);
+        b->comp = pipe_xpath_compile(xp, &xe);
         free(xp);
         if (b->comp == NULL)
             luaL_error(L, "bad selector '%s': %s", src, xe.msg);
     } else {
-        b->comp = xpath_compile(src, &xe);
+        b->comp = pipe_xpath_compile(src, &xe);
         if (b->comp == NULL)
             luaL_error(L, "bad xpath '%s': %s", src, xe.msg);
     }
@@ -464,20 +398,6 @@ static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
     return b->comp;
 }
 
-/* Evaluate with libxml2's generic error channel silenced: 2.9.14 prints
- * some evaluation errors ("function foo not found") there as well as
- * through the context's handler. */
-static xmlXPathObjectPtr quiet_eval(xmlXPathCompExprPtr comp,
-                                    xmlXPathContextPtr ctx)
-{
-    xmlGenericErrorFunc old = xmlGenericError;
-    void *oldctx = xmlGenericErrorContext;
-    xmlSetGenericErrorFunc(NULL, silent_generic);
-    xmlXPathObjectPtr res = xmlXPathCompiledEval(comp, ctx);
-    xmlSetGenericErrorFunc(oldctx, old);
-    return res;
-}
-
 /* Evaluate into a box pushed on the stack (freed by box_done or GC).
  * Raises with the expression quoted when evaluation fails. */
 static xmlXPathObjectPtr evaluate(lua_State *L, xmlXPathCompExprPtr comp,
@@ -485,23 +405,15 @@ static xmlXPathObjectPtr evaluate(lua_State *L, xmlXPathCompExprPtr comp,
                                   const char *src, box **bp)
 {
     box *b = box_new(L, release_xpobj);
-    xerr xe = {{0}, 0};
+    pipe_xerr xe = {{0}, 0};
     if (d->xpctx == NULL) {
         d->xpctx = xmlXPathNewContext(d->doc);
         if (d->xpctx == NULL)
             luaL_error(L, "out of memory");
     }
-    /* everything a previous query may have left is set again */
-    xmlXPathContextPtr ctx = d->xpctx;
-    ctx->node = ctxnode;
-    ctx->contextSize = -1;
-    ctx->proximityPosition = -1;
-    ctx->error = xerr_handler;
-    ctx->userData = &xe;
-    ctx->opLimit = XPATH_OP_LIMIT;
-    ctx->opCount = 0;
-    xmlXPathObjectPtr res = quiet_eval(comp, ctx);
-    ctx->userData = NULL;
+    /* the context is reused: pipe_xpath_eval sets again everything a
+     * previous query may have left */
+    xmlXPathObjectPtr res = pipe_xpath_eval(d->xpctx, comp, ctxnode, &xe);
     b->p = res;
     if (res == NULL)
         luaL_error(L, "xpath '%s' failed: %s", src,
@@ -522,54 +434,13 @@ static xmlXPathObjectPtr run_query(lua_State *L, int css, html_doc **dp,
     return evaluate(L, comp, d, ctxnode, lua_tostring(L, 2), bp);
 }
 
-/* libxml2 2.9.14 parses <template> content as live nodes; CSS matches
- * skip them, as a browser's querySelectorAll would. */
-/* Does the tree hold a <template> element?  One walk per document (the
- * html_doc caches it), so that filtering matches does not walk up from
- * every match: O(matches x depth), quadratic on deeply nested pages. */
-static int any_template(xmlNodePtr root)
-{
-    xmlNodePtr node = root;
-    while (node != NULL) {
-        if (node->type == XML_ELEMENT_NODE &&
-            strcmp((const char *)node->name, "template") == 0)
-            return 1;
-        if (node->children != NULL && node->type != XML_ENTITY_REF_NODE) {
-            node = node->children;
-            continue;
-        }
-        while (node != NULL && node != root && node->next == NULL)
-            node = node->parent;
-        if (node == NULL || node == root)
-            break;
-        node = node->next;
-    }
-    return 0;
-}
-
+/* Skip <template> content in CSS matches (see xpath.h); asked once per
+ * document. */
 static int doc_has_template(html_doc *d)
 {
     if (d->templates < 0)
-        d->templates = any_template((xmlNodePtr)d->doc);
+        d->templates = pipe_xpath_any_template((xmlNodePtr)d->doc);
     return d->templates;
-}
-
-static int in_template(int has_template, xmlNodePtr node)
-{
-    if (!has_template)
-        return 0;
-    for (xmlNodePtr p = node->parent; p != NULL; p = p->parent)
-        if (p->type == XML_ELEMENT_NODE && strcmp((const char *)p->name,
-                                                  "template") == 0)
-            return 1;
-    return 0;
-}
-
-static int nodeset_size(xmlXPathObjectPtr res)
-{
-    if (res->type != XPATH_NODESET || res->nodesetval == NULL)
-        return 0;
-    return res->nodesetval->nodeNr;
 }
 
 /* ------------------------------------------------------------------ */
@@ -581,13 +452,13 @@ static int html_select(lua_State *L)
     html_doc *d;
     box *b;
     xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
-    int n = nodeset_size(res);
+    int n = pipe_xpath_count(res);
     lua_createtable(L, n, 0);
     int k = 0;
     for (int i = 0; i < n; i++) {
         xmlNodePtr node = res->nodesetval->nodeTab[i];
         if (node->type != XML_ELEMENT_NODE ||
-            in_template(doc_has_template(d), node))
+            pipe_xpath_in_template(doc_has_template(d), node))
             continue;
         pipe_html_push_node(L, 1, node);
         lua_rawseti(L, -2, ++k);
@@ -602,11 +473,11 @@ static int html_first(lua_State *L)
     html_doc *d;
     box *b;
     xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
-    int n = nodeset_size(res);
+    int n = pipe_xpath_count(res);
     for (int i = 0; i < n; i++) {
         xmlNodePtr node = res->nodesetval->nodeTab[i];
         if (node->type == XML_ELEMENT_NODE &&
-            !in_template(doc_has_template(d), node)) {
+            !pipe_xpath_in_template(doc_has_template(d), node)) {
             pipe_html_push_node(L, 1, node);
             box_done(b);
             return 1;
@@ -644,7 +515,7 @@ static int html_xpath(lua_State *L)
     xmlXPathObjectPtr res = run_query(L, 0, &d, &b);
     switch (res->type) {
     case XPATH_NODESET: {
-        int n = nodeset_size(res);
+        int n = pipe_xpath_count(res);
         lua_createtable(L, n, 0);
         for (int i = 0; i < n; i++) {
             xmlNodePtr node = res->nodesetval->nodeTab[i];
@@ -727,11 +598,11 @@ static int html_remove(lua_State *L)
     html_doc *d;
     box *b;
     xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
-    int n = nodeset_size(res), count = 0;
+    int n = pipe_xpath_count(res), count = 0;
     for (int i = 0; i < n; i++) {
         xmlNodePtr node = res->nodesetval->nodeTab[i];
         if (node->type != XML_ELEMENT_NODE || node->parent == NULL ||
-            in_template(doc_has_template(d), node))
+            pipe_xpath_in_template(doc_has_template(d), node))
             continue;
         detach(d, node);
         count++;
@@ -1258,271 +1129,11 @@ static const char *const html_lua_names[] = {
     "parse", "strip", "xpath_of", "absolute", NULL,
 };
 
-/* ------------------------------------------------------------------ */
-/* `pipe select`                                                       */
-
-typedef struct select_opts {
-    int xpath, html, first, nul;
-    const char *attr;
-    const char *expr;
-    xmlXPathCompExprPtr comp;
-} select_opts;
-
-static void write_record(pipe_host *host, const char *s, size_t n, int nul)
-{
-    FILE *out = pipe_host_out(host);
-    if (nul) {
-        fwrite(s, 1, n, out);
-        fputc('\0', out);
-        return;
-    }
-    /* newlines inside a record become single spaces */
-    size_t i = 0;
-    while (i < n) {
-        if (s[i] == '\n' || s[i] == '\r') {
-            while (i < n && (s[i] == '\n' || s[i] == '\r'))
-                i++;
-            fputc(' ', out);
-            continue;
-        }
-        fputc(s[i], out);
-        i++;
-    }
-    fputc('\n', out);
-}
-
-/* One match: its text, an attribute, or its outer HTML. */
-static int select_emit(pipe_host *host, const select_opts *o, xmlDocPtr doc,
-                       xmlNodePtr node)
-{
-    if (o->attr != NULL) {
-        if (node->type != XML_ELEMENT_NODE)
-            return 0;
-        xmlChar *v = xmlGetProp(node, (const xmlChar *)o->attr);
-        if (v == NULL)
-            return 0;
-        write_record(host, (const char *)v, strlen((const char *)v), o->nul);
-        xmlFree(v);
-        return 1;
-    }
-    if (o->html) {
-        xmlOutputBufferPtr out = xmlAllocOutputBuffer(NULL);
-        if (out == NULL)
-            return -1;
-        htmlNodeDumpFormatOutput(out, doc, node, "UTF-8", 0);
-        xmlOutputBufferFlush(out);
-        const xmlChar *c = xmlOutputBufferGetContent(out);
-        write_record(host, c ? (const char *)c : "",
-                     xmlOutputBufferGetSize(out), o->nul);
-        xmlOutputBufferClose(out);
-        return 1;
-    }
-    if (node->type == XML_ATTRIBUTE_NODE || node->type == XML_TEXT_NODE) {
-        xmlChar *v = xmlNodeGetContent(node);
-        const char *s = v ? (const char *)v : "";
-        write_record(host, s, strlen(s), o->nul);
-        xmlFree(v);
-        return 1;
-    }
-    size_t len = 0;
-    char *t = pipe_html_text_alloc(node, o->nul ? "\n\n" : "\n", &len);
-    if (t == NULL)
-        return -1;
-    write_record(host, t, len, o->nul);
-    free(t);
-    return 1;
-}
-
-static int select_input(pipe_host *host, const pipe_input *in, void *ud)
-{
-    select_opts *o = ud;
-    char *err = NULL;
-    xmlDocPtr doc = pipe_html_parse_ex(in->data, in->len, NULL, NULL, NULL,
-                                       0, &err);
-    if (doc == NULL) {
-        pipe_host_fail(host, in->source, "%s", err ? err : "out of memory");
-        free(err);
-        return -1;
-    }
-    xerr xe = {{0}, 0};
-    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
-    if (ctx == NULL) {
-        xmlFreeDoc(doc);
-        pipe_host_fail(host, in->source, "out of memory");
-        return -1;
-    }
-    ctx->node = (xmlNodePtr)doc;
-    ctx->error = xerr_handler;
-    ctx->userData = &xe;
-    ctx->opLimit = XPATH_OP_LIMIT;
-    xmlXPathObjectPtr res = quiet_eval(o->comp, ctx);
-    xmlXPathFreeContext(ctx);
-    int rc = 0;
-    if (res == NULL) {
-        pipe_host_fail(host, in->source, "xpath '%s' failed: %s", o->expr,
-                       xe.set ? xe.msg : "evaluation error");
-        rc = -1;
-    } else if (res->type != XPATH_NODESET) {
-        /* a scalar XPath result (count(), string()) prints as itself */
-        xmlChar *s = xmlXPathCastToString(res);
-        if (s != NULL) {
-            write_record(host, (const char *)s, strlen((const char *)s),
-                         o->nul);
-            xmlFree(s);
-        }
-        pipe_host_flush(host);
-    } else {
-        int n = nodeset_size(res);
-        int tpl = !o->xpath && n > 0 && any_template((xmlNodePtr)doc);
-        for (int i = 0; i < n; i++) {
-            xmlNodePtr node = res->nodesetval->nodeTab[i];
-            if (in_template(tpl, node))
-                continue;
-            int r = select_emit(host, o, doc, node);
-            if (r < 0) {
-                pipe_host_fail(host, in->source, "out of memory");
-                rc = -1;
-                break;
-            }
-            if (r > 0 && pipe_host_flush(host) < 0)
-                break;
-            if (r > 0 && o->first)
-                break;
-        }
-    }
-    xmlXPathFreeObject(res);
-    xmlFreeDoc(doc);
-    return rc;
-}
-
-static const char select_help[] =
-    "usage: pipe select [OPTIONS] SELECTOR [INPUT...]\n"
-    "\n"
-    "Print the elements of each page that match a CSS selector, one line\n"
-    "per match with its text (newlines inside a match become spaces).\n"
-    "With no INPUT, or when INPUT is -, read standard input; .gz inputs are\n"
-    "decompressed.\n"
-    "\n"
-    "options:\n"
-    "  --xpath        SELECTOR is an XPath 1.0 expression; a scalar result\n"
-    "                 (count(...), string(...)) is printed as is\n"
-    "  --attr NAME    print the attribute NAME of each match (matches\n"
-    "                 without it print nothing)\n"
-    "  --html         print each match's outer HTML\n"
-    "  --first        only the first match of each input\n"
-    "  -0             end each record with NUL instead of newline and keep\n"
-    "                 newlines inside the text\n"
-    "  --from FILE    also read input paths from FILE, one per line (- for\n"
-    "                 standard input)\n"
-    "  -h, --help     show this help\n"
-    "\n"
-    "CSS: type, *, .class, #id, [a], [a=v], [a~=v], [a^=v], [a$=v], [a*=v],\n"
-    "[a|=v], descendant, >, +, ~, lists with ',', :first-child, :last-child,\n"
-    ":only-child, :nth-child(an+b|odd|even), :nth-last-child(), :first-of-type,\n"
-    ":last-of-type, :nth-of-type(), :empty, :root, :not(...), :contains(text).\n"
-    "\n"
-    "exit status: 0 ok, 1 some input failed, 2 usage error or bad selector\n"
-    "\n"
-    "examples:\n"
-    "  pipe select 'h1' page.html\n"
-    "  pipe select --attr href 'a[href^=\"http\"]' page.html\n"
-    "  pipe select --xpath 'count(//p)' page.html\n";
-
-static int select_main(pipe_host *host, int argc, char **argv)
-{
-    select_opts o;
-    memset(&o, 0, sizeof o);
-    const char *from = NULL;
-    char **inputs = malloc(sizeof(char *) * (size_t)(argc + 1));
-    if (inputs == NULL)
-        return pipe_host_usage(host, "out of memory");
-    int ninputs = 0, opts_done = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!opts_done && a[0] == '-' && a[1] != '\0') {
-            if (strcmp(a, "--") == 0) {
-                opts_done = 1;
-            } else if (strcmp(a, "--xpath") == 0) {
-                o.xpath = 1;
-            } else if (strcmp(a, "--html") == 0) {
-                o.html = 1;
-            } else if (strcmp(a, "--first") == 0) {
-                o.first = 1;
-            } else if (strcmp(a, "-0") == 0 || strcmp(a, "--null") == 0) {
-                o.nul = 1;
-            } else if (strcmp(a, "--attr") == 0 || strcmp(a, "--from") == 0) {
-                if (i + 1 >= argc) {
-                    free(inputs);
-                    return pipe_host_usage(host, "option '%s' needs a value",
-                                           a);
-                }
-                if (a[2] == 'a')
-                    o.attr = argv[++i];
-                else
-                    from = argv[++i];
-            } else if (strncmp(a, "--attr=", 7) == 0) {
-                o.attr = a + 7;
-            } else if (strncmp(a, "--from=", 7) == 0) {
-                from = a + 7;
-            } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-                free(inputs);
-                fputs(select_help, pipe_host_out(host));
-                pipe_host_flush(host);
-                return PIPE_EXIT_OK;
-            } else {
-                free(inputs);
-                return pipe_host_usage(host, "select: unknown option '%s'", a);
-            }
-        } else if (o.expr == NULL) {
-            o.expr = a;
-        } else {
-            inputs[ninputs++] = argv[i];
-        }
-    }
-    if (o.expr == NULL) {
-        free(inputs);
-        return pipe_host_usage(host, "select: missing SELECTOR (see 'pipe help select')");
-    }
-    if (o.attr != NULL && o.html) {
-        free(inputs);
-        return pipe_host_usage(host, "select: --attr and --html exclude each other");
-    }
-    xerr xe = {{0}, 0};
-    if (o.xpath) {
-        o.comp = xpath_compile(o.expr, &xe);
-        if (o.comp == NULL) {
-            free(inputs);
-            return pipe_host_usage(host, "bad xpath '%s': %s", o.expr, xe.msg);
-        }
-    } else {
-        size_t off = 0;
-        const char *reason = NULL;
-        char *xp = pipe_css_to_xpath(o.expr, &off, &reason);
-        if (xp == NULL) {
-            free(inputs);
-            return pipe_host_usage(host, "bad selector '%s' at offset %d: %s",
-                                   o.expr, (int)off, reason);
-        }
-        o.comp = xpath_compile(xp, &xe);
-        free(xp);
-        if (o.comp == NULL) {
-            free(inputs);
-            return pipe_host_usage(host, "bad selector '%s': %s", o.expr,
-                                   xe.msg);
-        }
-    }
-    int rc = pipe_host_each_input(host, inputs, ninputs, from, select_input,
-                                  &o);
-    xmlXPathFreeCompExpr(o.comp);
-    free(inputs);
-    return rc;
-}
-
 static const pipe_command html_commands[] = {
     {"strip", "page to readable plain text", pipe_strip_help,
      pipe_strip_main},
     {"select", "print the elements that match a CSS selector or XPath",
-     select_help, select_main},
+     pipe_select_help, pipe_select_main},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -1,0 +1,276 @@
+/*
+ * The html plugin's `select` command: print the elements of each page that
+ * match a CSS selector or an XPath expression, one record per match (its
+ * text, an attribute or its outer HTML).  Not a plugin: html.c registers
+ * the command in its table.
+ *
+ * Caveats: the selector is compiled once for all inputs; each input gets
+ * its own XPath context (no Lua state is involved, so nothing is cached
+ * across pages).  A scalar XPath result prints as one record.
+ */
+#include "select.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/HTMLtree.h>
+#include <libxml/xpath.h>
+
+#include "css.h"
+#include "pipe/html.h"
+#include "xpath.h"
+
+typedef struct select_opts {
+    int xpath, html, first, nul;
+    const char *attr;
+    const char *expr;
+    xmlXPathCompExprPtr comp;
+} select_opts;
+
+static void write_record(pipe_host *host, const char *s, size_t n, int nul)
+{
+    FILE *out = pipe_host_out(host);
+    if (nul) {
+        fwrite(s, 1, n, out);
+        fputc('\0', out);
+        return;
+    }
+    /* newlines inside a record become single spaces */
+    size_t i = 0;
+    while (i < n) {
+        if (s[i] == '\n' || s[i] == '\r') {
+            while (i < n && (s[i] == '\n' || s[i] == '\r'))
+                i++;
+            fputc(' ', out);
+            continue;
+        }
+        fputc(s[i], out);
+        i++;
+    }
+    fputc('\n', out);
+}
+
+/* One match: its text, an attribute, or its outer HTML. */
+static int select_emit(pipe_host *host, const select_opts *o, xmlDocPtr doc,
+                       xmlNodePtr node)
+{
+    if (o->attr != NULL) {
+        if (node->type != XML_ELEMENT_NODE)
+            return 0;
+        xmlChar *v = xmlGetProp(node, (const xmlChar *)o->attr);
+        if (v == NULL)
+            return 0;
+        write_record(host, (const char *)v, strlen((const char *)v), o->nul);
+        xmlFree(v);
+        return 1;
+    }
+    if (o->html) {
+        xmlOutputBufferPtr out = xmlAllocOutputBuffer(NULL);
+        if (out == NULL)
+            return -1;
+        htmlNodeDumpFormatOutput(out, doc, node, "UTF-8", 0);
+        xmlOutputBufferFlush(out);
+        const xmlChar *c = xmlOutputBufferGetContent(out);
+        write_record(host, c ? (const char *)c : "",
+                     xmlOutputBufferGetSize(out), o->nul);
+        xmlOutputBufferClose(out);
+        return 1;
+    }
+    if (node->type == XML_ATTRIBUTE_NODE || node->type == XML_TEXT_NODE) {
+        xmlChar *v = xmlNodeGetContent(node);
+        const char *s = v ? (const char *)v : "";
+        write_record(host, s, strlen(s), o->nul);
+        xmlFree(v);
+        return 1;
+    }
+    size_t len = 0;
+    char *t = pipe_html_text_alloc(node, o->nul ? "\n\n" : "\n", &len);
+    if (t == NULL)
+        return -1;
+    write_record(host, t, len, o->nul);
+    free(t);
+    return 1;
+}
+
+static int select_input(pipe_host *host, const pipe_input *in, void *ud)
+{
+    select_opts *o = ud;
+    char *err = NULL;
+    xmlDocPtr doc = pipe_html_parse_ex(in->data, in->len, NULL, NULL, NULL,
+                                       0, &err);
+    if (doc == NULL) {
+        pipe_host_fail(host, in->source, "%s", err ? err : "out of memory");
+        free(err);
+        return -1;
+    }
+    pipe_xerr xe = {{0}, 0};
+    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    if (ctx == NULL) {
+        xmlFreeDoc(doc);
+        pipe_host_fail(host, in->source, "out of memory");
+        return -1;
+    }
+    xmlXPathObjectPtr res = pipe_xpath_eval(ctx, o->comp, (xmlNodePtr)doc,
+                                            &xe);
+    xmlXPathFreeContext(ctx);
+    int rc = 0;
+    if (res == NULL) {
+        pipe_host_fail(host, in->source, "xpath '%s' failed: %s", o->expr,
+                       xe.set ? xe.msg : "evaluation error");
+        rc = -1;
+    } else if (res->type != XPATH_NODESET) {
+        /* a scalar XPath result (count(), string()) prints as itself */
+        xmlChar *s = xmlXPathCastToString(res);
+        if (s != NULL) {
+            write_record(host, (const char *)s, strlen((const char *)s),
+                         o->nul);
+            xmlFree(s);
+        }
+        pipe_host_flush(host);
+    } else {
+        int n = pipe_xpath_count(res);
+        int tpl = !o->xpath && n > 0 && pipe_xpath_any_template((xmlNodePtr)doc);
+        for (int i = 0; i < n; i++) {
+            xmlNodePtr node = res->nodesetval->nodeTab[i];
+            if (pipe_xpath_in_template(tpl, node))
+                continue;
+            int r = select_emit(host, o, doc, node);
+            if (r < 0) {
+                pipe_host_fail(host, in->source, "out of memory");
+                rc = -1;
+                break;
+            }
+            if (r > 0 && pipe_host_flush(host) < 0)
+                break;
+            if (r > 0 && o->first)
+                break;
+        }
+    }
+    xmlXPathFreeObject(res);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+const char pipe_select_help[] =
+    "usage: pipe select [OPTIONS] SELECTOR [INPUT...]\n"
+    "\n"
+    "Print the elements of each page that match a CSS selector, one line\n"
+    "per match with its text (newlines inside a match become spaces).\n"
+    "With no INPUT, or when INPUT is -, read standard input; .gz inputs are\n"
+    "decompressed.\n"
+    "\n"
+    "options:\n"
+    "  --xpath        SELECTOR is an XPath 1.0 expression; a scalar result\n"
+    "                 (count(...), string(...)) is printed as is\n"
+    "  --attr NAME    print the attribute NAME of each match (matches\n"
+    "                 without it print nothing)\n"
+    "  --html         print each match's outer HTML\n"
+    "  --first        only the first match of each input\n"
+    "  -0             end each record with NUL instead of newline and keep\n"
+    "                 newlines inside the text\n"
+    "  --from FILE    also read input paths from FILE, one per line (- for\n"
+    "                 standard input)\n"
+    "  -h, --help     show this help\n"
+    "\n"
+    "CSS: type, *, .class, #id, [a], [a=v], [a~=v], [a^=v], [a$=v], [a*=v],\n"
+    "[a|=v], descendant, >, +, ~, lists with ',', :first-child, :last-child,\n"
+    ":only-child, :nth-child(an+b|odd|even), :nth-last-child(), :first-of-type,\n"
+    ":last-of-type, :nth-of-type(), :empty, :root, :not(...), :contains(text).\n"
+    "\n"
+    "exit status: 0 ok, 1 some input failed, 2 usage error or bad selector\n"
+    "\n"
+    "examples:\n"
+    "  pipe select 'h1' page.html\n"
+    "  pipe select --attr href 'a[href^=\"http\"]' page.html\n"
+    "  pipe select --xpath 'count(//p)' page.html\n";
+
+int pipe_select_main(pipe_host *host, int argc, char **argv)
+{
+    select_opts o;
+    memset(&o, 0, sizeof o);
+    const char *from = NULL;
+    char **inputs = malloc(sizeof(char *) * (size_t)(argc + 1));
+    if (inputs == NULL)
+        return pipe_host_usage(host, "out of memory");
+    int ninputs = 0, opts_done = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!opts_done && a[0] == '-' && a[1] != '\0') {
+            if (strcmp(a, "--") == 0) {
+                opts_done = 1;
+            } else if (strcmp(a, "--xpath") == 0) {
+                o.xpath = 1;
+            } else if (strcmp(a, "--html") == 0) {
+                o.html = 1;
+            } else if (strcmp(a, "--first") == 0) {
+                o.first = 1;
+            } else if (strcmp(a, "-0") == 0 || strcmp(a, "--null") == 0) {
+                o.nul = 1;
+            } else if (strcmp(a, "--attr") == 0 || strcmp(a, "--from") == 0) {
+                if (i + 1 >= argc) {
+                    free(inputs);
+                    return pipe_host_usage(host, "option '%s' needs a value",
+                                           a);
+                }
+                if (a[2] == 'a')
+                    o.attr = argv[++i];
+                else
+                    from = argv[++i];
+            } else if (strncmp(a, "--attr=", 7) == 0) {
+                o.attr = a + 7;
+            } else if (strncmp(a, "--from=", 7) == 0) {
+                from = a + 7;
+            } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+                free(inputs);
+                fputs(pipe_select_help, pipe_host_out(host));
+                pipe_host_flush(host);
+                return PIPE_EXIT_OK;
+            } else {
+                free(inputs);
+                return pipe_host_usage(host, "select: unknown option '%s'", a);
+            }
+        } else if (o.expr == NULL) {
+            o.expr = a;
+        } else {
+            inputs[ninputs++] = argv[i];
+        }
+    }
+    if (o.expr == NULL) {
+        free(inputs);
+        return pipe_host_usage(host, "select: missing SELECTOR (see 'pipe help select')");
+    }
+    if (o.attr != NULL && o.html) {
+        free(inputs);
+        return pipe_host_usage(host, "select: --attr and --html exclude each other");
+    }
+    pipe_xerr xe = {{0}, 0};
+    if (o.xpath) {
+        o.comp = pipe_xpath_compile(o.expr, &xe);
+        if (o.comp == NULL) {
+            free(inputs);
+            return pipe_host_usage(host, "bad xpath '%s': %s", o.expr, xe.msg);
+        }
+    } else {
+        size_t off = 0;
+        const char *reason = NULL;
+        char *xp = pipe_css_to_xpath(o.expr, &off, &reason);
+        if (xp == NULL) {
+            free(inputs);
+            return pipe_host_usage(host, "bad selector '%s' at offset %d: %s",
+                                   o.expr, (int)off, reason);
+        }
+        o.comp = pipe_xpath_compile(xp, &xe);
+        free(xp);
+        if (o.comp == NULL) {
+            free(inputs);
+            return pipe_host_usage(host, "bad selector '%s': %s", o.expr,
+                                   xe.msg);
+        }
+    }
+    int rc = pipe_host_each_input(host, inputs, ninputs, from, select_input,
+                                  &o);
+    xmlXPathFreeCompExpr(o.comp);
+    free(inputs);
+    return rc;
+}
