@@ -352,15 +352,6 @@ local function tag_list(page)
   return list
 end
 
-local function canonical(doc)
-  if not doc then return nil end
-  for _, l in ipairs(doc:select("link[rel][href]")) do
-    local rel = " " .. l:attr("rel"):lower() .. " "
-    if rel:find(" canonical ", 1, true) then return clean(l:attr("href")) end
-  end
-  return nil
-end
-
 local function image(page, doc)
   local v = first_tag(page, "og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src")
   v = v or jsonld_first(page, "image.url") or jsonld_first(page, "image")
@@ -383,13 +374,11 @@ function meta.extract(page)
     end
   end
   local page_url = url.of_page(page)
-  m.url = canonical(doc) or first_tag(page, "og:url") or jsonld_first(page, "mainEntityOfPage.@id")
+  m.url = clean(url.canonical(page)) or first_tag(page, "og:url") or jsonld_first(page, "mainEntityOfPage.@id")
       or jsonld_first(page, "url")
   local base = page_url or m.url
-  if doc then
-    local b = doc:first("base[href]")
-    if b and b:attr("href") then base = url.resolve(b:attr("href"), base) end
-  end
+  local base_href = url.base_href(page)
+  if base_href then base = url.resolve(base_href, base) end
   if m.url then m.url = url.resolve(m.url, page_url) end
 
   local title = first_tag(page, "og:title", "twitter:title")

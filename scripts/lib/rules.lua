@@ -758,6 +758,9 @@ local function prepare(c, page)
       if type(node) ~= "string" then node:rename(r[2]) end
     end
   end
+  -- the fields resolve URLs against the document as edited: lib/url looks
+  -- <link rel=canonical>, og:url and <base> up again if it is asked
+  page._links = nil
 end
 
 -- rules.apply(rule, page) -> record

@@ -86,6 +86,31 @@ local function meta_content(doc, attr, value)
   return nil
 end
 
+-- What the document says about its own URL, looked up once per document
+-- (site.lua, lib/meta and rules.apply all ask): page._links = {doc=,
+-- canonical = {href...}, og_url = s|false, base_href = s|false}, the last
+-- two filled on first use.  Keyed on page.doc, since a rule's `replace`
+-- re-parses the page.
+local function links(page)
+  local doc = page.doc
+  local c = page._links
+  if c and c.doc == doc then return c end
+  c = { doc = doc, canonical = {} }
+  for _, l in ipairs(doc:select("link[rel][href]")) do
+    local rel = " " .. l:attr("rel"):lower() .. " "
+    if rel:find(" canonical ", 1, true) then c.canonical[#c.canonical + 1] = l:attr("href") end
+  end
+  page._links = c
+  return c
+end
+
+-- url.canonical(page) -> the href of the first <link rel=canonical>, as
+-- written (nil when none)
+function url.canonical(page)
+  if not page.doc then return nil end
+  return links(page).canonical[1]
+end
+
 -- url.of_page(page) -> the page's own URL: pipe.options.url, page.url,
 -- <link rel=canonical>, og:url (nil when none)
 function url.of_page(page)
@@ -94,31 +119,38 @@ function url.of_page(page)
   if type(page.url) == "string" and page.url ~= "" then return page.url end
   local doc = page.doc
   if not doc then return nil end
-  for _, l in ipairs(doc:select("link[rel][href]")) do
-    local rel = " " .. l:attr("rel"):lower() .. " "
-    if rel:find(" canonical ", 1, true) then
-      local h = l:attr("href"):match("^%s*(.-)%s*$")
-      if h ~= "" then return h end
-    end
+  local c = links(page)
+  for _, href in ipairs(c.canonical) do
+    local h = href:match("^%s*(.-)%s*$")
+    if h ~= "" then return h end
   end
-  return meta_content(doc, "property", "og:url")
-      or meta_content(doc, "name", "og:url")
+  if c.og_url == nil then
+    c.og_url = meta_content(doc, "property", "og:url")
+        or meta_content(doc, "name", "og:url") or false
+  end
+  return c.og_url or nil
+end
+
+-- url.base_href(page) -> the href of the first <base href>, as written
+-- (nil when none)
+function url.base_href(page)
+  if not page.doc then return nil end
+  local c = links(page)
+  if c.base_href == nil then
+    local b = page.doc:first("base[href]")
+    c.base_href = b and b:attr("href") or false
+  end
+  return c.base_href or nil
 end
 
 -- url.base(page) -> the base for resolving links: <base href> (itself
 -- resolved against the page URL), else the page URL
 function url.base(page)
   local page_url = page.url or url.of_page(page)
-  local doc = page.doc
-  if doc then
-    local b = doc:first("base[href]")
-    if b then
-      local href = b:attr("href")
-      if href and href:match("%S") then
-        if page_url then return html.absolute(href, page_url) or href end
-        if url.host(href) then return href end
-      end
-    end
+  local href = url.base_href(page)
+  if href and href:match("%S") then
+    if page_url then return html.absolute(href, page_url) or href end
+    if url.host(href) then return href end
   end
   return page_url
 end
