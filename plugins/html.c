@@ -50,7 +50,6 @@
 #include "strip.h"
 #include "xpath.h"
 
-#define XPATH_MT "pipe.html.XPath"
 #define BOX_MT "pipe.html.Box"
 #define CACHE_KEY "pipe.html.cache"
 #define CACHE_MAX 2000
@@ -184,6 +183,11 @@ static void release_xpobj(void *p)
     xmlXPathFreeObject(p);
 }
 
+static void release_xpcomp(void *p)
+{
+    xmlXPathFreeCompExpr(p);
+}
+
 static void release_outbuf(void *p)
 {
     xmlOutputBufferClose(p);
@@ -311,18 +315,8 @@ static void detach(html_doc *d, xmlNodePtr node)
 /* ------------------------------------------------------------------ */
 /* Compiled XPath cache                                                */
 
-typedef struct xp_box {
-    xmlXPathCompExprPtr comp;
-} xp_box;
-
-static int xp_gc(lua_State *L)
-{
-    xp_box *b = luaL_checkudata(L, 1, XPATH_MT);
-    if (b->comp != NULL)
-        xmlXPathFreeCompExpr(b->comp);
-    b->comp = NULL;
-    return 0;
-}
+/* Each compiled expression is held by a box (release_xpcomp) in a
+ * per-state cache table, so it is freed when forgotten or at close. */
 
 /* Push the cache table `kind` ("css" or "xpath") of this state. */
 static void push_cache(lua_State *L, const char *kind)
@@ -350,7 +344,7 @@ static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
     push_cache(L, css ? "css" : "xpath");
     if (lua_getfield(L, -1, src) == LUA_TUSERDATA) {
         lua_remove(L, -2);
-        return ((xp_box *)lua_touserdata(L, -1))->comp;
+        return ((box *)lua_touserdata(L, -1))->p;
     }
     lua_pop(L, 1);
     /* the cache stays bounded: forget everything when it is full */
@@ -366,13 +360,7 @@ static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
         push_cache(L, css ? "css" : "xpath");
         count = 0;
     }
-    xp_box *b = lua_newuserdatauv(L, sizeof *b, 0);
-    b->comp = NULL;
-    if (luaL_newmetatable(L, XPATH_MT)) {
-        lua_pushcfunction(L, xp_gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
+    box *b = box_new(L, release_xpcomp);
     pipe_xerr xe = {{0}, 0};
     if (css) {
         size_t off = 0;
@@ -381,13 +369,13 @@ static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
         if (xp == NULL)
             luaL_error(L, "bad selector '%s' at offset %d: %s", src, (int)off,
                        reason);
-        b->comp = pipe_xpath_compile(xp, &xe);
+        b->p = pipe_xpath_compile(xp, &xe);
         free(xp);
-        if (b->comp == NULL)
+        if (b->p == NULL)
             luaL_error(L, "bad selector '%s': %s", src, xe.msg);
     } else {
-        b->comp = pipe_xpath_compile(src, &xe);
-        if (b->comp == NULL)
+        b->p = pipe_xpath_compile(src, &xe);
+        if (b->p == NULL)
             luaL_error(L, "bad xpath '%s': %s", src, xe.msg);
     }
     lua_pushvalue(L, -1);
@@ -395,7 +383,7 @@ static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
     lua_pushinteger(L, count + 1);
     lua_setfield(L, -3, "\1n");
     lua_remove(L, -2);
-    return b->comp;
+    return b->p;
 }
 
 /* Evaluate into a box pushed on the stack (freed by box_done or GC).
