@@ -391,19 +391,15 @@ function T.lint(files, io)
   end
   -- children by parent module, so a base rule (no hosts, used through
   -- extends) is checked on the fixtures of the rules that extend it
-  local loaded, children = {}, {}
+  local children = {}
   for _, path in ipairs(files) do
-    local rule, _, mod = load_rule(path)
-    if type(rule) == "table" then
-      loaded[path] = true
-      if type(rule.extends) == "string" then
-        children[rule.extends] = children[rule.extends] or {}
-        for _, case in ipairs(rule.tests or {}) do
-          table.insert(children[rule.extends], { case = case, path = path })
-        end
+    local rule = load_rule(path)
+    if type(rule) == "table" and type(rule.extends) == "string" then
+      children[rule.extends] = children[rule.extends] or {}
+      for _, case in ipairs(rule.tests or {}) do
+        table.insert(children[rule.extends], { case = case, path = path })
       end
     end
-    if mod then loaded[path] = mod end
   end
   for _, path in ipairs(files) do
     local rname = path
@@ -411,7 +407,6 @@ function T.lint(files, io)
     if not rule then
       report(rname, err)
     elseif type(rule) == "table" then
-      local ok = true
       local tests, fixture_of = rule.tests or {}, {}
       if #tests == 0 and children[mod] and #children[mod] > 0 then
         tests = {}
@@ -427,7 +422,7 @@ function T.lint(files, io)
         local data = type(case.page) == "string" and read_fixture(case.page, fixture_of[case] or path)
         if data then docs[#docs + 1] = html.parse(data, { url = case.url }) end
       end
-      if ok and #docs > 0 then
+      if #docs > 0 then
         -- selectors that match nothing in any fixture (nested field
         -- selectors are relative to their item, so they are checked on
         -- the whole page, which is a superset)
