@@ -128,3 +128,8 @@ cd "$SRCDIR"
 expect_status "scripts/sites passes" 0 "$PIPE" test scripts/sites/
 expect_contains "project summary" " passed, 0 failed" "$(cat "$TMP/out")"
 expect_contains "base rule reported" "NOTEST cms_wordpress: no test cases" "$(cat "$TMP/out")"
+
+# the project's own rules are lint-clean: every selector matches in some
+# fixture, no field is filled only by a fallback, every rule has tests
+expect_status "scripts/sites lint-clean" 0 "$PIPE" lint scripts/sites/
+expect_eq "lint output" "no findings" "$(cat "$TMP/out")"
