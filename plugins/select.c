@@ -210,7 +210,7 @@ int pipe_select_main(pipe_host *host, int argc, char **argv)
             } else if (strcmp(a, "--attr") == 0 || strcmp(a, "--from") == 0) {
                 if (i + 1 >= argc) {
                     free(inputs);
-                    return pipe_host_usage(host, "option '%s' needs a value",
+                    return pipe_host_usage(host, "select: option '%s' needs a value",
                                            a);
                 }
                 if (a[2] == 'a')
@@ -228,7 +228,7 @@ int pipe_select_main(pipe_host *host, int argc, char **argv)
                 return PIPE_EXIT_OK;
             } else {
                 free(inputs);
-                return pipe_host_usage(host, "select: unknown option '%s'", a);
+                return pipe_host_usage(host, "select: unknown option '%s' (see pipe help select)", a);
             }
         } else if (o.expr == NULL) {
             o.expr = a;
@@ -238,7 +238,7 @@ int pipe_select_main(pipe_host *host, int argc, char **argv)
     }
     if (o.expr == NULL) {
         free(inputs);
-        return pipe_host_usage(host, "select: missing SELECTOR (see 'pipe help select')");
+        return pipe_host_usage(host, "select: missing SELECTOR (see pipe help select)");
     }
     if (o.attr != NULL && o.html) {
         free(inputs);

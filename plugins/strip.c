@@ -493,7 +493,7 @@ int pipe_strip_main(pipe_host *host, int argc, char **argv)
         } else if (strcmp(a, "--from") == 0) {
             if (i + 1 >= argc) {
                 free(inputs);
-                return pipe_host_usage(host, "option '--from' needs a value");
+                return pipe_host_usage(host, "strip: option '--from' needs a value");
             }
             from = argv[++i];
         } else if (strncmp(a, "--from=", 7) == 0) {
@@ -505,7 +505,7 @@ int pipe_strip_main(pipe_host *host, int argc, char **argv)
             return PIPE_EXIT_OK;
         } else {
             free(inputs);
-            return pipe_host_usage(host, "strip: unknown option '%s'", a);
+            return pipe_host_usage(host, "strip: unknown option '%s' (see pipe help strip)", a);
         }
     }
     int rc = pipe_host_each_input(host, inputs, n, from, strip_input, &links);

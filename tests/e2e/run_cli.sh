@@ -187,3 +187,11 @@ man_page="$(dirname "$PIPE")/docs/pipe.1"
 for cmd in run test lint strip select match plugins; do
   expect_contains "man page: $cmd" "\\fBpipe\\fR \\fB$cmd\\fR" "$(cat "$man_page")"
 done
+
+# usage errors read the same in every command
+expect_status "select unknown option" 2 "$PIPE" select --bogus p
+expect_eq "select unknown option message" "pipe: select: unknown option '--bogus' (see pipe help select)" "$(cat "$TMP/err")"
+expect_status "strip unknown option" 2 "$PIPE" strip --bogus
+expect_eq "strip unknown option message" "pipe: strip: unknown option '--bogus' (see pipe help strip)" "$(cat "$TMP/err")"
+expect_status "select --attr without value" 2 "$PIPE" select --attr
+expect_eq "select --attr message" "pipe: select: option '--attr' needs a value" "$(cat "$TMP/err")"
