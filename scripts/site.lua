@@ -35,7 +35,9 @@ local function generic_fallback()
   if (pipe.options or {}).no_generic then return nil end
   local ok, gen = pcall(require, "generic")
   if ok then return gen end
-  if tostring(gen):find("not found", 1, true) then return nil end
+  -- only generic.lua itself missing means "no fallback"; any other error
+  -- (inside generic.lua, or a module it needs) is reported
+  if tostring(gen):find("module 'generic' not found", 1, true) then return nil end
   error(gen, 0)
 end
 
@@ -72,6 +74,6 @@ return function(page)
     if type(gen) == "table" then record = rules.apply(gen, page) else record = gen(page) end
     if type(record) == "table" then record.rule = record.rule or "generic.lua" end
   end
-  if type(record) == "table" then record.url = page_url end
+  if type(record) == "table" then record.url = page_url or record.url end
   return records.carry(record, page)
 end
