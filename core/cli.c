@@ -30,7 +30,8 @@ int pipe_parse_size(const char *s, size_t *out)
     return 0;
 }
 
-int pipe_opt(int argc, char **argv, int *i, const char *opt, const char **val)
+int pipe_host_opt(int argc, char **argv, int *i, const char *opt,
+                  const char **val)
 {
     const char *a = argv[*i];
     size_t n = strlen(opt);
@@ -44,11 +45,21 @@ int pipe_opt(int argc, char **argv, int *i, const char *opt, const char **val)
         *val = argv[++*i];
         return 1;
     }
-    if (a[n] == '=' && val) {
+    if (!val)
+        return 0;
+    if (a[n] == '=')
         *val = a + n + 1;
-        return 1;
-    }
-    return 0;
+    else if (n == 2 && opt[0] == '-' && opt[1] != '-')
+        *val = a + n; /* "-gVALUE" */
+    else
+        return 0;
+    return 1;
+}
+
+/* The core's own name for it, used by run.c. */
+int pipe_opt(int argc, char **argv, int *i, const char *opt, const char **val)
+{
+    return pipe_host_opt(argc, argv, i, opt, val);
 }
 
 static const char usage_text[] =

@@ -964,19 +964,6 @@ static const char match_help[] =
     "an input could not be read (the other inputs are still searched), 2 on\n"
     "a usage error or a bad pattern\n";
 
-/* The value of an option: "--opt=V", "-oV", or the next argument. */
-static const char *opt_value(int argc, char **argv, int *i, size_t prefix)
-{
-    const char *a = argv[*i];
-    if (a[prefix] == '=')
-        return a + prefix + 1;
-    if (a[1] != '-' && a[prefix] != '\0')
-        return a + prefix;
-    if (*i + 1 < argc)
-        return argv[++*i];
-    return NULL;
-}
-
 #define MATCH_SEE " (see pipe help match)"
 
 static int match_main(pipe_host *host, int argc, char **argv)
@@ -989,7 +976,7 @@ static int match_main(pipe_host *host, int argc, char **argv)
     char **pos = malloc(sizeof *pos * (size_t)(argc + 1));
     if (!pos)
         return pipe_host_usage(host, "out of memory");
-    int npos = 0, dashdash = 0;
+    int npos = 0, dashdash = 0, got;
     const char *bad = NULL, *why = NULL; /* a usage error: why, about bad */
     for (int i = 1; i < argc && !why; i++) {
         const char *a = argv[i];
@@ -1013,19 +1000,11 @@ static int match_main(pipe_host *host, int argc, char **argv)
             opts |= PCRE2_MULTILINE;
         } else if (strcmp(a, "-s") == 0 || strcmp(a, "--dotall") == 0) {
             opts |= PCRE2_DOTALL;
-        } else if (strncmp(a, "-g", 2) == 0 || strncmp(a, "--group", 7) == 0 ||
-                   strncmp(a, "--from", 6) == 0) {
-            int is_from = strncmp(a, "--from", 6) == 0;
-            size_t prefix = a[1] != '-' ? 2 : is_from ? 6 : 7;
-            const char *v = NULL;
-            if (a[1] == '-' && a[prefix] != '\0' && a[prefix] != '=')
-                why = "match: unknown option '%s'" MATCH_SEE;
-            else if (!(v = opt_value(argc, argv, &i, prefix)))
+        } else if ((got = pipe_host_opt(argc, argv, &i, "-g", &group)) ||
+                   (got = pipe_host_opt(argc, argv, &i, "--group", &group)) ||
+                   (got = pipe_host_opt(argc, argv, &i, "--from", &from))) {
+            if (got < 0)
                 why = "match: option '%s' needs a value";
-            if (is_from)
-                from = v;
-            else
-                group = v;
         } else {
             why = "match: unknown option '%s'" MATCH_SEE;
         }

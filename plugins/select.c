@@ -193,56 +193,47 @@ int pipe_select_main(pipe_host *host, int argc, char **argv)
     char **inputs = malloc(sizeof(char *) * (size_t)(argc + 1));
     if (inputs == NULL)
         return pipe_host_usage(host, "out of memory");
-    int ninputs = 0, opts_done = 0;
-    for (int i = 1; i < argc; i++) {
+    int ninputs = 0, opts_done = 0, rc = -1, m;
+    for (int i = 1; i < argc && rc < 0; i++) {
         const char *a = argv[i];
-        if (!opts_done && a[0] == '-' && a[1] != '\0') {
-            if (strcmp(a, "--") == 0) {
-                opts_done = 1;
-            } else if (strcmp(a, "--xpath") == 0) {
-                o.xpath = 1;
-            } else if (strcmp(a, "--html") == 0) {
-                o.html = 1;
-            } else if (strcmp(a, "--first") == 0) {
-                o.first = 1;
-            } else if (strcmp(a, "-0") == 0 || strcmp(a, "--null") == 0) {
-                o.nul = 1;
-            } else if (strcmp(a, "--attr") == 0 || strcmp(a, "--from") == 0) {
-                if (i + 1 >= argc) {
-                    free(inputs);
-                    return pipe_host_usage(host, "select: option '%s' needs a value",
-                                           a);
-                }
-                if (a[2] == 'a')
-                    o.attr = argv[++i];
-                else
-                    from = argv[++i];
-            } else if (strncmp(a, "--attr=", 7) == 0) {
-                o.attr = a + 7;
-            } else if (strncmp(a, "--from=", 7) == 0) {
-                from = a + 7;
-            } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-                free(inputs);
-                fputs(pipe_select_help, pipe_host_out(host));
-                pipe_host_flush(host);
-                return PIPE_EXIT_OK;
-            } else {
-                free(inputs);
-                return pipe_host_usage(host, "select: unknown option '%s' (see pipe help select)", a);
-            }
-        } else if (o.expr == NULL) {
-            o.expr = a;
+        if (opts_done || a[0] != '-' || a[1] == '\0') {
+            if (o.expr == NULL)
+                o.expr = a;
+            else
+                inputs[ninputs++] = argv[i];
+        } else if (strcmp(a, "--") == 0) {
+            opts_done = 1;
+        } else if (strcmp(a, "--xpath") == 0) {
+            o.xpath = 1;
+        } else if (strcmp(a, "--html") == 0) {
+            o.html = 1;
+        } else if (strcmp(a, "--first") == 0) {
+            o.first = 1;
+        } else if (strcmp(a, "-0") == 0 || strcmp(a, "--null") == 0) {
+            o.nul = 1;
+        } else if ((m = pipe_host_opt(argc, argv, &i, "--attr", &o.attr)) ||
+                   (m = pipe_host_opt(argc, argv, &i, "--from", &from))) {
+            if (m < 0)
+                rc = pipe_host_usage(
+                    host, "select: option '%s' needs a value", a);
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(pipe_select_help, pipe_host_out(host));
+            pipe_host_flush(host);
+            rc = PIPE_EXIT_OK;
         } else {
-            inputs[ninputs++] = argv[i];
+            rc = pipe_host_usage(
+                host, "select: unknown option '%s' (see pipe help select)", a);
         }
     }
-    if (o.expr == NULL) {
+    if (rc < 0 && o.expr == NULL)
+        rc = pipe_host_usage(
+            host, "select: missing SELECTOR (see pipe help select)");
+    else if (rc < 0 && o.attr != NULL && o.html)
+        rc = pipe_host_usage(
+            host, "select: --attr and --html exclude each other");
+    if (rc >= 0) {
         free(inputs);
-        return pipe_host_usage(host, "select: missing SELECTOR (see pipe help select)");
-    }
-    if (o.attr != NULL && o.html) {
-        free(inputs);
-        return pipe_host_usage(host, "select: --attr and --html exclude each other");
+        return rc;
     }
     pipe_xerr xe = {{0}, 0};
     if (o.xpath) {
@@ -268,8 +259,7 @@ int pipe_select_main(pipe_host *host, int argc, char **argv)
                                    xe.msg);
         }
     }
-    int rc = pipe_host_each_input(host, inputs, ninputs, from, select_input,
-                                  &o);
+    rc = pipe_host_each_input(host, inputs, ninputs, from, select_input, &o);
     xmlXPathFreeCompExpr(o.comp);
     free(inputs);
     return rc;

@@ -477,12 +477,12 @@ static int strip_input(pipe_host *host, const pipe_input *in, void *ud)
 
 int pipe_strip_main(pipe_host *host, int argc, char **argv)
 {
-    int links = 0, n = 0, opts_done = 0;
+    int links = 0, n = 0, opts_done = 0, rc = -1, m;
     const char *from = NULL;
     char **inputs = malloc(sizeof(char *) * (size_t)(argc + 1));
     if (inputs == NULL)
         return pipe_host_usage(host, "out of memory");
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc && rc < 0; i++) {
         const char *a = argv[i];
         if (opts_done || a[0] != '-' || a[1] == '\0') {
             inputs[n++] = argv[i];
@@ -490,25 +490,21 @@ int pipe_strip_main(pipe_host *host, int argc, char **argv)
             opts_done = 1;
         } else if (strcmp(a, "--links") == 0) {
             links = 1;
-        } else if (strcmp(a, "--from") == 0) {
-            if (i + 1 >= argc) {
-                free(inputs);
-                return pipe_host_usage(host, "strip: option '--from' needs a value");
-            }
-            from = argv[++i];
-        } else if (strncmp(a, "--from=", 7) == 0) {
-            from = a + 7;
+        } else if ((m = pipe_host_opt(argc, argv, &i, "--from", &from))) {
+            if (m < 0)
+                rc = pipe_host_usage(
+                    host, "strip: option '%s' needs a value", a);
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            free(inputs);
             fputs(pipe_strip_help, pipe_host_out(host));
             pipe_host_flush(host);
-            return PIPE_EXIT_OK;
+            rc = PIPE_EXIT_OK;
         } else {
-            free(inputs);
-            return pipe_host_usage(host, "strip: unknown option '%s' (see pipe help strip)", a);
+            rc = pipe_host_usage(
+                host, "strip: unknown option '%s' (see pipe help strip)", a);
         }
     }
-    int rc = pipe_host_each_input(host, inputs, n, from, strip_input, &links);
+    if (rc < 0)
+        rc = pipe_host_each_input(host, inputs, n, from, strip_input, &links);
     free(inputs);
     return rc;
 }

@@ -116,6 +116,19 @@ int pipe_host_each_line(pipe_host *host, char **paths, int n,
 int pipe_host_read(pipe_host *host, const char *path, char **data,
                    size_t *len, char **err);
 
+/*
+ * Match the option `opt` at argv[*i], for a command's option loop.  A flag
+ * (val NULL) matches only `opt` itself.  An option that takes a value
+ * (val not NULL) matches "opt=VALUE", "opt VALUE" (taking argv[*i + 1] and
+ * advancing *i) and, for a one-letter option such as "-g", "-gVALUE" too.
+ * Returns 1 when matched (and sets *val), 0 when argv[*i] is not this
+ * option (as "--fromx" is not "--from"), -1 when the value is missing.
+ * *val points into argv (an exception to the malloc rule above): valid as
+ * long as argv is, nothing to free.
+ */
+int pipe_host_opt(int argc, char **argv, int *i, const char *opt,
+                  const char **val);
+
 /* Largest input the host accepts, in bytes (`--max-input`). */
 size_t pipe_host_max_input(const pipe_host *host);
 
