@@ -56,12 +56,6 @@ int pipe_host_opt(int argc, char **argv, int *i, const char *opt,
     return 1;
 }
 
-/* The core's own name for it, used by run.c. */
-int pipe_opt(int argc, char **argv, int *i, const char *opt, const char **val)
-{
-    return pipe_host_opt(argc, argv, i, opt, val);
-}
-
 static const char usage_text[] =
     "usage: pipe COMMAND [OPTIONS] [ARGS...]\n"
     "\n"

@@ -46,10 +46,7 @@ int pipe_host_finish(pipe_host *host, int code);
 /* cli.c: small option helpers */
 /* Parse "64M", "1G", "4096" into bytes; returns -1 on bad input. */
 int pipe_parse_size(const char *s, size_t *out);
-/* Does argv[i] equal opt, or start with "opt="?  Sets *val to the value
- * (from "opt=val" or argv[i+1], advancing *i) when the option takes one;
- * returns 1 when matched, 0 when not, -1 when the value is missing. */
-int pipe_opt(int argc, char **argv, int *i, const char *opt, const char **val);
+/* Options are parsed with pipe_host_opt (include/pipe/plugin.h). */
 
 /* input.c: read a whole file ("-" = stdin; gzip decompressed), at most
  * `limit` bytes; same contract as pipe_host_read */

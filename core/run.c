@@ -356,7 +356,7 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
             continue;
         }
 #define OPT(name, var) \
-    if (!m && (m = pipe_opt(argc, argv, &i, name, &v)) == 1) var = v;
+    if (!m && (m = pipe_host_opt(argc, argv, &i, name, &v)) == 1) var = v;
         OPT("--url", c.url)
         OPT("--now", now)
         OPT("--encoding", c.encoding)
@@ -365,30 +365,30 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
         OPT("--fields", fields)
         OPT("--from", from)
 #undef OPT
-        if (!m && (m = pipe_opt(argc, argv, &i, "--max-input", &v)) == 1 &&
+        if (!m && (m = pipe_host_opt(argc, argv, &i, "--max-input", &v)) == 1 &&
             pipe_parse_size(v, &host->max_input) != 0)
             m = -2;
-        if (!m && (m = pipe_opt(argc, argv, &i, "--max-memory", &v)) == 1 &&
+        if (!m && (m = pipe_host_opt(argc, argv, &i, "--max-memory", &v)) == 1 &&
             pipe_parse_size(v, &host->lua.max_memory) != 0)
             m = -2;
-        if (!m && (m = pipe_opt(argc, argv, &i, "--max-steps", &v)) == 1) {
+        if (!m && (m = pipe_host_opt(argc, argv, &i, "--max-steps", &v)) == 1) {
             char *end;
             host->lua.max_steps = strtoul(v, &end, 10);
             if (*end || *v == '-')
                 m = -2;
         }
-        if (!m && (m = pipe_opt(argc, argv, &i, "--set", &v)) == 1) {
+        if (!m && (m = pipe_host_opt(argc, argv, &i, "--set", &v)) == 1) {
             const char *eq = strchr(v, '=');
             if (!eq || eq == v)
                 m = -2;
             else
                 sets[nsets++] = v;
         }
-        if (!m && (m = pipe_opt(argc, argv, &i, "--explain", NULL)) == 1)
+        if (!m && (m = pipe_host_opt(argc, argv, &i, "--explain", NULL)) == 1)
             explain = 1;
-        if (!m && (m = pipe_opt(argc, argv, &i, "--records", NULL)) == 1)
+        if (!m && (m = pipe_host_opt(argc, argv, &i, "--records", NULL)) == 1)
             c.records = 1;
-        if (!m && (m = pipe_opt(argc, argv, &i, "--unsafe", NULL)) == 1)
+        if (!m && (m = pipe_host_opt(argc, argv, &i, "--unsafe", NULL)) == 1)
             host->lua.unsafe = 1;
         if (m == 0) {
             code = pipe_host_usage(host, "run: unknown option '%s' (see pipe "

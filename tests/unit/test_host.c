@@ -184,6 +184,43 @@ START_TEST(parse_size)
 }
 END_TEST
 
+/* pipe_host_opt: argv (NULL-terminated), option, takes a value?, want
+ * return, want value, want index after */
+static const struct {
+    const char *argv[4];
+    const char *opt;
+    int takes, rc;
+    const char *val;
+    int next;
+} opts[] = {
+    {{"--url", "http://x/", NULL}, "--url", 1, 1, "http://x/", 1},
+    {{"--url=http://x/", NULL}, "--url", 1, 1, "http://x/", 0},
+    {{"--url=", NULL}, "--url", 1, 1, "", 0},
+    {{"--url", NULL}, "--url", 1, -1, NULL, 0},
+    {{"--urlx", NULL}, "--url", 1, 0, NULL, 0},
+    {{"--explain", NULL}, "--explain", 0, 1, NULL, 0},
+    {{"--explain=1", NULL}, "--explain", 0, 0, NULL, 0},
+    {{"-g2", NULL}, "-g", 1, 1, "2", 0},
+    {{"-g", "name", NULL}, "-g", 1, 1, "name", 1},
+    {{"--from", "-", NULL}, "--from", 1, 1, "-", 1},
+};
+
+START_TEST(host_opt)
+{
+    int argc = 0;
+    while (opts[_i].argv[argc])
+        argc++;
+    int i = 0;
+    const char *val = NULL;
+    int rc = pipe_host_opt(argc, (char **)opts[_i].argv, &i, opts[_i].opt,
+                           opts[_i].takes ? &val : NULL);
+    ck_assert_int_eq(rc, opts[_i].rc);
+    ck_assert_int_eq(i, opts[_i].next);
+    if (opts[_i].val)
+        ck_assert_str_eq(val, opts[_i].val);
+}
+END_TEST
+
 static const struct {
     const char *script, *root;
 } roots[] = {
@@ -217,6 +254,7 @@ Suite *host_suite(void)
     tcase_set_timeout(tc, 5);
     tcase_add_loop_test(tc, parse_size, 0, sizeof sizes / sizeof sizes[0]);
     tcase_add_loop_test(tc, script_root, 0, sizeof roots / sizeof roots[0]);
+    tcase_add_loop_test(tc, host_opt, 0, sizeof opts / sizeof opts[0]);
     suite_add_tcase(s, tc);
     return s;
 }
