@@ -7,8 +7,12 @@
  * - libxml2 2.9.14 guesses Latin-1 for non-ASCII bytes before a
  *   <meta charset>, so the encoding is settled here (option > BOM > meta
  *   prescan of the first 4 KB > UTF-8 when the bytes are valid UTF-8 >
- *   uchardet > windows-1252; a page that declares UTF-8 but is not valid
- *   UTF-8 goes to uchardet too) and the parser is handed clean UTF-8.
+ *   uchardet > windows-1252) and the parser is handed clean UTF-8.
+ * - A page that declares UTF-8 but holds stray bytes stays UTF-8, the
+ *   stray bytes becoming U+FFFD as in a browser, when its valid multi-byte
+ *   sequences outnumber the stray bytes; otherwise (a false declaration:
+ *   a windows-1251 page, or an archive's UTF-8 wrapper around a gb2312
+ *   page) uchardet decides.
  * - Labels follow the WHATWG habit of reading ISO-8859-1 and US-ASCII as
  *   windows-1252; names are checked against iconv, so a label iconv does
  *   not know counts as unknown.
@@ -298,6 +302,32 @@ static int utf8_valid(const char *data, size_t len)
     return pipe_utf8_prefix(data, len) == len;
 }
 
+/* Does a page declared UTF-8 read as UTF-8 with a few stray bytes?  Valid
+ * multi-byte sequences must outnumber the bytes that fit no sequence: a
+ * UTF-8 page with stray Latin-1 bytes (a pasted quote, a template) has
+ * hundreds of the first and a handful of the second; a page in another
+ * encoding behind a false declaration has almost none of the first. */
+static int utf8_mostly(const char *data, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)data;
+    size_t valid = 0, invalid = 0, i = 0;
+    while (i < len) {
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k = utf8_seq(s + i, len - i);
+        if (k) {
+            valid++;
+            i += k;
+        } else {
+            invalid++;
+            i++;
+        }
+    }
+    return valid > invalid;
+}
+
 /* Length of the prefix of s that utf8_clean copies unchanged: printable
  * ASCII, tab, LF, CR, and valid sequences other than U+FFFE/U+FFFF.  ASCII
  * is checked eight bytes at a time. */
@@ -459,7 +489,8 @@ static size_t detect_encoding(const char *data, size_t len, char *enc,
         /* a meta tag read as ASCII cannot mean UTF-16 */
         if (strncmp(meta, "utf-16", 6) == 0)
             strcpy(meta, "utf-8");
-        if (strcmp(meta, "utf-8") != 0 || utf8_valid(data, len)) {
+        if (strcmp(meta, "utf-8") != 0 || utf8_valid(data, len)
+            || utf8_mostly(data, len)) {
             strcpy(enc, meta);
             return 0;
         }

@@ -13,7 +13,8 @@
 
 /*
  * Settle the encoding of `data` (the option `encoding` when not NULL or
- * empty, else BOM > meta prescan > UTF-8 when valid > uchardet >
+ * empty, else BOM > meta prescan (a UTF-8 declaration holds when valid
+ * multi-byte sequences outnumber stray bytes) > UTF-8 when valid > uchardet >
  * windows-1252), copy its name into `used` (lowercase, at most usedsz-1
  * bytes; `used` may be NULL) and return the page as clean UTF-8: invalid
  * sequences and C0 controls other than tab, LF and CR become U+FFFD, form

@@ -26,6 +26,13 @@ check enc-iso-8859-1.html windows-1252 "Le budget municipal adopté à l’unani
 check enc-utf-16le.html utf-16le "Міська рада ухвалила бюджет" "© 2024 Міські новини"
 check enc-windows-1251-nometa.html windows-1251 "$ru_h1" "$ru_footer"
 check enc-utf-8-lie.html windows-1251 "$ru_h1" "$ru_footer"
+# declared UTF-8 with two stray windows-1252 bytes: stays UTF-8, as in a
+# browser; the stray bytes (and only they) become U+FFFD
+check enc-utf-8-stray.html utf-8 "Stadtrat beschließt Haushalt für das nächste Jahr" \
+  "© 2024 Stadtnachrichten. Alle Rechte vorbehalten."
+expect_eq "utf-8 page with stray bytes: U+FFFD for each stray byte" \
+  "Zitat aus dem Archiv: �Grüße aus M�nchen" \
+  "$("$PIPE" select .note "$PAGES/enc-utf-8-stray.html")"
 
 expect_eq "iso-8859-1 page: cp1252 bytes (euro, curly quotes)" \
   "Le conseil municipal a adopté mardi le budget de l’année prochaine : 4,2 millions d’€ pour les écoles." \

@@ -347,7 +347,43 @@ static const struct {
     {"enc-utf-8-lie.html", "windows-1251",
      "Городской совет утвердил бюджет на следующий год",
      "© 2024 Городские новости. Все права защищены."},
+    {"enc-utf-8-stray.html", "utf-8",
+     "Stadtrat beschließt Haushalt für das nächste Jahr",
+     "© 2024 Stadtnachrichten. Alle Rechte vorbehalten."},
 };
+
+/* Declared UTF-8 but not valid: UTF-8 with U+FFFD while the valid
+ * multi-byte sequences outnumber the stray bytes, detection otherwise. */
+static const struct {
+    const char *src, *encoding, *text;
+} stray_cases[] = {
+    /* 3 valid sequences, 1 stray byte */
+    {"<meta charset=utf-8><p>Gr\xc3\xbc\xc3\x9f\xc3\xa9 \x93x</p>", "utf-8",
+     "Grüßé \xef\xbf\xbdx"},
+    /* 1 valid, 1 stray: no majority, uchardet decides (not UTF-8) */
+    {"<meta charset=utf-8><p>caf\xe9 cr\xc3\xa8me</p>", "windows-1252",
+     "café crÃ¨me"},
+    /* no valid sequence at all: a false declaration */
+    {"<meta charset=utf-8><p>caf\xe9 cr\xe8me</p>", "windows-1252",
+     "café crème"},
+};
+
+START_TEST(html_utf8_stray_bytes)
+{
+    lua_State *L = pipe_test_lua();
+    for (size_t i = 0; i < sizeof stray_cases / sizeof stray_cases[0]; i++) {
+        lua_pushstring(L, stray_cases[i].src);
+        lua_setglobal(L, "RAW");
+        char want[256];
+        snprintf(want, sizeof want, "%s|%s", stray_cases[i].encoding,
+                 stray_cases[i].text);
+        expect_str(L,
+            "local d = html.parse(RAW)\n"
+            "return d:encoding() .. '|' .. d:first('p'):text()", want);
+    }
+    pipe_lua_close(L);
+}
+END_TEST
 
 START_TEST(html_encodings)
 {
@@ -431,6 +467,7 @@ Suite *html_suite(void)
     tcase_add_test(tc, html_junk);
     tcase_add_test(tc, html_deep_and_long);
     tcase_add_test(tc, html_encodings);
+    tcase_add_test(tc, html_utf8_stray_bytes);
     suite_add_tcase(s, tc);
     return s;
 }
