@@ -42,6 +42,8 @@
 --   meta.jsonld_path(page, "a.b") -> {value...}
 local url = require("lib.url")
 local date = require("lib.date")
+local words = require("lib.meta.words")
+local title_mod = require("lib.meta.title")
 
 local meta = {}
 
@@ -264,34 +266,6 @@ local function authors(page, doc)
   return nil
 end
 
-local SEPARATORS = { " | ", " - ", " — ", " – ", " :: ", " « ", " » ", " · " }
-
--- drop a site-name suffix: the tail after the rightmost separator, when it
--- names the site (or, the site unknown, is a short tail)
-local function strip_site(title, site)
-  if not title then return nil end
-  local lsite = site and date.lower(site)
-  local pos, seplen
-  for _, sep in ipairs(SEPARATORS) do
-    local from = 1
-    while true do
-      local a = title:find(sep, from, true)
-      if not a then break end
-      if not pos or a > pos then pos, seplen = a, #sep end
-      from = a + 1
-    end
-  end
-  if not pos then return title end
-  local head = clean(title:sub(1, pos - 1))
-  local tail = clean(title:sub(pos + seplen))
-  if not head or not tail then return title end
-  local ltail = date.lower(tail)
-  local named = lsite and (ltail == lsite or ltail:find(lsite, 1, true) or lsite:find(ltail, 1, true))
-  local _, words = tail:gsub("%S+", "")
-  if named or (not lsite and words <= 4 and #tail <= #head * 2) then return head end
-  return title
-end
-
 local function dates(page, doc, which)
   local names = which == "published"
     and { "article:published_time", "datepublished", "og:published_time",
@@ -362,10 +336,27 @@ local function image(page, doc)
   return v
 end
 
+-- names the page gives its site: og:site_name, JSON-LD publisher and
+-- WebSite names, application-name
+local function site_names(page, m)
+  local out = {}
+  local function add(v) v = clean(v); if v then out[#out + 1] = v end end
+  add(m.site_name)
+  for _, v in ipairs(meta.jsonld_path(page, "publisher.name")) do add(v) end
+  for _, o in ipairs(meta.jsonld(page)) do
+    if o["@type"] == "WebSite" or o["@type"] == "Organization" then add(scalar(o.name)) end
+  end
+  for _, v in ipairs(meta.tag(page, "application-name")) do add(v) end
+  for _, v in ipairs(meta.tag(page, "og:site_name")) do add(v) end
+  return out
+end
+
 function meta.extract(page)
   if page.meta then return page.meta end
   local doc = page.doc
   local m = {}
+  local why = {}
+  page._meta_why = why
   m.site_name = first_tag(page, "og:site_name") or jsonld_first(page, "publisher.name")
       or first_tag(page, "application-name")
   if not m.site_name then
@@ -381,20 +372,8 @@ function meta.extract(page)
   if base_href then base = url.resolve(base_href, base) end
   if m.url then m.url = url.resolve(m.url, page_url) end
 
-  local title = first_tag(page, "og:title", "twitter:title")
-  if title then
-    title = strip_site(title, m.site_name)
-  else
-    local t = doc and doc:first("title")
-    title = t and clean(t:text())
-    title = title and strip_site(title, m.site_name)
-  end
-  title = title or jsonld_first(page, "headline")
-  if not title and doc then
-    local h1 = doc:first("h1")
-    title = h1 and clean(h1:text())
-  end
-  m.title = title
+  local site = words.site(page, site_names(page, m))
+  m.title, why.title = title_mod.find(page, meta, site)
 
   m.authors = authors(page, doc)
   m.published = dates(page, doc, "published")
@@ -408,6 +387,14 @@ function meta.extract(page)
   m.section = first_tag(page, "article:section") or jsonld_first(page, "articleSection")
   page.meta = m
   return m
+end
+
+-- meta.sources(page) -> {field = source}: where each value of
+-- meta.extract(page) came from ("meta og:title", "jsonld
+-- NewsArticle.datePublished", "h1 (agrees with title)", ...)
+function meta.sources(page)
+  meta.extract(page)
+  return page._meta_why or {}
 end
 
 return meta

@@ -1,0 +1,243 @@
+-- The page title for lib/meta: the on-page headline when it agrees with
+-- what the page says its title is, else that title without the site name.
+--
+-- title.find(page, M, site) -> title, source | nil
+--   M     the lib.meta module (meta.tag, meta.jsonld_path)
+--   site  words.site matcher: site.names(s) is true when s names the
+--         site; site.named is true when the page names its site
+--
+-- References: og:title, twitter:title, <title>, JSON-LD headline.  Each is
+-- split into segments at separators (" | ", " - ", " – ", " » ", ": " ...);
+-- segments at either end that name the site are dropped ("Title | Site",
+-- "Site » Blog Archive » Title", "Title - Section - Site").
+-- Headlines: <h1>, [itemprop=headline], then <h2> (the first 30).  A
+-- headline that names the site, links to the home page (a blog's <h1> logo)
+-- or is a label ("Home", "Menu") is skipped; the others are compared word
+-- by word (words.agree) with each reference, whole and segment by segment,
+-- and the best one wins when it agrees at AGREE or more: its own text is
+-- the title, so its dashes and quotes win over <title>'s.
+-- Otherwise the first reference left with a segment that is not the site
+-- name gives the title (its segments joined as written); then a headline.
+-- An og:title cut short by an unescaped quote (<title> goes on with the
+-- quote) loses to <title>.
+local words = require("lib.meta.words")
+
+local title = {}
+
+-- how well a headline must agree with a reference to win
+local AGREE = 0.7
+-- headlines longer than this many words are blocks of text, not titles
+local MAX_WORDS = 40
+local MAX_H2 = 30
+
+-- quotes and closing punctuation kept around a trimmed headline
+local TAIL = re.compile([[^[?!…"“”»«'’)]+]])
+local LEAD = re.compile([=[["“„«»'‘(]$]=])
+
+-- separators between title segments; ": " only ends a leading site name
+local SEPARATORS = { " | ", " - ", " — ", " – ", " :: ", " « ", " » ", " · ",
+                     " • ", " / ", " // ", " ǀ ", " │ ", " ― ", " ~ ", " > ",
+                     " : " }
+
+local LABELS = {
+  home = true, homepage = true, startseite = true, accueil = true,
+  inicio = true, index = true, menu = true, ["menü"] = true, navigation = true,
+  ["about us"] = true, search = true, suche = true, news = true,
+}
+
+local function clean(s)
+  if type(s) ~= "string" then return nil end
+  s = text.clean(s):gsub("%s+", " ")
+  if s == "" then return nil end
+  return s
+end
+
+local function is_label(s)
+  return LABELS[table.concat(words.list(s), " ")] == true
+end
+
+-- a date or time as a title segment ("31.10.2023, 10.19 Uhr")
+local function is_date(s)
+  local digits = select(2, s:gsub("%d", ""))
+  local letters = select(2, s:gsub("[%a\128-\255]", ""))
+  return digits >= 4 and letters <= 4
+end
+
+-- segments of a title: {{text=, a=, b=}...} in order (a, b: where the
+-- segment lies in s), separators dropped
+local function segments(s)
+  local cuts = {}
+  for _, sep in ipairs(SEPARATORS) do
+    local from = 1
+    while true do
+      local a, b = s:find(sep, from, true)
+      if not a then break end
+      cuts[#cuts + 1] = { a, b }
+      from = b + 1
+    end
+  end
+  table.sort(cuts, function(x, y) return x[1] < y[1] end)
+  local segs, pos = {}, 1
+  local function add(a, b)
+    local part = clean(s:sub(a, b))
+    if part then segs[#segs + 1] = { text = part, a = a, b = b } end
+  end
+  for _, c in ipairs(cuts) do
+    if c[1] >= pos then
+      add(pos, c[1] - 1)
+      pos = c[2] + 1
+    end
+  end
+  add(pos, #s)
+  return segs
+end
+
+-- the reference without site-name segments at its ends: the core text
+-- (as written from the first kept segment to the last) and the kept
+-- segments' texts; nil when every segment names the site
+local function core(s, site)
+  local segs = segments(s)
+  local i, j = 1, #segs
+  local function drop(seg)
+    return site.names(seg.text) or is_label(seg.text) or is_date(seg.text)
+  end
+  while i <= j and drop(segs[i]) do i = i + 1 end
+  while j >= i and drop(segs[j]) do j = j - 1 end
+  if i > j then return nil end
+  -- the page names no site: a short last segment after a longer head is
+  -- taken for the site name ("Budget municipal – Le Quotidien")
+  if j == #segs and j > i and not site.named then
+    local tail, head = segs[j].text, segs[j - 1].text
+    if #words.list(tail) <= 4 and #tail <= 2 * #head then j = j - 1 end
+  end
+  local kept = {}
+  for k = i, j do kept[#kept + 1] = segs[k].text end
+  local c = clean(s:sub(segs[i].a, segs[j].b))
+  -- "Site: Title" (a leading site name before a colon)
+  local head, rest = c:match("^([^:]+):%s+(.+)$")
+  if head and site.names(head) then c = rest end
+  return c, kept
+end
+
+-- is this headline a link to the home page (a blog's site name in <h1>)?
+local function home_link(node)
+  for _, a in ipairs(node:select("a[href]")) do
+    local href = a:attr("href"):match("^%s*(.-)%s*$")
+    if href == "/" or href == "./" or href:match("^https?://[^/]+/?$")
+       or href:match("^/?index%.%a+$") or (a:attr("rel") or ""):find("home") then
+      return true
+    end
+  end
+  return false
+end
+
+local function headlines(doc)
+  local out = {}
+  local function add(n, kind)
+    local t = clean(n:text())
+    if not t or is_label(t) then return end
+    local w = words.list(t)
+    if #w == 0 or #w > MAX_WORDS then return end
+    out[#out + 1] = { text = t, words = w, kind = kind, node = n }
+  end
+  for _, n in ipairs(doc:select("h1")) do add(n, "h1") end
+  for _, n in ipairs(doc:select("[itemprop~=headline]")) do
+    if n.tag ~= "meta" then add(n, "itemprop headline") end
+  end
+  for i, n in ipairs(doc:select("h2")) do
+    if i > MAX_H2 then break end
+    add(n, "h2")
+  end
+  return out
+end
+
+function title.find(page, M, site)
+  local doc = page.doc
+  local refs = {}
+  local function ref(v, src)
+    v = clean(v)
+    if v then refs[#refs + 1] = { text = v, src = src } end
+  end
+  local t = doc and doc:first("title")
+  local ttext = t and clean(t:text())
+  local og = M.tag(page, "og:title")[1]
+  og = clean(og)
+  -- og:title cut at an unescaped quote: <title> goes on with the quote
+  if og and ttext and #ttext > #og and ttext:sub(1, #og) == og
+     and ttext:sub(#og + 1):match("^%s*[\"“„«]") then
+    og = nil
+  end
+  ref(og, "meta og:title")
+  ref(M.tag(page, "twitter:title")[1], "meta twitter:title")
+  ref(ttext, "title")
+  ref(M.jsonld_path(page, "headline")[1], "jsonld headline")
+
+  -- each reference's core and kept segments
+  for _, r in ipairs(refs) do
+    r.core, r.segs = core(r.text, site)
+    if r.core then
+      r.core_words = words.list(r.core)
+      r.seg_words = {}
+      for k, s in ipairs(r.segs) do r.seg_words[k] = words.list(s) end
+    end
+  end
+
+  if doc then
+    local best, best_sim, best_ref
+    for _, h in ipairs(headlines(doc)) do
+      if not site.names(h.text) and not home_link(h.node) then
+        for _, r in ipairs(refs) do
+          if r.core then
+            local sim = words.agree(h.words, r.core_words)
+            if #r.segs > 1 then
+              for _, sw in ipairs(r.seg_words) do
+                -- a one-word segment agreeing is too weak a sign
+                if #sw > 1 or #r.segs == 1 then
+                  sim = math.max(sim, words.agree(h.words, sw))
+                end
+              end
+            end
+            if sim > (best_sim or 0) + 1e-9 then
+              best, best_sim, best_ref = h, sim, r
+            end
+          end
+        end
+      end
+    end
+    if best and best_sim >= AGREE then
+      -- a headline that ends with a whole reference after a kicker
+      -- ("Tunesien Große Aufgaben ...", "Politics | ..."): the reference's
+      -- words as the headline writes them.  (Not a reference that only
+      -- starts the headline: that is as often a truncated twitter:title.)
+      local r = best_ref
+      if #r.core_words >= 3 and #best.words > #r.core_words then
+        local x, y = words.run(best.text, r.core_words)
+        if x and not best.text:sub(y + 1):find("[%w\128-\255]") then
+          -- keep quotes and closing punctuation ("?", "!") around it
+          local tail = TAIL:match(best.text:sub(y + 1)) or ""
+          local lead = LEAD:match(best.text:sub(1, x - 1)) or ""
+          return clean(lead .. best.text:sub(x, y) .. tail),
+                 best.kind .. " (the part that is " .. r.src .. ")"
+        end
+      end
+      return best.text, best.kind .. " (agrees with " .. best_ref.src .. ")"
+    end
+  end
+
+  for _, r in ipairs(refs) do
+    if r.core and not is_label(r.core) then
+      local src = r.src
+      if r.core ~= r.text then src = src .. " (site name dropped)" end
+      return r.core, src
+    end
+  end
+  if doc then
+    for _, h in ipairs(headlines(doc)) do
+      if h.kind == "h1" and not site.names(h.text) then return h.text, "h1" end
+    end
+  end
+  for _, r in ipairs(refs) do return r.text, r.src end
+  return nil
+end
+
+return title
