@@ -329,10 +329,12 @@ static int state_require(lua_State *L)
     lua_pushfstring(L, "@%s", path);
     int rc = read_chunk(L, path, lua_tostring(L, -1));
     lua_remove(L, -2);
+    if (rc != LUA_OK) {
+        free(path);
+        return lua_error(L); /* the loader's message: file, line, cause */
+    }
     lua_pushstring(L, path);
     free(path);
-    if (rc != LUA_OK)
-        return lua_error(L);
     /* mark as loading to catch loops */
     lua_pushlightuserdata(L, (void *)&loading_tag);
     lua_setfield(L, 2, name);

@@ -18,3 +18,10 @@ cat > "$TMP/req.lua" <<'LUA'
 return function(page) return { ok = pcall(require, "lib.rules"), bad = select(2, pcall(require, "a..b")) } end
 LUA
 expect_contains "require of a bad name" '"bad":"' "$("$PIPE" run "$TMP/req.lua" "$TMP/p.html")"
+# a syntax error in a required module is reported with its file, line and cause
+mkdir -p "$TMP/syn/scripts"
+printf 'local x = = 1\nreturn {}\n' > "$TMP/syn/scripts/broken.lua"
+printf 'return function(page) return { e = select(2, pcall(require, "broken")) } end\n' > "$TMP/syn/scripts/main.lua"
+expect_eq "syntax error in a required module" \
+  "$TMP/syn/scripts/broken.lua:1: unexpected symbol near '='" \
+  "$("$PIPE" run "$TMP/syn/scripts/main.lua" "$TMP/p.html" | jq -r .e)"
