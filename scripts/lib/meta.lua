@@ -44,6 +44,7 @@ local url = require("lib.url")
 local date = require("lib.date")
 local words = require("lib.meta.words")
 local title_mod = require("lib.meta.title")
+local authors_mod = require("lib.meta.authors")
 
 local meta = {}
 
@@ -111,6 +112,18 @@ local function is_article(o)
     end
   end
   return false
+end
+
+-- the first Article-like @type of a JSON-LD object, else its first type
+local function type_name(o)
+  local first
+  for _, t in ipairs(types_of(o)) do
+    if type(t) == "string" then
+      first = first or t
+      if is_article({ ["@type"] = t }) then return t end
+    end
+  end
+  return first or "object"
 end
 
 function meta.jsonld(page)
@@ -220,52 +233,6 @@ local function add_unique(list, seen, s)
   list[#list + 1] = s
 end
 
-local function strip_by(s)
-  s = clean(s)
-  if not s then return nil end
-  s = s:gsub("^[Bb][Yy]%s+", ""):gsub("^[Aa]uthors?:%s*", "")
-  s = s:gsub("^Автор[и]?:%s*", ""):gsub("^Автор:%s*", "")
-  return clean(s)
-end
-
-local function authors(page, doc)
-  local list, seen = {}, {}
-  for _, a in ipairs(meta.jsonld(page)) do
-    if is_article(a) and a.author ~= nil then
-      local au = a.author
-      if not is_list(au) then au = { au } end
-      for _, x in ipairs(au) do
-        x = deref(page, x)
-        if type(x) == "string" then add_unique(list, seen, x)
-        elseif type(x) == "table" then add_unique(list, seen, scalar(x.name)) end
-      end
-      if #list > 0 then return list end
-    end
-  end
-  for _, name in ipairs({ "author", "article:author", "dc.creator", "parsely-author", "sailthru.author" }) do
-    for _, v in ipairs(meta.tag(page, name)) do
-      if not v:find("^%s*https?://") then add_unique(list, seen, v) end
-    end
-  end
-  if #list > 0 then return list end
-  if not doc then return nil end
-  for _, a in ipairs(doc:select("a[rel~=author]")) do add_unique(list, seen, strip_by(a:text())) end
-  if #list > 0 then return list end
-  for _, n in ipairs(doc:select("[itemprop~=author]")) do
-    local nm = n:first("[itemprop~=name]")
-    add_unique(list, seen, strip_by((nm or n):attr("content") or (nm or n):text()))
-  end
-  if #list > 0 then return list end
-  for _, sel in ipairs({ ".byline", ".author" }) do
-    for _, n in ipairs(doc:select(sel)) do
-      local s = strip_by(n:text())
-      if s and #s <= 100 then add_unique(list, seen, s) end
-    end
-    if #list > 0 then return list end
-  end
-  return nil
-end
-
 local function dates(page, doc, which)
   local names = which == "published"
     and { "article:published_time", "datepublished", "og:published_time",
@@ -351,6 +318,10 @@ local function site_names(page, m)
   return out
 end
 
+-- helpers for lib/meta/*.lua
+meta.is_article, meta.is_list, meta.deref, meta.scalar, meta.type_name =
+  is_article, is_list, deref, scalar, type_name
+
 function meta.extract(page)
   if page.meta then return page.meta end
   local doc = page.doc
@@ -375,7 +346,7 @@ function meta.extract(page)
   local site = words.site(page, site_names(page, m))
   m.title, why.title = title_mod.find(page, meta, site)
 
-  m.authors = authors(page, doc)
+  m.authors, why.authors = authors_mod.find(page, meta, site)
   m.published = dates(page, doc, "published")
   m.modified = dates(page, doc, "modified")
   m.lang = lang(page, doc)

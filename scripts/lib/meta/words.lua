@@ -11,7 +11,8 @@
 --   words.site(page, names) -> matcher: matcher.names(s) is true when s
 --                             names the site: one of `names` (site name,
 --                             publisher, ...) or mostly the letters of
---                             the page's host name; matcher.named: the
+--                             the page's host name; matcher.given(s):
+--                             s is one of `names`; matcher.named: the
 --                             page gave names
 --
 -- Caveats: \w is PCRE2's Unicode class, so "l’action" is two words and a
@@ -127,6 +128,13 @@ function words.site(page, names)
   end
   local host = host_letters(url.host(url.of_page(page)))
   local matcher = { named = #lnames > 0 }
+  -- one of the names the page gives its site
+  function matcher.given(s)
+    local l = table.concat(words.list(s), " ")
+    if l == "" then return false end
+    for _, n in ipairs(lnames) do if l == n then return true end end
+    return false
+  end
   function matcher.names(s)
     local list = words.list(s)
     if #list == 0 then return false end

@@ -1,0 +1,435 @@
+-- The authors of a page for lib/meta: a list of names from the first
+-- source that gives one, cleaned of what pages glue to names.
+--
+-- authors.find(page, M, site) -> {name...}, source | nil
+--   M     the lib.meta module (meta.tag, meta.jsonld, meta.deref ...)
+--   site  words.site matcher (site.names(s): does s name the site?)
+--
+-- Sources, in order:
+--   1. JSON-LD author of the article (strings, Person objects, @id
+--      references; an Organization only when no person is named)
+--   2. <meta name=author>, article:author, dc.creator, parsely-author,
+--      sailthru.author, byl (not URLs)
+--   3. microdata [itemprop=author] (its [itemprop=name] or content)
+--   4. rel=author links
+--   5. byline-ish elements: class or id with byline, author, autor,
+--      vcard, writer, verfasser (the first that holds a name)
+--   6. a visible byline: an element whose text starts "By", "Von", "par",
+--      "por", "Text:", "Autor:" ... and goes on with names
+-- Elements inside comments, sidebars, widgets, related-article lists,
+-- <aside> and <nav> are never used (3-6).
+-- Cleaning: "By"/"Von"/"Veröffentlicht von" (also glued to the name:
+-- "Veröffentlicht vonChris Jung"), "View all posts by", screen-reader
+-- labels, dates, times, URLs, e-mail addresses, "Weitere Artikel"-style
+-- links, academic suffixes (", PhD"), everything after a newline that is
+-- not a name; pieces that name the site or organisation ("Jane Doe, CNN"
+-- on cnn.com), handles like "wordpressadmin" and labels ("No Author")
+-- are dropped.  "X und Y", "X, Y & Z" give several names.  A source whose
+-- names are all handles ("christian.stadtfeld") is used only when no
+-- later source gives a real name.
+local words = require("lib.meta.words")
+
+local authors = {}
+
+-- most names per byline, most words per name
+local MAX_NAMES = 8
+local MAX_WORDS = 5
+local MAX_BYLINE = 160
+
+-- prefixes before a byline's names (lowercase; longest first matters not:
+-- they are stripped repeatedly)
+local PREFIXES = {
+  "view all posts by", "zeige alle beiträge von", "alle beiträge von",
+  "alle artikel von", "mehr artikel von", "weitere artikel von", "mehr von",
+  "interview:", "eingestellt von", "gespeichert von", "submitted by",
+  "eingereicht von", "blog beitrag von", "blogbeitrag von", "gepostet von", "posted in", "author", "autor",
+  "more articles by", "more from", "all posts by", "posts by",
+  "articles by", "written by", "posted by", "published by", "reported by",
+  "story by", "words by", "text by", "veröffentlicht von", "geschrieben von",
+  "verfasst von", "erstellt von", "ein beitrag von", "ein artikel von",
+  "ein kommentar von", "ein gastbeitrag von", "gastbeitrag von",
+  "eine kolumne von", "kommentar von", "text von", "publié par",
+  "écrit par", "rédigé par", "escrito por", "publicado por", "scritto da",
+  "pubblicato da", "kirjoittanut", "autor/in:", "autorinnen:", "autoren:",
+  "autorin:", "autor:", "authors:", "author:", "auteur:", "auteurs:",
+  "redakteur:", "redakteurin:", "autoren", "autorinnen", "责任编辑：", "作者：", "text:", "texto:", "testo:",
+  "von:", "by:", "par:", "por:", "di:",
+  "by", "von", "vom", "par", "por",
+}
+-- separators between names
+local NAME_SEP = re.compile([[\s*(?:[,;&/|+·•]|\s(?:and|und|y|et|e|i|and|og|och|ja)\s)\s*]], "i")
+-- a piece that is not a name
+local JUNK = re.compile([[@|https?:|www\.|\.(?:com|de|org|net)\b|\d{1,2}[.:/]\d|\d{4}|\d\s|\s\d|email protected|^(?:foto|photo|fotos|photos|bild|image|credit|quelle|source)s?\b]], "i")
+-- URLs and e-mail addresses inside a byline
+local URLS = re.compile([=[\[?(?:https?://|www\.)\S+|\S+@\S+\.\w+|\[email\s+protected\]]=], "i")
+-- a date or a time after the names, with its "am", "on", "le" ...
+local DATE_TAIL = re.compile([[\s*(?:,|\s(?:am|on|le|el|il|den|at|um|de))?\s+\d.*$]])
+-- an illustrator or photographer after the names
+local CREDIT_TAIL = re.compile([[\s+(?:Illustrations?|Illustrationen|Fotos?|Photos?|Bilder?|Grafik|Video)(?:\s+(?:von|by)|:).*$]])
+-- the names after a late "by" in a byline element
+local LATE_BY = re.compile([[\s(?:by|von|par|por)\s+(\p{Lu}.*)$]])
+-- punctuation around a name (not the dot of "Jr." or "e.V.")
+local EDGE_PUNCT = re.compile([[^[\p{P}\p{S}\s]+|[\s,;:|\p{Pd}]+$]])
+-- "(Sponsored Post)", "[Update]"
+local PARENS = re.compile([=[\([^()]*\)|\[[^\[\]]*\]]=])
+local UPPER = re.compile([[^\p{Lu}]])
+local LOWERCASE = re.compile([[^\p{Ll}]])
+local LETTER = re.compile([[\p{L}]])
+local HANDLE = re.compile([[^[\p{Ll}\d._-]+$|^[\p{L}\d]*\d[\p{L}\d]*$]])
+-- an organisation, not a person ("Hanns-Seidel-Stiftung e.V.")
+local ORG = re.compile([[(?:\be\.\s?V\.|\bGmbH|\bAG|\bKG|\bLtd\.?|\bInc\.?|\bLLC|\bS\.A\.|\bS\.L\.|\bSE|\bplc)$|Stiftung$|Verlag$]])
+local BAD_HANDLE = re.compile([[admin|wordpress|webmaster|editor\d|user\d|^root$|^staff$]], "i")
+
+local LABELS = {}
+for _, l in ipairs({
+  "weiter", "mehr", "more", "read more", "weiterlesen", "alle artikel",
+  "weitere artikel", "archiv anzeigen", "all articles", "show all articles of",
+  "alle beiträge", "follow", "folgen", "twitter", "facebook", "instagram",
+  "linkedin", "e mail", "email", "mail", "kontakt", "contact", "shares",
+  "share", "teilen", "comments", "kommentare", "no author", "unknown",
+  "anonymous", "anonym", "gast", "guest", "admin", "administrator",
+  "phd", "ph d", "md", "dr", "prof", "msc", "mba", "ma", "ba",
+  "profile", "profil", "bio", "biography", "about", "about the author",
+  "über den autor", "über die autorin", "autor", "autorin", "author",
+  "editor", "staff", "photo", "foto", "bild", "image",
+  "updated", "aktualisiert", "published", "veröffentlicht", "am", "on",
+  "text", "interview", "und", "and", "mehr von", "sagt", "says", "name",
+  "zuletzt geändert", "last updated", "last modified", "aktualisiert am",
+  "posted", "gepostet", "eingestellt", "no", "by", "von",
+}) do LABELS[l] = true end
+
+-- name particles that may be lowercase inside a name
+local PARTICLES = {
+  von = true, van = true, der = true, den = true, de = true, da = true,
+  del = true, della = true, di = true, du = true, la = true, le = true,
+  ten = true, ter = true, zu = true, zum = true, y = true, bin = true,
+  al = true, el = true, dos = true, das = true, des = true, ["d’"] = true,
+}
+
+local function lower(s) return words.lower(s) end
+
+local NO_SITE = { given = function() return false end,
+                  names = function() return false end }
+
+-- strip byline prefixes (also glued to a capitalised name)
+local function strip_prefixes(s)
+  local again = true
+  while again do
+    again = false
+    local l = lower(s)
+    for _, p in ipairs(PREFIXES) do
+      if l:sub(1, #p) == p then
+        local rest = s:sub(#p + 1)
+        local glued = rest:match("^%S")
+        if rest == "" or rest:match("^[%s:]") or p:sub(-1) == ":"
+           or (glued and UPPER:match(rest) and #p > 3) then
+          s = rest:gsub("^[%s:]+", "")
+          again = true
+          break
+        end
+      end
+    end
+  end
+  return s
+end
+
+local function label(piece)
+  return LABELS[table.concat(words.list(piece), " ")] == true
+end
+
+-- is piece a person's or an organisation's name (1..MAX_WORDS words,
+-- capitalised, no dates, URLs or e-mail)?  -> "name" | "handle" | nil
+local function kind(piece, site, strict)
+  if piece == "" or #piece > 60 or not LETTER:match(piece) then return nil end
+  if JUNK:match(piece) or label(piece) or site.given(piece) or ORG:match(piece) then
+    return nil
+  end
+  local w = {}
+  for x in piece:gmatch("%S+") do w[#w + 1] = x end
+  if #w > MAX_WORDS then return nil end
+  if #w == 1 and not strict and HANDLE:match(piece) then
+    if BAD_HANDLE:match(piece) then return nil end
+    return "handle"
+  end
+  -- capitalised words but particles ("Ludwig van Beethoven"), not "Das
+  -- Magazin für Lesben"; markup may write "Mobasir hassan", visible text
+  -- (strict) may not
+  local low = 0
+  for k, x in ipairs(w) do
+    -- (scripts without case, "孔德明", pass)
+    if LOWERCASE:match(x) and not PARTICLES[lower(x)] then
+      if strict or k == 1 then return nil end
+      low = low + 1
+    end
+  end
+  if low > 0 and #w >= 3 then return nil end
+  return "name"
+end
+
+-- drop label words at the end of a piece ("Johanna Kropfitsch Alle Artikel")
+local function strip_labels(piece)
+  for _ = 1, 3 do
+    local w = {}
+    for x in piece:gmatch("%S+") do w[#w + 1] = x end
+    if #w < 2 then break end
+    local cut
+    for k = 3, 1, -1 do
+      if #w > k and label(table.concat(w, " ", #w - k + 1)) then cut = k; break end
+    end
+    if not cut then break end
+    piece = table.concat(w, " ", 1, #w - cut)
+  end
+  return piece
+end
+
+-- authors.names(s, site [, strict]) -> {name...}, all_handles
+-- The names in a byline text.
+function authors.names(s, site, strict)
+  if type(s) ~= "string" then return {}, false end
+  site = site or NO_SITE
+  s = text.clean(s)
+  local out, handles = {}, 0
+  local rejected = 0
+  for line in s:gmatch("[^\n]+") do
+    line = text.squish(URLS:gsub(PARENS:gsub(line, " "), " "))
+    -- "rasos am 24. Juli 2017", "Text von X Illustration von Y"
+    line = strip_prefixes(CREDIT_TAIL:gsub(DATE_TAIL:gsub(line, ""), ""))
+    -- "unocero - Alberto Ávila", "Jane Doe | Redaktion": parts that name
+    -- the site go, the rest is split into names
+    local parts = re.split(line, [[\s+[-–—|]\s+]])
+    for _, part in ipairs(parts) do
+      for _, piece in ipairs(NAME_SEP:split(part)) do
+        piece = strip_prefixes(text.squish(piece))
+        piece = EDGE_PUNCT:gsub(piece, "")
+        local k
+        if piece ~= "" and not label(piece) then
+          piece = strip_labels(piece)
+          k = kind(piece, site, strict)
+          if not k then rejected = rejected + 1 end
+        end
+        if k and #out < MAX_NAMES then
+          out[#out + 1] = piece
+          if k == "handle" then handles = handles + 1 end
+        end
+      end
+    end
+    -- the names are on the first line that has any ("Tomas Spahn\n\nFr,
+    -- 18. Oktober 2019")
+    if #out > 0 then break end
+  end
+  -- mostly not names: a bio or a list of topics, not a byline
+  if rejected > #out then return {}, false end
+  return out, #out > 0 and handles == #out
+end
+
+local function add_all(list, seen, names)
+  for _, n in ipairs(names) do
+    local key = lower(n)
+    if not seen[key] then
+      seen[key] = true
+      list[#list + 1] = n
+    end
+  end
+end
+
+-- inside comments, sidebars, related-article lists, aside, nav?  A class
+-- name or id counts when its first part (split at "-" and "_") is one of
+-- AWAY, or the second of two: "comment-author", "primary-sidebar", not
+-- "content-sidebar-wrap" or "has-sidebar"; <body> and <html> classes such
+-- as "comments-open" do not count.
+local AWAY = { comment = true, comments = true, commentlist = true,
+               sidebar = true, related = true, respond = true, reply = true }
+local MODIFIER = { has = true, with = true, no = true, without = true,
+                   show = true, hide = true, is = true }
+local function in_article(n)
+  n = n:parent()
+  while n do
+    if n.tag == "article" then return true end
+    n = n:parent()
+  end
+  return false
+end
+
+local function away(node)
+  local n, depth = node, 0
+  while n and depth < 40 do
+    local tag = n.tag
+    if tag == "body" or tag == "html" then return false end
+    -- (an <aside> inside the <article> holds the article's own details)
+    if tag == "nav" or (tag == "aside" and not in_article(n)) then return true end
+    for _, a in ipairs({ "class", "id" }) do
+      local v = n:attr(a)
+      if v then
+        for name in v:lower():gmatch("%S+") do
+          local parts = {}
+          for p in name:gmatch("%a+") do parts[#parts + 1] = p end
+          local hit = AWAY[parts[1]]
+              or (#parts == 2 and AWAY[parts[2]] and not MODIFIER[parts[1]])
+          -- (a page that calls its content column "sidebar": the block
+          -- holding the headline is not away)
+          if hit and not n:first("h1") then return true end
+        end
+      end
+    end
+    n = n:parent()
+    depth = depth + 1
+  end
+  return false
+end
+local function hint(h)
+  return "contains(@class,'" .. h .. "') or contains(@id,'" .. h .. "')"
+end
+local BYLINE_XPATH = "//body//*[" .. hint("byline") .. " or " .. hint("author")
+  .. " or " .. hint("autor") .. " or contains(@class,'vcard') or "
+  .. hint("writer") .. " or " .. hint("verfasser") .. "]"
+local ITEMPROP_XPATH = "//*[@itemprop and contains(concat(' ', normalize-space(@itemprop), ' '), ' author ')]"
+  .. "[not(ancestor::*[@itemtype and contains(@itemtype, 'Comment')])]"
+local REL_XPATH = "//a[@rel and contains(concat(' ', normalize-space(@rel), ' '), ' author ')]"
+-- elements with a text child that starts like a byline
+local VISIBLE_STARTS = { "By ", "BY ", "Von ", "VON ", "von ", "Par ", "par ",
+  "Por ", "por ", "Text: ", "Texto: ", "Autor: ", "Autorin: ", "Author: ",
+  "Autoren ", "Autoren: ", "Autorinnen: ", "Ein Artikel von ",
+  "Gespeichert von ", "Submitted by ", "Posted by ", "Text von ",
+  "Written by ", "Ein Beitrag von ", "Veröffentlicht von ", "Geschrieben von " }
+local VISIBLE_XPATH
+do
+  local conds = {}
+  for _, p in ipairs(VISIBLE_STARTS) do
+    conds[#conds + 1] = "starts-with(normalize-space(.),'" .. p .. "')"
+    conds[#conds + 1] = "normalize-space(.)='" .. p:gsub("%s+$", "") .. "'"
+  end
+  VISIBLE_XPATH = "//body//*[not(self::script or self::style)][text()["
+    .. table.concat(conds, " or ") .. "]]"
+end
+
+-- JSON-LD objects whose author is a photographer's or a video's
+local MEDIA = { ImageObject = true, VideoObject = true, AudioObject = true,
+                MediaObject = true, Photograph = true }
+
+function authors.find(page, M, site)
+  local list, seen = {}, {}
+  local fallback, fallback_src
+  -- take names from one source: true when it gave real names
+  local function take(names, handles, src)
+    if #names == 0 then return false end
+    if handles then
+      if not fallback then fallback, fallback_src = names, src end
+      return false
+    end
+    add_all(list, seen, names)
+    return true
+  end
+
+  -- 1. JSON-LD: Article-like objects first (meta.jsonld sorts them so),
+  -- then any other with an author (WebPage, Recipe, Review), not comments
+  for _, a in ipairs(M.jsonld(page)) do
+    local typ = M.type_name(a)
+    if a.author ~= nil and not typ:find("Comment") and not MEDIA[typ] then
+      local au = a.author
+      if not M.is_list(au) then au = { au } end
+      local people, orgs, handles = {}, {}, true
+      for _, x in ipairs(au) do
+        x = M.deref(page, x)
+        local name, org
+        if type(x) == "string" then name = x
+        elseif type(x) == "table" then
+          name = M.scalar(x.name)
+          org = M.type_name(x) == "Organization"
+        end
+        if name then
+          -- a Person's name is a name even when the site bears it
+          local person = type(x) == "table" and M.type_name(x) == "Person"
+          local n, h = authors.names(name, not person and site or nil)
+          if #n > 0 and not h then handles = false end
+          for _, v in ipairs(n) do
+            local t = org and orgs or people
+            t[#t + 1] = v
+          end
+        end
+      end
+      if take(people, handles, "jsonld " .. typ .. ".author") then
+        return list, "jsonld " .. typ .. ".author"
+      end
+      if #orgs > 0 and take(orgs, false, "jsonld " .. typ .. ".author") then
+        return list, "jsonld " .. typ .. ".author"
+      end
+    end
+  end
+  -- 2. meta tags
+  for _, name in ipairs({ "author", "article:author", "dc.creator",
+                          "parsely-author", "sailthru.author", "byl" }) do
+    local got = {}
+    for _, v in ipairs(M.tag(page, name)) do
+      if not v:find("^%s*https?://") then
+        local n, h = authors.names(v, site)
+        if not h then for _, x in ipairs(n) do got[#got + 1] = x end
+        elseif not fallback then fallback, fallback_src = n, "meta " .. name end
+      end
+    end
+    if take(got, false, "meta " .. name) then return list, "meta " .. name end
+  end
+  local doc = page.doc
+  if not doc then
+    if fallback then return fallback, fallback_src end
+    return nil
+  end
+  -- 3. microdata
+  local got, handles = {}, true
+  for _, n in ipairs(doc:xpath(ITEMPROP_XPATH)) do
+    if type(n) ~= "string" and not away(n) then
+      local nm = n:first("[itemprop~=name]") or n
+      local v = nm:attr("content") or nm:text()
+      local names, h = authors.names(v, site)
+      for _, x in ipairs(names) do got[#got + 1] = x end
+      if #names > 0 and not h then handles = false end
+      if #got >= MAX_NAMES then break end
+    end
+  end
+  if take(got, handles, "itemprop author") then return list, "itemprop author" end
+  -- 4. rel=author
+  got, handles = {}, true
+  for _, a in ipairs(doc:xpath(REL_XPATH)) do
+    if type(a) ~= "string" and not away(a) then
+      local names, h = authors.names(a:text(), site)
+      for _, x in ipairs(names) do got[#got + 1] = x end
+      if #names > 0 and not h then handles = false end
+      if #got >= MAX_NAMES then break end
+    end
+  end
+  if take(got, handles, "a[rel=author]") then return list, "a[rel=author]" end
+  -- 5. byline-ish elements: the first one holding names
+  for _, n in ipairs(doc:xpath(BYLINE_XPATH)) do
+    if type(n) ~= "string" and not away(n) then
+      local t = n:text()
+      if #t <= MAX_BYLINE then
+        local names, h = authors.names(t, site)
+        if #names == 0 then
+          -- "Posted on September 21, 2020 by Adi Tzlil"
+          local after = LATE_BY:match(text.squish(t))
+          if after then names, h = authors.names(after, site) end
+        end
+        if take(names, h, "byline") then
+          local cls = n:attr("class") or n:attr("id") or ""
+          return list, "byline " .. n.tag .. (cls ~= "" and ("." .. cls:match("%S+")) or "")
+        end
+      end
+    end
+  end
+  -- 6. visible "By X" / "Von X"
+  for _, n in ipairs(doc:xpath(VISIBLE_XPATH)) do
+    if type(n) ~= "string" and not away(n) then
+      local t = text.squish(n:text())
+      -- "<span>By</span> <a>Jane Doe</a>": the names are the parent's
+      if strip_prefixes(t) == "" and n:parent() then t = text.squish(n:parent():text()) end
+      -- the element's text must start with the byline word
+      if #t <= MAX_BYLINE and strip_prefixes(t) ~= t then
+        local names, h = authors.names(t, site, true)
+        if take(names, h, "text") then return list, "text \"" .. t:sub(1, 40) .. "\"" end
+      end
+    end
+  end
+  if fallback then return fallback, fallback_src end
+  return nil
+end
+
+return authors
