@@ -45,6 +45,7 @@ local date = require("lib.date")
 local words = require("lib.meta.words")
 local title_mod = require("lib.meta.title")
 local authors_mod = require("lib.meta.authors")
+local dates_mod = require("lib.meta.dates")
 
 local meta = {}
 
@@ -126,20 +127,38 @@ local function type_name(o)
   return first or "object"
 end
 
+-- JSON-LD as pages write it: raw newlines and tabs inside strings, other
+-- control characters, trailing commas.  Strict first, then each repair.
+local function decode_lenient(body)
+  local v = json.decode(body)
+  if v ~= nil then return v end
+  -- control characters are never valid raw inside strings and are
+  -- whitespace (or junk) outside them
+  body = body:gsub("[%z\1-\31]", " ")
+  v = json.decode(body)
+  if v ~= nil then return v end
+  return json.decode((body:gsub(",%s*([}%]])", "%1")))
+end
+
 function meta.jsonld(page)
   if page._jsonld then return page._jsonld end
   local objects = {}
-  local function add(v)
-    if type(v) ~= "table" then return end
+  local function add(v, depth)
+    if type(v) ~= "table" or depth > 4 then return end
     if is_list(v) then
-      for _, x in ipairs(v) do add(x) end
+      for _, x in ipairs(v) do add(x, depth + 1) end
       return
     end
     if v["@graph"] ~= nil then
-      add(v["@graph"])
+      add(v["@graph"], depth + 1)
       if v["@type"] == nil then return end
     end
     objects[#objects + 1] = v
+    -- an article nested as a page's main entity counts as one of its own
+    local me = v.mainEntity
+    if type(me) == "table" and not is_list(me) and me["@type"] ~= nil then
+      add(me, depth + 1)
+    end
   end
   if page.doc then
     for _, s in ipairs(page.doc:select("script")) do
@@ -149,8 +168,8 @@ function meta.jsonld(page)
         -- tolerate an HTML comment or CDATA wrapper
         body = body:gsub("^%s*<!%-%-", ""):gsub("%-%->%s*$", "")
         body = body:gsub("^%s*//%s*<!%[CDATA%[", ""):gsub("//%s*%]%]>%s*$", "")
-        local ok, v = pcall(json.decode, body)
-        if ok and v ~= nil then add(v) end
+        local ok, v = pcall(decode_lenient, body)
+        if ok and v ~= nil then add(v, 0) end
       end
     end
   end
@@ -231,28 +250,6 @@ local function add_unique(list, seen, s)
   if seen[key] then return end
   seen[key] = true
   list[#list + 1] = s
-end
-
-local function dates(page, doc, which)
-  local names = which == "published"
-    and { "article:published_time", "datepublished", "og:published_time",
-          "pubdate", "publishdate", "publish-date", "date", "dc.date.issued",
-          "dc.date", "sailthru.date", "parsely-pub-date" }
-    or { "article:modified_time", "og:updated_time", "datemodified", "last-modified" }
-  local v = first_tag(page, table.unpack(names, 1, 3))
-  v = v or jsonld_first(page, which == "published" and "datePublished" or "dateModified")
-  v = v or first_tag(page, table.unpack(names, 4))
-  if not v and doc then
-    local prop = which == "published" and "datePublished" or "dateModified"
-    local n = doc:first("[itemprop=" .. prop .. "]")
-    if n then v = n:attr("datetime") or n:attr("content") or n:text() end
-    if not v and which == "published" then
-      local t = doc:first("time[pubdate]") or doc:first("time[datetime]")
-      if t then v = t:attr("datetime") or t:text() end
-    end
-  end
-  if not v then return nil end
-  return date.parse(v)
 end
 
 local function lang(page, doc)
@@ -347,9 +344,9 @@ function meta.extract(page)
   m.title, why.title = title_mod.find(page, meta, site)
 
   m.authors, why.authors = authors_mod.find(page, meta, site)
-  m.published = dates(page, doc, "published")
-  m.modified = dates(page, doc, "modified")
   m.lang = lang(page, doc)
+  m.published, why.published = dates_mod.find(page, meta, "published", m.lang)
+  m.modified, why.modified = dates_mod.find(page, meta, "modified", m.lang)
   m.description = first_tag(page, "og:description", "description", "twitter:description")
       or jsonld_first(page, "description")
   m.image = image(page, doc)
