@@ -1,0 +1,563 @@
+/*
+ * extract plugin, scoring (passes 1 and 2; see extract.h): index the tree
+ * into a side array in document (pre-)order, one reverse sweep to sum
+ * every subtree's figures, Readability's paragraph scores, the top
+ * candidate, and whether its siblings join.
+ *
+ * Cost: one walk computes per-element figures; the reverse sweep adds each
+ * element's figures into its parent, so every subtree total is known
+ * without walking any subtree twice.  The children of element i are found
+ * in the array as i+1, then i+1+size[i+1], and so on.
+ *
+ * Caveats: hint matching works on lowercase tokens of class and id, split
+ * at non-alphanumerics and camelCase humps: a hint matches a token that
+ * equals it, equals it plus "s", or (for hints of at least `hint_prefix`
+ * letters) starts with it, so "ad" matches "ad-slot" and "ads" but never
+ * "head" or "shadow".  Elements nested deeper than MAX_DEPTH are ignored.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/tree.h>
+
+#include "extract.h"
+
+typedef struct tag_info {
+    const char *name;
+    unsigned flags;
+} tag_info;
+
+/* Sorted by name for bsearch. */
+static const tag_info tags[] = {
+    {"a", T_A},
+    {"address", T_BLOCK},
+    {"applet", T_SKIP},
+    {"article", T_BLOCK | T_KEEP},
+    {"aside", T_BLOCK | T_CLEAN},
+    {"audio", T_SKIP},
+    {"blockquote", T_BLOCK},
+    {"body", T_BLOCK | T_KEEP},
+    {"br", T_BR},
+    {"button", T_SKIP},
+    {"canvas", T_SKIP},
+    {"caption", T_BLOCK},
+    {"center", T_BLOCK},
+    {"dd", T_BLOCK},
+    {"details", T_BLOCK},
+    {"dialog", T_BLOCK},
+    {"dir", T_BLOCK},
+    {"div", T_BLOCK | T_CLEAN},
+    {"dl", T_BLOCK},
+    {"dt", T_BLOCK},
+    {"embed", T_SKIP | T_EMBED},
+    {"fieldset", T_BLOCK | T_CLEAN},
+    {"figcaption", T_BLOCK},
+    {"figure", T_BLOCK | T_FIGURE},
+    {"footer", T_BLOCK},
+    {"form", T_BLOCK | T_CLEAN},
+    {"frame", T_SKIP},
+    {"h1", T_BLOCK | T_HEADING},
+    {"h2", T_BLOCK | T_HEADING},
+    {"h3", T_BLOCK | T_HEADING},
+    {"h4", T_BLOCK | T_HEADING},
+    {"h5", T_BLOCK | T_HEADING},
+    {"h6", T_BLOCK | T_HEADING},
+    {"head", T_SKIP},
+    {"header", T_BLOCK},
+    {"hgroup", T_BLOCK},
+    {"hr", T_BLOCK},
+    {"html", T_BLOCK | T_KEEP},
+    {"iframe", T_SKIP | T_EMBED},
+    {"img", T_IMG},
+    {"input", T_SKIP | T_INPUT},
+    {"li", T_BLOCK | T_LI},
+    {"link", T_SKIP},
+    {"main", T_BLOCK | T_KEEP},
+    {"map", T_SKIP},
+    {"math", T_SKIP},
+    {"menu", T_BLOCK},
+    {"meta", T_SKIP},
+    {"nav", T_BLOCK},
+    {"noscript", T_SKIP},
+    {"object", T_SKIP | T_EMBED},
+    {"ol", T_BLOCK | T_CLEAN | T_LIST},
+    {"option", T_SKIP},
+    {"p", T_BLOCK | T_P},
+    {"picture", T_IMG},
+    {"pre", T_BLOCK | T_P},
+    {"script", T_SKIP},
+    {"section", T_BLOCK | T_CLEAN},
+    {"select", T_SKIP},
+    {"style", T_SKIP},
+    {"summary", T_BLOCK},
+    {"svg", T_SKIP},
+    {"table", T_BLOCK | T_CLEAN},
+    {"tbody", T_BLOCK},
+    {"td", T_BLOCK},
+    {"template", T_SKIP},
+    {"textarea", T_SKIP | T_INPUT},
+    {"tfoot", T_BLOCK},
+    {"th", T_BLOCK},
+    {"thead", T_BLOCK},
+    {"title", T_SKIP},
+    {"tr", T_BLOCK},
+    {"ul", T_BLOCK | T_CLEAN | T_LIST},
+    {"video", T_SKIP | T_EMBED},
+};
+
+static int tag_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const tag_info *)elem)->name);
+}
+
+unsigned pipe_extract_tag_flags(const xmlNode *n)
+{
+    const tag_info *t = bsearch(n->name, tags, sizeof tags / sizeof tags[0],
+                                sizeof tags[0], tag_cmp);
+    return t ? t->flags : 0;
+}
+
+/*
+ * Hints.
+ */
+
+static int strlist_has(const strlist *l, const char *s)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+/* Does token `t` match a hint of list `l`? */
+static int hint_match(const strlist *l, const char *t, int prefix)
+{
+    size_t tl = strlen(t);
+    for (size_t i = 0; i < l->n; i++) {
+        const char *h = l->v[i];
+        size_t hl = l->len[i];
+        if (tl < hl || t[0] != h[0] || strncmp(t, h, hl) != 0)
+            continue;
+        if (tl == hl || (tl == hl + 1 && t[hl] == 's')
+            || (int)hl >= prefix)
+            return 1;
+    }
+    return 0;
+}
+
+/* Split an attribute value into lowercase tokens. */
+static int tokenize(const char *v, char tok[][TOKEN_LEN], int ntok)
+{
+    int k = 0;
+    size_t len = 0;
+    int prev_lower = 0;
+    for (const unsigned char *c = (const unsigned char *)v;; c++) {
+        int alnum = *c && *c < 128 && isalnum(*c);
+        int hump = alnum && isupper(*c) && prev_lower;
+        if ((!alnum || hump) && len > 0) {
+            tok[k][len < TOKEN_LEN ? len : TOKEN_LEN - 1] = '\0';
+            if (++k == ntok)
+                return k;
+            len = 0;
+        }
+        if (!*c)
+            break;
+        if (alnum) {
+            if (len < TOKEN_LEN - 1)
+                tok[k][len] = (char)tolower(*c);
+            len++;
+        }
+        prev_lower = alnum && (islower(*c) || isdigit(*c));
+    }
+    return k;
+}
+
+enum { H_POS = 1, H_NEG = 2, H_UNLIKELY = 4, H_MAYBE = 8, H_DROP = 16 };
+
+static unsigned attr_hints(const params *pp, const char *v)
+{
+    char tok[MAX_TOKENS][TOKEN_LEN];
+    int k = tokenize(v, tok, MAX_TOKENS);
+    unsigned h = 0;
+    for (int i = 0; i < k; i++) {
+        if (hint_match(&pp->positive, tok[i], pp->hint_prefix))
+            h |= H_POS;
+        if (hint_match(&pp->negative, tok[i], pp->hint_prefix))
+            h |= H_NEG;
+        if (hint_match(&pp->unlikely, tok[i], pp->hint_prefix))
+            h |= H_UNLIKELY;
+        if (hint_match(&pp->maybe, tok[i], pp->hint_prefix))
+            h |= H_MAYBE;
+        if (hint_match(&pp->drop, tok[i], pp->hint_prefix))
+            h |= H_DROP;
+    }
+    return h;
+}
+
+static int is_hidden(xmlNodePtr n)
+{
+    if (xmlHasProp(n, (const xmlChar *)"hidden"))
+        return 1;
+    xmlChar *st = xmlGetNoNsProp(n, (const xmlChar *)"style");
+    int hidden = 0;
+    if (st) {
+        char buf[256];
+        size_t k = 0;
+        for (const xmlChar *c = st; *c && k < sizeof buf - 1; c++)
+            if (!isspace(*c))
+                buf[k++] = (char)tolower(*c);
+        buf[k] = '\0';
+        hidden = strstr(buf, "display:none") != NULL
+                 || strstr(buf, "visibility:hidden") != NULL;
+        xmlFree(st);
+    }
+    return hidden;
+}
+
+/*
+ * Classify an element: its hint bits (class and id, separately weighted)
+ * and whether it is excluded from content in this run.
+ */
+static int classify(run *r, xmlNodePtr n, unsigned flags, double *weight,
+                    unsigned *hints)
+{
+    const params *pp = r->pp;
+    unsigned hc = 0, hi = 0;
+    xmlChar *cls = xmlGetNoNsProp(n, (const xmlChar *)"class");
+    xmlChar *id = xmlGetNoNsProp(n, (const xmlChar *)"id");
+    if (cls)
+        hc = attr_hints(pp, (const char *)cls);
+    if (id)
+        hi = attr_hints(pp, (const char *)id);
+    xmlFree(cls);
+    xmlFree(id);
+    double w = 0;
+    if (hc & H_NEG) w -= pp->class_weight;
+    if (hc & H_POS) w += pp->class_weight;
+    if (hi & H_NEG) w -= pp->class_weight;
+    if (hi & H_POS) w += pp->class_weight;
+    *weight = w;
+    *hints = hc | hi;
+    if ((flags & T_KEEP) || n == r->root)
+        return 0;
+    if (pp->skip_hidden && is_hidden(n))
+        return 1;
+    if (r->strip_unlikely) {
+        if ((*hints & H_UNLIKELY) && !(*hints & (H_MAYBE | H_POS))
+            && !(flags & T_A))
+            return 1;
+        xmlChar *role = xmlGetNoNsProp(n, (const xmlChar *)"role");
+        int bad = role && strlist_has(&pp->unlikely, (const char *)role);
+        xmlFree(role);
+        if (bad)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * Text measures.  Characters are code points; a whitespace run counts as
+ * one.
+ */
+int pipe_extract_space_at(const unsigned char *c, int *adv)
+{
+    if (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r' || *c == '\f') {
+        *adv = 1;
+        return 1;
+    }
+    if (c[0] == 0xC2 && c[1] == 0xA0) {
+        *adv = 2;
+        return 1;
+    }
+    return 0;
+}
+
+static int is_comma(const unsigned char *c)
+{
+    return *c == ','
+           || (c[0] == 0xEF && c[1] == 0xBC && c[2] == 0x8C)   /* U+FF0C */
+           || (c[0] == 0xE3 && c[1] == 0x80 && c[2] == 0x81)   /* U+3001 */
+           || (c[0] == 0xD8 && c[1] == 0x8C);                  /* U+060C */
+}
+
+static void measure(const unsigned char *c, long *chars, long *commas)
+{
+    long ch = 0, cm = 0;
+    int space = 1, adv;
+    while (*c) {
+        if (pipe_extract_space_at(c, &adv)) {
+            if (!space)
+                ch++;
+            space = 1;
+            c += adv;
+            continue;
+        }
+        space = 0;
+        if (is_comma(c))
+            cm++;
+        if ((*c & 0xC0) != 0x80)
+            ch++;
+        c++;
+    }
+    *chars += ch;
+    *commas += cm;
+}
+
+/*
+ * Pass 1: index the elements.
+ */
+
+/* Count elements and text bytes: sizes the working memory. */
+void pipe_extract_count_tree(xmlNodePtr n, int depth, size_t *elems,
+                             size_t *bytes)
+{
+    for (xmlNodePtr c = n->children; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE) {
+            (*elems)++;
+            if (depth < MAX_DEPTH)
+                pipe_extract_count_tree(c, depth + 1, elems, bytes);
+        } else if ((c->type == XML_TEXT_NODE
+                    || c->type == XML_CDATA_SECTION_NODE) && c->content) {
+            *bytes += strlen((const char *)c->content) + 1;
+        }
+    }
+}
+
+static void index_children(run *r, int pi, int depth);
+
+static void index_element(run *r, xmlNodePtr n, int pi, int depth)
+{
+    unsigned flags = pipe_extract_tag_flags(n);
+    if (flags & T_SKIP) {
+        /* not content, but counted for the cleaner */
+        if (pi >= 0) {
+            if (flags & T_EMBED) r->s[pi].embed++;
+            if (flags & T_INPUT) r->s[pi].input++;
+        }
+        return;
+    }
+    double weight;
+    unsigned hints;
+    if (classify(r, n, flags, &weight, &hints))
+        return;
+    if (r->n >= r->cap)
+        return;
+    int i = r->n++;
+    nstat *s = &r->s[i];
+    memset(s, 0, sizeof *s);
+    s->node = n;
+    s->parent = pi;
+    s->flags = flags;
+    s->weight = r->use_weights ? weight : 0;
+    s->positive = (hints & H_POS) != 0;
+    s->dropped = (hints & H_DROP) != 0
+                 || strlist_has(&r->pp->drop_tags, (const char *)n->name);
+    s->in_figure = (flags & T_FIGURE) || (pi >= 0 && r->s[pi].in_figure);
+    if (flags & T_IMG) s->img = 1;
+    if (flags & T_P) s->p = 1;
+    if (flags & T_LI) s->li = 1;
+    int saved_a = r->in_a;
+    if ((flags & T_A) && xmlHasProp(n, (const xmlChar *)"href"))
+        r->in_a = 1;
+    if (depth < MAX_DEPTH)
+        index_children(r, i, depth + 1);
+    r->in_a = saved_a;
+    r->s[i].size = r->n - i;
+}
+
+static void index_children(run *r, int pi, int depth)
+{
+    nstat *s = &r->s[pi];
+    for (xmlNodePtr c = s->node->children; c; c = c->next) {
+        if (c->type == XML_ELEMENT_NODE) {
+            index_element(r, c, pi, depth);
+            s = &r->s[pi];
+        } else if ((c->type == XML_TEXT_NODE
+                    || c->type == XML_CDATA_SECTION_NODE) && c->content) {
+            long chars = 0, commas = 0;
+            measure(c->content, &chars, &commas);
+            s->own_chars += chars;
+            s->own_commas += commas;
+            if (r->in_a)
+                s->own_link += chars;
+        }
+    }
+}
+
+/* Sum subtree figures bottom-up: children follow their parent in the
+ * array, so a reverse sweep sees every child before its parent. */
+void pipe_extract_sum_up(run *r)
+{
+    for (int i = r->n - 1; i >= 0; i--) {
+        nstat *s = &r->s[i];
+        s->chars += s->own_chars;
+        s->link += s->own_link;
+        s->commas += s->own_commas;
+        s->in_chars += s->own_chars;
+        s->in_link += s->own_link;
+        s->in_commas += s->own_commas;
+        if (s->flags & T_LI)
+            s->li_chars += s->chars;
+        if (s->parent < 0)
+            continue;
+        nstat *p = &r->s[s->parent];
+        p->chars += s->chars;
+        p->link += s->link;
+        p->commas += s->commas;
+        if (!(s->flags & T_BLOCK)) {
+            /* inline: its text belongs to the parent's paragraph */
+            p->in_chars += s->in_chars;
+            p->in_link += s->in_link;
+            p->in_commas += s->in_commas;
+        }
+        p->p += s->p;
+        p->img += s->img;
+        p->li += s->li;
+        p->input += s->input;
+        p->embed += s->embed;
+        p->li_chars += s->li_chars;
+    }
+}
+
+static double tag_weight(const params *pp, const xmlNode *n)
+{
+    for (size_t i = 0; i < pp->ntagw; i++)
+        if (strcmp(pp->tagw[i].tag, (const char *)n->name) == 0)
+            return pp->tagw[i].w;
+    return 0;
+}
+
+double pipe_extract_link_density(const nstat *s)
+{
+    return s->chars > 0 ? (double)s->link / (double)s->chars : 0;
+}
+
+/* Score: paragraphs feed their ancestors; then scale by link density. */
+void pipe_extract_score(run *r)
+{
+    const params *pp = r->pp;
+    for (int i = 0; i < r->n; i++) {
+        nstat *s = &r->s[i];
+        if (!(s->flags & T_BLOCK) || (double)s->in_chars < pp->min_paragraph)
+            continue;
+        double pts = 1 + pp->comma_weight * (double)s->in_commas
+                     + fmin(floor((double)s->in_chars / pp->length_step),
+                            pp->length_cap);
+        int a = s->parent;
+        for (int level = 0; a >= 0 && level < pp->ancestor_levels; level++) {
+            nstat *t = &r->s[a];
+            if (!t->scored) {
+                t->scored = 1;
+                t->score = tag_weight(pp, t->node) + t->weight;
+            }
+            double div = level == 0 ? 1 : level == 1 ? 2 : level * 3;
+            t->score += pts / div;
+            a = t->parent;
+        }
+    }
+    for (int i = 0; i < r->n; i++)
+        if (r->s[i].scored)
+            r->s[i].score *= 1 - pipe_extract_link_density(&r->s[i]);
+}
+
+int pipe_extract_pick_top(run *r)
+{
+    const params *pp = r->pp;
+    int top = -1;
+    for (int i = 0; i < r->n; i++)
+        if (r->s[i].scored && (top < 0 || r->s[i].score > r->s[top].score))
+            top = i;
+    if (top < 0) {
+        /* nothing scored: the body, else the root */
+        for (int i = 0; i < r->n; i++)
+            if (strcmp((const char *)r->s[i].node->name, "body") == 0)
+                return i;
+        return 0;
+    }
+    /* several near-top candidates under one ancestor: take the ancestor */
+    double ts = r->s[top].score;
+    if (pp->alt_min > 0 && ts > 0) {
+        int alts[16], nalt = 0;
+        for (int i = 0; i < r->n && nalt < 16; i++)
+            if (i != top && r->s[i].scored
+                && r->s[i].score >= pp->alt_ratio * ts
+                && !pipe_extract_inside(r, i, top) && !pipe_extract_inside(r, top, i))
+                alts[nalt++] = i;
+        if (nalt >= pp->alt_min) {
+            for (int a = r->s[top].parent; a >= 0; a = r->s[a].parent) {
+                int k = 0;
+                for (int j = 0; j < nalt; j++)
+                    if (pipe_extract_inside(r, alts[j], a))
+                        k++;
+                if (k >= pp->alt_min) {
+                    if (!(r->s[a].flags & T_KEEP)
+                        || strcmp((const char *)r->s[a].node->name, "body")
+                               != 0)
+                        top = a;
+                    break;
+                }
+            }
+        }
+    }
+    return top;
+}
+
+/* Where siblings are looked for: an only child stands for its parent. */
+int pipe_extract_sibling_base(const run *r, int top)
+{
+    while (r->s[top].parent >= 0) {
+        int p = r->s[top].parent;
+        if (r->s[p].size != r->s[top].size + 1
+            || r->s[p].chars != r->s[top].chars
+            || strcmp((const char *)r->s[p].node->name, "body") == 0)
+            break;
+        top = p;
+    }
+    return top;
+}
+
+/* Is sibling j of the top candidate part of the article? */
+int pipe_extract_sibling_joins(const run *r, int j, double threshold)
+{
+    const params *pp = r->pp;
+    const nstat *s = &r->s[j], *t = &r->s[r->top];
+    double bonus = 0;
+    xmlChar *c1 = xmlGetNoNsProp(s->node, (const xmlChar *)"class");
+    xmlChar *c2 = xmlGetNoNsProp(t->node, (const xmlChar *)"class");
+    if (c1 && c2 && *c1 && strcmp((char *)c1, (char *)c2) == 0)
+        bonus = t->score * pp->sibling_same_class;
+    xmlFree(c1);
+    xmlFree(c2);
+    if (s->scored && s->score + bonus >= threshold)
+        return 1;
+    int leaf = (s->flags & T_P) || (s->chars > 0 && s->in_chars == s->chars);
+    if (!leaf || s->chars == 0)
+        return 0;
+    double ld = pipe_extract_link_density(s);
+    if ((double)s->chars > pp->sibling_text && ld < pp->sibling_link)
+        return 1;
+    if ((double)s->chars <= pp->sibling_text && ld == 0) {
+        /* short prose: ends a sentence */
+        xmlChar *txt = xmlNodeGetContent(s->node);
+        int ok = 0;
+        if (txt) {
+            size_t l = strlen((char *)txt);
+            while (l > 0 && isspace(txt[l - 1]))
+                l--;
+            ok = (l > 0 && txt[l - 1] == '.') || strstr((char *)txt, ". ");
+            xmlFree(txt);
+        }
+        return ok;
+    }
+    return 0;
+}
+
+
+/* Pass 1 from `root`: r->n elements indexed. */
+void pipe_extract_index(run *r, xmlNodePtr root)
+{
+    r->n = 0;
+    index_element(r, root, -1, 0);
+}
