@@ -469,7 +469,7 @@ static void detect_uchardet(const char *data, size_t len, char *out,
 
 /* Settle the encoding; returns the offset of the content after a BOM. */
 static size_t detect_encoding(const char *data, size_t len, char *enc,
-                              size_t encsz)
+                              size_t encsz, int clean)
 {
     const unsigned char *u = (const unsigned char *)data;
     if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
@@ -489,7 +489,7 @@ static size_t detect_encoding(const char *data, size_t len, char *enc,
         /* a meta tag read as ASCII cannot mean UTF-16 */
         if (strncmp(meta, "utf-16", 6) == 0)
             strcpy(meta, "utf-8");
-        if (strcmp(meta, "utf-8") != 0 || utf8_valid(data, len)
+        if (strcmp(meta, "utf-8") != 0 || clean || utf8_valid(data, len)
             || utf8_mostly(data, len)) {
             strcpy(enc, meta);
             return 0;
@@ -497,7 +497,7 @@ static size_t detect_encoding(const char *data, size_t len, char *enc,
         detect_uchardet(data, len, enc, encsz);
         return 0;
     }
-    if (utf8_valid(data, len)) {
+    if (clean || utf8_valid(data, len)) {
         strcpy(enc, "utf-8");
         return 0;
     }
@@ -520,6 +520,10 @@ char *pipe_enc_to_utf8(const char *data, size_t len, const char *encoding,
     char enc[48];
     size_t skip = 0;
     *err = NULL;
+    /* Most pages are valid UTF-8 with nothing to clean: one pass over the
+     * bytes settles that, and the page is then copied as it is (instead of
+     * a validation pass, a measuring pass and a cleaning pass). */
+    int plain = plain_run((const unsigned char *)data, len) == len;
     if (encoding != NULL && *encoding != '\0') {
         if (!normalize_label(encoding, strlen(encoding), enc, sizeof enc)) {
             size_t n = strlen(encoding) + 32;
@@ -533,7 +537,7 @@ char *pipe_enc_to_utf8(const char *data, size_t len, const char *encoding,
             u[1] == 0xBB && u[2] == 0xBF)
             skip = 3;
     } else {
-        skip = detect_encoding(data, len, enc, sizeof enc);
+        skip = detect_encoding(data, len, enc, sizeof enc, plain);
     }
     if (used != NULL && usedsz > 0) {
         strncpy(used, enc, usedsz - 1);
@@ -541,6 +545,21 @@ char *pipe_enc_to_utf8(const char *data, size_t len, const char *encoding,
     }
     data += skip;
     len -= skip;
+    if (plain && strcmp(enc, "utf-8") == 0) {
+        if (len > INT_MAX - 1) {
+            *err = strdup_msg("input too large");
+            return NULL;
+        }
+        char *copy = malloc(len + 1);
+        if (copy == NULL) {
+            *err = strdup_msg("out of memory");
+            return NULL;
+        }
+        memcpy(copy, data, len);
+        copy[len] = '\0';
+        *outlen = len;
+        return copy;
+    }
     char *conv = NULL;
     size_t convlen = len;
     const char *src = data;

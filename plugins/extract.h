@@ -64,10 +64,23 @@ typedef struct tagweight {
     double w;
 } tagweight;
 
+/* Hint bits: which lists a class/id token matches. */
+enum { H_POS = 1, H_NEG = 2, H_UNLIKELY = 4, H_MAYBE = 8, H_DROP = 16 };
+
+/* The hints of all five lists, bucketed by first character (a-z, 0-9),
+ * so a token is compared only with hints that can match it. */
+typedef struct hintx {
+    const char *h;
+    size_t len;
+    unsigned bits;
+} hintx;
+
 /* The parameters of a call (extract_params.c has their meaning and
  * defaults). */
 typedef struct params {
     strlist positive, negative, unlikely, maybe, drop, drop_tags, prompts;
+    hintx hx[5 * MAX_LIST];
+    int hx_start[37];          /* bucket b: hx[hx_start[b] .. hx_start[b+1]) */
     tagweight tagw[MAX_TAGW];
     size_t ntagw;
     double min_paragraph, length_step, length_cap, comma_weight;
@@ -140,6 +153,11 @@ void pipe_extract_push_defaults(lua_State *L);
 
 /* extract_score.c */
 unsigned pipe_extract_tag_flags(const xmlNode *n);
+/* The value of attribute `name` of element n, without copying (the HTML
+ * parser keeps each value as one text node); NULL when absent. */
+const char *pipe_extract_attr(const xmlNode *n, const char *name);
+/* Bucket of a token's first character: 0-25 letters, 26-35 digits, -1. */
+int pipe_extract_bucket(unsigned char c);
 int pipe_extract_space_at(const unsigned char *c, int *adv);
 void pipe_extract_count_tree(xmlNodePtr n, int depth, size_t *elems,
                              size_t *bytes);

@@ -234,13 +234,51 @@ static void read_value(lua_State *L, params *pp, const pdesc *d)
         *(int *)(base + d->off) = (int)floor(v);
 }
 
+/* The bucketed hint index of pp's five hint lists. */
+static void index_hints(params *pp)
+{
+    const strlist *lists[5] = {&pp->positive, &pp->negative, &pp->unlikely,
+                               &pp->maybe, &pp->drop};
+    static const unsigned bits[5] = {H_POS, H_NEG, H_UNLIKELY, H_MAYBE,
+                                     H_DROP};
+    int count[37] = {0};
+    for (int l = 0; l < 5; l++)
+        for (size_t i = 0; i < lists[l]->n; i++) {
+            int b = lists[l]->len[i]
+                        ? pipe_extract_bucket((unsigned char)lists[l]->v[i][0])
+                        : -1;
+            if (b >= 0)
+                count[b]++;
+        }
+    int at[37];
+    pp->hx_start[0] = 0;
+    for (int b = 0; b < 36; b++) {
+        at[b] = pp->hx_start[b];
+        pp->hx_start[b + 1] = pp->hx_start[b] + count[b];
+    }
+    for (int l = 0; l < 5; l++)
+        for (size_t i = 0; i < lists[l]->n; i++) {
+            int b = lists[l]->len[i]
+                        ? pipe_extract_bucket((unsigned char)lists[l]->v[i][0])
+                        : -1;
+            if (b < 0)
+                continue;   /* tokens are ASCII: such a hint never matches */
+            hintx *x = &pp->hx[at[b]++];
+            x->h = lists[l]->v[i];
+            x->len = lists[l]->len[i];
+            x->bits = bits[l];
+        }
+}
+
 /* Fill pp from the params table at stack index t (0: none). */
 void pipe_extract_read_params(lua_State *L, int t, params *pp)
 {
     for (size_t i = 0; i < NDESCS; i++)
         set_default(pp, &descs[i]);
-    if (t == 0)
+    if (t == 0) {
+        index_hints(pp);
         return;
+    }
     lua_pushnil(L);
     while (lua_next(L, t)) {
         const pdesc *d = lua_type(L, -2) == LUA_TSTRING
@@ -255,6 +293,7 @@ void pipe_extract_read_params(lua_State *L, int t, params *pp)
         read_value(L, pp, d);
         lua_pop(L, 1);
     }
+    index_hints(pp);
 }
 
 /* extract.defaults() -> {name = value...}: a fresh table of every

@@ -12,8 +12,12 @@
  *     spec.prefixes  {"By ", "Von ", ...}  elements whose own text starts
  *                    with one (a prefix's trailing space may also be the
  *                    end of the text: "<span>By</span> <a>...</a>")
- *     spec.digits    N: elements whose own text holds a digit and is at
- *                    most N bytes
+ *     spec.digits    N: elements whose own text holds a digit within its
+ *                    first N bytes
+ *     spec.meta_index true: facts.meta_index = {key = {content...}}, the
+ *                    content of every <meta> by each whitespace-separated,
+ *                    lowercased word of its property, name, itemprop and
+ *                    http-equiv, in document order
  *   scanner:scan(doc_or_node) -> facts
  *     facts[tag], facts[attr], facts[group], facts.prefixed, facts.digits:
  *     lists of Nodes in document order; facts.pos[name]: the elements'
@@ -51,13 +55,17 @@ typedef struct group {
 } group;
 
 typedef struct scanner {
-    int ntags, nattrs, ngroups, nwords, nprefixes, digits;
+    int ntags, nattrs, ngroups, nwords, nprefixes, digits, meta_index;
     const char *tags[MAX_NAMES];
     const char *attrs[MAX_NAMES];
     group groups[MAX_GROUPS];
     const char *words[MAX_WORDS];
     const char *prefixes[MAX_NAMES];
     size_t plen[MAX_NAMES];
+    /* the words bucketed by first letter (see groups_in) */
+    const char *wsorted[MAX_WORDS];
+    unsigned wgroup[MAX_WORDS];
+    int wstart[37];
     char *next;           /* string space left */
     char strings[];
 } scanner;
@@ -121,6 +129,32 @@ static void copy_list(lua_State *L, int t, const char *key, scanner *s,
     lua_pop(L, 1);
 }
 
+static void index_words(scanner *s)
+{
+    int count[37] = {0}, at[37];
+    for (int g = 0; g < s->ngroups; g++)
+        for (int i = 0; i < s->groups[g].n; i++) {
+            int b = pipe_extract_bucket(
+                (unsigned char)s->words[s->groups[g].first + i][0]);
+            if (b >= 0)
+                count[b]++;
+        }
+    s->wstart[0] = 0;
+    for (int b = 0; b < 36; b++) {
+        at[b] = s->wstart[b];
+        s->wstart[b + 1] = s->wstart[b] + count[b];
+    }
+    for (int g = 0; g < s->ngroups; g++)
+        for (int i = 0; i < s->groups[g].n; i++) {
+            const char *w = s->words[s->groups[g].first + i];
+            int b = pipe_extract_bucket((unsigned char)w[0]);
+            if (b < 0)
+                continue;   /* words start with a letter or digit */
+            s->wsorted[at[b]] = w;
+            s->wgroup[at[b]++] = 1u << g;
+        }
+}
+
 /* extract.scanner(spec) -> Scanner */
 int pipe_extract_scanner(lua_State *L)
 {
@@ -166,6 +200,9 @@ int pipe_extract_scanner(lua_State *L)
         digits = (int)d;
     }
     lua_pop(L, 1);
+    lua_getfield(L, 1, "meta_index");
+    int meta_index = lua_toboolean(L, -1);
+    lua_pop(L, 1);
 
     /* the userdata gets its metatable before anything is copied in */
     scanner *s = lua_newuserdatauv(L, sizeof *s + bytes, 0);
@@ -178,6 +215,7 @@ int pipe_extract_scanner(lua_State *L)
     for (int i = 0; i < s->nprefixes; i++)
         s->plen[i] = strlen(s->prefixes[i]);
     s->digits = digits;
+    s->meta_index = meta_index;
     lua_getfield(L, 1, "classes");
     if (lua_istable(L, -1)) {
         int t = lua_gettop(L);
@@ -199,6 +237,7 @@ int pipe_extract_scanner(lua_State *L)
         }
     }
     lua_pop(L, 1);
+    index_words(s);
     return 1;
 }
 
@@ -209,6 +248,7 @@ typedef struct scan {
     int owner;                 /* stack index of the doc or node */
     int tag_lists, attr_lists, group_lists, prefixed, digits;
     int base;                  /* first list's stack index */
+    int meta_index;            /* stack index of the meta index, or 0 */
     int nlists;
     int counts[2 * MAX_NAMES + MAX_GROUPS + 2];
     int pos;                   /* pre-order element count */
@@ -225,53 +265,57 @@ static void add(scan *sc, int k, xmlNodePtr n)
     lua_rawseti(L, sc->base + 2 * k + 1, c);
 }
 
-/* class or id (lowercased) contains a word of group g? */
-static int group_hit(const scanner *s, const group *g, const char *v)
+/* The groups (bit g for group g) with a word inside v, ASCII case
+ * ignored: each position of v is compared only with the words that start
+ * with its letter. */
+static unsigned groups_in(const scanner *s, const char *v)
 {
-    for (int i = 0; i < g->n; i++)
-        if (strstr(v, s->words[g->first + i]))
-            return 1;
-    return 0;
-}
-
-static void lower_into(char *buf, size_t cap, const xmlChar *v)
-{
-    size_t k = 0;
-    for (; v[k] && k < cap - 1; k++)
-        buf[k] = (char)tolower(v[k]);
-    buf[k] = '\0';
+    unsigned hits = 0, all = (1u << s->ngroups) - 1;
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        int b = pipe_extract_bucket((unsigned char)tolower(*p));
+        if (b < 0)
+            continue;
+        for (int i = s->wstart[b]; i < s->wstart[b + 1]; i++) {
+            const char *w = s->wsorted[i];
+            size_t k = 1;
+            while (w[k] && p[k] && tolower(p[k]) == (unsigned char)w[k])
+                k++;
+            if (!w[k])
+                hits |= s->wgroup[i];
+        }
+        if (hits == all)
+            break;
+    }
+    return hits;
 }
 
 /* the element's own text, collapsed and trimmed, into buf (at most cap-1
- * bytes); *total gets its whole collapsed length */
-static size_t own_text(xmlNodePtr n, char *buf, size_t cap, size_t *total)
+ * bytes); returns its length */
+static size_t own_text(xmlNodePtr n, char *buf, size_t cap)
 {
-    size_t k = 0, all = 0;
+    size_t k = 0;
     int space = 0;
-    for (xmlNodePtr c = n->children; c; c = c->next) {
+    for (xmlNodePtr c = n->children; c && k < cap - 1; c = c->next) {
         if (c->type != XML_TEXT_NODE || !c->content)
             continue;
-        for (const xmlChar *p = c->content; *p; p++) {
+        for (const xmlChar *p = c->content; *p && k < cap - 1; p++) {
             if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'
                 || *p == '\f') {
-                space = all > 0;
+                space = k > 0;
                 continue;
             }
             if (space) {
-                if (k < cap - 1)
-                    buf[k++] = ' ';
-                all++;
+                buf[k++] = ' ';
                 space = 0;
+                if (k >= cap - 1)
+                    break;
             }
-            if (k < cap - 1)
-                buf[k++] = (char)*p;
-            all++;
+            buf[k++] = (char)*p;
         }
         /* text children are separated by elements: a boundary is a space */
-        space = all > 0;
+        space = k > 0;
     }
     buf[k] = '\0';
-    *total = all;
     return k;
 }
 
@@ -286,6 +330,55 @@ static int prefix_hit(const scanner *s, const char *t, size_t len)
             && memcmp(t, s->prefixes[i], len) == 0)
             return 1;
     }
+    return 0;
+}
+
+/* <meta>: its content under each lowercased word of its key attributes */
+static void index_meta(scan *sc, const xmlNode *n)
+{
+    static const char *const keys[] = {"property", "name", "itemprop",
+                                       "http-equiv"};
+    const char *content = pipe_extract_attr(n, "content");
+    if (!content)
+        return;
+    lua_State *L = sc->L;
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        const char *v = pipe_extract_attr(n, keys[k]);
+        if (!v)
+            continue;
+        while (*v) {
+            while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r'
+                   || *v == '\f')
+                v++;
+            if (!*v)
+                break;
+            char word[128];
+            size_t w = 0;
+            while (*v && !(*v == ' ' || *v == '\t' || *v == '\n'
+                           || *v == '\r' || *v == '\f')) {
+                if (w < sizeof word - 1)
+                    word[w++] = (char)tolower((unsigned char)*v);
+                v++;
+            }
+            word[w] = '\0';
+            if (lua_getfield(L, sc->meta_index, word) != LUA_TTABLE) {
+                lua_pop(L, 1);
+                lua_newtable(L);
+                lua_pushvalue(L, -1);
+                lua_setfield(L, sc->meta_index, word);
+            }
+            lua_pushstring(L, content);
+            lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+            lua_pop(L, 1);
+        }
+    }
+}
+
+static int has_digit(const char *t, size_t len, size_t within)
+{
+    for (size_t i = 0; i < len && i < within; i++)
+        if (t[i] >= '0' && t[i] <= '9')
+            return 1;
     return 0;
 }
 
@@ -305,41 +398,32 @@ static void walk(scan *sc, xmlNodePtr n, int depth)
         sc->pos++;
         const char *tag = (const char *)c->name;
         for (int i = 0; i < s->ntags; i++)
-            if (strcmp(tag, s->tags[i]) == 0)
+            if (tag[0] == s->tags[i][0] && strcmp(tag, s->tags[i]) == 0)
                 add(sc, sc->tag_lists + i, c);
+        if (sc->meta_index && tag[0] == 'm' && strcmp(tag, "meta") == 0
+            && c->properties)
+            index_meta(sc, c);
         if (c->properties) {
             for (int i = 0; i < s->nattrs; i++)
-                if (xmlHasProp(c, (const xmlChar *)s->attrs[i]))
+                if (pipe_extract_attr(c, s->attrs[i]))
                     add(sc, sc->attr_lists + i, c);
             if (s->ngroups > 0) {
-                char cls[256], id[256];
-                xmlChar *v = xmlGetNoNsProp(c, (const xmlChar *)"class");
-                cls[0] = id[0] = '\0';
-                if (v) {
-                    lower_into(cls, sizeof cls, v);
-                    xmlFree(v);
-                }
-                v = xmlGetNoNsProp(c, (const xmlChar *)"id");
-                if (v) {
-                    lower_into(id, sizeof id, v);
-                    xmlFree(v);
-                }
-                if (cls[0] || id[0])
-                    for (int g = 0; g < s->ngroups; g++)
-                        if (group_hit(s, &s->groups[g], cls)
-                            || group_hit(s, &s->groups[g], id))
-                            add(sc, sc->group_lists + g, c);
+                const char *cls = pipe_extract_attr(c, "class");
+                const char *id = pipe_extract_attr(c, "id");
+                unsigned hits = (cls ? groups_in(s, cls) : 0)
+                                | (id ? groups_in(s, id) : 0);
+                for (int g = 0; hits && g < s->ngroups; g++)
+                    if (hits & (1u << g))
+                        add(sc, sc->group_lists + g, c);
             }
         }
         if (s->nprefixes > 0 || s->digits > 0) {
             char buf[OWN_TEXT + 1];
-            size_t total;
-            size_t len = own_text(c, buf, sizeof buf, &total);
+            size_t len = own_text(c, buf, sizeof buf);
             if (len > 0) {
                 if (s->nprefixes > 0 && prefix_hit(s, buf, len))
                     add(sc, sc->prefixed, c);
-                if (s->digits > 0 && total <= (size_t)s->digits
-                    && strpbrk(buf, "0123456789"))
+                if (s->digits > 0 && has_digit(buf, len, (size_t)s->digits))
                     add(sc, sc->digits, c);
             }
         }
@@ -365,7 +449,11 @@ static int scanner_scan(lua_State *L)
     sc.prefixed = sc.group_lists + s->ngroups;
     sc.digits = sc.prefixed + 1;
     sc.nlists = sc.digits + 1;
-    luaL_checkstack(L, 2 * sc.nlists + 8, "extract: scan");
+    luaL_checkstack(L, 2 * sc.nlists + 12, "extract: scan");
+    if (s->meta_index) {
+        lua_newtable(L);
+        sc.meta_index = lua_gettop(L);
+    }
     sc.base = lua_gettop(L) + 1;
     for (int k = 0; k < sc.nlists; k++) {
         lua_newtable(L);
@@ -403,6 +491,10 @@ static int scanner_scan(lua_State *L)
         lua_setfield(L, pos, name);
     }
     lua_setfield(L, facts, "pos");
+    if (sc.meta_index) {
+        lua_pushvalue(L, sc.meta_index);
+        lua_setfield(L, facts, "meta_index");
+    }
     return 1;
 }
 

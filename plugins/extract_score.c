@@ -131,87 +131,96 @@ static int strlist_has(const strlist *l, const char *s)
     return 0;
 }
 
-/* Does token `t` match a hint of list `l`? */
-static int hint_match(const strlist *l, const char *t, int prefix)
+int pipe_extract_bucket(unsigned char c)
 {
-    size_t tl = strlen(t);
-    for (size_t i = 0; i < l->n; i++) {
-        const char *h = l->v[i];
-        size_t hl = l->len[i];
-        if (tl < hl || t[0] != h[0] || strncmp(t, h, hl) != 0)
-            continue;
-        if (tl == hl || (tl == hl + 1 && t[hl] == 's')
-            || (int)hl >= prefix)
-            return 1;
-    }
-    return 0;
+    if (c >= 'a' && c <= 'z')
+        return c - 'a';
+    if (c >= '0' && c <= '9')
+        return 26 + (c - '0');
+    return -1;
 }
 
-/* Split an attribute value into lowercase tokens. */
-static int tokenize(const char *v, char tok[][TOKEN_LEN], int ntok)
+const char *pipe_extract_attr(const xmlNode *n, const char *name)
 {
-    int k = 0;
+    for (const xmlAttr *a = n->properties; a; a = a->next) {
+        if (a->ns != NULL || strcmp((const char *)a->name, name) != 0)
+            continue;
+        const xmlNode *v = a->children;
+        if (v == NULL)
+            return "";
+        if (v->type == XML_TEXT_NODE && v->next == NULL && v->content)
+            return (const char *)v->content;
+        return NULL;   /* not how the HTML parser stores values */
+    }
+    return NULL;
+}
+
+/* The hint bits of token t (lowercase ASCII, length tl): a hint matches a
+ * token equal to it, or to it plus "s", or (hints of hint_prefix letters
+ * or more) a token that starts with it. */
+static unsigned token_hints(const params *pp, const char *t, size_t tl)
+{
+    int b = tl ? pipe_extract_bucket((unsigned char)t[0]) : -1;
+    if (b < 0)
+        return 0;
+    unsigned h = 0;
+    for (int i = pp->hx_start[b]; i < pp->hx_start[b + 1]; i++) {
+        const hintx *x = &pp->hx[i];
+        if ((h & x->bits) || tl < x->len || memcmp(t, x->h, x->len) != 0)
+            continue;
+        if (tl == x->len || (tl == x->len + 1 && t[x->len] == 's')
+            || (int)x->len >= pp->hint_prefix)
+            h |= x->bits;
+    }
+    return h;
+}
+
+/* The hint bits of an attribute value: its lowercase tokens, split at
+ * non-alphanumerics and camelCase humps (at most MAX_TOKENS tokens of
+ * TOKEN_LEN - 1 bytes are looked at). */
+static unsigned attr_hints(const params *pp, const char *v)
+{
+    char tok[TOKEN_LEN];
     size_t len = 0;
-    int prev_lower = 0;
+    int prev_lower = 0, ntok = 0;
+    unsigned h = 0;
     for (const unsigned char *c = (const unsigned char *)v;; c++) {
         int alnum = *c && *c < 128 && isalnum(*c);
         int hump = alnum && isupper(*c) && prev_lower;
         if ((!alnum || hump) && len > 0) {
-            tok[k][len < TOKEN_LEN ? len : TOKEN_LEN - 1] = '\0';
-            if (++k == ntok)
-                return k;
+            h |= token_hints(pp, tok, len < TOKEN_LEN ? len : TOKEN_LEN - 1);
+            if (++ntok == MAX_TOKENS)
+                break;
             len = 0;
         }
         if (!*c)
             break;
         if (alnum) {
             if (len < TOKEN_LEN - 1)
-                tok[k][len] = (char)tolower(*c);
+                tok[len] = (char)tolower(*c);
             len++;
         }
         prev_lower = alnum && (islower(*c) || isdigit(*c));
-    }
-    return k;
-}
-
-enum { H_POS = 1, H_NEG = 2, H_UNLIKELY = 4, H_MAYBE = 8, H_DROP = 16 };
-
-static unsigned attr_hints(const params *pp, const char *v)
-{
-    char tok[MAX_TOKENS][TOKEN_LEN];
-    int k = tokenize(v, tok, MAX_TOKENS);
-    unsigned h = 0;
-    for (int i = 0; i < k; i++) {
-        if (hint_match(&pp->positive, tok[i], pp->hint_prefix))
-            h |= H_POS;
-        if (hint_match(&pp->negative, tok[i], pp->hint_prefix))
-            h |= H_NEG;
-        if (hint_match(&pp->unlikely, tok[i], pp->hint_prefix))
-            h |= H_UNLIKELY;
-        if (hint_match(&pp->maybe, tok[i], pp->hint_prefix))
-            h |= H_MAYBE;
-        if (hint_match(&pp->drop, tok[i], pp->hint_prefix))
-            h |= H_DROP;
     }
     return h;
 }
 
 static int is_hidden(xmlNodePtr n)
 {
-    if (xmlHasProp(n, (const xmlChar *)"hidden"))
+    if (pipe_extract_attr(n, "hidden"))
         return 1;
-    xmlChar *st = xmlGetNoNsProp(n, (const xmlChar *)"style");
+    const char *st = pipe_extract_attr(n, "style");
     int hidden = 0;
     if (st) {
         char buf[256];
         size_t k = 0;
-        for (const xmlChar *c = st; *c && k < sizeof buf - 1; c++)
+        for (const unsigned char *c = (const unsigned char *)st;
+             *c && k < sizeof buf - 1; c++)
             if (!isspace(*c))
                 buf[k++] = (char)tolower(*c);
         buf[k] = '\0';
         hidden = strstr(buf, "display:none") != NULL
                  || strstr(buf, "visibility:hidden") != NULL;
-        xmlFree(st);
     }
     return hidden;
 }
@@ -225,14 +234,14 @@ static int classify(run *r, xmlNodePtr n, unsigned flags, double *weight,
 {
     const params *pp = r->pp;
     unsigned hc = 0, hi = 0;
-    xmlChar *cls = xmlGetNoNsProp(n, (const xmlChar *)"class");
-    xmlChar *id = xmlGetNoNsProp(n, (const xmlChar *)"id");
-    if (cls)
-        hc = attr_hints(pp, (const char *)cls);
-    if (id)
-        hi = attr_hints(pp, (const char *)id);
-    xmlFree(cls);
-    xmlFree(id);
+    if (n->properties) {
+        const char *cls = pipe_extract_attr(n, "class");
+        const char *id = pipe_extract_attr(n, "id");
+        if (cls)
+            hc = attr_hints(pp, cls);
+        if (id)
+            hi = attr_hints(pp, id);
+    }
     double w = 0;
     if (hc & H_NEG) w -= pp->class_weight;
     if (hc & H_POS) w += pp->class_weight;
@@ -242,16 +251,14 @@ static int classify(run *r, xmlNodePtr n, unsigned flags, double *weight,
     *hints = hc | hi;
     if ((flags & T_KEEP) || n == r->root)
         return 0;
-    if (pp->skip_hidden && is_hidden(n))
+    if (pp->skip_hidden && n->properties && is_hidden(n))
         return 1;
     if (r->strip_unlikely) {
         if ((*hints & H_UNLIKELY) && !(*hints & (H_MAYBE | H_POS))
             && !(flags & T_A))
             return 1;
-        xmlChar *role = xmlGetNoNsProp(n, (const xmlChar *)"role");
-        int bad = role && strlist_has(&pp->unlikely, (const char *)role);
-        xmlFree(role);
-        if (bad)
+        const char *role = n->properties ? pipe_extract_attr(n, "role") : NULL;
+        if (role && strlist_has(&pp->unlikely, role))
             return 1;
     }
     return 0;

@@ -26,17 +26,15 @@ local DROP_LEAD = false
 local meta = require("lib.meta")
 local records = require("lib.records")
 
--- The longest articleBody among the page's JSON-LD objects (parsed once,
--- by lib.meta), nil when none.
+-- The longest articleBody among the page's JSON-LD objects (lib.meta
+-- parses them once and flattens @graph, arrays and mainEntity), nil when
+-- none.
 local function jsonld_body(page)
   local best
-  local function walk(v, depth)
-    if type(v) ~= "table" or depth > 8 then return end
-    local b = v.articleBody
+  for _, obj in ipairs(meta.jsonld(page)) do
+    local b = obj.articleBody
     if type(b) == "string" and (not best or #b > #best) then best = b end
-    for _, x in pairs(v) do walk(x, depth + 1) end
   end
-  for _, obj in ipairs(meta.jsonld(page)) do walk(obj, 0) end
   if not best then return nil end
   -- some sites put HTML in articleBody
   if best:find("<%a") then best = html.strip(best) end

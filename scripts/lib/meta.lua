@@ -49,6 +49,44 @@ local dates_mod = require("lib.meta.dates")
 
 local meta = {}
 
+-- One walk of the page collects the elements the submodules look at
+-- (extract.scanner, C): no XPath scan per question.  The deep scan (class
+-- words, byline prefixes, dated texts) runs only when a submodule gets
+-- that far (most pages state authors and dates in their metadata).
+local SCANNER = extract.scanner({
+  tags = { "script", "title", "h1", "h2", "time", "abbr" },
+  attrs = { "itemprop", "property" },
+  meta_index = true,
+})
+local DEEP = extract.scanner({
+  classes = { date = dates_mod.CLASS_WORDS, byline = authors_mod.CLASS_WORDS },
+  prefixes = authors_mod.PREFIXES,
+  digits = dates_mod.DIGITS_WITHIN,
+})
+local DEEP_LISTS = { "date", "byline", "prefixed", "digits" }
+
+-- meta.facts(page [, deep]) -> the scanner's facts of page.doc: lists of
+-- Nodes by tag (meta, script, title, h1, h2, time, abbr) and attribute
+-- (itemprop, property), with deep: also by class words (date, byline),
+-- byline prefixes (prefixed) and dated texts (digits); facts.pos[name]
+-- holds the document positions.  Computed once per document.
+function meta.facts(page, deep)
+  local f = page._facts
+  if not (f and f.doc == page.doc) then
+    f = page.doc and SCANNER:scan(page.doc) or { pos = {} }
+    f.doc = page.doc
+    page._facts = f
+  end
+  if deep and not f.deep then
+    f.deep = true
+    if page.doc then
+      local d = DEEP:scan(page.doc)
+      for _, k in ipairs(DEEP_LISTS) do f[k], f.pos[k] = d[k], d.pos[k] end
+    end
+  end
+  return f
+end
+
 local function clean(s)
   if type(s) ~= "string" then return nil end
   s = text.clean(s)
@@ -56,32 +94,40 @@ local function clean(s)
   return s
 end
 
--- the <meta> index: lowercased property/name/itemprop/http-equiv -> list
-local function tags(page)
-  if page._meta_tags then return page._meta_tags end
-  local idx = {}
-  if page.doc then
-    for _, m in ipairs(page.doc:select("meta")) do
-      local content = m:attr("content")
-      if content then
-        for _, a in ipairs({ "property", "name", "itemprop", "http-equiv" }) do
-          local k = m:attr(a)
-          if k then
-            for key in k:lower():gmatch("%S+") do
-              idx[key] = idx[key] or {}
-              table.insert(idx[key], content)
-            end
-          end
+-- meta.itemprop(page, prop) -> {Node...}: the elements (not <meta>) whose
+-- itemprop lists prop (lowercase), in document order
+function meta.itemprop(page, prop)
+  local f = meta.facts(page)
+  local idx = f.itemprops
+  if not idx then
+    idx = {}
+    for _, n in ipairs(f.itemprop or {}) do
+      if n.tag ~= "meta" then
+        for tok in n:attr("itemprop"):lower():gmatch("%S+") do
+          idx[tok] = idx[tok] or {}
+          table.insert(idx[tok], n)
         end
       end
     end
+    f.itemprops = idx
   end
+  return idx[prop] or {}
+end
+
+-- the <meta> index: lowercased property/name/itemprop/http-equiv -> list
+-- of contents (the scanner builds it)
+local function tags(page)
+  if page._meta_tags then return page._meta_tags end
+  local idx = page.doc and meta.facts(page).meta_index or {}
   page._meta_tags = idx
   return idx
 end
 
+local NONE = setmetatable({}, { __newindex = function() error("read-only", 2) end })
+
 function meta.tag(page, name)
-  return tags(page)[name:lower()] or {}
+  if name:find("%u") then name = name:lower() end
+  return tags(page)[name] or NONE
 end
 
 local function first_tag(page, ...)
@@ -161,7 +207,7 @@ function meta.jsonld(page)
     end
   end
   if page.doc then
-    for _, s in ipairs(page.doc:select("script")) do
+    for _, s in ipairs(meta.facts(page).script or {}) do
       local t = (s:attr("type") or ""):lower()
       if t:find("ld%+json") then
         local body = s:html()

@@ -108,16 +108,25 @@ local PARTICLES = {
 
 local function lower(s) return words.lower(s) end
 
+local EMPTY = {}
 local NO_SITE = { given = function() return false end,
                   names = function() return false end }
+
+-- the prefixes by their first two bytes
+local BY_START = {}
+for _, p in ipairs(PREFIXES) do
+  local k = p:sub(1, 2)
+  BY_START[k] = BY_START[k] or {}
+  table.insert(BY_START[k], p)
+end
 
 -- strip byline prefixes (also glued to a capitalised name)
 local function strip_prefixes(s)
   local again = true
   while again do
     again = false
-    local l = lower(s)
-    for _, p in ipairs(PREFIXES) do
+    local l = lower(s:sub(1, 40))
+    for _, p in ipairs(BY_START[l:sub(1, 2)] or EMPTY) do
       if l:sub(1, #p) == p then
         local rest = s:sub(#p + 1)
         local glued = rest:match("^%S")
@@ -250,6 +259,7 @@ local function in_article(n)
   return false
 end
 
+local CLASS_ID = { "class", "id" }
 local function away(node)
   local n, depth = node, 0
   while n and depth < 40 do
@@ -257,7 +267,7 @@ local function away(node)
     if tag == "body" or tag == "html" then return false end
     -- (an <aside> inside the <article> holds the article's own details)
     if tag == "nav" or (tag == "aside" and not in_article(n)) then return true end
-    for _, a in ipairs({ "class", "id" }) do
+    for _, a in ipairs(CLASS_ID) do
       local v = n:attr(a)
       if v then
         for name in v:lower():gmatch("%S+") do
@@ -276,30 +286,32 @@ local function away(node)
   end
   return false
 end
-local function hint(h)
-  return "contains(@class,'" .. h .. "') or contains(@id,'" .. h .. "')"
-end
-local BYLINE_XPATH = "//body//*[" .. hint("byline") .. " or " .. hint("author")
-  .. " or " .. hint("autor") .. " or contains(@class,'vcard') or "
-  .. hint("writer") .. " or " .. hint("verfasser") .. "]"
-local ITEMPROP_XPATH = "//*[@itemprop and contains(concat(' ', normalize-space(@itemprop), ' '), ' author ')]"
-  .. "[not(ancestor::*[@itemtype and contains(@itemtype, 'Comment')])]"
-local REL_XPATH = "//a[@rel and contains(concat(' ', normalize-space(@rel), ' '), ' author ')]"
--- elements with a text child that starts like a byline
-local VISIBLE_STARTS = { "By ", "BY ", "Von ", "VON ", "von ", "Par ", "par ",
+-- class or id words of byline-ish elements (lib/meta's scanner collects
+-- them as facts.byline)
+authors.CLASS_WORDS = { "byline", "author", "autor", "vcard", "writer", "verfasser" }
+-- own texts that start like a byline (facts.prefixed)
+authors.PREFIXES = { "By ", "BY ", "Von ", "VON ", "von ", "Par ", "par ",
   "Por ", "por ", "Text: ", "Texto: ", "Autor: ", "Autorin: ", "Author: ",
   "Autoren ", "Autoren: ", "Autorinnen: ", "Ein Artikel von ",
   "Gespeichert von ", "Submitted by ", "Posted by ", "Text von ",
   "Written by ", "Ein Beitrag von ", "Veröffentlicht von ", "Geschrieben von " }
-local VISIBLE_XPATH
-do
-  local conds = {}
-  for _, p in ipairs(VISIBLE_STARTS) do
-    conds[#conds + 1] = "starts-with(normalize-space(.),'" .. p .. "')"
-    conds[#conds + 1] = "normalize-space(.)='" .. p:gsub("%s+$", "") .. "'"
+
+local function has_token(n, attr, token)
+  local v = n:attr(attr)
+  return v ~= nil and (" " .. v:lower() .. " "):find(" " .. token .. " ", 1, true) ~= nil
+end
+
+-- inside an itemscope of a Comment?
+local function in_comment_item(n)
+  n = n:parent()
+  local depth = 0
+  while n and depth < 40 do
+    local t = n:attr("itemtype")
+    if t and t:find("Comment") then return true end
+    n = n:parent()
+    depth = depth + 1
   end
-  VISIBLE_XPATH = "//body//*[not(self::script or self::style)][text()["
-    .. table.concat(conds, " or ") .. "]]"
+  return false
 end
 
 -- JSON-LD objects whose author is a photographer's or a video's
@@ -368,15 +380,15 @@ function authors.find(page, M, site)
     end
     if take(got, false, "meta " .. name) then return list, "meta " .. name end
   end
-  local doc = page.doc
-  if not doc then
+  if not page.doc then
     if fallback then return fallback, fallback_src end
     return nil
   end
+  local f = M.facts(page)
   -- 3. microdata
   local got, handles = {}, true
-  for _, n in ipairs(doc:xpath(ITEMPROP_XPATH)) do
-    if type(n) ~= "string" and not away(n) then
+  for _, n in ipairs(M.itemprop(page, "author")) do
+    if not away(n) and not in_comment_item(n) then
       local nm = n:first("[itemprop~=name]") or n
       local v = nm:attr("content") or nm:text()
       local names, h = authors.names(v, site)
@@ -388,8 +400,8 @@ function authors.find(page, M, site)
   if take(got, handles, "itemprop author") then return list, "itemprop author" end
   -- 4. rel=author
   got, handles = {}, true
-  for _, a in ipairs(doc:xpath(REL_XPATH)) do
-    if type(a) ~= "string" and not away(a) then
+  for _, a in ipairs(page.doc:select("a[rel~=author]")) do
+    if not away(a) then
       local names, h = authors.names(a:text(), site)
       for _, x in ipairs(names) do got[#got + 1] = x end
       if #names > 0 and not h then handles = false end
@@ -398,8 +410,10 @@ function authors.find(page, M, site)
   end
   if take(got, handles, "a[rel=author]") then return list, "a[rel=author]" end
   -- 5. byline-ish elements: the first one holding names
-  for _, n in ipairs(doc:xpath(BYLINE_XPATH)) do
-    if type(n) ~= "string" and not away(n) then
+  f = M.facts(page, true)
+  for _, n in ipairs(f.byline or {}) do
+    local tag = n.tag
+    if tag ~= "body" and tag ~= "html" and tag ~= "script" and tag ~= "style" and not away(n) then
       local t = n:text()
       if #t <= MAX_BYLINE then
         local names, h = authors.names(t, site)
@@ -410,14 +424,14 @@ function authors.find(page, M, site)
         end
         if take(names, h, "byline") then
           local cls = n:attr("class") or n:attr("id") or ""
-          return list, "byline " .. n.tag .. (cls ~= "" and ("." .. cls:match("%S+")) or "")
+          return list, "byline " .. tag .. (cls ~= "" and ("." .. cls:match("%S+")) or "")
         end
       end
     end
   end
   -- 6. visible "By X" / "Von X"
-  for _, n in ipairs(doc:xpath(VISIBLE_XPATH)) do
-    if type(n) ~= "string" and not away(n) then
+  for _, n in ipairs(f.prefixed or {}) do
+    if not away(n) then
       local t = text.squish(n:text())
       -- "<span>By</span> <a>Jane Doe</a>": the names are the parent's
       if strip_prefixes(t) == "" and n:parent() then t = text.squish(n:parent():text()) end

@@ -42,7 +42,7 @@ local url = require("lib.url")
 local dates = {}
 
 -- defined further down
-local find_date, visible, headline_block
+local find_date, visible, near_h1
 
 local META_FIRST = {
   published = { "article:published_time", "og:article:published_time",
@@ -79,21 +79,56 @@ local RDFA = {
   modified = { "dcterms:modified", "schema:datemodified", "article:modified_time" },
 }
 
+local RDFA_SET = {}
+for which, list in pairs(RDFA) do
+  RDFA_SET[which] = {}
+  for _, p in ipairs(list) do RDFA_SET[which][p] = true end
+end
+
+local function has_token(n, attr, token)
+  local v = n:attr(attr)
+  return v ~= nil and (" " .. v:lower() .. " "):find(" " .. token .. " ", 1, true) ~= nil
+end
+
+-- The elements of facts lists `names` near the page's first <h1>, nearest
+-- first: after it in document order, and up to BEFORE_H1 elements before
+-- it (counted three times as far: a date above a headline is rarer than
+-- one below); without an <h1>, all of them in document order.
+local BEFORE_H1, AFTER_H1 = 40, 600
+function near_h1(f, names)
+  local h1pos = f.pos.h1 and f.pos.h1[1]
+  local items = {}
+  for _, name in ipairs(names) do
+    local list, pos = f[name] or {}, f.pos[name] or {}
+    for i, n in ipairs(list) do
+      local p = pos[i]
+      local key
+      if not h1pos then key = p
+      elseif p >= h1pos and p - h1pos <= AFTER_H1 then key = p - h1pos
+      elseif p < h1pos and h1pos - p <= BEFORE_H1 then key = (h1pos - p) * 3
+      end
+      if key then items[#items + 1] = { n = n, key = key, p = p } end
+    end
+  end
+  table.sort(items, function(x, y)
+    if x.key ~= y.key then return x.key < y.key end
+    return x.p < y.p
+  end)
+  local out = {}
+  for i, it in ipairs(items) do out[i] = it.n end
+  return out
+end
+
 -- date-ish class or id words of visible dates
 local DATE_HINTS = { "date", "datum", "time", "publish", "posted", "meta",
                      "fecha", "data", "byline", "dateline", "zeit" }
 local MAX_VISIBLE = 80      -- longest text read as a visible date
 local MAX_ELEMENTS = 40     -- date-ish elements looked at
 
-local function hint_xpath(hints)
-  local c = {}
-  for _, h in ipairs(hints) do
-    c[#c + 1] = "contains(@class,'" .. h .. "') or contains(@id,'" .. h .. "')"
-  end
-  return table.concat(c, " or ")
-end
-local VISIBLE_XPATH = "//body//*[" .. hint_xpath(DATE_HINTS) .. "][not(self::script or self::style or self::body)]"
-local AFTER_H1 = "(//h1)[1]/following::*[" .. hint_xpath(DATE_HINTS) .. "][not(self::script or self::style)]"
+-- the scanner's facts.date: class or id with one of these words
+dates.CLASS_WORDS = DATE_HINTS
+-- the scanner's facts.digits: own text with a digit in its first bytes
+dates.DIGITS_WITHIN = 40
 
 -- The archived page's URL inside a Wayback Machine URL.
 function dates.original_url(u)
@@ -141,13 +176,14 @@ end
 -- inside comments or a sidebar (a shallow check of class and id names)
 local AWAY = { comment = true, comments = true, commentlist = true,
                sidebar = true, related = true, respond = true, reply = true }
+local CLASS_ID = { "class", "id" }
 local function away(node)
   local n, depth = node, 0
   while n and depth < 40 do
     local tag = n.tag
     if tag == "body" or tag == "html" then return false end
     if tag == "aside" or tag == "nav" then return true end
-    for _, a in ipairs({ "class", "id" }) do
+    for _, a in ipairs(CLASS_ID) do
       local v = n:attr(a)
       if v then
         for name in v:lower():gmatch("%S+") do
@@ -190,7 +226,10 @@ end
 -- the candidates of steps 1-3, in order
 local function structured(page, M, which)
   local c = {}
-  local function add(v, src) if v and v ~= "" then c[#c + 1] = { value = v, src = src } end end
+  -- (node: checked for comments and sidebars when the value is used)
+  local function add(v, src, node)
+    if v and v ~= "" then c[#c + 1] = { value = v, src = src, node = node } end
+  end
   for _, name in ipairs(META_FIRST[which]) do
     for _, v in ipairs(M.tag(page, name)) do add(v, "meta " .. name) end
   end
@@ -198,42 +237,38 @@ local function structured(page, M, which)
   for _, name in ipairs(META_LATER[which]) do
     for _, v in ipairs(M.tag(page, name)) do add(v, "meta " .. name) end
   end
-  local doc = page.doc
-  if not doc then return c end
+  if not page.doc then return c end
+  local f = M.facts(page)
   for _, p in ipairs(ITEMPROPS[which]) do
-    for _, n in ipairs(doc:select("[itemprop~=" .. p .. "]")) do
-      if n.tag ~= "meta" and not away(n) then add(node_value(n), "itemprop " .. p) end
+    for _, n in ipairs(M.itemprop(page, p:lower())) do
+      add(node_value(n), "itemprop " .. p, n)
     end
   end
-  for _, p in ipairs(RDFA[which]) do
-    for _, n in ipairs(doc:xpath("//*[@property][translate(@property,'DCTERMSCHAPUBLIHDMOFIE','dctermschapublihdmofie')='" .. p .. "']")) do
-      if type(n) ~= "string" and n.tag ~= "meta" then add(node_value(n), "rdfa " .. p) end
-    end
+  for _, n in ipairs(f.property or {}) do
+    local prop = n.tag ~= "meta" and n:attr("property")
+    prop = prop and prop:lower()
+    if prop and RDFA_SET[which][prop] then add(node_value(n), "rdfa " .. prop) end
   end
   if which == "published" then
-    for _, n in ipairs(doc:select("time[pubdate]")) do
-      add(n:attr("datetime") or n:text(), "time[pubdate]")
+    for _, n in ipairs(f.time or {}) do
+      if n:attr("pubdate") then add(n:attr("datetime") or n:text(), "time[pubdate]") end
     end
-    for _, n in ipairs(doc:select("abbr.published[title], time.published[datetime], time.entry-date[datetime]")) do
-      if not away(n) then add(n:attr("title") or n:attr("datetime"), n.tag .. "." .. (n:attr("class") or ""):match("%S*")) end
-    end
-    local h1 = doc:first("h1")
-    local TIMES = "*[self::time[@datetime] or self::abbr[@title]]"
-    local nodes = {}
-    local block = h1 and headline_block(h1)
-    if block then for _, n in ipairs(block:xpath(".//" .. TIMES)) do nodes[#nodes + 1] = n end end
-    for _, n in ipairs(doc:xpath(h1 and "(//h1)[1]/following::" .. TIMES or "//body//" .. TIMES)) do
-      nodes[#nodes + 1] = n
-    end
-    local k = 0
-    for _, n in ipairs(nodes) do
-      if type(n) ~= "string" then
-        local v = n:attr("datetime") or n:attr("title")
-        if iso_like(v) and not away(n) then
-          add(v, n.tag .. (n.tag == "time" and "[datetime]" or "[title]"))
-          k = k + 1
-          if k >= 3 then break end
+    for _, list in ipairs({ f.abbr or {}, f.time or {} }) do
+      for _, n in ipairs(list) do
+        local cls = n:attr("class")
+        if cls and (has_token(n, "class", "published") or (n.tag == "time" and has_token(n, "class", "entry-date"))) then
+          add(n:attr("title") or n:attr("datetime"), n.tag .. "." .. cls:match("%S*"), n)
         end
+      end
+    end
+    -- <time datetime> and abbr[title] near the headline, ISO-looking
+    local k = 0
+    for _, n in ipairs(near_h1(f, { "time", "abbr" })) do
+      local v = n:attr("datetime") or n:attr("title")
+      if iso_like(v) then
+        add(v, n.tag .. (n.tag == "time" and "[datetime]" or "[title]"), n)
+        k = k + 1
+        if k >= 3 then break end
       end
     end
   end
@@ -337,47 +372,17 @@ end
 -- (its <article>, else its grandparent: dates stand above headlines too),
 -- then after the headline, then the first short elements after it; the
 -- whole page's date-ish elements when there is no <h1>
-local SHORT_TAGS = "self::p or self::span or self::div or self::time or self::small"
-  .. " or self::em or self::strong or self::b or self::li or self::h2 or self::h3"
-  .. " or self::h4 or self::h5 or self::h6 or self::i or self::font or self::figcaption"
-local SHORT_AFTER_H1 = "(//h1)[1]/following::*[" .. SHORT_TAGS .. "][position() <= 60]"
-
--- the block holding the headline: its <article>, else its grandparent
--- (nil when that is the whole page)
-function headline_block(h1)
-  local a = h1:parent()
-  while a and a.tag ~= "article" and a.tag ~= "body" do a = a:parent() end
-  if a and a.tag == "article" then return a end
-  local region = h1:parent()
-  region = region and region:parent()
-  if not region or region.tag == "body" or region.tag == "html" then return nil end
-  return region
-end
-
-function visible(doc, lang)
-  local h1 = doc:first("h1")
-  local lists = {}
-  if h1 then
-    local block = headline_block(h1)
-    lists[#lists + 1] = { h1:xpath(".//*[self::small or self::span or self::time]"), "text in h1" }
-    if block then
-      lists[#lists + 1] = { block:xpath("." .. VISIBLE_XPATH:sub(7)), "text" }
-    end
-    lists[#lists + 1] = { doc:xpath(AFTER_H1), "text" }
-    if block then
-      lists[#lists + 1] = { block:xpath(".//*[" .. SHORT_TAGS .. "][position() <= 60]"), "text near h1" }
-    end
-    lists[#lists + 1] = { doc:xpath(SHORT_AFTER_H1), "text after h1" }
-  else
-    lists = { { doc:xpath(VISIBLE_XPATH), "text" } }
-  end
+-- date-ish elements (class or id) near the headline, then short texts
+-- with a date near it (lib/meta's scanner: facts.date, facts.digits)
+function visible(f, lang, hinted_only)
   local seen = {}
+  local lists = { { near_h1(f, { "date" }), "text" } }
+  if not hinted_only then lists[2] = { near_h1(f, { "digits" }), "text near h1" } end
   for _, l in ipairs(lists) do
-    local k = 0
-    for _, n in ipairs(l[1]) do
-      if type(n) ~= "string" then
-        k = k + 1
-        if k > MAX_ELEMENTS * 2 then break end
+    for k, n in ipairs(l[1]) do
+      if k > MAX_ELEMENTS then break end
+      local tag = n.tag
+      if tag ~= "body" and tag ~= "html" and tag ~= "script" and tag ~= "style" then
         local t = text.squish(n:text())
         if t:find("%d") and not seen[t] then
           seen[t] = true
@@ -388,7 +393,7 @@ function visible(doc, lang)
             local iso = find_date(head, lang)
             if iso then
               local cls = (n:attr("class") or n:attr("id") or ""):match("%S*")
-              return iso, l[2] .. " " .. n.tag .. (cls ~= "" and ("." .. cls) or "")
+              return iso, l[2] .. " " .. tag .. (cls ~= "" and ("." .. cls) or "")
             end
           end
         end
@@ -410,11 +415,22 @@ end
 
 function dates.find(page, M, which, lang)
   local cands = structured(page, M, which)
-  local parsed = {}
-  for _, c in ipairs(cands) do
-    local iso = parse(c.value, lang)
-    if iso then parsed[#parsed + 1] = { iso = iso, src = c.src } end
+  -- parse until one candidate reads; the rest only when the time zone of
+  -- that one is in doubt (local_twin)
+  local parsed, k = {}, 0
+  local function parse_more(all)
+    while k < #cands do
+      k = k + 1
+      local c = cands[k]
+      local iso = parse(c.value, lang)
+      if iso and c.node and away(c.node) then iso = nil end
+      if iso then
+        parsed[#parsed + 1] = { iso = iso, src = cands[k].src }
+        if not all then return end
+      end
+    end
   end
+  parse_more(false)
   local best = parsed[1]
   if which == "modified" then
     if best then return best.iso, best.src end
@@ -422,6 +438,8 @@ function dates.find(page, M, which, lang)
   end
   local from_url = dates.from_url(url.of_page(page))
   if best then
+    local _, off0 = instant(best.iso)
+    if off0 == "+00:00" then parse_more(true) end
     local twin = local_twin(best.iso, parsed)
     if twin then best = { iso = twin.iso, src = twin.src .. " (local time of " .. best.src .. ")" } end
     local md = midnight_day(best.iso)
@@ -429,7 +447,7 @@ function dates.find(page, M, which, lang)
     -- a UTC time a day away from the date the page shows: the page's day
     local t, off = instant(best.iso)
     if t and off == "+00:00" and page.doc then
-      local shown, how = visible(page.doc, lang)
+      local shown, how = visible(M.facts(page, true), lang, true)
       local s_t = shown and instant(day_of(shown) .. "T00:00:00")
       local b_t = instant(day_of(best.iso) .. "T00:00:00")
       if s_t and b_t and math.abs(s_t - b_t) == 86400 then
@@ -445,10 +463,11 @@ function dates.find(page, M, which, lang)
   -- 5. visible dates near the headline
   local doc = page.doc
   if not doc then return nil end
-  local iso, src = visible(doc, lang)
+  local f = M.facts(page, true)
+  local iso, src = visible(f, lang)
   if iso then return iso, src end
   -- 6. a date as a segment of the title ("... | DW | 23.05.2011")
-  for _, v in ipairs({ M.tag(page, "og:title")[1], doc:first("title") and doc:first("title"):text() }) do
+  for _, v in ipairs({ M.tag(page, "og:title")[1], f.title and f.title[1] and f.title[1]:text() }) do
     if type(v) == "string" then
       local tail = v:match("[|–—-]%s*([^|–—-]-)%s*$")
       iso = tail and tail:find("%d") and #tail <= 40 and find_date(tail, lang)

@@ -10,7 +10,8 @@
 -- split into segments at separators (" | ", " - ", " – ", " » ", ": " ...);
 -- segments at either end that name the site are dropped ("Title | Site",
 -- "Site » Blog Archive » Title", "Title - Section - Site").
--- Headlines: <h1>, [itemprop=headline], then <h2> (the first 30).  A
+-- Headlines: <h1>, [itemprop=headline], then (only when none of those
+-- agrees) <h2> (the first 30).  A
 -- headline that names the site, links to the home page (a blog's <h1> logo)
 -- or is a label ("Home", "Menu") is skipped; the others are compared word
 -- by word (words.agree) with each reference, whole and segment by segment,
@@ -53,7 +54,8 @@ local function clean(s)
 end
 
 local function is_label(s)
-  return LABELS[table.concat(words.list(s), " ")] == true
+  local w = words.list(s)
+  return #w <= 2 and LABELS[table.concat(w, " ")] == true
 end
 
 -- a date or time as a title segment ("31.10.2023, 10.19 Uhr")
@@ -65,28 +67,26 @@ end
 
 -- segments of a title: {{text=, a=, b=}...} in order (a, b: where the
 -- segment lies in s), separators dropped
+local SEP_SET = {}
+for _, sep in ipairs(SEPARATORS) do SEP_SET[sep:sub(2, -2)] = true end
+
 local function segments(s)
-  local cuts = {}
-  for _, sep in ipairs(SEPARATORS) do
-    local from = 1
-    while true do
-      local a, b = s:find(sep, from, true)
-      if not a then break end
-      cuts[#cuts + 1] = { a, b }
-      from = b + 1
-    end
-  end
-  table.sort(cuts, function(x, y) return x[1] < y[1] end)
   local segs, pos = {}, 1
   local function add(a, b)
     local part = clean(s:sub(a, b))
     if part then segs[#segs + 1] = { text = part, a = a, b = b } end
   end
-  for _, c in ipairs(cuts) do
-    if c[1] >= pos then
-      add(pos, c[1] - 1)
-      pos = c[2] + 1
+  -- " SEP " between words: the separator's characters stand alone (the
+  -- space after a word may start the next separator: search overlapping)
+  local init = 1
+  while true do
+    local a, e, tok = s:find(" (%S+) ", init)
+    if not a then break end
+    if SEP_SET[tok] and a >= pos then
+      add(pos, a - 1)
+      pos = e + 1
     end
+    init = e
   end
   add(pos, #s)
   return segs
@@ -131,7 +131,14 @@ local function home_link(node)
   return false
 end
 
-local function headlines(doc)
+-- has the element this token in the attribute (a space-separated list)?
+local function has_token(n, attr, token)
+  local v = n:attr(attr)
+  return v ~= nil and (" " .. v:lower() .. " "):find(" " .. token .. " ", 1, true) ~= nil
+end
+title.has_token = has_token
+
+local function headlines(page, M, f)
   local out = {}
   local function add(n, kind)
     local t = clean(n:text())
@@ -140,25 +147,37 @@ local function headlines(doc)
     if #w == 0 or #w > MAX_WORDS then return end
     out[#out + 1] = { text = t, words = w, kind = kind, node = n }
   end
-  for _, n in ipairs(doc:select("h1")) do add(n, "h1") end
-  for _, n in ipairs(doc:select("[itemprop~=headline]")) do
-    if n.tag ~= "meta" then add(n, "itemprop headline") end
-  end
-  for i, n in ipairs(doc:select("h2")) do
+  for _, n in ipairs(f.h1 or {}) do add(n, "h1") end
+  for _, n in ipairs(M.itemprop(page, "headline")) do add(n, "itemprop headline") end
+  return out
+end
+
+-- the first MAX_H2 <h2>s, as headlines (looked at only when no <h1>
+-- agrees)
+local function h2s(f)
+  local out = {}
+  for i, n in ipairs(f.h2 or {}) do
     if i > MAX_H2 then break end
-    add(n, "h2")
+    local t = clean(n:text())
+    if t and not is_label(t) then
+      local w = words.list(t)
+      if #w > 0 and #w <= MAX_WORDS then
+        out[#out + 1] = { text = t, words = w, kind = "h2", node = n }
+      end
+    end
   end
   return out
 end
 
 function title.find(page, M, site)
   local doc = page.doc
+  local f = M.facts(page)
   local refs = {}
   local function ref(v, src)
     v = clean(v)
     if v then refs[#refs + 1] = { text = v, src = src } end
   end
-  local t = doc and doc:first("title")
+  local t = f.title and f.title[1]
   local ttext = t and clean(t:text())
   local og = M.tag(page, "og:title")[1]
   og = clean(og)
@@ -182,28 +201,31 @@ function title.find(page, M, site)
     end
   end
 
+  local hs = doc and headlines(page, M, f) or {}
   if doc then
     local best, best_sim, best_ref
-    for _, h in ipairs(headlines(doc)) do
-      if not site.names(h.text) and not home_link(h.node) then
-        for _, r in ipairs(refs) do
-          if r.core then
-            local sim = words.agree(h.words, r.core_words)
-            if #r.segs > 1 then
-              for _, sw in ipairs(r.seg_words) do
-                -- a one-word segment agreeing is too weak a sign
-                if #sw > 1 or #r.segs == 1 then
-                  sim = math.max(sim, words.agree(h.words, sw))
+    local function consider(list)
+      for _, h in ipairs(list) do
+        if not site.names(h.text) and not home_link(h.node) then
+          for _, r in ipairs(refs) do
+            if r.core then
+              local sim = words.agree(h.words, r.core_words)
+              if #r.segs > 1 then
+                for _, sw in ipairs(r.seg_words) do
+                  -- a one-word segment agreeing is too weak a sign
+                  if #sw > 1 then sim = math.max(sim, words.agree(h.words, sw)) end
                 end
               end
-            end
-            if sim > (best_sim or 0) + 1e-9 then
-              best, best_sim, best_ref = h, sim, r
+              if sim > (best_sim or 0) + 1e-9 then
+                best, best_sim, best_ref = h, sim, r
+              end
             end
           end
         end
       end
     end
+    consider(hs)
+    if not best or best_sim < AGREE then consider(h2s(f)) end
     if best and best_sim >= AGREE then
       -- a headline that ends with a whole reference after a kicker
       -- ("Tunesien Große Aufgaben ...", "Politics | ..."): the reference's
@@ -232,7 +254,7 @@ function title.find(page, M, site)
     end
   end
   if doc then
-    for _, h in ipairs(headlines(doc)) do
+    for _, h in ipairs(hs) do
       if h.kind == "h1" and not site.names(h.text) then return h.text, "h1" end
     end
   end

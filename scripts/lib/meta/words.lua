@@ -3,7 +3,9 @@
 --
 --   words.lower(s)            lowercase ASCII, Latin-1, Latin Extended-A,
 --                             Greek and Cyrillic letters
---   words.list(s) -> {w...}   lowercase \w+ runs (Unicode letters, digits)
+--   words.list(s) -> {w...}   lowercase words (runs of letters and digits;
+--                             punctuation and symbols split them); the
+--                             list is shared: do not change it
 --   words.spans(s) -> {{w=, a=, b=}...}  words with their byte ranges
 --   words.run(s, list) -> a, b   where the words of list stand together in s
 --   words.agree(a, b) -> 0..1 shared distinct words / the larger count of
@@ -19,6 +21,7 @@
 -- dash is none; agreement ignores punctuation and order on purpose (the
 -- same headline in <title> and <h1> differs in dashes and quotes).
 local url = require("lib.url")
+local dates = require("lib.meta.dates")
 
 local words = {}
 
@@ -41,20 +44,47 @@ local function lower_cp(c)
   return c
 end
 
-function words.lower(s)
-  if not s:find("[\128-\255]") then return s:lower() end
-  local out, n = {}, 0
-  for _, c in utf8.codes(s, true) do
-    n = n + 1
-    out[n] = utf8.char(lower_cp(c))
-  end
-  return table.concat(out)
+-- two-byte UTF-8 capitals -> their lowercase (the code points lower_cp
+-- maps are all two bytes long, and so are their lowercase forms)
+local LOWER2 = {}
+for c = 0x80, 0x7FF do
+  local l = lower_cp(c)
+  if l ~= c then LOWER2[utf8.char(c)] = utf8.char(l) end
 end
 
+function words.lower(s)
+  s = s:lower()
+  if not s:find("[\195-\213]") then return s end
+  return (s:gsub("[\195-\213][\128-\191]", LOWER2))
+end
+
+-- punctuation, symbols and spaces written with two or three bytes
+-- (U+00A0-U+00BF but ª µ º, U+2000-U+206F, U+20A0-U+20CF, U+3000-U+303F,
+-- U+FF01-U+FF0F) become spaces before words are split
+local PUNCT = "\194[\160-\169\171-\180\182-\185\187-\191]" ..
+  "|\226\128[\128-\191]|\226\129[\128-\175]|\226\130[\160-\191]|\227\128[\128-\191]|\239\188[\129-\143]"
+local PUNCT_PATTERNS = {}
+for alt in PUNCT:gmatch("[^|]+") do PUNCT_PATTERNS[#PUNCT_PATTERNS + 1] = alt end
+
+-- word lists of strings seen lately (pages repeat their titles, names and
+-- segments many times over): a plain table, emptied when it grows large
+local LISTS, nlists = {}, 0
+local EMPTY = {}
+
 function words.list(s)
+  if type(s) ~= "string" then return EMPTY end
+  local cached = LISTS[s]
+  if cached then return cached end
+  local key = s
   local out = {}
-  if type(s) ~= "string" then return out end
-  for w in WORD:gmatch(words.lower(s)) do out[#out + 1] = w end
+  s = words.lower(s)
+  if s:find("[\194\226\227\239]") then
+    for _, p in ipairs(PUNCT_PATTERNS) do s = s:gsub(p, " ") end
+  end
+  for w in s:gmatch("[%w\128-\255]+") do out[#out + 1] = w end
+  if nlists >= 4096 then LISTS, nlists = {}, 0 end
+  LISTS[key] = out
+  nlists = nlists + 1
   return out
 end
 
@@ -88,11 +118,15 @@ function words.run(s, list)
   return nil
 end
 
+local SETS = setmetatable({}, { __mode = "k" })
 local function set_of(list)
+  local c = SETS[list]
+  if c then return c[1], c[2] end
   local set, n = {}, 0
   for _, w in ipairs(list) do
     if not set[w] then set[w] = true; n = n + 1 end
   end
+  SETS[list] = { set, n }
   return set, n
 end
 
@@ -126,8 +160,9 @@ function words.site(page, names)
       if l ~= "" then lnames[#lnames + 1] = l end
     end
   end
-  local host = host_letters(url.host(url.of_page(page)))
+  local host = host_letters(url.host(dates.original_url(url.of_page(page))))
   local matcher = { named = #lnames > 0 }
+  local memo = {}
   -- one of the names the page gives its site
   function matcher.given(s)
     local l = table.concat(words.list(s), " ")
@@ -135,7 +170,7 @@ function words.site(page, names)
     for _, n in ipairs(lnames) do if l == n then return true end end
     return false
   end
-  function matcher.names(s)
+  local function names(s)
     local list = words.list(s)
     if #list == 0 then return false end
     local l = table.concat(list, " ")
@@ -157,6 +192,11 @@ function words.site(page, names)
       if covered > 0 and covered >= 0.5 * total then return true end
     end
     return false
+  end
+  function matcher.names(s)
+    local r = memo[s]
+    if r == nil then r = names(s); memo[s] = r end
+    return r
   end
   return matcher
 end
