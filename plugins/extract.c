@@ -35,6 +35,16 @@
 
 #include "extract.h"
 
+#define MAX_TWINS 32
+
+/* A chosen block, emitted whole and as a paragraph boundary. */
+static void emit_block(run *r, int j)
+{
+    pipe_extract_flush(r);
+    pipe_extract_emit(r, j, 0);
+    pipe_extract_flush(r);
+}
+
 /* One attempt: index, score, choose, emit.  Returns output chars. */
 static long attempt(run *r, xmlNodePtr root)
 {
@@ -45,30 +55,45 @@ static long attempt(run *r, xmlNodePtr root)
     r->cur_start = 0;
     r->cur_chars = r->cur_link = 0;
     r->pending_space = 0;
+    r->in_quote = 0;
+    r->in_item = 0;
     pipe_extract_index(r, root);
     if (r->n == 0)
         return 0;
     pipe_extract_sum_up(r);
     pipe_extract_score(r);
     r->top = pipe_extract_pick_top(r);
+    pipe_extract_other_posts(r, r->top);
     int base = pipe_extract_sibling_base(r, r->top);
     const nstat *t = &r->s[r->top];
     int pi = r->s[base].parent;
+    /* the blocks to emit, in document order: the top (or what stands for
+     * it), its joining siblings, and its twins (the same article split
+     * into sibling containers) */
+    int twins[MAX_TWINS];
+    int ntwins = pipe_extract_twins(r, r->top, twins, MAX_TWINS);
+    int k = 0;
     if (pi < 0) {
-        pipe_extract_emit(r, base, 0);
+        for (; k < ntwins && twins[k] < base; k++)
+            emit_block(r, twins[k]);
+        emit_block(r, base);
     } else {
         double threshold = fmax(r->pp->sibling_min,
                                 t->score * r->pp->sibling_ratio);
         int end = pi + r->s[pi].size;
         for (int j = pi + 1; j < end; j += r->s[j].size) {
+            for (; k < ntwins && twins[k] < j; k++)
+                emit_block(r, twins[k]);
             if (j == base || pipe_extract_sibling_joins(r, j, threshold)) {
-                /* a joining sibling is emitted whole, as a block */
-                pipe_extract_flush(r);
-                pipe_extract_emit(r, j, 0);
-                pipe_extract_flush(r);
+                emit_block(r, j);
+                /* twins inside an emitted sibling come with it */
+                while (k < ntwins && pipe_extract_inside(r, twins[k], j))
+                    k++;
             }
         }
     }
+    for (; k < ntwins; k++)
+        emit_block(r, twins[k]);
     pipe_extract_flush(r);
     long chars = 0;
     for (int k = 0; k < r->npara; k++)

@@ -65,7 +65,8 @@ typedef struct tagweight {
 } tagweight;
 
 /* Hint bits: which lists a class/id token matches. */
-enum { H_POS = 1, H_NEG = 2, H_UNLIKELY = 4, H_MAYBE = 8, H_DROP = 16 };
+enum { H_POS = 1, H_NEG = 2, H_UNLIKELY = 4, H_MAYBE = 8, H_DROP = 16,
+       H_NEVER = 32 };
 
 /* The hints of all five lists, bucketed by first character (a-z, 0-9),
  * so a token is compared only with hints that can match it. */
@@ -78,8 +79,9 @@ typedef struct hintx {
 /* The parameters of a call (extract_params.c has their meaning and
  * defaults). */
 typedef struct params {
-    strlist positive, negative, unlikely, maybe, drop, drop_tags, prompts;
-    hintx hx[5 * MAX_LIST];
+    strlist positive, negative, unlikely, maybe, drop, never, drop_tags,
+        prompts, tag_lines, date_labels;
+    hintx hx[6 * MAX_LIST];
     int hx_start[37];          /* bucket b: hx[hx_start[b] .. hx_start[b+1]) */
     tagweight tagw[MAX_TAGW];
     size_t ntagw;
@@ -93,6 +95,10 @@ typedef struct params {
     int alt_min;
     double clean_commas, clean_link, clean_link_pos, clean_min_text;
     double line_link, line_link_len, line_link_long, prompt_len;
+    double tag_line_len, date_line_len;
+    double twin_ratio;
+    int twin_levels;
+    double other_post_ratio;
     double retry_length, retry_gain;
     int candidates;
     int skip_hidden;
@@ -105,6 +111,7 @@ typedef struct nstat {
     int size;                  /* elements in the subtree, self included */
     unsigned flags;            /* T_* of the tag */
     unsigned char scored, positive, in_figure, dropped;
+    unsigned char quote;       /* a blockquote, or inside one */
     double weight;             /* class/id weight */
     double score;
     /* inline text: this element's own paragraph (blocks) or its share of
@@ -114,7 +121,12 @@ typedef struct nstat {
     /* whole subtree */
     long chars, link, commas;
     int p, img, li, input, embed;
+    int brs;                   /* <br>s in this element's own paragraph */
+    int prose;                 /* prose paragraphs in the subtree */
     long li_chars;
+    long quote_chars;          /* text inside blockquotes */
+    long dropped_chars;        /* text of other posts (see other_posts) */
+    long neg_chars;            /* text inside negatively hinted elements */
 } nstat;
 
 typedef struct para {
@@ -136,6 +148,8 @@ typedef struct run {
     size_t cur_start;
     long cur_chars, cur_link;
     int pending_space, in_a, cursor;
+    int in_quote;              /* emitting inside a blockquote */
+    int in_item;               /* emitting inside a list item */
     /* chosen blocks */
     xmlNodePtr root;           /* where extraction started: never excluded */
     int top;
@@ -167,6 +181,8 @@ void pipe_extract_score(run *r);
 int pipe_extract_pick_top(run *r);
 int pipe_extract_sibling_base(const run *r, int top);
 int pipe_extract_sibling_joins(const run *r, int j, double threshold);
+int pipe_extract_twins(const run *r, int top, int *out, int max);
+void pipe_extract_other_posts(run *r, int top);
 double pipe_extract_link_density(const nstat *s);
 
 /* extract_emit.c */

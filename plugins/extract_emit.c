@@ -52,6 +52,14 @@ static void append_text(run *r, const unsigned char *c)
     }
 }
 
+static int has_digit(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] >= '0' && s[i] <= '9')
+            return 1;
+    return 0;
+}
+
 static int starts_with_prompt(const params *pp, const char *s, size_t len)
 {
     for (size_t i = 0; i < pp->prompts.n; i++) {
@@ -66,16 +74,43 @@ static int starts_with_prompt(const params *pp, const char *s, size_t len)
 }
 
 /* Is this line boilerplate: link-heavy, or a short prompt? */
-static int boilerplate(const params *pp, const char *s, size_t len,
-                       long chars, long link)
+/* Does the line start with an entry of l, as a whole word? */
+static int starts_with(const strlist *l, const char *s, size_t len)
 {
-    if (chars > 0) {
+    for (size_t i = 0; i < l->n; i++) {
+        size_t pl = l->len[i];
+        if (pl > len || strncasecmp(s, l->v[i], pl) != 0)
+            continue;
+        if (pl == len || !isalnum((unsigned char)s[pl])
+            || !isalnum((unsigned char)l->v[i][pl - 1]))
+            return 1;
+    }
+    return 0;
+}
+
+/* Is this line boilerplate: link-heavy (not in a quote: a tweet's
+ * attribution is its text), a short prompt, a bare URL, a tag line
+ * ("Related: ..."), a notice ("Comments are moderated"), a date line
+ * ("Updated 10:01 pm")? */
+static int boilerplate(const params *pp, const char *s, size_t len,
+                       long chars, long link, int quoted)
+{
+    if (chars > 0 && !quoted) {
         double ld = (double)link / (double)chars;
         if (ld > pp->line_link_long
             || (ld > pp->line_link && (double)chars < pp->line_link_len))
             return 1;
     }
-    return (double)chars <= pp->prompt_len && starts_with_prompt(pp, s, len);
+    if ((double)chars <= pp->prompt_len && starts_with_prompt(pp, s, len))
+        return 1;
+    /* a bare URL (a share or permalink line) */
+    if ((strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0)
+        && !memchr(s, ' ', len))
+        return 1;
+    if ((double)chars <= pp->tag_line_len && starts_with(&pp->tag_lines, s, len))
+        return 1;
+    return (double)chars <= pp->date_line_len && has_digit(s, len)
+           && starts_with(&pp->date_labels, s, len);
 }
 
 /* End the paragraph being built: keep it unless it is boilerplate. */
@@ -87,7 +122,8 @@ void pipe_extract_flush(run *r)
         r->out_len--;
     size_t len = r->out_len - r->cur_start;
     int keep = len > 0 && !boilerplate(pp, r->out + r->cur_start, len,
-                                       r->cur_chars, r->cur_link);
+                                       r->cur_chars, r->cur_link,
+                                       r->in_quote > 0);
     if (keep && r->npara < r->para_cap) {
         r->paras[r->npara].off = r->cur_start;
         r->paras[r->npara].len = len;
@@ -106,6 +142,19 @@ static int clean_drops(const run *r, const nstat *s)
     const params *pp = r->pp;
     if (!r->use_clean || !(s->flags & T_CLEAN))
         return 0;
+    /* what is left of a block after the other posts in it went: a
+     * heading ("More from City Post") */
+    if (s->dropped_chars > 0
+        && (double)(s->chars - s->dropped_chars) < pp->sibling_text)
+        return 1;
+    /* an embedded tweet or quote and its wrapper */
+    if (s->quote_chars > 0 && (double)s->quote_chars >= 0.8 * (double)s->chars)
+        return 0;
+    double ld = pipe_extract_link_density(s);
+    /* a box of prose inside the text (a product, a callout), not a
+     * teaser of another story (its headline and "read more" are links) */
+    if (s->prose > 0 && ld <= pp->clean_link)
+        return 0;
     double w = s->weight;
     if (w + (s->scored ? s->score : 0) < 0)
         return 1;
@@ -113,7 +162,6 @@ static int clean_drops(const run *r, const nstat *s)
         return 0;
     int is_list = (s->flags & T_LIST)
                   || (s->chars > 0 && (double)s->li_chars > 0.9 * (double)s->chars);
-    double ld = pipe_extract_link_density(s);
     int p = s->p, img = s->img, li = s->li - 100;
     if (img > 1 && (double)p / img < 0.5 && !s->in_figure)
         return 1;
@@ -135,6 +183,19 @@ static int clean_drops(const run *r, const nstat *s)
 
 
 
+/* <br>: a line break; a second one in a row ends the paragraph (text
+ * written in <br><br>-separated runs has no <p>s) */
+static void line_break(run *r)
+{
+    if (r->out_len > r->cur_start) {
+        if (r->out[r->out_len - 1] == '\n' && !r->in_item)
+            pipe_extract_flush(r);
+        else
+            out_byte(r, '\n');
+    }
+    r->pending_space = 0;
+}
+
 static void emit_children(run *r, int i, int depth)
 {
     int end = i + r->s[i].size;
@@ -143,10 +204,8 @@ static void emit_children(run *r, int i, int depth)
         if (c->type == XML_ELEMENT_NODE) {
             if (cur >= end || r->s[cur].node != c) {
                 /* excluded in pass 1 */
-                if (pipe_extract_tag_flags(c) & T_BR) {
-                    out_byte(r, '\n');
-                    r->pending_space = 0;
-                }
+                if (pipe_extract_tag_flags(c) & T_BR)
+                    line_break(r);
                 continue;
             }
             int ci = cur;
@@ -174,14 +233,17 @@ static void emit_item(run *r, int i, int depth)
     r->pending_space = 0;
     int saved_a = r->in_a;
     r->in_a = 0;
+    r->in_item++;
     emit_children(r, i, depth);
+    r->in_item--;
     r->in_a = saved_a;
     while (r->out_len > text && r->out[r->out_len - 1] == ' ')
         r->out_len--;
     /* each item passes the line filter on its own */
     if (r->out_len == text
         || boilerplate(r->pp, r->out + text, r->out_len - text,
-                       r->cur_chars - chars, r->cur_link - link)) {
+                       r->cur_chars - chars, r->cur_link - link,
+                       r->in_quote > 0)) {
         r->out_len = mark;
         r->cur_chars = chars;
         r->cur_link = link;
@@ -198,9 +260,7 @@ void pipe_extract_emit(run *r, int i, int depth)
         || (i != r->top && !pipe_extract_inside(r, r->top, i) && clean_drops(r, s)))
         return;
     if (s->flags & T_BR) {
-        if (r->out_len > r->cur_start)
-            out_byte(r, '\n');
-        r->pending_space = 0;
+        line_break(r);
         return;
     }
     if ((s->flags & T_LI) && s->parent >= 0
@@ -217,9 +277,12 @@ void pipe_extract_emit(run *r, int i, int depth)
         r->in_a = 1;
     else if (block)
         r->in_a = 0;
+    int quote = strcmp((const char *)s->node->name, "blockquote") == 0;
+    r->in_quote += quote;
     emit_children(r, i, depth);
     r->in_a = saved_a;
     if (block)
         pipe_extract_flush(r);
+    r->in_quote -= quote;
 }
 

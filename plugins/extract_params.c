@@ -23,14 +23,15 @@ static const char *const def_positive[] = {
     "article", "body", "content", "entry", "hentry", "main", "page", "post",
     "text", "blog", "story", NULL};
 static const char *const def_negative[] = {
-    "ad", "banner", "combx", "comment", "contact", "cookie", "foot", "footer",
+    "ad", "banner", "combx", "comment", "contact", "cookie", "copyright",
+    "foot", "footer",
     "footnote", "masthead", "media", "meta", "menu", "nav", "navbar",
     "outbrain", "promo", "related", "scroll", "share", "shoutbox", "sidebar",
     "similar", "skyscraper", "social", "sponsor", "shopping", "subscribe",
     "tags", "tool", "widget", "video", NULL};
 static const char *const def_unlikely[] = {
     "ad", "ads", "advert", "banner", "breadcrumb", "combx", "comment",
-    "community", "cookie", "disqus", "footer", "gdpr", "menu", "modal", "nav",
+    "community", "cookie", "copyright", "disqus", "footer", "gdpr", "menu", "modal", "nav",
     "navbar", "navigation", "newsletter", "pagination", "popup", "promo",
     "related", "remark", "replies", "rss", "share", "shoutbox", "sidebar",
     "skyscraper", "social", "sponsor", "subscribe", "similar",
@@ -39,12 +40,28 @@ static const char *const def_unlikely[] = {
 static const char *const def_maybe[] = {
     "and", "article", "body", "column", "content", "main", "shadow", NULL};
 static const char *const def_drop[] = {
-    "byline", "author", "caption", "credit", "dateline", NULL};
+    "byline", "author", "caption", "credit", "dateline", "submitted", NULL};
+static const char *const def_never[] = {
+    "comment", "comments", "commentlist", "disqus", "respond", NULL};
 static const char *const def_drop_tags[] = {"h1", "figcaption", "caption",
                                             NULL};
+static const char *const def_tag_lines[] = {
+    "related:", "tags:", "tagged:", "tagged with:", "filed under:",
+    "see also:", "schlagwörter:", "schlagworte:", "themen:", "mehr zum thema",
+    "lesen sie auch", "auch interessant:", "étiquettes:", "mots-clés:",
+    "etiquetas:", "temas:", "comments are moderated", "comments are closed",
+    "kommentare werden moderiert", "die kommentarfunktion",
+    "les commentaires sont modérés", NULL};
+static const char *const def_date_labels[] = {
+    "updated", "last updated", "published", "first published", "posted",
+    "aktualisiert", "zuletzt aktualisiert", "veröffentlicht", "stand:",
+    "publié", "mis à jour", "publicado", "actualizado", "pubblicato",
+    "aggiornato", "julkaistu", "päivitetty", NULL};
 static const char *const def_prompts[] = {
     "read more", "share", "subscribe", "sign up", "advertisement",
-    "click here", "follow us", "watch:",
+    "click here", "follow us", "follow him", "follow her", "follow me",
+    "watch:", "don't miss", "don’t miss", "also read", "read also",
+    "more great", "get the latest",
     /* photo credits */
     "photo:", "photos:", "photo by", "image:", "credit:", "Фото:", NULL};
 
@@ -83,6 +100,7 @@ static const pdesc descs[] = {
     LIST(unlikely, def_unlikely),
     LIST(maybe, def_maybe),
     LIST(drop, def_drop),
+    LIST(never, def_never),
     LIST(drop_tags, def_drop_tags),
     {"tag_weights", K_TAGW, 0, 0, 0, 0, NULL},
     /* paragraph scoring */
@@ -111,6 +129,14 @@ static const pdesc descs[] = {
     NUM(line_link_long, 0.8, 0, 1),
     NUM(prompt_len, 60, 0, 1e9),
     LIST(prompts, def_prompts),
+    NUM(tag_line_len, 200, 0, 1e9),
+    LIST(tag_lines, def_tag_lines),
+    NUM(date_line_len, 80, 0, 1e9),
+    LIST(date_labels, def_date_labels),
+    /* an article split into sibling containers; other posts inside it */
+    NUM(twin_ratio, 0.2, 0, 1e9),
+    INT(twin_levels, 3, 0, 16),
+    NUM(other_post_ratio, 0.5, 0, 1),
     /* retries */
     NUM(retry_length, 500, 0, 1e12),
     NUM(retry_gain, 3, 0, 1e9),
@@ -237,12 +263,12 @@ static void read_value(lua_State *L, params *pp, const pdesc *d)
 /* The bucketed hint index of pp's five hint lists. */
 static void index_hints(params *pp)
 {
-    const strlist *lists[5] = {&pp->positive, &pp->negative, &pp->unlikely,
-                               &pp->maybe, &pp->drop};
-    static const unsigned bits[5] = {H_POS, H_NEG, H_UNLIKELY, H_MAYBE,
-                                     H_DROP};
+    const strlist *lists[6] = {&pp->positive, &pp->negative, &pp->unlikely,
+                               &pp->maybe, &pp->drop, &pp->never};
+    static const unsigned bits[6] = {H_POS, H_NEG, H_UNLIKELY, H_MAYBE,
+                                     H_DROP, H_NEVER};
     int count[37] = {0};
-    for (int l = 0; l < 5; l++)
+    for (int l = 0; l < 6; l++)
         for (size_t i = 0; i < lists[l]->n; i++) {
             int b = lists[l]->len[i]
                         ? pipe_extract_bucket((unsigned char)lists[l]->v[i][0])
@@ -256,7 +282,7 @@ static void index_hints(params *pp)
         at[b] = pp->hx_start[b];
         pp->hx_start[b + 1] = pp->hx_start[b] + count[b];
     }
-    for (int l = 0; l < 5; l++)
+    for (int l = 0; l < 6; l++)
         for (size_t i = 0; i < lists[l]->n; i++) {
             int b = lists[l]->len[i]
                         ? pipe_extract_bucket((unsigned char)lists[l]->v[i][0])

@@ -225,6 +225,23 @@ static int is_hidden(xmlNodePtr n)
     return hidden;
 }
 
+/* Is n a blockquote, or an element whose only element child (scripts
+ * aside: an embed's widget script) is one? */
+static int holds_quote(const xmlNode *n)
+{
+    if (strcmp((const char *)n->name, "blockquote") == 0)
+        return 1;
+    const xmlNode *only = NULL;
+    for (const xmlNode *c = n->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE
+            && !(pipe_extract_tag_flags(c) & T_SKIP)) {
+            if (only)
+                return 0;
+            only = c;
+        }
+    return only && strcmp((const char *)only->name, "blockquote") == 0;
+}
+
 /*
  * Classify an element: its hint bits (class and id, separately weighted)
  * and whether it is excluded from content in this run.
@@ -253,9 +270,14 @@ static int classify(run *r, xmlNodePtr n, unsigned flags, double *weight,
         return 0;
     if (pp->skip_hidden && n->properties && is_hidden(n))
         return 1;
+    /* comment threads never hold the article, in any attempt */
+    if ((*hints & H_NEVER) && !(*hints & (H_MAYBE | H_POS)) && !(flags & T_A))
+        return 1;
     if (r->strip_unlikely) {
+        /* an embedded tweet or quote, or its wrapper, is part of the text
+         * whatever its class ("social-embed") */
         if ((*hints & H_UNLIKELY) && !(*hints & (H_MAYBE | H_POS))
-            && !(flags & T_A))
+            && !(flags & T_A) && !holds_quote(n))
             return 1;
         const char *role = n->properties ? pipe_extract_attr(n, "role") : NULL;
         if (role && strlist_has(&pp->unlikely, role))
@@ -362,6 +384,9 @@ static void index_element(run *r, xmlNodePtr n, int pi, int depth)
     s->dropped = (hints & H_DROP) != 0
                  || strlist_has(&r->pp->drop_tags, (const char *)n->name);
     s->in_figure = (flags & T_FIGURE) || (pi >= 0 && r->s[pi].in_figure);
+    s->quote = strcmp((const char *)n->name, "blockquote") == 0
+               || (pi >= 0 && r->s[pi].quote);
+    if (flags & T_BR) s->brs = 1;
     if (flags & T_IMG) s->img = 1;
     if (flags & T_P) s->p = 1;
     if (flags & T_LI) s->li = 1;
@@ -407,6 +432,14 @@ void pipe_extract_sum_up(run *r)
         s->in_commas += s->own_commas;
         if (s->flags & T_LI)
             s->li_chars += s->chars;
+        /* a prose paragraph: long enough, few links */
+        if ((s->flags & T_P) && (double)s->in_chars >= r->pp->sibling_text
+            && (double)s->in_link < r->pp->sibling_link * (double)s->in_chars)
+            s->prose++;
+        if (strcmp((const char *)s->node->name, "blockquote") == 0)
+            s->quote_chars = s->chars;
+        if (s->weight < 0)
+            s->neg_chars = s->chars;
         if (s->parent < 0)
             continue;
         nstat *p = &r->s[s->parent];
@@ -418,7 +451,11 @@ void pipe_extract_sum_up(run *r)
             p->in_chars += s->in_chars;
             p->in_link += s->in_link;
             p->in_commas += s->in_commas;
+            p->brs += s->brs;
         }
+        p->prose += s->prose;
+        p->quote_chars += s->quote_chars;
+        p->neg_chars += s->neg_chars;
         p->p += s->p;
         p->img += s->img;
         p->li += s->li;
@@ -453,6 +490,17 @@ void pipe_extract_score(run *r)
                      + fmin(floor((double)s->in_chars / pp->length_step),
                             pp->length_cap);
         int a = s->parent;
+        /* text in <br>-separated runs, not in <p>s: each run is a
+         * paragraph of this block, which scores as their container */
+        if (s->brs >= 2 && !(s->flags & T_P)
+            && (double)s->in_chars >= 2 * pp->min_paragraph) {
+            double runs = fmin((double)s->brs + 1,
+                               floor((double)s->in_chars / pp->min_paragraph));
+            double avg = (double)s->in_chars / runs;
+            pts = runs * (1 + fmin(floor(avg / pp->length_step), pp->length_cap))
+                  + pp->comma_weight * (double)s->in_commas;
+            a = i;
+        }
         for (int level = 0; a >= 0 && level < pp->ancestor_levels; level++) {
             nstat *t = &r->s[a];
             if (!t->scored) {
@@ -537,6 +585,9 @@ int pipe_extract_sibling_joins(const run *r, int j, double threshold)
         bonus = t->score * pp->sibling_same_class;
     xmlFree(c1);
     xmlFree(c2);
+    /* a sibling that is mostly a footer, a menu, a sidebar ... */
+    if (s->chars > 0 && (double)s->neg_chars >= 0.8 * (double)s->chars)
+        return 0;
     if (s->scored && s->score + bonus >= threshold)
         return 1;
     int leaf = (s->flags & T_P) || (s->chars > 0 && s->in_chars == s->chars);
@@ -567,4 +618,86 @@ void pipe_extract_index(run *r, xmlNodePtr root)
 {
     r->n = 0;
     index_element(r, root, -1, 0);
+}
+
+/* Same tag and same (non-empty) class attribute? */
+static int same_kind(const xmlNode *a, const xmlNode *b)
+{
+    if (strcmp((const char *)a->name, (const char *)b->name) != 0)
+        return 0;
+    const char *ca = pipe_extract_attr(a, "class");
+    const char *cb = pipe_extract_attr(b, "class");
+    return ca && cb && *ca && strcmp(ca, cb) == 0;
+}
+
+/*
+ * The article split into containers ("chunks" between ad rails): scored
+ * elements of the top's tag and class, scoring twin_ratio of it or more,
+ * neither inside it nor around it nor its siblings (the sibling rule
+ * judges those), under a common ancestor at most twin_levels above it.  Writes their indexes (document order) to
+ * out; returns how many.
+ */
+int pipe_extract_twins(const run *r, int top, int *out, int max)
+{
+    const params *pp = r->pp;
+    const nstat *t = &r->s[top];
+    if (pp->twin_levels <= 0 || !t->scored || t->score <= 0
+        || !pipe_extract_attr(t->node, "class"))
+        return 0;
+    /* the highest ancestor twins may share */
+    int anc = top;
+    for (int k = 0; k < pp->twin_levels && r->s[anc].parent >= 0; k++) {
+        anc = r->s[anc].parent;
+        if (r->s[anc].flags & T_KEEP && strcmp((const char *)r->s[anc].node->name,
+                                               "body") == 0)
+            break;
+    }
+    if (anc == top)
+        return 0;
+    int n = 0;
+    int end = anc + r->s[anc].size;
+    for (int j = anc + 1; j < end && n < max; j++) {
+        const nstat *s = &r->s[j];
+        /* (siblings are the sibling rule's to judge) */
+        if (j == top || !s->scored || s->score < pp->twin_ratio * t->score
+            || s->parent == t->parent
+            || pipe_extract_inside(r, j, top) || pipe_extract_inside(r, top, j)
+            || !same_kind(s->node, t->node))
+            continue;
+        out[n++] = j;
+        j += s->size - 1;   /* not inside a twin either */
+    }
+    return n;
+}
+
+/*
+ * Other posts inside the chosen block: <article>s within it (not it, not
+ * around it) holding less than other_post_ratio of its text are teasers
+ * of other articles.  They are dropped, and every element of the block
+ * learns how much of its text they held (dropped_chars).
+ */
+void pipe_extract_other_posts(run *r, int top)
+{
+    const params *pp = r->pp;
+    int end = top + r->s[top].size;
+    int any = 0;
+    for (int j = top + 1; j < end; j++) {
+        nstat *s = &r->s[j];
+        s->dropped_chars = 0;
+        if (strcmp((const char *)s->node->name, "article") == 0
+            && (double)s->chars < pp->other_post_ratio * (double)r->s[top].chars) {
+            s->dropped = 1;
+            s->dropped_chars = s->chars;
+            any = 1;
+            j += s->size - 1;
+        }
+    }
+    r->s[top].dropped_chars = 0;
+    if (!any)
+        return;
+    for (int j = end - 1; j > top; j--) {
+        nstat *s = &r->s[j];
+        if (s->parent >= top)
+            r->s[s->parent].dropped_chars += s->dropped_chars;
+    }
 }

@@ -183,7 +183,7 @@ START_TEST(params_tune)
      * itself is never excluded by its hints */
     expect_lua(L, "local n = DOC:first('#comments') "
                   "local r = extract.content(n, {negative = {}, "
-                  "unlikely = {}, retry_length = 0}) "
+                  "unlikely = {}, never = {}, retry_length = 0}) "
                   "return (table.concat(r.paragraphs, ' | '):gsub('(%a+)[^|]*', '%1'))",
                "About| My");
     expect_lua(L, "local r = extract.content(DOC:first('div.page')) "
