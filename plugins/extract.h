@@ -50,7 +50,9 @@ enum {
     T_FIGURE = 1 << 10,
     T_HEADING = 1 << 11,
     T_LIST = 1 << 12,     /* ul, ol */
-    T_KEEP = 1 << 13      /* never unlikely (html, body, article, main) */
+    T_KEEP = 1 << 13,     /* never unlikely (html, body, article, main) */
+    T_QUOTE = 1 << 14,    /* blockquote */
+    T_ARTICLE = 1 << 15   /* article */
 };
 
 typedef struct strlist {
@@ -134,8 +136,16 @@ typedef struct para {
 } para;
 
 /* One run's working state. */
+/* Tag flags by name pointer (the parser interns tag names), per run. */
+#define TAG_CACHE 64
+typedef struct tag_cache {
+    const xmlChar *name[TAG_CACHE];
+    unsigned flags[TAG_CACHE];
+} tag_cache;
+
 typedef struct run {
     const params *pp;
+    tag_cache tc;
     nstat *s;
     int n, cap;
     int strip_unlikely, use_weights, use_clean;

@@ -277,7 +277,7 @@ void pipe_extract_emit(run *r, int i, int depth)
         r->in_a = 1;
     else if (block)
         r->in_a = 0;
-    int quote = strcmp((const char *)s->node->name, "blockquote") == 0;
+    int quote = (s->flags & T_QUOTE) != 0;
     r->in_quote += quote;
     emit_children(r, i, depth);
     r->in_a = saved_a;

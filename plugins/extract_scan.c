@@ -14,6 +14,9 @@
  *                    end of the text: "<span>By</span> <a>...</a>")
  *     spec.digits    N: elements whose own text holds a digit within its
  *                    first N bytes
+ *     spec.script_types {"ld+json", ...}: <script>s are collected by tag
+ *                    only when their type attribute contains one of these
+ *                    (case ignored); without it, all of them
  *     spec.meta_index true: facts.meta_index = {key = {content...}}, the
  *                    content of every <meta> by each whitespace-separated,
  *                    lowercased word of its property, name, itemprop and
@@ -56,6 +59,8 @@ typedef struct group {
 
 typedef struct scanner {
     int ntags, nattrs, ngroups, nwords, nprefixes, digits, meta_index;
+    int nstypes;
+    const char *stypes[MAX_NAMES];
     const char *tags[MAX_NAMES];
     const char *attrs[MAX_NAMES];
     group groups[MAX_GROUPS];
@@ -165,6 +170,7 @@ int pipe_extract_scanner(lua_State *L)
     measure_list(L, 1, "tags", MAX_NAMES, &bytes, &count);
     measure_list(L, 1, "attrs", MAX_NAMES, &bytes, &count);
     measure_list(L, 1, "prefixes", MAX_NAMES, &bytes, &count);
+    measure_list(L, 1, "script_types", MAX_NAMES, &bytes, &count);
     lua_getfield(L, 1, "classes");
     if (!lua_isnil(L, -1)) {
         if (!lua_istable(L, -1))
@@ -212,6 +218,7 @@ int pipe_extract_scanner(lua_State *L)
     copy_list(L, 1, "tags", s, s->tags, &s->ntags, 1);
     copy_list(L, 1, "attrs", s, s->attrs, &s->nattrs, 1);
     copy_list(L, 1, "prefixes", s, s->prefixes, &s->nprefixes, 0);
+    copy_list(L, 1, "script_types", s, s->stypes, &s->nstypes, 1);
     for (int i = 0; i < s->nprefixes; i++)
         s->plen[i] = strlen(s->prefixes[i]);
     s->digits = digits;
@@ -374,6 +381,23 @@ static void index_meta(scan *sc, const xmlNode *n)
     }
 }
 
+/* a <script> whose type contains one of spec.script_types */
+static int script_wanted(const scanner *s, const xmlNode *n)
+{
+    const char *t = pipe_extract_attr(n, "type");
+    if (!t)
+        return 0;
+    char buf[64];
+    size_t k = 0;
+    for (; t[k] && k < sizeof buf - 1; k++)
+        buf[k] = (char)tolower((unsigned char)t[k]);
+    buf[k] = '\0';
+    for (int i = 0; i < s->nstypes; i++)
+        if (strstr(buf, s->stypes[i]))
+            return 1;
+    return 0;
+}
+
 static int has_digit(const char *t, size_t len, size_t within)
 {
     for (size_t i = 0; i < len && i < within; i++)
@@ -385,8 +409,10 @@ static int has_digit(const char *t, size_t len, size_t within)
 static int opaque(const xmlNode *n)
 {
     const char *t = (const char *)n->name;
-    return strcmp(t, "script") == 0 || strcmp(t, "style") == 0
-           || strcmp(t, "template") == 0 || strcmp(t, "svg") == 0;
+    if (t[0] == 's')
+        return strcmp(t, "script") == 0 || strcmp(t, "style") == 0
+               || strcmp(t, "svg") == 0;
+    return t[0] == 't' && strcmp(t, "template") == 0;
 }
 
 static void walk(scan *sc, xmlNodePtr n, int depth)
@@ -398,7 +424,9 @@ static void walk(scan *sc, xmlNodePtr n, int depth)
         sc->pos++;
         const char *tag = (const char *)c->name;
         for (int i = 0; i < s->ntags; i++)
-            if (tag[0] == s->tags[i][0] && strcmp(tag, s->tags[i]) == 0)
+            if (tag[0] == s->tags[i][0] && strcmp(tag, s->tags[i]) == 0
+                && (s->nstypes == 0 || strcmp(tag, "script") != 0
+                    || script_wanted(s, c)))
                 add(sc, sc->tag_lists + i, c);
         if (sc->meta_index && tag[0] == 'm' && strcmp(tag, "meta") == 0
             && c->properties)

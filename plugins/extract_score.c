@@ -17,6 +17,7 @@
  */
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,10 +35,10 @@ static const tag_info tags[] = {
     {"a", T_A},
     {"address", T_BLOCK},
     {"applet", T_SKIP},
-    {"article", T_BLOCK | T_KEEP},
+    {"article", T_BLOCK | T_KEEP | T_ARTICLE},
     {"aside", T_BLOCK | T_CLEAN},
     {"audio", T_SKIP},
-    {"blockquote", T_BLOCK},
+    {"blockquote", T_BLOCK | T_QUOTE},
     {"body", T_BLOCK | T_KEEP},
     {"br", T_BR},
     {"button", T_SKIP},
@@ -112,11 +113,16 @@ static int tag_cmp(const void *key, const void *elem)
     return strcmp(key, ((const tag_info *)elem)->name);
 }
 
-unsigned pipe_extract_tag_flags(const xmlNode *n)
+static unsigned tag_lookup(const xmlNode *n)
 {
     const tag_info *t = bsearch(n->name, tags, sizeof tags / sizeof tags[0],
                                 sizeof tags[0], tag_cmp);
     return t ? t->flags : 0;
+}
+
+unsigned pipe_extract_tag_flags(const xmlNode *n)
+{
+    return tag_lookup(n);
 }
 
 /*
@@ -205,31 +211,26 @@ static unsigned attr_hints(const params *pp, const char *v)
     return h;
 }
 
-static int is_hidden(xmlNodePtr n)
+/* Does an inline style hide the element (display:none,
+ * visibility:hidden)? */
+static int style_hides(const char *st)
 {
-    if (pipe_extract_attr(n, "hidden"))
-        return 1;
-    const char *st = pipe_extract_attr(n, "style");
-    int hidden = 0;
-    if (st) {
-        char buf[256];
-        size_t k = 0;
-        for (const unsigned char *c = (const unsigned char *)st;
-             *c && k < sizeof buf - 1; c++)
-            if (!isspace(*c))
-                buf[k++] = (char)tolower(*c);
-        buf[k] = '\0';
-        hidden = strstr(buf, "display:none") != NULL
-                 || strstr(buf, "visibility:hidden") != NULL;
-    }
-    return hidden;
+    char buf[256];
+    size_t k = 0;
+    for (const unsigned char *c = (const unsigned char *)st;
+         *c && k < sizeof buf - 1; c++)
+        if (!isspace(*c))
+            buf[k++] = (char)tolower(*c);
+    buf[k] = '\0';
+    return strstr(buf, "display:none") != NULL
+           || strstr(buf, "visibility:hidden") != NULL;
 }
 
 /* Is n a blockquote, or an element whose only element child (scripts
  * aside: an embed's widget script) is one? */
 static int holds_quote(const xmlNode *n)
 {
-    if (strcmp((const char *)n->name, "blockquote") == 0)
+    if (tag_lookup(n) & T_QUOTE)
         return 1;
     const xmlNode *only = NULL;
     for (const xmlNode *c = n->children; c; c = c->next)
@@ -239,7 +240,7 @@ static int holds_quote(const xmlNode *n)
                 return 0;
             only = c;
         }
-    return only && strcmp((const char *)only->name, "blockquote") == 0;
+    return only && (tag_lookup(only) & T_QUOTE);
 }
 
 /*
@@ -251,14 +252,30 @@ static int classify(run *r, xmlNodePtr n, unsigned flags, double *weight,
 {
     const params *pp = r->pp;
     unsigned hc = 0, hi = 0;
-    if (n->properties) {
-        const char *cls = pipe_extract_attr(n, "class");
-        const char *id = pipe_extract_attr(n, "id");
-        if (cls)
-            hc = attr_hints(pp, cls);
-        if (id)
-            hi = attr_hints(pp, id);
+    /* one pass over the attributes */
+    const char *cls = NULL, *id = NULL, *style = NULL, *role = NULL;
+    int hidden = 0;
+    for (const xmlAttr *a = n->properties; a; a = a->next) {
+        const char *an = (const char *)a->name;
+        const char *v = a->children && a->children->type == XML_TEXT_NODE
+                                && !a->children->next
+                            ? (const char *)a->children->content
+                            : "";
+        if (a->ns)
+            continue;
+        switch (an[0]) {
+        case 'c': if (strcmp(an, "class") == 0) cls = v; break;
+        case 'i': if (strcmp(an, "id") == 0) id = v; break;
+        case 's': if (strcmp(an, "style") == 0) style = v; break;
+        case 'r': if (strcmp(an, "role") == 0) role = v; break;
+        case 'h': if (strcmp(an, "hidden") == 0) hidden = 1; break;
+        default: break;
+        }
     }
+    if (cls)
+        hc = attr_hints(pp, cls);
+    if (id)
+        hi = attr_hints(pp, id);
     double w = 0;
     if (hc & H_NEG) w -= pp->class_weight;
     if (hc & H_POS) w += pp->class_weight;
@@ -268,7 +285,7 @@ static int classify(run *r, xmlNodePtr n, unsigned flags, double *weight,
     *hints = hc | hi;
     if ((flags & T_KEEP) || n == r->root)
         return 0;
-    if (pp->skip_hidden && n->properties && is_hidden(n))
+    if (pp->skip_hidden && (hidden || (style && style_hides(style))))
         return 1;
     /* comment threads never hold the article, in any attempt */
     if ((*hints & H_NEVER) && !(*hints & (H_MAYBE | H_POS)) && !(flags & T_A))
@@ -279,7 +296,6 @@ static int classify(run *r, xmlNodePtr n, unsigned flags, double *weight,
         if ((*hints & H_UNLIKELY) && !(*hints & (H_MAYBE | H_POS))
             && !(flags & T_A) && !holds_quote(n))
             return 1;
-        const char *role = n->properties ? pipe_extract_attr(n, "role") : NULL;
         if (role && strlist_has(&pp->unlikely, role))
             return 1;
     }
@@ -356,9 +372,21 @@ void pipe_extract_count_tree(xmlNodePtr n, int depth, size_t *elems,
 
 static void index_children(run *r, int pi, int depth);
 
+/* tag flags through the run's cache */
+static unsigned cached_flags(run *r, const xmlNode *n)
+{
+    unsigned h = (unsigned)(((uintptr_t)n->name >> 4) % TAG_CACHE);
+    if (r->tc.name[h] == n->name)
+        return r->tc.flags[h];
+    unsigned f = tag_lookup(n);
+    r->tc.name[h] = n->name;
+    r->tc.flags[h] = f;
+    return f;
+}
+
 static void index_element(run *r, xmlNodePtr n, int pi, int depth)
 {
-    unsigned flags = pipe_extract_tag_flags(n);
+    unsigned flags = cached_flags(r, n);
     if (flags & T_SKIP) {
         /* not content, but counted for the cleaner */
         if (pi >= 0) {
@@ -384,8 +412,7 @@ static void index_element(run *r, xmlNodePtr n, int pi, int depth)
     s->dropped = (hints & H_DROP) != 0
                  || strlist_has(&r->pp->drop_tags, (const char *)n->name);
     s->in_figure = (flags & T_FIGURE) || (pi >= 0 && r->s[pi].in_figure);
-    s->quote = strcmp((const char *)n->name, "blockquote") == 0
-               || (pi >= 0 && r->s[pi].quote);
+    s->quote = (flags & T_QUOTE) || (pi >= 0 && r->s[pi].quote);
     if (flags & T_BR) s->brs = 1;
     if (flags & T_IMG) s->img = 1;
     if (flags & T_P) s->p = 1;
@@ -436,7 +463,7 @@ void pipe_extract_sum_up(run *r)
         if ((s->flags & T_P) && (double)s->in_chars >= r->pp->sibling_text
             && (double)s->in_link < r->pp->sibling_link * (double)s->in_chars)
             s->prose++;
-        if (strcmp((const char *)s->node->name, "blockquote") == 0)
+        if (s->flags & T_QUOTE)
             s->quote_chars = s->chars;
         if (s->weight < 0)
             s->neg_chars = s->chars;
@@ -684,7 +711,7 @@ void pipe_extract_other_posts(run *r, int top)
     for (int j = top + 1; j < end; j++) {
         nstat *s = &r->s[j];
         s->dropped_chars = 0;
-        if (strcmp((const char *)s->node->name, "article") == 0
+        if ((s->flags & T_ARTICLE)
             && (double)s->chars < pp->other_post_ratio * (double)r->s[top].chars) {
             s->dropped = 1;
             s->dropped_chars = s->chars;

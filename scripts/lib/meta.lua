@@ -56,6 +56,7 @@ local meta = {}
 local SCANNER = extract.scanner({
   tags = { "script", "title", "h1", "h2", "time", "abbr" },
   attrs = { "itemprop", "property" },
+  script_types = { "ld+json" },
   meta_index = true,
 })
 local DEEP = extract.scanner({
