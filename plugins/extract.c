@@ -40,6 +40,9 @@
 /* A chosen block, emitted whole and as a paragraph boundary. */
 static void emit_block(run *r, int j)
 {
+    if (r->nblocks < (int)(sizeof r->blocks / sizeof r->blocks[0]))
+        r->blocks[r->nblocks] = j;
+    r->nblocks++;
     pipe_extract_flush(r);
     pipe_extract_emit(r, j, 0);
     pipe_extract_flush(r);
@@ -57,6 +60,7 @@ static long attempt(run *r, xmlNodePtr root)
     r->pending_space = 0;
     r->in_quote = 0;
     r->in_item = 0;
+    r->nblocks = 0;
     pipe_extract_index(r, root);
     if (r->n == 0)
         return 0;
@@ -132,6 +136,15 @@ static void push_result(lua_State *L, run *r)
     lua_setfield(L, res, "node");
     lua_pushnumber(L, r->s[r->top].scored ? r->s[r->top].score : 0);
     lua_setfield(L, res, "score");
+    /* the blocks emitted: the top or what stands for it, joining
+     * siblings, twins (document order) */
+    int nb = r->nblocks < 16 ? r->nblocks : 16;
+    lua_createtable(L, nb, 0);
+    for (int k = 0; k < nb; k++) {
+        pipe_html_push_node(L, 1, r->s[r->blocks[k]].node);
+        lua_rawseti(L, -2, k + 1);
+    }
+    lua_setfield(L, res, "blocks");
     /* the best candidates, best first */
     lua_newtable(L);
     int k = 0;

@@ -163,6 +163,8 @@ typedef struct run {
     /* chosen blocks */
     xmlNodePtr root;           /* where extraction started: never excluded */
     int top;
+    int blocks[16];            /* the first blocks emitted (indexes) */
+    int nblocks;               /* how many blocks were emitted */
 } run;
 
 /* Is element j inside element a (strictly)? */

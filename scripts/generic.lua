@@ -42,9 +42,20 @@ local function jsonld_body(page)
   return best ~= "" and best or nil
 end
 
-local function body_of(page, lead)
+-- "div#story.article-body": how --explain names an element
+local function describe(node)
+  local s = node.tag
+  local id, cls = node:attr("id"), node:attr("class")
+  if id and id ~= "" then s = s .. "#" .. id end
+  if cls and cls:match("%S") then s = s .. "." .. cls:match("%S+") end
+  return s
+end
+
+-- the body and, for --explain, where it came from: the winning block with
+-- its score, the runners-up with theirs, the blocks that joined it
+local function body_of(page, lead, explain)
   local res = extract.content(page.doc, params)
-  local body
+  local body, why
   if res then
     local paras = res.paragraphs
     -- the standfirst is the record's description, not part of the body
@@ -53,18 +64,36 @@ local function body_of(page, lead)
       table.remove(paras, 1)
     end
     body = table.concat(paras, "\n\n")
+    if explain then
+      local runners = {}
+      for _, c in ipairs(res.candidates) do
+        if c.node ~= res.node and #runners < 3 then
+          runners[#runners + 1] = string.format("%s %.1f", describe(c.node), c.score)
+        end
+      end
+      why = string.format("extract %s (score %.1f)", describe(res.node), res.score)
+      if #res.blocks > 1 then
+        why = why .. string.format(", %d blocks joined", #res.blocks)
+      end
+      if #runners > 0 then why = why .. "; runners-up: " .. table.concat(runners, ", ") end
+    end
   end
   local ld = jsonld_body(page)
   if ld and (not body or #body < JSONLD_MIN_SHARE * #ld) then
+    if explain then
+      why = "jsonld articleBody" .. (why and (" (longer than " .. why .. ")") or "")
+    end
     body = ld
   end
-  return body
+  return body, why
 end
 
 return function(page)
   records.need_doc(page)
   local m = meta.extract(page)
-  return records.carry({
+  local explain = (pipe.options or {}).explain
+  local body, body_why = body_of(page, m.description, explain)
+  local rec = {
     url = m.url or page.url,
     title = m.title,
     authors = m.authors,
@@ -73,7 +102,18 @@ return function(page)
     description = m.description,
     image = m.image,
     site_name = m.site_name,
-    body = body_of(page, m.description),
+    body = body,
     rule = "generic.lua",
-  }, page)
+  }
+  if explain then
+    local why, src = {}, meta.sources(page)
+    for k in pairs(rec) do
+      if k ~= "rule" then
+        why[k] = (k == "body" and body_why) or src[k] or (k == "url" and rec.url and "page url")
+            or "none"
+      end
+    end
+    rec.explain = why
+  end
+  return records.carry(rec, page)
 end

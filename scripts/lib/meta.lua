@@ -131,11 +131,12 @@ function meta.tag(page, name)
   return tags(page)[name] or NONE
 end
 
+-- the first non-empty <meta> of these names -> value, "meta NAME"
 local function first_tag(page, ...)
   for _, name in ipairs({ ... }) do
     for _, v in ipairs(meta.tag(page, name)) do
       local c = clean(v)
-      if c then return c end
+      if c then return c, "meta " .. name end
     end
   end
   return nil
@@ -285,9 +286,11 @@ function meta.jsonld_path(page, path)
   return {}
 end
 
+-- the first JSON-LD value at path -> value, "jsonld PATH"
 local function jsonld_first(page, path)
-  local v = meta.jsonld_path(page, path)[1]
-  return clean(v)
+  local v = clean(meta.jsonld_path(page, path)[1])
+  if v then return v, "jsonld " .. path end
+  return nil
 end
 
 local function add_unique(list, seen, s)
@@ -302,10 +305,12 @@ end
 local function lang(page, doc)
   local root = doc and doc:root()
   local l = root and (root:attr("lang") or root:attr("xml:lang"))
-  l = clean(l) or first_tag(page, "og:locale", "content-language", "language", "dc.language")
+  local src = "html[lang]"
+  l = clean(l)
+  if not l then l, src = first_tag(page, "og:locale", "content-language", "language", "dc.language") end
   if not l then return nil end
   l = l:gsub("_", "-"):match("^[^,;%s]+")
-  return l
+  return l, src
 end
 
 local function split_tags(list, seen, s)
@@ -315,8 +320,10 @@ end
 
 local function tag_list(page)
   local list, seen = {}, {}
+  local src = "meta article:tag"
   for _, v in ipairs(meta.tag(page, "article:tag")) do add_unique(list, seen, v) end
   if #list == 0 then
+    src = "jsonld keywords"
     for _, o in ipairs(meta.jsonld(page)) do
       if is_article(o) and o.keywords then
         if type(o.keywords) == "string" then split_tags(list, seen, o.keywords)
@@ -329,22 +336,24 @@ local function tag_list(page)
   end
   if #list == 0 then
     for _, name in ipairs({ "news_keywords", "keywords" }) do
+      src = "meta " .. name
       for _, v in ipairs(meta.tag(page, name)) do split_tags(list, seen, v) end
       if #list > 0 then break end
     end
   end
   if #list == 0 then return nil end
-  return list
+  return list, src
 end
 
 local function image(page, doc)
-  local v = first_tag(page, "og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src")
-  v = v or jsonld_first(page, "image.url") or jsonld_first(page, "image")
+  local v, src = first_tag(page, "og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src")
+  if not v then v, src = jsonld_first(page, "image.url") end
+  if not v then v, src = jsonld_first(page, "image") end
   if not v and doc then
     local l = doc:first("link[rel=image_src]")
-    v = l and clean(l:attr("href"))
+    v, src = l and clean(l:attr("href")), "link rel=image_src"
   end
-  return v
+  return v, v and src or nil
 end
 
 -- names the page gives its site: og:site_name, JSON-LD publisher and
@@ -372,16 +381,21 @@ function meta.extract(page)
   local m = {}
   local why = {}
   page._meta_why = why
-  m.site_name = first_tag(page, "og:site_name") or jsonld_first(page, "publisher.name")
-      or first_tag(page, "application-name")
-  if not m.site_name then
+  local v, src = first_tag(page, "og:site_name")
+  if not v then v, src = jsonld_first(page, "publisher.name") end
+  if not v then v, src = first_tag(page, "application-name") end
+  if not v then
     for _, o in ipairs(meta.jsonld(page)) do
-      if o["@type"] == "WebSite" then m.site_name = clean(scalar(o.name)); break end
+      if o["@type"] == "WebSite" then v, src = clean(scalar(o.name)), "jsonld WebSite.name"; break end
     end
   end
+  m.site_name, why.site_name = v, v and src or nil
   local page_url = url.of_page(page)
-  m.url = clean(url.canonical(page)) or first_tag(page, "og:url") or jsonld_first(page, "mainEntityOfPage.@id")
-      or jsonld_first(page, "url")
+  v, src = clean(url.canonical(page)), "link rel=canonical"
+  if not v then v, src = first_tag(page, "og:url") end
+  if not v then v, src = jsonld_first(page, "mainEntityOfPage.@id") end
+  if not v then v, src = jsonld_first(page, "url") end
+  m.url, why.url = v, v and src or nil
   local base = page_url or m.url
   local base_href = url.base_href(page)
   if base_href then base = url.resolve(base_href, base) end
@@ -391,15 +405,18 @@ function meta.extract(page)
   m.title, why.title = title_mod.find(page, meta, site)
 
   m.authors, why.authors = authors_mod.find(page, meta, site)
-  m.lang = lang(page, doc)
+  m.lang, why.lang = lang(page, doc)
   m.published, why.published = dates_mod.find(page, meta, "published", m.lang)
   m.modified, why.modified = dates_mod.find(page, meta, "modified", m.lang)
-  m.description = first_tag(page, "og:description", "description", "twitter:description")
-      or jsonld_first(page, "description")
-  m.image = image(page, doc)
+  v, src = first_tag(page, "og:description", "description", "twitter:description")
+  if not v then v, src = jsonld_first(page, "description") end
+  m.description, why.description = v, v and src or nil
+  m.image, why.image = image(page, doc)
   if m.image then m.image = url.resolve(m.image, base) end
-  m.tags = tag_list(page)
-  m.section = first_tag(page, "article:section") or jsonld_first(page, "articleSection")
+  m.tags, why.tags = tag_list(page)
+  v, src = first_tag(page, "article:section")
+  if not v then v, src = jsonld_first(page, "articleSection") end
+  m.section, why.section = v, v and src or nil
   page.meta = m
   return m
 end
