@@ -12,6 +12,7 @@
  */
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -249,9 +250,12 @@ static void read_value(lua_State *L, params *pp, const pdesc *d)
         if (!ok)
             luaL_error(L, "extract params: '%s' must be a number", d->name);
     }
-    if (!(v >= d->min && v <= d->max))
-        luaL_error(L, "extract params: '%s' must be between %g and %g, "
-                      "got %g", d->name, d->min, d->max, v);
+    if (!(v >= d->min && v <= d->max)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "extract params: '%s' must be between %g "
+                 "and %g, got %g", d->name, d->min, d->max, v);
+        luaL_error(L, "%s", msg);
+    }
     if (d->kind == K_NUM)
         *(double *)(base + d->off) = v;
     else if (d->kind == K_BOOL)

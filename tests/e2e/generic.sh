@@ -76,4 +76,16 @@ for page in "$PAGES"/*.html; do
   checked=$((checked + 1))
 done
 [ "$checked" -ge 5 ] || fail "only $checked fixture pages checked"
+
+# --explain on the generic path: the winning block, its score and the
+# runners-up; each metadata field's source
+ex=$("$PIPE" run --explain scripts/generic.lua "$PAGES/wire-port-strike.html" | jq -c .explain)
+expect_contains "explain: the winning block and its score" \
+  '"body":"extract div.article-body (score ' "$ex"
+expect_contains "explain: runners-up" '; runners-up: main#main.layout ' "$ex"
+expect_eq "explain: metadata sources" \
+  '{"authors":"jsonld NewsArticle.author","description":"meta og:description","published":"meta article:published_time","title":"h1 (agrees with meta og:title)","url":"link rel=canonical"}' \
+  "$(printf '%s' "$ex" | jq -c '{authors, description, published, title, url}')"
+expect_eq "no explain without --explain" "null" \
+  "$("$PIPE" run scripts/generic.lua "$PAGES/wire-port-strike.html" | jq -c .explain)"
 pass "$checked fixture pages"

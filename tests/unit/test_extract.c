@@ -2,8 +2,13 @@
  * extract plugin tests: the main-content scorer on small handmade pages in
  * tests/extract/ (article with nav, byline, caption, prompts, related links
  * and comments; a short article above a longer comment thread; a page that
- * is mostly a gallery; a page of links only), plus parameter handling.
- * Expected paragraphs are exact.
+ * is mostly a gallery; a page of links only), one page per failure class
+ * of the generic path (an article split into containers, a short post
+ * above a long comment thread, text in <br> runs, other posts nested in
+ * the article, embedded tweets and quotes, product and callout boxes,
+ * tag lines, notices and date lines), plus parameter handling, the
+ * defaults against docs/lua-api.md, and the page scanner.  Expected
+ * paragraphs are exact.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +215,254 @@ START_TEST(params_errors)
 }
 END_TEST
 
+
+/* One page per failure class: the exact paragraphs of the default
+ * params (tests/extract/<page>), " | " between them. */
+static const struct {
+    const char *page, *want;
+} class_cases[] = {
+    /* the article in three containers of one kind, ad rails between */
+    {"split.html",
+     "The latest wave of financial startups has a new angle on banking: "
+     "they assume that everyone is out of money, and then they try to make "
+     "money from it. | So-called challenger banks have been popular in "
+     "Europe for a few years, and now they are getting attention here too, "
+     "with names that sound like toys. | Their pitch is convenience: "
+     "checking accounts are free, paychecks arrive two days early, and "
+     "overdrafts of fifty dollars cost nothing at all, for now. | Some are "
+     "not banks at all, but apps in front of partner banks, which hold the "
+     "money, while the apps hold the customers and, of course, their data. "
+     "| The mess is real: most households live paycheck to paycheck, student "
+     "loans keep growing, and the average credit card balance is higher "
+     "every year."},
+    /* a short post keeps its place above a long comment thread */
+    {"short-post.html",
+     "From Saturday the farmers' market opens at seven, an hour earlier, and "
+     "closes at one. | The stalls stay where they are, but the car park by "
+     "the church is closed until June."},
+    /* text in <br><br> runs, no <p>, beats a footer of paragraphs */
+    {"br-text.html",
+     "Vereinsfest am Sonntag | Am kommenden Sonntag feiert der Verein sein "
+     "fünfzigstes Jubiläum auf dem Sportplatz an der Mühlenstraße, mit "
+     "Spielen, Musik und Essen für die ganze Familie. | Los geht es um elf "
+     "Uhr mit einem Gottesdienst im Festzelt, danach spielen die "
+     "Jugendmannschaften, und am Nachmittag tritt die alte "
+     "Herrenmannschaft gegen den Bürgermeister und seine Auswahl an. | Für "
+     "Kaffee, Kuchen und Würstchen sorgen die Eltern der Jugendabteilung, "
+     "der Erlös kommt den neuen Trikots zugute, die im Herbst angeschafft "
+     "werden sollen. | Parkplätze gibt es an der Schule, der Sportplatz "
+     "selbst ist für Autos gesperrt."},
+    /* other posts nested in the article, and their heading, go */
+    {"nested.html",
+     "Repairs to the old river bridge will start in May and last until the "
+     "end of the year, the city said on Monday, after a survey found cracks "
+     "in two of its arches. | Cars will be diverted over the ring road, "
+     "while buses, bicycles and pedestrians can still cross on one lane, "
+     "which will be open day and night. | The work will cost about four "
+     "million, shared between the city and the region, which had set the "
+     "money aside for exactly this after the last inspection."},
+    /* an embedded tweet (in a "social-embed" wrapper) and a quote stay */
+    {"embeds.html",
+     "The state's new anti-drug campaign was meant to get people talking, "
+     "and it did, though perhaps not in the way its authors had hoped when "
+     "they unveiled it on Monday. | Within hours, the slogan was trending, "
+     "and people on social media were quick to point out the obvious double "
+     "meaning. | Yes, this is real, and yes, the state spent nearly half a "
+     "million dollars on it. | \xe2\x80\x94 Dana Miller (@danamiller) "
+     "November 18, 2019 | The governor defended the campaign on Tuesday, "
+     "saying that it had already done its job, since everybody was now "
+     "talking about the problem. | We wanted a campaign that people would "
+     "remember, and they will remember this one, that much I can promise "
+     "you. | The agency that made the campaign did not answer our questions "
+     "about its price, its authors or its goals."},
+    /* a product box and a callout inside the text stay (the shop link,
+     * a link-only line, goes) */
+    {"callout.html",
+     "A good travel kettle should be light, quick and small enough for a "
+     "backpack, and it should not fall apart after a week on the road, "
+     "which many of them do. | We tested twelve of them over three months, "
+     "on trains, in hotels and at campsites, and two stood out from the "
+     "rest, for very different reasons. | Best overall: the Folding Kettle "
+     "| It folds flat, boils half a litre in three minutes, and survived "
+     "being dropped twice, once on a concrete floor, without a scratch. | "
+     "The second, a steel kettle with a long spout, is heavier, but it "
+     "pours better, and it will probably outlive its owner, as the old ones "
+     "did. | How we test | Every kettle boils a litre of water ten times, "
+     "and we time each boil, measure the noise and check the handle for "
+     "heat, with gloves and without. | Whichever you choose, descale it now "
+     "and then, and never boil it dry, however tempting that may be at two "
+     "in the morning."},
+    /* a date line, a related line, a tag line, a moderation notice go */
+    {"boilerplate.html",
+     "A man was stabbed to death at the central station on Tuesday evening, "
+     "and the police arrested a suspect shortly afterwards, a few streets "
+     "away from the station. | The victim, a man in his thirties, died at "
+     "the scene despite the efforts of two passers-by, who tried to stop "
+     "the bleeding until the ambulance came. | The police asked witnesses, "
+     "and anyone with video from the platforms, to call the number on the "
+     "station posters, or to write to the station office."},
+};
+
+START_TEST(failure_classes)
+{
+    for (size_t i = 0; i < sizeof class_cases / sizeof class_cases[0]; i++) {
+        lua_State *L = with_page(class_cases[i].page);
+        expect_lua(L, PARAS(""), class_cases[i].want);
+        pipe_lua_close(L);
+    }
+}
+END_TEST
+
+/* Each class page needs its rule: with the rule's parameter off (or the
+ * rule's lists emptied), the page comes out wrong. */
+START_TEST(failure_classes_need_their_rule)
+{
+    lua_State *L = with_page("split.html");
+    expect_lua(L, "return tostring(#extract.content(DOC, {twin_ratio = 1e9}).paragraphs)",
+               "2");
+    pipe_lua_close(L);
+    L = with_page("short-post.html");
+    expect_lua(L, "local t = table.concat(extract.content(DOC, {never = {}}).paragraphs, ' | ') "
+                  "return tostring(t:find('Finally. I have been asking', 1, true) ~= nil)",
+               "true");
+    pipe_lua_close(L);
+    L = with_page("nested.html");
+    expect_lua(L, "return tostring(#extract.content(DOC, {other_post_ratio = 0}).paragraphs)",
+               "6");
+    pipe_lua_close(L);
+    L = with_page("boilerplate.html");
+    expect_lua(L, "return tostring(#extract.content(DOC, {tag_lines = {}, date_labels = {}}).paragraphs)",
+               "7");
+    pipe_lua_close(L);
+}
+END_TEST
+
+/* The result names its blocks: the twins of split.html are three. */
+START_TEST(result_blocks)
+{
+    lua_State *L = with_page("split.html");
+    expect_lua(L, "local r = extract.content(DOC) local t = {} "
+                  "for _, b in ipairs(r.blocks) do t[#t+1] = b.tag .. '.' .. "
+                  "b:attr('class'):match('%S+$') end return table.concat(t, ' ')",
+               "div.chunk-body div.chunk-body div.chunk-body");
+    pipe_lua_close(L);
+}
+END_TEST
+
+/* extract.defaults(): every parameter, the same result as no params, and
+ * a fresh table each call. */
+START_TEST(params_defaults)
+{
+    lua_State *L = with_page("article.html");
+    expect_lua(L, "local d = extract.defaults() "
+                  "return table.concat(extract.content(DOC, d).paragraphs, ' | ') "
+                  "== table.concat(extract.content(DOC).paragraphs, ' | ') "
+                  "and 'same' or 'different'",
+               "same");
+    expect_lua(L, "local a, b = extract.defaults(), extract.defaults() "
+                  "a.positive[1] = 'x' a.min_paragraph = 1 "
+                  "return b.positive[1] .. ' ' .. b.min_paragraph",
+               "article 25.0");
+    expect_lua(L, "local n = 0 for _ in pairs(extract.defaults()) do n = n + 1 end "
+                  "return tostring(n)",
+               "42");
+    pipe_lua_close(L);
+}
+END_TEST
+
+/* docs/lua-api.md lists every parameter with its default: the same names
+ * as extract.defaults(), the same scalar values. */
+START_TEST(params_documented)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/../docs/lua-api.md", PIPE_SOURCE_SCRIPTS);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open '%s'", path);
+    static char doc[1 << 18];
+    size_t n = fread(doc, 1, sizeof doc - 1, f);
+    fclose(f);
+    doc[n] = '\0';
+    lua_State *L = pipe_test_lua();
+    lua_pushstring(L, doc);
+    lua_setglobal(L, "DOC_MD");
+    expect_lua(L,
+        "local d, seen, bad = extract.defaults(), {}, {} "
+        "local a = DOC_MD:find('### extract.defaults', 1, true) "
+        "local b = DOC_MD:find('### extract.scanner', a, true) "
+        "for name, def in DOC_MD:sub(a, b):gmatch('\\n| `([%w_]+)` | ([^|]-) |') do "
+        "  seen[name] = true "
+        "  local v = d[name] "
+        "  if v == nil then bad[#bad+1] = 'unknown ' .. name "
+        "  elseif type(v) ~= 'table' and tostring(v):gsub('%.0$', '') ~= def then "
+        "    bad[#bad+1] = name .. ' ' .. def .. ' vs ' .. tostring(v) end "
+        "end "
+        "for name in pairs(d) do if not seen[name] then bad[#bad+1] = 'undocumented ' .. name end end "
+        "table.sort(bad) return #bad == 0 and 'ok' or table.concat(bad, ', ')",
+        "ok");
+    pipe_lua_close(L);
+}
+END_TEST
+
+START_TEST(params_checked)
+{
+    lua_State *L = with_page("article.html");
+    expect_error(L, "extract.content(DOC, {min_paragraf = 10})",
+                 "extract params: unknown key 'min_paragraf'");
+    expect_error(L, "extract.content(DOC, {candidates = 101})",
+                 "extract params: 'candidates' must be between 0 and 100, got 101");
+    expect_error(L, "extract.content(DOC, {[1] = 'x'})",
+                 "extract params: keys are parameter names");
+    expect_lua(L, "return tostring(#extract.content(DOC, {skip_hidden = false}).paragraphs)",
+               "5");
+    pipe_lua_close(L);
+}
+END_TEST
+
+/* The page scanner: every kind of list, positions, the meta index. */
+START_TEST(scanner_facts)
+{
+    lua_State *L = pipe_test_lua();
+    const char *err = pipe_test_dostring(L,
+        "S = extract.scanner({ tags = {'h1', 'script', 'time'}, "
+        "  attrs = {'itemprop'}, classes = {date = {'date'}, by = {'author'}}, "
+        "  prefixes = {'By '}, digits = 12, script_types = {'ld+json'}, "
+        "  meta_index = true }) "
+        "DOC = html.parse([[<html><head><meta name='Author Twitter:creator' "
+        "content='Ann'><meta property=og:title content=T>"
+        "<script type='application/LD+JSON'>{}</script><script>var x</script>"
+        "</head><body><p class=Post-Date>12.03.2020</p><h1 itemprop=headline>"
+        "Title</h1><span class=author-name><span>By</span> Ann Reed</span>"
+        "<p>By the river, <b>on 3 May</b></p><time datetime=2020>x</time>"
+        "<script>document.write('<h1>no</h1>')</script></body></html>]]) "
+        "F = S:scan(DOC)");
+    ck_assert_msg(err == NULL, "%s", err);
+    expect_lua(L, "return #F.h1 .. ' ' .. #F.script .. ' ' .. #F.time .. ' ' "
+                  ".. #F.itemprop .. ' ' .. F.date[1].tag .. ' ' .. #F.by",
+               "1 1 1 1 p 1");
+    expect_lua(L, "local t = {} for _, n in ipairs(F.prefixed) do t[#t+1] = "
+                  "n.tag .. ':' .. n:text() end return table.concat(t, ' / ')",
+               "span:By / p:By the river, on 3 May");
+    expect_lua(L, "local t = {} for _, n in ipairs(F.digits) do t[#t+1] = "
+                  "n:text() end return table.concat(t, ' / ')",
+               "12.03.2020 / on 3 May");
+    expect_lua(L, "return tostring(F.pos.date[1] < F.pos.h1[1]) .. ' ' .. "
+                  "tostring(F.pos.h1[1] < F.pos.time[1])",
+               "true true");
+    expect_lua(L, "return table.concat(F.meta_index.author, ',') .. ' ' .. "
+                  "table.concat(F.meta_index['twitter:creator'], ',') .. ' ' .. "
+                  "F.meta_index['og:title'][1]",
+               "Ann Ann T");
+    expect_error(L, "extract.scanner({ tags = 'h1' })",
+                 "extract.scanner: 'tags' must be a list");
+    expect_error(L, "extract.scanner({ classes = { x = {1} } })",
+                 "extract.scanner: 'x' entry 1 is not a string");
+    expect_error(L, "extract.scanner({ digits = 1000 })",
+                 "extract.scanner: 'digits' must be an integer 0..256");
+    expect_error(L, "S.scan(S, 5)", "");
+    pipe_lua_close(L);
+}
+END_TEST
+
 Suite *extract_suite(void)
 {
     Suite *s = suite_create("extract");
@@ -221,6 +474,13 @@ Suite *extract_suite(void)
     tcase_add_test(tc, links_page);
     tcase_add_test(tc, params_tune);
     tcase_add_test(tc, params_errors);
+    tcase_add_test(tc, failure_classes);
+    tcase_add_test(tc, failure_classes_need_their_rule);
+    tcase_add_test(tc, result_blocks);
+    tcase_add_test(tc, params_defaults);
+    tcase_add_test(tc, params_documented);
+    tcase_add_test(tc, params_checked);
+    tcase_add_test(tc, scanner_facts);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -109,6 +109,11 @@ local function core(s, site)
   if j == #segs and j > i and not site.named then
     local tail, head = segs[j].text, segs[j - 1].text
     if #words.list(tail) <= 4 and #tail <= 2 * #head then j = j - 1 end
+  elseif j < #segs and j > i then
+    -- "Title - Section - Site": a one- or two-word segment left before
+    -- the site name, after a title three times as long, is a section
+    local last, first = #words.list(segs[j].text), #words.list(segs[i].text)
+    if last <= 2 and first >= 3 * last then j = j - 1 end
   end
   local kept = {}
   for k = i, j do kept[#kept + 1] = segs[k].text end
