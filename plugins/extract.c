@@ -1252,4 +1252,5 @@ const pipe_plugin pipe_plugin_extract = {
     extract_open,
     extract_names,
     NULL,
+    NULL,
 };

@@ -37,6 +37,7 @@
 
 #include <libxml/HTMLparser.h>
 #include <libxml/HTMLtree.h>
+#include <libxml/xmlmemory.h>
 #include <libxml/uri.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xpath.h>
@@ -1093,9 +1094,21 @@ static const luaL_Reg node_meta[] = {
     {NULL, NULL},
 };
 
+/* Once per process: libxml2 allocates through the worker's memory budget
+ * (so a huge page fails at --max-memory), then initialises itself. */
+static void html_init(void)
+{
+    xmlMemSetup(pipe_mem_free, pipe_mem_malloc, pipe_mem_realloc,
+                pipe_mem_strdup);
+    xmlInitParser();
+    /* nothing of libxml2's reaches stderr, not even an out-of-memory
+     * report from outside a parse */
+    xmlSetStructuredErrorFunc(NULL, silent_error);
+    xmlSetGenericErrorFunc(NULL, pipe_xpath_silent);
+}
+
 static int html_open(lua_State *L)
 {
-    xmlInitParser();
     if (luaL_newmetatable(L, PIPE_DOCUMENT_MT)) {
         luaL_setfuncs(L, doc_meta, 0);
         luaL_newlib(L, doc_methods);
@@ -1132,4 +1145,5 @@ const pipe_plugin pipe_plugin_html = {
     html_open,
     html_lua_names,
     html_commands,
+    html_init,
 };
