@@ -89,6 +89,7 @@ int pipe_mem_charge(size_t more);    /* 0, or -1 over the limit */
 void pipe_mem_release(size_t less);
 int pipe_mem_refused(void);          /* a request failed since cleared */
 void pipe_mem_clear_refused(void);
+void pipe_mem_note_refused(void);    /* another cap refused a request */
 void pipe_mem_format(size_t n, char *buf, size_t size);   /* "1 GiB" */
 
 /* pool.c: run fn on every input (lines: on every line of every input),

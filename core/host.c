@@ -107,7 +107,9 @@ void pipe_host_fail(pipe_host *host, const char *source, const char *fmt, ...)
 
 int pipe_host_usage(pipe_host *host, const char *fmt, ...)
 {
-    FILE *err = host && host->err ? host->err : stderr;
+    if (!fmt)   /* never; tells gcc's -Wformat-overflow under UBSan so */
+        return PIPE_EXIT_USAGE;
+    FILE *err = host->err ? host->err : stderr;
     fputs("pipe: ", err);
     va_list ap;
     va_start(ap, fmt);

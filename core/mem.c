@@ -42,6 +42,11 @@ int pipe_mem_refused(void)
     return mem_refused;
 }
 
+void pipe_mem_note_refused(void)
+{
+    mem_refused = 1;
+}
+
 void pipe_mem_clear_refused(void)
 {
     mem_refused = 0;

@@ -264,13 +264,36 @@ typedef struct emitter {
     pipe_host *host;
     progress pg;
     int stop;                   /* stdout closed or failed: stop everything */
+    int out_pipe;               /* stdout is a pipe or socket: 1, else 0 */
 } emitter;
+
+static int stdout_is_pipe(void)
+{
+    struct stat st;
+    return fstat(1, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
+/* Has the reader of a piped stdout gone away?  Then stop quietly, before
+ * reporting (and counting) anything more. */
+static int out_closed(emitter *em)
+{
+    if (em->stop || !em->out_pipe)
+        return em->stop;
+    struct pollfd pf = {1, 0, 0};
+    if (poll(&pf, 1, 0) == 1 && (pf.revents & (POLLERR | POLLHUP))) {
+        em->host->closed = 1;
+        em->stop = 1;
+    }
+    return em->stop;
+}
 
 /* Write one unit's output now. */
 static void emit_now(emitter *em, const char *out, size_t olen,
                      const char *err, size_t elen)
 {
     pipe_host *host = em->host;
+    if (out_closed(em))
+        return;
     if (olen && !em->stop) {
         char *fbuf = NULL;
         size_t flen = 0;
@@ -300,7 +323,7 @@ static void emit_now(emitter *em, const char *out, size_t olen,
         }
         free(fbuf);
     }
-    if (elen) {
+    if (elen && !em->stop) {
         progress_clear(&em->pg);
         write_all(2, err, elen);
     }
@@ -492,7 +515,7 @@ static void feeder_close(feeder *f)
 
 static int run_inline(pool *p, feeder *f)
 {
-    emitter em = {p->host, {0}, 0};
+    emitter em = {p->host, {0}, 0, stdout_is_pipe()};
     for (;;) {
         char *src, *data, *fail;
         size_t len;
@@ -541,6 +564,7 @@ typedef struct job {
     int worker;                 /* when running */
     uint32_t last_flags;        /* of the last unit result */
     bytes out, err;             /* results not written yet */
+    int failed;                 /* among them, a failure */
 } job;
 
 typedef struct worker {
@@ -751,16 +775,20 @@ static void unit_done(sup *s, job *jb, uint32_t flags, uint64_t in_bytes,
     jb->last_flags = flags;
     s->em.pg.done++;
     s->em.pg.bytes += in_bytes;
-    if (flags & UNIT_FAILED) {
+    if (flags & UNIT_FAILED)
         s->em.pg.failed++;
-        s->host->failed = 1;
-    }
     int now_ok = s->host->pool.unordered || jb->seq == s->emit_seq;
     if (now_ok) {
+        /* a failure counts once it is reported: not after the reader went
+         * away (`| head -1` ends quietly, exit 0) */
         emit_now(&s->em, out, olen, err, elen);
-    } else if (bytes_add(&jb->out, out, olen) != 0 ||
-               bytes_add(&jb->err, err, elen) != 0) {
-        s->host->failed = 1;
+        if ((flags & UNIT_FAILED) && !s->em.stop)
+            s->host->failed = 1;
+    } else {
+        jb->failed |= (flags & UNIT_FAILED) != 0;
+        if (bytes_add(&jb->out, out, olen) != 0 ||
+            bytes_add(&jb->err, err, elen) != 0)
+            s->host->failed = 1;
     }
     if (jb->next == jb->nunits)
         jb->state = J_DONE;
@@ -785,6 +813,8 @@ static void advance(sup *s)
                 job *jb = &s->jobs[k];
                 emit_now(&s->em, jb->out.p, jb->out.len, jb->err.p,
                          jb->err.len);
+                if (jb->failed && !s->em.stop)
+                    s->host->failed = 1;
                 job_free(jb);
                 s->count--;
             }
@@ -796,6 +826,9 @@ static void advance(sup *s)
             emit_now(&s->em, jb->out.p, jb->out.len, jb->err.p, jb->err.len);
             jb->out.len = jb->err.len = 0;
         }
+        if (jb->failed && !s->em.stop)
+            s->host->failed = 1;
+        jb->failed = 0;
         if (jb->state != J_DONE)
             break;
         job_free(jb);
@@ -926,7 +959,7 @@ static void fail_job(sup *s, char *src, char *fail)
     free(m);
     free(src);
     free(fail);
-    s->host->failed = 1;
+    jb->failed = 1;
     s->em.pg.failed++;
 }
 
@@ -1057,12 +1090,13 @@ static int run_pool(pool *p, feeder *f)
     s.host = host;
     s.f = f;
     s.em.host = host;
+    s.em.out_pipe = stdout_is_pipe();
     s.maxw = host->pool.jobs;
     s.w = calloc((size_t)s.maxw, sizeof *s.w);
     s.nslots = (size_t)(s.maxw * 4 < 16 ? 16 : s.maxw * 4);
     s.jobs = calloc(s.nslots, sizeof *s.jobs);
-    s.pf = calloc((size_t)s.maxw + 1, sizeof *s.pf);
-    s.who = calloc((size_t)s.maxw + 1, sizeof *s.who);
+    s.pf = calloc((size_t)s.maxw + 2, sizeof *s.pf);
+    s.who = calloc((size_t)s.maxw + 2, sizeof *s.who);
     s.batch_units = 1;
     if (!s.w || !s.jobs || !s.pf || !s.who) {
         free(s.w);
@@ -1108,6 +1142,12 @@ static int run_pool(pool *p, feeder *f)
                     wake = left < 0 ? 0 : left;
             }
         }
+        if (s.em.out_pipe) {
+            /* no events asked: poll still says when the reader is gone */
+            pf[np].fd = 1;
+            pf[np].events = 0;
+            who[np++] = -2;
+        }
         int ffd = feeder_fd(f);
         if (!f->exhausted && s.count < s.nslots && ffd >= 0) {
             pf[np].fd = ffd;
@@ -1116,9 +1156,14 @@ static int run_pool(pool *p, feeder *f)
         }
         int rc = poll(pf, (nfds_t)np, (int)(wake * 1000) + 1);
         if (rc > 0)
-            for (int k = 0; k < np; k++)
+            for (int k = 0; k < np; k++) {
                 if (who[k] >= 0 && (pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
                     worker_input(&s, who[k]);
+                if (who[k] == -2 && pf[k].revents)
+                    out_closed(&s.em);
+            }
+        if (s.em.stop)
+            break;
         adapt_batch(&s);
         t = now_s();
         for (int i = 0; i < s.maxw; i++) {

@@ -59,8 +59,10 @@ static void *cap_alloc(void *p, void *ptr, size_t osize, size_t nsize)
     }
     if (nsize > osize) {
         size_t more = nsize - osize;
-        if (ud->limit && ud->used + more > ud->limit)
+        if (ud->limit && ud->used + more > ud->limit) {
+            pipe_mem_note_refused();
             return NULL;
+        }
         if (pipe_mem_charge(more) != 0)
             return NULL;
     }
