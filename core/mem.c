@@ -67,20 +67,27 @@ void pipe_mem_release(size_t less)
     mem_used = less > mem_used ? 0 : mem_used - less;
 }
 
+/* The hooks are on libxml2's hot path (every node, every string):
+ * one comparison before, one addition after. */
+static int over(size_t more)
+{
+    if (mem_limit && (more > mem_limit || mem_used > mem_limit - more)) {
+        mem_refused = 1;
+        return 1;
+    }
+    return 0;
+}
+
 void *pipe_mem_malloc(size_t n)
 {
-    if (pipe_mem_charge(n) != 0)
+    if (over(n))
         return NULL;
-    pipe_mem_release(n);
     void *p = malloc(n);
     if (!p) {
         mem_refused = 1;
         return NULL;
     }
-    if (pipe_mem_charge(malloc_usable_size(p)) != 0) {
-        free(p);
-        return NULL;
-    }
+    mem_used += malloc_usable_size(p);
     return p;
 }
 
@@ -97,21 +104,15 @@ void *pipe_mem_realloc(void *p, size_t n)
     if (!p)
         return pipe_mem_malloc(n);
     size_t old = malloc_usable_size(p);
-    if (n > old) {
-        if (pipe_mem_charge(n - old) != 0)
-            return NULL;
-        pipe_mem_release(n - old);
-    }
+    if (n > old && over(n - old))
+        return NULL;
     void *np = realloc(p, n);
     if (!np) {
         mem_refused = 1;
         return NULL;
     }
     pipe_mem_release(old);
-    /* the block is there whatever the budget says now: count it */
-    size_t now = malloc_usable_size(np);
-    if (pipe_mem_charge(now) != 0)
-        mem_used += now;
+    mem_used += malloc_usable_size(np);
     return np;
 }
 
