@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "pipe/util.h"
 
 enum { JOB_PATHS = 1, JOB_LINES = 2 };
 enum { UNIT_FAILED = 1, UNIT_RECYCLE = 2 };
@@ -63,36 +64,6 @@ typedef struct res_hdr {
     uint32_t flags, pad;
     uint64_t in_bytes, out_len, err_len;
 } res_hdr;
-
-/* a growable byte buffer */
-typedef struct bytes {
-    char *p;
-    size_t len, cap;
-} bytes;
-
-static int bytes_add(bytes *b, const void *s, size_t n)
-{
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np)
-            return -1;
-        b->p = np;
-        b->cap = cap;
-    }
-    if (n)
-        memcpy(b->p + b->len, s, n);
-    b->len += n;
-    return 0;
-}
-
-static void bytes_free(bytes *b)
-{
-    free(b->p);
-    memset(b, 0, sizeof *b);
-}
 
 static double now_s(void)
 {
@@ -563,7 +534,7 @@ typedef struct job {
     size_t next;                /* units finished */
     int worker;                 /* when running */
     uint32_t last_flags;        /* of the last unit result */
-    bytes out, err;             /* results not written yet */
+    pipe_buf out, err;          /* results not written yet */
     int failed;                 /* among them, a failure */
 } job;
 
@@ -574,7 +545,7 @@ typedef struct worker {
     double unit_start;
     int timed_out;
     int leaving;                /* said it exits after its last unit */
-    bytes rx;
+    pipe_buf rx;
 } worker;
 
 typedef struct sup {
@@ -786,8 +757,8 @@ static void unit_done(sup *s, job *jb, uint32_t flags, uint64_t in_bytes,
             s->host->failed = 1;
     } else {
         jb->failed |= (flags & UNIT_FAILED) != 0;
-        if (bytes_add(&jb->out, out, olen) != 0 ||
-            bytes_add(&jb->err, err, elen) != 0)
+        if (pipe_buf_add(&jb->out, out, olen) != 0 ||
+            pipe_buf_add(&jb->err, err, elen) != 0)
             s->host->failed = 1;
     }
     if (jb->next == jb->nunits)
@@ -798,8 +769,8 @@ static void job_free(job *jb)
 {
     free(jb->payload);
     free(jb->offs);
-    bytes_free(&jb->out);
-    bytes_free(&jb->err);
+    pipe_buf_free(&jb->out);
+    pipe_buf_free(&jb->err);
     memset(jb, 0, sizeof *jb);
 }
 
@@ -853,7 +824,7 @@ static void worker_gone(sup *s, int wi)
     close(w->fd);
     w->fd = -1;
     s->nw--;
-    bytes_free(&w->rx);
+    pipe_buf_free(&w->rx);
     if (w->job < 0)
         return;
     job *jb = &s->jobs[w->job];
@@ -907,7 +878,7 @@ static void worker_input(sup *s, int wi)
             worker_gone(s, wi);
             return;
         }
-        if (bytes_add(&w->rx, buf, (size_t)r) != 0) {
+        if (pipe_buf_add(&w->rx, buf, (size_t)r) != 0) {
             kill(w->pid, SIGKILL);
             break;
         }
@@ -955,7 +926,7 @@ static void fail_job(sup *s, char *src, char *fail)
         fclose(f);
     }
     jb->state = J_DONE;
-    bytes_add(&jb->err, m, m ? mn : 0);
+    pipe_buf_add(&jb->err, m, m ? mn : 0);
     free(m);
     free(src);
     free(fail);
@@ -973,7 +944,7 @@ static int make_job(sup *s, int block)
         s->held_src = s->held_fail = NULL;
         return 1;
     }
-    bytes pl = {0};
+    pipe_buf pl = {0};
     size_t nunits = 0, cap_units = s->p->mode == JOB_PATHS ? 1 : s->batch_units;
     size_t *offs = NULL, offcap = 0;
     int oom = 0;
@@ -1006,9 +977,9 @@ static int make_job(sup *s, int block)
         uint64_t dl = len;
         if (!oom) {
             offs[nunits] = pl.len;
-            oom = bytes_add(&pl, &sl, sizeof sl) || bytes_add(&pl, &dl, sizeof dl) ||
-                  bytes_add(&pl, src, (size_t)sl + 1) ||
-                  bytes_add(&pl, data ? data : "", (size_t)dl + 1);
+            oom = pipe_buf_add(&pl, &sl, sizeof sl) || pipe_buf_add(&pl, &dl, sizeof dl) ||
+                  pipe_buf_add(&pl, src, (size_t)sl + 1) ||
+                  pipe_buf_add(&pl, data ? data : "", (size_t)dl + 1);
         }
         free(src);
         free(data);
@@ -1018,14 +989,14 @@ static int make_job(sup *s, int block)
             s->host->failed = 1;
             s->em.stop = 1;
             free(offs);
-            bytes_free(&pl);
+            pipe_buf_free(&pl);
             return 0;
         }
         nunits++;
     }
     if (nunits == 0) {
         free(offs);
-        bytes_free(&pl);
+        pipe_buf_free(&pl);
         return 0;
     }
     offs[nunits] = pl.len;
@@ -1188,7 +1159,7 @@ static int run_pool(pool *p, feeder *f)
         w->fd = -1;
         while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
             ;
-        bytes_free(&w->rx);
+        pipe_buf_free(&w->rx);
     }
     for (size_t k = 0; k < s.nslots; k++)
         job_free(&s.jobs[k]);

@@ -24,7 +24,4 @@ char *pipe_enc_to_utf8(const char *data, size_t len, const char *encoding,
                        char *used, size_t usedsz, size_t *outlen,
                        char **err);
 
-/* Length of the longest valid UTF-8 prefix of s[0..n). */
-size_t pipe_utf8_prefix(const char *s, size_t n);
-
 #endif

@@ -47,11 +47,11 @@
 #include "encoding.h"
 #include "pipe/html.h"
 #include "pipe/plugin.h"
+#include "pipe/util.h"
 #include "select.h"
 #include "strip.h"
 #include "xpath.h"
 
-#define BOX_MT "pipe.html.Box"
 #define CACHE_KEY "pipe.html.cache"
 #define CACHE_MAX 2000
 
@@ -131,48 +131,7 @@ xmlDocPtr pipe_html_parse(const char *data, size_t len, const char *encoding,
 }
 
 /* ------------------------------------------------------------------ */
-/* Boxes: C-heap results held by a userdata while Lua may raise        */
-
-typedef struct box {
-    void *p;
-    void (*release)(void *);
-} box;
-
-static int box_gc(lua_State *L)
-{
-    box *b = luaL_checkudata(L, 1, BOX_MT);
-    if (b->p != NULL && b->release != NULL)
-        b->release(b->p);
-    b->p = NULL;
-    return 0;
-}
-
-static box *box_new(lua_State *L, void (*release)(void *))
-{
-    box *b = lua_newuserdatauv(L, sizeof *b, 0);
-    b->p = NULL;
-    b->release = release;
-    if (luaL_newmetatable(L, BOX_MT)) {
-        lua_pushcfunction(L, box_gc);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, box_gc);
-        lua_setfield(L, -2, "__close");
-    }
-    lua_setmetatable(L, -2);
-    return b;
-}
-
-static void box_done(box *b)
-{
-    if (b->p != NULL && b->release != NULL)
-        b->release(b->p);
-    b->p = NULL;
-}
-
-static void release_free(void *p)
-{
-    free(p);
-}
+/* Releases for boxes (pipe_box, include/pipe/util.h)                */
 
 static void release_xmlfree(void *p)
 {
@@ -367,7 +326,7 @@ static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
     push_cache(L, css ? "css" : "xpath");
     if (lua_getfield(L, -1, src) == LUA_TUSERDATA) {
         lua_remove(L, -2);
-        return ((box *)lua_touserdata(L, -1))->p;
+        return ((pipe_box *)lua_touserdata(L, -1))->p;
     }
     lua_pop(L, 1);
     /* the cache stays bounded: forget everything when it is full */
@@ -383,7 +342,7 @@ static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
         push_cache(L, css ? "css" : "xpath");
         count = 0;
     }
-    box *b = box_new(L, release_xpcomp);
+    pipe_box *b = pipe_box_new(L, release_xpcomp);
     pipe_xerr xe = {{0}, 0};
     if (css) {
         size_t off = 0;
@@ -409,13 +368,13 @@ static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
     return b->p;
 }
 
-/* Evaluate into a box pushed on the stack (freed by box_done or GC).
+/* Evaluate into a box pushed on the stack (freed by pipe_box_done or GC).
  * Raises with the expression quoted when evaluation fails. */
 static xmlXPathObjectPtr evaluate(lua_State *L, xmlXPathCompExprPtr comp,
                                   html_doc *d, xmlNodePtr ctxnode,
-                                  const char *src, box **bp)
+                                  const char *src, pipe_box **bp)
 {
-    box *b = box_new(L, release_xpobj);
+    pipe_box *b = pipe_box_new(L, release_xpobj);
     pipe_xerr xe = {{0}, 0};
     if (d->xpctx == NULL) {
         d->xpctx = xmlXPathNewContext(d->doc);
@@ -436,7 +395,7 @@ static xmlXPathObjectPtr evaluate(lua_State *L, xmlXPathCompExprPtr comp,
 /* Run a CSS selector (css=1) or XPath (css=0) from argument 2 against the
  * context at argument 1; leaves [compiled, box] on the stack. */
 static xmlXPathObjectPtr run_query(lua_State *L, int css, html_doc **dp,
-                                   box **bp)
+                                   pipe_box **bp)
 {
     html_doc *d;
     xmlNodePtr ctxnode = arg_context(L, 1, &d, 1);
@@ -461,7 +420,7 @@ static int doc_has_template(html_doc *d)
 static int html_select(lua_State *L)
 {
     html_doc *d;
-    box *b;
+    pipe_box *b;
     arg_context(L, 1, &d, 1);
     get_compiled(L, 2, 1);
     lua_pop(L, 1);
@@ -478,7 +437,7 @@ static int html_select(lua_State *L)
         pipe_html_push_node(L, 1, node);
         lua_rawseti(L, -2, ++k);
     }
-    box_done(b);
+    pipe_box_done(b);
     gc_done(L, held);
     return 1;
 }
@@ -487,7 +446,7 @@ static int html_select(lua_State *L)
 static int html_first(lua_State *L)
 {
     html_doc *d;
-    box *b;
+    pipe_box *b;
     arg_context(L, 1, &d, 1);
     get_compiled(L, 2, 1);
     lua_pop(L, 1);
@@ -499,12 +458,12 @@ static int html_first(lua_State *L)
         if (node->type == XML_ELEMENT_NODE &&
             !pipe_xpath_in_template(doc_has_template(d), node)) {
             pipe_html_push_node(L, 1, node);
-            box_done(b);
+            pipe_box_done(b);
             gc_done(L, held);
             return 1;
         }
     }
-    box_done(b);
+    pipe_box_done(b);
     gc_done(L, held);
     lua_pushnil(L);
     return 1;
@@ -533,7 +492,7 @@ static void push_attr_value(lua_State *L, xmlAttrPtr a)
 static int html_xpath(lua_State *L)
 {
     html_doc *d;
-    box *b;
+    pipe_box *b;
     arg_context(L, 1, &d, 1);
     get_compiled(L, 2, 0);
     lua_pop(L, 1);
@@ -586,7 +545,7 @@ static int html_xpath(lua_State *L)
         lua_pushnil(L);
         break;
     }
-    box_done(b);
+    pipe_box_done(b);
     gc_done(L, held);
     return 1;
 }
@@ -625,7 +584,7 @@ static int html_remove(lua_State *L)
         return 0;
     }
     html_doc *d;
-    box *b;
+    pipe_box *b;
     arg_context(L, 1, &d, 1);
     get_compiled(L, 2, 1);
     lua_pop(L, 1);
@@ -640,7 +599,7 @@ static int html_remove(lua_State *L)
         detach(d, node);
         count++;
     }
-    box_done(b);
+    pipe_box_done(b);
     gc_done(L, held);
     lua_pushinteger(L, count);
     return 1;
@@ -650,7 +609,7 @@ static int html_remove(lua_State *L)
 static void push_html(lua_State *L, xmlDocPtr doc, xmlNodePtr node, int inner)
 {
     int held = gc_hold(L);
-    box *b = box_new(L, release_outbuf);
+    pipe_box *b = pipe_box_new(L, release_outbuf);
     xmlOutputBufferPtr out = xmlAllocOutputBuffer(NULL);
     if (out == NULL)
         luaL_error(L, "out of memory");
@@ -665,7 +624,7 @@ static void push_html(lua_State *L, xmlDocPtr doc, xmlNodePtr node, int inner)
     const xmlChar *content = xmlOutputBufferGetContent(out);
     lua_pushlstring(L, content ? (const char *)content : "",
                     xmlOutputBufferGetSize(out));
-    box_done(b);
+    pipe_box_done(b);
     lua_remove(L, -2);
     gc_done(L, held);
 }
@@ -995,13 +954,13 @@ static int html_strip(lua_State *L)
     else
         node = pipe_html_check_node(L, docidx);
     int held = gc_hold(L);
-    box *b = box_new(L, release_free);
+    pipe_box *b = pipe_box_new(L, free);
     size_t len = 0;
     b->p = pipe_html_strip(node, links, &len);
     if (b->p == NULL)
         luaL_error(L, "out of memory");
     lua_pushlstring(L, b->p, len);
-    box_done(b);
+    pipe_box_done(b);
     if (docidx != 1) {
         /* free the temporary document now rather than at the next GC */
         doc_release(lua_touserdata(L, docidx));
@@ -1014,7 +973,7 @@ static int html_strip(lua_State *L)
 static int html_xpath_of(lua_State *L)
 {
     const char *css = luaL_checkstring(L, 1);
-    box *b = box_new(L, release_free);
+    pipe_box *b = pipe_box_new(L, free);
     size_t off = 0;
     const char *reason = NULL;
     b->p = pipe_css_to_xpath(css, &off, &reason);
@@ -1022,7 +981,7 @@ static int html_xpath_of(lua_State *L)
         luaL_error(L, "bad selector '%s' at offset %d: %s", css, (int)off,
                    reason);
     lua_pushstring(L, b->p);
-    box_done(b);
+    pipe_box_done(b);
     return 1;
 }
 
@@ -1061,14 +1020,14 @@ static void push_resolved(lua_State *L, const char *href, const char *base)
     size_t n = strlen(href);
     while (n > 0 && is_space((unsigned char)href[n - 1]))
         n--;
-    box *tb = box_new(L, release_free);
+    pipe_box *tb = pipe_box_new(L, free);
     char *h = malloc(n + 1);
     if (h == NULL)
         luaL_error(L, "out of memory");
     memcpy(h, href, n);
     h[n] = '\0';
     tb->p = h;
-    box *b = box_new(L, release_xmlfree);
+    pipe_box *b = pipe_box_new(L, release_xmlfree);
     b->p = xmlBuildURI((const xmlChar *)h, (const xmlChar *)base);
     if (b->p == NULL) {
         char *eh = uri_escape_loose(h);
@@ -1082,8 +1041,8 @@ static void push_resolved(lua_State *L, const char *href, const char *base)
         lua_pushnil(L);
     else
         lua_pushstring(L, b->p);
-    box_done(b);
-    box_done(tb);
+    pipe_box_done(b);
+    pipe_box_done(tb);
     lua_remove(L, -2);
     lua_remove(L, -2);
 }

@@ -27,13 +27,12 @@
 
 #include "pipe/json.h"
 #include "pipe/plugin.h"
-#include "text.h"
+#include "pipe/util.h"
 
 #define JSON_MAX_DEPTH 256
 #define JSON_NULL_KEY "pipe.json.null"
 #define JSON_OBJECT_KEY "pipe.json.object"
 #define JSON_ARRAY_KEY "pipe.json.array"
-#define JSON_BOX_MT "pipe.JSON"
 
 /* Registry objects, created on first use so pipe_json_push works in any
  * state, whether or not the json module was opened there. */
@@ -463,31 +462,11 @@ void pipe_json_push(lua_State *L, json_t *v)
  * Lua functions
  */
 
-/* A boxed json_t, so a tree is freed even when a later push raises. */
-typedef struct json_box {
-    json_t *v;
-} json_box;
-
-static int box_gc(lua_State *L)
+/* A json_t held in a box (include/pipe/util.h), so a tree is freed even
+ * when a later push raises. */
+static void release_json(void *v)
 {
-    json_box *b = luaL_checkudata(L, 1, JSON_BOX_MT);
-    if (b->v) {
-        json_decref(b->v);
-        b->v = NULL;
-    }
-    return 0;
-}
-
-static json_box *new_box(lua_State *L)
-{
-    json_box *b = lua_newuserdatauv(L, sizeof *b, 0);
-    b->v = NULL;
-    if (luaL_newmetatable(L, JSON_BOX_MT)) {
-        lua_pushcfunction(L, box_gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
-    return b;
+    json_decref(v);
 }
 
 /* -- json.encode(v [, {pretty=true}]) -> string */
@@ -501,10 +480,10 @@ static int json_encode(lua_State *L)
         pretty = lua_toboolean(L, -1);
         lua_pop(L, 1);
     }
-    json_box *box = new_box(L);
+    pipe_box *box = pipe_box_new(L, release_json);
     char *err;
-    box->v = pipe_json_from_lua(L, 1, &err);
-    if (!box->v) {
+    box->p = pipe_json_from_lua(L, 1, &err);
+    if (!box->p) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s", err ? err : "out of memory");
         free(err);
@@ -513,12 +492,12 @@ static int json_encode(lua_State *L)
     size_t flags = JSON_ENCODE_ANY | JSON_PRESERVE_ORDER |
                    JSON_REAL_PRECISION(15) |
                    (pretty ? JSON_INDENT(2) : JSON_COMPACT);
-    size_t n = json_dumpb(box->v, NULL, 0, flags);
+    size_t n = json_dumpb(box->p, NULL, 0, flags);
     if (n == 0)
         return luaL_error(L, "cannot encode value");
     luaL_Buffer b;
     char *p = luaL_buffinitsize(L, &b, n);
-    json_dumpb(box->v, p, n, flags);
+    json_dumpb(box->p, p, n, flags);
     luaL_pushresultsize(&b, n);
     return 1;
 }
@@ -528,15 +507,15 @@ static int json_decode(lua_State *L)
 {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
-    json_box *box = new_box(L);
+    pipe_box *box = pipe_box_new(L, release_json);
     json_error_t e;
-    box->v = json_loadb(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
-    if (!box->v) {
+    box->p = json_loadb(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+    if (!box->p) {
         luaL_pushfail(L);
         lua_pushfstring(L, "%d:%d: %s", e.line, e.column, e.text);
         return 2;
     }
-    pipe_json_push(L, box->v);
+    pipe_json_push(L, box->p);
     return 1;
 }
 

@@ -41,7 +41,7 @@
 
 #include "pipe/html.h"
 #include "pipe/plugin.h"
-#include "text.h"
+#include "pipe/util.h"
 
 #define RE_MT "pipe.Regex"
 #define RE_SHARED_MT "pipe.RegexContext"

@@ -26,10 +26,9 @@
  * void (its "content" is rendered like any other).
  */
 #include "strip.h"
-#include "buf.h"
-
 #include "pipe/html.h"
 #include "pipe/plugin.h"
+#include "pipe/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -391,18 +390,24 @@ done:
     return r.oom ? -1 : 0;
 }
 
+/* pipe_buf_add as a pipe_sink_fn: `ud` is the pipe_buf */
+static void buf_sink(void *ud, const char *s, size_t n)
+{
+    pipe_buf_add(ud, s, n);
+}
+
 char *pipe_html_text_alloc(xmlNodePtr node, const char *block_sep,
                            size_t *len)
 {
     pipe_buf b = {0};
-    pipe_render(node, PIPE_RENDER_TEXT, block_sep, 0, pipe_buf_sink, &b);
+    pipe_render(node, PIPE_RENDER_TEXT, block_sep, 0, buf_sink, &b);
     return pipe_buf_take(&b, len);
 }
 
 char *pipe_html_strip(xmlNodePtr node, int links, size_t *len)
 {
     pipe_buf b = {0};
-    if (pipe_render(node, PIPE_RENDER_STRIP, "\n\n", links, pipe_buf_sink,
+    if (pipe_render(node, PIPE_RENDER_STRIP, "\n\n", links, buf_sink,
                     &b) < 0) {
         free(b.p);
         return NULL;
