@@ -123,7 +123,7 @@ int pipe_host_common_opt(pipe_host *host, const char *cmd, int argc,
 }
 
 static const char usage_text[] =
-    "usage: pipe COMMAND [OPTIONS] [ARGS...]\n"
+    "usage: pipe [--plugin FILE]... COMMAND [OPTIONS] [ARGS...]\n"
     "\n"
     "pipe turns web pages into clean, structured records: Lua rule scripts\n"
     "say what to keep, C does the parsing, selecting and matching.\n"
@@ -132,9 +132,12 @@ static const char usage_text[] =
 
 static const char exit_text[] =
     "\n"
-    "global options:\n"
+    "global options (before the command):\n"
     "  -h, --help       this help; `pipe help COMMAND` for one command\n"
     "  -V, --version    print the version\n"
+    "  --plugin FILE    load the plugin FILE.so (repeatable); plugins in\n"
+    "                   PIPE_PLUGIN_PATH and the installed plugin directory\n"
+    "                   load too (`pipe plugins` lists them)\n"
     "\n"
     "exit codes:\n"
     "  0  every input processed\n"
@@ -188,8 +191,10 @@ const pipe_command pipe_core_commands[] = {
     {"lint", "check site rules without running them on pages",
      pipe_lint_help, pipe_cmd_lint},
     {"plugins", "list plugins with their Lua functions and commands",
-     "usage: pipe plugins\n\nLists every plugin compiled into pipe, with "
-     "its Lua functions and the\ncommands it owns.\n",
+     "usage: pipe plugins\n\nLists every plugin, built in or loaded (with "
+     "the file it came from),\nwith its Lua functions, the commands it owns, "
+     "the services it offers\nand the plugins it needs; then the plugin "
+     "directory and PIPE_PLUGIN_PATH.\n",
      pipe_cmd_plugins},
     {"help", "show help for a command",
      "usage: pipe help [COMMAND]\n", cmd_help},
@@ -198,11 +203,43 @@ const pipe_command pipe_core_commands[] = {
 
 int pipe_main(int argc, char **argv)
 {
-    pipe_process_init();
     pipe_host host;
     pipe_host_init(&host);
     pipe_mem_set_limit(host.max_memory);
-    int code;
+    /* global options before the command: plugins first, so that their
+     * commands, Lua functions and init hooks are there for everything
+     * after (and in every worker, forked later) */
+    char **files = calloc((size_t)argc + 1, sizeof *files);
+    int nfiles = 0, i = 1, code = -1;
+    if (!files) {
+        fprintf(stderr, "pipe: out of memory\n");
+        return PIPE_EXIT_USAGE;
+    }
+    while (i < argc && code < 0) {
+        const char *v = NULL;
+        int m = pipe_host_opt(argc, argv, &i, "--plugin", &v);
+        if (m == 0)
+            break;
+        if (m < 0 || !*v)
+            code = pipe_host_usage(&host, "option '--plugin' needs a file "
+                                   "(see pipe --help)");
+        else
+            files[nfiles++] = (char *)v;
+        i++;
+    }
+    char *err = NULL;
+    if (code < 0 && pipe_plugins_setup(files, nfiles, &err) != 0) {
+        code = pipe_host_usage(&host, "%s", err ? err : "out of memory");
+        free(err);
+    }
+    free(files);
+    if (code >= 0) {
+        pipe_host_close(&host);
+        return code;
+    }
+    pipe_process_init();
+    argc -= i - 1;
+    argv += i - 1;
     if (argc < 2) {
         print_usage(stderr);
         code = PIPE_EXIT_USAGE;

@@ -63,7 +63,7 @@ const char pipe_run_help[] =
 typedef struct run_ctx {
     lua_State *L;
     int handler;              /* registry ref of the page function */
-    int parse;                /* registry ref of html.parse */
+    const pipe_page_parser *parser; /* the "page-parser" service */
     const char *url, *encoding, *html_field;
     int records;
     pipe_output out;          /* what a worker writes: ndjson, or json */
@@ -184,19 +184,8 @@ static int page_protected(lua_State *L)
     if (j->html) {
         lua_pushlstring(L, j->html, j->len);
         lua_setfield(L, -2, "html");
-        /* doc = html.parse(html, {url=, encoding=}) */
-        lua_rawgeti(L, LUA_REGISTRYINDEX, c->parse);
-        lua_getfield(L, -2, "html");
-        lua_createtable(L, 0, 2);
-        if (url) {
-            lua_pushstring(L, url);
-            lua_setfield(L, -2, "url");
-        }
-        if (c->encoding) {
-            lua_pushstring(L, c->encoding);
-            lua_setfield(L, -2, "encoding");
-        }
-        lua_call(L, 2, 1);
+        /* page.doc, from the plugin that offers the page parser */
+        c->parser->push(L, j->html, j->len, c->encoding, url);
         lua_setfield(L, -2, "doc");
     }
     lua_call(L, 1, 1);
@@ -290,19 +279,6 @@ static void run_filter(pipe_host *host, const char *buf, size_t len,
     (void)host;
 }
 
-/* After the script has loaded: what every page starts from. */
-static int take_parse(lua_State *L)
-{
-    run_ctx *c = lua_touserdata(L, 1);
-    lua_getfield(L, LUA_REGISTRYINDEX, PIPE_MODULES_KEY);
-    lua_getfield(L, -1, "html");
-    lua_getfield(L, -1, "parse");
-    if (!lua_isfunction(L, -1))
-        return luaL_error(L, "the html plugin has no parse function");
-    c->parse = luaL_ref(L, LUA_REGISTRYINDEX);
-    return 0;
-}
-
 static int load_script(pipe_host *host, run_ctx *c, const char *script)
 {
     lua_State *L = c->L;
@@ -326,14 +302,6 @@ static int load_script(pipe_host *host, run_ctx *c, const char *script)
         return -1;
     }
     c->handler = luaL_ref(L, LUA_REGISTRYINDEX);
-    /* html.parse from where the plugin registered it, not from a global
-     * the script may have replaced */
-    lua_pushcfunction(L, take_parse);
-    lua_pushlightuserdata(L, c);
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
-        pipe_host_usage(host, "%s", lua_tostring(L, -1));
-        return -1;
-    }
     if (pipe_lua_seal(L) != 0) {
         pipe_host_usage(host, "%s: cannot seal the Lua state (out of memory)",
                         script);
@@ -437,6 +405,15 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
     } else if (pipe_output_init(&c.out, format, fields, &err) != 0) {
         code = pipe_host_usage(host, "run: %s", err ? err : "out of memory");
         free(err);
+        goto out;
+    }
+    /* pages are parsed by whichever plugin offers the page parser (the
+     * html plugin): the host knows no parser of its own */
+    c.parser = pipe_service_get(PIPE_PAGE_PARSER, PIPE_PAGE_PARSER_VERSION);
+    if (!c.parser) {
+        code = pipe_host_usage(host, "run: no plugin offers the page parser "
+                               "(service '%s' version %d)", PIPE_PAGE_PARSER,
+                               PIPE_PAGE_PARSER_VERSION);
         goto out;
     }
     host->lua.script = script;

@@ -135,11 +135,9 @@ static const char *const json_names[] = {
 };
 
 const pipe_plugin pipe_plugin_json = {
-    PIPE_PLUGIN_ABI,
-    "json",
-    "JSON encode/decode (jansson)",
-    json_open,
-    json_names,
-    NULL,
-    NULL,
+    PIPE_PLUGIN_HEAD,
+    .name = "json",
+    .summary = "JSON encode/decode (jansson)",
+    .open = json_open,
+    .lua_names = json_names,
 };

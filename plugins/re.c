@@ -1094,12 +1094,14 @@ static const char *const re_names[] = {
     "compile", "match", "find", "gmatch", "exec", "gsub", "split", NULL,
 };
 
+static const char *const re_requires[] = {"html", NULL}; /* match --html */
+
 const pipe_plugin pipe_plugin_re = {
-    PIPE_PLUGIN_ABI,
-    "re",
-    "PCRE2 regular expressions (UTF, Unicode classes, JIT)",
-    re_open,
-    re_names,
-    re_commands,
-    NULL,
+    PIPE_PLUGIN_HEAD,
+    .name = "re",
+    .summary = "PCRE2 regular expressions (UTF, Unicode classes, JIT)",
+    .open = re_open,
+    .lua_names = re_names,
+    .commands = re_commands,
+    .requires = re_requires,
 };

@@ -553,11 +553,9 @@ static const char *const text_names[] = {
 };
 
 const pipe_plugin pipe_plugin_text = {
-    PIPE_PLUGIN_ABI,
-    "text",
-    "text cleaning: trim, squish, entities, spaces, words, truncate",
-    text_open,
-    text_names,
-    NULL,
-    NULL,
+    PIPE_PLUGIN_HEAD,
+    .name = "text",
+    .summary = "text cleaning: trim, squish, entities, spaces, words, truncate",
+    .open = text_open,
+    .lua_names = text_names,
 };
