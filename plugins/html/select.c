@@ -99,7 +99,7 @@ static int select_input(pipe_host *host, const pipe_input *in, void *ud)
     select_opts *o = ud;
     char *err = NULL;
     xmlDocPtr doc = html_parse_page(in->data, in->len, NULL, NULL, NULL,
-                                       0, &err);
+                                    0, &err);
     if (doc == NULL) {
         pipe_host_fail(host, in->source, "%s", err ? err : "out of memory");
         free(err);
