@@ -63,6 +63,11 @@ static inline const pipe_html_api *pipe_html_api_get(void)
                                                    PIPE_HTML_VERSION);
 }
 
+/* The html plugin's own files define the functions below themselves
+ * (plugins/html/service.h); everyone else calls them through the
+ * service. */
+#ifndef PIPE_HTML_PROVIDER
+
 /* Like pipe_html_parse, with the document URL (`url`, may be NULL: it
  * becomes doc->URL, what doc:url() falls back on) and the name of the
  * encoding actually used copied into `used` (lowercase, e.g. "utf-8",
@@ -159,5 +164,7 @@ static inline char *pipe_html_strip(xmlNodePtr node, int links, size_t *len)
 {
     return pipe_html_api_get()->strip(node, links, len);
 }
+
+#endif /* PIPE_HTML_PROVIDER */
 
 #endif

@@ -45,11 +45,11 @@
 
 #include "css.h"
 #include "encoding.h"
-#include "parse.h"
 #include "pipe/html.h"
 #include "pipe/plugin.h"
 #include "pipe/util.h"
 #include "select.h"
+#include "service.h"
 #include "strip.h"
 #include "xpath.h"
 
@@ -78,9 +78,9 @@ static char *strdup_msg(const char *m)
     return s;
 }
 
-xmlDocPtr html_parse_page(const char *data, size_t len,
-                          const char *encoding, const char *url, char *used,
-                          size_t usedsz, char **err)
+xmlDocPtr pipe_html_parse_ex(const char *data, size_t len,
+                             const char *encoding, const char *url,
+                             char *used, size_t usedsz, char **err)
 {
     size_t n = 0;
     char *clean = pipe_enc_to_utf8(data, len, encoding, used, usedsz, &n,
@@ -217,12 +217,12 @@ static html_doc *check_docud(lua_State *L, int idx)
     return d;
 }
 
-static xmlDocPtr check_doc(lua_State *L, int idx)
+xmlDocPtr pipe_html_check_doc(lua_State *L, int idx)
 {
     return check_docud(L, idx)->doc;
 }
 
-static xmlNodePtr check_node(lua_State *L, int idx)
+xmlNodePtr pipe_html_check_node(lua_State *L, int idx)
 {
     html_node *n = luaL_testudata(L, idx, PIPE_NODE_MT);
     if (n != NULL) {
@@ -243,7 +243,7 @@ static xmlNodePtr check_node(lua_State *L, int idx)
     return NULL;
 }
 
-static void push_node(lua_State *L, int owner, xmlNodePtr node)
+void pipe_html_push_node(lua_State *L, int owner, xmlNodePtr node)
 {
     owner = lua_absindex(L, owner);
     html_node *n = lua_newuserdatauv(L, sizeof *n, 1);
@@ -262,7 +262,7 @@ static void push_node(lua_State *L, int owner, xmlNodePtr node)
 static xmlNodePtr arg_context(lua_State *L, int idx, html_doc **dp, int docnode)
 {
     if (luaL_testudata(L, idx, PIPE_NODE_MT) != NULL) {
-        xmlNodePtr node = check_node(L, idx);
+        xmlNodePtr node = pipe_html_check_node(L, idx);
         lua_getiuservalue(L, idx, 1);
         *dp = lua_touserdata(L, -1);
         lua_pop(L, 1);
@@ -272,7 +272,7 @@ static xmlNodePtr arg_context(lua_State *L, int idx, html_doc **dp, int docnode)
         luaL_typeerror(L, idx, "pipe.Node or pipe.Document");
     html_doc *d = check_docud(L, idx);
     *dp = d;
-    return docnode ? (xmlNodePtr)d->doc : check_node(L, idx);
+    return docnode ? (xmlNodePtr)d->doc : pipe_html_check_node(L, idx);
 }
 
 static void detach(html_doc *d, xmlNodePtr node)
@@ -429,7 +429,7 @@ static int html_select(lua_State *L)
         if (node->type != XML_ELEMENT_NODE ||
             pipe_xpath_in_template(doc_has_template(d), node))
             continue;
-        push_node(L, 1, node);
+        pipe_html_push_node(L, 1, node);
         lua_rawseti(L, -2, ++k);
     }
     pipe_box_done(b);
@@ -452,7 +452,7 @@ static int html_first(lua_State *L)
         xmlNodePtr node = res->nodesetval->nodeTab[i];
         if (node->type == XML_ELEMENT_NODE &&
             !pipe_xpath_in_template(doc_has_template(d), node)) {
-            push_node(L, 1, node);
+            pipe_html_push_node(L, 1, node);
             pipe_box_done(b);
             gc_done(L, held);
             return 1;
@@ -501,7 +501,7 @@ static int html_xpath(lua_State *L)
             xmlNodePtr node = res->nodesetval->nodeTab[i];
             switch (node->type) {
             case XML_ELEMENT_NODE:
-                push_node(L, 1, node);
+                pipe_html_push_node(L, 1, node);
                 break;
             case XML_ATTRIBUTE_NODE:
                 push_attr_value(L, (xmlAttrPtr)node);
@@ -511,7 +511,7 @@ static int html_xpath(lua_State *L)
                 xmlNodePtr root = xmlDocGetRootElement(d->doc);
                 if (root == NULL)
                     continue;
-                push_node(L, 1, root);
+                pipe_html_push_node(L, 1, root);
                 break;
             }
             default:
@@ -550,7 +550,7 @@ static void lua_sink(void *ud, const char *s, size_t n)
     luaL_addlstring((luaL_Buffer *)ud, s, n);
 }
 
-static void text_into(luaL_Buffer *b, xmlNodePtr node, const char *block_sep)
+void pipe_html_text(luaL_Buffer *b, xmlNodePtr node, const char *block_sep)
 {
     pipe_render(node, PIPE_RENDER_TEXT, block_sep, 0, lua_sink, b);
 }
@@ -558,11 +558,11 @@ static void text_into(luaL_Buffer *b, xmlNodePtr node, const char *block_sep)
 /* -- node:text() -> string */
 static int html_text(lua_State *L)
 {
-    xmlNodePtr node = check_node(L, 1);
+    xmlNodePtr node = pipe_html_check_node(L, 1);
     int held = gc_hold(L);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
-    text_into(&b, node, "\n\n");
+    pipe_html_text(&b, node, "\n\n");
     luaL_pushresult(&b);
     gc_done(L, held);
     return 1;
@@ -648,8 +648,8 @@ static int html_outer(lua_State *L)
 /* -- doc:root() -> Node */
 static int doc_root(lua_State *L)
 {
-    xmlNodePtr root = check_node(L, 1);
-    push_node(L, 1, root);
+    xmlNodePtr root = pipe_html_check_node(L, 1);
+    pipe_html_push_node(L, 1, root);
     return 1;
 }
 
@@ -730,7 +730,7 @@ static int doc_tostring(lua_State *L)
 
 static html_node *check_nodeud(lua_State *L, int idx)
 {
-    check_node(L, idx); /* also checks the document is open */
+    pipe_html_check_node(L, idx); /* also checks the document is open */
     return luaL_checkudata(L, idx, PIPE_NODE_MT);
 }
 
@@ -771,7 +771,7 @@ static int node_parent(lua_State *L)
     if (p == NULL || p->type != XML_ELEMENT_NODE)
         lua_pushnil(L);
     else
-        push_node(L, 1, p);
+        pipe_html_push_node(L, 1, p);
     return 1;
 }
 
@@ -785,7 +785,7 @@ static int node_children(lua_State *L)
     for (xmlNodePtr c = n->node->children; c != NULL; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
-        push_node(L, 1, c);
+        pipe_html_push_node(L, 1, c);
         lua_rawseti(L, -2, ++k);
     }
     gc_done(L, held);
@@ -892,13 +892,19 @@ static void push_document(lua_State *L, const char *data, size_t len,
     d->templates = -1;
     luaL_setmetatable(L, PIPE_DOCUMENT_MT);
     char *err = NULL;
-    d->doc = html_parse_page(data, len, encoding, url, d->encoding,
+    d->doc = pipe_html_parse_ex(data, len, encoding, url, d->encoding,
                              sizeof d->encoding, &err);
     if (d->doc == NULL) {
         lua_pushstring(L, err ? err : "out of memory");
         free(err);
         lua_error(L);
     }
+}
+
+void pipe_html_push_document(lua_State *L, const char *data, size_t len,
+                             const char *encoding, const char *url)
+{
+    push_document(L, data, len, encoding, url);
 }
 
 /* -- html.parse(s [, {encoding=, url=}]) -> Document */
@@ -939,13 +945,13 @@ static int html_strip(lua_State *L)
     }
     xmlNodePtr node;
     if (luaL_testudata(L, docidx, PIPE_DOCUMENT_MT) != NULL)
-        node = (xmlNodePtr)check_doc(L, docidx);
+        node = (xmlNodePtr)pipe_html_check_doc(L, docidx);
     else
-        node = check_node(L, docidx);
+        node = pipe_html_check_node(L, docidx);
     int held = gc_hold(L);
     pipe_box *b = pipe_box_new(L, free);
     size_t len = 0;
-    b->p = html_strip_page(node, links, &len);
+    b->p = pipe_html_strip(node, links, &len);
     if (b->p == NULL)
         luaL_error(L, "out of memory");
     lua_pushlstring(L, b->p, len);
@@ -1151,16 +1157,16 @@ static const pipe_command html_commands[] = {
 static const pipe_page_parser page_parser = {push_document};
 
 static const pipe_html_api html_api = {
-    .parse = html_parse_page,
-    .push_document = push_document,
-    .check_doc = check_doc,
-    .check_node = check_node,
-    .push_node = push_node,
-    .text = text_into,
-    .text_alloc = html_text_alloc,
-    .is_hidden = html_is_hidden,
-    .is_block = html_is_block,
-    .strip = html_strip_page,
+    .parse = pipe_html_parse_ex,
+    .push_document = pipe_html_push_document,
+    .check_doc = pipe_html_check_doc,
+    .check_node = pipe_html_check_node,
+    .push_node = pipe_html_push_node,
+    .text = pipe_html_text,
+    .text_alloc = pipe_html_text_alloc,
+    .is_hidden = pipe_html_is_hidden,
+    .is_block = pipe_html_is_block,
+    .strip = pipe_html_strip,
 };
 
 static const pipe_service html_services[] = {

@@ -18,8 +18,8 @@
 #include <libxml/xpath.h>
 
 #include "css.h"
-#include "parse.h"
-#include "strip.h"
+#include "pipe/html.h"
+#include "service.h"
 #include "xpath.h"
 
 typedef struct select_opts {
@@ -86,7 +86,7 @@ static int select_emit(pipe_host *host, const select_opts *o, xmlDocPtr doc,
         return 1;
     }
     size_t len = 0;
-    char *t = html_text_alloc(node, o->nul ? "\n\n" : "\n", &len);
+    char *t = pipe_html_text_alloc(node, o->nul ? "\n\n" : "\n", &len);
     if (t == NULL)
         return -1;
     write_record(host, t, len, o->nul);
@@ -98,8 +98,8 @@ static int select_input(pipe_host *host, const pipe_input *in, void *ud)
 {
     select_opts *o = ud;
     char *err = NULL;
-    xmlDocPtr doc = html_parse_page(in->data, in->len, NULL, NULL, NULL,
-                                    0, &err);
+    xmlDocPtr doc = pipe_html_parse_ex(in->data, in->len, NULL, NULL, NULL,
+                                       0, &err);
     if (doc == NULL) {
         pipe_host_fail(host, in->source, "%s", err ? err : "out of memory");
         free(err);

@@ -26,9 +26,11 @@
  * void (its "content" is rendered like any other).
  */
 #include "strip.h"
-#include "parse.h"
+
+#include "pipe/html.h"
 #include "pipe/plugin.h"
 #include "pipe/util.h"
+#include "service.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -433,7 +435,7 @@ static void buf_sink(void *ud, const char *s, size_t n)
     pipe_buf_add(ud, s, n);
 }
 
-char *html_text_alloc(xmlNodePtr node, const char *block_sep,
+char *pipe_html_text_alloc(xmlNodePtr node, const char *block_sep,
                            size_t *len)
 {
     pipe_buf b = {0};
@@ -441,7 +443,7 @@ char *html_text_alloc(xmlNodePtr node, const char *block_sep,
     return pipe_buf_take(&b, len);
 }
 
-char *html_strip_page(xmlNodePtr node, int links, size_t *len)
+char *pipe_html_strip(xmlNodePtr node, int links, size_t *len)
 {
     pipe_buf b = {0};
     if (pipe_render(node, PIPE_RENDER_STRIP, "\n\n", links, buf_sink,
@@ -452,12 +454,12 @@ char *html_strip_page(xmlNodePtr node, int links, size_t *len)
     return pipe_buf_take(&b, len);
 }
 
-int html_is_hidden(const char *tag)
+int pipe_html_is_hidden(const char *tag)
 {
     return pipe_render_skipped(tag);
 }
 
-int html_is_block(const char *tag)
+int pipe_html_is_block(const char *tag)
 {
     return pipe_render_block(tag);
 }
@@ -494,15 +496,15 @@ static int strip_input(pipe_host *host, const pipe_input *in, void *ud)
 {
     int links = *(int *)ud;
     char *err = NULL;
-    xmlDocPtr doc = html_parse_page(in->data, in->len, NULL, NULL, NULL,
-                                    0, &err);
+    xmlDocPtr doc = pipe_html_parse_ex(in->data, in->len, NULL, NULL, NULL,
+                                       0, &err);
     if (doc == NULL) {
         pipe_host_fail(host, in->source, "%s", err ? err : "out of memory");
         free(err);
         return -1;
     }
     size_t len = 0;
-    char *text = html_strip_page((xmlNodePtr)doc, links, &len);
+    char *text = pipe_html_strip((xmlNodePtr)doc, links, &len);
     xmlFreeDoc(doc);
     if (text == NULL) {
         pipe_host_fail(host, in->source, "out of memory");

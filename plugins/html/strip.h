@@ -33,14 +33,6 @@ int pipe_render_skipped(const char *name);
 /* Is `name` a block element (text boundary)? */
 int pipe_render_block(const char *name);
 
-/* What include/pipe/html.h offers as pipe_html_text_alloc,
- * pipe_html_strip, pipe_html_is_hidden and pipe_html_is_block (html.c puts
- * them in the "html" service); same contracts. */
-char *html_text_alloc(xmlNodePtr node, const char *block_sep, size_t *len);
-char *html_strip_page(xmlNodePtr node, int links, size_t *len);
-int html_is_hidden(const char *tag);
-int html_is_block(const char *tag);
-
 /* The `strip` command (registered by html.c). */
 #include "pipe/plugin.h"
 extern const char pipe_strip_help[];
