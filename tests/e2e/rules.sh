@@ -65,6 +65,26 @@ out=$("$PIPE" run $R/site_pick.lua --url https://Example.COM:8080/a.html "$page"
 expect_eq "wildcard matches the bare domain" '"sites/example_wild.lua"' "$(printf '%s' "$out" | jq -c .rule)"
 expect_status "no rule for the host" 1 "$PIPE" run $R/site_pick.lua --url https://example.org/a "$page"
 expect_eq "no rule: message" "pipe: $page: no site rule for host 'example.org'" "$(head -n 1 "$TMP/err")"
+# a relative canonical link: resolved against <base href>, else the page's
+# other signals (og:url, JSON-LD url) pick the rule, else no page URL
+# and the message says why (with the generic fallback, --explain does)
+sed -e 's|href="https://www.example.com/news/night-trains-alps.html"|href="/news/night-trains-alps.html"|' \
+    -e '/<base /d' "$page" >"$TMP/relcanon.html"
+expect_status "relative canonical alone: no page URL" 1 "$PIPE" run $R/site_pick.lua "$TMP/relcanon.html"
+expect_eq "relative canonical: why" "pipe: $TMP/relcanon.html: no page URL: the page's own URL '/news/night-trains-alps.html' is relative and there is no --url, record url or <base href> to resolve it against" "$(head -n 1 "$TMP/err")"
+out=$("$PIPE" run $R/site_pick.lua --url https://www.example.com/x "$TMP/relcanon.html")
+expect_eq "relative canonical, --url given: the rule of --url" '["sites/example_www.lua","https://www.example.com/x"]' "$(printf '%s' "$out" | jq -c '[.rule, .url]')"
+sed 's|<head>|<head><base href="https://www.example.com/a/">|' "$TMP/relcanon.html" >"$TMP/relbase.html"
+out=$("$PIPE" run $R/site_pick.lua "$TMP/relbase.html")
+expect_eq "relative canonical against <base href>" '["sites/example_www.lua","https://www.example.com/news/night-trains-alps.html"]' "$(printf '%s' "$out" | jq -c '[.rule, .url]')"
+sed 's|<head>|<head><meta property="og:url" content="https://news.example.com/n.html">|' "$TMP/relcanon.html" >"$TMP/relog.html"
+out=$("$PIPE" run $R/site_pick.lua "$TMP/relog.html")
+expect_eq "relative canonical, og:url picks the rule" '["sites/example_wild.lua","https://news.example.com/n.html"]' "$(printf '%s' "$out" | jq -c '[.rule, .url]')"
+out=$(jq -c -n --rawfile h "$TMP/relcanon.html" '{url: "https://news.example.com/r", html: $h}' | "$PIPE" run --records $R/site_pick.lua -)
+expect_eq "relative canonical, the record's url" '["sites/example_wild.lua","https://news.example.com/r"]' "$(printf '%s' "$out" | jq -c '[.rule, .url]')"
+out=$("$PIPE" run --explain scripts/site.lua "$TMP/relcanon.html")
+expect_eq "relative canonical, generic fallback: --explain says why" "[\"generic.lua\",\"no page URL: the page's own URL '/news/night-trains-alps.html' is relative and there is no --url, record url or <base href> to resolve it against\"]" "$(printf '%s' "$out" | jq -c '[.rule, .explain.rule]')"
+
 expect_status "a broken site rule stops site.lua" 2 "$PIPE" run $R/badsite/pick.lua "$page"
 expect_contains "broken site rule: message" "pipe: sites/broken.lua: fields.title.re: bad pattern '([a-z' at offset" "$(head -n 1 "$TMP/err")"
 
