@@ -414,6 +414,11 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
         free(err);
         goto done;
     }
+    /* `pipe run site.lua`: pipe's own scripts by name, when there is no
+     * such file here */
+    char found[4096];
+    if (pipe_find_script(script, found, sizeof found) == 0)
+        script = found;
     host->lua.script = script;
     c.L = pipe_host_lua(host);
     if (!c.L) {
