@@ -34,14 +34,24 @@ local function basename(p) return (p:match("([^/]+)$") or p) end
 local function dirname(p) return p:match("^(.*)/[^/]*$") or "." end
 local function stem(p) return (basename(p):gsub("%.[^.]*$", "")) end
 
--- module name of a rule file under the scripts root
+-- io.realpath from core/test.c (set by T.test / T.lint)
+local realpath = function() return nil end
+
+-- module name of a rule file under the scripts root, however the two were
+-- named (`pipe test sites/` inside scripts/: a relative path, an absolute
+-- root)
 local function module_of(path)
   local root = pipe.root
   local rel
+  path = path:gsub("//+", "/")
   if path:sub(1, #root + 1) == root .. "/" then
     rel = path:sub(#root + 2)
   elseif root == "." then
     rel = path:gsub("^%./", "")
+  end
+  if not rel then
+    local rp, rr = realpath(path), realpath(root)
+    if rp and rr and rp:sub(1, #rr + 1) == rr .. "/" then rel = rp:sub(#rr + 2) end
   end
   if not rel then
     return nil, path .. ": not under the scripts root '" .. root .. "'"
@@ -316,6 +326,7 @@ local CASE_KEYS = { page = true, url = true, name = true, expect = true,
                     golden = true, now = true }
 
 function T.test(files, io)
+  realpath = io.realpath or realpath
   local passed, failed = 0, 0
   local w = io.write
   for _, path in ipairs(files) do
@@ -513,6 +524,7 @@ local function count_matches(doc, sel)
 end
 
 function T.lint(files, io)
+  realpath = io.realpath or realpath
   local findings = 0
   local w = io.write
   local rules = require("lib.rules")
