@@ -89,6 +89,8 @@ typedef struct render {
     int pre_nl;        /* newlines owed inside <pre> */
     char **refs;       /* links: distinct urls, numbered from 1 */
     size_t nrefs, caprefs;
+    size_t *slots;     /* open-addressing index of refs: i + 1, 0 = free */
+    size_t nslots;     /* a power of two, at least twice nrefs */
     int oom;
 } render;
 
@@ -214,10 +216,42 @@ static const char *link_href(xmlNodePtr node)
     return h;
 }
 
+static size_t url_hash(const char *s)
+{
+    size_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+/* Index refs[0..nrefs) in a table of n slots; -1 on out-of-memory. */
+static int reindex(render *r, size_t n)
+{
+    size_t *t = calloc(n, sizeof *t);
+    if (t == NULL)
+        return -1;
+    for (size_t i = 0; i < r->nrefs; i++) {
+        size_t k = url_hash(r->refs[i]) & (n - 1);
+        while (t[k] != 0)
+            k = (k + 1) & (n - 1);
+        t[k] = i + 1;
+    }
+    free(r->slots);
+    r->slots = t;
+    r->nslots = n;
+    return 0;
+}
+
 /* The 1-based number of url (resolved against the base, when there is
- * one), adding it; 0 on out-of-memory. */
+ * one), adding it; 0 on out-of-memory.  A page with 50,000 distinct links
+ * must not take 50,000 string scans per link. */
 static size_t ref_number(render *r, const char *href)
 {
+    if (r->nslots < 2 * (r->nrefs + 1) &&
+        reindex(r, r->nslots ? r->nslots * 2 : 64) != 0) {
+        r->oom = 1;
+        return 0;
+    }
     char *url = NULL;
     if (r->base != NULL) {
         xmlChar *u = xmlBuildURI((const xmlChar *)href, (const xmlChar *)r->base);
@@ -232,10 +266,11 @@ static size_t ref_number(render *r, const char *href)
         r->oom = 1;
         return 0;
     }
-    for (size_t i = 0; i < r->nrefs; i++)
-        if (strcmp(r->refs[i], url) == 0) {
+    size_t k = url_hash(url) & (r->nslots - 1);
+    for (; r->slots[k] != 0; k = (k + 1) & (r->nslots - 1))
+        if (strcmp(r->refs[r->slots[k] - 1], url) == 0) {
             free(url);
-            return i + 1;
+            return r->slots[k];
         }
     if (r->nrefs == r->caprefs) {
         size_t cap = r->caprefs ? r->caprefs * 2 : 16;
@@ -249,6 +284,7 @@ static size_t ref_number(render *r, const char *href)
         r->caprefs = cap;
     }
     r->refs[r->nrefs++] = url;
+    r->slots[k] = r->nrefs;
     return r->nrefs;
 }
 
@@ -414,6 +450,7 @@ done:
     for (size_t i = 0; i < r.nrefs; i++)
         free(r.refs[i]);
     free(r.refs);
+    free(r.slots);
     return r.oom ? -1 : 0;
 }
 
@@ -569,6 +606,7 @@ const char pipe_strip_help[] =
     "                 canonical link, og:url)\n"
     "  --from FILE    also read input paths from FILE, one per line (- for\n"
     "                 standard input)\n"
+    PIPE_COMMON_HELP
     "  -h, --help     show this help\n"
     "\n"
     "exit status: 0 ok, 1 some input failed, 2 usage error\n"
@@ -641,6 +679,10 @@ int pipe_strip_main(pipe_host *host, int argc, char **argv)
             fputs(pipe_strip_help, pipe_host_out(host));
             pipe_host_flush(host);
             rc = PIPE_EXIT_OK;
+        } else if ((m = pipe_host_common_opt(host, "strip", argc, argv,
+                                             &i)) != 0) {
+            if (m < 0)
+                rc = PIPE_EXIT_USAGE;
         } else {
             rc = pipe_host_usage(
                 host, "strip: unknown option '%s' (see pipe help strip)", a);

@@ -5,10 +5,12 @@
 
 #include <check.h>
 
+#include "core.h"
 #include "suites.h"
 
 int main(void)
 {
+    pipe_process_init();
     SRunner *sr = srunner_create(css_suite());
     srunner_add_suite(sr, html_suite());
     srunner_add_suite(sr, re_suite());
