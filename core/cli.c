@@ -188,7 +188,7 @@ const pipe_command pipe_core_commands[] = {
      pipe_cmd_run},
     {"test", "run the test cases that site rules declare", pipe_test_help,
      pipe_cmd_test},
-    {"lint", "check site rules without running them on pages",
+    {"lint", "check site rules as they load and on their own fixture pages",
      pipe_lint_help, pipe_cmd_lint},
     {"plugins", "list plugins with their Lua functions and commands",
      "usage: pipe plugins\n\nLists every plugin, built in or loaded (with "

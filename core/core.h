@@ -157,8 +157,16 @@ int pipe_lua_call(lua_State *L, int nargs, int nresults);
 int pipe_lua_loadfile(lua_State *L, const char *path);
 /* The scripts root for a script path (malloc'd). */
 char *pipe_script_root(const char *script);
-/* The directory of pipe's own scripts (static string), or NULL. */
-const char *pipe_builtin_scripts(void);
+/* The directory of pipe's own scripts into out (cap bytes): PIPE_SCRIPTS,
+ * else share/pipe/scripts beside the running binary (an installed pipe),
+ * else the source tree's, else the configured install directory.  0, or
+ * -1 when there is none. */
+int pipe_builtin_scripts(char *out, size_t cap);
+/* A script named relative to pipe's own scripts (`pipe run site.lua` with
+ * an installed pipe): when `script` does not exist as given and is
+ * relative, but exists in the builtin directory, its path goes to out and
+ * 0 is returned; else -1 (use `script` as given). */
+int pipe_find_script(const char *script, char *out, size_t cap);
 /* Sort the list at idx in place with the start-up table.sort. */
 void pipe_lua_sort(lua_State *L, int idx);
 /* Set a field of the `pipe.options` table from the value on top. */

@@ -31,7 +31,8 @@ const char pipe_run_help[] =
     "\n"
     "options:\n"
     "  --url URL          the page's URL (default: canonical link, og:url)\n"
-    "  --now TIME         the time relative dates count from (ISO 8601)\n"
+    "  --now TIME         the time relative dates count from (ISO 8601;\n"
+    "                     default: the record's `fetched`, else none)\n"
     "  --explain          add `explain`: which source produced each field\n"
     "  --encoding NAME    force the input encoding (default: detect)\n"
     "  --set KEY=VALUE    set pipe.options.KEY for the script (true/false\n"
@@ -416,6 +417,11 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
                                PIPE_PAGE_PARSER_VERSION);
         goto out;
     }
+    /* `pipe run site.lua`: pipe's own scripts by name, when there is no
+     * such file here */
+    char found[4096];
+    if (pipe_find_script(script, found, sizeof found) == 0)
+        script = found;
     host->lua.script = script;
     c.L = pipe_host_lua(host);
     if (!c.L) {

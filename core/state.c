@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -267,17 +268,52 @@ char *pipe_script_root(const char *script)
     return dir;
 }
 
-const char *pipe_builtin_scripts(void)
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int pipe_builtin_scripts(char *out, size_t cap)
 {
     const char *env = getenv("PIPE_SCRIPTS");
     if (env && *env)
-        return env;
+        return snprintf(out, cap, "%s", env) < (int)cap ? 0 : -1;
+#ifdef PIPE_BIN_TO_SCRIPTS
+    /* an installed pipe: the scripts beside its own binary (bin/ ->
+     * share/pipe/scripts), so a copy installed anywhere (--prefix,
+     * --destdir) finds its own */
+    char exe[PATH_MAX], dir[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            if (snprintf(dir, sizeof dir, "%s/%s", exe, PIPE_BIN_TO_SCRIPTS) <
+                    (int)sizeof dir && is_dir(dir) && realpath(dir, exe))
+                return snprintf(out, cap, "%s", exe) < (int)cap ? 0 : -1;
+        }
+    }
+#endif
+    if (is_dir(PIPE_SOURCE_SCRIPTS))
+        return snprintf(out, cap, "%s", PIPE_SOURCE_SCRIPTS) < (int)cap ? 0 : -1;
+    if (is_dir(PIPE_INSTALLED_SCRIPTS))
+        return snprintf(out, cap, "%s", PIPE_INSTALLED_SCRIPTS) < (int)cap ? 0 : -1;
+    return -1;
+}
+
+int pipe_find_script(const char *script, char *out, size_t cap)
+{
     struct stat st;
-    if (stat(PIPE_SOURCE_SCRIPTS, &st) == 0 && S_ISDIR(st.st_mode))
-        return PIPE_SOURCE_SCRIPTS;
-    if (stat(PIPE_INSTALLED_SCRIPTS, &st) == 0 && S_ISDIR(st.st_mode))
-        return PIPE_INSTALLED_SCRIPTS;
-    return NULL;
+    if (stat(script, &st) == 0 || script[0] == '/')
+        return -1;
+    char dir[PATH_MAX];
+    if (pipe_builtin_scripts(dir, sizeof dir) != 0)
+        return -1;
+    if (snprintf(out, cap, "%s/%s", dir, script) >= (int)cap)
+        return -1;
+    return stat(out, &st) == 0 && S_ISREG(st.st_mode) ? 0 : -1;
 }
 
 /* The file for module `name` under `dir`, or NULL. */
@@ -330,7 +366,8 @@ static int state_require(lua_State *L)
         return luaL_error(L, "bad module name '%s'", name);
     state_ud *ud = get_ud(L);
     char *path = module_path(ud->root, name);
-    const char *builtin = pipe_builtin_scripts();
+    char bbuf[PATH_MAX];
+    const char *builtin = pipe_builtin_scripts(bbuf, sizeof bbuf) == 0 ? bbuf : NULL;
     if (!path && builtin)
         path = module_path(builtin, name);
     if (!path) {
@@ -671,7 +708,9 @@ static int open_all(lua_State *L)
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, READ_ROOTS_KEY);
     pipe_lua_allow_read(L, ud->root);
-    pipe_lua_allow_read(L, pipe_builtin_scripts());
+    char builtin[PATH_MAX];
+    pipe_lua_allow_read(L, pipe_builtin_scripts(builtin, sizeof builtin) == 0
+                               ? builtin : NULL);
 
     pipe_sandbox_setup(L, names);
     return 0;

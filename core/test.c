@@ -6,6 +6,7 @@
  * for --update, golden files), and turns the verdict into an exit code.
  */
 #include <dirent.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,19 +16,22 @@
 #include "core.h"
 
 const char pipe_test_help[] =
-    "usage: pipe test [--update] [--url-only] [SCRIPT|DIR]...\n"
+    "usage: pipe test [--update] [SCRIPT|DIR]...\n"
     "\n"
     "Run the test cases that rule files declare in their `tests` list\n"
-    "(default: every rule in scripts/sites/).  Each case names a fixture\n"
-    "page (relative to the current directory or to the rule file), an\n"
-    "optional url, and expectations per field: an exact value, {contains=},\n"
-    "{matches=PCRE}, {count=N}, {absent=true}; or a golden JSON file.\n"
+    "(default: every rule in scripts/sites/, else in pipe's own scripts).\n"
+    "Each case names a fixture page (relative to the current directory, to\n"
+    "the rule file or to the scripts tree's parent), an optional url and\n"
+    "now, and expectations per field: an exact value, or checks\n"
+    "{contains=, not_contains=, starts_with=, ends_with=, matches=PCRE,\n"
+    "count=N, absent=true, equals=TABLE}; or a golden JSON file.\n"
     "Pages run through scripts/site.lua when the rule lives beside one, as\n"
     "`pipe run` would run them.\n"
     "\n"
     "Prints `PASS rule case` or `FAIL rule case` with the field, expected\n"
-    "and actual values and the first differing position; ends with\n"
-    "`N passed, N failed`.\n"
+    "and actual values (invisible characters escaped: \\u{00A0}) and the\n"
+    "first differing position; ends with `N passed, N failed`.  An unknown\n"
+    "check or case key, and a case without expectations, fail the case.\n"
     "\n"
     "options:\n"
     "  --update   rewrite the golden files of cases that use one\n"
@@ -38,11 +42,14 @@ const char pipe_test_help[] =
 const char pipe_lint_help[] =
     "usage: pipe lint [SCRIPT|DIR]...\n"
     "\n"
-    "Check rule files (default: scripts/sites/) without running a page\n"
-    "through them, then against their own fixture pages: unknown keys, bad\n"
-    "selectors or patterns, selectors that match nothing in any fixture,\n"
-    "fields that only a fallback source ever fills, rules without tests.\n"
-    "Prints one line per finding: `RULE: message`.\n"
+    "Check rule files (default: scripts/sites/, else pipe's own): first as\n"
+    "they load (unknown keys, bad selectors or patterns), then on the\n"
+    "rule's own fixture pages (its tests' pages): selectors that match\n"
+    "nothing in any of them (literal ones in the rule's functions too;\n"
+    "sources marked {SEL, fallback = true} are exempt), fields that only a\n"
+    "fallback source ever fills, fields under another name than the\n"
+    "standard one (author for authors), rules without tests.  Prints one\n"
+    "line per finding: `RULE: message`.\n"
     "\n"
     "exit: 0 no findings, 1 findings, 2 usage.\n";
 
@@ -54,6 +61,19 @@ static int test_write(lua_State *L)
     fwrite(s, 1, n, stdout);
     fflush(stdout);
     return 0;
+}
+
+/* realpath(path) -> absolute path | nil: to tell whether a rule file lies
+ * in the scripts tree however both were named (`pipe test sites/` inside
+ * scripts/) */
+static int test_realpath(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    char real[PATH_MAX];
+    if (!realpath(path, real))
+        return 0;
+    lua_pushstring(L, real);
+    return 1;
 }
 
 /* set_option(name, value): pipe.options is read-only for scripts; the
@@ -137,8 +157,20 @@ static int drive(pipe_host *host, int argc, char **argv, const char *what)
         } else
             paths[n++] = argv[i];
     }
-    if (n == 0)
-        paths[n++] = "scripts/sites";
+    /* no arguments: the rules here, else pipe's own (an installed pipe
+     * run from any directory) */
+    char own[PATH_MAX + 8];
+    struct stat here;
+    if (n == 0) {
+        char dir[PATH_MAX];
+        if ((stat("scripts/sites", &here) != 0 || !S_ISDIR(here.st_mode)) &&
+            pipe_builtin_scripts(dir, sizeof dir) == 0) {
+            snprintf(own, sizeof own, "%s/sites", dir);
+            paths[n++] = own;
+        } else {
+            paths[n++] = "scripts/sites";
+        }
+    }
     host->lua.script = paths[0];
     struct stat st;
     if (stat(paths[0], &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -178,6 +210,8 @@ static int drive(pipe_host *host, int argc, char **argv, const char *what)
     lua_setfield(L, -2, "update");
     lua_pushcfunction(L, test_write);
     lua_setfield(L, -2, "write");
+    lua_pushcfunction(L, test_realpath);
+    lua_setfield(L, -2, "realpath");
     lua_pushcfunction(L, test_set_option);
     lua_setfield(L, -2, "set_option");
     if (update) {

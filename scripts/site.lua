@@ -54,10 +54,7 @@ end
 
 return function(page)
   records.need_doc(page)
-  local page_url = url.of_page(page)
-  if page_url and not url.host(page_url) then
-    error("page URL '" .. page_url .. "' is not absolute (give --url)", 0)
-  end
+  local page_url, no_url = url.of_page(page)   -- absolute, or nil and why
   page.url = page_url
   local host = url.host(page_url)
   local entry = host and pick(host)
@@ -68,11 +65,18 @@ return function(page)
   else
     local gen = generic_fallback()
     if not gen then
-      if not host then error("no page URL (no --url, canonical link or og:url)", 0) end
+      if not host then error("no page URL: " .. no_url, 0) end
       error("no site rule for host '" .. host .. "'", 0)
     end
     if type(gen) == "table" then record = rules.apply(gen, page) else record = gen(page) end
-    if type(record) == "table" then record.rule = record.rule or "generic.lua" end
+    if type(record) == "table" then
+      record.rule = record.rule or "generic.lua"
+      if (pipe.options or {}).explain then
+        if type(record.explain) ~= "table" then record.explain = {} end
+        record.explain.rule = host and ("no site rule for host '" .. host .. "'")
+          or ("no page URL: " .. no_url)
+      end
+    end
   end
   if type(record) == "table" then record.url = page_url or record.url end
   return records.carry(record, page)

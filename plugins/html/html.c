@@ -180,6 +180,7 @@ typedef struct html_doc {
     int templates;      /* holds a <template>: -1 unknown, 0, 1 */
     xmlXPathContextPtr xpctx; /* made on the first query, kept: building
                                * one registers every XPath function */
+    int readonly;       /* doc:readonly(true): edits raise */
 } html_doc;
 
 typedef struct html_node {
@@ -552,25 +553,50 @@ static void lua_sink(void *ud, const char *s, size_t n)
 
 void pipe_html_text(luaL_Buffer *b, xmlNodePtr node, const char *block_sep)
 {
-    pipe_render(node, PIPE_RENDER_TEXT, block_sep, 0, lua_sink, b);
+    pipe_render(node, PIPE_RENDER_TEXT, block_sep, 0, NULL, lua_sink, b);
 }
 
-/* -- node:text() -> string */
+/* {nbsp = true} at argument idx -> PIPE_RENDER_NBSP */
+static int nbsp_flag(lua_State *L, int idx)
+{
+    if (lua_isnoneornil(L, idx))
+        return 0;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    lua_getfield(L, idx, "nbsp");
+    int on = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return on ? PIPE_RENDER_NBSP : 0;
+}
+
+/* -- node:text([{nbsp = true}]) -> string */
 static int html_text(lua_State *L)
 {
     xmlNodePtr node = pipe_html_check_node(L, 1);
+    int flags = nbsp_flag(L, 2);
     int held = gc_hold(L);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
-    pipe_html_text(&b, node, "\n\n");
+    pipe_render(node, PIPE_RENDER_TEXT, "\n\n", flags, NULL, lua_sink, &b);
     luaL_pushresult(&b);
     gc_done(L, held);
     return 1;
 }
 
+/* Raise when the document of argument idx is read-only (the rule engine
+ * sets that while a rule's fields read the page). */
+static void check_writable(lua_State *L, int idx)
+{
+    html_doc *d;
+    arg_context(L, idx, &d, 0);
+    if (d->readonly)
+        luaL_error(L, "the document is read-only while a rule reads its "
+                      "fields (drop nodes with remove or clean; edit in post)");
+}
+
 /* -- doc:remove(css) -> count; node:remove() */
 static int html_remove(lua_State *L)
 {
+    check_writable(L, 1);
     if (lua_isnoneornil(L, 2)) {
         html_node *n = luaL_checkudata(L, 1, PIPE_NODE_MT);
         html_doc *d;
@@ -709,6 +735,17 @@ static int doc_url(lua_State *L)
     return 1;
 }
 
+/* -- doc:readonly(on) -> was: while on, edits (remove, unwrap, rename,
+ * set_attr) raise */
+static int doc_readonly(lua_State *L)
+{
+    html_doc *d = check_docud(L, 1);
+    int was = d->readonly;
+    d->readonly = lua_toboolean(L, 2);
+    lua_pushboolean(L, was);
+    return 1;
+}
+
 /* -- doc:close() (also __gc/__close) */
 static int doc_close(lua_State *L)
 {
@@ -796,6 +833,7 @@ static int node_children(lua_State *L)
 static int node_unwrap(lua_State *L)
 {
     html_node *n = check_nodeud(L, 1);
+    check_writable(L, 1);
     html_doc *d;
     arg_context(L, 1, &d, 0);
     xmlNodePtr node = n->node;
@@ -818,6 +856,7 @@ static int node_unwrap(lua_State *L)
 static int node_rename(lua_State *L)
 {
     html_node *n = check_nodeud(L, 1);
+    check_writable(L, 1);
     const char *tag = luaL_checkstring(L, 2);
     if (*tag == '\0')
         luaL_argerror(L, 2, "empty tag name");
@@ -835,6 +874,7 @@ static int node_rename(lua_State *L)
 static int node_set_attr(lua_State *L)
 {
     html_node *n = check_nodeud(L, 1);
+    check_writable(L, 1);
     const char *name = luaL_checkstring(L, 2);
     if (lua_isnoneornil(L, 3)) {
         xmlUnsetProp(n->node, (const xmlChar *)name);
@@ -926,15 +966,19 @@ static int html_parse(lua_State *L)
     return 1;
 }
 
-/* -- html.strip(s_or_node [, {links=true}]) -> string */
+/* -- html.strip(s_or_node [, {links=true, url=, nbsp=true}]) -> string */
 static int html_strip(lua_State *L)
 {
-    int links = 0;
+    int flags = nbsp_flag(L, 2);
+    const char *url = NULL;
     if (!lua_isnoneornil(L, 2)) {
-        luaL_checktype(L, 2, LUA_TTABLE);
         lua_getfield(L, 2, "links");
-        links = lua_toboolean(L, -1);
-        lua_pop(L, 1);
+        if (lua_toboolean(L, -1))
+            flags |= PIPE_RENDER_LINKS;
+        lua_getfield(L, 2, "url");
+        url = lua_tostring(L, -1);   /* stays on the stack: kept alive */
+        if (url == NULL && !lua_isnil(L, -1))
+            return luaL_argerror(L, 2, "url must be a string");
     }
     int docidx = 1;
     if (lua_type(L, 1) == LUA_TSTRING) {
@@ -948,14 +992,20 @@ static int html_strip(lua_State *L)
         node = (xmlNodePtr)pipe_html_check_doc(L, docidx);
     else
         node = pipe_html_check_node(L, docidx);
+    /* links resolve against the page (url, else what the page says) */
+    pipe_box *base = pipe_box_new(L, free);
+    if (flags & PIPE_RENDER_LINKS)
+        base->p = pipe_link_base(node->doc, url);
     int held = gc_hold(L);
     pipe_box *b = pipe_box_new(L, free);
     size_t len = 0;
-    b->p = pipe_html_strip(node, links, &len);
+    b->p = pipe_strip_alloc(node, flags, base->p, &len);
     if (b->p == NULL)
         luaL_error(L, "out of memory");
     lua_pushlstring(L, b->p, len);
     pipe_box_done(b);
+    pipe_box_done(base);
+    lua_remove(L, -2);
     if (docidx != 1) {
         /* free the temporary document now rather than at the next GC */
         doc_release(lua_touserdata(L, docidx));
@@ -1074,6 +1124,7 @@ static const luaL_Reg doc_methods[] = {
     {"html", html_inner},
     {"outer", html_outer},
     {"close", doc_close},
+    {"readonly", doc_readonly},
     {NULL, NULL},
 };
 

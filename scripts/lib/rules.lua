@@ -30,7 +30,9 @@
 --             strings are matched against the raw bytes, so on a page that
 --             is not UTF-8 they must be written in the page's encoding.
 --   remove    list of selectors (CSS or XPath) whose nodes are dropped
---             before any field is read, and {text = PCRE} entries, which
+--             from the page before any field is read (for every field;
+--             a field's own `clean` drops nodes for that field only),
+--             and {text = PCRE} entries, which
 --             drop the smallest block elements (p, div, li, blockquote,
 --             section, aside, figure, h1-h6, table, ul, ol, dl, dd, dt,
 --             pre, header, footer, article, nav, form) whose text matches.
@@ -52,8 +54,9 @@
 --   function(page, node, record) -> value
 --                         a field-level function: node is the context (the
 --                         Document, or the item node inside nested fields),
---                         record is the record built so far (function
---                         fields run after all other fields, in name order)
+--                         record a copy of the declarative fields' values
+--                         (function fields run after them, in name order,
+--                         and do not see each other's values)
 --   { source..., option = value... }
 --                         sources in the array part, tried in order: the
 --                         first that gives a non-empty value wins
@@ -75,6 +78,9 @@
 --   function(page, node) -> value
 --                         a string, a Node (read like a selector match), a
 --                         list of strings, or any other value (kept as is)
+--   {"css", fallback = true}, {meta = ..., fallback = true}
+--                         a source marked as an intended fallback: lint
+--                         does not report it for matching nothing
 -- OPTIONS (value filters run in this order for each value)
 --   attr = "href"         like the ::attr(href) suffix for sources without one
 --   image = true          the value is an image URL: <img>/<source> (or the
@@ -84,8 +90,12 @@
 --                         then src (data: URIs skipped); resolved like url.
 --                         A selector ending in ::attr(src) on an img/source
 --                         element gets the same treatment automatically.
+--   clean = {selectors}   nodes dropped inside this field's matches only
+--                         (on a copy: no other field sees it); entries like
+--                         remove's, {text = PCRE} too
 --   (text is cleaned: entities decoded, typographic spaces normalised,
 --    whitespace collapsed, paragraph breaks kept; attributes are trimmed)
+--   keep_spaces = true    keep no-break and other typographic spaces
 --   replace = {PCRE, repl} or a list of such pairs: re.gsub ($1, ${name})
 --   re = PCRE (alias: match)  the first group (or the whole match); no
 --                         match = no value from this match
@@ -120,9 +130,27 @@
 --                         "required field 'NAME' is missing (tried: ...)"
 -- Empty strings and empty lists count as missing.
 --
+-- FIELDS ARE INDEPENDENT: while fields are read the page is read-only
+-- (doc:readonly; a function that edits it fails the page), `clean` works
+-- on a copy, function fields see the declarative values only.  post runs
+-- after, and may edit.
+--
+-- NO SILENT RESULTS: a page where none of the rule's fields got a value
+-- from its sources fails ("none of the rule's fields matched: ..."), so
+-- does a missing required field ("required field 'body' is missing
+-- (tried: .x: nothing matched)"); with --explain the message is followed
+-- by "found: " and the record so far as JSON.
+--
 -- PROVENANCE: when pipe.options.explain is true the record gets `explain`:
 -- field -> "rule: <selector>" | "meta <name>" | "jsonld <path>" |
--- "function" | "default" | "metadata" | "none".
+-- "function" | "default" | "metadata" (or meta.source's name for it) |
+-- "none (SOURCE: what happened; ...)", where what happened is "nothing
+-- matched" or "matched, but the date filter rejected it: <why>", "matched,
+-- but re did not match '...'", "matched, but empty".  A value from a later
+-- source after an earlier one matched and was rejected: "LABEL (after
+-- SOURCE: ...)".  A standard field metadata would fill next to a rule
+-- field that stands for it (ALIASES: author for authors): "none (metadata
+-- has one, but the rule's field 'author' stands for authors)".
 --
 -- Caveats: applying a rule mutates page.doc (remove/unwrap/rename) and may
 -- replace page.doc and page.html (replace).  Page metadata is computed
@@ -140,7 +168,7 @@ local FIELD_OPTIONS = {
   all = "boolean", join = "join", re = "string", match = "string",
   replace = "table", trim = "trim", split = "split", date = "boolean",
   format = "string", tz = "string", utc = "boolean", lang = "string",
-  url = "boolean", image = "boolean",
+  url = "boolean", image = "boolean", clean = "table", keep_spaces = "boolean",
   required = "boolean", default = "any", fields = "table",
   paragraphs = "boolean", attr = "string",
 }
@@ -150,6 +178,23 @@ local META_KEYS = {
 }
 local META_KEY_SET = {}
 for _, k in ipairs(META_KEYS) do META_KEY_SET[k] = true end
+
+-- other names rules give the standard fields (docs/rules.md, "The record
+-- schema"): metadata does not fill the standard field next to one of
+-- these, and lint names the standard one
+local ALIASES = {
+  author = "authors", headline = "title",
+  date = "published", pubdate = "published", published_at = "published",
+  published_time = "published", date_published = "published",
+  updated = "modified", updated_at = "modified", date_modified = "modified",
+  modified_time = "modified",
+  content = "body", article_body = "body",
+  summary = "description", excerpt = "description", dek = "description",
+  lead_image = "image", image_url = "image", lead_image_url = "image",
+  language = "lang", category = "section", keywords = "tags",
+  link = "url", canonical = "url", permalink = "url",
+}
+rules.ALIASES = ALIASES
 
 local BLOCKS = "p, div, li, blockquote, section, aside, figure, h1, h2, h3, "
   .. "h4, h5, h6, table, ul, ol, dl, dd, dt, pre, header, footer, article, "
@@ -284,17 +329,27 @@ local function compile_field(name, key, spec)
       s = { kind = "fn", fn = src, label = "function" }
     elseif type(src) == "table" then
       for k in pairs(src) do
-        if k ~= "meta" and k ~= "jsonld" then
-          fail(name, key, "unknown source key '" .. tostring(k) .. "' (want meta or jsonld)")
+        if k ~= "meta" and k ~= "jsonld" and k ~= "fallback" and k ~= 1 then
+          fail(name, key, "unknown source key '" .. tostring(k) .. "' (want meta, jsonld, a selector, fallback)")
         end
+      end
+      if src.fallback ~= nil and type(src.fallback) ~= "boolean" then
+        fail(name, key, "source " .. i .. ": fallback must be true or false")
       end
       if type(src.meta) == "string" then
         s = { kind = "meta", meta = src.meta:lower(), label = "meta " .. src.meta }
       elseif type(src.jsonld) == "string" then
         s = { kind = "jsonld", path = src.jsonld, label = "jsonld " .. src.jsonld }
+      elseif type(src[1]) == "string" then
+        s = check_selector(name, key, src[1])
+        s.kind = "sel"
+        s.label = "rule: " .. src[1]
+      elseif type(src[1]) == "function" then
+        s = { kind = "fn", fn = src[1], label = "function" }
       else
-        fail(name, key, "source " .. i .. " must be {meta = NAME} or {jsonld = PATH}")
+        fail(name, key, "source " .. i .. " must be {meta = NAME}, {jsonld = PATH} or {SELECTOR, fallback = true}")
       end
+      s.fallback = src.fallback
     else
       fail(name, key, "source " .. i .. " must be a selector, a table or a function, got " .. type(src))
     end
@@ -310,6 +365,23 @@ local function compile_field(name, key, spec)
   f.required = spec.required
   f.default = spec.default
   f.trim = spec.trim
+  f.keep_spaces = spec.keep_spaces
+  if spec.clean then
+    f.clean = {}
+    for i, r in ipairs(spec.clean) do
+      local ckey = key .. ".clean[" .. i .. "]"
+      if type(r) == "table" then
+        for k in pairs(r) do
+          if k ~= "text" then fail(name, ckey, "unknown key '" .. tostring(k) .. "' (want text)") end
+        end
+        f.clean[#f.clean + 1] = { text = check_regex(name, ckey, r.text) }
+      else
+        local sel = check_selector(name, ckey, r)
+        if sel.self then fail(name, ckey, "want a selector of nodes to drop, got '" .. r .. "'") end
+        f.clean[#f.clean + 1] = sel
+      end
+    end
+  end
   local pat = spec.re or spec.match
   if pat then f.re = check_regex(name, key .. (spec.re and ".re" or ".match"), pat) end
   if spec.replace then
@@ -494,6 +566,12 @@ function rules.load(raw, name)
     c.metadata = META_KEYS
   end
   c.fields = compile_fields(name, "fields", eff.fields or {})
+  -- standard fields that a rule's alias stands for (author -> authors):
+  -- metadata leaves them alone
+  c.aliased = {}
+  for _, f in ipairs(c.fields) do
+    if ALIASES[f.name] then c.aliased[ALIASES[f.name]] = f.name end
+  end
   c.post = eff.post
   return c
 end
@@ -552,10 +630,11 @@ local function item_value(f, sel, item)
   if f.image or (suffix == "attr" and attr == "src" and (item.tag == "img" or item.tag == "source")) then
     return image_of(item), "image"
   end
-  if f.paragraphs then return html.strip(item), "text" end
+  local keep = f.keep_spaces and { nbsp = true } or nil
+  if f.paragraphs then return html.strip(item, keep), "text" end
   if suffix == "attr" then return item:attr(attr), "raw" end
   if suffix == "html" then return item:html(), "html" end
-  return item:text(), "text"
+  return item:text(keep), "text"
 end
 
 local function strip_chars(s, chars)
@@ -564,10 +643,33 @@ local function strip_chars(s, chars)
 end
 
 -- one raw string -> value (string, list for split, or nil)
+-- text.clean without the typographic-space normalisation (keep_spaces):
+-- entities decoded, runs of ASCII blanks collapsed, paragraph breaks kept
+local function clean_keep_spaces(s)
+  s = text.decode(s):gsub("\r\n?", "\n")
+  local out = {}
+  for line in (s .. "\n"):gmatch("(.-)\n") do
+    out[#out + 1] = line:gsub("[ \t\f\v]+", " "):gsub("^ ", ""):gsub(" $", "")
+  end
+  s = table.concat(out, "\n"):gsub("\n\n+", "\n\n")
+  return (s:gsub("^\n+", ""):gsub("\n+$", ""))
+end
+
+-- a short quote of a value for messages
+local function quoted(v)
+  v = tostring(v):gsub("%s+", " ")
+  if utf8.len(v) and utf8.len(v) > 60 then
+    v = v:sub(1, utf8.offset(v, 61) - 1) .. "…"
+  end
+  return "'" .. v .. "'"
+end
+
+-- one raw string -> value (string, list for split), or nil and why the
+-- filters rejected it
 local function process(f, s, kind, page, st)
   if type(s) ~= "string" then return s end
   if kind == "text" then
-    s = text.clean(s)
+    s = f.keep_spaces and clean_keep_spaces(s) or text.clean(s)
   elseif kind ~= "html" then
     s = text.trim(s)
   end
@@ -576,36 +678,69 @@ local function process(f, s, kind, page, st)
   end
   if f.re then
     local m = f.re:match(s)
-    if m == nil then return nil end
+    if m == nil then
+      return nil, "matched, but re did not match " .. quoted(s)
+    end
     s = tostring(m)
   end
   if kind ~= "html" then s = text.trim(s) end
   if type(f.trim) == "string" then s = strip_chars(s, f.trim) end
-  if s == "" then return nil end
+  if s == "" then return nil, "matched, but empty" end
   local function finish(v)
+    local why
     if f.date then
-      v = date.parse(v, { format = f.date.format, tz = f.date.tz, utc = f.date.utc,
-                          lang = f.date.lang, page = page })
+      v, why = date.parse(v, { format = f.date.format, tz = f.date.tz, utc = f.date.utc,
+                               lang = f.date.lang, page = page })
+      if not v then return nil, "matched, but the date filter rejected it: " .. tostring(why) end
     end
     if v and (f.url or kind == "image") then v = url.resolve(v, st.base()) end
     return v
   end
   if f.split then
-    local out = {}
+    local out, why = {}, nil
     for _, part in ipairs(f.split:split(s)) do
-      part = finish(text.trim(part))
-      if present(part) then out[#out + 1] = part end
+      local v, w = finish(text.trim(part))
+      if present(v) then out[#out + 1] = v else why = why or w end
     end
+    if #out == 0 then return nil, why or "matched, but empty" end
     return out
   end
-  s = finish(s)
-  if s == "" then return nil end
-  return s
+  local v, why = finish(s)
+  if v == "" then return nil, "matched, but empty" end
+  return v, why
 end
 
 local apply_fields
+local remove_text
 
--- the values of one source: a value (first) or a list (all), or nil
+-- a copy of a matched node without the field's `clean` nodes: the field
+-- reads its own tree, so no other field sees the cleaning
+local function cleaned(f, node, st)
+  local frag = html.parse(node:outer(), { encoding = "utf-8", url = st.base() })
+  local tag = node.tag
+  local copy
+  if tag == "html" then
+    copy = frag:root()
+  elseif tag == "head" or tag == "body" then
+    copy = frag:first(tag)
+  else
+    copy = frag:first("body > *") or frag:first("head > *")
+  end
+  if not copy then return node end
+  for _, c in ipairs(f.clean) do
+    if c.text then
+      remove_text(copy, c.text)
+    else
+      for _, n in ipairs(select_items(copy, c)) do
+        if type(n) ~= "string" and n ~= copy then n:remove() end
+      end
+    end
+  end
+  return copy
+end
+
+-- the value of one source: a value (first) or a list (all); or nil and
+-- why (nothing matched, or what the filters rejected)
 local function eval_source(f, src, page, ctx, st)
   local items, sel
   if src.kind == "sel" then
@@ -617,7 +752,7 @@ local function eval_source(f, src, page, ctx, st)
     items = meta().jsonld_path(page, src.path)
   else
     local v = src.fn(page, ctx)
-    if v == nil then return nil end
+    if v == nil then return nil, "returned nothing" end
     if type(v) == "table" and getmetatable(v) == nil then
       items = v
     elseif type(v) == "string" or (type(v) == "userdata" and v.tag) then
@@ -626,9 +761,11 @@ local function eval_source(f, src, page, ctx, st)
       return v
     end
   end
-  local acc = {}
+  if #items == 0 then return nil, "nothing matched" end
+  local acc, why = {}, nil
   for _, item in ipairs(items) do
-    local v
+    local v, w
+    if f.clean and type(item) == "userdata" then item = cleaned(f, item, st) end
     if f.fields then
       if type(item) ~= "string" then
         v = apply_fields(f.fields, page, item, st, true)
@@ -637,7 +774,7 @@ local function eval_source(f, src, page, ctx, st)
       v = item
     else
       local raw, kind = item_value(f, sel, item)
-      v = process(f, raw, kind, page, st)
+      v, w = process(f, raw, kind, page, st)
     end
     if present(v) then
       if not f.all then return v end
@@ -646,9 +783,13 @@ local function eval_source(f, src, page, ctx, st)
       else
         acc[#acc + 1] = v
       end
+    else
+      why = why or w
     end
   end
-  if #acc == 0 then return nil end
+  if #acc == 0 then
+    return nil, why or (#items == 1 and "matched, but empty" or "matched " .. #items .. ", all empty")
+  end
   if f.join then
     local parts = {}
     for _, x in ipairs(acc) do parts[#parts + 1] = tostring(x) end
@@ -657,46 +798,105 @@ local function eval_source(f, src, page, ctx, st)
   return acc
 end
 
-local function tried(f)
-  local t = {}
-  for _, s in ipairs(f.sources or {}) do
-    t[#t + 1] = (s.label:gsub("^rule: ", ""))
-  end
-  return table.concat(t, ", ")
+local function short(label)
+  return (label:gsub("^rule: ", ""))
 end
 
--- evaluate a field list on a context; nested = inside a `fields` option
--- (required drops the item: returns nil)
+-- "tried: a, b" for sources that matched nothing, with the reasons of
+-- those that matched and were rejected
+local function tried(f, reasons)
+  local t, detailed = {}, false
+  for i, s in ipairs(f.sources or {}) do
+    local r = reasons and reasons[i]
+    if r and r ~= "nothing matched" then
+      t[#t + 1] = short(s.label) .. ": " .. r
+      detailed = true
+    else
+      t[#t + 1] = short(s.label)
+    end
+  end
+  return table.concat(t, detailed and "; " or ", ")
+end
+
+local function copy_of(t)
+  local c = {}
+  for k, v in pairs(t) do c[k] = v end
+  return c
+end
+
+-- evaluate a field list on a context.  Fields are independent: the
+-- document is read-only while they run (rules.apply), `clean` works on a
+-- copy, and a function field sees the values of the declarative fields
+-- (not of other function fields).  Returns rec, why, failed (the
+-- required fields without a value, with the reasons) and filled (how
+-- many fields a source of the rule gave); nested (inside a `fields`
+-- option): a required field without a value drops the item (nil).
 apply_fields = function(fields, page, ctx, st, nested)
-  local rec, why = {}, {}
+  local rec, why, failed, filled = {}, {}, {}, 0
+  local plain
   for _, f in ipairs(fields) do
     local v, label
+    local reasons = {}
     if f.fn then
-      v = f.fn(page, ctx, rec)
+      plain = plain or copy_of(rec)
+      v = f.fn(page, ctx, copy_of(plain))
       label = "function"
     else
-      for _, src in ipairs(f.sources) do
-        v = eval_source(f, src, page, ctx, st)
-        if present(v) then label = src.label; break end
+      for i, src in ipairs(f.sources) do
+        local r
+        v, r = eval_source(f, src, page, ctx, st)
+        if present(v) then
+          label = src.label
+          -- say so when an earlier source matched but was rejected (a
+          -- date the filter did not take, then metadata filling in)
+          local notes = {}
+          for j = 1, i - 1 do
+            if reasons[j] and reasons[j] ~= "nothing matched" then
+              notes[#notes + 1] = short(f.sources[j].label) .. ": " .. reasons[j]
+            end
+          end
+          if #notes > 0 then label = label .. " (after " .. table.concat(notes, "; ") .. ")" end
+          break
+        end
+        reasons[i] = r
         v = nil
       end
     end
-    if not present(v) then
+    if present(v) then
+      filled = filled + 1
+    else
       v = nil
       if f.required then
         if nested then return nil end
-        error("required field '" .. f.name .. "' is missing (tried: " .. tried(f) .. ")", 0)
+        failed[#failed + 1] = "required field '" .. f.name .. "' is missing (tried: " .. tried(f, reasons) .. ")"
       end
       if f.default ~= nil then v, label = f.default, "default" end
     end
     rec[f.name] = v
-    why[f.name] = label or "none"
+    if not label then
+      if f.fn then
+        label = "none (the function returned nothing)"
+      else
+        local t = {}
+        for i, src in ipairs(f.sources) do
+          t[#t + 1] = short(src.label) .. ": " .. (reasons[i] or "nothing matched")
+        end
+        label = "none (" .. table.concat(t, "; ") .. ")"
+      end
+    elseif label == "default" and f.sources and #f.sources > 0 then
+      local t = {}
+      for i, src in ipairs(f.sources) do
+        t[#t + 1] = short(src.label) .. ": " .. (reasons[i] or "nothing matched")
+      end
+      label = "default (" .. table.concat(t, "; ") .. ")"
+    end
+    why[f.name] = label
   end
   if nested then
     if next(rec) == nil then return nil end
     return rec
   end
-  return rec, why
+  return rec, why, failed, filled
 end
 
 local function replace_plain(s, from, to)
@@ -712,7 +912,7 @@ local function replace_plain(s, from, to)
   return table.concat(out)
 end
 
-local function remove_text(doc, regex)
+remove_text = function(doc, regex)
   local n = 0
   for _, node in ipairs(doc:select(BLOCKS)) do
     if regex:find(node:text()) then
@@ -765,6 +965,15 @@ local function prepare(c, page)
   page._links = nil
 end
 
+-- what --explain adds to a failure: the record as far as it got
+local function found(record, why)
+  if not options().explain then return "" end
+  local r = copy_of(record)
+  r.explain = why
+  local ok, j = pcall(json.encode, r)
+  return ok and ("\n  found: " .. j) or ""
+end
+
 -- rules.apply(rule, page) -> record
 function rules.apply(rule, page)
   local c = rules.load(rule, "rule")
@@ -775,15 +984,40 @@ function rules.apply(rule, page)
     if base_cache == nil then base_cache = url.base(page) or false end
     return base_cache or nil
   end
-  local record, why = apply_fields(c.fields, page, page.doc, st, false)
+  -- fields read the page and never change it (a function field that
+  -- tries gets an error); post may edit again
+  local doc = page.doc
+  local was = doc:readonly(true)
+  local record, why, failed, filled
+  do
+    local unlock <close> = setmetatable({}, { __close = function() doc:readonly(was) end })
+    record, why, failed, filled = apply_fields(c.fields, page, page.doc, st, false)
+  end
   if #c.metadata > 0 then
     local m = meta().extract(page)
+    local from = meta().source
     for _, k in ipairs(c.metadata) do
       if record[k] == nil and present(m[k]) then
-        record[k] = m[k]
-        why[k] = "metadata"
+        if c.aliased[k] then
+          why[k] = "none (metadata has one, but the rule's field '" .. c.aliased[k]
+            .. "' stands for " .. k .. ")"
+        else
+          record[k] = m[k]
+          why[k] = from and from(page, k) or "metadata"
+        end
       end
     end
+  end
+  if #failed > 0 then
+    error(table.concat(failed, "\n") .. found(record, why), 0)
+  end
+  if filled == 0 and #c.fields > 0 then
+    local t = {}
+    for i, f in ipairs(c.fields) do
+      if i > 4 then t[#t + 1] = "…"; break end
+      t[#t + 1] = f.name .. " " .. why[f.name]:gsub("^none ", "")
+    end
+    error("none of the rule's fields matched: " .. table.concat(t, ", ") .. found(record, why), 0)
   end
   if c.post then
     local r = c.post(record, page)
