@@ -68,3 +68,30 @@ for f in plugins/*.c plugins/*/*.c plugins/*/*.h; do
   done
 done
 expect_eq "plugin sources include only pipe/ and their own directory's headers" "" "$bad"
+
+# and at link level: no plugin library uses a symbol another plugin
+# library defines (they meet only through the host's services), and what
+# they use of pipe's is the exported host API (core/pipe.dynlist)
+if ! command -v nm >/dev/null 2>&1; then
+  echo "SKIP: link-level layering: no nm (binutils)"
+  exit 0
+fi
+libs=$(ls "$BUILDDIR"/plugins/libplugin-*.a 2>/dev/null)
+[ "$(echo "$libs" | wc -w)" -ge 6 ] || fail "plugin libraries not found in $BUILDDIR/plugins: $libs"
+api=$(sed -n 's/^ *\(pipe_[a-z0-9_]*\);$/\1/p' "$SRCDIR/core/pipe.dynlist")
+cross=""
+for lib in $libs; do
+  others=$(for o in $libs; do [ "$o" = "$lib" ] || nm --defined-only "$o" 2>/dev/null; done |
+    awk '$2 ~ /^[TDRB]$/ { print $3 }' | sort -u)
+  own=$(nm --defined-only "$lib" 2>/dev/null | awk '$2 ~ /^[TDRB]$/ { print $3 }' | sort -u)
+  # what the library needs from outside itself (its files use each other)
+  for sym in $(nm -u "$lib" 2>/dev/null | awk '{ print $2 }' | sort -u | comm -23 - "$(printf '%s\n' "$own" > "$TMP/own"; echo "$TMP/own")"); do
+    if echo "$others" | grep -qx "$sym"; then
+      cross="$cross $(basename "$lib"):$sym"
+    fi
+    case $sym in
+      pipe_*) echo "$api" | grep -qx "$sym" || cross="$cross $(basename "$lib"):$sym(not host API)" ;;
+    esac
+  done
+done
+expect_eq "plugin libraries use no other plugin's symbols, only the host API of pipe's" "" "$cross"
