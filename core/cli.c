@@ -122,6 +122,96 @@ int pipe_host_common_opt(pipe_host *host, const char *cmd, int argc,
     return m;
 }
 
+/* Apply the matched option o with value v (NULL for flags); -1 on a bad
+ * value, -2 out of memory. */
+static int apply_opt(const pipe_opt *o, const char *v, int argc)
+{
+    switch (o->kind) {
+    case PIPE_OPT_FLAG:
+        *(int *)o->var = 1;
+        return 0;
+    case PIPE_OPT_SET:
+        *(int *)o->var = (int)o->set;
+        return 0;
+    case PIPE_OPT_BITS:
+        *(unsigned *)o->var |= o->set;
+        return 0;
+    case PIPE_OPT_VALUE:
+        if (o->parse)
+            return o->parse(v, o->var);
+        *(const char **)o->var = v;
+        return 0;
+    case PIPE_OPT_LIST: {
+        pipe_opt_list *l = o->var;
+        if (o->parse && o->parse(v, NULL) != 0)
+            return -1;
+        if (!l->v) {
+            /* never more values than arguments */
+            l->v = calloc((size_t)argc + 1, sizeof *l->v);
+            if (!l->v)
+                return -2;
+        }
+        l->v[l->n++] = v;
+        return 0;
+    }
+    }
+    return -1;
+}
+
+int pipe_host_parse(pipe_host *host, const char *cmd, const char *help,
+                    const pipe_opt *opts, int argc, char **argv, char **pos,
+                    int *npos)
+{
+    int done = 0;
+    *npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (done || a[0] != '-' || a[1] == '\0') {
+            pos[(*npos)++] = argv[i];
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            done = 1;
+            continue;
+        }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(help, pipe_host_out(host));
+            pipe_host_flush(host);
+            return PIPE_EXIT_OK;
+        }
+        const pipe_opt *o = opts;
+        const char *v = NULL;
+        int m = 0;
+        for (; o && o->name; o++) {
+            int takes = o->kind == PIPE_OPT_VALUE || o->kind == PIPE_OPT_LIST;
+            m = pipe_host_opt(argc, argv, &i, o->name, takes ? &v : NULL);
+            if (m == 0 && o->alias)
+                m = pipe_host_opt(argc, argv, &i, o->alias, takes ? &v : NULL);
+            if (m != 0)
+                break;
+        }
+        if (m < 0)
+            return pipe_host_usage(host, "%s: option '%s' needs a value", cmd,
+                                   a);
+        if (m > 0) {
+            int rc = apply_opt(o, v, argc);
+            if (rc == -2)
+                return pipe_host_usage(host, "%s: out of memory", cmd);
+            if (rc != 0)
+                return pipe_host_usage(host, "%s: bad value '%s' for %s", cmd,
+                                       v ? v : "", a);
+            continue;
+        }
+        m = pipe_host_common_opt(host, cmd, argc, argv, &i);
+        if (m < 0)
+            return PIPE_EXIT_USAGE;
+        if (m == 0)
+            return pipe_host_usage(host, "%s: unknown option '%s' (see pipe "
+                                   "help %s)", cmd, a, cmd);
+    }
+    return PIPE_OPTS_OK;
+}
+
 static const char usage_text[] =
     "usage: pipe [--plugin FILE]... COMMAND [OPTIONS] [ARGS...]\n"
     "\n"

@@ -311,83 +311,62 @@ static int load_script(pipe_host *host, run_ctx *c, const char *script)
     return 0;
 }
 
+/* --max-steps N */
+static int parse_steps(const char *v, void *var)
+{
+    char *end;
+    if (*v < '0' || *v > '9')
+        return -1;
+    *(unsigned long *)var = strtoul(v, &end, 10);
+    return *end ? -1 : 0;
+}
+
+/* --set KEY=VALUE */
+static int parse_set(const char *v, void *var)
+{
+    (void)var;
+    const char *eq = strchr(v, '=');
+    return eq && eq != v ? 0 : -1;
+}
+
 int pipe_cmd_run(pipe_host *host, int argc, char **argv)
 {
     run_ctx c;
     memset(&c, 0, sizeof c);
     c.html_field = "html";
     const char *format = NULL, *fields = NULL, *from = NULL, *now = NULL;
-    const char *script = NULL, *v;
-    int explain = 0, nsets = 0;
-    const char **sets = calloc((size_t)argc + 1, sizeof *sets);
-    char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
-    if (!inputs || !sets) {
-        free(inputs);
-        free(sets);
+    const char *script = NULL;
+    int explain = 0, npos = 0;
+    pipe_opt_list sets = {NULL, 0};
+    char **pos = calloc((size_t)argc + 1, sizeof *pos);
+    if (!pos)
         return pipe_host_usage(host, "out of memory");
-    }
-    int ninputs = 0, opts_done = 0, code = PIPE_EXIT_OK;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int m = 0;
-        if (opts_done || a[0] != '-' || a[1] == '\0') {
-            if (!script)
-                script = a;
-            else
-                inputs[ninputs++] = argv[i];
-            continue;
-        }
-        if (!strcmp(a, "--")) {
-            opts_done = 1;
-            continue;
-        }
-#define OPT(name, var) \
-    if (!m && (m = pipe_host_opt(argc, argv, &i, name, &v)) == 1) var = v;
-        OPT("--url", c.url)
-        OPT("--now", now)
-        OPT("--encoding", c.encoding)
-        OPT("--html-field", c.html_field)
-        OPT("--format", format)
-        OPT("--fields", fields)
-        OPT("--from", from)
-#undef OPT
-        if (!m && (m = pipe_host_common_opt(host, "run", argc, argv, &i)) < 0) {
-            code = PIPE_EXIT_USAGE;
-            goto done;
-        }
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--max-steps", &v)) == 1) {
-            char *end;
-            host->lua.max_steps = strtoul(v, &end, 10);
-            if (*end || *v == '-')
-                m = -2;
-        }
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--set", &v)) == 1) {
-            const char *eq = strchr(v, '=');
-            if (!eq || eq == v)
-                m = -2;
-            else
-                sets[nsets++] = v;
-        }
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--explain", NULL)) == 1)
-            explain = 1;
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--records", NULL)) == 1)
-            c.records = 1;
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--unsafe", NULL)) == 1)
-            host->lua.unsafe = 1;
-        if (m == 0) {
-            code = pipe_host_usage(host, "run: unknown option '%s' (see pipe "
-                                   "help run)", a);
-            goto done;
-        }
-        if (m == -1) {
-            code = pipe_host_usage(host, "run: option '%s' needs a value", a);
-            goto done;
-        }
-        if (m == -2) {
-            code = pipe_host_usage(host, "run: bad value '%s' for %s", v, a);
-            goto done;
-        }
-    }
+    const pipe_opt opts[] = {
+        {"--url", NULL, PIPE_OPT_VALUE, &c.url, 0, NULL},
+        {"--now", NULL, PIPE_OPT_VALUE, &now, 0, NULL},
+        {"--encoding", NULL, PIPE_OPT_VALUE, &c.encoding, 0, NULL},
+        {"--html-field", NULL, PIPE_OPT_VALUE, &c.html_field, 0, NULL},
+        {"--format", NULL, PIPE_OPT_VALUE, &format, 0, NULL},
+        {"--fields", NULL, PIPE_OPT_VALUE, &fields, 0, NULL},
+        {"--from", NULL, PIPE_OPT_VALUE, &from, 0, NULL},
+        {"--max-steps", NULL, PIPE_OPT_VALUE, &host->lua.max_steps, 0,
+         parse_steps},
+        {"--set", NULL, PIPE_OPT_LIST, &sets, 0, parse_set},
+        {"--explain", NULL, PIPE_OPT_FLAG, &explain, 0, NULL},
+        {"--records", NULL, PIPE_OPT_FLAG, &c.records, 0, NULL},
+        {"--unsafe", NULL, PIPE_OPT_FLAG, &host->lua.unsafe, 0, NULL},
+        {NULL, NULL, 0, NULL, 0, NULL},
+    };
+    int code = pipe_host_parse(host, "run", pipe_run_help, opts, argc, argv,
+                               pos, &npos);
+    if (code != PIPE_OPTS_OK)
+        goto done;
+    code = PIPE_EXIT_OK;
+    /* SCRIPT, then the inputs */
+    char **inputs = pos + (npos > 0);
+    int ninputs = npos > 0 ? npos - 1 : 0;
+    if (npos > 0)
+        script = pos[0];
     if (!script) {
         code = pipe_host_usage(host, "run: missing SCRIPT (see pipe help run)");
         goto done;
@@ -440,9 +419,9 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
     pipe_lua_set_option(c.L, "explain");
     lua_pushstring(c.L, c.html_field);
     pipe_lua_set_option(c.L, "html_field");
-    for (int i = 0; i < nsets; i++) {
-        const char *eq = strchr(sets[i], '=');
-        lua_pushlstring(c.L, sets[i], (size_t)(eq - sets[i]));
+    for (size_t i = 0; i < sets.n; i++) {
+        const char *eq = strchr(sets.v[i], '=');
+        lua_pushlstring(c.L, sets.v[i], (size_t)(eq - sets.v[i]));
         const char *key = lua_tostring(c.L, -1);
         if (!strcmp(eq + 1, "true"))
             lua_pushboolean(c.L, 1);
@@ -467,7 +446,7 @@ out:
     pipe_output_free(&c.out);
     pipe_output_free(&c.final);
 done:
-    free(inputs);
-    free(sets);
+    free(pos);
+    free(sets.v);
     return code;
 }

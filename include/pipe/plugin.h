@@ -208,6 +208,71 @@ int pipe_host_opt(int argc, char **argv, int *i, const char *opt,
                   const char **val);
 
 /*
+ * A command's options as a table, parsed in one call (pipe_host_parse):
+ *
+ *     int json = 0, names = -1;
+ *     const char *from = NULL;
+ *     const pipe_opt opts[] = {
+ *         {"--json", NULL, PIPE_OPT_FLAG, &json},
+ *         {"--with-filename", "-H", PIPE_OPT_SET, &names, 1},
+ *         {"--no-filename", NULL, PIPE_OPT_SET, &names, 0},
+ *         {"--from", NULL, PIPE_OPT_VALUE, &from},
+ *         {NULL},
+ *     };
+ *     int rc = pipe_host_parse(host, "mycmd", help, opts, argc, argv,
+ *                              pos, &npos);
+ *     if (rc != PIPE_OPTS_OK)
+ *         return rc;
+ *
+ * Every entry is matched as pipe_host_opt does ("--from F", "--from=F";
+ * "-gN" for a one-letter value option); the options of PIPE_COMMON_HELP
+ * are taken too; -h and --help print `help`; "--" ends the options; "-"
+ * and every other argument are positional, wherever they are.
+ */
+enum {
+    PIPE_OPT_FLAG,   /* *(int *)var = 1 */
+    PIPE_OPT_SET,    /* *(int *)var = set */
+    PIPE_OPT_BITS,   /* *(unsigned *)var |= set */
+    PIPE_OPT_VALUE,  /* *(const char **)var = the value, or parse(value, var) */
+    PIPE_OPT_LIST    /* the value appended to *(pipe_opt_list *)var (after
+                        parse(value, NULL), when there is one): repeatable */
+};
+
+/* The values of a repeatable option, in order.  `v` is malloc'd by
+ * pipe_host_parse (free it, also after an error); its entries point into
+ * argv. */
+typedef struct pipe_opt_list {
+    const char **v;
+    size_t n;
+} pipe_opt_list;
+
+typedef struct pipe_opt {
+    const char *name;      /* "--url" */
+    const char *alias;     /* another spelling ("-u"), or NULL */
+    int kind;              /* PIPE_OPT_* */
+    void *var;
+    unsigned set;          /* PIPE_OPT_SET, PIPE_OPT_BITS: what is stored */
+    /* PIPE_OPT_VALUE, PIPE_OPT_LIST, optional: check (and convert) the
+     * value; 0, or -1 for "bad value" */
+    int (*parse)(const char *value, void *var);
+} pipe_opt;
+
+/* What pipe_host_parse returns when the command goes on. */
+#define PIPE_OPTS_OK (-1)
+
+/*
+ * Parse argv[1..argc) against `opts` (terminated by a NULL name).
+ * Positional arguments go to pos[0..*npos) (room for argc entries; they
+ * point into argv).  Returns PIPE_OPTS_OK, or an exit code for the command
+ * to return: PIPE_EXIT_OK after printing `help`, PIPE_EXIT_USAGE after
+ * reporting "CMD: unknown option 'X' (see pipe help CMD)", "CMD: option
+ * 'X' needs a value" or "CMD: bad value 'V' for X".
+ */
+int pipe_host_parse(pipe_host *host, const char *cmd, const char *help,
+                    const pipe_opt *opts, int argc, char **argv, char **pos,
+                    int *npos);
+
+/*
  * Memory charged to the worker's budget (`--max-memory`), which Lua's heap
  * and the libraries' allocations share: malloc/realloc/free/strdup that
  * return NULL past the limit.  A block from pipe_mem_malloc must be freed

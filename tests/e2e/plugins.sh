@@ -55,6 +55,9 @@ exit 1" "$got"
   expect_eq "its stage reports a failing line ($mode)" "pipe: -:3: line starts with '!'" "$(cat "$TMP/err")"
 done
 
+expect_status "its stage parses options as the built-in ones do" 2 "$PIPE" --plugin "$P" probe-lines --bogus
+expect_eq "... and says so" "pipe: probe-lines: unknown option '--bogus' (see pipe help probe-lines)" "$(cat "$TMP/err")"
+
 # read-only like every library; scripts cannot load plugins
 cat > "$TMP/ro.lua" <<'LUA'
 return function(page)

@@ -130,14 +130,16 @@ static const char lines_help[] =
 
 static int lines_main(pipe_host *host, int argc, char **argv)
 {
-    int i = 1, m;
-    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++)
-        if ((m = pipe_host_common_opt(host, "probe-lines", argc, argv, &i)) <=
-            0)
-            return m < 0 ? PIPE_EXIT_USAGE
-                         : pipe_host_usage(host, "probe-lines: unknown "
-                                                 "option '%s'", argv[i]);
-    return pipe_host_each_line(host, argv + i, argc - i, NULL, line_fn, NULL);
+    char *inputs[64];
+    int n = 0;
+    if (argc > 64)
+        return pipe_host_usage(host, "probe-lines: too many arguments");
+    const pipe_opt none[] = {{NULL, NULL, 0, NULL, 0, NULL}};
+    int rc = pipe_host_parse(host, "probe-lines", lines_help, none, argc, argv,
+                             inputs, &n);
+    if (rc != PIPE_OPTS_OK)
+        return rc;
+    return pipe_host_each_line(host, inputs, n, NULL, line_fn, NULL);
 }
 
 static const pipe_command probe_commands[] = {

@@ -296,7 +296,8 @@ static const char translit_help[] =
     "  --slug             a URL slug: lowercase words joined by '-'\n"
     "  --key              a search key: lowercase words joined by ' '\n"
     "  --id ID            any ICU transform instead (\"de-ASCII\",\n"
-    "                     \"Ukrainian-Latin/BGN\", \"Any-Latin\")\n"
+    "                     \"Ukrainian-Latin/BGN\", \"Any-Latin\"); wins over\n"
+    "                     --slug and --key\n"
     "  --max N            cut slugs and keys at N bytes, between words\n"
     PIPE_COMMON_HELP
     "\n"
@@ -305,49 +306,53 @@ static const char translit_help[] =
     "  pipe run scripts/site.lua page.html | jq -r .title | pipe translit "
     "--key\n";
 
+/* --max N */
+static int parse_max(const char *v, void *var)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end || end == v || n < 1)
+        return -1;
+    *(size_t *)var = (size_t)n;
+    return 0;
+}
+
 static int translit_main(pipe_host *host, int argc, char **argv)
 {
     cmd c = {NULL, MODE_ASCII, 0};
-    const char *id = ASCII_ID, *v;
-    int i = 1, m;
-    for (; i < argc && argv[i][0] == '-' && argv[i][1] != '\0'; i++) {
-        if (!strcmp(argv[i], "--")) {
-            i++;
-            break;
-        } else if (!strcmp(argv[i], "--slug") || !strcmp(argv[i], "--key")) {
-            c.mode = argv[i][2] == 's' ? MODE_SLUG : MODE_KEY;
-            id = FOLD_ID;
-        } else if ((m = pipe_host_opt(argc, argv, &i, "--id", &v)) != 0) {
-            if (m < 0)
-                return pipe_host_usage(host, "translit: option '--id' needs "
-                                             "a value");
-            c.mode = MODE_ID;
-            id = v;
-        } else if ((m = pipe_host_opt(argc, argv, &i, "--max", &v)) != 0) {
-            char *end;
-            long n = m > 0 ? strtol(v, &end, 10) : -1;
-            if (m < 0 || *end || end == v || n < 1)
-                return pipe_host_usage(host, "translit: --max needs a "
-                                             "positive number");
-            c.max = (size_t)n;
-        } else if ((m = pipe_host_common_opt(host, "translit", argc, argv,
-                                             &i)) != 0) {
-            if (m < 0)
-                return PIPE_EXIT_USAGE;
-        } else {
-            return pipe_host_usage(host, "translit: unknown option '%s' (see "
-                                         "pipe help translit)", argv[i]);
-        }
+    const char *id = NULL;
+    char **inputs = malloc(sizeof *inputs * (size_t)(argc + 1));
+    if (!inputs)
+        return pipe_host_usage(host, "out of memory");
+    int n = 0;
+    const pipe_opt opts[] = {
+        {"--slug", NULL, PIPE_OPT_SET, &c.mode, MODE_SLUG, NULL},
+        {"--key", NULL, PIPE_OPT_SET, &c.mode, MODE_KEY, NULL},
+        {"--id", NULL, PIPE_OPT_VALUE, &id, 0, NULL},
+        {"--max", NULL, PIPE_OPT_VALUE, &c.max, 0, parse_max},
+        {NULL, NULL, 0, NULL, 0, NULL},
+    };
+    int rc = pipe_host_parse(host, "translit", translit_help, opts, argc, argv,
+                             inputs, &n);
+    if (rc != PIPE_OPTS_OK) {
+        free(inputs);
+        return rc;
     }
+    if (id)
+        c.mode = MODE_ID;
+    else
+        id = c.mode == MODE_ASCII ? ASCII_ID : FOLD_ID;
     /* opened once, here: the workers forked by the pool inherit it */
     UErrorCode st = U_ZERO_ERROR;
     c.t = open_trans(id, &st);
-    if (!c.t)
+    if (!c.t) {
+        free(inputs);
         return pipe_host_usage(host, "translit: bad transform '%s': %s", id,
                                u_errorName(st));
-    int rc = pipe_host_each_line(host, argv + i, argc - i, NULL,
-                                 translit_line, &c);
+    }
+    rc = pipe_host_each_line(host, inputs, n, NULL, translit_line, &c);
     utrans_close(c.t);
+    free(inputs);
     return rc;
 }
 
