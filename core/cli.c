@@ -205,6 +205,10 @@ int pipe_host_parse(pipe_host *host, const char *cmd, const char *help,
         m = pipe_host_common_opt(host, cmd, argc, argv, &i);
         if (m < 0)
             return PIPE_EXIT_USAGE;
+        if (m == 0 && !strncmp(a, "--plugin", 8) && (!a[8] || a[8] == '='))
+            return pipe_host_usage(host, "%s: --plugin is a global option: "
+                                   "put it before the command (pipe "
+                                   "--plugin FILE %s ...)", cmd, cmd);
         if (m == 0)
             return pipe_host_usage(host, "%s: unknown option '%s' (see pipe "
                                    "help %s)", cmd, a, cmd);

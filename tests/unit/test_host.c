@@ -271,6 +271,9 @@ static const struct {
     {{"cmd", "-j", "zero", NULL}, PIPE_EXIT_USAGE, NULL,
      "pipe: cmd: bad value 'zero' for -j\n"},
     {{"cmd", "a", "--help", "--bogus", NULL}, PIPE_EXIT_OK, NULL, ""},
+    {{"cmd", "--plugin", "x.so", NULL}, PIPE_EXIT_USAGE, NULL,
+     "pipe: cmd: --plugin is a global option: put it before the command "
+     "(pipe --plugin FILE cmd ...)\n"},
 };
 
 START_TEST(host_parse)
