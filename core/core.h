@@ -23,6 +23,8 @@ typedef struct pipe_lua_opts {
     unsigned long max_steps;    /* VM instructions per call, 0 = none */
     const char *script;         /* main script path, or NULL */
     char *root;                 /* scripts root directory (owned) */
+    const char **rules;         /* --rules DIRs in order (not owned), and */
+    size_t nrules;              /* their count; PIPE_RULES dirs follow */
 } pipe_lua_opts;
 
 struct pipe_host {
