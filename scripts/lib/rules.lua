@@ -34,9 +34,17 @@
 --             drop the smallest block elements (p, div, li, blockquote,
 --             section, aside, figure, h1-h6, table, ul, ol, dl, dd, dt,
 --             pre, header, footer, article, nav, form) whose text matches.
+--             A selector with an ::attr(name) suffix, or an XPath whose
+--             last step is an attribute ("//img/@srcset"), removes that
+--             attribute from the matched elements instead.
 --   unwrap    list of selectors whose nodes are replaced by their children.
 --   rename    table selector -> tag name ({["div.para"] = "p"}).
---             Order of the three: remove, unwrap, rename.
+--   wrap      table selector -> tag name: each match is put inside a new
+--             element ({["p.pullquote"] = "blockquote"}).
+--   move      table selector -> target selector: the matches are moved to
+--             the end of the target's first match (a match that holds the
+--             target stays where it is).
+--             Order: remove, unwrap, rename, wrap, move.
 --   metadata  true (default): page metadata (lib/meta.lua: title, authors,
 --             published, modified, lang, site_name, url, description,
 --             image, tags, section) fills record keys that the rule's
@@ -63,9 +71,11 @@
 --                         default), ::attr(name), ::html (inner HTML, not
 --                         cleaned).  An empty selector before the suffix
 --                         ("::attr(href)") means the context node itself.
---   "/xpath", "(xpath)", "./xpath"
---                         XPath (same suffixes); a string/number result is
---                         used as is
+--   "/xpath", "(xpath)", "./xpath", "fn(...)"
+--                         XPath (same suffixes; "fn(" is a leading XPath
+--                         function call: "string(//h1)"); a string/number result is
+--                         used as is, a boolean true is the value true
+--                         (false: no value)
 --   {meta = "og:title"}   content of <meta property|name|itemprop=NAME>
 --                         (case-insensitive; every match when all = true)
 --   {jsonld = "a.b.c"}    dotted path into the page's JSON-LD objects
@@ -128,7 +138,8 @@ local rules = {}
 
 local TOP_KEYS = {
   hosts = true, extends = true, replace = true, remove = true, unwrap = true,
-  rename = true, metadata = true, fields = true, post = true, tests = true,
+  rename = true, wrap = true, move = true, metadata = true, fields = true,
+  post = true, tests = true,
 }
 local FIELD_OPTIONS = {
   all = "boolean", join = "join", re = "string", match = "string",
@@ -202,7 +213,8 @@ local function compile_selector(s)
   body = body:match("^%s*(.-)%s*$")
   if body == "" or body == "." then
     sel.self = true
-  elseif body:find("^[/(]") or body:find("^%./") or body:find("^%.%./") then
+  elseif body:find("^[/(]") or body:find("^%./") or body:find("^%.%./")
+      or body:find("^%a[%w-]*%s*%(") then -- a leading function call: boolean(//x)
     sel.xpath = body
     probe():xpath(body)
   else
@@ -223,6 +235,20 @@ end
 
 local function check_selector(name, key, s)
   return checked(name, key, "selector", s, compile_selector)
+end
+
+-- a selector of nodes to remove: as check_selector, and an XPath whose
+-- last step selects an attribute ("//img/@srcset") means that attribute,
+-- like "//img::attr(srcset)"
+local function check_removal(name, key, s)
+  local sel = check_selector(name, key, s)
+  if sel.xpath and not sel.suffix and not sel.xpath:find("|", 1, true) then
+    local owner, attr = sel.xpath:match("^(.+)/@([%w_:%-]+)$")
+    if owner and pcall(probe().xpath, probe(), owner) then
+      sel.xpath, sel.suffix, sel.attr = owner, "attr", attr
+    end
+  end
+  return sel
 end
 
 -- re.compile called from a Lua function, not by pcall directly: so its
@@ -370,7 +396,7 @@ local function check_raw(raw, name)
   if raw.extends ~= nil and type(raw.extends) ~= "string" then
     fail(name, "extends", "expected a module name")
   end
-  for _, k in ipairs({ "replace", "remove", "unwrap", "rename", "fields", "tests" }) do
+  for _, k in ipairs({ "replace", "remove", "unwrap", "rename", "wrap", "move", "fields", "tests" }) do
     if raw[k] ~= nil and type(raw[k]) ~= "table" then
       fail(name, k, "expected a table, got " .. type(raw[k]))
     end
@@ -430,6 +456,8 @@ local function resolve(raw, name, seen)
   merged.remove = concat(parent.remove, raw.remove)
   merged.unwrap = concat(parent.unwrap, raw.unwrap)
   merged.rename = merge_map(parent.rename, raw.rename)
+  merged.wrap = merge_map(parent.wrap, raw.wrap)
+  merged.move = merge_map(parent.move, raw.move)
   merged.fields = merge_map(parent.fields, raw.fields)
   -- compile the parent alone once, so its own errors name its file
   rules.load(parent, module_path(raw.extends))
@@ -459,24 +487,37 @@ function rules.load(raw, name)
       end
       c.remove[#c.remove + 1] = { text = check_regex(name, key, r.text) }
     else
-      c.remove[#c.remove + 1] = check_selector(name, key, r)
+      c.remove[#c.remove + 1] = check_removal(name, key, r)
     end
   end
   c.unwrap = {}
   for i, s in ipairs(eff.unwrap or {}) do
     c.unwrap[#c.unwrap + 1] = check_selector(name, "unwrap[" .. i .. "]", s)
   end
-  c.rename = {}
-  local keys = {}
-  for k in pairs(eff.rename or {}) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  for _, k in ipairs(keys) do
-    local tag = eff.rename[k]
-    local key = "rename." .. tostring(k)
-    if type(tag) ~= "string" or not tag:match("^%a[%w-]*$") then
-      fail(name, key, "want a tag name, got '" .. tostring(tag) .. "'")
+  -- selector -> tag maps, in selector order
+  local function tag_map(what)
+    local out, keys = {}, {}
+    for k in pairs(eff[what] or {}) do keys[#keys + 1] = k end
+    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+    for _, k in ipairs(keys) do
+      local tag = eff[what][k]
+      local key = what .. "." .. tostring(k)
+      if type(tag) ~= "string" or not tag:match("^%a[%w-]*$") then
+        fail(name, key, "want a tag name, got '" .. tostring(tag) .. "'")
+      end
+      out[#out + 1] = { check_selector(name, key, k), tag }
     end
-    c.rename[#c.rename + 1] = { check_selector(name, key, k), tag }
+    return out
+  end
+  c.rename = tag_map("rename")
+  c.wrap = tag_map("wrap")
+  c.move = {}
+  local mkeys = {}
+  for k in pairs(eff.move or {}) do mkeys[#mkeys + 1] = k end
+  table.sort(mkeys, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(mkeys) do
+    local key = "move." .. tostring(k)
+    c.move[#c.move + 1] = { check_selector(name, key, k), check_selector(name, key, eff.move[k]) }
   end
   if eff.metadata == false then
     c.metadata = {}
@@ -503,7 +544,23 @@ local function select_items(ctx, sel)
   local t = type(r)
   if t == "table" then return r end
   if t == "string" or t == "number" then return { tostring(r) } end
+  if r == true then return { true } end
   return {}
+end
+
+local function is_node(v) return type(v) == "userdata" end
+
+local function first_node(items)
+  for _, v in ipairs(items) do
+    if is_node(v) then return v end
+  end
+  return nil
+end
+
+-- remove a matched node, or with a ::attr(name) selector the attribute
+local function drop(node, sel)
+  if not is_node(node) then return end
+  if sel.suffix == "attr" then node:set_attr(sel.attr, nil) else node:remove() end
 end
 
 local function largest_srcset(s)
@@ -631,7 +688,7 @@ local function eval_source(f, src, page, ctx, st)
       if type(item) ~= "string" then
         v = apply_fields(f.fields, page, item, st, true)
       end
-    elseif type(item) == "table" then
+    elseif type(item) == "table" or type(item) == "boolean" then
       v = item
     else
       local raw, kind = item_value(f, sel, item)
@@ -744,18 +801,32 @@ local function prepare(c, page)
       remove_text(doc, r.text)
     else
       for _, node in ipairs(select_items(doc, r)) do
-        if type(node) ~= "string" then node:remove() end
+        drop(node, r)
       end
     end
   end
   for _, s in ipairs(c.unwrap) do
     for _, node in ipairs(select_items(doc, s)) do
-      if type(node) ~= "string" then node:unwrap() end
+      if is_node(node) then node:unwrap() end
     end
   end
   for _, r in ipairs(c.rename) do
     for _, node in ipairs(select_items(doc, r[1])) do
-      if type(node) ~= "string" then node:rename(r[2]) end
+      if is_node(node) then node:rename(r[2]) end
+    end
+  end
+  for _, w in ipairs(c.wrap) do
+    for _, node in ipairs(select_items(doc, w[1])) do
+      if is_node(node) then node:wrap(w[2]) end
+    end
+  end
+  for _, m in ipairs(c.move) do
+    local target = first_node(select_items(doc, m[2]))
+    if target then
+      for _, node in ipairs(select_items(doc, m[1])) do
+        -- a node that holds the target cannot move into it
+        if is_node(node) and not node:contains(target) then target:append(node) end
+      end
     end
   end
   -- the fields resolve URLs against the document as edited: lib/url looks
