@@ -82,6 +82,9 @@
 --                         (@graph and arrays flattened, Article-like types
 --                         first); arrays along the path are mapped; an
 --                         object value gives its name, else its url
+--   {generic = "body"}    that field of the record scripts/generic.lua
+--                         makes of the page (computed once per page): a
+--                         last resort when the rule's selectors fail
 --   function(page, node) -> value
 --                         a string, a Node (read like a selector match), a
 --                         list of strings, or any other value (kept as is)
@@ -122,6 +125,15 @@
 --                         have a default and no source: a constant)
 --   required = true       no value: the page fails with
 --                         "required field 'NAME' is missing (tried: ...)"
+--   outermost = true      (with all/join) a match inside an earlier match
+--                         is skipped, so nested matches are not read twice
+--   clean = {selector...} before a source's matches are read, what these
+--                         selectors match inside them (or a match itself)
+--                         is removed; ::attr(name) removes an attribute.
+--                         For a {generic=} source the whole page is
+--                         cleaned.  Fields with clean are read after the
+--                         other fields, so their cleaning does not change
+--                         what those read.
 -- Empty strings and empty lists count as missing.
 --
 -- PROVENANCE: when pipe.options.explain is true the record gets `explain`:
@@ -146,7 +158,8 @@ local FIELD_OPTIONS = {
   replace = "table", trim = "trim", split = "split", date = "boolean",
   format = "string", tz = "string", url = "boolean", image = "boolean",
   required = "boolean", default = "any", fields = "table",
-  paragraphs = "boolean", attr = "string",
+  paragraphs = "boolean", attr = "string", clean = "table",
+  outermost = "boolean",
 }
 local META_KEYS = {
   "title", "authors", "published", "modified", "lang", "site_name", "url",
@@ -303,16 +316,18 @@ local function compile_field(name, key, spec)
       s = { kind = "fn", fn = src, label = "function" }
     elseif type(src) == "table" then
       for k in pairs(src) do
-        if k ~= "meta" and k ~= "jsonld" then
-          fail(name, key, "unknown source key '" .. tostring(k) .. "' (want meta or jsonld)")
+        if k ~= "meta" and k ~= "jsonld" and k ~= "generic" then
+          fail(name, key, "unknown source key '" .. tostring(k) .. "' (want meta, jsonld or generic)")
         end
       end
       if type(src.meta) == "string" then
         s = { kind = "meta", meta = src.meta:lower(), label = "meta " .. src.meta }
       elseif type(src.jsonld) == "string" then
         s = { kind = "jsonld", path = src.jsonld, label = "jsonld " .. src.jsonld }
+      elseif type(src.generic) == "string" then
+        s = { kind = "generic", field = src.generic, label = "generic " .. src.generic }
       else
-        fail(name, key, "source " .. i .. " must be {meta = NAME} or {jsonld = PATH}")
+        fail(name, key, "source " .. i .. " must be {meta = NAME}, {jsonld = PATH} or {generic = FIELD}")
       end
     else
       fail(name, key, "source " .. i .. " must be a selector, a table or a function, got " .. type(src))
@@ -355,6 +370,13 @@ local function compile_field(name, key, spec)
     end
   end
   if spec.fields then f.fields = compile_fields(name, key .. ".fields", spec.fields) end
+  f.outermost = spec.outermost
+  if spec.clean then
+    f.clean = {}
+    for i, c in ipairs(spec.clean) do
+      f.clean[i] = check_removal(name, key .. ".clean[" .. i .. "]", c)
+    end
+  end
   return f
 end
 
@@ -366,9 +388,17 @@ compile_fields = function(name, key, fields)
     if type(k) ~= "string" then fail(name, key, "field names must be strings") end
     if v ~= false then names[#names + 1] = k end
   end
+  -- plain fields, then fields with `clean` (their cleaning edits the
+  -- document, so they read after the others), then function fields
+  local function rank(k)
+    local v = fields[k]
+    if type(v) == "function" then return 2 end
+    if type(v) == "table" and v.clean ~= nil then return 1 end
+    return 0
+  end
   table.sort(names, function(a, b)
-    local fa, fb = type(fields[a]) == "function", type(fields[b]) == "function"
-    if fa ~= fb then return fb end
+    local ra, rb = rank(a), rank(b)
+    if ra ~= rb then return ra < rb end
     return a < b
   end)
   local out = {}
@@ -660,12 +690,85 @@ end
 
 local apply_fields
 
+-- items without those inside an earlier item (option outermost)
+local function outermost(items)
+  local out = {}
+  for _, it in ipairs(items) do
+    local inside = false
+    if is_node(it) then
+      for _, k in ipairs(out) do
+        if is_node(k) and k:contains(it) then inside = true; break end
+      end
+    end
+    if not inside then out[#out + 1] = it end
+  end
+  return out
+end
+
+-- option clean: drop what the selectors match inside the items (an item
+-- that matches is itself dropped, and gives nothing); returns the items
+-- that are left
+local function clean_items(cleans, page, items)
+  local nodes = {}
+  for _, it in ipairs(items) do
+    if is_node(it) then nodes[#nodes + 1] = it end
+  end
+  if #nodes == 0 then return items end
+  local gone = {}
+  for _, sel in ipairs(cleans) do
+    for _, cand in ipairs(select_items(page.doc, sel)) do
+      if is_node(cand) then
+        for i, n in ipairs(nodes) do
+          if n:contains(cand) then
+            if cand == n and sel.suffix ~= "attr" then gone[i] = true end
+            drop(cand, sel)
+            break
+          end
+        end
+      end
+    end
+  end
+  local out, k = {}, 0
+  for _, it in ipairs(items) do
+    if is_node(it) then
+      k = k + 1
+      if not gone[k] then out[#out + 1] = it end
+    else
+      out[#out + 1] = it
+    end
+  end
+  return out
+end
+
+-- the record scripts/generic.lua makes of the page, once per page
+local function generic_record(page)
+  if page._generic == nil then
+    local gen = require("generic")
+    local r
+    if type(gen) == "function" then r = gen(page)
+    elseif type(gen) == "table" then r = rules.apply(gen, page) end
+    page._generic = type(r) == "table" and r or false
+  end
+  return page._generic or nil
+end
+
 -- the values of one source: a value (first) or a list (all), or nil
 local function eval_source(f, src, page, ctx, st)
   local items, sel
   if src.kind == "sel" then
     sel = src
     items = select_items(ctx, src)
+    if f.outermost then items = outermost(items) end
+    if f.clean then items = clean_items(f.clean, page, items) end
+  elseif src.kind == "generic" then
+    -- the generic extractor reads the whole page: clean applies to all of it
+    for _, c in ipairs(f.clean or {}) do
+      for _, node in ipairs(select_items(page.doc, c)) do drop(node, c) end
+    end
+    local r = generic_record(page)
+    local v = r and r[src.field]
+    if v == nil then return nil end
+    items = { v }
   elseif src.kind == "meta" then
     items = meta().tag(page, src.meta)
   elseif src.kind == "jsonld" then
