@@ -141,5 +141,6 @@ extern const pipe_command pipe_core_commands[];
 int pipe_cmd_run(pipe_host *host, int argc, char **argv);
 int pipe_cmd_test(pipe_host *host, int argc, char **argv);
 int pipe_cmd_lint(pipe_host *host, int argc, char **argv);
+int pipe_cmd_import(pipe_host *host, int argc, char **argv);
 
 #endif
