@@ -65,8 +65,12 @@ out=$("$PIPE" run $R/site_pick.lua --url https://Example.COM:8080/a.html "$page"
 expect_eq "wildcard matches the bare domain" '"sites/example_wild.lua"' "$(printf '%s' "$out" | jq -c .rule)"
 expect_status "no rule for the host" 1 "$PIPE" run $R/site_pick.lua --url https://example.org/a "$page"
 expect_eq "no rule: message" "pipe: $page: no site rule for host 'example.org'" "$(head -n 1 "$TMP/err")"
-expect_status "a broken site rule stops site.lua" 2 "$PIPE" run $R/badsite/pick.lua "$page"
-expect_contains "broken site rule: message" "pipe: sites/broken.lua: fields.title.re: bad pattern '([a-z' at offset" "$(head -n 1 "$TMP/err")"
+# rules load when a page needs them: a broken one fails the pages it
+# serves (each, with the same message), and only those
+expect_status "a broken site rule fails its pages" 1 "$PIPE" run $R/badsite/pick.lua "$page" "$page"
+expect_contains "broken site rule: message" "pipe: $page: sites/broken.lua: fields.title.re: bad pattern '([a-z' at offset" "$(head -n 1 "$TMP/err")"
+expect_eq "broken site rule: every page it serves fails" 2 "$(grep -c 'sites/broken.lua' "$TMP/err")"
+expect_status "a broken site rule leaves other hosts alone" 0 "$PIPE" run $R/badsite/pick.lua --url https://example.org/a "$page"
 
 # required
 expect_status "required field missing fails the page" 1 "$PIPE" run $R/required.lua "$page"
