@@ -510,13 +510,16 @@ static int dir_gc(lua_State *L)
     return 0;
 }
 
-/* pipe.files(dir) -> {name...} sorted: the regular files in dir (dot
- * files included: FiveFilters names wildcard configs ".example.com.txt"),
- * where pipe.read may read; {} for a directory that does not exist; nil,
- * msg outside the allowed places */
+/* pipe.files(dir [, suffix]) -> {name...} sorted: the regular files in dir
+ * (dot files included: FiveFilters names wildcard configs
+ * ".example.com.txt"), only those ending in suffix when given, where
+ * pipe.read may read; {} for a directory that does not exist; nil, msg
+ * outside the allowed places */
 static int pipe_files(lua_State *L)
 {
     const char *dir = luaL_checkstring(L, 1);
+    size_t slen = 0;
+    const char *suffix = luaL_optlstring(L, 2, NULL, &slen);
     state_ud *ud = get_ud(L);
     char real[PATH_MAX];
     if (!realpath(dir, real)) {
@@ -545,6 +548,10 @@ static int pipe_files(lua_State *L)
     struct dirent *e;
     while ((e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        size_t nlen = strlen(e->d_name);
+        if (suffix && (nlen < slen || memcmp(e->d_name + nlen - slen, suffix,
+                                             slen) != 0))
             continue;
         int reg = e->d_type == DT_REG;
         if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {

@@ -23,15 +23,26 @@
 -- global.txt (the first directory's that has one) joins every config as
 -- Full-Text RSS merges it (lib/ftr.lua).
 --
--- Cost: building the index lists each directory once and reads the Lua
--- rules' text to find their `hosts` (a literal string or list of strings;
--- anything else and the rule is loaded to learn them); FiveFilters configs
--- are indexed by file name alone.  A rule is compiled on first use and
--- kept for the life of the Lua state (one worker), failures included, so
--- a broken rule fails each page it serves with the same message.
+-- Cost: the index lists each directory's Lua rules once (per worker) and
+-- reads their text to find their `hosts` (a literal string or list of
+-- strings; anything else and the rule is loaded to learn them).
+-- FiveFilters configs need no listing: their file name is the index, so a
+-- host costs a few file lookups, once (the answer is remembered, for up to
+-- HOST_CACHE hosts), whatever the number of configs.  A rule is compiled
+-- on first use and kept for the life of the Lua state (one worker),
+-- failures included, so a broken rule fails each page it serves with the
+-- same message.
 local rules = require("lib.rules")
 local url = require("lib.url")
-local ftr = require("lib.ftr")
+
+-- lib/ftr, loaded with the first config a page needs
+local ftr_module
+local function ftr()
+  ftr_module = ftr_module or require("lib.ftr")
+  return ftr_module
+end
+
+local HOST_CACHE = 10000
 
 local ruleset = {}
 
@@ -90,14 +101,13 @@ local function lua_rule(entry)
 end
 
 local function build()
-  local idx = { lua = {}, ftr = {}, global = nil }
-  for di, d in ipairs(ruleset.dirs()) do
-    local names = pipe.files(d.path) or {}
-    local luas, txts = {}, {}
-    for _, name in ipairs(names) do
-      local path = d.path .. "/" .. name
-      if name:sub(-4) == ".lua" and name:sub(1, 1) ~= "." then
-        local e = { kind = "lua", path = path, label = d.label .. name, dir = di }
+  local idx = { lua = {}, dirs = ruleset.dirs() }
+  for di, d in ipairs(idx.dirs) do
+    local luas = {}
+    for _, name in ipairs(pipe.files(d.path, ".lua") or {}) do
+      if name:sub(1, 1) ~= "." then
+        local path = d.path .. "/" .. name
+        local e = { kind = "lua", path = path, label = d.label .. name }
         if d.module then e.module = d.module .. name:sub(1, -5) end
         local ok, data = pcall(read, path)
         e.hosts = ok and scan_hosts(data) or nil
@@ -109,18 +119,10 @@ local function build()
           if type(e.hosts) == "string" then e.hosts = { e.hosts } end
         end
         luas[#luas + 1] = e
-      elseif name:sub(-4) == ".txt" then
-        if name == "global.txt" then
-          if not idx.global then idx.global = path end
-        elseif name ~= "LICENSE.txt" and name ~= "README.txt" then
-          txts[name:sub(1, -5)] = { kind = "ftr", path = path, label = d.label .. name, dir = di }
-        end
       end
     end
     idx.lua[di] = luas
-    idx.ftr[di] = txts
   end
-  idx.ndirs = #ruleset.dirs()
   return idx
 end
 
@@ -145,10 +147,33 @@ function ruleset.ftr_names(host)
   return out
 end
 
+-- the FiveFilters config for a host: the first directory holding one of
+-- its names
+local ftr_cache, ftr_cached = {}, 0
+local function find_ftr(host)
+  local hit = ftr_cache[host]
+  if hit ~= nil then return hit or nil end
+  local idx = ruleset.index()
+  for _, d in ipairs(idx.dirs) do
+    for _, n in ipairs(ruleset.ftr_names(host)) do
+      local path = d.path .. "/" .. n .. ".txt"
+      local data = pipe.read(path)
+      if data then
+        hit = { kind = "ftr", path = path, label = d.label .. n .. ".txt", text = data }
+        break
+      end
+    end
+    if hit then break end
+  end
+  if ftr_cached >= HOST_CACHE then ftr_cache, ftr_cached = {}, 0 end
+  ftr_cache[host], ftr_cached = hit or false, ftr_cached + 1
+  return hit
+end
+
 -- ruleset.pick(host) -> entry | nil
 function ruleset.pick(host)
   local idx = ruleset.index()
-  for di = 1, idx.ndirs do
+  for di = 1, #idx.dirs do
     local best, best_score
     for _, e in ipairs(idx.lua[di]) do
       for _, p in ipairs(e.hosts) do
@@ -160,21 +185,20 @@ function ruleset.pick(host)
     end
     if best then return best end
   end
-  local names = ruleset.ftr_names(host)
-  for di = 1, idx.ndirs do
-    for _, n in ipairs(names) do
-      local e = idx.ftr[di][n]
-      if e then return e end
-    end
-  end
-  return nil
+  return find_ftr(host)
 end
 
--- the parsed global.txt, or nil
+-- the parsed global.txt (the first directory's that has one), or nil
 function ruleset.global()
   if global_conf == nil then
-    local path = ruleset.index().global
-    global_conf = path and ftr.parse(read(path), "global.txt") or false
+    global_conf = false
+    for _, d in ipairs(ruleset.index().dirs) do
+      local data = pipe.read(d.path .. "/global.txt")
+      if data then
+        global_conf = ftr().parse(data, "global.txt")
+        break
+      end
+    end
   end
   return global_conf or nil
 end
@@ -185,8 +209,8 @@ function ruleset.load(entry)
   if not c then
     local ok, r = pcall(function()
       if entry.kind == "lua" then return rules.load(lua_rule(entry), entry.label) end
-      local conf = ftr.parse(read(entry.path), entry.label)
-      return rules.load(ftr.rule(conf, ruleset.global()), entry.label)
+      local conf = ftr().parse(entry.text or read(entry.path), entry.label)
+      return rules.load(ftr().rule(conf, ruleset.global()), entry.label)
     end)
     c = ok and { rule = r } or { err = tostring(r) }
     compiled[entry.label] = c
