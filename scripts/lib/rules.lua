@@ -125,6 +125,23 @@
 --                         have a default and no source: a constant)
 --   required = true       no value: the page fails with
 --                         "required field 'NAME' is missing (tried: ...)"
+--   boilerplate = true    paragraphs, through the generic extractor's
+--                         filters (extract.content with whole = true):
+--                         captions, bylines and credits (its drop lists),
+--                         hidden elements, link-heavy lines and short
+--                         prompts ("Read more", "Share") are left out
+--   prune = true          boilerplate, and the extractor's conditional
+--                         cleaning of link lists, galleries, forms and
+--                         short image-less blocks (Readability's prepArticle,
+--                         what FiveFilters' prune: yes asks for)
+--   min_length = N        a string value under N characters is weak: the
+--                         later sources are tried too, and a longer value
+--                         replaces it (until one has N characters); a
+--                         weak {generic=} value is also read from the page
+--                         as served, before any cleaning ("generic body
+--                         (page as served)")
+--   skip = {selector...}  matches inside what these selectors match are
+--                         not used ({ ".comments" }: not the comment thread)
 --   outermost = true      (with all/join) a match inside an earlier match
 --                         is skipped, so nested matches are not read twice
 --   clean = {selector...} before a source's matches are read, what these
@@ -159,7 +176,8 @@ local FIELD_OPTIONS = {
   format = "string", tz = "string", url = "boolean", image = "boolean",
   required = "boolean", default = "any", fields = "table",
   paragraphs = "boolean", attr = "string", clean = "table",
-  outermost = "boolean",
+  outermost = "boolean", boilerplate = "boolean", prune = "boolean",
+  min_length = "number", skip = "table",
 }
 local META_KEYS = {
   "title", "authors", "published", "modified", "lang", "site_name", "url",
@@ -339,7 +357,10 @@ local function compile_field(name, key, spec)
   f.join = spec.join == true and " " or spec.join
   f.attr = spec.attr
   f.image = spec.image
-  f.paragraphs = spec.paragraphs
+  f.paragraphs = spec.paragraphs or spec.boilerplate or spec.prune
+  if spec.boilerplate or spec.prune then
+    f.filter = { whole = true, whole_clean = spec.prune == true }
+  end
   f.url = spec.url or spec.image
   f.required = spec.required
   f.default = spec.default
@@ -371,6 +392,13 @@ local function compile_field(name, key, spec)
   end
   if spec.fields then f.fields = compile_fields(name, key .. ".fields", spec.fields) end
   f.outermost = spec.outermost
+  f.min_length = spec.min_length
+  if spec.skip then
+    f.skip = {}
+    for i, c in ipairs(spec.skip) do
+      f.skip[i] = check_selector(name, key .. ".skip[" .. i .. "]", c)
+    end
+  end
   if spec.clean then
     f.clean = {}
     for i, c in ipairs(spec.clean) do
@@ -631,6 +659,10 @@ local function item_value(f, sel, item)
   if f.image or (suffix == "attr" and attr == "src" and (item.tag == "img" or item.tag == "source")) then
     return image_of(item), "image"
   end
+  if f.filter then
+    local res = extract.content(item, f.filter)
+    return res and res.text or "", "text"
+  end
   if f.paragraphs then return html.strip(item), "text" end
   if suffix == "attr" then return item:attr(attr), "raw" end
   if suffix == "html" then return item:html(), "html" end
@@ -705,6 +737,28 @@ local function outermost(items)
   return out
 end
 
+-- option skip: the items that are not inside what the selectors match
+local function skip_within(skips, page, items)
+  local holders = {}
+  for _, sel in ipairs(skips) do
+    for _, h in ipairs(select_items(page.doc, sel)) do
+      if is_node(h) then holders[#holders + 1] = h end
+    end
+  end
+  if #holders == 0 then return items end
+  local out = {}
+  for _, it in ipairs(items) do
+    local inside = false
+    if is_node(it) then
+      for _, h in ipairs(holders) do
+        if h:contains(it) then inside = true; break end
+      end
+    end
+    if not inside then out[#out + 1] = it end
+  end
+  return out
+end
+
 -- option clean: drop what the selectors match inside the items (an item
 -- that matches is itself dropped, and gives nothing); returns the items
 -- that are left
@@ -758,6 +812,7 @@ local function eval_source(f, src, page, ctx, st)
   if src.kind == "sel" then
     sel = src
     items = select_items(ctx, src)
+    if f.skip then items = skip_within(f.skip, page, items) end
     if f.outermost then items = outermost(items) end
     if f.clean then items = clean_items(f.clean, page, items) end
   elseif src.kind == "generic" then
@@ -767,6 +822,20 @@ local function eval_source(f, src, page, ctx, st)
     end
     local r = generic_record(page)
     local v = r and r[src.field]
+    if f.min_length and type(page.html) == "string"
+        and (type(v) ~= "string" or #v < f.min_length) then
+      -- weak: the cleaning may have taken the text (stale selectors);
+      -- read the page as served too, and keep the longer
+      local fresh = { source = page.source, html = page.html, url = page.url,
+                      options = page.options, record = page.record }
+      fresh.doc = html.parse(page.html, { url = page.url, encoding = page.doc and page.doc:encoding() })
+      local fr = generic_record(fresh)
+      local fv = fr and fr[src.field]
+      if type(fv) == "string" and #fv > (type(v) == "string" and #v or 0) then
+        v = fv
+        st.label = "generic " .. src.field .. " (page as served)"
+      end
+    end
     if v == nil then return nil end
     items = { v }
   elseif src.kind == "meta" then
@@ -833,11 +902,25 @@ apply_fields = function(fields, page, ctx, st, nested)
       v = f.fn(page, ctx, rec)
       label = "function"
     else
+      local short
       for _, src in ipairs(f.sources) do
-        v = eval_source(f, src, page, ctx, st)
-        if present(v) then label = src.label; break end
-        v = nil
+        st.label = nil -- eval_source may name a more precise provenance
+        local x = eval_source(f, src, page, ctx, st)
+        if present(x) then
+          local lab = st.label or src.label
+          if short then
+            -- min_length: a later source with more text replaces a short
+            -- value
+            if type(x) == "string" and #x > #v then v, label = x, lab end
+            if type(x) ~= "string" or #x >= f.min_length then break end
+          else
+            v, label = x, lab
+            if not (f.min_length and type(x) == "string" and #x < f.min_length) then break end
+            short = true
+          end
+        end
       end
+      if not present(v) then v = nil end
     end
     if not present(v) then
       v = nil
