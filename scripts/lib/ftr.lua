@@ -66,8 +66,8 @@ local DIRECTIVES = {
   test_url = ONLINE, test_contains = ONLINE,
   tidy = NO_EFFECT, parser = NO_EFFECT, strip_comments = NO_EFFECT,
   insert_detected_image = NO_EFFECT, src_lazy_load_attr = NO_EFFECT,
-  prune = NO_EFFECT, skip_json_ld = NO_EFFECT,
-  convert_double_br_tags = NOT_HONOURED, footnotes = NOT_HONOURED,
+  prune = HONOURED, skip_json_ld = NO_EFFECT,
+  convert_double_br_tags = NO_EFFECT, footnotes = NOT_HONOURED,
   single_page_link_in_feed = ONLINE, autodetect_next_page = ONLINE,
   login_uri = OFFLINE, login_username_field = OFFLINE,
   login_password_field = OFFLINE, login_extra_fields = OFFLINE,
@@ -82,9 +82,8 @@ local WHY = {
   strip_comments = "HTML comments never reach pipe's text",
   insert_detected_image = "pipe's body is text; the record's image comes from page metadata",
   src_lazy_load_attr = "pipe's body is text (image fields read lazy-load attributes themselves)",
-  prune = "pipe does not prune a body: the strip directives say what goes",
   skip_json_ld = "a config's XPaths always win over JSON-LD in pipe; metadata still fills fields the config does not give",
-  convert_double_br_tags = "not implemented: two <br> render as one line break",
+  convert_double_br_tags = "pipe's body renderer already makes two <br> a paragraph break",
   footnotes = "not implemented (no public description of Full-Text RSS's behaviour)",
   test_url = "online only: pipe fetches nothing; save the page and make it a test case of a Lua rule",
   test_contains = "online only, checked with its test_url",
@@ -302,6 +301,7 @@ local function plan(conf, global)
   local finds, repls = {}, {}
   local links = {}   -- single_page_link / next_page_link entries, for if_page_contains
   local has_body = false
+  local prune = true   -- Full-Text RSS prunes unless told not to
   for _, d in ipairs(ds) do
     local cmd, v = d.cmd, d.value
     local kind = DIRECTIVES[cmd]
@@ -398,6 +398,10 @@ local function plan(conf, global)
       else
         add("skip", nil, d, "no test_url before it: ignored")
       end
+    elseif cmd == "prune" then
+      prune = d.value == "yes" or d.value == "true"
+      add("skip", nil, d, prune and "the body is pruned (the default)"
+        or "the body is not pruned, only filtered for boilerplate")
     elseif cmd == "autodetect_on_failure" then
       add("skip", nil, d, autodetect and "the generic extractor reads the body when no body XPath matches"
         or "no generic fallback: a page where no body XPath matches fails")
@@ -435,16 +439,26 @@ local function plan(conf, global)
   if not has_body then
     add("body", { generic = "body" }, nil, "no body XPath: the generic extractor reads the body")
   elseif autodetect then
+    out.generic = true
     add("body", { generic = "body" }, nil,
       "autodetect_on_failure: the generic extractor when no body XPath matches")
   else
     out.required = true
   end
+  out.prune = prune
   -- what Full-Text RSS strips from every page, config or not
   add("clean", "//*[contains(@style,'display:none')]", nil, "Full-Text RSS strips these on every page")
   add("clean", ".entry-unrelated, .instapaper_ignore", nil, "Full-Text RSS strips these on every page")
   return out
 end
+
+-- what pipe adds to a config's body: matches inside a comment thread are
+-- not the article (a config whose comment strip went stale otherwise reads
+-- every comment); with the generic fallback, a body under MIN_LENGTH
+-- characters gives way to a longer generic one (a config that now matches
+-- only a teaser or a stub)
+local COMMENTS = ".comment, .comments, #comments, .comment-list, .commentlist, #disqus_thread"
+local MIN_LENGTH = 500
 
 local FIELDS = { "title", "authors", "published", "body", "single_page_url", "next_page_url", "native_ad" }
 
@@ -480,7 +494,10 @@ function ftr.rule(conf, global)
   end
   fields.body = fields.body or {}
   local body = fields.body
-  body.paragraphs, body.join, body.outermost = true, "\n\n", true
+  body.join, body.outermost = "\n\n", true
+  if p.prune then body.prune = true else body.boilerplate = true end
+  body.skip = { COMMENTS }
+  if p.generic then body.min_length = MIN_LENGTH end
   body.clean = clean
   if p.required then body.required = true end
   if fields.authors then fields.authors.all = true end
@@ -572,7 +589,9 @@ function ftr.to_lua(conf, global)
   out[#out + 1] = "  fields = {"
   local options = {
     authors = "all = true,", published = "date = true,",
-    body = "paragraphs = true, join = \"\\n\\n\", outermost = true," .. (p.required and " required = true," or ""),
+    body = "join = \"\\n\\n\", outermost = true, " .. (p.prune and "prune = true," or "boilerplate = true,")
+      .. (p.required and " required = true," or "") .. (p.generic and (" min_length = " .. MIN_LENGTH .. ",") or "")
+      .. "\n      skip = { " .. q(COMMENTS) .. " },  -- pipe: a comment thread is not the article",
     single_page_url = "attr = \"href\", url = true,", next_page_url = "attr = \"href\", url = true,",
   }
   local function source(v)
@@ -682,8 +701,6 @@ function ftr.lint(conf)
         end
       elseif kind == NOT_HONOURED then
         add(d, cmd .. ": " .. WHY[cmd])
-      elseif cmd == "prune" and (d.value == "yes" or d.value == "true") then
-        add(d, "prune: " .. WHY.prune)
       end
       if cmd == "find_string" then finds = finds + 1 end
       if cmd == "replace_string" then

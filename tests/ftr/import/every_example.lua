@@ -18,7 +18,7 @@ return {
     ["//span[@class='subhead']"] = "h2",
   },
   move = {
-    ["//div[@class='credit-box']"] = "//div[@class='story-body']",
+    ["//div[@class='postscript']"] = "//div[@class='story-body']",
   },
   fields = {
     title = {
@@ -32,7 +32,8 @@ return {
     published = { date = true,
       "//time/@datetime",
     },
-    body = { paragraphs = true, join = "\n\n", outermost = true,
+    body = { join = "\n\n", outermost = true, boilerplate = true, min_length = 500,
+      skip = { ".comment, .comments, #comments, .comment-list, .commentlist, #disqus_thread" },  -- pipe: a comment thread is not the article
       "//div[@class='story-body'] | //figure[@class='lead-figure']",
       "//article",
       { generic = "body" },  -- autodetect_on_failure: the generic extractor when no body XPath matches
@@ -64,7 +65,7 @@ return {
   },
   -- directives without a rule line:
   --   if_page_contains: //div[@class='story-body']  (the condition of the single_page_link above)
-  --   prune: no  (pipe does not prune a body: the strip directives say what goes)
+  --   prune: no  (the body is not pruned, only filtered for boilerplate)
   --   tidy: no  (pipe has one HTML parser and needs no tidying)
   --   skip_json_ld: yes  (a config's XPaths always win over JSON-LD in pipe; metadata still fills fields the config does not give)
   --   insert_detected_image: no  (pipe's body is text; the record's image comes from page metadata)
