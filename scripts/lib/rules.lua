@@ -145,8 +145,9 @@
 --   outermost = true      (with all/join) a match inside an earlier match
 --                         is skipped, so nested matches are not read twice
 --   clean = {selector...} before a source's matches are read, what these
---                         selectors match inside them (or a match itself)
---                         is removed; ::attr(name) removes an attribute.
+--                         selectors match inside them is removed (only
+--                         their subtrees are searched); ::attr(name)
+--                         removes an attribute.
 --                         For a {generic=} source the whole page is
 --                         cleaned.  Fields with clean are read after the
 --                         other fields, so their cleaning does not change
@@ -282,6 +283,44 @@ local function check_removal(name, key, s)
   return sel
 end
 
+-- the branches of an XPath union ("a | b"), split outside brackets,
+-- parentheses and quotes
+local function union_branches(x)
+  local out, depth, quote, start = {}, 0, nil, 1
+  for i = 1, #x do
+    local c = x:sub(i, i)
+    if quote then
+      if c == quote then quote = nil end
+    elseif c == "'" or c == '"' then
+      quote = c
+    elseif c == "[" or c == "(" then
+      depth = depth + 1
+    elseif c == "]" or c == ")" then
+      depth = depth - 1
+    elseif c == "|" and depth == 0 then
+      out[#out + 1] = x:sub(start, i - 1)
+      start = i + 1
+    end
+  end
+  out[#out + 1] = x:sub(start)
+  return out
+end
+
+-- an absolute XPath made relative to a context node, when every branch
+-- starts with "//" (".//x" searches only the context's subtree, and finds
+-- there what "//x" finds); nil otherwise
+local function scoped_xpath(x)
+  local parts = {}
+  for _, b in ipairs(union_branches(x)) do
+    b = b:match("^%s*(.-)%s*$")
+    if b:sub(1, 2) ~= "//" then return nil end
+    parts[#parts + 1] = "." .. b
+  end
+  local r = table.concat(parts, " | ")
+  if not pcall(probe().xpath, probe(), r) then return nil end
+  return r
+end
+
 -- re.compile called from a Lua function, not by pcall directly: so its
 -- error, like the selector ones, starts with the caller's position, which
 -- errmsg strips (a pattern like "x:1: (" is then not mangled)
@@ -402,7 +441,9 @@ local function compile_field(name, key, spec)
   if spec.clean then
     f.clean = {}
     for i, c in ipairs(spec.clean) do
-      f.clean[i] = check_removal(name, key .. ".clean[" .. i .. "]", c)
+      local sel = check_removal(name, key .. ".clean[" .. i .. "]", c)
+      sel.scoped = sel.xpath and scoped_xpath(sel.xpath)
+      f.clean[i] = sel
     end
   end
   return f
@@ -759,39 +800,31 @@ local function skip_within(skips, page, items)
   return out
 end
 
--- option clean: drop what the selectors match inside the items (an item
--- that matches is itself dropped, and gives nothing); returns the items
--- that are left
+-- option clean: drop what the selectors match inside the items (not the
+-- items themselves); returns the items
 local function clean_items(cleans, page, items)
-  local nodes = {}
-  for _, it in ipairs(items) do
-    if is_node(it) then nodes[#nodes + 1] = it end
-  end
-  if #nodes == 0 then return items end
-  local gone = {}
-  for _, sel in ipairs(cleans) do
-    for _, cand in ipairs(select_items(page.doc, sel)) do
-      if is_node(cand) then
-        for i, n in ipairs(nodes) do
-          if n:contains(cand) then
-            if cand == n and sel.suffix ~= "attr" then gone[i] = true end
-            drop(cand, sel)
-            break
+  for _, n in ipairs(items) do
+    if is_node(n) then
+      for _, sel in ipairs(cleans) do
+        if sel.css then
+          for _, cand in ipairs(n:select(sel.css)) do drop(cand, sel) end
+        elseif sel.scoped then
+          -- "//x" as ".//x" from the match: only its subtree is searched
+          local r = n:xpath(sel.scoped)
+          if type(r) == "table" then
+            for _, cand in ipairs(r) do
+              if is_node(cand) and cand ~= n and n:contains(cand) then drop(cand, sel) end
+            end
+          end
+        else
+          for _, cand in ipairs(select_items(page.doc, sel)) do
+            if is_node(cand) and cand ~= n and n:contains(cand) then drop(cand, sel) end
           end
         end
       end
     end
   end
-  local out, k = {}, 0
-  for _, it in ipairs(items) do
-    if is_node(it) then
-      k = k + 1
-      if not gone[k] then out[#out + 1] = it end
-    else
-      out[#out + 1] = it
-    end
-  end
-  return out
+  return items
 end
 
 -- the record scripts/generic.lua makes of the page, once per page

@@ -561,6 +561,9 @@ function T.import(files, io)
       -- its lines are in every imported rule: not a rule of its own
       print("pipe: " .. path .. ": skipped (global.txt joins every config; its lines are in each imported rule)")
       goto next
+    elseif basename(path) == "LICENSE.txt" or basename(path) == "README.txt" then
+      print("pipe: " .. path .. ": skipped (not a config)")
+      goto next
     end
     if not is_ftr(path) then
       src = path .. ": not a FiveFilters config (*.txt)"
