@@ -189,6 +189,11 @@ static void release_xpcomp(void *p)
     xmlXPathFreeCompExpr(p);
 }
 
+static void release_xpctx(void *p)
+{
+    xmlXPathFreeContext(p);
+}
+
 static void release_outbuf(void *p)
 {
     xmlOutputBufferClose(p);
@@ -341,6 +346,27 @@ static void detach(html_doc *d, xmlNodePtr node)
 /* Each compiled expression is held by a box (release_xpcomp) in a
  * per-state cache table, so it is freed when forgotten or at close. */
 
+#define COMPILE_CTX_KEY "pipe.html.xpath_compile_ctx"
+
+/* The context this state compiles expressions in, made once (its box lives
+ * in the registry). */
+static xmlXPathContextPtr compile_ctx(lua_State *L)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, COMPILE_CTX_KEY) == LUA_TUSERDATA) {
+        xmlXPathContextPtr c = ((box *)lua_touserdata(L, -1))->p;
+        lua_pop(L, 1);
+        return c;
+    }
+    lua_pop(L, 1);
+    box *b = box_new(L, release_xpctx);
+    b->p = xmlXPathNewContext(NULL);
+    if (b->p == NULL)
+        luaL_error(L, "out of memory");
+    xmlXPathContextPtr c = b->p;
+    lua_setfield(L, LUA_REGISTRYINDEX, COMPILE_CTX_KEY);
+    return c;
+}
+
 /* Push the cache table `kind` ("css" or "xpath") of this state. */
 static void push_cache(lua_State *L, const char *kind)
 {
@@ -383,6 +409,7 @@ static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
         push_cache(L, css ? "css" : "xpath");
         count = 0;
     }
+    xmlXPathContextPtr cctx = compile_ctx(L);
     box *b = box_new(L, release_xpcomp);
     pipe_xerr xe = {{0}, 0};
     if (css) {
@@ -392,12 +419,12 @@ static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
         if (xp == NULL)
             luaL_error(L, "bad selector '%s' at offset %d: %s", src, (int)off,
                        reason);
-        b->p = pipe_xpath_compile(xp, &xe);
+        b->p = pipe_xpath_compile_in(cctx, xp, &xe);
         free(xp);
         if (b->p == NULL)
             luaL_error(L, "bad selector '%s': %s", src, xe.msg);
     } else {
-        b->p = pipe_xpath_compile(src, &xe);
+        b->p = pipe_xpath_compile_in(cctx, src, &xe);
         if (b->p == NULL)
             luaL_error(L, "bad xpath '%s': %s", src, xe.msg);
     }
