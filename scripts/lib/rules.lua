@@ -293,21 +293,24 @@ end
 -- the branches of an XPath union ("a | b"), split outside brackets,
 -- parentheses and quotes
 local function union_branches(x)
-  local out, depth, quote, start = {}, 0, nil, 1
-  for i = 1, #x do
+  local out, depth, start, i = {}, 0, 1, 1
+  while true do
+    -- jump to the next character that matters
+    i = x:find("[%[%]()'\"|]", i)
+    if not i then break end
     local c = x:sub(i, i)
-    if quote then
-      if c == quote then quote = nil end
-    elseif c == "'" or c == '"' then
-      quote = c
+    if c == "'" or c == '"' then
+      i = x:find(c, i + 1, true)
+      if not i then break end
     elseif c == "[" or c == "(" then
       depth = depth + 1
     elseif c == "]" or c == ")" then
       depth = depth - 1
-    elseif c == "|" and depth == 0 then
+    elseif depth == 0 then
       out[#out + 1] = x:sub(start, i - 1)
       start = i + 1
     end
+    i = i + 1
   end
   out[#out + 1] = x:sub(start)
   return out
@@ -852,12 +855,15 @@ local function eval_source(f, src, page, ctx, st)
     if f.clean then items = clean_items(f.clean, page, items) end
   elseif src.kind == "generic" then
     -- the generic extractor reads the whole page: clean applies to all of it
+    local cleaned = 0
     for _, c in ipairs(f.clean or {}) do
-      for _, node in ipairs(select_items(page.doc, c)) do drop(node, c) end
+      for _, node in ipairs(select_items(page.doc, c)) do
+        if is_node(node) then drop(node, c); cleaned = cleaned + 1 end
+      end
     end
     local r = generic_record(page)
     local v = r and r[src.field]
-    if f.min_length and type(page.html) == "string"
+    if f.min_length and cleaned > 0 and type(page.html) == "string"
         and (type(v) ~= "string" or #v < f.min_length) then
       -- weak: the cleaning may have taken the text (stale selectors);
       -- read the page as served too, and keep the longer
