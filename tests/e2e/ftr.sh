@@ -37,6 +37,8 @@ titles.example~.explain.body~"rule: //div[@class='story-body']"
 # strip, strip_id_or_class, and what Full-Text RSS always strips
 titles.example~.body | [contains("ADVERTISEMENT"), contains("More on the harbour"), contains("newsletter"), contains("Hidden")]~[false,false,false,false]
 titles.example~.body | split("\n\n") | length~6
+# the body XPath also matches a comment's div: a comment thread is skipped
+titles.example~.body | contains("I take this ferry")~false
 # XPaths with string results; a body XPath with several matches, joined
 strings.example~.explain.title~"rule: string(//meta[@property='og:title']/@content)"
 strings.example~.authors~["Jonas Berg and Mia Holm"]
@@ -208,3 +210,20 @@ $(diff "$TMP/a.json" "$TMP/b.json")"
   fi
   pass "round trip $host"
 done
+
+# -- the engine features the configs compile to, in a Lua rule
+out=$("$PIPE" run --explain --url https://engine.example/a tests/ftr/engine.lua "$P") ||
+  fail "tests/ftr/engine.lua"
+ef() { printf '%s' "$out" | jq -c "$1"; }
+expect_eq "remove: //img/@srcset removes the attribute" null "$(ef .srcset)"
+expect_eq "remove: ::attr(alt) removes the attribute" null "$(ef .alt)"
+expect_eq "remove: the element stays" '"https://cdn.example-news.com/img/ferry-800.jpg"' "$(ef .src)"
+expect_eq "an XPath boolean true is a value" true "$(ef .sponsored)"
+expect_eq "a leading XPath function call is XPath" '"Jonas Berg and Mia Holm"' "$(ef .byline)"
+expect_eq "skip: not the comment thread" false "$(ef '.body | contains("I take this ferry")')"
+expect_eq "without skip the comment's match is read" true "$(ef '.every_body | contains("I take this ferry")')"
+expect_eq "clean: inside the matches" false "$(ef '.body | contains("More on the harbour")')"
+expect_eq "move: into the target" true "$(ef '.body | endswith("Additional reporting by Lea Sand.")')"
+expect_eq "wrap: a block of its own" true "$(ef '.body | contains("A new pier\n\nRepairs")')"
+expect_eq "min_length: a longer later source" '"rule: //div[@class='"'"'wrapper'"'"']"' "$(ef .explain.stub)"
+expect_eq "{generic = FIELD}: a last resort" '"generic title"' "$(ef .explain.fallback)"
