@@ -912,8 +912,9 @@ static int sibling_joins(const run *r, int j, double threshold)
     return 0;
 }
 
-/* One attempt: index, score, choose, emit.  Returns output chars. */
-static long attempt(run *r, xmlNodePtr root)
+/* Start an attempt: reset the output, index and score the tree under
+ * root.  Returns the number of elements indexed. */
+static int start_attempt(run *r, xmlNodePtr root)
 {
     r->n = 0;
     r->root = root;
@@ -928,6 +929,14 @@ static long attempt(run *r, xmlNodePtr root)
         return 0;
     sum_up(r);
     score(r);
+    return r->n;
+}
+
+/* One attempt: index, score, choose, emit.  Returns output chars. */
+static long attempt(run *r, xmlNodePtr root)
+{
+    if (start_attempt(r, root) == 0)
+        return 0;
     r->top = pick_top(r);
     int base = sibling_base(r, r->top);
     const nstat *t = &r->s[r->top];
@@ -959,19 +968,8 @@ static long attempt(run *r, xmlNodePtr root)
  * with whole_clean.  No candidate search, no retries. */
 static long attempt_whole(run *r, xmlNodePtr root)
 {
-    r->n = 0;
-    r->root = root;
-    r->in_a = 0;
-    r->out_len = 0;
-    r->npara = 0;
-    r->cur_start = 0;
-    r->cur_chars = r->cur_link = 0;
-    r->pending_space = 0;
-    index_element(r, root, -1, 0);
-    if (r->n == 0)
+    if (start_attempt(r, root) == 0)
         return 0;
-    sum_up(r);
-    score(r);
     r->top = 0;
     r->s[0].dropped = 0;
     emit(r, 0, 0);

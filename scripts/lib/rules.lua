@@ -768,17 +768,20 @@ end
 
 local apply_fields
 
+-- is the item a node inside one of the nodes of list?
+local function inside_any(it, list)
+  if not is_node(it) then return false end
+  for _, h in ipairs(list) do
+    if is_node(h) and h:contains(it) then return true end
+  end
+  return false
+end
+
 -- items without those inside an earlier item (option outermost)
 local function outermost(items)
   local out = {}
   for _, it in ipairs(items) do
-    local inside = false
-    if is_node(it) then
-      for _, k in ipairs(out) do
-        if is_node(k) and k:contains(it) then inside = true; break end
-      end
-    end
-    if not inside then out[#out + 1] = it end
+    if not inside_any(it, out) then out[#out + 1] = it end
   end
   return out
 end
@@ -787,20 +790,12 @@ end
 local function skip_within(skips, page, items)
   local holders = {}
   for _, sel in ipairs(skips) do
-    for _, h in ipairs(select_items(page.doc, sel)) do
-      if is_node(h) then holders[#holders + 1] = h end
-    end
+    for _, h in ipairs(select_items(page.doc, sel)) do holders[#holders + 1] = h end
   end
   if #holders == 0 then return items end
   local out = {}
   for _, it in ipairs(items) do
-    local inside = false
-    if is_node(it) then
-      for _, h in ipairs(holders) do
-        if h:contains(it) then inside = true; break end
-      end
-    end
-    if not inside then out[#out + 1] = it end
+    if not inside_any(it, holders) then out[#out + 1] = it end
   end
   return out
 end
