@@ -18,9 +18,13 @@
 --   author             field authors: every match of the first XPath that
 --                      matches
 --   body               field body: the first XPath that matches, all its
---                      matches (nested ones once) a blank line apart;
---                      the generic extractor when none matches (unless
---                      autodetect_on_failure: no, then body is required)
+--                      matches (nested ones once) a blank line apart,
+--                      through the boilerplate filter and, unless
+--                      prune: no, pruned; the generic extractor when none
+--                      matches (unless autodetect_on_failure: no, then body
+--                      is required).  pipe adds: a comment thread is not
+--                      the article; a body under 500 characters gives way
+--                      to a longer generic one
 --   strip, strip_attr, strip_id_or_class, strip_image_src
 --                      the body's `clean` list: they act on the body, not
 --                      on title, author and date, which Full-Text RSS reads
