@@ -35,6 +35,10 @@ const char pipe_run_help[] =
     "                     default: the record's `fetched`, else none)\n"
     "  --explain          add `explain`: which source produced each field\n"
     "  --encoding NAME    force the input encoding (default: detect)\n"
+    "  --rules DIR        a directory of rule files (Lua rules, FiveFilters\n"
+    "                     .txt configs) that scripts/site.lua consults before\n"
+    "                     the shipped ones; repeatable, also PIPE_RULES\n"
+    "                     (colon-separated), after the --rules ones\n"
     "  --set KEY=VALUE    set pipe.options.KEY for the script (true/false\n"
     "                     become booleans); e.g. --set no_generic=true makes\n"
     "                     scripts/site.lua fail on hosts without a rule\n"
@@ -352,10 +356,13 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
     const char *script = NULL, *v;
     int explain = 0, nsets = 0;
     const char **sets = calloc((size_t)argc + 1, sizeof *sets);
+    const char **rules = calloc((size_t)argc + 1, sizeof *rules);
     char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
-    if (!inputs || !sets) {
+    size_t nrules = 0;
+    if (!inputs || !sets || !rules) {
         free(inputs);
         free(sets);
+        free(rules);
         return pipe_host_usage(host, "out of memory");
     }
     int ninputs = 0, opts_done = 0, code = PIPE_EXIT_OK;
@@ -393,6 +400,8 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
             if (*end || *v == '-')
                 m = -2;
         }
+        if (!m && (m = pipe_host_opt(argc, argv, &i, "--rules", &v)) == 1)
+            rules[nrules++] = v;
         if (!m && (m = pipe_host_opt(argc, argv, &i, "--set", &v)) == 1) {
             const char *eq = strchr(v, '=');
             if (!eq || eq == v)
@@ -446,6 +455,8 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
     if (pipe_find_script(script, found, sizeof found) == 0)
         script = found;
     host->lua.script = script;
+    host->lua.rules = rules;
+    host->lua.nrules = nrules;
     c.L = pipe_host_lua(host);
     if (!c.L) {
         code = PIPE_EXIT_USAGE;
@@ -490,7 +501,10 @@ out:
     pipe_output_free(&c.out);
     pipe_output_free(&c.final);
 done:
+    host->lua.rules = NULL;
+    host->lua.nrules = 0;
     free(inputs);
     free(sets);
+    free(rules);
     return code;
 }
