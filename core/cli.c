@@ -276,6 +276,7 @@ static int cmd_help(pipe_host *host, int argc, char **argv)
 extern const char pipe_run_help[];
 extern const char pipe_test_help[];
 extern const char pipe_lint_help[];
+extern const char pipe_import_help[];
 
 const pipe_command pipe_core_commands[] = {
     {"run", "run a Lua script on pages or NDJSON records", pipe_run_help,
@@ -284,6 +285,8 @@ const pipe_command pipe_core_commands[] = {
      pipe_cmd_test},
     {"lint", "check site rules as they load and on their own fixture pages",
      pipe_lint_help, pipe_cmd_lint},
+    {"import", "print a FiveFilters site config as a Lua rule",
+     pipe_import_help, pipe_cmd_import},
     {"plugins", "list plugins with their Lua functions and commands",
      "usage: pipe plugins\n\nLists every plugin, built in or loaded (with "
      "the file it came from),\nwith its Lua functions, the commands it owns, "

@@ -23,6 +23,8 @@ typedef struct pipe_lua_opts {
     unsigned long max_steps;    /* VM instructions per call, 0 = none */
     const char *script;         /* main script path, or NULL */
     char *root;                 /* scripts root directory (owned) */
+    const char **rules;         /* --rules DIRs in order (not owned), and */
+    size_t nrules;              /* their count; PIPE_RULES dirs follow */
     FILE **err;                 /* where print and pipe.log write (NULL:
                                    stderr) */
 } pipe_lua_opts;
@@ -231,5 +233,6 @@ extern const pipe_command pipe_core_commands[];
 int pipe_cmd_run(pipe_host *host, int argc, char **argv);
 int pipe_cmd_test(pipe_host *host, int argc, char **argv);
 int pipe_cmd_lint(pipe_host *host, int argc, char **argv);
+int pipe_cmd_import(pipe_host *host, int argc, char **argv);
 
 #endif

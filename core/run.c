@@ -35,6 +35,10 @@ const char pipe_run_help[] =
     "                     default: the record's `fetched`, else none)\n"
     "  --explain          add `explain`: which source produced each field\n"
     "  --encoding NAME    force the input encoding (default: detect)\n"
+    "  --rules DIR        a directory of rule files (Lua rules, FiveFilters\n"
+    "                     .txt configs) that scripts/site.lua consults before\n"
+    "                     the shipped ones; repeatable, also PIPE_RULES\n"
+    "                     (colon-separated), after the --rules ones\n"
     "  --set KEY=VALUE    set pipe.options.KEY for the script (true/false\n"
     "                     become booleans); e.g. --set no_generic=true makes\n"
     "                     scripts/site.lua fail on hosts without a rule\n"
@@ -337,7 +341,7 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
     const char *format = NULL, *fields = NULL, *from = NULL, *now = NULL;
     const char *script = NULL;
     int explain = 0, npos = 0;
-    pipe_opt_list sets = {NULL, 0};
+    pipe_opt_list sets = {NULL, 0}, rules = {NULL, 0};
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
     if (!pos)
         return pipe_host_usage(host, "out of memory");
@@ -351,6 +355,7 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
         {"--from", NULL, PIPE_OPT_VALUE, &from, 0, NULL},
         {"--max-steps", NULL, PIPE_OPT_VALUE, &host->lua.max_steps, 0,
          parse_steps},
+        {"--rules", NULL, PIPE_OPT_LIST, &rules, 0, NULL},
         {"--set", NULL, PIPE_OPT_LIST, &sets, 0, parse_set},
         {"--explain", NULL, PIPE_OPT_FLAG, &explain, 0, NULL},
         {"--records", NULL, PIPE_OPT_FLAG, &c.records, 0, NULL},
@@ -402,6 +407,8 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
     if (pipe_find_script(script, found, sizeof found) == 0)
         script = found;
     host->lua.script = script;
+    host->lua.rules = rules.v;
+    host->lua.nrules = rules.n;
     c.L = pipe_host_lua(host);
     if (!c.L) {
         code = PIPE_EXIT_USAGE;
@@ -446,7 +453,10 @@ out:
     pipe_output_free(&c.out);
     pipe_output_free(&c.final);
 done:
+    host->lua.rules = NULL;
+    host->lua.nrules = 0;
     free(pos);
     free(sets.v);
+    free(rules.v);
     return code;
 }

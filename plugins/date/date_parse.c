@@ -816,6 +816,18 @@ static int absolute(ctx *x, toks *T, dt *r, int *named)
 }
 
 /* the general text parser; returns 1 with r set, or 0 with why */
+int pipe_date_is_fast(const char *s, size_t len)
+{
+    dt r;
+    memset(&r, 0, sizeof r);
+    if (iso_fast(s, len, &r) != 0)
+        return 1;
+    size_t k = 0;
+    while (k < len && s[k] >= '0' && s[k] <= '9')
+        k++;
+    return k == len && (len == 9 || len == 10 || len == 13);
+}
+
 int pipe_date_parse_text(ctx *x, const char *s, size_t len, dt *r, char *why,
                          size_t wn)
 {

@@ -143,6 +143,11 @@ static void release_xpcomp(void *p)
     xmlXPathFreeCompExpr(p);
 }
 
+static void release_xpctx(void *p)
+{
+    xmlXPathFreeContext(p);
+}
+
 static void release_outbuf(void *p)
 {
     xmlOutputBufferClose(p);
@@ -296,6 +301,27 @@ static void detach(html_doc *d, xmlNodePtr node)
 /* Each compiled expression is held by a box (release_xpcomp) in a
  * per-state cache table, so it is freed when forgotten or at close. */
 
+#define COMPILE_CTX_KEY "pipe.html.xpath_compile_ctx"
+
+/* The context this state compiles expressions in, made once (its box lives
+ * in the registry). */
+static xmlXPathContextPtr compile_ctx(lua_State *L)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, COMPILE_CTX_KEY) == LUA_TUSERDATA) {
+        xmlXPathContextPtr c = ((pipe_box *)lua_touserdata(L, -1))->p;
+        lua_pop(L, 1);
+        return c;
+    }
+    lua_pop(L, 1);
+    pipe_box *b = pipe_box_new(L, release_xpctx);
+    b->p = xmlXPathNewContext(NULL);
+    if (b->p == NULL)
+        luaL_error(L, "out of memory");
+    xmlXPathContextPtr c = b->p;
+    lua_setfield(L, LUA_REGISTRYINDEX, COMPILE_CTX_KEY);
+    return c;
+}
+
 /* Push the cache table `kind` ("css" or "xpath") of this state. */
 static void push_cache(lua_State *L, const char *kind)
 {
@@ -338,6 +364,7 @@ static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
         push_cache(L, css ? "css" : "xpath");
         count = 0;
     }
+    xmlXPathContextPtr cctx = compile_ctx(L);
     pipe_box *b = pipe_box_new(L, release_xpcomp);
     pipe_xerr xe = {{0}, 0};
     if (css) {
@@ -347,12 +374,12 @@ static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
         if (xp == NULL)
             luaL_error(L, "bad selector '%s' at offset %d: %s", src, (int)off,
                        reason);
-        b->p = pipe_xpath_compile(xp, &xe);
+        b->p = pipe_xpath_compile_in(cctx, xp, &xe);
         free(xp);
         if (b->p == NULL)
             luaL_error(L, "bad selector '%s': %s", src, xe.msg);
     } else {
-        b->p = pipe_xpath_compile(src, &xe);
+        b->p = pipe_xpath_compile_in(cctx, src, &xe);
         if (b->p == NULL)
             luaL_error(L, "bad xpath '%s': %s", src, xe.msg);
     }
@@ -870,6 +897,94 @@ static int node_rename(lua_State *L)
     return 0;
 }
 
+/* Is node in its document's tree (not removed, not inside a removed
+ * subtree)? */
+static int attached(xmlNodePtr node)
+{
+    for (xmlNodePtr p = node; p != NULL; p = p->parent)
+        if (p->type == XML_DOCUMENT_NODE || p->type == XML_HTML_DOCUMENT_NODE)
+            return 1;
+    return 0;
+}
+
+/* The document a Node argument belongs to. */
+static html_doc *node_doc(lua_State *L, int idx)
+{
+    lua_getiuservalue(L, idx, 1);
+    html_doc *d = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return d;
+}
+
+/* -- node:contains(other) -> boolean: other is node or inside it */
+static int node_contains(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    html_node *o = check_nodeud(L, 2);
+    int in = 0;
+    if (node_doc(L, 1) == node_doc(L, 2))
+        for (xmlNodePtr p = o->node; p != NULL && !in; p = p->parent)
+            in = p == n->node;
+    lua_pushboolean(L, in);
+    return 1;
+}
+
+static int valid_tag(const char *t)
+{
+    if (!((*t | 32) >= 'a' && (*t | 32) <= 'z'))
+        return 0;
+    for (; *t; t++)
+        if (!(((*t | 32) >= 'a' && (*t | 32) <= 'z') ||
+              (*t >= '0' && *t <= '9') || *t == '-'))
+            return 0;
+    return 1;
+}
+
+/* -- node:wrap(tag) -> Node|nil: a new <tag> element takes node's place and
+ * holds it; nil when node was removed or is the root element */
+static int node_wrap(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    const char *tag = luaL_checkstring(L, 2);
+    if (!valid_tag(tag))
+        luaL_argerror(L, 2, lua_pushfstring(L, "bad tag name '%s'", tag));
+    xmlNodePtr node = n->node;
+    if (!attached(node) || node->parent->type != XML_ELEMENT_NODE) {
+        lua_pushnil(L);
+        return 1;
+    }
+    xmlNodePtr w = xmlNewDocNode(node->doc, NULL, (const xmlChar *)tag, NULL);
+    if (w == NULL)
+        luaL_error(L, "out of memory");
+    xmlAddPrevSibling(node, w);
+    xmlUnlinkNode(node);
+    xmlAddChild(w, node);
+    if (strcmp(tag, "template") == 0)
+        node_doc(L, 1)->templates = 1;
+    pipe_html_push_node(L, 1, w);
+    return 1;
+}
+
+/* -- node:append(other): move other, with its subtree, to the end of node's
+ * children.  Raises when other is node or holds it, or is the root. */
+static int node_append(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    html_node *o = check_nodeud(L, 2);
+    if (node_doc(L, 1) != node_doc(L, 2))
+        luaL_argerror(L, 2, "node of another document");
+    for (xmlNodePtr p = n->node; p != NULL; p = p->parent)
+        if (p == o->node)
+            luaL_argerror(L, 2, "cannot move a node into itself");
+    if (!attached(n->node) || !attached(o->node))
+        return 0; /* a removed node stays removed */
+    if (o->node->parent->type != XML_ELEMENT_NODE)
+        luaL_argerror(L, 2, "cannot move the root element");
+    xmlUnlinkNode(o->node);
+    xmlAddChild(n->node, o->node);
+    return 0;
+}
+
 /* -- node:set_attr(name, value|nil) */
 static int node_set_attr(lua_State *L)
 {
@@ -1150,6 +1265,9 @@ static const luaL_Reg node_methods[] = {
     {"unwrap", node_unwrap},
     {"rename", node_rename},
     {"set_attr", node_set_attr},
+    {"contains", node_contains},
+    {"wrap", node_wrap},
+    {"append", node_append},
     {NULL, NULL},
 };
 

@@ -61,17 +61,60 @@ local function module_of(path)
   return (rel:gsub("%.lua$", ""):gsub("/", "."))
 end
 
--- the rule table of a file, checked strictly by the rule engine
+local function is_ftr(path) return path:sub(-4) == ".txt" end
+
+-- the global.txt a FiveFilters config joins: the one beside it, else the
+-- shipped one (parsed, or nil)
+local function ftr_global(path)
+  local ftr = require("lib.ftr")
+  for _, g in ipairs({ dirname(path) .. "/global.txt", pipe.root .. "/sites/ftr/global.txt" }) do
+    local data = pipe.read(g)
+    if data then return ftr.parse(data, "global.txt") end
+  end
+  return nil
+end
+
+-- the rule table of a file, checked strictly by the rule engine; returns
+-- rule, err, mod (the module name under the scripts root, or nil for a
+-- rule read by path: a FiveFilters config, a rule in a --rules directory)
 local function load_rule(path)
-  local mod, err = module_of(path)
-  if not mod then return nil, err end
-  local ok, rule = pcall(require, mod)
-  if not ok then return nil, tostring(rule) end
+  local rule, mod
+  if is_ftr(path) then
+    local ftr = require("lib.ftr")
+    local data, rerr = pipe.read(path)
+    if not data then return nil, tostring(rerr) end
+    local base = basename(path)
+    if base == "global.txt" then return nil, "global.txt: joins every config; not a rule of its own" end
+    local ok, r = pcall(ftr.rule, ftr.parse(data, path), ftr_global(path))
+    if not ok then return nil, tostring(r) end
+    rule = r
+  else
+    mod = module_of(path)
+    if mod then
+      local ok, r = pcall(require, mod)
+      if not ok then return nil, tostring(r) end
+      rule = r
+    else
+      local data, rerr = pipe.read(path)
+      if not data then return nil, tostring(rerr) end
+      local chunk, cerr = load(data, "@" .. path, "t")
+      if not chunk then return nil, tostring(cerr) end
+      local ok, r = pcall(chunk)
+      if not ok then return nil, tostring(r) end
+      rule = r
+    end
+  end
   if type(rule) == "table" then
     local lok, lerr = pcall(require("lib.rules").load, rule, path)
     if not lok then return nil, tostring(lerr), mod end
   end
   return rule, nil, mod
+end
+
+-- the name a record's `rule` field gives a rule file
+local function rule_label(mod, path)
+  if mod then return require("lib.rules").module_path(mod) end
+  return path
 end
 
 -- where a fixture may be: as given, beside the rule, beside the scripts root
@@ -121,7 +164,7 @@ local function run_case(rule, mod, path, case)
     end
     local r = rules.apply(compiled, page)
     if type(r) == "table" then
-      r.rule = rules.module_path(mod)
+      r.rule = rule_label(mod, path)
       r.url = page.url
     end
     return r
@@ -331,12 +374,15 @@ local CASE_KEYS = { page = true, url = true, name = true, expect = true,
 function T.test(files, io)
   realpath = io.realpath or realpath
   set_option = io.set_option
-  local passed, failed = 0, 0
+  local passed, failed, skipped = 0, 0, 0
   local w = io.write
   for _, path in ipairs(files) do
     local rname = stem(path)
-    local rule, err, mod = load_rule(path)
-    if not rule then
+    local rule, err, mod
+    if basename(path) ~= "global.txt" then rule, err, mod = load_rule(path) end
+    if basename(path) == "global.txt" then
+      -- joins every config of its directory; not a rule of its own
+    elseif not rule then
       failed = failed + 1
       w(string.format("FAIL %s (load)\n    %s\n", rname, err))
     elseif type(rule) ~= "table" or not rule.tests or #rule.tests == 0 then
@@ -353,6 +399,12 @@ function T.test(files, io)
           problems[1] = "a case must be a table"
         elseif badkey then
           problems[1] = "unknown case key '" .. badkey .. "' (want page, url, name, expect, golden, now)"
+        elseif case.page == nil and type(case.url) == "string" then
+          -- an online case (a FiveFilters test_url): pipe fetches nothing
+          problems = nil
+          skipped = skipped + 1
+          w(string.format("SKIP %s %s: online case (%s); save the page and give it as page =\n",
+            rname, cname, case.url))
         elseif type(case.page) ~= "string" then
           problems[1] = "case has no page"
         elseif case.golden == nil and (type(case.expect) ~= "table" or next(case.expect) == nil) then
@@ -405,7 +457,9 @@ function T.test(files, io)
             end
           end
         end
-        if #problems == 0 then
+        if problems == nil then
+          -- skipped
+        elseif #problems == 0 then
           passed = passed + 1
           w(string.format("PASS %s %s\n", rname, cname))
         else
@@ -416,7 +470,8 @@ function T.test(files, io)
       end
     end
   end
-  w(string.format("%d passed, %d failed\n", passed, failed))
+  w(string.format("%d passed, %d failed%s\n", passed, failed,
+    skipped > 0 and (", " .. skipped .. " skipped (online)") or ""))
   return failed == 0 and 0 or 3
 end
 
@@ -541,7 +596,7 @@ function T.lint(files, io)
   -- extends) is checked on the fixtures of the rules that extend it
   local children = {}
   for _, path in ipairs(files) do
-    local rule = load_rule(path)
+    local rule = not is_ftr(path) and load_rule(path)
     if type(rule) == "table" and type(rule.extends) == "string" then
       children[rule.extends] = children[rule.extends] or {}
       for _, case in ipairs(rule.tests or {}) do
@@ -551,8 +606,23 @@ function T.lint(files, io)
   end
   for _, path in ipairs(files) do
     local rname = path
-    local rule, err, mod = load_rule(path)
-    if not rule then
+    local rule, err, mod
+    if is_ftr(path) then
+      -- a FiveFilters config: its own findings, FILE:LINE: message
+      local data, rerr = pipe.read(path)
+      if not data then
+        report(rname, tostring(rerr))
+      else
+        for _, f in ipairs(require("lib.ftr").lint(require("lib.ftr").parse(data, path))) do
+          report(f.line > 0 and (path .. ":" .. f.line) or path, f.msg)
+        end
+      end
+    else
+      rule, err, mod = load_rule(path)
+    end
+    if is_ftr(path) then
+      -- done above
+    elseif not rule then
       report(rname, err)
     elseif type(rule) == "table" then
       local tests, fixture_of = rule.tests or {}, {}
@@ -643,6 +713,58 @@ function T.lint(files, io)
   end
   if findings == 0 then w("no findings\n") end
   return findings == 0 and 0 or 1
+end
+
+-- import -------------------------------------------------------------
+
+-- the file name `pipe import ftr -o DIR` gives a config's Lua rule: a
+-- module name (dots in the host become underscores; a leading dot, the
+-- FiveFilters wildcard, becomes a leading underscore)
+local function lua_name(path)
+  return (stem(path):gsub("%.", "_")) .. ".lua"
+end
+
+-- T.import(files, io): each FiveFilters config as a Lua rule, printed or
+-- (io.outdir) written; returns the exit code
+function T.import(files, io)
+  local ftr = require("lib.ftr")
+  local failed = 0
+  for _, path in ipairs(files) do
+    local ok, src = false, nil
+    local data, rerr = pipe.read(path)
+    if basename(path) == "global.txt" then
+      -- its lines are in every imported rule: not a rule of its own
+      print("pipe: " .. path .. ": skipped (global.txt joins every config; its lines are in each imported rule)")
+      goto next
+    elseif basename(path) == "LICENSE.txt" or basename(path) == "README.txt" then
+      print("pipe: " .. path .. ": skipped (not a config)")
+      goto next
+    end
+    if not is_ftr(path) then
+      src = path .. ": not a FiveFilters config (*.txt)"
+    elseif not data then
+      src = tostring(rerr)
+    else
+      ok, src = pcall(ftr.to_lua, ftr.parse(data, path), ftr_global(path))
+    end
+    if not ok then
+      failed = failed + 1
+      print("pipe: " .. src)
+    elseif io.outdir then
+      local target = io.outdir .. "/" .. lua_name(path)
+      local wok, werr = io.write_file(target, src)
+      if wok then
+        io.write("WROTE " .. target .. "\n")
+      else
+        failed = failed + 1
+        print("pipe: cannot write " .. tostring(werr))
+      end
+    else
+      io.write(src)
+    end
+    ::next::
+  end
+  return failed == 0 and 0 or 1
 end
 
 return T

@@ -85,8 +85,12 @@ expect_eq "relative canonical, the record's url" '["sites/example_wild.lua","htt
 out=$("$PIPE" run --explain scripts/site.lua "$TMP/relcanon.html")
 expect_eq "relative canonical, generic fallback: --explain says why" "[\"generic.lua\",\"no page URL: the page's own URL '/news/night-trains-alps.html' is relative and there is no --url, record url or <base href> to resolve it against\"]" "$(printf '%s' "$out" | jq -c '[.rule, .explain.rule]')"
 
-expect_status "a broken site rule stops site.lua" 2 "$PIPE" run $R/badsite/pick.lua "$page"
-expect_contains "broken site rule: message" "pipe: sites/broken.lua: fields.title.re: bad pattern '([a-z' at offset" "$(head -n 1 "$TMP/err")"
+# rules load when a page needs them: a broken one fails the pages it
+# serves (each, with the same message), and only those
+expect_status "a broken site rule fails its pages" 1 "$PIPE" run $R/badsite/pick.lua "$page" "$page"
+expect_contains "broken site rule: message" "pipe: $page: sites/broken.lua: fields.title.re: bad pattern '([a-z' at offset" "$(head -n 1 "$TMP/err")"
+expect_eq "broken site rule: every page it serves fails" 2 "$(grep -c 'sites/broken.lua' "$TMP/err")"
+expect_status "a broken site rule leaves other hosts alone" 0 "$PIPE" run $R/badsite/pick.lua --url https://example.org/a "$page"
 
 # required
 expect_status "required field missing fails the page" 1 "$PIPE" run $R/required.lua "$page"
