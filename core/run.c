@@ -31,9 +31,14 @@ const char pipe_run_help[] =
     "\n"
     "options:\n"
     "  --url URL          the page's URL (default: canonical link, og:url)\n"
-    "  --now TIME         the time relative dates count from (ISO 8601)\n"
+    "  --now TIME         the time relative dates count from (ISO 8601;\n"
+    "                     default: the record's `fetched`, else none)\n"
     "  --explain          add `explain`: which source produced each field\n"
     "  --encoding NAME    force the input encoding (default: detect)\n"
+    "  --rules DIR        a directory of rule files (Lua rules, FiveFilters\n"
+    "                     .txt configs) that scripts/site.lua consults before\n"
+    "                     the shipped ones; repeatable, also PIPE_RULES\n"
+    "                     (colon-separated), after the --rules ones\n"
     "  --set KEY=VALUE    set pipe.options.KEY for the script (true/false\n"
     "                     become booleans); e.g. --set no_generic=true makes\n"
     "                     scripts/site.lua fail on hosts without a rule\n"
@@ -48,9 +53,8 @@ const char pipe_run_help[] =
     "  --from FILE        read input paths from FILE, one per line (- = stdin)\n"
     "  --unsafe           lift the sandbox: full Lua standard library (io, os,\n"
     "                     debug, package); only for scripts you trust\n"
-    "  --max-input SIZE   largest input accepted (default 64M)\n"
-    "  --max-memory SIZE  Lua memory cap (default 1G)\n"
     "  --max-steps N      Lua instructions per page (default 1000000000)\n"
+    PIPE_COMMON_HELP
     "\n"
     "A script error fails only that page: `pipe: SOURCE: FILE:LINE: message`\n"
     "with a short traceback on stderr; the other inputs are still processed\n"
@@ -64,10 +68,11 @@ const char pipe_run_help[] =
 typedef struct run_ctx {
     lua_State *L;
     int handler;              /* registry ref of the page function */
-    int parse;                /* registry ref of html.parse */
+    const pipe_page_parser *parser; /* the "page-parser" service */
     const char *url, *encoding, *html_field;
     int records;
-    pipe_output out;
+    pipe_output out;          /* what a worker writes: ndjson, or json */
+    pipe_output final;        /* tsv, text: formatted in order (filter) */
 } run_ctx;
 
 /* Turn what the chunk returned into a page function: a function as is, a
@@ -179,24 +184,13 @@ static int page_protected(lua_State *L)
         lua_pushstring(L, url);
         lua_setfield(L, -2, "url");
     }
-    lua_getfield(L, LUA_REGISTRYINDEX, "pipe.options");
+    lua_getfield(L, LUA_REGISTRYINDEX, PIPE_OPTIONS_RO_KEY);
     lua_setfield(L, -2, "options");
     if (j->html) {
         lua_pushlstring(L, j->html, j->len);
         lua_setfield(L, -2, "html");
-        /* doc = html.parse(html, {url=, encoding=}) */
-        lua_rawgeti(L, LUA_REGISTRYINDEX, c->parse);
-        lua_getfield(L, -2, "html");
-        lua_createtable(L, 0, 2);
-        if (url) {
-            lua_pushstring(L, url);
-            lua_setfield(L, -2, "url");
-        }
-        if (c->encoding) {
-            lua_pushstring(L, c->encoding);
-            lua_setfield(L, -2, "encoding");
-        }
-        lua_call(L, 2, 1);
+        /* page.doc, from the plugin that offers the page parser */
+        c->parser->push(L, j->html, j->len, c->encoding, url);
         lua_setfield(L, -2, "doc");
     }
     lua_call(L, 1, 1);
@@ -227,72 +221,67 @@ static int run_page(pipe_host *host, const pipe_input *in, void *ud)
     return 0;
 }
 
-static int run_records_of(const char *path, void *ud);
-
-typedef struct rec_ctx {
-    pipe_host *host;
-    run_ctx *c;
-} rec_ctx;
-
-static int run_records_of(const char *path, void *p)
+/* --records: one NDJSON line (in->source is "PATH:LINE"). */
+static int run_record(pipe_host *host, const pipe_input *in, void *ud)
 {
-    rec_ctx *rc = p;
-    pipe_host *host = rc->host;
-    run_ctx *c = rc->c;
-    pipe_lines ls;
-    char *err = NULL;
-    if (pipe_lines_open(&ls, path, host->max_input, &err) != 0) {
-        pipe_host_fail(host, path, "%s", err ? err : "cannot read");
-        free(err);
+    run_ctx *c = ud;
+    const char *line = in->data;
+    size_t n = in->len;
+    /* blank lines are skipped; a NUL is not blank (it is bad JSON) */
+    size_t k = 0;
+    while (k < n && (line[k] == ' ' || line[k] == '\t'))
+        k++;
+    if (k == n)
         return 0;
+    json_error_t jerr;
+    json_t *j = json_loadb(line, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    if (!j) {
+        /* jansson quotes the input near the error: keep control bytes out
+         * of the terminal */
+        for (char *t = jerr.text; *t; t++)
+            if ((unsigned char)*t < 0x20 || *t == 0x7f)
+                *t = '?';
+        pipe_host_fail(host, in->source, "bad JSON at column %d: %s",
+                       jerr.column, jerr.text);
+        return -1;
     }
-    char *line;
-    long n = 0;
-    char where[4096];
-    while (!host->closed && (n = pipe_lines_next(&ls, &line, &err)) >= 0) {
-        snprintf(where, sizeof where, "%s:%lu", path, ls.lineno);
-        /* blank lines are skipped; a NUL is not blank (it is bad JSON) */
-        long k = 0;
-        while (k < n && (line[k] == ' ' || line[k] == '\t'))
-            k++;
-        if (k == n)
-            continue;
-        json_error_t jerr;
-        json_t *j = json_loadb(line, (size_t)n, JSON_DECODE_ANY |
-                               JSON_ALLOW_NUL, &jerr);
-        if (!j) {
-            /* jansson quotes the input near the error: keep control
-             * bytes out of the terminal */
-            for (char *t = jerr.text; *t; t++)
-                if ((unsigned char)*t < 0x20 || *t == 0x7f)
-                    *t = '?';
-            pipe_host_fail(host, where, "bad JSON at column %d: %s",
-                           jerr.column, jerr.text);
-            continue;
-        }
-        if (!json_is_object(j)) {
-            json_decref(j);
-            pipe_host_fail(host, where, "a record must be a JSON object");
-            continue;
-        }
-        page_job job = {host, c, where, NULL, 0, j};
-        json_t *js = json_object_get(j, "source");
-        if (json_is_string(js))
-            job.source = json_string_value(js);
-        json_t *h = json_object_get(j, c->html_field);
-        if (json_is_string(h)) {
-            job.html = json_string_value(h);
-            job.len = json_string_length(h);
-        }
-        call_page(&job);
+    if (!json_is_object(j)) {
         json_decref(j);
+        pipe_host_fail(host, in->source, "a record must be a JSON object");
+        return -1;
     }
-    if (n == -2) {
-        pipe_host_fail(host, path, "%s", err ? err : "read error");
-        free(err);
+    page_job job = {host, c, in->source, NULL, 0, j};
+    json_t *js = json_object_get(j, "source");
+    if (json_is_string(js))
+        job.source = json_string_value(js);
+    json_t *h = json_object_get(j, c->html_field);
+    if (json_is_string(h)) {
+        job.html = json_string_value(h);
+        job.len = json_string_length(h);
     }
-    pipe_lines_close(&ls);
+    call_page(&job);
+    json_decref(j);
     return 0;
+}
+
+/* tsv and text output, in order over what the workers wrote as NDJSON:
+ * the header and the separators depend on the records before. */
+static void run_filter(pipe_host *host, const char *buf, size_t len,
+                       FILE *dst, void *ud)
+{
+    run_ctx *c = ud;
+    const char *p = buf, *end = buf + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        json_t *rec = json_loadb(p, n, 0, NULL);
+        if (rec) {
+            pipe_output_json(&c->final, dst, rec);
+            json_decref(rec);
+        }
+        p += n + (nl != NULL);
+    }
+    (void)host;
 }
 
 static int load_script(pipe_host *host, run_ctx *c, const char *script)
@@ -318,11 +307,30 @@ static int load_script(pipe_host *host, run_ctx *c, const char *script)
         return -1;
     }
     c->handler = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_getglobal(L, "html");
-    lua_getfield(L, -1, "parse");
-    c->parse = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_pop(L, 1);
+    if (pipe_lua_seal(L) != 0) {
+        pipe_host_usage(host, "%s: cannot seal the Lua state (out of memory)",
+                        script);
+        return -1;
+    }
     return 0;
+}
+
+/* --max-steps N */
+static int parse_steps(const char *v, void *var)
+{
+    char *end;
+    if (*v < '0' || *v > '9')
+        return -1;
+    *(unsigned long *)var = strtoul(v, &end, 10);
+    return *end ? -1 : 0;
+}
+
+/* --set KEY=VALUE */
+static int parse_set(const char *v, void *var)
+{
+    (void)var;
+    const char *eq = strchr(v, '=');
+    return eq && eq != v ? 0 : -1;
 }
 
 int pipe_cmd_run(pipe_host *host, int argc, char **argv)
@@ -331,90 +339,76 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
     memset(&c, 0, sizeof c);
     c.html_field = "html";
     const char *format = NULL, *fields = NULL, *from = NULL, *now = NULL;
-    const char *script = NULL, *v;
-    int explain = 0, nsets = 0;
-    const char **sets = calloc((size_t)argc + 1, sizeof *sets);
-    char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
-    if (!inputs || !sets) {
-        free(inputs);
-        free(sets);
+    const char *script = NULL;
+    int explain = 0, npos = 0;
+    pipe_opt_list sets = {NULL, 0}, rules = {NULL, 0};
+    char **pos = calloc((size_t)argc + 1, sizeof *pos);
+    if (!pos)
         return pipe_host_usage(host, "out of memory");
-    }
-    int ninputs = 0, opts_done = 0, code = PIPE_EXIT_OK;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int m = 0;
-        if (opts_done || a[0] != '-' || a[1] == '\0') {
-            if (!script)
-                script = a;
-            else
-                inputs[ninputs++] = argv[i];
-            continue;
-        }
-        if (!strcmp(a, "--")) {
-            opts_done = 1;
-            continue;
-        }
-#define OPT(name, var) \
-    if (!m && (m = pipe_host_opt(argc, argv, &i, name, &v)) == 1) var = v;
-        OPT("--url", c.url)
-        OPT("--now", now)
-        OPT("--encoding", c.encoding)
-        OPT("--html-field", c.html_field)
-        OPT("--format", format)
-        OPT("--fields", fields)
-        OPT("--from", from)
-#undef OPT
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--max-input", &v)) == 1 &&
-            pipe_parse_size(v, &host->max_input) != 0)
-            m = -2;
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--max-memory", &v)) == 1 &&
-            pipe_parse_size(v, &host->lua.max_memory) != 0)
-            m = -2;
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--max-steps", &v)) == 1) {
-            char *end;
-            host->lua.max_steps = strtoul(v, &end, 10);
-            if (*end || *v == '-')
-                m = -2;
-        }
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--set", &v)) == 1) {
-            const char *eq = strchr(v, '=');
-            if (!eq || eq == v)
-                m = -2;
-            else
-                sets[nsets++] = v;
-        }
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--explain", NULL)) == 1)
-            explain = 1;
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--records", NULL)) == 1)
-            c.records = 1;
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--unsafe", NULL)) == 1)
-            host->lua.unsafe = 1;
-        if (m == 0) {
-            code = pipe_host_usage(host, "run: unknown option '%s' (see pipe "
-                                   "help run)", a);
-            goto done;
-        }
-        if (m == -1) {
-            code = pipe_host_usage(host, "run: option '%s' needs a value", a);
-            goto done;
-        }
-        if (m == -2) {
-            code = pipe_host_usage(host, "run: bad value '%s' for %s", v, a);
-            goto done;
-        }
-    }
+    const pipe_opt opts[] = {
+        {"--url", NULL, PIPE_OPT_VALUE, &c.url, 0, NULL},
+        {"--now", NULL, PIPE_OPT_VALUE, &now, 0, NULL},
+        {"--encoding", NULL, PIPE_OPT_VALUE, &c.encoding, 0, NULL},
+        {"--html-field", NULL, PIPE_OPT_VALUE, &c.html_field, 0, NULL},
+        {"--format", NULL, PIPE_OPT_VALUE, &format, 0, NULL},
+        {"--fields", NULL, PIPE_OPT_VALUE, &fields, 0, NULL},
+        {"--from", NULL, PIPE_OPT_VALUE, &from, 0, NULL},
+        {"--max-steps", NULL, PIPE_OPT_VALUE, &host->lua.max_steps, 0,
+         parse_steps},
+        {"--rules", NULL, PIPE_OPT_LIST, &rules, 0, NULL},
+        {"--set", NULL, PIPE_OPT_LIST, &sets, 0, parse_set},
+        {"--explain", NULL, PIPE_OPT_FLAG, &explain, 0, NULL},
+        {"--records", NULL, PIPE_OPT_FLAG, &c.records, 0, NULL},
+        {"--unsafe", NULL, PIPE_OPT_FLAG, &host->lua.unsafe, 0, NULL},
+        {NULL, NULL, 0, NULL, 0, NULL},
+    };
+    int code = pipe_host_parse(host, "run", pipe_run_help, opts, argc, argv,
+                               pos, &npos);
+    if (code != PIPE_OPTS_OK)
+        goto done;
+    code = PIPE_EXIT_OK;
+    /* SCRIPT, then the inputs */
+    char **inputs = pos + (npos > 0);
+    int ninputs = npos > 0 ? npos - 1 : 0;
+    if (npos > 0)
+        script = pos[0];
     if (!script) {
         code = pipe_host_usage(host, "run: missing SCRIPT (see pipe help run)");
         goto done;
     }
     char *err = NULL;
-    if (pipe_output_init(&c.out, format, fields, &err) != 0) {
+    if (pipe_output_init(&c.final, format, fields, &err) != 0) {
         code = pipe_host_usage(host, "run: %s", err ? err : "out of memory");
         free(err);
         goto done;
     }
+    if (c.final.format == PIPE_FMT_TSV || c.final.format == PIPE_FMT_TEXT) {
+        /* workers write whole records; the filter formats them in order */
+        pipe_output_init(&c.out, "ndjson", NULL, &err);
+        host->filter = run_filter;
+        host->filter_ud = &c;
+    } else if (pipe_output_init(&c.out, format, fields, &err) != 0) {
+        code = pipe_host_usage(host, "run: %s", err ? err : "out of memory");
+        free(err);
+        goto out;
+    }
+    /* pages are parsed by whichever plugin offers the page parser (the
+     * html plugin): the host knows no parser of its own */
+    c.parser = pipe_service_get(PIPE_PAGE_PARSER, PIPE_PAGE_PARSER_VERSION);
+    if (!c.parser) {
+        code = pipe_host_usage(host, "run: no plugin offers the page parser "
+                               "(service '%s' version %d)", PIPE_PAGE_PARSER,
+                               PIPE_PAGE_PARSER_VERSION);
+        goto out;
+    }
+    /* `pipe run site.lua`: pipe's own scripts by name, when there is no
+     * such file here */
+    char found[4096];
+    if (pipe_find_script(script, found, sizeof found) == 0)
+        script = found;
     host->lua.script = script;
+    host->lua.rules = rules.v;
+    host->lua.nrules = rules.n;
     c.L = pipe_host_lua(host);
     if (!c.L) {
         code = PIPE_EXIT_USAGE;
@@ -432,9 +426,9 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
     pipe_lua_set_option(c.L, "explain");
     lua_pushstring(c.L, c.html_field);
     pipe_lua_set_option(c.L, "html_field");
-    for (int i = 0; i < nsets; i++) {
-        const char *eq = strchr(sets[i], '=');
-        lua_pushlstring(c.L, sets[i], (size_t)(eq - sets[i]));
+    for (size_t i = 0; i < sets.n; i++) {
+        const char *eq = strchr(sets.v[i], '=');
+        lua_pushlstring(c.L, sets.v[i], (size_t)(eq - sets.v[i]));
         const char *key = lua_tostring(c.L, -1);
         if (!strcmp(eq + 1, "true"))
             lua_pushboolean(c.L, 1);
@@ -449,28 +443,20 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
         code = PIPE_EXIT_USAGE;
         goto out;
     }
-    if (c.records) {
-        rec_ctx rc = {host, &c};
-        for (int i = 0; i < ninputs && !host->closed; i++)
-            run_records_of(inputs[i], &rc);
-        if (from && !host->closed) {
-            if (pipe_each_listed(from, run_records_of, &rc, &err) != 0) {
-                code = pipe_host_usage(host, "--from %s: %s", from,
-                                       err ? err : "cannot read");
-                free(err);
-                goto out;
-            }
-        }
-        if (ninputs == 0 && !from)
-            run_records_of("-", &rc);
-        code = host->failed ? PIPE_EXIT_INPUT : PIPE_EXIT_OK;
-    } else {
+    if (c.records)
+        code = pipe_host_each_line(host, inputs, ninputs, from, run_record,
+                                   &c);
+    else
         code = pipe_host_each_input(host, inputs, ninputs, from, run_page, &c);
-    }
 out:
+    host->filter = NULL;
     pipe_output_free(&c.out);
+    pipe_output_free(&c.final);
 done:
-    free(inputs);
-    free(sets);
+    host->lua.rules = NULL;
+    host->lua.nrules = 0;
+    free(pos);
+    free(sets.v);
+    free(rules.v);
     return code;
 }

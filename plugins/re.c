@@ -41,7 +41,7 @@
 
 #include "pipe/html.h"
 #include "pipe/plugin.h"
-#include "text.h"
+#include "pipe/util.h"
 
 #define RE_MT "pipe.Regex"
 #define RE_SHARED_MT "pipe.RegexContext"
@@ -774,6 +774,8 @@ typedef struct match_cmd {
     int html;
     int matched;        /* something was printed */
     int stop;           /* the reader went away */
+    int names;          /* print "SOURCE:" before each match (-H) */
+    int lines;          /* --lines: sources are "PATH:LINE" */
 } match_cmd;
 
 /* Copy s[0..n) with invalid UTF-8 replaced by U+FFFD into a new jansson
@@ -802,9 +804,11 @@ static json_t *json_text(const char *s, size_t n)
     return v;
 }
 
-/* One JSON object for the current match: named groups by name, or groups
- * "1".."n" when the pattern names none, or "0" when it has no groups. */
-static int print_json(match_cmd *m, FILE *out, const char *s)
+/* One JSON object for the current match: "source" (the input; with
+ * --lines also "line"), then named groups by name, or groups "1".."n" when
+ * the pattern names none, or "0" when it has no groups. */
+static int print_json(match_cmd *m, FILE *out, const char *source,
+                      const char *s)
 {
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
     uint32_t ngroups, count, entry;
@@ -817,6 +821,13 @@ static int print_json(match_cmd *m, FILE *out, const char *s)
     if (!obj)
         return -1;
     int rc = 0;
+    const char *colon = m->lines ? strrchr(source, ':') : NULL;
+    json_t *src = colon ? json_text(source, (size_t)(colon - source))
+                        : json_text(source, strlen(source));
+    rc = src ? json_object_set_new(obj, "source", src) : -1;
+    if (rc == 0 && colon)
+        rc = json_object_set_new(obj, "line",
+                                 json_integer(strtoll(colon + 1, NULL, 10)));
     for (uint32_t g = ngroups == 0 ? 0 : 1; g <= ngroups && rc == 0; g++) {
         char num[16];
         const char *key = NULL;
@@ -874,7 +885,7 @@ static int match_text(pipe_host *host, match_cmd *m, const char *source,
         size_t m0 = ov[0], m1 = ov[1];
         if (m0 < m1) {
             if (m->json) {
-                if (print_json(m, out, s) != 0) {
+                if (print_json(m, out, source, s) != 0) {
                     /* a reader that went away is not an error */
                     if (ferror(out) && pipe_host_flush(host) != 0)
                         return 0;
@@ -885,6 +896,10 @@ static int match_text(pipe_host *host, match_cmd *m, const char *source,
             } else {
                 uint32_t g = m->group < 0 ? 0 : (uint32_t)m->group;
                 if (ov[2 * g] != PCRE2_UNSET) {
+                    if (m->names) {
+                        fputs(source, out);
+                        fputc(':', out);
+                    }
                     fwrite(s + ov[2 * g], 1, ov[2 * g + 1] - ov[2 * g], out);
                     fputc('\n', out);
                     m->matched = 1;
@@ -943,10 +958,15 @@ static const char match_help[] =
     "  -g, --group N|NAME  print group N or the named group instead of the\n"
     "                      whole match (matches where it is unset are\n"
     "                      skipped)\n"
-    "  --json              print one JSON object per match: its named groups,\n"
-    "                      or \"1\", \"2\", ... when no group is named, or\n"
-    "                      \"0\" (the whole match) when there are no groups;\n"
-    "                      an unset group is null\n"
+    "  --json              print one JSON object per match: \"source\" (the\n"
+    "                      input; with --lines also \"line\"), then its named\n"
+    "                      groups, or \"1\", \"2\", ... when no group is named,\n"
+    "                      or \"0\" (the whole match) when there are no\n"
+    "                      groups; an unset group is null\n"
+    "  -H, --with-filename print the input's name before each match,\n"
+    "                      \"NAME:match\" (\"NAME:LINE:match\" with --lines);\n"
+    "                      the default when there are several inputs, as grep\n"
+    "  --no-filename       never print it\n"
     "  -i, --ignore-case   case-insensitive matching\n"
     "  -m, --multiline     ^ and $ match at every line\n"
     "  -s, --dotall        . matches a newline too\n"
@@ -958,6 +978,7 @@ static const char match_help[] =
     "                      readable text (as `pipe strip` prints it)\n"
     "  --from FILE         also read the inputs named in FILE, one per line\n"
     "                      (- for stdin)\n"
+    PIPE_COMMON_HELP
     "  -h, --help          print this help\n"
     "\n"
     "exit status: 0 when something was printed, 1 when nothing matched or\n"
@@ -971,46 +992,34 @@ static int match_main(pipe_host *host, int argc, char **argv)
     match_cmd m = {0};
     m.group = -1;
     const char *group = NULL, *from = NULL;
-    int lines = 0;
-    uint32_t opts = RE_COMPILE_BASE;
+    int lines = 0, names = -1;
+    unsigned flags = 0;
     char **pos = malloc(sizeof *pos * (size_t)(argc + 1));
     if (!pos)
         return pipe_host_usage(host, "out of memory");
-    int npos = 0, dashdash = 0, got;
-    const char *bad = NULL, *why = NULL; /* a usage error: why, about bad */
-    for (int i = 1; i < argc && !why; i++) {
-        const char *a = argv[i];
-        if (dashdash || a[0] != '-' || a[1] == '\0') {
-            pos[npos++] = argv[i];
-        } else if (strcmp(a, "--") == 0) {
-            dashdash = 1;
-        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(match_help, pipe_host_out(host));
-            free(pos);
-            return PIPE_EXIT_OK;
-        } else if (strcmp(a, "--json") == 0) {
-            m.json = 1;
-        } else if (strcmp(a, "--html") == 0) {
-            m.html = 1;
-        } else if (strcmp(a, "--lines") == 0) {
-            lines = 1;
-        } else if (strcmp(a, "-i") == 0 || strcmp(a, "--ignore-case") == 0) {
-            opts |= PCRE2_CASELESS;
-        } else if (strcmp(a, "-m") == 0 || strcmp(a, "--multiline") == 0) {
-            opts |= PCRE2_MULTILINE;
-        } else if (strcmp(a, "-s") == 0 || strcmp(a, "--dotall") == 0) {
-            opts |= PCRE2_DOTALL;
-        } else if ((got = pipe_host_opt(argc, argv, &i, "-g", &group)) ||
-                   (got = pipe_host_opt(argc, argv, &i, "--group", &group)) ||
-                   (got = pipe_host_opt(argc, argv, &i, "--from", &from))) {
-            if (got < 0)
-                why = "match: option '%s' needs a value";
-        } else {
-            why = "match: unknown option '%s'" MATCH_SEE;
-        }
-        bad = a;
+    int npos = 0;
+    const pipe_opt table[] = {
+        {"--json", NULL, PIPE_OPT_FLAG, &m.json, 0, NULL},
+        {"--with-filename", "-H", PIPE_OPT_SET, &names, 1, NULL},
+        {"--no-filename", NULL, PIPE_OPT_SET, &names, 0, NULL},
+        {"--html", NULL, PIPE_OPT_FLAG, &m.html, 0, NULL},
+        {"--lines", NULL, PIPE_OPT_FLAG, &lines, 0, NULL},
+        {"--ignore-case", "-i", PIPE_OPT_BITS, &flags, PCRE2_CASELESS, NULL},
+        {"--multiline", "-m", PIPE_OPT_BITS, &flags, PCRE2_MULTILINE, NULL},
+        {"--dotall", "-s", PIPE_OPT_BITS, &flags, PCRE2_DOTALL, NULL},
+        {"--group", "-g", PIPE_OPT_VALUE, &group, 0, NULL},
+        {"--from", NULL, PIPE_OPT_VALUE, &from, 0, NULL},
+        {NULL, NULL, 0, NULL, 0, NULL},
+    };
+    int rc = pipe_host_parse(host, "match", match_help, table, argc, argv,
+                             pos, &npos);
+    if (rc != PIPE_OPTS_OK) {
+        free(pos);
+        return rc;
     }
-    if (!why && npos == 0) {
+    uint32_t opts = RE_COMPILE_BASE | flags;
+    const char *bad = NULL, *why = NULL; /* a usage error: why, about bad */
+    if (npos == 0) {
         why = "match: missing PATTERN%s";
         bad = MATCH_SEE;
     }
@@ -1023,6 +1032,9 @@ static int match_main(pipe_host *host, int argc, char **argv)
         return pipe_host_usage(host, why, bad);
     }
     m.pattern = pos[0];
+    m.lines = lines;
+    /* names by default when there are several inputs, as grep */
+    m.names = names >= 0 ? names : npos > 2 || from != NULL;
     int err;
     PCRE2_SIZE off;
     m.code = compile(m.pattern, strlen(m.pattern), opts, &err, &off);
@@ -1034,7 +1046,7 @@ static int match_main(pipe_host *host, int argc, char **argv)
                                "match: bad pattern '%s' at offset %d: %s",
                                m.pattern, (int)off, msg);
     }
-    int rc = PIPE_EXIT_OK;
+    rc = PIPE_EXIT_OK;
     if (group) {
         uint32_t ngroups;
         pcre2_pattern_info(m.code, PCRE2_INFO_CAPTURECOUNT, &ngroups);
@@ -1064,9 +1076,9 @@ static int match_main(pipe_host *host, int argc, char **argv)
         else
             rc = pipe_host_each_input(host, pos + 1, npos - 1, from,
                                       match_input, &m);
-        if (m.stop)
-            rc = PIPE_EXIT_OK;
-        else if (rc == PIPE_EXIT_OK && !m.matched)
+        if (m.stop || pipe_host_flush(host) < 0)
+            rc = PIPE_EXIT_OK;    /* the reader went away */
+        else if (rc == PIPE_EXIT_OK && pipe_host_written(host) == 0)
             rc = PIPE_EXIT_INPUT;
     }
     pcre2_match_context_free(m.mctx);
@@ -1087,11 +1099,14 @@ static const char *const re_names[] = {
     "compile", "match", "find", "gmatch", "exec", "gsub", "split", NULL,
 };
 
+static const char *const re_requires[] = {"html", NULL}; /* match --html */
+
 const pipe_plugin pipe_plugin_re = {
-    PIPE_PLUGIN_ABI,
-    "re",
-    "PCRE2 regular expressions (UTF, Unicode classes, JIT)",
-    re_open,
-    re_names,
-    re_commands,
+    PIPE_PLUGIN_HEAD,
+    .name = "re",
+    .summary = "PCRE2 regular expressions (UTF, Unicode classes, JIT)",
+    .open = re_open,
+    .lua_names = re_names,
+    .commands = re_commands,
+    .requires = re_requires,
 };

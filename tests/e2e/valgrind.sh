@@ -14,6 +14,7 @@ vg() {
   PIPE_PCRE2_NO_JIT=1 valgrind --error-exitcode=99 --leak-check=full \
     --errors-for-leak-kinds=definite,indirect,possible \
     --show-leak-kinds=definite,indirect,possible \
+    --suppressions="$SRCDIR/tests/icu.supp" \
     --log-file="$TMP/vg.log" "$@"
 }
 

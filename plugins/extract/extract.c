@@ -1,0 +1,324 @@
+/*
+ * extract plugin: the generic main-content scorer behind scripts/generic.lua,
+ * and the page scanner behind lib/meta.
+ *
+ * extract.content(doc_or_node [, params]) finds the block of a page that
+ * holds the article text and returns its paragraphs.  The method follows
+ * Readability: every block with enough inline text is a paragraph that
+ * scores its ancestors (commas and length raise the score); candidates are
+ * weighted by tag and by class/id hints and discounted by link density; the
+ * best candidate's siblings join when they score well or look like prose;
+ * the chosen subtree is then cleaned (link-heavy lists, image galleries,
+ * forms, bylines, captions) and split into paragraphs, and a boilerplate
+ * filter drops short link-heavy lines and "Read more"/"Share" prompts.
+ * extract.defaults() gives every parameter's default; extract.scanner(spec)
+ * compiles a one-walk collector of page elements (extract_scan.c).  With
+ * whole = true the node given is taken as the content (a site rule chose
+ * it): no candidate search; only the drop lists, hidden elements, the line
+ * filter and, with whole_clean (default true), the conditional cleaning
+ * apply.  Rules use it for their `boilerplate` and `prune` field options.
+ *
+ * This file holds the Lua API and the driver (attempts and retries); the
+ * passes live in extract_score.c and extract_emit.c, the parameters in
+ * extract_params.c (extract.h describes the split).
+ *
+ * Caveats: all working memory is Lua userdata (sized by a first counting
+ * walk), so an out-of-memory error raised by Lua leaks nothing; nothing is
+ * stored in the libxml2 tree.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <libxml/tree.h>
+
+#include "pipe/html.h"
+#include "pipe/plugin.h"
+
+#include "extract.h"
+
+#define MAX_TWINS 32
+
+/* A chosen block, emitted whole and as a paragraph boundary. */
+static void emit_block(run *r, int j)
+{
+    if (r->nblocks < (int)(sizeof r->blocks / sizeof r->blocks[0]))
+        r->blocks[r->nblocks] = j;
+    r->nblocks++;
+    pipe_extract_flush(r);
+    pipe_extract_emit(r, j, 0);
+    pipe_extract_flush(r);
+}
+
+/* Start an attempt: reset the output, index and score the tree under
+ * root.  Returns the number of elements indexed. */
+static int start_attempt(run *r, xmlNodePtr root)
+{
+    r->root = root;
+    r->in_a = 0;
+    r->out_len = 0;
+    r->npara = 0;
+    r->cur_start = 0;
+    r->cur_chars = r->cur_link = 0;
+    r->pending_space = 0;
+    r->in_quote = 0;
+    r->in_item = 0;
+    r->nblocks = 0;
+    pipe_extract_index(r, root);
+    if (r->n == 0)
+        return 0;
+    pipe_extract_sum_up(r);
+    pipe_extract_score(r);
+    return r->n;
+}
+
+/* One attempt: index, score, choose, emit.  Returns output chars. */
+static long attempt(run *r, xmlNodePtr root)
+{
+    if (start_attempt(r, root) == 0)
+        return 0;
+    r->top = pipe_extract_pick_top(r);
+    pipe_extract_other_posts(r, r->top);
+    int base = pipe_extract_sibling_base(r, r->top);
+    const nstat *t = &r->s[r->top];
+    int pi = r->s[base].parent;
+    /* the blocks to emit, in document order: the top (or what stands for
+     * it), its joining siblings, and its twins (the same article split
+     * into sibling containers) */
+    int twins[MAX_TWINS];
+    int ntwins = pipe_extract_twins(r, r->top, twins, MAX_TWINS);
+    int k = 0;
+    if (pi < 0) {
+        for (; k < ntwins && twins[k] < base; k++)
+            emit_block(r, twins[k]);
+        emit_block(r, base);
+    } else {
+        double threshold = fmax(r->pp->sibling_min,
+                                t->score * r->pp->sibling_ratio);
+        int end = pi + r->s[pi].size;
+        for (int j = pi + 1; j < end; j += r->s[j].size) {
+            for (; k < ntwins && twins[k] < j; k++)
+                emit_block(r, twins[k]);
+            if (j == base || pipe_extract_sibling_joins(r, j, threshold)) {
+                emit_block(r, j);
+                /* twins inside an emitted sibling come with it */
+                while (k < ntwins && pipe_extract_inside(r, twins[k], j))
+                    k++;
+            }
+        }
+    }
+    for (; k < ntwins; k++)
+        emit_block(r, twins[k]);
+    pipe_extract_flush(r);
+    long chars = 0;
+    for (int k = 0; k < r->npara; k++)
+        chars += (long)r->paras[k].len;
+    return chars;
+}
+
+/* whole = true: the root is the content, emitted with the drop lists,
+ * hidden elements skipped and the line filter; conditional cleaning only
+ * with whole_clean.  No candidate search, no retries. */
+static long attempt_whole(run *r, xmlNodePtr root)
+{
+    if (start_attempt(r, root) == 0)
+        return 0;
+    r->top = 0;
+    r->s[0].dropped = 0;
+    emit_block(r, 0);
+    return r->npara;
+}
+
+static void set_mode(run *r, const int mode[3])
+{
+    r->strip_unlikely = mode[0];
+    r->use_weights = mode[1];
+    r->use_clean = mode[2];
+}
+
+
+/* Push the paragraphs and figures of a finished run into the table on top. */
+static void push_result(lua_State *L, run *r)
+{
+    int res = lua_gettop(L);
+    luaL_Buffer b;
+    lua_createtable(L, r->npara, 0);
+    for (int k = 0; k < r->npara; k++) {
+        lua_pushlstring(L, r->out + r->paras[k].off, r->paras[k].len);
+        lua_rawseti(L, -2, k + 1);
+    }
+    lua_setfield(L, res, "paragraphs");
+    luaL_buffinit(L, &b);
+    for (int k = 0; k < r->npara; k++) {
+        if (k > 0)
+            luaL_addstring(&b, "\n\n");
+        luaL_addlstring(&b, r->out + r->paras[k].off, r->paras[k].len);
+    }
+    luaL_pushresult(&b);
+    lua_setfield(L, res, "text");
+    pipe_html_push_node(L, 1, r->s[r->top].node);
+    lua_setfield(L, res, "node");
+    lua_pushnumber(L, r->s[r->top].scored ? r->s[r->top].score : 0);
+    lua_setfield(L, res, "score");
+    /* the blocks emitted: the top or what stands for it, joining
+     * siblings, twins (document order) */
+    int nb = r->nblocks < 16 ? r->nblocks : 16;
+    lua_createtable(L, nb, 0);
+    for (int k = 0; k < nb; k++) {
+        pipe_html_push_node(L, 1, r->s[r->blocks[k]].node);
+        lua_rawseti(L, -2, k + 1);
+    }
+    lua_setfield(L, res, "blocks");
+    /* the best candidates, best first */
+    lua_newtable(L);
+    int k = 0;
+    double last = INFINITY;
+    int last_i = -1;
+    while (k < r->pp->candidates) {
+        int best = -1;
+        for (int i = 0; i < r->n; i++) {
+            const nstat *s = &r->s[i];
+            if (!s->scored)
+                continue;
+            if (s->score > last || (s->score == last && i <= last_i))
+                continue;
+            if (best < 0 || s->score > r->s[best].score)
+                best = i;
+        }
+        if (best < 0)
+            break;
+        lua_createtable(L, 0, 4);
+        pipe_html_push_node(L, 1, r->s[best].node);
+        lua_setfield(L, -2, "node");
+        lua_pushnumber(L, r->s[best].score);
+        lua_setfield(L, -2, "score");
+        lua_pushinteger(L, r->s[best].chars);
+        lua_setfield(L, -2, "chars");
+        lua_pushnumber(L, pipe_extract_link_density(&r->s[best]));
+        lua_setfield(L, -2, "link_density");
+        lua_rawseti(L, -2, ++k);
+        last = r->s[best].score;
+        last_i = best;
+    }
+    lua_setfield(L, res, "candidates");
+}
+
+/* extract.content(doc_or_node [, params]) -> {text=, paragraphs=, node=,
+ *   score=, candidates=} | nil, msg */
+static int extract_content(lua_State *L)
+{
+    xmlNodePtr root = pipe_html_check_node(L, 1);
+    int t = 0;
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        t = 2;
+    }
+    lua_settop(L, 2);
+    params *pp = lua_newuserdatauv(L, sizeof *pp, 0);
+    pipe_extract_read_params(L, t, pp);
+    /* again: reading params may have run Lua code (metamethods); from here
+     * on no finalizer runs while the tree is walked (see html.c) */
+    root = pipe_html_check_node(L, 1);
+    int held = lua_gc(L, LUA_GCISRUNNING);
+    if (held)
+        lua_gc(L, LUA_GCSTOP);
+    if (!root) {
+        if (held)
+            lua_gc(L, LUA_GCRESTART);
+        luaL_pushfail(L);
+        lua_pushliteral(L, "no content");
+        return 2;
+    }
+    size_t elems = 1, bytes = 0;
+    pipe_extract_count_tree(root, 0, &elems, &bytes);
+    if (elems > INT32_MAX / 4) {
+        if (held)
+            lua_gc(L, LUA_GCRESTART);
+        return luaL_error(L, "extract: page too large");
+    }
+    run r;
+    memset(&r, 0, sizeof r);
+    r.pp = pp;
+    r.cap = (int)elems;
+    r.s = lua_newuserdatauv(L, elems * sizeof *r.s, 0);
+    /* text plus one separator or line break per element */
+    r.out_cap = bytes + 2 * elems + 16;
+    r.out = lua_newuserdatauv(L, r.out_cap, 0);
+    r.para_cap = (int)(2 * elems + 2);
+    r.paras = lua_newuserdatauv(L, (size_t)r.para_cap * sizeof *r.paras, 0);
+
+    if (pp->whole) {
+        const int mode[3] = {0, 1, pp->whole_clean};
+        set_mode(&r, mode);
+        attempt_whole(&r, root);
+    } else {
+        /* Readability's retries: fewer filters while the result is short;
+         * a later attempt wins only when it gives retry_gain times more
+         * text (a short article must not give way to its comment thread). */
+        static const int modes[3][3] = {{1, 1, 1}, {0, 1, 1}, {0, 0, 0}};
+        int m = 0, best_mode = 0;
+        set_mode(&r, modes[0]);
+        long best_len = attempt(&r, root);
+        while ((double)best_len < pp->retry_length && m < 2) {
+            set_mode(&r, modes[++m]);
+            long len = attempt(&r, root);
+            if ((double)len > (double)best_len * pp->retry_gain) {
+                best_len = len;
+                best_mode = m;
+            }
+        }
+        if (m != best_mode) {
+            set_mode(&r, modes[best_mode]);
+            attempt(&r, root);
+        }
+    }
+    if (r.n == 0 || r.npara == 0) {
+        if (held)
+            lua_gc(L, LUA_GCRESTART);
+        luaL_pushfail(L);
+        lua_pushliteral(L, "no content");
+        return 2;
+    }
+    lua_createtable(L, 0, 7);
+    push_result(L, &r);
+    if (held)
+        lua_gc(L, LUA_GCRESTART);
+    return 1;
+}
+
+/* extract.defaults() -> table: every parameter and its default */
+static int extract_defaults(lua_State *L)
+{
+    pipe_extract_push_defaults(L);
+    return 1;
+}
+
+static const luaL_Reg extract_funcs[] = {
+    {"content", extract_content},
+    {"defaults", extract_defaults},
+    {"scanner", pipe_extract_scanner},
+    {NULL, NULL},
+};
+
+static int extract_open(lua_State *L)
+{
+    pipe_extract_scanner_mt(L);
+    luaL_newlib(L, extract_funcs);
+    return 1;
+}
+
+static const char *const extract_names[] = {"content", "defaults", "scanner",
+                                             NULL};
+
+static const char *const extract_requires[] = {"html", NULL};
+
+const pipe_plugin pipe_plugin_extract = {
+    PIPE_PLUGIN_HEAD,
+    .name = "extract",
+    .summary = "generic main-content extraction (article body of any page)",
+    .open = extract_open,
+    .lua_names = extract_names,
+    .requires = extract_requires,
+};

@@ -1,0 +1,210 @@
+/*
+ * The extract plugin's private interface: what its files share.
+ *
+ *   extract.c         the Lua API (extract.content, extract.defaults,
+ *                     extract.scanner) and the driver: attempts, retries,
+ *                     whole = true, the result table
+ *   extract_params.c  the parameters: one table of every name, kind,
+ *                     default and range, read from Lua and given back by
+ *                     extract.defaults()
+ *   extract_score.c   pass 1 and 2: index the tree, class/id hints, text
+ *                     measures, scores, the top candidate and its siblings
+ *   extract_emit.c    pass 3: the chosen blocks as paragraphs, cleaning and
+ *                     the boilerplate line filter
+ *   extract_scan.c    extract.scanner: one walk that collects the elements
+ *                     lib/meta looks at (tags, attributes, class words,
+ *                     bylines, short dated texts)
+ *
+ * Ownership rule: all working memory of a run is Lua userdata the caller
+ * of pipe_extract_* allocated (so a Lua error leaks nothing); parameter
+ * strings point into the params table, which stays on the Lua stack for
+ * the whole call; nothing is stored in the libxml2 tree, and no file keeps
+ * mutable static state (several Lua states, one per worker, share none).
+ */
+#ifndef PIPE_EXTRACT_H
+#define PIPE_EXTRACT_H
+
+#include <stddef.h>
+
+#include <lua.h>
+#include <libxml/tree.h>
+
+#define MAX_DEPTH 512
+#define MAX_LIST 128      /* entries per hint list */
+#define MAX_TAGW 48       /* entries in tag_weights */
+#define MAX_TOKENS 32     /* class/id tokens looked at per element */
+#define TOKEN_LEN 48
+
+/* Tag properties. */
+enum {
+    T_BLOCK = 1 << 0,     /* ends a paragraph */
+    T_SKIP = 1 << 1,      /* never content (script, style, form controls) */
+    T_CLEAN = 1 << 2,     /* judged by the conditional cleaner */
+    T_P = 1 << 3,         /* counts as a paragraph for the cleaner */
+    T_IMG = 1 << 4,
+    T_EMBED = 1 << 5,
+    T_INPUT = 1 << 6,
+    T_LI = 1 << 7,
+    T_A = 1 << 8,
+    T_BR = 1 << 9,
+    T_FIGURE = 1 << 10,
+    T_HEADING = 1 << 11,
+    T_LIST = 1 << 12,     /* ul, ol */
+    T_KEEP = 1 << 13,     /* never unlikely (html, body, article, main) */
+    T_QUOTE = 1 << 14,    /* blockquote */
+    T_ARTICLE = 1 << 15   /* article */
+};
+
+typedef struct strlist {
+    const char *v[MAX_LIST];
+    size_t len[MAX_LIST];     /* strlen of each entry, for hint matching */
+    size_t n;
+} strlist;
+
+typedef struct tagweight {
+    const char *tag;
+    double w;
+} tagweight;
+
+/* Hint bits: which lists a class/id token matches. */
+enum { H_POS = 1, H_NEG = 2, H_UNLIKELY = 4, H_MAYBE = 8, H_DROP = 16,
+       H_NEVER = 32 };
+
+/* The hints of all five lists, bucketed by first character (a-z, 0-9),
+ * so a token is compared only with hints that can match it. */
+typedef struct hintx {
+    const char *h;
+    size_t len;
+    unsigned bits;
+} hintx;
+
+/* The parameters of a call (extract_params.c has their meaning and
+ * defaults). */
+typedef struct params {
+    strlist positive, negative, unlikely, maybe, drop, never, drop_tags,
+        prompts, tag_lines, date_labels;
+    hintx hx[6 * MAX_LIST];
+    int hx_start[37];          /* bucket b: hx[hx_start[b] .. hx_start[b+1]) */
+    tagweight tagw[MAX_TAGW];
+    size_t ntagw;
+    double min_paragraph, length_step, length_cap, comma_weight;
+    int ancestor_levels;
+    double class_weight;
+    int hint_prefix;
+    double sibling_ratio, sibling_min, sibling_same_class, sibling_text,
+        sibling_link;
+    double alt_ratio;
+    int alt_min;
+    double clean_commas, clean_link, clean_link_pos, clean_min_text;
+    double line_link, line_link_len, line_link_long, prompt_len;
+    double tag_line_len, date_line_len;
+    double twin_ratio;
+    int twin_levels;
+    double other_post_ratio;
+    double retry_length, retry_gain;
+    int candidates;
+    int skip_hidden;
+    int whole;                 /* the node given is the content */
+    int whole_clean;           /* ... cleaned conditionally (prune) */
+} params;
+
+/* Per-element figures, in document (pre-)order. */
+typedef struct nstat {
+    xmlNodePtr node;
+    int parent;                /* index, -1 for the root */
+    int size;                  /* elements in the subtree, self included */
+    unsigned flags;            /* T_* of the tag */
+    unsigned char scored, positive, in_figure, dropped;
+    unsigned char quote;       /* a blockquote, or inside one */
+    double weight;             /* class/id weight */
+    double score;
+    /* inline text: this element's own paragraph (blocks) or its share of
+     * its parent's paragraph (inline elements) */
+    long in_chars, in_link, in_commas;
+    long own_chars, own_link, own_commas;   /* direct text children */
+    /* whole subtree */
+    long chars, link, commas;
+    int p, img, li, input, embed;
+    int brs;                   /* <br>s in this element's own paragraph */
+    int prose;                 /* prose paragraphs in the subtree */
+    long li_chars;
+    long quote_chars;          /* text inside blockquotes */
+    long dropped_chars;        /* text of other posts (see other_posts) */
+    long neg_chars;            /* text inside negatively hinted elements */
+} nstat;
+
+typedef struct para {
+    size_t off, len;
+} para;
+
+/* One run's working state. */
+/* Tag flags by name pointer (the parser interns tag names), per run. */
+#define TAG_CACHE 64
+typedef struct tag_cache {
+    const xmlChar *name[TAG_CACHE];
+    unsigned flags[TAG_CACHE];
+} tag_cache;
+
+typedef struct run {
+    const params *pp;
+    tag_cache tc;
+    nstat *s;
+    int n, cap;
+    int strip_unlikely, use_weights, use_clean;
+    /* output */
+    char *out;
+    size_t out_len, out_cap;
+    para *paras;
+    int npara, para_cap;
+    /* paragraph being built */
+    size_t cur_start;
+    long cur_chars, cur_link;
+    int pending_space, in_a, cursor;
+    int in_quote;              /* emitting inside a blockquote */
+    int in_item;               /* emitting inside a list item */
+    /* chosen blocks */
+    xmlNodePtr root;           /* where extraction started: never excluded */
+    int top;
+    int blocks[16];            /* the first blocks emitted (indexes) */
+    int nblocks;               /* how many blocks were emitted */
+} run;
+
+/* Is element j inside element a (strictly)? */
+static inline int pipe_extract_inside(const run *r, int j, int a)
+{
+    return j > a && j < a + r->s[a].size;
+}
+
+/* extract_params.c */
+void pipe_extract_read_params(lua_State *L, int t, params *pp);
+void pipe_extract_push_defaults(lua_State *L);
+
+/* extract_score.c */
+unsigned pipe_extract_tag_flags(const xmlNode *n);
+/* The value of attribute `name` of element n, without copying (the HTML
+ * parser keeps each value as one text node); NULL when absent. */
+const char *pipe_extract_attr(const xmlNode *n, const char *name);
+/* Bucket of a token's first character: 0-25 letters, 26-35 digits, -1. */
+int pipe_extract_bucket(unsigned char c);
+int pipe_extract_space_at(const unsigned char *c, int *adv);
+void pipe_extract_count_tree(xmlNodePtr n, int depth, size_t *elems,
+                             size_t *bytes);
+void pipe_extract_index(run *r, xmlNodePtr root);
+void pipe_extract_sum_up(run *r);
+void pipe_extract_score(run *r);
+int pipe_extract_pick_top(run *r);
+int pipe_extract_sibling_base(const run *r, int top);
+int pipe_extract_sibling_joins(const run *r, int j, double threshold);
+int pipe_extract_twins(const run *r, int top, int *out, int max);
+void pipe_extract_other_posts(run *r, int top);
+double pipe_extract_link_density(const nstat *s);
+
+/* extract_emit.c */
+void pipe_extract_emit(run *r, int i, int depth);
+void pipe_extract_flush(run *r);
+
+/* extract_scan.c: extract.scanner, and the Scanner metatable */
+int pipe_extract_scanner(lua_State *L);
+void pipe_extract_scanner_mt(lua_State *L);
+
+#endif

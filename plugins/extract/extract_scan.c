@@ -1,0 +1,548 @@
+/*
+ * extract plugin, the page scanner (see extract.h): one walk over a tree
+ * that collects the elements lib/meta looks at, instead of one XPath scan
+ * (with its string conversions) per question.
+ *
+ *   extract.scanner(spec) -> Scanner
+ *     spec.tags      {"h1", "time", ...}   elements by (lowercase) tag name
+ *     spec.attrs     {"itemprop", ...}     elements carrying the attribute
+ *     spec.classes   {group = {"date", "datum", ...}, ...}: elements whose
+ *                    class or id contains one of the words (ASCII case
+ *                    ignored)
+ *     spec.prefixes  {"By ", "Von ", ...}  elements whose own text starts
+ *                    with one (a prefix's trailing space may also be the
+ *                    end of the text: "<span>By</span> <a>...</a>")
+ *     spec.digits    N: elements whose own text holds a digit within its
+ *                    first N bytes
+ *     spec.script_types {"ld+json", ...}: <script>s are collected by tag
+ *                    only when their type attribute contains one of these
+ *                    (case ignored); without it, all of them
+ *     spec.meta_index true: facts.meta_index = {key = {content...}}, the
+ *                    content of every <meta> by each whitespace-separated,
+ *                    lowercased word of its property, name, itemprop and
+ *                    http-equiv, in document order
+ *   scanner:scan(doc_or_node) -> facts
+ *     facts[tag], facts[attr], facts[group], facts.prefixed, facts.digits:
+ *     lists of Nodes in document order; facts.pos[name]: the elements'
+ *     document positions (pre-order element counts), so a caller can tell
+ *     what stands before or after what.
+ *
+ * "Own text": the element's direct text children, whitespace runs
+ * collapsed, trimmed.  The walk does not enter script, style, template
+ * and svg (their elements are still collected by tag).
+ *
+ * Caveats: the compiled spec is one userdata holding its strings, so a
+ * Scanner needs no finaliser and can live in a module upvalue; a scan
+ * keeps nothing between calls.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <libxml/tree.h>
+
+#include "pipe/html.h"
+
+#include "extract.h"
+
+#define SCANNER_MT "pipe.Scanner"
+#define MAX_NAMES 32      /* tags, attrs, prefixes */
+#define MAX_GROUPS 8
+#define MAX_WORDS 128
+#define OWN_TEXT 256      /* bytes of own text looked at */
+
+typedef struct group {
+    const char *name;
+    int first, n;         /* its words: words[first .. first+n) */
+} group;
+
+typedef struct scanner {
+    int ntags, nattrs, ngroups, nwords, nprefixes, digits, meta_index;
+    int nstypes;
+    const char *stypes[MAX_NAMES];
+    const char *tags[MAX_NAMES];
+    const char *attrs[MAX_NAMES];
+    group groups[MAX_GROUPS];
+    const char *words[MAX_WORDS];
+    const char *prefixes[MAX_NAMES];
+    size_t plen[MAX_NAMES];
+    /* the words bucketed by first letter (see groups_in) */
+    const char *wsorted[MAX_WORDS];
+    unsigned wgroup[MAX_WORDS];
+    int wstart[37];
+    char *next;           /* string space left */
+    char strings[];
+} scanner;
+
+/* Strings of the list on top of the stack (named `key` in messages):
+ * adds to *bytes and *count, checks them. */
+static void measure_top(lua_State *L, const char *key, int max,
+                        size_t *bytes, int *count)
+{
+    if (!lua_istable(L, -1))
+        luaL_error(L, "extract.scanner: '%s' must be a list", key);
+    lua_Integer n = luaL_len(L, -1);
+    if (n > max)
+        luaL_error(L, "extract.scanner: '%s' has more than %d entries", key,
+                   max);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, -1, i);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            luaL_error(L, "extract.scanner: '%s' entry %d is not a string",
+                       key, (int)i);
+        *bytes += lua_rawlen(L, -1) + 1;
+        (*count)++;
+        lua_pop(L, 1);
+    }
+}
+
+static void measure_list(lua_State *L, int t, const char *key, int max,
+                         size_t *bytes, int *count)
+{
+    lua_getfield(L, t, key);
+    if (!lua_isnil(L, -1))
+        measure_top(L, key, max, bytes, count);
+    lua_pop(L, 1);
+}
+
+static const char *copy(scanner *s, const char *v, int lower)
+{
+    size_t n = strlen(v);
+    char *d = s->next;
+    for (size_t i = 0; i < n; i++)
+        d[i] = lower ? (char)tolower((unsigned char)v[i]) : v[i];
+    d[n] = '\0';
+    s->next += n + 1;
+    return d;
+}
+
+/* Copy the list spec[key] into out (count in *n). */
+static void copy_list(lua_State *L, int t, const char *key, scanner *s,
+                      const char **out, int *n, int lower)
+{
+    *n = 0;
+    lua_getfield(L, t, key);
+    if (lua_istable(L, -1)) {
+        lua_Integer len = luaL_len(L, -1);
+        for (lua_Integer i = 1; i <= len; i++) {
+            lua_rawgeti(L, -1, i);
+            out[(*n)++] = copy(s, lua_tostring(L, -1), lower);
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
+}
+
+static void index_words(scanner *s)
+{
+    int count[37] = {0}, at[37];
+    for (int g = 0; g < s->ngroups; g++)
+        for (int i = 0; i < s->groups[g].n; i++) {
+            int b = pipe_extract_bucket(
+                (unsigned char)s->words[s->groups[g].first + i][0]);
+            if (b >= 0)
+                count[b]++;
+        }
+    s->wstart[0] = 0;
+    for (int b = 0; b < 36; b++) {
+        at[b] = s->wstart[b];
+        s->wstart[b + 1] = s->wstart[b] + count[b];
+    }
+    for (int g = 0; g < s->ngroups; g++)
+        for (int i = 0; i < s->groups[g].n; i++) {
+            const char *w = s->words[s->groups[g].first + i];
+            int b = pipe_extract_bucket((unsigned char)w[0]);
+            if (b < 0)
+                continue;   /* words start with a letter or digit */
+            s->wsorted[at[b]] = w;
+            s->wgroup[at[b]++] = 1u << g;
+        }
+}
+
+/* extract.scanner(spec) -> Scanner */
+int pipe_extract_scanner(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    size_t bytes = 0;
+    int count = 0, ngroups = 0, nwords = 0;
+    measure_list(L, 1, "tags", MAX_NAMES, &bytes, &count);
+    measure_list(L, 1, "attrs", MAX_NAMES, &bytes, &count);
+    measure_list(L, 1, "prefixes", MAX_NAMES, &bytes, &count);
+    measure_list(L, 1, "script_types", MAX_NAMES, &bytes, &count);
+    lua_getfield(L, 1, "classes");
+    if (!lua_isnil(L, -1)) {
+        if (!lua_istable(L, -1))
+            luaL_error(L, "extract.scanner: 'classes' must be a table of "
+                          "lists");
+        lua_pushnil(L);
+        while (lua_next(L, 2)) {
+            if (lua_type(L, -2) != LUA_TSTRING)
+                luaL_error(L, "extract.scanner: 'classes' keys are group "
+                              "names");
+            if (++ngroups > MAX_GROUPS)
+                luaL_error(L, "extract.scanner: more than %d class groups",
+                           MAX_GROUPS);
+            bytes += lua_rawlen(L, -2) + 1;
+            int before = count;
+            measure_top(L, lua_tostring(L, -2), MAX_WORDS, &bytes, &count);
+            nwords += count - before;
+            lua_pop(L, 1);
+        }
+        if (nwords > MAX_WORDS)
+            luaL_error(L, "extract.scanner: more than %d class words",
+                       MAX_WORDS);
+    }
+    lua_pop(L, 1);
+    int digits = 0;
+    lua_getfield(L, 1, "digits");
+    if (!lua_isnil(L, -1)) {
+        int ok;
+        lua_Integer d = lua_tointegerx(L, -1, &ok);
+        if (!ok || d < 0 || d > OWN_TEXT)
+            luaL_error(L, "extract.scanner: 'digits' must be an integer "
+                          "0..%d", OWN_TEXT);
+        digits = (int)d;
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "meta_index");
+    int meta_index = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+
+    /* the userdata gets its metatable before anything is copied in */
+    scanner *s = lua_newuserdatauv(L, sizeof *s + bytes, 0);
+    memset(s, 0, sizeof *s);
+    s->next = s->strings;
+    luaL_setmetatable(L, SCANNER_MT);
+    copy_list(L, 1, "tags", s, s->tags, &s->ntags, 1);
+    copy_list(L, 1, "attrs", s, s->attrs, &s->nattrs, 1);
+    copy_list(L, 1, "prefixes", s, s->prefixes, &s->nprefixes, 0);
+    copy_list(L, 1, "script_types", s, s->stypes, &s->nstypes, 1);
+    for (int i = 0; i < s->nprefixes; i++)
+        s->plen[i] = strlen(s->prefixes[i]);
+    s->digits = digits;
+    s->meta_index = meta_index;
+    lua_getfield(L, 1, "classes");
+    if (lua_istable(L, -1)) {
+        int t = lua_gettop(L);
+        lua_pushnil(L);
+        while (lua_next(L, t)) {
+            group *g = &s->groups[s->ngroups++];
+            g->name = copy(s, lua_tostring(L, -2), 0);
+            g->first = s->nwords;
+            int n = 0;
+            lua_Integer len = luaL_len(L, -1);
+            for (lua_Integer i = 1; i <= len; i++) {
+                lua_rawgeti(L, -1, i);
+                s->words[s->nwords + n++] = copy(s, lua_tostring(L, -1), 1);
+                lua_pop(L, 1);
+            }
+            g->n = n;
+            s->nwords += n;
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
+    index_words(s);
+    return 1;
+}
+
+/* One scan's state: the stack indexes of the result lists. */
+typedef struct scan {
+    lua_State *L;
+    const scanner *s;
+    int owner;                 /* stack index of the doc or node */
+    int tag_lists, attr_lists, group_lists, prefixed, digits;
+    int base;                  /* first list's stack index */
+    int meta_index;            /* stack index of the meta index, or 0 */
+    int nlists;
+    int counts[2 * MAX_NAMES + MAX_GROUPS + 2];
+    int pos;                   /* pre-order element count */
+} scan;
+
+/* Append the node to list k (and its position to the list after it). */
+static void add(scan *sc, int k, xmlNodePtr n)
+{
+    lua_State *L = sc->L;
+    int c = ++sc->counts[k];
+    pipe_html_push_node(L, sc->owner, n);
+    lua_rawseti(L, sc->base + 2 * k, c);
+    lua_pushinteger(L, sc->pos);
+    lua_rawseti(L, sc->base + 2 * k + 1, c);
+}
+
+/* The groups (bit g for group g) with a word inside v, ASCII case
+ * ignored: each position of v is compared only with the words that start
+ * with its letter. */
+static unsigned groups_in(const scanner *s, const char *v)
+{
+    unsigned hits = 0, all = (1u << s->ngroups) - 1;
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        int b = pipe_extract_bucket((unsigned char)tolower(*p));
+        if (b < 0)
+            continue;
+        for (int i = s->wstart[b]; i < s->wstart[b + 1]; i++) {
+            const char *w = s->wsorted[i];
+            size_t k = 1;
+            while (w[k] && p[k] && tolower(p[k]) == (unsigned char)w[k])
+                k++;
+            if (!w[k])
+                hits |= s->wgroup[i];
+        }
+        if (hits == all)
+            break;
+    }
+    return hits;
+}
+
+/* the element's own text, collapsed and trimmed, into buf (at most cap-1
+ * bytes); returns its length */
+static size_t own_text(xmlNodePtr n, char *buf, size_t cap)
+{
+    size_t k = 0;
+    int space = 0;
+    for (xmlNodePtr c = n->children; c && k < cap - 1; c = c->next) {
+        if (c->type != XML_TEXT_NODE || !c->content)
+            continue;
+        for (const xmlChar *p = c->content; *p && k < cap - 1; p++) {
+            if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'
+                || *p == '\f') {
+                space = k > 0;
+                continue;
+            }
+            if (space) {
+                buf[k++] = ' ';
+                space = 0;
+                if (k >= cap - 1)
+                    break;
+            }
+            buf[k++] = (char)*p;
+        }
+        /* text children are separated by elements: a boundary is a space */
+        space = k > 0;
+    }
+    buf[k] = '\0';
+    return k;
+}
+
+static int prefix_hit(const scanner *s, const char *t, size_t len)
+{
+    for (int i = 0; i < s->nprefixes; i++) {
+        size_t pl = s->plen[i];
+        if (len >= pl && memcmp(t, s->prefixes[i], pl) == 0)
+            return 1;
+        /* "By " matches the whole text "By" */
+        if (pl > 1 && s->prefixes[i][pl - 1] == ' ' && len == pl - 1
+            && memcmp(t, s->prefixes[i], len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* <meta>: its content under each lowercased word of its key attributes */
+static void index_meta(scan *sc, const xmlNode *n)
+{
+    static const char *const keys[] = {"property", "name", "itemprop",
+                                       "http-equiv"};
+    const char *content = pipe_extract_attr(n, "content");
+    if (!content)
+        return;
+    lua_State *L = sc->L;
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        const char *v = pipe_extract_attr(n, keys[k]);
+        if (!v)
+            continue;
+        while (*v) {
+            while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r'
+                   || *v == '\f')
+                v++;
+            if (!*v)
+                break;
+            char word[128];
+            size_t w = 0;
+            while (*v && !(*v == ' ' || *v == '\t' || *v == '\n'
+                           || *v == '\r' || *v == '\f')) {
+                if (w < sizeof word - 1)
+                    word[w++] = (char)tolower((unsigned char)*v);
+                v++;
+            }
+            word[w] = '\0';
+            if (lua_getfield(L, sc->meta_index, word) != LUA_TTABLE) {
+                lua_pop(L, 1);
+                lua_newtable(L);
+                lua_pushvalue(L, -1);
+                lua_setfield(L, sc->meta_index, word);
+            }
+            lua_pushstring(L, content);
+            lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+            lua_pop(L, 1);
+        }
+    }
+}
+
+/* a <script> whose type contains one of spec.script_types */
+static int script_wanted(const scanner *s, const xmlNode *n)
+{
+    const char *t = pipe_extract_attr(n, "type");
+    if (!t)
+        return 0;
+    char buf[64];
+    size_t k = 0;
+    for (; t[k] && k < sizeof buf - 1; k++)
+        buf[k] = (char)tolower((unsigned char)t[k]);
+    buf[k] = '\0';
+    for (int i = 0; i < s->nstypes; i++)
+        if (strstr(buf, s->stypes[i]))
+            return 1;
+    return 0;
+}
+
+static int has_digit(const char *t, size_t len, size_t within)
+{
+    for (size_t i = 0; i < len && i < within; i++)
+        if (t[i] >= '0' && t[i] <= '9')
+            return 1;
+    return 0;
+}
+
+static int opaque(const xmlNode *n)
+{
+    const char *t = (const char *)n->name;
+    if (t[0] == 's')
+        return strcmp(t, "script") == 0 || strcmp(t, "style") == 0
+               || strcmp(t, "svg") == 0;
+    return t[0] == 't' && strcmp(t, "template") == 0;
+}
+
+static void walk(scan *sc, xmlNodePtr n, int depth)
+{
+    const scanner *s = sc->s;
+    for (xmlNodePtr c = n->children; c; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        sc->pos++;
+        const char *tag = (const char *)c->name;
+        for (int i = 0; i < s->ntags; i++)
+            if (tag[0] == s->tags[i][0] && strcmp(tag, s->tags[i]) == 0
+                && (s->nstypes == 0 || strcmp(tag, "script") != 0
+                    || script_wanted(s, c)))
+                add(sc, sc->tag_lists + i, c);
+        if (sc->meta_index && tag[0] == 'm' && strcmp(tag, "meta") == 0
+            && c->properties)
+            index_meta(sc, c);
+        if (c->properties) {
+            for (int i = 0; i < s->nattrs; i++)
+                if (pipe_extract_attr(c, s->attrs[i]))
+                    add(sc, sc->attr_lists + i, c);
+            if (s->ngroups > 0) {
+                const char *cls = pipe_extract_attr(c, "class");
+                const char *id = pipe_extract_attr(c, "id");
+                unsigned hits = (cls ? groups_in(s, cls) : 0)
+                                | (id ? groups_in(s, id) : 0);
+                for (int g = 0; hits && g < s->ngroups; g++)
+                    if (hits & (1u << g))
+                        add(sc, sc->group_lists + g, c);
+            }
+        }
+        if (s->nprefixes > 0 || s->digits > 0) {
+            char buf[OWN_TEXT + 1];
+            size_t len = own_text(c, buf, sizeof buf);
+            if (len > 0) {
+                if (s->nprefixes > 0 && prefix_hit(s, buf, len))
+                    add(sc, sc->prefixed, c);
+                if (s->digits > 0 && has_digit(buf, len, (size_t)s->digits))
+                    add(sc, sc->digits, c);
+            }
+        }
+        if (depth < MAX_DEPTH && !opaque(c))
+            walk(sc, c, depth + 1);
+    }
+}
+
+/* scanner:scan(doc_or_node) -> facts */
+static int scanner_scan(lua_State *L)
+{
+    const scanner *s = luaL_checkudata(L, 1, SCANNER_MT);
+    xmlNodePtr root = pipe_html_check_node(L, 2);
+    lua_settop(L, 2);
+    scan sc;
+    memset(&sc, 0, sizeof sc);
+    sc.L = L;
+    sc.s = s;
+    sc.owner = 2;
+    sc.tag_lists = 0;
+    sc.attr_lists = s->ntags;
+    sc.group_lists = sc.attr_lists + s->nattrs;
+    sc.prefixed = sc.group_lists + s->ngroups;
+    sc.digits = sc.prefixed + 1;
+    sc.nlists = sc.digits + 1;
+    luaL_checkstack(L, 2 * sc.nlists + 12, "extract: scan");
+    if (s->meta_index) {
+        lua_newtable(L);
+        sc.meta_index = lua_gettop(L);
+    }
+    sc.base = lua_gettop(L) + 1;
+    for (int k = 0; k < sc.nlists; k++) {
+        lua_newtable(L);
+        lua_newtable(L);
+    }
+    /* no finalizer runs while the tree is walked (see html.c) */
+    int held = lua_gc(L, LUA_GCISRUNNING);
+    if (held)
+        lua_gc(L, LUA_GCSTOP);
+    if (root) {
+        /* the root itself is position 1, collected by tag only */
+        sc.pos = 1;
+        for (int i = 0; i < s->ntags; i++)
+            if (strcmp((const char *)root->name, s->tags[i]) == 0)
+                add(&sc, sc.tag_lists + i, root);
+        if (!opaque(root))
+            walk(&sc, root, 0);
+    }
+    /* facts: {name = list, pos = {name = positions}} */
+    lua_createtable(L, 0, sc.nlists + 1);
+    int facts = lua_gettop(L);
+    lua_createtable(L, 0, sc.nlists);
+    int pos = lua_gettop(L);
+    for (int k = 0; k < sc.nlists; k++) {
+        const char *name;
+        if (k < sc.attr_lists)
+            name = s->tags[k];
+        else if (k < sc.group_lists)
+            name = s->attrs[k - sc.attr_lists];
+        else if (k < sc.prefixed)
+            name = s->groups[k - sc.group_lists].name;
+        else if (k == sc.prefixed)
+            name = "prefixed";
+        else
+            name = "digits";
+        lua_pushvalue(L, sc.base + 2 * k);
+        lua_setfield(L, facts, name);
+        lua_pushvalue(L, sc.base + 2 * k + 1);
+        lua_setfield(L, pos, name);
+    }
+    lua_setfield(L, facts, "pos");
+    if (sc.meta_index) {
+        lua_pushvalue(L, sc.meta_index);
+        lua_setfield(L, facts, "meta_index");
+    }
+    if (held)
+        lua_gc(L, LUA_GCRESTART);
+    return 1;
+}
+
+static const luaL_Reg scanner_methods[] = {
+    {"scan", scanner_scan},
+    {NULL, NULL},
+};
+
+/* Register the Scanner metatable (extract_open calls this). */
+void pipe_extract_scanner_mt(lua_State *L)
+{
+    if (luaL_newmetatable(L, SCANNER_MT)) {
+        luaL_newlib(L, scanner_methods);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+}

@@ -1,0 +1,1356 @@
+/*
+ * html plugin: parse pages with libxml2's HTML parser, select with CSS or
+ * XPath, read text and attributes, edit the tree.  (The text rules and the
+ * `strip` command live in strip.c, the `select` command in select.c, the
+ * CSS compiler in css.c, XPath compilation and evaluation in xpath.c,
+ * encoding detection and conversion in encoding.c.)
+ *
+ * Lua: html.parse(s [, {encoding=, url=}]) -> Document, html.strip,
+ * html.xpath_of(css), html.absolute(href, base); Document and Node methods
+ * as docs/design.md lists.
+ *
+ * Caveats:
+ * - Encoding: libxml2 2.9.14 guesses Latin-1 for non-ASCII bytes before a
+ *   <meta charset>, so encoding.c settles the encoding first and converts
+ *   the bytes to clean UTF-8 (invalid sequences and C0 controls become
+ *   U+FFFD); the parser is told "UTF-8" and to ignore the document's own
+ *   hint.
+ * - libxml2 reports errors through a global handler unless told otherwise:
+ *   parsing installs a structured handler that drops them, and XPath
+ *   contexts carry their own handler that records the first message.
+ * - Removed nodes are unlinked and chained on the Document (parent NULL,
+ *   linked through next/prev) and freed with it, so a Node userdata never
+ *   dangles.  Only element nodes become Node userdata: XPath results that
+ *   are text or attribute nodes are returned as strings, because libxml2
+ *   merges and frees text nodes when the tree is edited.
+ * - XPath evaluation runs with an operation limit (libxml2's opLimit), as
+ *   Lua's count hook never fires inside C.
+ */
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include <libxml/HTMLparser.h>
+#include <libxml/HTMLtree.h>
+#include <libxml/xmlmemory.h>
+#include <libxml/uri.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+
+#include "css.h"
+#include "encoding.h"
+#include "pipe/html.h"
+#include "pipe/plugin.h"
+#include "pipe/util.h"
+#include "select.h"
+#include "service.h"
+#include "strip.h"
+#include "xpath.h"
+
+#define CACHE_KEY "pipe.html.cache"
+#define CACHE_MAX 2000
+
+/* ------------------------------------------------------------------ */
+/* Parsing                                                             */
+
+static int is_space(int c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+static void silent_error(void *ud, xmlErrorPtr e)
+{
+    (void)ud;
+    (void)e;
+}
+
+static char *strdup_msg(const char *m)
+{
+    char *s = malloc(strlen(m) + 1);
+    if (s)
+        strcpy(s, m);
+    return s;
+}
+
+xmlDocPtr pipe_html_parse_ex(const char *data, size_t len,
+                             const char *encoding, const char *url,
+                             char *used, size_t usedsz, char **err)
+{
+    size_t n = 0;
+    char *clean = pipe_enc_to_utf8(data, len, encoding, used, usedsz, &n,
+                                   err);
+    if (clean == NULL)
+        return NULL;
+
+    htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+    if (ctxt == NULL) {
+        free(clean);
+        *err = strdup_msg("out of memory");
+        return NULL;
+    }
+    xmlStructuredErrorFunc old = xmlStructuredError;
+    void *oldctx = xmlStructuredErrorContext;
+    xmlGenericErrorFunc oldgen = xmlGenericError;
+    void *oldgenctx = xmlGenericErrorContext;
+    xmlSetStructuredErrorFunc(NULL, silent_error);
+    xmlSetGenericErrorFunc(NULL, pipe_xpath_silent);
+    int opts = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
+               HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT |
+               HTML_PARSE_IGNORE_ENC | XML_PARSE_HUGE;
+    xmlDocPtr doc = htmlCtxtReadMemory(ctxt, clean, (int)n, url, "UTF-8",
+                                       opts);
+    if (doc != NULL && xmlDocGetRootElement(doc) == NULL) {
+        xmlFreeDoc(doc);
+        doc = NULL;
+    }
+    if (doc == NULL) {
+        /* empty or hopeless input: an empty page, never a failure */
+        static const char empty[] = "<html><head></head><body></body></html>";
+        htmlCtxtReset(ctxt);
+        doc = htmlCtxtReadMemory(ctxt, empty, (int)sizeof empty - 1, url,
+                                 "UTF-8", opts);
+    }
+    xmlSetStructuredErrorFunc(oldctx, old);
+    xmlSetGenericErrorFunc(oldgenctx, oldgen);
+    htmlFreeParserCtxt(ctxt);
+    free(clean);
+    if (doc == NULL)
+        *err = strdup_msg("out of memory");
+    return doc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Releases for boxes (pipe_box, include/pipe/util.h)                */
+
+static void release_xmlfree(void *p)
+{
+    xmlFree(p);
+}
+
+static void release_xpobj(void *p)
+{
+    xmlXPathFreeObject(p);
+}
+
+static void release_xpcomp(void *p)
+{
+    xmlXPathFreeCompExpr(p);
+}
+
+static void release_xpctx(void *p)
+{
+    xmlXPathFreeContext(p);
+}
+
+static void release_outbuf(void *p)
+{
+    xmlOutputBufferClose(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Document and Node userdata                                          */
+
+/*
+ * A method that walks the tree while it allocates Lua values must not let
+ * a finalizer run in between: one that closes the document (or edits the
+ * tree) would pull the nodes out from under it.  gc_hold() stops the
+ * collector when it runs, gc_done() restarts it; holds come after the
+ * argument checks, so only an out-of-memory error can leave the collector
+ * stopped, and the host restarts it before the next page.
+ */
+static int gc_hold(lua_State *L)
+{
+    if (!lua_gc(L, LUA_GCISRUNNING))
+        return 0;
+    lua_gc(L, LUA_GCSTOP);
+    return 1;
+}
+
+static void gc_done(lua_State *L, int held)
+{
+    if (held)
+        lua_gc(L, LUA_GCRESTART);
+}
+
+typedef struct html_doc {
+    xmlDocPtr doc;
+    xmlNodePtr removed; /* unlinked nodes: parent NULL, chained by next */
+    char encoding[48];
+    int templates;      /* holds a <template>: -1 unknown, 0, 1 */
+    xmlXPathContextPtr xpctx; /* made on the first query, kept: building
+                               * one registers every XPath function */
+    int readonly;       /* doc:readonly(true): edits raise */
+} html_doc;
+
+typedef struct html_node {
+    xmlNodePtr node;
+} html_node;
+
+static void doc_release(html_doc *d)
+{
+    if (d->xpctx != NULL) {
+        xmlXPathFreeContext(d->xpctx);
+        d->xpctx = NULL;
+    }
+    if (d->removed != NULL) {
+        xmlFreeNodeList(d->removed);
+        d->removed = NULL;
+    }
+    if (d->doc != NULL) {
+        xmlFreeDoc(d->doc);
+        d->doc = NULL;
+    }
+}
+
+static int doc_gc(lua_State *L)
+{
+    html_doc *d = luaL_checkudata(L, 1, PIPE_DOCUMENT_MT);
+    doc_release(d);
+    return 0;
+}
+
+static html_doc *check_docud(lua_State *L, int idx)
+{
+    html_doc *d = luaL_checkudata(L, idx, PIPE_DOCUMENT_MT);
+    if (d->doc == NULL)
+        luaL_argerror(L, idx, "document is closed");
+    return d;
+}
+
+xmlDocPtr pipe_html_check_doc(lua_State *L, int idx)
+{
+    return check_docud(L, idx)->doc;
+}
+
+xmlNodePtr pipe_html_check_node(lua_State *L, int idx)
+{
+    html_node *n = luaL_testudata(L, idx, PIPE_NODE_MT);
+    if (n != NULL) {
+        lua_getiuservalue(L, idx, 1);
+        html_doc *d = lua_touserdata(L, -1);
+        lua_pop(L, 1);
+        if (d == NULL || d->doc == NULL)
+            luaL_argerror(L, idx, "document is closed");
+        return n->node;
+    }
+    if (luaL_testudata(L, idx, PIPE_DOCUMENT_MT) != NULL) {
+        xmlNodePtr root = xmlDocGetRootElement(check_docud(L, idx)->doc);
+        if (root == NULL)
+            luaL_argerror(L, idx, "document is empty");
+        return root;
+    }
+    luaL_typeerror(L, idx, "pipe.Node or pipe.Document");
+    return NULL;
+}
+
+void pipe_html_push_node(lua_State *L, int owner, xmlNodePtr node)
+{
+    owner = lua_absindex(L, owner);
+    html_node *n = lua_newuserdatauv(L, sizeof *n, 1);
+    n->node = node;
+    luaL_setmetatable(L, PIPE_NODE_MT);
+    if (luaL_testudata(L, owner, PIPE_NODE_MT) != NULL)
+        lua_getiuservalue(L, owner, 1);
+    else
+        lua_pushvalue(L, owner);
+    lua_setiuservalue(L, -2, 1);
+}
+
+/* The node behind argument idx and its owning document (a Document
+ * argument means its root element, or the document node itself when
+ * `docnode`). */
+static xmlNodePtr arg_context(lua_State *L, int idx, html_doc **dp, int docnode)
+{
+    if (luaL_testudata(L, idx, PIPE_NODE_MT) != NULL) {
+        xmlNodePtr node = pipe_html_check_node(L, idx);
+        lua_getiuservalue(L, idx, 1);
+        *dp = lua_touserdata(L, -1);
+        lua_pop(L, 1);
+        return node;
+    }
+    if (luaL_testudata(L, idx, PIPE_DOCUMENT_MT) == NULL)
+        luaL_typeerror(L, idx, "pipe.Node or pipe.Document");
+    html_doc *d = check_docud(L, idx);
+    *dp = d;
+    return docnode ? (xmlNodePtr)d->doc : pipe_html_check_node(L, idx);
+}
+
+static void detach(html_doc *d, xmlNodePtr node)
+{
+    if (node->parent == NULL || node->type == XML_DOCUMENT_NODE ||
+        node->type == XML_HTML_DOCUMENT_NODE)
+        return; /* already removed */
+    xmlUnlinkNode(node);
+    node->parent = NULL;
+    node->prev = NULL;
+    node->next = d->removed;
+    if (d->removed != NULL)
+        d->removed->prev = node;
+    d->removed = node;
+}
+
+/* ------------------------------------------------------------------ */
+/* Compiled XPath cache                                                */
+
+/* Each compiled expression is held by a box (release_xpcomp) in a
+ * per-state cache table, so it is freed when forgotten or at close. */
+
+#define COMPILE_CTX_KEY "pipe.html.xpath_compile_ctx"
+
+/* The context this state compiles expressions in, made once (its box lives
+ * in the registry). */
+static xmlXPathContextPtr compile_ctx(lua_State *L)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, COMPILE_CTX_KEY) == LUA_TUSERDATA) {
+        xmlXPathContextPtr c = ((pipe_box *)lua_touserdata(L, -1))->p;
+        lua_pop(L, 1);
+        return c;
+    }
+    lua_pop(L, 1);
+    pipe_box *b = pipe_box_new(L, release_xpctx);
+    b->p = xmlXPathNewContext(NULL);
+    if (b->p == NULL)
+        luaL_error(L, "out of memory");
+    xmlXPathContextPtr c = b->p;
+    lua_setfield(L, LUA_REGISTRYINDEX, COMPILE_CTX_KEY);
+    return c;
+}
+
+/* Push the cache table `kind` ("css" or "xpath") of this state. */
+static void push_cache(lua_State *L, const char *kind)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, CACHE_KEY) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, LUA_REGISTRYINDEX, CACHE_KEY);
+    }
+    if (lua_getfield(L, -1, kind) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, kind);
+    }
+    lua_remove(L, -2);
+}
+
+/* Compile (or fetch) the expression for the string at arg; `css` says
+ * which language.  Leaves the compiled userdata on the stack. */
+static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
+{
+    const char *src = luaL_checkstring(L, arg);
+    push_cache(L, css ? "css" : "xpath");
+    if (lua_getfield(L, -1, src) == LUA_TUSERDATA) {
+        lua_remove(L, -2);
+        return ((pipe_box *)lua_touserdata(L, -1))->p;
+    }
+    lua_pop(L, 1);
+    /* the cache stays bounded: forget everything when it is full */
+    lua_getfield(L, -1, "\1n");
+    lua_Integer count = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (count >= CACHE_MAX) {
+        lua_pop(L, 1);
+        lua_getfield(L, LUA_REGISTRYINDEX, CACHE_KEY);
+        lua_newtable(L);
+        lua_setfield(L, -2, css ? "css" : "xpath");
+        lua_pop(L, 1);
+        push_cache(L, css ? "css" : "xpath");
+        count = 0;
+    }
+    xmlXPathContextPtr cctx = compile_ctx(L);
+    pipe_box *b = pipe_box_new(L, release_xpcomp);
+    pipe_xerr xe = {{0}, 0};
+    if (css) {
+        size_t off = 0;
+        const char *reason = NULL;
+        char *xp = pipe_css_to_xpath(src, &off, &reason);
+        if (xp == NULL)
+            luaL_error(L, "bad selector '%s' at offset %d: %s", src, (int)off,
+                       reason);
+        b->p = pipe_xpath_compile_in(cctx, xp, &xe);
+        free(xp);
+        if (b->p == NULL)
+            luaL_error(L, "bad selector '%s': %s", src, xe.msg);
+    } else {
+        b->p = pipe_xpath_compile_in(cctx, src, &xe);
+        if (b->p == NULL)
+            luaL_error(L, "bad xpath '%s': %s", src, xe.msg);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, src);
+    lua_pushinteger(L, count + 1);
+    lua_setfield(L, -3, "\1n");
+    lua_remove(L, -2);
+    return b->p;
+}
+
+/* Evaluate into a box pushed on the stack (freed by pipe_box_done or GC).
+ * Raises with the expression quoted when evaluation fails. */
+static xmlXPathObjectPtr evaluate(lua_State *L, xmlXPathCompExprPtr comp,
+                                  html_doc *d, xmlNodePtr ctxnode,
+                                  const char *src, pipe_box **bp)
+{
+    pipe_box *b = pipe_box_new(L, release_xpobj);
+    pipe_xerr xe = {{0}, 0};
+    if (d->xpctx == NULL) {
+        d->xpctx = xmlXPathNewContext(d->doc);
+        if (d->xpctx == NULL)
+            luaL_error(L, "out of memory");
+    }
+    /* the context is reused: pipe_xpath_eval sets again everything a
+     * previous query may have left */
+    xmlXPathObjectPtr res = pipe_xpath_eval(d->xpctx, comp, ctxnode, &xe);
+    b->p = res;
+    if (res == NULL)
+        luaL_error(L, "xpath '%s' failed: %s", src,
+                   xe.set ? xe.msg : "evaluation error");
+    *bp = b;
+    return res;
+}
+
+/* Run a CSS selector (css=1) or XPath (css=0) from argument 2 against the
+ * context at argument 1; leaves [compiled, box] on the stack. */
+static xmlXPathObjectPtr run_query(lua_State *L, int css, html_doc **dp,
+                                   pipe_box **bp)
+{
+    html_doc *d;
+    xmlNodePtr ctxnode = arg_context(L, 1, &d, 1);
+    xmlXPathCompExprPtr comp = get_compiled(L, 2, css);
+    *dp = d;
+    return evaluate(L, comp, d, ctxnode, lua_tostring(L, 2), bp);
+}
+
+/* Skip <template> content in CSS matches (see xpath.h); asked once per
+ * document. */
+static int doc_has_template(html_doc *d)
+{
+    if (d->templates < 0)
+        d->templates = pipe_xpath_any_template((xmlNodePtr)d->doc);
+    return d->templates;
+}
+
+/* ------------------------------------------------------------------ */
+/* Shared methods (Document and Node)                                  */
+
+/* -- doc:select(css) -> {Node...} */
+static int html_select(lua_State *L)
+{
+    html_doc *d;
+    pipe_box *b;
+    arg_context(L, 1, &d, 1);
+    get_compiled(L, 2, 1);
+    lua_pop(L, 1);
+    int held = gc_hold(L);
+    xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
+    int n = pipe_xpath_count(res);
+    lua_createtable(L, n, 0);
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        xmlNodePtr node = res->nodesetval->nodeTab[i];
+        if (node->type != XML_ELEMENT_NODE ||
+            pipe_xpath_in_template(doc_has_template(d), node))
+            continue;
+        pipe_html_push_node(L, 1, node);
+        lua_rawseti(L, -2, ++k);
+    }
+    pipe_box_done(b);
+    gc_done(L, held);
+    return 1;
+}
+
+/* -- doc:first(css) -> Node|nil */
+static int html_first(lua_State *L)
+{
+    html_doc *d;
+    pipe_box *b;
+    arg_context(L, 1, &d, 1);
+    get_compiled(L, 2, 1);
+    lua_pop(L, 1);
+    int held = gc_hold(L);
+    xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
+    int n = pipe_xpath_count(res);
+    for (int i = 0; i < n; i++) {
+        xmlNodePtr node = res->nodesetval->nodeTab[i];
+        if (node->type == XML_ELEMENT_NODE &&
+            !pipe_xpath_in_template(doc_has_template(d), node)) {
+            pipe_html_push_node(L, 1, node);
+            pipe_box_done(b);
+            gc_done(L, held);
+            return 1;
+        }
+    }
+    pipe_box_done(b);
+    gc_done(L, held);
+    lua_pushnil(L);
+    return 1;
+}
+
+static void push_attr_value(lua_State *L, xmlAttrPtr a)
+{
+    if (a->children == NULL) {
+        lua_pushliteral(L, "");
+        return;
+    }
+    if (a->children->next == NULL) {
+        const xmlChar *c = a->children->content;
+        lua_pushstring(L, c ? (const char *)c : "");
+        return;
+    }
+    luaL_Buffer lb;
+    luaL_buffinit(L, &lb);
+    for (xmlNodePtr c = a->children; c != NULL; c = c->next)
+        if (c->content != NULL)
+            luaL_addstring(&lb, (const char *)c->content);
+    luaL_pushresult(&lb);
+}
+
+/* -- doc:xpath(expr) -> {Node|string...}|string|number|boolean */
+static int html_xpath(lua_State *L)
+{
+    html_doc *d;
+    pipe_box *b;
+    arg_context(L, 1, &d, 1);
+    get_compiled(L, 2, 0);
+    lua_pop(L, 1);
+    int held = gc_hold(L);
+    xmlXPathObjectPtr res = run_query(L, 0, &d, &b);
+    switch (res->type) {
+    case XPATH_NODESET: {
+        int n = pipe_xpath_count(res);
+        lua_createtable(L, n, 0);
+        for (int i = 0; i < n; i++) {
+            xmlNodePtr node = res->nodesetval->nodeTab[i];
+            switch (node->type) {
+            case XML_ELEMENT_NODE:
+                pipe_html_push_node(L, 1, node);
+                break;
+            case XML_ATTRIBUTE_NODE:
+                push_attr_value(L, (xmlAttrPtr)node);
+                break;
+            case XML_DOCUMENT_NODE:
+            case XML_HTML_DOCUMENT_NODE: {
+                xmlNodePtr root = xmlDocGetRootElement(d->doc);
+                if (root == NULL)
+                    continue;
+                pipe_html_push_node(L, 1, root);
+                break;
+            }
+            default:
+                lua_pushstring(L, node->content ? (const char *)node->content
+                                                : "");
+                break;
+            }
+            lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+        }
+        break;
+    }
+    case XPATH_BOOLEAN:
+        lua_pushboolean(L, res->boolval);
+        break;
+    case XPATH_NUMBER:
+        if (res->floatval == (double)(lua_Integer)res->floatval &&
+            res->floatval > -9e15 && res->floatval < 9e15)
+            lua_pushinteger(L, (lua_Integer)res->floatval);
+        else
+            lua_pushnumber(L, res->floatval);
+        break;
+    case XPATH_STRING:
+        lua_pushstring(L, res->stringval ? (const char *)res->stringval : "");
+        break;
+    default:
+        lua_pushnil(L);
+        break;
+    }
+    pipe_box_done(b);
+    gc_done(L, held);
+    return 1;
+}
+
+static void lua_sink(void *ud, const char *s, size_t n)
+{
+    luaL_addlstring((luaL_Buffer *)ud, s, n);
+}
+
+void pipe_html_text(luaL_Buffer *b, xmlNodePtr node, const char *block_sep)
+{
+    pipe_render(node, PIPE_RENDER_TEXT, block_sep, 0, NULL, lua_sink, b);
+}
+
+/* {nbsp = true} at argument idx -> PIPE_RENDER_NBSP */
+static int nbsp_flag(lua_State *L, int idx)
+{
+    if (lua_isnoneornil(L, idx))
+        return 0;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    lua_getfield(L, idx, "nbsp");
+    int on = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return on ? PIPE_RENDER_NBSP : 0;
+}
+
+/* -- node:text([{nbsp = true}]) -> string */
+static int html_text(lua_State *L)
+{
+    xmlNodePtr node = pipe_html_check_node(L, 1);
+    int flags = nbsp_flag(L, 2);
+    int held = gc_hold(L);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    pipe_render(node, PIPE_RENDER_TEXT, "\n\n", flags, NULL, lua_sink, &b);
+    luaL_pushresult(&b);
+    gc_done(L, held);
+    return 1;
+}
+
+/* Raise when the document of argument idx is read-only (the rule engine
+ * sets that while a rule's fields read the page). */
+static void check_writable(lua_State *L, int idx)
+{
+    html_doc *d;
+    arg_context(L, idx, &d, 0);
+    if (d->readonly)
+        luaL_error(L, "the document is read-only while a rule reads its "
+                      "fields (drop nodes with remove or clean; edit in post)");
+}
+
+/* -- doc:remove(css) -> count; node:remove() */
+static int html_remove(lua_State *L)
+{
+    check_writable(L, 1);
+    if (lua_isnoneornil(L, 2)) {
+        html_node *n = luaL_checkudata(L, 1, PIPE_NODE_MT);
+        html_doc *d;
+        arg_context(L, 1, &d, 0);
+        detach(d, n->node);
+        return 0;
+    }
+    html_doc *d;
+    pipe_box *b;
+    arg_context(L, 1, &d, 1);
+    get_compiled(L, 2, 1);
+    lua_pop(L, 1);
+    int held = gc_hold(L);
+    xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
+    int n = pipe_xpath_count(res), count = 0;
+    for (int i = 0; i < n; i++) {
+        xmlNodePtr node = res->nodesetval->nodeTab[i];
+        if (node->type != XML_ELEMENT_NODE || node->parent == NULL ||
+            pipe_xpath_in_template(doc_has_template(d), node))
+            continue;
+        detach(d, node);
+        count++;
+    }
+    pipe_box_done(b);
+    gc_done(L, held);
+    lua_pushinteger(L, count);
+    return 1;
+}
+
+/* Serialize node (outer) or its children (inner) as HTML. */
+static void push_html(lua_State *L, xmlDocPtr doc, xmlNodePtr node, int inner)
+{
+    int held = gc_hold(L);
+    pipe_box *b = pipe_box_new(L, release_outbuf);
+    xmlOutputBufferPtr out = xmlAllocOutputBuffer(NULL);
+    if (out == NULL)
+        luaL_error(L, "out of memory");
+    b->p = out;
+    if (inner) {
+        for (xmlNodePtr c = node->children; c != NULL; c = c->next)
+            htmlNodeDumpFormatOutput(out, doc, c, "UTF-8", 0);
+    } else {
+        htmlNodeDumpFormatOutput(out, doc, node, "UTF-8", 0);
+    }
+    xmlOutputBufferFlush(out);
+    const xmlChar *content = xmlOutputBufferGetContent(out);
+    lua_pushlstring(L, content ? (const char *)content : "",
+                    xmlOutputBufferGetSize(out));
+    pipe_box_done(b);
+    lua_remove(L, -2);
+    gc_done(L, held);
+}
+
+/* -- node:html() -> string (inner HTML) */
+static int html_inner(lua_State *L)
+{
+    html_doc *d;
+    xmlNodePtr node = arg_context(L, 1, &d, 0);
+    push_html(L, d->doc, node, 1);
+    return 1;
+}
+
+/* -- node:outer() -> string */
+static int html_outer(lua_State *L)
+{
+    html_doc *d;
+    xmlNodePtr node = arg_context(L, 1, &d, 0);
+    push_html(L, d->doc, node, 0);
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Document methods                                                    */
+
+/* -- doc:root() -> Node */
+static int doc_root(lua_State *L)
+{
+    xmlNodePtr root = pipe_html_check_node(L, 1);
+    pipe_html_push_node(L, 1, root);
+    return 1;
+}
+
+/* -- doc:encoding() -> string */
+static int doc_encoding(lua_State *L)
+{
+    html_doc *d = check_docud(L, 1);
+    lua_pushstring(L, d->encoding);
+    return 1;
+}
+
+static xmlNodePtr find_element(xmlNodePtr root, const char *name)
+{
+    xmlNodePtr node = root;
+    while (node != NULL) {
+        if (node->type == XML_ELEMENT_NODE &&
+            strcmp((const char *)node->name, name) == 0)
+            return node;
+        if (node->children != NULL &&
+            (node->type == XML_ELEMENT_NODE || node == root)) {
+            node = node->children;
+            continue;
+        }
+        while (node != NULL && node != root && node->next == NULL)
+            node = node->parent;
+        if (node == NULL || node == root)
+            return NULL;
+        node = node->next;
+    }
+    return NULL;
+}
+
+static void push_resolved(lua_State *L, const char *href, const char *base);
+
+/* -- doc:url() -> string|nil: <base href> (resolved), else the parse url */
+static int doc_url(lua_State *L)
+{
+    html_doc *d = check_docud(L, 1);
+    const char *url = (const char *)d->doc->URL;
+    xmlNodePtr base = find_element((xmlNodePtr)d->doc, "base");
+    xmlAttrPtr href = base ? xmlHasProp(base, (const xmlChar *)"href") : NULL;
+    if (href != NULL && href->type == XML_ATTRIBUTE_NODE) {
+        push_attr_value(L, href);
+        if (url == NULL)
+            return 1;
+        const char *h = lua_tostring(L, -1);
+        push_resolved(L, h, url);
+        if (!lua_isnil(L, -1))
+            return 1;
+        lua_pop(L, 1);
+        return 1;
+    }
+    if (url == NULL)
+        lua_pushnil(L);
+    else
+        lua_pushstring(L, url);
+    return 1;
+}
+
+/* -- doc:readonly(on) -> was: while on, edits (remove, unwrap, rename,
+ * set_attr) raise */
+static int doc_readonly(lua_State *L)
+{
+    html_doc *d = check_docud(L, 1);
+    int was = d->readonly;
+    d->readonly = lua_toboolean(L, 2);
+    lua_pushboolean(L, was);
+    return 1;
+}
+
+/* -- doc:close() (also __gc/__close) */
+static int doc_close(lua_State *L)
+{
+    return doc_gc(L);
+}
+
+static int doc_tostring(lua_State *L)
+{
+    html_doc *d = luaL_checkudata(L, 1, PIPE_DOCUMENT_MT);
+    if (d->doc == NULL)
+        lua_pushliteral(L, "pipe.Document (closed)");
+    else
+        lua_pushfstring(L, "pipe.Document (%s)", d->encoding);
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Node methods                                                        */
+
+static html_node *check_nodeud(lua_State *L, int idx)
+{
+    pipe_html_check_node(L, idx); /* also checks the document is open */
+    return luaL_checkudata(L, idx, PIPE_NODE_MT);
+}
+
+/* -- node:attr(name) -> string|nil */
+static int node_attr(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    const char *name = luaL_checkstring(L, 2);
+    xmlAttrPtr a = xmlHasProp(n->node, (const xmlChar *)name);
+    int held = gc_hold(L);
+    if (a == NULL || a->type != XML_ATTRIBUTE_NODE)
+        lua_pushnil(L);
+    else
+        push_attr_value(L, a);
+    gc_done(L, held);
+    return 1;
+}
+
+/* -- node:attrs() -> {name = value} */
+static int node_attrs(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    int held = gc_hold(L);
+    lua_newtable(L);
+    for (xmlAttrPtr a = n->node->properties; a != NULL; a = a->next) {
+        push_attr_value(L, a);
+        lua_setfield(L, -2, (const char *)a->name);
+    }
+    gc_done(L, held);
+    return 1;
+}
+
+/* -- node:parent() -> Node|nil */
+static int node_parent(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    xmlNodePtr p = n->node->parent;
+    if (p == NULL || p->type != XML_ELEMENT_NODE)
+        lua_pushnil(L);
+    else
+        pipe_html_push_node(L, 1, p);
+    return 1;
+}
+
+/* -- node:children() -> {Node...} (element children) */
+static int node_children(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    int held = gc_hold(L);
+    lua_newtable(L);
+    lua_Integer k = 0;
+    for (xmlNodePtr c = n->node->children; c != NULL; c = c->next) {
+        if (c->type != XML_ELEMENT_NODE)
+            continue;
+        pipe_html_push_node(L, 1, c);
+        lua_rawseti(L, -2, ++k);
+    }
+    gc_done(L, held);
+    return 1;
+}
+
+/* -- node:unwrap(): replace the node by its children */
+static int node_unwrap(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    check_writable(L, 1);
+    html_doc *d;
+    arg_context(L, 1, &d, 0);
+    xmlNodePtr node = n->node;
+    if (node->parent == NULL || node->parent->type == XML_DOCUMENT_NODE ||
+        node->parent->type == XML_HTML_DOCUMENT_NODE)
+        return 0; /* removed, or the root element */
+    xmlNodePtr c = node->children;
+    while (c != NULL) {
+        xmlNodePtr next = c->next;
+        xmlUnlinkNode(c);
+        /* may merge text nodes; only element nodes have Node handles */
+        xmlAddPrevSibling(node, c);
+        c = next;
+    }
+    detach(d, node);
+    return 0;
+}
+
+/* -- node:rename(tag) */
+static int node_rename(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    check_writable(L, 1);
+    const char *tag = luaL_checkstring(L, 2);
+    if (*tag == '\0')
+        luaL_argerror(L, 2, "empty tag name");
+    xmlNodeSetName(n->node, (const xmlChar *)tag);
+    if (strcmp(tag, "template") == 0) {
+        lua_getiuservalue(L, 1, 1);
+        html_doc *d = luaL_testudata(L, -1, PIPE_DOCUMENT_MT);
+        if (d != NULL)
+            d->templates = 1;
+    }
+    return 0;
+}
+
+/* Is node in its document's tree (not removed, not inside a removed
+ * subtree)? */
+static int attached(xmlNodePtr node)
+{
+    for (xmlNodePtr p = node; p != NULL; p = p->parent)
+        if (p->type == XML_DOCUMENT_NODE || p->type == XML_HTML_DOCUMENT_NODE)
+            return 1;
+    return 0;
+}
+
+/* The document a Node argument belongs to. */
+static html_doc *node_doc(lua_State *L, int idx)
+{
+    lua_getiuservalue(L, idx, 1);
+    html_doc *d = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return d;
+}
+
+/* -- node:contains(other) -> boolean: other is node or inside it */
+static int node_contains(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    html_node *o = check_nodeud(L, 2);
+    int in = 0;
+    if (node_doc(L, 1) == node_doc(L, 2))
+        for (xmlNodePtr p = o->node; p != NULL && !in; p = p->parent)
+            in = p == n->node;
+    lua_pushboolean(L, in);
+    return 1;
+}
+
+static int valid_tag(const char *t)
+{
+    if (!((*t | 32) >= 'a' && (*t | 32) <= 'z'))
+        return 0;
+    for (; *t; t++)
+        if (!(((*t | 32) >= 'a' && (*t | 32) <= 'z') ||
+              (*t >= '0' && *t <= '9') || *t == '-'))
+            return 0;
+    return 1;
+}
+
+/* -- node:wrap(tag) -> Node|nil: a new <tag> element takes node's place and
+ * holds it; nil when node was removed or is the root element */
+static int node_wrap(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    const char *tag = luaL_checkstring(L, 2);
+    if (!valid_tag(tag))
+        luaL_argerror(L, 2, lua_pushfstring(L, "bad tag name '%s'", tag));
+    xmlNodePtr node = n->node;
+    if (!attached(node) || node->parent->type != XML_ELEMENT_NODE) {
+        lua_pushnil(L);
+        return 1;
+    }
+    xmlNodePtr w = xmlNewDocNode(node->doc, NULL, (const xmlChar *)tag, NULL);
+    if (w == NULL)
+        luaL_error(L, "out of memory");
+    xmlAddPrevSibling(node, w);
+    xmlUnlinkNode(node);
+    xmlAddChild(w, node);
+    if (strcmp(tag, "template") == 0)
+        node_doc(L, 1)->templates = 1;
+    pipe_html_push_node(L, 1, w);
+    return 1;
+}
+
+/* -- node:append(other): move other, with its subtree, to the end of node's
+ * children.  Raises when other is node or holds it, or is the root. */
+static int node_append(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    html_node *o = check_nodeud(L, 2);
+    if (node_doc(L, 1) != node_doc(L, 2))
+        luaL_argerror(L, 2, "node of another document");
+    for (xmlNodePtr p = n->node; p != NULL; p = p->parent)
+        if (p == o->node)
+            luaL_argerror(L, 2, "cannot move a node into itself");
+    if (!attached(n->node) || !attached(o->node))
+        return 0; /* a removed node stays removed */
+    if (o->node->parent->type != XML_ELEMENT_NODE)
+        luaL_argerror(L, 2, "cannot move the root element");
+    xmlUnlinkNode(o->node);
+    xmlAddChild(n->node, o->node);
+    return 0;
+}
+
+/* -- node:set_attr(name, value|nil) */
+static int node_set_attr(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    check_writable(L, 1);
+    const char *name = luaL_checkstring(L, 2);
+    if (lua_isnoneornil(L, 3)) {
+        xmlUnsetProp(n->node, (const xmlChar *)name);
+        return 0;
+    }
+    const char *value = luaL_checkstring(L, 3);
+    if (xmlSetProp(n->node, (const xmlChar *)name, (const xmlChar *)value) ==
+        NULL)
+        luaL_error(L, "cannot set attribute '%s'", name);
+    return 0;
+}
+
+static int node_eq(lua_State *L)
+{
+    html_node *a = luaL_testudata(L, 1, PIPE_NODE_MT);
+    html_node *b = luaL_testudata(L, 2, PIPE_NODE_MT);
+    lua_pushboolean(L, a != NULL && b != NULL && a->node == b->node);
+    return 1;
+}
+
+static int node_tostring(lua_State *L)
+{
+    html_node *n = luaL_checkudata(L, 1, PIPE_NODE_MT);
+    lua_getiuservalue(L, 1, 1);
+    html_doc *d = lua_touserdata(L, -1);
+    if (d == NULL || d->doc == NULL)
+        lua_pushliteral(L, "pipe.Node (document closed)");
+    else
+        lua_pushfstring(L, "pipe.Node (%s)", (const char *)n->node->name);
+    return 1;
+}
+
+/* node.tag, then methods (upvalue 1) */
+static int node_index(lua_State *L)
+{
+    const char *key = lua_tostring(L, 2);
+    if (key != NULL && strcmp(key, "tag") == 0) {
+        html_node *n = check_nodeud(L, 1);
+        lua_pushstring(L, (const char *)n->node->name);
+        return 1;
+    }
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Module functions                                                    */
+
+static void push_document(lua_State *L, const char *data, size_t len,
+                          const char *encoding, const char *url)
+{
+    html_doc *d = lua_newuserdatauv(L, sizeof *d, 0);
+    memset(d, 0, sizeof *d);
+    d->templates = -1;
+    luaL_setmetatable(L, PIPE_DOCUMENT_MT);
+    char *err = NULL;
+    d->doc = pipe_html_parse_ex(data, len, encoding, url, d->encoding,
+                             sizeof d->encoding, &err);
+    if (d->doc == NULL) {
+        lua_pushstring(L, err ? err : "out of memory");
+        free(err);
+        lua_error(L);
+    }
+}
+
+void pipe_html_push_document(lua_State *L, const char *data, size_t len,
+                             const char *encoding, const char *url)
+{
+    push_document(L, data, len, encoding, url);
+}
+
+/* -- html.parse(s [, {encoding=, url=}]) -> Document */
+static int html_parse(lua_State *L)
+{
+    size_t len;
+    if (lua_type(L, 1) != LUA_TSTRING)
+        luaL_typeerror(L, 1, "string");
+    const char *s = lua_tolstring(L, 1, &len);
+    const char *encoding = NULL, *url = NULL;
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_getfield(L, 2, "encoding");
+        encoding = luaL_optstring(L, -1, NULL);
+        lua_getfield(L, 2, "url");
+        url = luaL_optstring(L, -1, NULL);
+    }
+    push_document(L, s, len, encoding, url);
+    return 1;
+}
+
+/* -- html.strip(s_or_node [, {links=true, url=, nbsp=true}]) -> string */
+static int html_strip(lua_State *L)
+{
+    int flags = nbsp_flag(L, 2);
+    const char *url = NULL;
+    if (!lua_isnoneornil(L, 2)) {
+        lua_getfield(L, 2, "links");
+        if (lua_toboolean(L, -1))
+            flags |= PIPE_RENDER_LINKS;
+        lua_getfield(L, 2, "url");
+        url = lua_tostring(L, -1);   /* stays on the stack: kept alive */
+        if (url == NULL && !lua_isnil(L, -1))
+            return luaL_argerror(L, 2, "url must be a string");
+    }
+    int docidx = 1;
+    if (lua_type(L, 1) == LUA_TSTRING) {
+        size_t len;
+        const char *s = lua_tolstring(L, 1, &len);
+        push_document(L, s, len, NULL, NULL);
+        docidx = lua_gettop(L);
+    }
+    xmlNodePtr node;
+    if (luaL_testudata(L, docidx, PIPE_DOCUMENT_MT) != NULL)
+        node = (xmlNodePtr)pipe_html_check_doc(L, docidx);
+    else
+        node = pipe_html_check_node(L, docidx);
+    /* links resolve against the page (url, else what the page says) */
+    pipe_box *base = pipe_box_new(L, free);
+    if (flags & PIPE_RENDER_LINKS)
+        base->p = pipe_link_base(node->doc, url);
+    int held = gc_hold(L);
+    pipe_box *b = pipe_box_new(L, free);
+    size_t len = 0;
+    b->p = pipe_strip_alloc(node, flags, base->p, &len);
+    if (b->p == NULL)
+        luaL_error(L, "out of memory");
+    lua_pushlstring(L, b->p, len);
+    pipe_box_done(b);
+    pipe_box_done(base);
+    lua_remove(L, -2);
+    if (docidx != 1) {
+        /* free the temporary document now rather than at the next GC */
+        doc_release(lua_touserdata(L, docidx));
+    }
+    gc_done(L, held);
+    return 1;
+}
+
+/* -- html.xpath_of(css) -> string */
+static int html_xpath_of(lua_State *L)
+{
+    const char *css = luaL_checkstring(L, 1);
+    pipe_box *b = pipe_box_new(L, free);
+    size_t off = 0;
+    const char *reason = NULL;
+    b->p = pipe_css_to_xpath(css, &off, &reason);
+    if (b->p == NULL)
+        luaL_error(L, "bad selector '%s' at offset %d: %s", css, (int)off,
+                   reason);
+    lua_pushstring(L, b->p);
+    pipe_box_done(b);
+    return 1;
+}
+
+/* Escape bytes a URI may not hold raw (spaces, controls, non-ASCII). */
+static char *uri_escape_loose(const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        n += (*p <= 0x20 || *p >= 0x7F || *p == '"' || *p == '<' ||
+              *p == '>' || *p == '\\' || *p == '^' || *p == '`' ||
+              *p == '{' || *p == '|' || *p == '}')
+                 ? 3
+                 : 1;
+    char *out = malloc(n + 1), *o = out;
+    if (out == NULL)
+        return NULL;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p <= 0x20 || *p >= 0x7F || *p == '"' || *p == '<' ||
+            *p == '>' || *p == '\\' || *p == '^' || *p == '`' || *p == '{' ||
+            *p == '|' || *p == '}') {
+            snprintf(o, 4, "%%%02X", *p);
+            o += 3;
+        } else {
+            *o++ = (char)*p;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Push href resolved against base, or nil. */
+static void push_resolved(lua_State *L, const char *href, const char *base)
+{
+    while (is_space((unsigned char)*href))
+        href++;
+    size_t n = strlen(href);
+    while (n > 0 && is_space((unsigned char)href[n - 1]))
+        n--;
+    pipe_box *tb = pipe_box_new(L, free);
+    char *h = malloc(n + 1);
+    if (h == NULL)
+        luaL_error(L, "out of memory");
+    memcpy(h, href, n);
+    h[n] = '\0';
+    tb->p = h;
+    pipe_box *b = pipe_box_new(L, release_xmlfree);
+    b->p = xmlBuildURI((const xmlChar *)h, (const xmlChar *)base);
+    if (b->p == NULL) {
+        char *eh = uri_escape_loose(h);
+        char *eb = uri_escape_loose(base);
+        if (eh != NULL && eb != NULL)
+            b->p = xmlBuildURI((const xmlChar *)eh, (const xmlChar *)eb);
+        free(eh);
+        free(eb);
+    }
+    if (b->p == NULL)
+        lua_pushnil(L);
+    else
+        lua_pushstring(L, b->p);
+    pipe_box_done(b);
+    pipe_box_done(tb);
+    lua_remove(L, -2);
+    lua_remove(L, -2);
+}
+
+/* -- html.absolute(href, base) -> string|nil */
+static int html_absolute(lua_State *L)
+{
+    const char *href = luaL_checkstring(L, 1);
+    const char *base = luaL_checkstring(L, 2);
+    push_resolved(L, href, base);
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Registration                                                        */
+
+static const luaL_Reg html_funcs[] = {
+    {"parse", html_parse},
+    {"strip", html_strip},
+    {"xpath_of", html_xpath_of},
+    {"absolute", html_absolute},
+    {NULL, NULL},
+};
+
+static const luaL_Reg doc_methods[] = {
+    {"select", html_select},
+    {"first", html_first},
+    {"xpath", html_xpath},
+    {"text", html_text},
+    {"remove", html_remove},
+    {"root", doc_root},
+    {"url", doc_url},
+    {"encoding", doc_encoding},
+    {"html", html_inner},
+    {"outer", html_outer},
+    {"close", doc_close},
+    {"readonly", doc_readonly},
+    {NULL, NULL},
+};
+
+static const luaL_Reg doc_meta[] = {
+    {"__gc", doc_gc},
+    {"__close", doc_gc},
+    {"__tostring", doc_tostring},
+    {NULL, NULL},
+};
+
+static const luaL_Reg node_methods[] = {
+    {"select", html_select},
+    {"first", html_first},
+    {"xpath", html_xpath},
+    {"text", html_text},
+    {"remove", html_remove},
+    {"attr", node_attr},
+    {"attrs", node_attrs},
+    {"html", html_inner},
+    {"outer", html_outer},
+    {"parent", node_parent},
+    {"children", node_children},
+    {"unwrap", node_unwrap},
+    {"rename", node_rename},
+    {"set_attr", node_set_attr},
+    {"contains", node_contains},
+    {"wrap", node_wrap},
+    {"append", node_append},
+    {NULL, NULL},
+};
+
+static const luaL_Reg node_meta[] = {
+    {"__eq", node_eq},
+    {"__tostring", node_tostring},
+    {NULL, NULL},
+};
+
+/* Once per process: libxml2 allocates through the worker's memory budget
+ * (so a huge page fails at --max-memory), then initialises itself. */
+static void html_init(void)
+{
+    xmlMemSetup(pipe_mem_free, pipe_mem_malloc, pipe_mem_realloc,
+                pipe_mem_strdup);
+    xmlInitParser();
+    /* nothing of libxml2's reaches stderr, not even an out-of-memory
+     * report from outside a parse */
+    xmlSetStructuredErrorFunc(NULL, silent_error);
+    xmlSetGenericErrorFunc(NULL, pipe_xpath_silent);
+}
+
+static int html_open(lua_State *L)
+{
+    if (luaL_newmetatable(L, PIPE_DOCUMENT_MT)) {
+        luaL_setfuncs(L, doc_meta, 0);
+        luaL_newlib(L, doc_methods);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+    if (luaL_newmetatable(L, PIPE_NODE_MT)) {
+        luaL_setfuncs(L, node_meta, 0);
+        luaL_newlib(L, node_methods);
+        lua_pushcclosure(L, node_index, 1);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+    luaL_newlib(L, html_funcs);
+    return 1;
+}
+
+static const char *const html_lua_names[] = {
+    "parse", "strip", "xpath_of", "absolute", NULL,
+};
+
+static const pipe_command html_commands[] = {
+    {"strip", "page to readable plain text", pipe_strip_help,
+     pipe_strip_main},
+    {"select", "print the elements that match a CSS selector or XPath",
+     pipe_select_help, pipe_select_main},
+    {NULL, NULL, NULL, NULL},
+};
+
+/* The services: the page parser `pipe run` uses, and the Document/Node
+ * API of include/pipe/html.h for other plugins. */
+static const pipe_page_parser page_parser = {push_document};
+
+static const pipe_html_api html_api = {
+    .parse = pipe_html_parse_ex,
+    .push_document = pipe_html_push_document,
+    .check_doc = pipe_html_check_doc,
+    .check_node = pipe_html_check_node,
+    .push_node = pipe_html_push_node,
+    .text = pipe_html_text,
+    .text_alloc = pipe_html_text_alloc,
+    .is_hidden = pipe_html_is_hidden,
+    .is_block = pipe_html_is_block,
+    .strip = pipe_html_strip,
+};
+
+static const pipe_service html_services[] = {
+    {PIPE_PAGE_PARSER, PIPE_PAGE_PARSER_VERSION, &page_parser},
+    {PIPE_HTML_SERVICE, PIPE_HTML_VERSION, &html_api},
+    {NULL, 0, NULL},
+};
+
+const pipe_plugin pipe_plugin_html = {
+    PIPE_PLUGIN_HEAD,
+    .name = "html",
+    .summary = "HTML parsing, CSS selectors and XPath, text, strip and select",
+    .open = html_open,
+    .lua_names = html_lua_names,
+    .commands = html_commands,
+    .init = html_init,
+    .services = html_services,
+};
