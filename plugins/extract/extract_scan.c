@@ -17,6 +17,20 @@
  *     spec.script_types {"ld+json", ...}: <script>s are collected by tag
  *                    only when their type attribute contains one of these
  *                    (case ignored); without it, all of them
+ *     spec.away      {"comment", "sidebar", ...}: facts.away[name][i] is
+ *                    true when element i of list name lies in a comment
+ *                    thread, a sidebar and the like: an ancestor (or
+ *                    itself) whose class or id names that, by the first
+ *                    part of a name ("comment-author", "sidebar-left") or
+ *                    the second of two ("primary-sidebar", not
+ *                    "has-sidebar"), and which does not hold the page's
+ *                    first <h1> (a page may call its content column
+ *                    "sidebar"); a <nav>; an <aside> outside any
+ *                    <article>; an itemscope of a Comment
+ *     spec.values    {"class", "datetime", ...}: facts.values[name][i] is a
+ *                    table of those attributes of element i of list name
+ *                    (the ones it has), read in the walk: no attribute
+ *                    call per element afterwards
  *     spec.meta_index true: facts.meta_index = {key = {content...}}, the
  *                    content of every <meta> by each whitespace-separated,
  *                    lowercased word of its property, name, itemprop and
@@ -61,6 +75,10 @@ typedef struct scanner {
     int ntags, nattrs, ngroups, nwords, nprefixes, digits, meta_index;
     int nstypes;
     const char *stypes[MAX_NAMES];
+    int naway;
+    const char *away[MAX_NAMES];
+    int nvalues;
+    const char *values[MAX_NAMES];
     const char *tags[MAX_NAMES];
     const char *attrs[MAX_NAMES];
     group groups[MAX_GROUPS];
@@ -171,6 +189,8 @@ int pipe_extract_scanner(lua_State *L)
     measure_list(L, 1, "attrs", MAX_NAMES, &bytes, &count);
     measure_list(L, 1, "prefixes", MAX_NAMES, &bytes, &count);
     measure_list(L, 1, "script_types", MAX_NAMES, &bytes, &count);
+    measure_list(L, 1, "away", MAX_NAMES, &bytes, &count);
+    measure_list(L, 1, "values", MAX_NAMES, &bytes, &count);
     lua_getfield(L, 1, "classes");
     if (!lua_isnil(L, -1)) {
         if (!lua_istable(L, -1))
@@ -219,6 +239,8 @@ int pipe_extract_scanner(lua_State *L)
     copy_list(L, 1, "attrs", s, s->attrs, &s->nattrs, 1);
     copy_list(L, 1, "prefixes", s, s->prefixes, &s->nprefixes, 0);
     copy_list(L, 1, "script_types", s, s->stypes, &s->nstypes, 1);
+    copy_list(L, 1, "away", s, s->away, &s->naway, 1);
+    copy_list(L, 1, "values", s, s->values, &s->nvalues, 1);
     for (int i = 0; i < s->nprefixes; i++)
         s->plen[i] = strlen(s->prefixes[i]);
     s->digits = digits;
@@ -256,10 +278,23 @@ typedef struct scan {
     int tag_lists, attr_lists, group_lists, prefixed, digits;
     int base;                  /* first list's stack index */
     int meta_index;            /* stack index of the meta index, or 0 */
+    int vbase;                 /* first values list's stack index, or 0 */
     int nlists;
     int counts[2 * MAX_NAMES + MAX_GROUPS + 2];
     int pos;                   /* pre-order element count */
+    /* with spec.away: every element's parent, subtree end and kind */
+    struct elem *E;
+    int cap;
+    int h1pos;                 /* the first <h1>, 0 when none */
 } scan;
+
+enum { E_AWAY = 1, E_NAV = 2, E_ASIDE = 4, E_ARTICLE = 8, E_STOP = 16 };
+
+typedef struct elem {
+    int parent, end;           /* positions; end is past the subtree */
+    const xmlNode *node;
+    unsigned char flags, known; /* flags computed on first use */
+} elem;
 
 /* Append the node to list k (and its position to the list after it). */
 static void add(scan *sc, int k, xmlNodePtr n)
@@ -270,6 +305,18 @@ static void add(scan *sc, int k, xmlNodePtr n)
     lua_rawseti(L, sc->base + 2 * k, c);
     lua_pushinteger(L, sc->pos);
     lua_rawseti(L, sc->base + 2 * k + 1, c);
+    if (sc->vbase) {
+        const scanner *s = sc->s;
+        lua_createtable(L, 0, 2);
+        for (int i = 0; i < s->nvalues; i++) {
+            const char *v = n->properties ? pipe_extract_attr(n, s->values[i]) : NULL;
+            if (v) {
+                lua_pushstring(L, v);
+                lua_setfield(L, -2, s->values[i]);
+            }
+        }
+        lua_rawseti(L, sc->vbase + k, c);
+    }
 }
 
 /* The groups (bit g for group g) with a word inside v, ASCII case
@@ -415,13 +462,137 @@ static int opaque(const xmlNode *n)
     return t[0] == 't' && strcmp(t, "template") == 0;
 }
 
+static const char *const MODIFIERS[] = {"has", "with", "no", "without",
+                                        "show", "hide", "is", NULL};
+
+static int word_in(const char *const *l, int n, const char *w, size_t len)
+{
+    for (int i = 0; n < 0 ? l[i] != NULL : i < n; i++)
+        if (strlen(l[i]) == len && memcmp(l[i], w, len) == 0)
+            return 1;
+    return 0;
+}
+
+/* Does a class or id value name a place away from the article?  Each
+ * name's parts are its runs of letters. */
+static int names_away(const scanner *s, const char *v)
+{
+    const unsigned char *p = (const unsigned char *)v;
+    while (*p) {
+        while (*p && isspace(*p))
+            p++;
+        if (!*p)
+            break;
+        /* one name: its first two parts and how many there are */
+        char part[2][32];
+        size_t plen[2] = {0, 0};
+        int parts = 0, in = 0;
+        for (; *p && !isspace(*p); p++) {
+            int letter = isalpha(*p);
+            if (letter && !in) {
+                parts++;
+                in = 1;
+            } else if (!letter) {
+                in = 0;
+            }
+            if (letter && parts <= 2 && plen[parts - 1] < sizeof part[0])
+                part[parts - 1][plen[parts - 1]++] = (char)tolower(*p);
+        }
+        if (parts >= 1 && word_in(s->away, s->naway, part[0], plen[0]))
+            return 1;
+        if (parts == 2 && word_in(s->away, s->naway, part[1], plen[1])
+            && !word_in(MODIFIERS, -1, part[0], plen[0]))
+            return 1;
+    }
+    return 0;
+}
+
+static unsigned char elem_flags(const scanner *s, const xmlNode *c)
+{
+    const char *tag = (const char *)c->name;
+    unsigned char f = 0;
+    if (strcmp(tag, "body") == 0 || strcmp(tag, "html") == 0)
+        return E_STOP;
+    if (strcmp(tag, "nav") == 0)
+        f |= E_NAV;
+    else if (strcmp(tag, "aside") == 0)
+        f |= E_ASIDE;
+    else if (strcmp(tag, "article") == 0)
+        f |= E_ARTICLE;
+    if (c->properties) {
+        const char *cls = pipe_extract_attr(c, "class");
+        const char *id = pipe_extract_attr(c, "id");
+        const char *it = pipe_extract_attr(c, "itemtype");
+        if ((cls && names_away(s, cls)) || (id && names_away(s, id))
+            || (it && strstr(it, "Comment")))
+            f |= E_AWAY;
+    }
+    return f;
+}
+
+static unsigned char flags_of(const scan *sc, int a)
+{
+    elem *e = &sc->E[a];
+    if (!e->known) {
+        e->flags = elem_flags(sc->s, e->node);
+        e->known = 1;
+    }
+    return e->flags;
+}
+
+/* Is element p away (see spec.away)? */
+static int is_away(const scan *sc, int p)
+{
+    for (int a = p; a > 0 && a < sc->cap; a = sc->E[a].parent) {
+        unsigned char f = flags_of(sc, a);
+        if (f & E_STOP)
+            return 0;
+        if (f & E_NAV)
+            return 1;
+        if (f & E_ASIDE) {
+            int art = 0;
+            for (int b = sc->E[a].parent; b > 0 && !(flags_of(sc, b) & E_STOP);
+                 b = sc->E[b].parent)
+                if (flags_of(sc, b) & E_ARTICLE) {
+                    art = 1;
+                    break;
+                }
+            if (!art)
+                return 1;
+        }
+        if ((f & E_AWAY)
+            && !(sc->h1pos >= a && sc->h1pos < sc->E[a].end))
+            return 1;
+    }
+    return 0;
+}
+
+static void count_elems(const xmlNode *n, int depth, int *k)
+{
+    for (const xmlNode *c = n->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE) {
+            (*k)++;
+            if (depth < MAX_DEPTH && !opaque(c))
+                count_elems(c, depth + 1, k);
+        }
+}
+
 static void walk(scan *sc, xmlNodePtr n, int depth)
 {
     const scanner *s = sc->s;
+    int ppos = sc->pos;   /* n's own position (walk is called right after
+                             n was counted) */
     for (xmlNodePtr c = n->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
         sc->pos++;
+        int mypos = sc->pos;
+        if (sc->E && mypos < sc->cap) {
+            sc->E[mypos].parent = ppos;
+            sc->E[mypos].node = c;
+        }
+        if (!sc->h1pos && c->name[0] == 'h' && strcmp((const char *)c->name, "h1") == 0)
+            sc->h1pos = mypos;
         const char *tag = (const char *)c->name;
         for (int i = 0; i < s->ntags; i++)
             if (tag[0] == s->tags[i][0] && strcmp(tag, s->tags[i]) == 0
@@ -457,7 +628,21 @@ static void walk(scan *sc, xmlNodePtr n, int depth)
         }
         if (depth < MAX_DEPTH && !opaque(c))
             walk(sc, c, depth + 1);
+        if (sc->E && mypos < sc->cap)
+            sc->E[mypos].end = sc->pos + 1;
     }
+}
+
+/* The name of result list k. */
+static const char *list_name(const scanner *s, const scan *sc, int k)
+{
+    if (k < sc->attr_lists)
+        return s->tags[k];
+    if (k < sc->group_lists)
+        return s->attrs[k - sc->attr_lists];
+    if (k < sc->prefixed)
+        return s->groups[k - sc->group_lists].name;
+    return k == sc->prefixed ? "prefixed" : "digits";
 }
 
 /* scanner:scan(doc_or_node) -> facts */
@@ -482,10 +667,24 @@ static int scanner_scan(lua_State *L)
         lua_newtable(L);
         sc.meta_index = lua_gettop(L);
     }
+    luaL_checkstack(L, sc.nlists + 4, "extract: scan");
     sc.base = lua_gettop(L) + 1;
     for (int k = 0; k < sc.nlists; k++) {
         lua_newtable(L);
         lua_newtable(L);
+    }
+    if (s->nvalues > 0) {
+        sc.vbase = lua_gettop(L) + 1;
+        for (int k = 0; k < sc.nlists; k++)
+            lua_newtable(L);
+    }
+    if (root && s->naway > 0) {
+        int k = 1;
+        count_elems(root, 0, &k);
+        sc.cap = k + 1;
+        sc.E = lua_newuserdatauv(L, (size_t)sc.cap * sizeof *sc.E, 0);
+        memset(sc.E, 0, (size_t)sc.cap * sizeof *sc.E);
+        /* (stays on the stack, below the result, until the scan ends) */
     }
     /* no finalizer runs while the tree is walked (see html.c) */
     int held = lua_gc(L, LUA_GCISRUNNING);
@@ -494,11 +693,17 @@ static int scanner_scan(lua_State *L)
     if (root) {
         /* the root itself is position 1, collected by tag only */
         sc.pos = 1;
+        if (sc.E) {
+            sc.E[1].parent = 0;
+            sc.E[1].node = root;
+        }
         for (int i = 0; i < s->ntags; i++)
             if (strcmp((const char *)root->name, s->tags[i]) == 0)
                 add(&sc, sc.tag_lists + i, root);
         if (!opaque(root))
             walk(&sc, root, 0);
+        if (sc.E)
+            sc.E[1].end = sc.pos + 1;
     }
     /* facts: {name = list, pos = {name = positions}} */
     lua_createtable(L, 0, sc.nlists + 1);
@@ -506,26 +711,41 @@ static int scanner_scan(lua_State *L)
     lua_createtable(L, 0, sc.nlists);
     int pos = lua_gettop(L);
     for (int k = 0; k < sc.nlists; k++) {
-        const char *name;
-        if (k < sc.attr_lists)
-            name = s->tags[k];
-        else if (k < sc.group_lists)
-            name = s->attrs[k - sc.attr_lists];
-        else if (k < sc.prefixed)
-            name = s->groups[k - sc.group_lists].name;
-        else if (k == sc.prefixed)
-            name = "prefixed";
-        else
-            name = "digits";
+        const char *name = list_name(s, &sc, k);
         lua_pushvalue(L, sc.base + 2 * k);
         lua_setfield(L, facts, name);
         lua_pushvalue(L, sc.base + 2 * k + 1);
         lua_setfield(L, pos, name);
     }
     lua_setfield(L, facts, "pos");
+    if (sc.E) {
+        /* facts.away[name][i] for every list */
+        lua_createtable(L, 0, sc.nlists);
+        for (int k = 0; k < sc.nlists; k++) {
+            int c = sc.counts[k];
+            lua_createtable(L, c, 0);
+            for (int i = 1; i <= c; i++) {
+                lua_rawgeti(L, sc.base + 2 * k + 1, i);
+                int p = (int)lua_tointeger(L, -1);
+                lua_pop(L, 1);
+                lua_pushboolean(L, is_away(&sc, p));
+                lua_rawseti(L, -2, i);
+            }
+            lua_setfield(L, -2, list_name(s, &sc, k));
+        }
+        lua_setfield(L, facts, "away");
+    }
     if (sc.meta_index) {
         lua_pushvalue(L, sc.meta_index);
         lua_setfield(L, facts, "meta_index");
+    }
+    if (sc.vbase) {
+        lua_createtable(L, 0, sc.nlists);
+        for (int k = 0; k < sc.nlists; k++) {
+            lua_pushvalue(L, sc.vbase + k);
+            lua_setfield(L, -2, list_name(s, &sc, k));
+        }
+        lua_setfield(L, facts, "values");
     }
     if (held)
         lua_gc(L, LUA_GCRESTART);

@@ -53,28 +53,40 @@ local meta = {}
 -- (extract.scanner, C): no XPath scan per question.  The deep scan (class
 -- words, byline prefixes, dated texts) runs only when a submodule gets
 -- that far (most pages state authors and dates in their metadata).
+-- what is away from the article: comment threads, sidebars, related
+-- lists (facts.away, see extract.scanner)
+local AWAY = { "comment", "comments", "commentlist", "sidebar", "related",
+               "respond", "reply" }
 local SCANNER = extract.scanner({
   tags = { "script", "title", "h1", "h2", "time", "abbr" },
   attrs = { "itemprop", "property" },
   script_types = { "ld+json" },
   meta_index = true,
+  away = AWAY,
+  values = { "class", "id", "itemprop", "property", "content", "datetime",
+             "title", "pubdate" },
 })
 local DEEP = extract.scanner({
+  tags = { "h1" },
   classes = { date = dates_mod.CLASS_WORDS, byline = authors_mod.CLASS_WORDS },
   prefixes = authors_mod.PREFIXES,
   digits = dates_mod.DIGITS_WITHIN,
+  away = AWAY,
+  values = { "class", "id" },
 })
 local DEEP_LISTS = { "date", "byline", "prefixed", "digits" }
 
 -- meta.facts(page [, deep]) -> the scanner's facts of page.doc: lists of
--- Nodes by tag (meta, script, title, h1, h2, time, abbr) and attribute
+-- Nodes by tag (script, title, h1, h2, time, abbr) and attribute
 -- (itemprop, property), with deep: also by class words (date, byline),
 -- byline prefixes (prefixed) and dated texts (digits); facts.pos[name]
--- holds the document positions.  Computed once per document.
+-- holds the document positions, facts.away[name] whether each lies in
+-- comments, a sidebar, a nav; facts.meta_index the <meta> index.
+-- Computed once per document.
 function meta.facts(page, deep)
   local f = page._facts
   if not (f and f.doc == page.doc) then
-    f = page.doc and SCANNER:scan(page.doc) or { pos = {} }
+    f = page.doc and SCANNER:scan(page.doc) or { pos = {}, away = {}, values = {} }
     f.doc = page.doc
     page._facts = f
   end
@@ -82,7 +94,9 @@ function meta.facts(page, deep)
     f.deep = true
     if page.doc then
       local d = DEEP:scan(page.doc)
-      for _, k in ipairs(DEEP_LISTS) do f[k], f.pos[k] = d[k], d.pos[k] end
+      for _, k in ipairs(DEEP_LISTS) do
+        f[k], f.pos[k], f.away[k], f.values[k] = d[k], d.pos[k], d.away[k], d.values[k]
+      end
     end
   end
   return f
@@ -95,24 +109,34 @@ local function clean(s)
   return s
 end
 
--- meta.itemprop(page, prop) -> {Node...}: the elements (not <meta>) whose
--- itemprop lists prop (lowercase), in document order
+-- meta.itemprop(page, prop) -> {Node...}, {away...}, {values...}: the
+-- elements (not <meta>) whose itemprop lists prop (lowercase), in
+-- document order, whether each lies in comments or a sidebar
+-- (facts.away), and their attributes (facts.values)
+local NO_LIST = {}
 function meta.itemprop(page, prop)
   local f = meta.facts(page)
   local idx = f.itemprops
   if not idx then
     idx = {}
-    for _, n in ipairs(f.itemprop or {}) do
+    local away = f.away.itemprop or NO_LIST
+    local vals = f.values.itemprop or NO_LIST
+    for i, n in ipairs(f.itemprop or NO_LIST) do
       if n.tag ~= "meta" then
-        for tok in n:attr("itemprop"):lower():gmatch("%S+") do
-          idx[tok] = idx[tok] or {}
-          table.insert(idx[tok], n)
+        for tok in vals[i].itemprop:lower():gmatch("%S+") do
+          local e = idx[tok]
+          if not e then e = { {}, {}, {} }; idx[tok] = e end
+          e[1][#e[1] + 1] = n
+          e[2][#e[2] + 1] = away[i] or false
+          e[3][#e[3] + 1] = vals[i]
         end
       end
     end
     f.itemprops = idx
   end
-  return idx[prop] or {}
+  local e = idx[prop]
+  if not e then return NO_LIST, NO_LIST, NO_LIST end
+  return e[1], e[2], e[3]
 end
 
 -- the <meta> index: lowercased property/name/itemprop/http-equiv -> list
@@ -210,8 +234,8 @@ function meta.jsonld(page)
   end
   if page.doc then
     for _, s in ipairs(meta.facts(page).script or {}) do
-      local t = (s:attr("type") or ""):lower()
-      if t:find("ld%+json") then
+      -- (the scanner collects only ld+json scripts)
+      do
         local body = s:html()
         -- tolerate an HTML comment or CDATA wrapper
         body = body:gsub("^%s*<!%-%-", ""):gsub("%-%->%s*$", "")

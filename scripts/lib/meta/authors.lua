@@ -387,8 +387,9 @@ function authors.find(page, M, site)
   local f = M.facts(page)
   -- 3. microdata
   local got, handles = {}, true
-  for _, n in ipairs(M.itemprop(page, "author")) do
-    if not away(n) and not in_comment_item(n) then
+  local nodes, aways = M.itemprop(page, "author")
+  for i, n in ipairs(nodes) do
+    if not aways[i] then
       local nm = n:first("[itemprop~=name]") or n
       local v = nm:attr("content") or nm:text()
       local names, h = authors.names(v, site)
@@ -411,9 +412,10 @@ function authors.find(page, M, site)
   if take(got, handles, "a[rel=author]") then return list, "a[rel=author]" end
   -- 5. byline-ish elements: the first one holding names
   f = M.facts(page, true)
-  for _, n in ipairs(f.byline or {}) do
+  local aways, bvals = f.away.byline or EMPTY, f.values.byline or EMPTY
+  for i, n in ipairs(f.byline or EMPTY) do
     local tag = n.tag
-    if tag ~= "body" and tag ~= "html" and tag ~= "script" and tag ~= "style" and not away(n) then
+    if tag ~= "body" and tag ~= "html" and tag ~= "script" and tag ~= "style" and not aways[i] then
       local t = n:text()
       if #t <= MAX_BYLINE then
         local names, h = authors.names(t, site)
@@ -423,15 +425,16 @@ function authors.find(page, M, site)
           if after then names, h = authors.names(after, site) end
         end
         if take(names, h, "byline") then
-          local cls = n:attr("class") or n:attr("id") or ""
+          local cls = bvals[i].class or bvals[i].id or ""
           return list, "byline " .. tag .. (cls ~= "" and ("." .. cls:match("%S+")) or "")
         end
       end
     end
   end
   -- 6. visible "By X" / "Von X"
-  for _, n in ipairs(f.prefixed or {}) do
-    if not away(n) then
+  aways = f.away.prefixed or EMPTY
+  for i, n in ipairs(f.prefixed or EMPTY) do
+    if not aways[i] then
       local t = text.squish(n:text())
       -- "<span>By</span> <a>Jane Doe</a>": the names are the parent's
       if strip_prefixes(t) == "" and n:parent() then t = text.squish(n:parent():text()) end

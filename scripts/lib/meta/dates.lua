@@ -85,9 +85,8 @@ for which, list in pairs(RDFA) do
   for _, p in ipairs(list) do RDFA_SET[which][p] = true end
 end
 
-local function has_token(n, attr, token)
-  local v = n:attr(attr)
-  return v ~= nil and (" " .. v:lower() .. " "):find(" " .. token .. " ", 1, true) ~= nil
+local function has_class(v, token)
+  return (" " .. v:lower() .. " "):find(" " .. token .. " ", 1, true) ~= nil
 end
 
 -- The elements of facts lists `names` near the page's first <h1>, nearest
@@ -95,6 +94,7 @@ end
 -- it (counted three times as far: a date above a headline is rarer than
 -- one below); without an <h1>, all of them in document order.
 local BEFORE_H1, AFTER_H1 = 40, 600
+local NONE = {}
 function near_h1(f, names)
   local h1pos = f.pos.h1 and f.pos.h1[1]
   local items = {}
@@ -107,16 +107,20 @@ function near_h1(f, names)
       elseif p >= h1pos and p - h1pos <= AFTER_H1 then key = p - h1pos
       elseif p < h1pos and h1pos - p <= BEFORE_H1 then key = (h1pos - p) * 3
       end
-      if key then items[#items + 1] = { n = n, key = key, p = p } end
+      if key then
+        items[#items + 1] = { n = n, key = key, p = p,
+                              away = (f.away[name] or NONE)[i] or false,
+                              v = (f.values[name] or NONE)[i] or NONE }
+      end
     end
   end
   table.sort(items, function(x, y)
     if x.key ~= y.key then return x.key < y.key end
     return x.p < y.p
   end)
-  local out = {}
-  for i, it in ipairs(items) do out[i] = it.n end
-  return out
+  local out, aways, vals = {}, {}, {}
+  for i, it in ipairs(items) do out[i], aways[i], vals[i] = it.n, it.away, it.v end
+  return out, aways, vals
 end
 
 -- date-ish class or id words of visible dates
@@ -173,31 +177,6 @@ function dates.from_url(u)
   return nil
 end
 
--- inside comments or a sidebar (a shallow check of class and id names)
-local AWAY = { comment = true, comments = true, commentlist = true,
-               sidebar = true, related = true, respond = true, reply = true }
-local CLASS_ID = { "class", "id" }
-local function away(node)
-  local n, depth = node, 0
-  while n and depth < 40 do
-    local tag = n.tag
-    if tag == "body" or tag == "html" then return false end
-    if tag == "aside" or tag == "nav" then return true end
-    for _, a in ipairs(CLASS_ID) do
-      local v = n:attr(a)
-      if v then
-        for name in v:lower():gmatch("%S+") do
-          local first = name:match("^%a+")
-          if AWAY[first] and not n:first("h1") then return true end
-        end
-      end
-    end
-    n = n:parent()
-    depth = depth + 1
-  end
-  return false
-end
-
 -- JSON-LD date values: Article-like objects first (meta.jsonld's order),
 -- nested objects (mainEntity, @graph) included by meta.jsonld
 local function jsonld_values(M, page, keys)
@@ -214,8 +193,10 @@ local function jsonld_values(M, page, keys)
   return out
 end
 
-local function node_value(n)
-  return n:attr("content") or n:attr("datetime") or n:attr("title") or n:text()
+-- an element's date: content, datetime, title (v: its facts.values),
+-- else its text
+local function node_value(n, v)
+  return v.content or v.datetime or v.title or n:text()
 end
 
 -- ISO-looking text (a datetime attribute, an abbr title)
@@ -226,9 +207,8 @@ end
 -- the candidates of steps 1-3, in order
 local function structured(page, M, which)
   local c = {}
-  -- (node: checked for comments and sidebars when the value is used)
-  local function add(v, src, node)
-    if v and v ~= "" then c[#c + 1] = { value = v, src = src, node = node } end
+  local function add(v, src)
+    if v and v ~= "" then c[#c + 1] = { value = v, src = src } end
   end
   for _, name in ipairs(META_FIRST[which]) do
     for _, v in ipairs(M.tag(page, name)) do add(v, "meta " .. name) end
@@ -240,33 +220,39 @@ local function structured(page, M, which)
   if not page.doc then return c end
   local f = M.facts(page)
   for _, p in ipairs(ITEMPROPS[which]) do
-    for _, n in ipairs(M.itemprop(page, p:lower())) do
-      add(node_value(n), "itemprop " .. p, n)
+    local nodes, aways, vals = M.itemprop(page, p:lower())
+    for i, n in ipairs(nodes) do
+      if not aways[i] then add(node_value(n, vals[i]), "itemprop " .. p) end
     end
   end
-  for _, n in ipairs(f.property or {}) do
-    local prop = n.tag ~= "meta" and n:attr("property")
+  local pvals = f.values.property or NONE
+  for i, n in ipairs(f.property or NONE) do
+    local prop = n.tag ~= "meta" and pvals[i].property
     prop = prop and prop:lower()
-    if prop and RDFA_SET[which][prop] then add(node_value(n), "rdfa " .. prop) end
+    if prop and RDFA_SET[which][prop] then add(node_value(n, pvals[i]), "rdfa " .. prop) end
   end
   if which == "published" then
-    for _, n in ipairs(f.time or {}) do
-      if n:attr("pubdate") then add(n:attr("datetime") or n:text(), "time[pubdate]") end
+    local tvals = f.values.time or NONE
+    for i, n in ipairs(f.time or NONE) do
+      if tvals[i].pubdate then add(tvals[i].datetime or n:text(), "time[pubdate]") end
     end
-    for _, list in ipairs({ f.abbr or {}, f.time or {} }) do
-      for _, n in ipairs(list) do
-        local cls = n:attr("class")
-        if cls and (has_token(n, "class", "published") or (n.tag == "time" and has_token(n, "class", "entry-date"))) then
-          add(n:attr("title") or n:attr("datetime"), n.tag .. "." .. cls:match("%S*"), n)
+    for _, name in ipairs({ "abbr", "time" }) do
+      local aways, vs = f.away[name] or NONE, f.values[name] or NONE
+      for i, n in ipairs(f[name] or NONE) do
+        local cls = vs[i].class
+        if cls and not aways[i] and (has_class(cls, "published")
+            or (n.tag == "time" and has_class(cls, "entry-date"))) then
+          add(vs[i].title or vs[i].datetime, n.tag .. "." .. cls:match("%S*"))
         end
       end
     end
     -- <time datetime> and abbr[title] near the headline, ISO-looking
     local k = 0
-    for _, n in ipairs(near_h1(f, { "time", "abbr" })) do
-      local v = n:attr("datetime") or n:attr("title")
-      if iso_like(v) then
-        add(v, n.tag .. (n.tag == "time" and "[datetime]" or "[title]"), n)
+    local nodes, aways, vs = near_h1(f, { "time", "abbr" })
+    for i, n in ipairs(nodes) do
+      local v = vs[i].datetime or vs[i].title
+      if iso_like(v) and not aways[i] then
+        add(v, n.tag .. (n.tag == "time" and "[datetime]" or "[title]"))
         k = k + 1
         if k >= 3 then break end
       end
@@ -376,8 +362,13 @@ end
 -- with a date near it (lib/meta's scanner: facts.date, facts.digits)
 function visible(f, lang, hinted_only)
   local seen = {}
-  local lists = { { near_h1(f, { "date" }), "text" } }
-  if not hinted_only then lists[2] = { near_h1(f, { "digits" }), "text near h1" } end
+  local lists = {}
+  local n1, a1, v1 = near_h1(f, { "date" })
+  lists[1] = { n1, "text", a1, v1 }
+  if not hinted_only then
+    local n2, a2, v2 = near_h1(f, { "digits" })
+    lists[2] = { n2, "text near h1", a2, v2 }
+  end
   for _, l in ipairs(lists) do
     for k, n in ipairs(l[1]) do
       if k > MAX_ELEMENTS then break end
@@ -389,10 +380,10 @@ function visible(f, lang, hinted_only)
           -- a short text, or a date opening a longer one (a dateline,
           -- "Veröffentlicht am 16.08.2019 Dauer: ...")
           local head = #t <= MAX_VISIBLE and t or t:sub(1, 40)
-          if head:find("%d") and not away(n) then
+          if head:find("%d") and not l[3][k] then
             local iso = find_date(head, lang)
             if iso then
-              local cls = (n:attr("class") or n:attr("id") or ""):match("%S*")
+              local cls = (l[4][k].class or l[4][k].id or ""):match("%S*")
               return iso, l[2] .. " " .. tag .. (cls ~= "" and ("." .. cls) or "")
             end
           end
@@ -423,7 +414,6 @@ function dates.find(page, M, which, lang)
       k = k + 1
       local c = cands[k]
       local iso = parse(c.value, lang)
-      if iso and c.node and away(c.node) then iso = nil end
       if iso then
         parsed[#parsed + 1] = { iso = iso, src = cands[k].src }
         if not all then return end
