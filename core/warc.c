@@ -35,6 +35,9 @@
 #define RAW_CHUNK ((size_t)1 << 16)
 #define HEADER_MAX ((size_t)1 << 18)      /* longest record header accepted */
 #define OVERSIZE_PREFIX ((size_t)1 << 16) /* kept of an oversized block */
+#define TRAILER_MAX                                                            \
+    ((size_t)1 << 16) /* read past a block to its member end                   \
+                       */
 
 struct member {
     uint64_t dpos; /* stream position of its first byte */
@@ -61,7 +64,8 @@ struct pipe_warc {
     struct member *mem; /* members that started at or after the
                            member of the parse position */
     size_t nmem, memcap;
-    int broken; /* the stream cannot go on past buf end */
+    int broken;         /* the stream cannot go on past buf end */
+    int broken_corrupt; /* by bad data (not a cut or junk) */
     char *broken_msg;
     uint64_t broken_coff; /* file offset of the bad member (or junk) */
     int resyncing;        /* after a break, until the next record */
@@ -315,9 +319,10 @@ static void locate(pipe_warc *w, uint64_t pos, uint64_t *offset, uint64_t *skip)
     *skip = pos - w->mem[0].dpos;
 }
 
-static void set_broken(pipe_warc *w, uint64_t coff, char *msg)
+static void set_broken(pipe_warc *w, uint64_t coff, int corrupt, char *msg)
 {
     w->broken = 1;
+    w->broken_corrupt = corrupt;
     w->broken_coff = coff;
     free(w->broken_msg);
     w->broken_msg = msg;
@@ -339,7 +344,7 @@ static int next_member(pipe_warc *w, char **msg)
         if (gzip_magic(w->in + w->in_pos, n))
             return 1;
         if (!w->resyncing) {
-            set_broken(w, w->in_base + w->in_pos,
+            set_broken(w, w->in_base + w->in_pos, 0,
                        fmt("not a gzip member (junk after the previous "
                            "one)"));
             return 2;
@@ -373,7 +378,7 @@ static long fill_gzip(pipe_warc *w, char **msg)
         }
         if (w->in_pos == w->in_len) {
             if (w->raw_eof) {
-                set_broken(w, w->mem[w->nmem - 1].coff,
+                set_broken(w, w->mem[w->nmem - 1].coff, 0,
                            fmt("truncated gzip data (unexpected end of "
                                "file)"));
                 return -1;
@@ -397,7 +402,7 @@ static long fill_gzip(pipe_warc *w, char **msg)
             w->in_member = 0;
         } else if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT ||
                    rc == Z_STREAM_ERROR) {
-            set_broken(w, w->mem[w->nmem - 1].coff,
+            set_broken(w, w->mem[w->nmem - 1].coff, 1,
                        fmt("corrupt gzip data (%s)",
                            w->zs.msg ? w->zs.msg : "bad stream"));
             return made ? (long)made : -1;
@@ -970,6 +975,30 @@ int pipe_warc_next(pipe_warc *w, pipe_warc_record *rec, uint64_t *offset,
                    0);
         w->start = w->end;
         goto report;
+    }
+    /* A record that starts a gzip member: inflate on to that member's
+     * end (CR/LF, if it is one member per record; at most TRAILER_MAX
+     * bytes more) before handing the record out, so that corrupt data
+     * caught by the member's CRC rejects the record the member holds.
+     * A truncated member does not: what inflated before the cut is good. */
+    if (w->gzip && at.skip == 0 && len <= w->limit) {
+        size_t block_end = w->start + hdr_bytes + want;
+        while (w->in_member && !w->broken && w->nmem > 0 &&
+               w->mem[w->nmem - 1].dpos == pos &&
+               w->end - block_end <= TRAILER_MAX) {
+            size_t before = w->start;
+            long f = fill(w, msg);
+            block_end -= before - w->start;
+            if (f == -2)
+                return -2;
+            if (f <= 0)
+                break;
+        }
+        if (w->broken && w->broken_corrupt && w->nmem > 0 &&
+            w->mem[w->nmem - 1].dpos == pos) {
+            memset(rec, 0, sizeof *rec);
+            return report_break(w, 1, at.offset, at.skip, offset, skip, msg);
+        }
     }
     size_t next = 0;
     if (w->gzip && at.skip == 0 && len <= w->limit)

@@ -343,8 +343,9 @@ END_TEST
 
 /* --- gzip ------------------------------------------------------------ */
 
-/* Three records, each its own gzip member; member 2 (of 0..2) corrupt. */
-static void cc_file(bytes *b, size_t off[4], int corrupt)
+/* Three records, each its own gzip member; member `corrupt` (0..2, or -1
+ * for none) damaged: its deflate data (how 0) or only its CRC (how 1). */
+static void cc_file2(bytes *b, size_t off[4], int corrupt, int how)
 {
     const char *uris[3] = {"http://a/", "http://b/", "http://c/"};
     for (int i = 0; i < 3; i++) {
@@ -355,13 +356,39 @@ static void cc_file(bytes *b, size_t off[4], int corrupt)
         off[i] = b->n;
         size_t at = b->n;
         put_gzip(b, r.p, r.n);
-        if (i == corrupt) /* flip bits in the deflate data */
+        if (i == corrupt && how == 0) /* flip bits in the deflate data */
             for (size_t k = at + 20; k < at + 30 && k < b->n; k++)
                 b->p[k] ^= 0x55;
+        if (i == corrupt && how == 1) /* the CRC-32 before ISIZE */
+            b->p[b->n - 8] ^= 0x01;
         free(r.p);
     }
     off[3] = b->n;
 }
+
+static void cc_file(bytes *b, size_t off[4], int corrupt)
+{
+    cc_file2(b, off, corrupt, 0);
+}
+
+START_TEST(gzip_bad_crc)
+{
+    /* the member inflates whole but its CRC is wrong: its record is
+     * rejected (not handed out and then reported), the next one read */
+    bytes b = {0};
+    size_t off[4];
+    cc_file2(&b, off, 1, 1);
+    char want[512];
+    snprintf(want, sizeof want,
+             "0 response http://a/ 55\n"
+             "%zu error: corrupt gzip data (incorrect data check)\n"
+             "%zu response http://c/ 55\nrecords 2 pages 0 bad 1",
+             off[1], off[2]);
+    expect("bad crc", transcript(&b, 1 << 20, 0, 0), want);
+    expect("bad crc through a pipe", transcript(&b, 1 << 20, 1, 0), want);
+    free(b.p);
+}
+END_TEST
 
 START_TEST(gzip_per_record)
 {
@@ -808,6 +835,7 @@ Suite *warc_suite(void)
     tcase_add_test(tc, long_header);
     tcase_add_test(tc, gzip_per_record);
     tcase_add_test(tc, gzip_corrupt_member);
+    tcase_add_test(tc, gzip_bad_crc);
     tcase_add_test(tc, gzip_whole_file);
     tcase_add_test(tc, gzip_truncated_and_junk);
     tcase_add_test(tc, gzip_break_after_records);
