@@ -17,6 +17,7 @@ int main(void)
     srunner_add_suite(sr, host_suite());
     srunner_add_suite(sr, extract_suite());
     srunner_add_suite(sr, warc_suite());
+    srunner_add_suite(sr, outdir_suite());
     srunner_set_tap(sr, "-");
     srunner_run_all(sr, CK_SILENT);
     int failed = srunner_ntests_failed(sr);
