@@ -56,6 +56,72 @@ int pipe_host_opt(int argc, char **argv, int *i, const char *opt,
     return 1;
 }
 
+int pipe_host_common_opt(pipe_host *host, const char *cmd, int argc,
+                         char **argv, int *i)
+{
+    const char *a = argv[*i], *v = NULL, *bad = NULL;
+    int m;
+    char *end;
+    if ((m = pipe_host_opt(argc, argv, i, "-j", &v)) != 0 ||
+        (m = pipe_host_opt(argc, argv, i, "--jobs", &v)) != 0) {
+        if (m > 0) {
+            long n = strtol(v, &end, 10);
+            if (*end || end == v || n < 1 || n > 1024)
+                bad = v;
+            else
+                host->pool.jobs = (int)n;
+        }
+    } else if ((m = pipe_host_opt(argc, argv, i, "--timeout", &v)) != 0) {
+        if (m > 0) {
+            double t = strtod(v, &end);
+            if (*end || end == v || !(t >= 0) || t > 1e6)
+                bad = v;
+            else
+                host->pool.timeout = t;
+        }
+    } else if ((m = pipe_host_opt(argc, argv, i, "--max-input", &v)) != 0) {
+        if (m > 0 && pipe_parse_size(v, &host->max_input) != 0)
+            bad = v;
+    } else if ((m = pipe_host_opt(argc, argv, i, "--max-memory", &v)) != 0) {
+        size_t n = 0;
+        if (m > 0 && pipe_parse_size(v, &n) != 0)
+            bad = v;
+        else if (m > 0) {
+            host->max_memory = host->lua.max_memory = n;
+            pipe_mem_set_limit(n);
+        }
+    } else if ((m = pipe_host_opt(argc, argv, i, "--recycle", &v)) != 0) {
+        if (m > 0) {
+            unsigned long n = strtoul(v, &end, 10);
+            if (*end || end == v || *v == '-')
+                bad = v;
+            else
+                host->pool.recycle = n;
+        }
+    } else if (pipe_host_opt(argc, argv, i, "--unordered", NULL) == 1) {
+        host->pool.unordered = 1;
+        m = 1;
+    } else if (pipe_host_opt(argc, argv, i, "--progress", NULL) == 1) {
+        host->pool.progress = 1;
+        m = 1;
+    } else if (pipe_host_opt(argc, argv, i, "--quiet", NULL) == 1) {
+        host->pool.progress = 0;
+        m = 1;
+    } else if (pipe_host_opt(argc, argv, i, "--no-workers", NULL) == 1) {
+        host->pool.jobs = 0;
+        m = 1;
+    }
+    if (m < 0) {
+        pipe_host_usage(host, "%s: option '%s' needs a value", cmd, a);
+        return -1;
+    }
+    if (bad) {
+        pipe_host_usage(host, "%s: bad value '%s' for %s", cmd, bad, a);
+        return -1;
+    }
+    return m;
+}
+
 static const char usage_text[] =
     "usage: pipe COMMAND [OPTIONS] [ARGS...]\n"
     "\n"
@@ -132,8 +198,10 @@ const pipe_command pipe_core_commands[] = {
 
 int pipe_main(int argc, char **argv)
 {
+    pipe_process_init();
     pipe_host host;
     pipe_host_init(&host);
+    pipe_mem_set_limit(host.max_memory);
     int code;
     if (argc < 2) {
         print_usage(stderr);

@@ -23,21 +23,53 @@ typedef struct pipe_lua_opts {
     unsigned long max_steps;    /* VM instructions per call, 0 = none */
     const char *script;         /* main script path, or NULL */
     char *root;                 /* scripts root directory (owned) */
+    FILE **err;                 /* where print and pipe.log write (NULL:
+                                   stderr) */
 } pipe_lua_opts;
+
+/* How inputs are spread over worker processes (pool.c). */
+typedef struct pipe_pool_opts {
+    int jobs;                   /* -j: workers; 0 = run in this process */
+    double timeout;             /* --timeout: seconds per unit, 0 = none */
+    int unordered;              /* --unordered */
+    int progress;               /* --progress 1, --quiet 0, auto -1 */
+    unsigned long recycle;      /* --recycle: units per worker, 0 = no cap */
+} pipe_pool_opts;
 
 struct pipe_host {
     int failed;                 /* some input failed */
+    int unit_failed;            /* the current unit failed (pool.c) */
     int closed;                 /* the reader of stdout went away */
+    int write_failed;           /* a write to stdout failed (reported) */
     size_t max_input;           /* --max-input */
-    FILE *out;
+    size_t max_memory;          /* --max-memory, per worker process */
+    FILE *out;                  /* records: stdout, or the unit's buffer */
+    FILE *err;                  /* messages: stderr, or the unit's buffer */
+    unsigned long long written; /* bytes written to stdout */
     pipe_lua_opts lua;
+    pipe_pool_opts pool;
     lua_State *L;               /* created on demand, closed by host_close */
+    /* an output stage run in order over what units write, before it goes
+     * out (run's tsv and text formats, whose header and separators depend
+     * on the records before) */
+    void (*filter)(pipe_host *host, const char *buf, size_t len, FILE *dst,
+                   void *ud);
+    void *filter_ud;
 };
+
+#define PIPE_DEFAULT_TIMEOUT 30.0
+/* Registry key of the plugins' real module tables (for the host). */
+#define PIPE_MODULES_KEY "pipe.modules"
+/* Registry key of the read-only pipe.options scripts see. */
+#define PIPE_OPTIONS_RO_KEY "pipe.options_ro"
 
 #define PIPE_DEFAULT_MAX_INPUT ((size_t)64 << 20)
 #define PIPE_DEFAULT_MAX_MEMORY ((size_t)1 << 30)
 #define PIPE_DEFAULT_MAX_STEPS 1000000000UL
 
+/* Process-wide set-up, once, before anything else: plugins' init hooks,
+ * SIGPIPE ignored. */
+void pipe_process_init(void);
 void pipe_host_init(pipe_host *host);
 void pipe_host_close(pipe_host *host);
 /* Flush and check stdout at exit; returns the exit code to use. */
@@ -46,6 +78,24 @@ int pipe_host_finish(pipe_host *host, int code);
 /* cli.c: small option helpers */
 /* Parse "64M", "1G", "4096" into bytes; returns -1 on bad input. */
 int pipe_parse_size(const char *s, size_t *out);
+/* strerror_r into buf, lowercased as pipe's messages are. */
+void pipe_strerror(int e, char *buf, size_t n);
+
+/* mem.c: the process's memory budget (--max-memory) */
+void pipe_mem_set_limit(size_t limit);
+size_t pipe_mem_limit(void);
+size_t pipe_mem_used(void);
+int pipe_mem_charge(size_t more);    /* 0, or -1 over the limit */
+void pipe_mem_release(size_t less);
+int pipe_mem_refused(void);          /* a request failed since cleared */
+void pipe_mem_clear_refused(void);
+void pipe_mem_note_refused(void);    /* another cap refused a request */
+void pipe_mem_format(size_t n, char *buf, size_t size);   /* "1 GiB" */
+
+/* pool.c: run fn on every input (lines: on every line of every input),
+ * in worker processes unless host->pool.jobs is 0; returns an exit code */
+int pipe_pool_run(pipe_host *host, char **paths, int n, const char *from,
+                  int lines, pipe_input_fn fn, void *ud);
 /* Options are parsed with pipe_host_opt (include/pipe/plugin.h). */
 
 /* input.c: read a whole file ("-" = stdin; gzip decompressed), at most
@@ -76,6 +126,7 @@ typedef struct pipe_lines {
     pipe_reader r;
     char *buf;
     size_t cap, start, end;   /* unconsumed bytes are buf[start..end) */
+    size_t scanned;           /* buf[start..scanned) holds no newline */
     size_t limit;             /* longest line accepted */
     int eof;
     unsigned long lineno;
@@ -86,6 +137,11 @@ int pipe_lines_open(pipe_lines *ls, const char *path, size_t limit,
  * its length, -1 at end, -2 on a read error or a line over the limit
  * (message in *err; the stream cannot go on). */
 long pipe_lines_next(pipe_lines *ls, char **line, char **err);
+/* The next line if one is buffered (as pipe_lines_next), -3 when more
+ * bytes must be read first: pipe_lines_fill reads them (one read(2), so it
+ * blocks only when the input has nothing ready; poll ls->r.fd first). */
+long pipe_lines_try(pipe_lines *ls, char **line, char **err);
+int pipe_lines_fill(pipe_lines *ls, char **err);
 void pipe_lines_close(pipe_lines *ls);
 /* Call fn(path) for each path named in FILE (one per line, "-" = stdin). */
 int pipe_each_listed(const char *from, int (*fn)(const char *, void *),
@@ -107,6 +163,17 @@ const char *pipe_builtin_scripts(void);
 void pipe_lua_sort(lua_State *L, int idx);
 /* Set a field of the `pipe.options` table from the value on top. */
 void pipe_lua_set_option(lua_State *L, const char *name);
+/* Let pipe.read read the tree of `dir` (a rules directory). */
+void pipe_lua_allow_read(lua_State *L, const char *dir);
+
+/* sandbox.c: pages isolated from each other (see the file's comment) */
+void pipe_sandbox_setup(lua_State *L, const char *const *plugin_names);
+void pipe_sandbox_new_env(lua_State *L);           /* pushes it */
+void pipe_sandbox_seal_env(lua_State *L, int idx);
+/* The script has loaded: what every page starts from.  0 or -1. */
+int pipe_lua_seal(lua_State *L);
+/* Put the state back to what pipe_lua_seal saw.  0 or -1. */
+int pipe_lua_reset(lua_State *L);
 
 /* registry.c */
 size_t pipe_plugin_count(void);
@@ -126,6 +193,9 @@ typedef struct pipe_output {
 int pipe_output_init(pipe_output *o, const char *format, const char *fields,
                      char **err);
 void pipe_output_free(pipe_output *o);
+/* Write one record (a JSON object) to out; 0 or -1. */
+struct json_t;
+int pipe_output_json(pipe_output *o, FILE *out, struct json_t *rec);
 /* Write the record table at stack index idx; returns 0, or -1 with *err
  * set when the record cannot be encoded. */
 int pipe_output_record(pipe_host *host, pipe_output *o, lua_State *L,

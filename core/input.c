@@ -1,20 +1,14 @@
 /*
- * Inputs and the host services of include/pipe/plugin.h: reading files,
- * stdin and gzip (recognised by its magic bytes, inflated with zlib),
- * streams of lines, `--from` lists, failure reports, and stdout with quiet
- * handling of a reader that went away.
+ * Inputs: reading files, stdin and gzip (recognised by its magic bytes,
+ * inflated with zlib), streams of lines, `--from` lists.
  *
  * Caveats: zlib's gzread fills its whole buffer before returning, which
  * would hold back a slow pipe (`tail -f`); so reads go through read(2)
  * once at a time and gzip input through inflate directly.
- *
- * Caveats: SIGPIPE is ignored so a closed pipe shows up as EPIPE from
- * fflush, which pipe_host_flush turns into a quiet stop.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,102 +36,9 @@ static char *dupf(const char *fmt, ...)
  * directory"), malloc'd. */
 static char *sys_error(int e)
 {
-    char *m = dupf("%s", strerror(e));
-    if (m && m[0] >= 'A' && m[0] <= 'Z' && (m[1] < 'A' || m[1] > 'Z'))
-        m[0] = (char)(m[0] - 'A' + 'a');
-    return m;
-}
-
-void pipe_host_init(pipe_host *host)
-{
-    memset(host, 0, sizeof *host);
-    host->out = stdout;
-    host->max_input = PIPE_DEFAULT_MAX_INPUT;
-    host->lua.max_memory = PIPE_DEFAULT_MAX_MEMORY;
-    host->lua.max_steps = PIPE_DEFAULT_MAX_STEPS;
-    signal(SIGPIPE, SIG_IGN);
-}
-
-void pipe_host_close(pipe_host *host)
-{
-    if (host->L)
-        pipe_lua_close(host->L);
-    host->L = NULL;
-    free(host->lua.root);
-    host->lua.root = NULL;
-}
-
-int pipe_host_finish(pipe_host *host, int code)
-{
-    if (!host->closed && fflush(host->out) != 0 && errno != EPIPE) {
-        char *m = sys_error(errno);
-        fprintf(stderr, "pipe: write error: %s\n", m ? m : "?");
-        free(m);
-        return code ? code : PIPE_EXIT_INPUT;
-    }
-    if (host->failed && code == PIPE_EXIT_OK)
-        code = PIPE_EXIT_INPUT;
-    return code;
-}
-
-void pipe_host_fail(pipe_host *host, const char *source, const char *fmt, ...)
-{
-    host->failed = 1;
-    fflush(host->out);
-    fprintf(stderr, "pipe: %s: ", source);
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
-int pipe_host_usage(pipe_host *host, const char *fmt, ...)
-{
-    (void)host;
-    fputs("pipe: ", stderr);
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return PIPE_EXIT_USAGE;
-}
-
-size_t pipe_host_max_input(const pipe_host *host)
-{
-    return host->max_input;
-}
-
-FILE *pipe_host_out(pipe_host *host)
-{
-    return host->out;
-}
-
-int pipe_host_flush(pipe_host *host)
-{
-    if (host->closed)
-        return -1;
-    if (fflush(host->out) != 0 || ferror(host->out)) {
-        if (errno == EPIPE) {
-            host->closed = 1;
-            return -1;
-        }
-    }
-    return 0;
-}
-
-lua_State *pipe_host_lua(pipe_host *host)
-{
-    if (!host->L) {
-        char *err = NULL;
-        host->L = pipe_lua_new(&host->lua, &err);
-        if (!host->L) {
-            fprintf(stderr, "pipe: %s\n", err ? err : "out of memory");
-            free(err);
-        }
-    }
-    return host->L;
+    char m[128];
+    pipe_strerror(e, m, sizeof m);
+    return dupf("%s", m);
 }
 
 /* Open a path (or "-") as a file descriptor; stdin is dup'd so closing
@@ -374,95 +275,6 @@ int pipe_read_file(const char *path, size_t limit, char **data, size_t *len,
     return 0;
 }
 
-struct each_ctx {
-    pipe_host *host;
-    pipe_input_fn fn;
-    void *ud;
-};
-
-static int each_one(const char *path, void *p)
-{
-    struct each_ctx *c = p;
-    if (c->host->closed)
-        return -1;
-    char *data, *err = NULL;
-    size_t len;
-    if (pipe_host_read(c->host, path, &data, &len, &err) != 0) {
-        pipe_host_fail(c->host, path, "%s", err ? err : "cannot read");
-        free(err);
-        return 0;
-    }
-    pipe_input in = {path, data, len};
-    c->fn(c->host, &in, c->ud);
-    free(data);
-    return c->host->closed ? -1 : 0;
-}
-
-int pipe_host_each_input(pipe_host *host, char **paths, int n,
-                         const char *from, pipe_input_fn fn, void *ud)
-{
-    struct each_ctx c = {host, fn, ud};
-    for (int i = 0; i < n && !host->closed; i++)
-        each_one(paths[i], &c);
-    if (from && !host->closed) {
-        char *err = NULL;
-        if (pipe_each_listed(from, each_one, &c, &err) != 0 && err) {
-            pipe_host_usage(host, "--from %s: %s", from, err);
-            free(err);
-            return PIPE_EXIT_USAGE;
-        }
-    }
-    if (n == 0 && !from)
-        each_one("-", &c);
-    return host->failed ? PIPE_EXIT_INPUT : PIPE_EXIT_OK;
-}
-
-static int each_line_of(const char *path, void *p)
-{
-    struct each_ctx *c = p;
-    if (c->host->closed)
-        return -1;
-    pipe_lines ls;
-    char *err = NULL, *line;
-    if (pipe_lines_open(&ls, path, c->host->max_input, &err) != 0) {
-        pipe_host_fail(c->host, path, "%s", err ? err : "cannot read");
-        free(err);
-        return 0;
-    }
-    long n = 0;
-    char where[4096];
-    while (!c->host->closed && (n = pipe_lines_next(&ls, &line, &err)) >= 0) {
-        snprintf(where, sizeof where, "%s:%lu", path, ls.lineno);
-        pipe_input in = {where, line, (size_t)n};
-        c->fn(c->host, &in, c->ud);
-    }
-    if (n == -2) {
-        pipe_host_fail(c->host, path, "%s", err ? err : "read error");
-        free(err);
-    }
-    pipe_lines_close(&ls);
-    return c->host->closed ? -1 : 0;
-}
-
-int pipe_host_each_line(pipe_host *host, char **paths, int n,
-                        const char *from, pipe_input_fn fn, void *ud)
-{
-    struct each_ctx c = {host, fn, ud};
-    for (int i = 0; i < n && !host->closed; i++)
-        each_line_of(paths[i], &c);
-    if (from && !host->closed) {
-        char *err = NULL;
-        if (pipe_each_listed(from, each_line_of, &c, &err) != 0 && err) {
-            pipe_host_usage(host, "--from %s: %s", from, err);
-            free(err);
-            return PIPE_EXIT_USAGE;
-        }
-    }
-    if (n == 0 && !from)
-        each_line_of("-", &c);
-    return host->failed ? PIPE_EXIT_INPUT : PIPE_EXIT_OK;
-}
-
 int pipe_lines_open(pipe_lines *ls, const char *path, size_t limit,
                     char **err)
 {
@@ -471,56 +283,71 @@ int pipe_lines_open(pipe_lines *ls, const char *path, size_t limit,
     return pipe_reader_open(&ls->r, path, err);
 }
 
+long pipe_lines_try(pipe_lines *ls, char **line, char **err)
+{
+    char *nl = ls->end > ls->scanned
+                   ? memchr(ls->buf + ls->scanned, '\n', ls->end - ls->scanned)
+                   : NULL;
+    if (nl || (ls->eof && ls->end > ls->start)) {
+        size_t n = (nl ? (size_t)(nl - ls->buf) : ls->end) - ls->start;
+        char *s = ls->buf + ls->start;
+        ls->start += n + (nl != NULL);
+        ls->scanned = ls->start;
+        if (n > 0 && s[n - 1] == '\r')
+            n--;
+        s[n] = '\0';
+        ls->lineno++;
+        *line = s;
+        return (long)n;
+    }
+    ls->scanned = ls->end;
+    if (ls->eof)
+        return -1;
+    if (ls->end - ls->start > ls->limit) {
+        *err = dupf("line %lu is longer than the %zu byte limit "
+                    "(--max-input)", ls->lineno + 1, ls->limit);
+        return -2;
+    }
+    return -3;
+}
+
+int pipe_lines_fill(pipe_lines *ls, char **err)
+{
+    /* make room: move the partial line to the front, grow if full */
+    if (ls->start > 0) {
+        memmove(ls->buf, ls->buf + ls->start, ls->end - ls->start);
+        ls->end -= ls->start;
+        ls->scanned -= ls->start;
+        ls->start = 0;
+    }
+    if (ls->cap - ls->end < 4096) {
+        size_t ncap = ls->cap ? ls->cap * 2 : 65536;
+        char *nb = realloc(ls->buf, ncap + 1);
+        if (!nb) {
+            *err = dupf("out of memory");
+            return -1;
+        }
+        ls->buf = nb;
+        ls->cap = ncap;
+    }
+    long got = pipe_reader_read(&ls->r, ls->buf + ls->end, ls->cap - ls->end,
+                                err);
+    if (got < 0)
+        return -1;
+    if (got == 0)
+        ls->eof = 1;
+    ls->end += (size_t)got;
+    return 0;
+}
+
 long pipe_lines_next(pipe_lines *ls, char **line, char **err)
 {
-    size_t scanned = ls->start;
     for (;;) {
-        char *nl = ls->end > scanned
-                       ? memchr(ls->buf + scanned, '\n', ls->end - scanned)
-                       : NULL;
-        if (nl || (ls->eof && ls->end > ls->start)) {
-            size_t n = (nl ? (size_t)(nl - ls->buf) : ls->end) - ls->start;
-            char *s = ls->buf + ls->start;
-            ls->start += n + (nl != NULL);
-            if (n > 0 && s[n - 1] == '\r')
-                n--;
-            s[n] = '\0';
-            ls->lineno++;
-            *line = s;
-            return (long)n;
-        }
-        if (ls->eof)
-            return -1;
-        if (ls->end - ls->start > ls->limit) {
-            *err = dupf("line %lu is longer than the %zu byte limit "
-                        "(--max-input)", ls->lineno + 1, ls->limit);
+        long n = pipe_lines_try(ls, line, err);
+        if (n != -3)
+            return n;
+        if (pipe_lines_fill(ls, err) != 0)
             return -2;
-        }
-        /* make room: move the partial line to the front, grow if full */
-        if (ls->start > 0) {
-            memmove(ls->buf, ls->buf + ls->start, ls->end - ls->start);
-            ls->end -= ls->start;
-            ls->start = 0;
-        }
-        if (ls->cap - ls->end < 4096) {
-            size_t ncap = ls->cap ? ls->cap * 2 : 65536;
-            char *nb = realloc(ls->buf, ncap + 1);
-            if (!nb) {
-                *err = dupf("out of memory");
-                return -2;
-            }
-            ls->buf = nb;
-            ls->cap = ncap;
-        }
-        scanned = ls->end;
-        long got = pipe_reader_read(&ls->r, ls->buf + ls->end,
-                                    ls->cap - ls->end, err);
-        if (got < 0)
-            return -2;
-        if (got == 0)
-            ls->eof = 1;
-        ls->end += (size_t)got;
-        scanned = scanned > ls->start ? scanned : ls->start;
     }
 }
 

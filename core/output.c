@@ -193,6 +193,11 @@ static int write_record(pipe_output *o, FILE *out, json_t *rec)
     return -1;
 }
 
+int pipe_output_json(pipe_output *o, FILE *out, json_t *rec)
+{
+    return write_record(o, out, rec);
+}
+
 int pipe_output_record(pipe_host *host, pipe_output *o, lua_State *L,
                        int idx, char **err)
 {
@@ -214,7 +219,9 @@ int pipe_output_record(pipe_host *host, pipe_output *o, lua_State *L,
             host->closed = 1;
             return 0;
         }
-        *err = strdup(werr ? strerror(werr) : "cannot write the record");
+        char m[128];
+        pipe_strerror(werr ? werr : EIO, m, sizeof m);
+        *err = strdup(m);
         return -1;
     }
     pipe_host_flush(host);

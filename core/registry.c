@@ -11,10 +11,11 @@ extern const pipe_plugin pipe_plugin_re;
 extern const pipe_plugin pipe_plugin_text;
 extern const pipe_plugin pipe_plugin_json;
 extern const pipe_plugin pipe_plugin_extract;
+extern const pipe_plugin pipe_plugin_date;
 
 static const pipe_plugin *const plugins[] = {
     &pipe_plugin_html, &pipe_plugin_re, &pipe_plugin_text,
-    &pipe_plugin_json, &pipe_plugin_extract,
+    &pipe_plugin_json, &pipe_plugin_extract, &pipe_plugin_date,
 };
 
 size_t pipe_plugin_count(void)

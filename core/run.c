@@ -48,9 +48,8 @@ const char pipe_run_help[] =
     "  --from FILE        read input paths from FILE, one per line (- = stdin)\n"
     "  --unsafe           lift the sandbox: full Lua standard library (io, os,\n"
     "                     debug, package); only for scripts you trust\n"
-    "  --max-input SIZE   largest input accepted (default 64M)\n"
-    "  --max-memory SIZE  Lua memory cap (default 1G)\n"
     "  --max-steps N      Lua instructions per page (default 1000000000)\n"
+    PIPE_COMMON_HELP
     "\n"
     "A script error fails only that page: `pipe: SOURCE: FILE:LINE: message`\n"
     "with a short traceback on stderr; the other inputs are still processed\n"
@@ -67,7 +66,8 @@ typedef struct run_ctx {
     int parse;                /* registry ref of html.parse */
     const char *url, *encoding, *html_field;
     int records;
-    pipe_output out;
+    pipe_output out;          /* what a worker writes: ndjson, or json */
+    pipe_output final;        /* tsv, text: formatted in order (filter) */
 } run_ctx;
 
 /* Turn what the chunk returned into a page function: a function as is, a
@@ -179,7 +179,7 @@ static int page_protected(lua_State *L)
         lua_pushstring(L, url);
         lua_setfield(L, -2, "url");
     }
-    lua_getfield(L, LUA_REGISTRYINDEX, "pipe.options");
+    lua_getfield(L, LUA_REGISTRYINDEX, PIPE_OPTIONS_RO_KEY);
     lua_setfield(L, -2, "options");
     if (j->html) {
         lua_pushlstring(L, j->html, j->len);
@@ -227,71 +227,79 @@ static int run_page(pipe_host *host, const pipe_input *in, void *ud)
     return 0;
 }
 
-static int run_records_of(const char *path, void *ud);
-
-typedef struct rec_ctx {
-    pipe_host *host;
-    run_ctx *c;
-} rec_ctx;
-
-static int run_records_of(const char *path, void *p)
+/* --records: one NDJSON line (in->source is "PATH:LINE"). */
+static int run_record(pipe_host *host, const pipe_input *in, void *ud)
 {
-    rec_ctx *rc = p;
-    pipe_host *host = rc->host;
-    run_ctx *c = rc->c;
-    pipe_lines ls;
-    char *err = NULL;
-    if (pipe_lines_open(&ls, path, host->max_input, &err) != 0) {
-        pipe_host_fail(host, path, "%s", err ? err : "cannot read");
-        free(err);
+    run_ctx *c = ud;
+    const char *line = in->data;
+    size_t n = in->len;
+    /* blank lines are skipped; a NUL is not blank (it is bad JSON) */
+    size_t k = 0;
+    while (k < n && (line[k] == ' ' || line[k] == '\t'))
+        k++;
+    if (k == n)
         return 0;
+    json_error_t jerr;
+    json_t *j = json_loadb(line, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    if (!j) {
+        /* jansson quotes the input near the error: keep control bytes out
+         * of the terminal */
+        for (char *t = jerr.text; *t; t++)
+            if ((unsigned char)*t < 0x20 || *t == 0x7f)
+                *t = '?';
+        pipe_host_fail(host, in->source, "bad JSON at column %d: %s",
+                       jerr.column, jerr.text);
+        return -1;
     }
-    char *line;
-    long n = 0;
-    char where[4096];
-    while (!host->closed && (n = pipe_lines_next(&ls, &line, &err)) >= 0) {
-        snprintf(where, sizeof where, "%s:%lu", path, ls.lineno);
-        /* blank lines are skipped; a NUL is not blank (it is bad JSON) */
-        long k = 0;
-        while (k < n && (line[k] == ' ' || line[k] == '\t'))
-            k++;
-        if (k == n)
-            continue;
-        json_error_t jerr;
-        json_t *j = json_loadb(line, (size_t)n, JSON_DECODE_ANY |
-                               JSON_ALLOW_NUL, &jerr);
-        if (!j) {
-            /* jansson quotes the input near the error: keep control
-             * bytes out of the terminal */
-            for (char *t = jerr.text; *t; t++)
-                if ((unsigned char)*t < 0x20 || *t == 0x7f)
-                    *t = '?';
-            pipe_host_fail(host, where, "bad JSON at column %d: %s",
-                           jerr.column, jerr.text);
-            continue;
-        }
-        if (!json_is_object(j)) {
-            json_decref(j);
-            pipe_host_fail(host, where, "a record must be a JSON object");
-            continue;
-        }
-        page_job job = {host, c, where, NULL, 0, j};
-        json_t *js = json_object_get(j, "source");
-        if (json_is_string(js))
-            job.source = json_string_value(js);
-        json_t *h = json_object_get(j, c->html_field);
-        if (json_is_string(h)) {
-            job.html = json_string_value(h);
-            job.len = json_string_length(h);
-        }
-        call_page(&job);
+    if (!json_is_object(j)) {
         json_decref(j);
+        pipe_host_fail(host, in->source, "a record must be a JSON object");
+        return -1;
     }
-    if (n == -2) {
-        pipe_host_fail(host, path, "%s", err ? err : "read error");
-        free(err);
+    page_job job = {host, c, in->source, NULL, 0, j};
+    json_t *js = json_object_get(j, "source");
+    if (json_is_string(js))
+        job.source = json_string_value(js);
+    json_t *h = json_object_get(j, c->html_field);
+    if (json_is_string(h)) {
+        job.html = json_string_value(h);
+        job.len = json_string_length(h);
     }
-    pipe_lines_close(&ls);
+    call_page(&job);
+    json_decref(j);
+    return 0;
+}
+
+/* tsv and text output, in order over what the workers wrote as NDJSON:
+ * the header and the separators depend on the records before. */
+static void run_filter(pipe_host *host, const char *buf, size_t len,
+                       FILE *dst, void *ud)
+{
+    run_ctx *c = ud;
+    const char *p = buf, *end = buf + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        json_t *rec = json_loadb(p, n, 0, NULL);
+        if (rec) {
+            pipe_output_json(&c->final, dst, rec);
+            json_decref(rec);
+        }
+        p += n + (nl != NULL);
+    }
+    (void)host;
+}
+
+/* After the script has loaded: what every page starts from. */
+static int take_parse(lua_State *L)
+{
+    run_ctx *c = lua_touserdata(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, PIPE_MODULES_KEY);
+    lua_getfield(L, -1, "html");
+    lua_getfield(L, -1, "parse");
+    if (!lua_isfunction(L, -1))
+        return luaL_error(L, "the html plugin has no parse function");
+    c->parse = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
 }
 
@@ -318,10 +326,19 @@ static int load_script(pipe_host *host, run_ctx *c, const char *script)
         return -1;
     }
     c->handler = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_getglobal(L, "html");
-    lua_getfield(L, -1, "parse");
-    c->parse = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_pop(L, 1);
+    /* html.parse from where the plugin registered it, not from a global
+     * the script may have replaced */
+    lua_pushcfunction(L, take_parse);
+    lua_pushlightuserdata(L, c);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+        pipe_host_usage(host, "%s", lua_tostring(L, -1));
+        return -1;
+    }
+    if (pipe_lua_seal(L) != 0) {
+        pipe_host_usage(host, "%s: cannot seal the Lua state (out of memory)",
+                        script);
+        return -1;
+    }
     return 0;
 }
 
@@ -365,12 +382,10 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
         OPT("--fields", fields)
         OPT("--from", from)
 #undef OPT
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--max-input", &v)) == 1 &&
-            pipe_parse_size(v, &host->max_input) != 0)
-            m = -2;
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--max-memory", &v)) == 1 &&
-            pipe_parse_size(v, &host->lua.max_memory) != 0)
-            m = -2;
+        if (!m && (m = pipe_host_common_opt(host, "run", argc, argv, &i)) < 0) {
+            code = PIPE_EXIT_USAGE;
+            goto done;
+        }
         if (!m && (m = pipe_host_opt(argc, argv, &i, "--max-steps", &v)) == 1) {
             char *end;
             host->lua.max_steps = strtoul(v, &end, 10);
@@ -409,10 +424,20 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
         goto done;
     }
     char *err = NULL;
-    if (pipe_output_init(&c.out, format, fields, &err) != 0) {
+    if (pipe_output_init(&c.final, format, fields, &err) != 0) {
         code = pipe_host_usage(host, "run: %s", err ? err : "out of memory");
         free(err);
         goto done;
+    }
+    if (c.final.format == PIPE_FMT_TSV || c.final.format == PIPE_FMT_TEXT) {
+        /* workers write whole records; the filter formats them in order */
+        pipe_output_init(&c.out, "ndjson", NULL, &err);
+        host->filter = run_filter;
+        host->filter_ud = &c;
+    } else if (pipe_output_init(&c.out, format, fields, &err) != 0) {
+        code = pipe_host_usage(host, "run: %s", err ? err : "out of memory");
+        free(err);
+        goto out;
     }
     host->lua.script = script;
     c.L = pipe_host_lua(host);
@@ -449,26 +474,15 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
         code = PIPE_EXIT_USAGE;
         goto out;
     }
-    if (c.records) {
-        rec_ctx rc = {host, &c};
-        for (int i = 0; i < ninputs && !host->closed; i++)
-            run_records_of(inputs[i], &rc);
-        if (from && !host->closed) {
-            if (pipe_each_listed(from, run_records_of, &rc, &err) != 0) {
-                code = pipe_host_usage(host, "--from %s: %s", from,
-                                       err ? err : "cannot read");
-                free(err);
-                goto out;
-            }
-        }
-        if (ninputs == 0 && !from)
-            run_records_of("-", &rc);
-        code = host->failed ? PIPE_EXIT_INPUT : PIPE_EXIT_OK;
-    } else {
+    if (c.records)
+        code = pipe_host_each_line(host, inputs, ninputs, from, run_record,
+                                   &c);
+    else
         code = pipe_host_each_input(host, inputs, ninputs, from, run_page, &c);
-    }
 out:
+    host->filter = NULL;
     pipe_output_free(&c.out);
+    pipe_output_free(&c.final);
 done:
     free(inputs);
     free(sets);

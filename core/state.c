@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -32,6 +33,7 @@ typedef struct state_ud {
     unsigned long steps, max_steps;
     int unsafe;
     char *root;               /* scripts root */
+    FILE **err;               /* where print and pipe.log write */
 } state_ud;
 
 static state_ud *get_ud(lua_State *L)
@@ -41,6 +43,9 @@ static state_ud *get_ud(lua_State *L)
     return ud;
 }
 
+/* Lua's allocator: capped per state (the tests make several states in one
+ * process) and charged to the process's memory budget (mem.c), which the
+ * other libraries share. */
 static void *cap_alloc(void *p, void *ptr, size_t osize, size_t nsize)
 {
     state_ud *ud = p;
@@ -49,13 +54,27 @@ static void *cap_alloc(void *p, void *ptr, size_t osize, size_t nsize)
     if (nsize == 0) {
         free(ptr);
         ud->used -= osize;
+        pipe_mem_release(osize);
         return NULL;
     }
-    if (ud->limit && nsize > osize && ud->used + (nsize - osize) > ud->limit)
-        return NULL;
+    if (nsize > osize) {
+        size_t more = nsize - osize;
+        if (ud->limit && ud->used + more > ud->limit) {
+            pipe_mem_note_refused();
+            return NULL;
+        }
+        if (pipe_mem_charge(more) != 0)
+            return NULL;
+    }
     void *np = realloc(ptr, nsize);
-    if (np)
-        ud->used += nsize - osize;
+    if (!np) {
+        if (nsize > osize)
+            pipe_mem_release(nsize - osize);
+        return NULL;
+    }
+    if (nsize < osize)
+        pipe_mem_release(osize - nsize);
+    ud->used = ud->used + nsize - osize;
     return np;
 }
 
@@ -333,35 +352,52 @@ static int state_require(lua_State *L)
     free(path);
     if (rc != LUA_OK)
         return lua_error(L);
-    /* mark as loading to catch loops */
+    /* the module's own global environment (sandbox.c) */
+    pipe_sandbox_new_env(L);                /* 5 */
+    lua_pushvalue(L, 5);
+    lua_setupvalue(L, 3, 1);
+    /* mark as loading to catch loops; a failed load takes the mark away,
+     * so a second require reports the real error again */
     lua_pushlightuserdata(L, (void *)&loading_tag);
     lua_setfield(L, 2, name);
     lua_pushvalue(L, 3);      /* chunk */
     lua_pushvalue(L, 1);      /* module name */
     lua_pushvalue(L, 4);      /* file path */
-    lua_call(L, 2, 1);
+    if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
+        lua_pushnil(L);
+        lua_setfield(L, 2, name);
+        return lua_error(L);
+    }
     if (lua_isnil(L, -1)) {
         lua_pop(L, 1);
         lua_pushboolean(L, 1);
     }
     lua_pushvalue(L, -1);
     lua_setfield(L, 2, name);
+    pipe_sandbox_seal_env(L, 5);
     return 1;
 }
 
 /* print(...) writes to stderr: stdout belongs to records */
+static FILE *err_stream(lua_State *L)
+{
+    state_ud *ud = get_ud(L);
+    return ud->err && *ud->err ? *ud->err : stderr;
+}
+
 static int state_print(lua_State *L)
 {
     int n = lua_gettop(L);
+    FILE *err = err_stream(L);
     for (int i = 1; i <= n; i++) {
         size_t len;
         const char *s = luaL_tolstring(L, i, &len);
         if (i > 1)
-            fputc('\t', stderr);
-        fwrite(s, 1, len, stderr);
+            fputc('\t', err);
+        fwrite(s, 1, len, err);
         lua_pop(L, 1);
     }
-    fputc('\n', stderr);
+    fputc('\n', err);
     return 0;
 }
 
@@ -388,7 +424,7 @@ static int pipe_log(lua_State *L)
     lua_getfield(L, LUA_REGISTRYINDEX, "pipe.source");
     const char *src = lua_tostring(L, -1);
     lua_pop(L, 1);
-    fprintf(stderr, "pipe: %s: ", src ? src : "script");
+    fprintf(err_stream(L), "pipe: %s: ", src ? src : "script");
     return state_print(L);
 }
 
@@ -445,7 +481,34 @@ static int path_within(const char *real, const char *dir)
                                          (n == 1 && rd[0] == '/'));
 }
 
-/* pipe.read(path) -> string | nil, msg  (inside the scripts tree's parent) */
+#define READ_ROOTS_KEY "pipe.read_roots"
+
+/* The tree pipe.read may read for a scripts directory: the directory that
+ * holds it when it is named "scripts" (the project: rules, tests/pages),
+ * else the directory itself.  Pushes the real path, or nothing (returns 0)
+ * when dir does not exist. */
+static int push_read_root(lua_State *L, const char *dir)
+{
+    char real[PATH_MAX];
+    if (!dir || !realpath(dir, real))
+        return 0;
+    size_t n = strlen(real);
+    if (n > 8 && strcmp(real + n - 8, "/scripts") == 0)
+        real[n - 8] = '\0';
+    lua_pushstring(L, real[0] ? real : "/");
+    return 1;
+}
+
+void pipe_lua_allow_read(lua_State *L, const char *dir)
+{
+    lua_getfield(L, LUA_REGISTRYINDEX, READ_ROOTS_KEY);
+    if (lua_istable(L, -1) && push_read_root(L, dir))
+        lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    lua_pop(L, 1);
+}
+
+/* pipe.read(path) -> string | nil, msg: only inside the scripts' trees
+ * (push_read_root), whatever the current directory is */
 static int pipe_read(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
@@ -454,9 +517,14 @@ static int pipe_read(lua_State *L)
     if (!realpath(path, real))
         return luaL_fileresult(L, 0, path);
     if (!ud->unsafe) {
-        lua_pushfstring(L, "%s/..", ud->root);
-        int ok = path_within(real, lua_tostring(L, -1)) ||
-                 path_within(real, ".");
+        int ok = 0;
+        lua_getfield(L, LUA_REGISTRYINDEX, READ_ROOTS_KEY);
+        for (lua_Integer i = 1; !ok && i <= (lua_Integer)lua_rawlen(L, -1);
+             i++) {
+            lua_rawgeti(L, -1, i);
+            ok = path_within(real, lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
         lua_pop(L, 1);
         if (!ok) {
             lua_pushnil(L);
@@ -572,20 +640,50 @@ static int open_all(lua_State *L)
     lua_pushcfunction(L, state_require);
     lua_setglobal(L, "require");
 
+    /* the plugins' modules: as globals, for require, and (the real tables,
+     * out of scripts' reach) for the host, which takes plugin functions
+     * from there rather than from globals a script may change */
     lua_getfield(L, LUA_REGISTRYINDEX, "pipe.loaded");
+    lua_newtable(L);
+    const char *names[64];
+    size_t np = 0;
     for (size_t i = 0; i < pipe_plugin_count(); i++) {
         const pipe_plugin *p = pipe_plugin_at(i);
         lua_pushcfunction(L, p->open);
         lua_call(L, 0, 1);
         lua_pushvalue(L, -1);
         lua_setglobal(L, p->name);
-        lua_setfield(L, -2, p->name);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, p->name);
+        lua_setfield(L, -3, p->name);
+        if (np < sizeof names / sizeof names[0] - 1)
+            names[np++] = p->name;
     }
+    names[np] = NULL;
+    lua_setfield(L, LUA_REGISTRYINDEX, PIPE_MODULES_KEY);
     open_pipe_module(L, ud->unsafe);
     lua_getglobal(L, "pipe");
     lua_setfield(L, -2, "pipe");
     lua_pop(L, 1);
+
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, READ_ROOTS_KEY);
+    pipe_lua_allow_read(L, ud->root);
+    pipe_lua_allow_read(L, pipe_builtin_scripts());
+
+    pipe_sandbox_setup(L, names);
     return 0;
+}
+
+/* An error outside any protected call: say so, and end this process (a
+ * worker is replaced by its supervisor). */
+static int state_panic(lua_State *L)
+{
+    const char *msg = lua_tostring(L, -1);
+    fprintf(stderr, "pipe: fatal Lua error outside a protected call: %s\n",
+            msg ? msg : "?");
+    fflush(stderr);
+    _exit(PIPE_EXIT_USAGE);
 }
 
 lua_State *pipe_lua_new(const pipe_lua_opts *o, char **err)
@@ -598,6 +696,7 @@ lua_State *pipe_lua_new(const pipe_lua_opts *o, char **err)
     ud->limit = o->max_memory;
     ud->max_steps = o->max_steps;
     ud->unsafe = o->unsafe;
+    ud->err = o->err;
     ud->root = o->root ? strdup(o->root)
                        : o->script ? pipe_script_root(o->script) : strdup(".");
     lua_State *L = ud->root ? lua_newstate(cap_alloc, ud) : NULL;
@@ -607,6 +706,7 @@ lua_State *pipe_lua_new(const pipe_lua_opts *o, char **err)
         *err = strdup("out of memory");
         return NULL;
     }
+    lua_atpanic(L, state_panic);
     lua_sethook(L, step_hook, LUA_MASKCOUNT, HOOK_EVERY);
     lua_pushcfunction(L, open_all);
     if (pipe_lua_call(L, 0, 0) != LUA_OK) {

@@ -56,6 +56,16 @@ static int test_write(lua_State *L)
     return 0;
 }
 
+/* set_option(name, value): pipe.options is read-only for scripts; the
+ * test runner sets a case's url and --explain through this */
+static int test_set_option(lua_State *L)
+{
+    luaL_checkstring(L, 1);
+    lua_settop(L, 2);
+    pipe_lua_set_option(L, lua_tostring(L, 1));
+    return 0;
+}
+
 /* write_file(path, s) -> true | nil, msg   (only for --update) */
 static int test_write_file(lua_State *L)
 {
@@ -168,6 +178,8 @@ static int drive(pipe_host *host, int argc, char **argv, const char *what)
     lua_setfield(L, -2, "update");
     lua_pushcfunction(L, test_write);
     lua_setfield(L, -2, "write");
+    lua_pushcfunction(L, test_set_option);
+    lua_setfield(L, -2, "set_option");
     if (update) {
         lua_pushcfunction(L, test_write_file);
         lua_setfield(L, -2, "write_file");

@@ -1183,7 +1183,15 @@ static int extract_content(lua_State *L)
     lua_settop(L, 2);
     params *pp = lua_newuserdatauv(L, sizeof *pp, 0);
     read_params(L, t, pp);
+    /* again: reading params may have run Lua code (metamethods); from here
+     * on no finalizer runs while the tree is walked (see html.c) */
+    root = pipe_html_check_node(L, 1);
+    int held = lua_gc(L, LUA_GCISRUNNING);
+    if (held)
+        lua_gc(L, LUA_GCSTOP);
     if (!root) {
+        if (held)
+            lua_gc(L, LUA_GCRESTART);
         luaL_pushfail(L);
         lua_pushliteral(L, "no content");
         return 2;
@@ -1223,12 +1231,16 @@ static int extract_content(lua_State *L)
         attempt(&r, root);
     }
     if (r.n == 0 || r.npara == 0) {
+        if (held)
+            lua_gc(L, LUA_GCRESTART);
         luaL_pushfail(L);
         lua_pushliteral(L, "no content");
         return 2;
     }
     lua_createtable(L, 0, 6);
     push_result(L, &r);
+    if (held)
+        lua_gc(L, LUA_GCRESTART);
     return 1;
 }
 
@@ -1251,5 +1263,6 @@ const pipe_plugin pipe_plugin_extract = {
     "generic main-content extraction (article body of any page)",
     extract_open,
     extract_names,
+    NULL,
     NULL,
 };

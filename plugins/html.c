@@ -37,6 +37,7 @@
 
 #include <libxml/HTMLparser.h>
 #include <libxml/HTMLtree.h>
+#include <libxml/xmlmemory.h>
 #include <libxml/uri.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xpath.h>
@@ -195,6 +196,28 @@ static void release_outbuf(void *p)
 
 /* ------------------------------------------------------------------ */
 /* Document and Node userdata                                          */
+
+/*
+ * A method that walks the tree while it allocates Lua values must not let
+ * a finalizer run in between: one that closes the document (or edits the
+ * tree) would pull the nodes out from under it.  gc_hold() stops the
+ * collector when it runs, gc_done() restarts it; holds come after the
+ * argument checks, so only an out-of-memory error can leave the collector
+ * stopped, and the host restarts it before the next page.
+ */
+static int gc_hold(lua_State *L)
+{
+    if (!lua_gc(L, LUA_GCISRUNNING))
+        return 0;
+    lua_gc(L, LUA_GCSTOP);
+    return 1;
+}
+
+static void gc_done(lua_State *L, int held)
+{
+    if (held)
+        lua_gc(L, LUA_GCRESTART);
+}
 
 typedef struct html_doc {
     xmlDocPtr doc;
@@ -439,6 +462,10 @@ static int html_select(lua_State *L)
 {
     html_doc *d;
     box *b;
+    arg_context(L, 1, &d, 1);
+    get_compiled(L, 2, 1);
+    lua_pop(L, 1);
+    int held = gc_hold(L);
     xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
     int n = pipe_xpath_count(res);
     lua_createtable(L, n, 0);
@@ -452,6 +479,7 @@ static int html_select(lua_State *L)
         lua_rawseti(L, -2, ++k);
     }
     box_done(b);
+    gc_done(L, held);
     return 1;
 }
 
@@ -460,6 +488,10 @@ static int html_first(lua_State *L)
 {
     html_doc *d;
     box *b;
+    arg_context(L, 1, &d, 1);
+    get_compiled(L, 2, 1);
+    lua_pop(L, 1);
+    int held = gc_hold(L);
     xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
     int n = pipe_xpath_count(res);
     for (int i = 0; i < n; i++) {
@@ -468,10 +500,12 @@ static int html_first(lua_State *L)
             !pipe_xpath_in_template(doc_has_template(d), node)) {
             pipe_html_push_node(L, 1, node);
             box_done(b);
+            gc_done(L, held);
             return 1;
         }
     }
     box_done(b);
+    gc_done(L, held);
     lua_pushnil(L);
     return 1;
 }
@@ -500,6 +534,10 @@ static int html_xpath(lua_State *L)
 {
     html_doc *d;
     box *b;
+    arg_context(L, 1, &d, 1);
+    get_compiled(L, 2, 0);
+    lua_pop(L, 1);
+    int held = gc_hold(L);
     xmlXPathObjectPtr res = run_query(L, 0, &d, &b);
     switch (res->type) {
     case XPATH_NODESET: {
@@ -549,6 +587,7 @@ static int html_xpath(lua_State *L)
         break;
     }
     box_done(b);
+    gc_done(L, held);
     return 1;
 }
 
@@ -566,10 +605,12 @@ void pipe_html_text(luaL_Buffer *b, xmlNodePtr node, const char *block_sep)
 static int html_text(lua_State *L)
 {
     xmlNodePtr node = pipe_html_check_node(L, 1);
+    int held = gc_hold(L);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     pipe_html_text(&b, node, "\n\n");
     luaL_pushresult(&b);
+    gc_done(L, held);
     return 1;
 }
 
@@ -585,6 +626,10 @@ static int html_remove(lua_State *L)
     }
     html_doc *d;
     box *b;
+    arg_context(L, 1, &d, 1);
+    get_compiled(L, 2, 1);
+    lua_pop(L, 1);
+    int held = gc_hold(L);
     xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
     int n = pipe_xpath_count(res), count = 0;
     for (int i = 0; i < n; i++) {
@@ -596,6 +641,7 @@ static int html_remove(lua_State *L)
         count++;
     }
     box_done(b);
+    gc_done(L, held);
     lua_pushinteger(L, count);
     return 1;
 }
@@ -603,6 +649,7 @@ static int html_remove(lua_State *L)
 /* Serialize node (outer) or its children (inner) as HTML. */
 static void push_html(lua_State *L, xmlDocPtr doc, xmlNodePtr node, int inner)
 {
+    int held = gc_hold(L);
     box *b = box_new(L, release_outbuf);
     xmlOutputBufferPtr out = xmlAllocOutputBuffer(NULL);
     if (out == NULL)
@@ -620,6 +667,7 @@ static void push_html(lua_State *L, xmlDocPtr doc, xmlNodePtr node, int inner)
                     xmlOutputBufferGetSize(out));
     box_done(b);
     lua_remove(L, -2);
+    gc_done(L, held);
 }
 
 /* -- node:html() -> string (inner HTML) */
@@ -738,10 +786,12 @@ static int node_attr(lua_State *L)
     html_node *n = check_nodeud(L, 1);
     const char *name = luaL_checkstring(L, 2);
     xmlAttrPtr a = xmlHasProp(n->node, (const xmlChar *)name);
+    int held = gc_hold(L);
     if (a == NULL || a->type != XML_ATTRIBUTE_NODE)
         lua_pushnil(L);
     else
         push_attr_value(L, a);
+    gc_done(L, held);
     return 1;
 }
 
@@ -749,11 +799,13 @@ static int node_attr(lua_State *L)
 static int node_attrs(lua_State *L)
 {
     html_node *n = check_nodeud(L, 1);
+    int held = gc_hold(L);
     lua_newtable(L);
     for (xmlAttrPtr a = n->node->properties; a != NULL; a = a->next) {
         push_attr_value(L, a);
         lua_setfield(L, -2, (const char *)a->name);
     }
+    gc_done(L, held);
     return 1;
 }
 
@@ -773,6 +825,7 @@ static int node_parent(lua_State *L)
 static int node_children(lua_State *L)
 {
     html_node *n = check_nodeud(L, 1);
+    int held = gc_hold(L);
     lua_newtable(L);
     lua_Integer k = 0;
     for (xmlNodePtr c = n->node->children; c != NULL; c = c->next) {
@@ -781,6 +834,7 @@ static int node_children(lua_State *L)
         pipe_html_push_node(L, 1, c);
         lua_rawseti(L, -2, ++k);
     }
+    gc_done(L, held);
     return 1;
 }
 
@@ -850,7 +904,12 @@ static int node_eq(lua_State *L)
 static int node_tostring(lua_State *L)
 {
     html_node *n = luaL_checkudata(L, 1, PIPE_NODE_MT);
-    lua_pushfstring(L, "pipe.Node (%s)", (const char *)n->node->name);
+    lua_getiuservalue(L, 1, 1);
+    html_doc *d = lua_touserdata(L, -1);
+    if (d == NULL || d->doc == NULL)
+        lua_pushliteral(L, "pipe.Node (document closed)");
+    else
+        lua_pushfstring(L, "pipe.Node (%s)", (const char *)n->node->name);
     return 1;
 }
 
@@ -935,6 +994,7 @@ static int html_strip(lua_State *L)
         node = (xmlNodePtr)pipe_html_check_doc(L, docidx);
     else
         node = pipe_html_check_node(L, docidx);
+    int held = gc_hold(L);
     box *b = box_new(L, release_free);
     size_t len = 0;
     b->p = pipe_html_strip(node, links, &len);
@@ -946,6 +1006,7 @@ static int html_strip(lua_State *L)
         /* free the temporary document now rather than at the next GC */
         doc_release(lua_touserdata(L, docidx));
     }
+    gc_done(L, held);
     return 1;
 }
 
@@ -1093,9 +1154,21 @@ static const luaL_Reg node_meta[] = {
     {NULL, NULL},
 };
 
+/* Once per process: libxml2 allocates through the worker's memory budget
+ * (so a huge page fails at --max-memory), then initialises itself. */
+static void html_init(void)
+{
+    xmlMemSetup(pipe_mem_free, pipe_mem_malloc, pipe_mem_realloc,
+                pipe_mem_strdup);
+    xmlInitParser();
+    /* nothing of libxml2's reaches stderr, not even an out-of-memory
+     * report from outside a parse */
+    xmlSetStructuredErrorFunc(NULL, silent_error);
+    xmlSetGenericErrorFunc(NULL, pipe_xpath_silent);
+}
+
 static int html_open(lua_State *L)
 {
-    xmlInitParser();
     if (luaL_newmetatable(L, PIPE_DOCUMENT_MT)) {
         luaL_setfuncs(L, doc_meta, 0);
         luaL_newlib(L, doc_methods);
@@ -1132,4 +1205,5 @@ const pipe_plugin pipe_plugin_html = {
     html_open,
     html_lua_names,
     html_commands,
+    html_init,
 };

@@ -600,4 +600,5 @@ const pipe_plugin pipe_plugin_json = {
     json_open,
     json_names,
     NULL,
+    NULL,
 };

@@ -958,6 +958,7 @@ static const char match_help[] =
     "                      readable text (as `pipe strip` prints it)\n"
     "  --from FILE         also read the inputs named in FILE, one per line\n"
     "                      (- for stdin)\n"
+    PIPE_COMMON_HELP
     "  -h, --help          print this help\n"
     "\n"
     "exit status: 0 when something was printed, 1 when nothing matched or\n"
@@ -1005,6 +1006,12 @@ static int match_main(pipe_host *host, int argc, char **argv)
                    (got = pipe_host_opt(argc, argv, &i, "--from", &from))) {
             if (got < 0)
                 why = "match: option '%s' needs a value";
+        } else if ((got = pipe_host_common_opt(host, "match", argc, argv,
+                                               &i)) != 0) {
+            if (got < 0) {
+                free(pos);
+                return PIPE_EXIT_USAGE;
+            }
         } else {
             why = "match: unknown option '%s'" MATCH_SEE;
         }
@@ -1064,9 +1071,9 @@ static int match_main(pipe_host *host, int argc, char **argv)
         else
             rc = pipe_host_each_input(host, pos + 1, npos - 1, from,
                                       match_input, &m);
-        if (m.stop)
-            rc = PIPE_EXIT_OK;
-        else if (rc == PIPE_EXIT_OK && !m.matched)
+        if (m.stop || pipe_host_flush(host) < 0)
+            rc = PIPE_EXIT_OK;    /* the reader went away */
+        else if (rc == PIPE_EXIT_OK && pipe_host_written(host) == 0)
             rc = PIPE_EXIT_INPUT;
     }
     pcre2_match_context_free(m.mctx);
@@ -1094,4 +1101,5 @@ const pipe_plugin pipe_plugin_re = {
     re_open,
     re_names,
     re_commands,
+    NULL,
 };

@@ -171,6 +171,7 @@ const char pipe_select_help[] =
     "                 newlines inside the text\n"
     "  --from FILE    also read input paths from FILE, one per line (- for\n"
     "                 standard input)\n"
+    PIPE_COMMON_HELP
     "  -h, --help     show this help\n"
     "\n"
     "CSS: type, *, .class, #id, [a], [a=v], [a~=v], [a^=v], [a$=v], [a*=v],\n"
@@ -220,6 +221,10 @@ int pipe_select_main(pipe_host *host, int argc, char **argv)
             fputs(pipe_select_help, pipe_host_out(host));
             pipe_host_flush(host);
             rc = PIPE_EXIT_OK;
+        } else if ((m = pipe_host_common_opt(host, "select", argc, argv,
+                                             &i)) != 0) {
+            if (m < 0)
+                rc = PIPE_EXIT_USAGE;
         } else {
             rc = pipe_host_usage(
                 host, "select: unknown option '%s' (see pipe help select)", a);

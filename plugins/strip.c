@@ -439,6 +439,7 @@ const char pipe_strip_help[] =
     "                 as \"[N] url\" lines at the end\n"
     "  --from FILE    also read input paths from FILE, one per line (- for\n"
     "                 standard input)\n"
+    PIPE_COMMON_HELP
     "  -h, --help     show this help\n"
     "\n"
     "exit status: 0 ok, 1 some input failed, 2 usage error\n"
@@ -498,6 +499,10 @@ int pipe_strip_main(pipe_host *host, int argc, char **argv)
             fputs(pipe_strip_help, pipe_host_out(host));
             pipe_host_flush(host);
             rc = PIPE_EXIT_OK;
+        } else if ((m = pipe_host_common_opt(host, "strip", argc, argv,
+                                             &i)) != 0) {
+            if (m < 0)
+                rc = PIPE_EXIT_USAGE;
         } else {
             rc = pipe_host_usage(
                 host, "strip: unknown option '%s' (see pipe help strip)", a);

@@ -666,4 +666,5 @@ const pipe_plugin pipe_plugin_text = {
     text_open,
     text_names,
     NULL,
+    NULL,
 };

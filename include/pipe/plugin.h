@@ -71,6 +71,9 @@ typedef struct pipe_plugin {
     /* commands this plugin owns, terminated by an entry with name NULL;
      * may be NULL */
     const pipe_command *commands;
+    /* called once per process before any Lua state exists (library
+     * initialisation, allocator hooks); may be NULL */
+    void (*init)(void);
 } pipe_plugin;
 
 /*
@@ -129,8 +132,51 @@ int pipe_host_read(pipe_host *host, const char *path, char **data,
 int pipe_host_opt(int argc, char **argv, int *i, const char *opt,
                   const char **val);
 
+/*
+ * Memory charged to the worker's budget (`--max-memory`), which Lua's heap
+ * and the libraries' allocations share: malloc/realloc/free/strdup that
+ * return NULL past the limit.  A block from pipe_mem_malloc must be freed
+ * with pipe_mem_free (or given to a library hooked to these functions).
+ */
+void *pipe_mem_malloc(size_t n);
+void *pipe_mem_realloc(void *p, size_t n);
+void pipe_mem_free(void *p);
+char *pipe_mem_strdup(const char *s);
+
 /* Largest input the host accepts, in bytes (`--max-input`). */
 size_t pipe_host_max_input(const pipe_host *host);
+
+/*
+ * The options every command that reads inputs takes (the worker pool and
+ * the limits: -j/--jobs, --timeout, --max-input, --max-memory,
+ * --unordered, --progress, --quiet, --recycle, --no-workers), matched at
+ * argv[*i] like pipe_host_opt: 1 matched and applied, 0 not one of them,
+ * -1 a bad or missing value (already reported as "CMD: ..."; return
+ * PIPE_EXIT_USAGE).  PIPE_COMMON_HELP is their help text (a string
+ * literal, for a command's help).
+ */
+int pipe_host_common_opt(pipe_host *host, const char *cmd, int argc,
+                         char **argv, int *i);
+#define PIPE_COMMON_HELP \
+    "  -j, --jobs N       worker processes (default: the number of CPUs)\n" \
+    "  --timeout SECONDS  a page still running after this long is killed and\n" \
+    "                     reported, whatever it is stuck in (default 30;\n" \
+    "                     0 = none)\n" \
+    "  --max-input SIZE   largest input accepted (default 64M)\n" \
+    "  --max-memory SIZE  memory per worker, libraries included (default 1G)\n" \
+    "  --unordered        write results as they finish, not in input order\n" \
+    "  --progress         show the progress line on stderr (default: on a\n" \
+    "                     terminal, with more than one input)\n" \
+    "  --quiet            never show the progress line\n" \
+    "  --recycle N        replace a worker after N pages (default 1000; 1:\n" \
+    "                     every page in a fresh process; 0: never)\n" \
+    "  --no-workers       run in this process: no timeout inside C calls, a\n" \
+    "                     crash ends the run (for debuggers)\n"
+
+
+/* Bytes written to stdout so far (after pipe_host_each_input returns: the
+ * whole output; e.g. `match` exits 1 when nothing was printed). */
+unsigned long long pipe_host_written(const pipe_host *host);
 
 /* The stream commands write results to (stdout).  Write with the usual stdio
  * calls, then call pipe_host_flush() after each record: it flushes, and

@@ -94,11 +94,17 @@
 --   paragraphs = true     the match's text rendered by html.strip: each
 --                         block on its own, blocks joined by one blank line
 --   split = PCRE|true     split the value into a list (true: commas)
---   date = true           parse with lib/date.lua (options format, tz;
---                         relative dates use pipe.options.now, else the
---                         page's own published time); unparsable = no value
+--   date = true           parse with lib/date.lua: any language (the
+--                         page's <html lang>, or lang = "fr"), offsets and
+--                         zone names kept; relative dates count from
+--                         pipe.options.now (--now, --set now=), else the
+--                         record's `fetched`; unparsable = no value
 --   format = "%d.%m.%Y"   implies date = true
---   tz = "+02:00"         implies date = true; offset for times without one
+--   tz = "Europe/Paris"   implies date = true; the zone of times written
+--                         without one: IANA name (daylight saving right),
+--                         offset ("+02:00") or abbreviation ("EET", fixed)
+--   utc = true            implies date = true; times converted to +00:00
+--   lang = "fr"           the language of dates (default: the page's)
 --   url = true            resolve against the page URL (honouring <base>)
 --   all = true            a list of the values of every match (default:
 --                         the first non-empty one)
@@ -133,7 +139,8 @@ local TOP_KEYS = {
 local FIELD_OPTIONS = {
   all = "boolean", join = "join", re = "string", match = "string",
   replace = "table", trim = "trim", split = "split", date = "boolean",
-  format = "string", tz = "string", url = "boolean", image = "boolean",
+  format = "string", tz = "string", utc = "boolean", lang = "string",
+  url = "boolean", image = "boolean",
   required = "boolean", default = "any", fields = "table",
   paragraphs = "boolean", attr = "string",
 }
@@ -318,14 +325,15 @@ local function compile_field(name, key, spec)
   if spec.split then
     f.split = check_regex(name, key .. ".split", spec.split == true and "\\s*,\\s*" or spec.split)
   end
-  if spec.date or spec.format or spec.tz then
-    f.date = { format = spec.format, tz = spec.tz }
+  if spec.date or spec.format or spec.tz or spec.utc then
+    f.date = { format = spec.format, tz = spec.tz, utc = spec.utc, lang = spec.lang }
     if spec.format then
       local ok, e = date.check_format(spec.format)
       if not ok then fail(name, key .. ".format", e) end
     end
-    if spec.tz and not date.offset(spec.tz) then
-      fail(name, key .. ".tz", "bad tz '" .. spec.tz .. "' (want an offset like +02:00 or a fixed-offset name like UTC, EET)")
+    if spec.tz then
+      local ok, e = date.check_tz(spec.tz)
+      if not ok then fail(name, key .. ".tz", e) end
     end
   end
   if spec.fields then f.fields = compile_fields(name, key .. ".fields", spec.fields) end
@@ -555,13 +563,6 @@ local function strip_chars(s, chars)
   return (s:gsub("^" .. set .. "+", ""):gsub(set .. "+$", ""))
 end
 
-local function page_now(page)
-  local now = options().now
-  if now then return now end
-  local m = meta().extract(page)
-  return m.published
-end
-
 -- one raw string -> value (string, list for split, or nil)
 local function process(f, s, kind, page, st)
   if type(s) ~= "string" then return s end
@@ -583,7 +584,8 @@ local function process(f, s, kind, page, st)
   if s == "" then return nil end
   local function finish(v)
     if f.date then
-      v = date.parse(v, { format = f.date.format, tz = f.date.tz, now = st.now() })
+      v = date.parse(v, { format = f.date.format, tz = f.date.tz, utc = f.date.utc,
+                          lang = f.date.lang, page = page })
     end
     if v and (f.url or kind == "image") then v = url.resolve(v, st.base()) end
     return v
@@ -768,14 +770,10 @@ function rules.apply(rule, page)
   local c = rules.load(rule, "rule")
   prepare(c, page)
   local st = {}
-  local base_cache, now_cache
+  local base_cache
   function st.base()
     if base_cache == nil then base_cache = url.base(page) or false end
     return base_cache or nil
-  end
-  function st.now()
-    if now_cache == nil then now_cache = page_now(page) or false end
-    return now_cache or nil
   end
   local record, why = apply_fields(c.fields, page, page.doc, st, false)
   if #c.metadata > 0 then

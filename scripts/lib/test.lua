@@ -2,6 +2,7 @@
 --
 -- core/test.c calls test.test(files, io) and test.lint(files, io), where
 -- files are rule file paths and io = {write = fn(s), update = bool,
+-- set_option = fn(name, value) (pipe.options is read-only for scripts),
 -- write_file = fn(path, s) (only with --update)}.  Both return the exit
 -- code.
 --
@@ -22,6 +23,7 @@
 -- directly.
 
 local T = {}
+local set_option   -- io.set_option of the running command
 
 local function basename(p) return (p:match("([^/]+)$") or p) end
 local function dirname(p) return p:match("^(.*)/[^/]*$") or "." end
@@ -83,7 +85,7 @@ local function run_case(rule, mod, path, case)
   local rules, url = require("lib.rules"), require("lib.url")
   local opts = pipe.options
   local saved_url = opts.url
-  opts.url = case.url
+  set_option("url", case.url)
   local page = { source = case.page, html = data, url = case.url, options = opts }
   page.doc = html.parse(data, { url = case.url })
   local ok, rec = pcall(function()
@@ -106,7 +108,7 @@ local function run_case(rule, mod, path, case)
     end
     return r
   end)
-  opts.url = saved_url
+  set_option("url", saved_url)
   if not ok then return nil, tostring(rec) end
   if type(rec) ~= "table" then
     return nil, "the rule returned " .. type(rec) .. ", expected a record"
@@ -236,6 +238,7 @@ local function decode_golden(data, p)
 end
 
 function T.test(files, io)
+  set_option = io.set_option
   local passed, failed = 0, 0
   local w = io.write
   for _, path in ipairs(files) do
@@ -382,6 +385,7 @@ local function count_matches(doc, sel)
 end
 
 function T.lint(files, io)
+  set_option = io.set_option
   local findings = 0
   local w = io.write
   local rules = require("lib.rules")
@@ -437,7 +441,7 @@ function T.lint(files, io)
         -- fields that only a fallback ever fills
         local opts = pipe.options
         local saved = opts.explain
-        opts.explain = true
+        set_option("explain", true)
         local filled_first, filled_other = {}, {}
         for _, case in ipairs(tests) do
           if type(case.page) == "string" then
@@ -456,7 +460,7 @@ function T.lint(files, io)
             end
           end
         end
-        opts.explain = saved
+        set_option("explain", saved)
         for _, field in ipairs(sorted_keys(filled_other)) do
           if not filled_first[field] then
             report(rname, string.format("fields.%s: only a fallback fills it (%s), never its first source",

@@ -10,7 +10,7 @@ return {
   unwrap = { "td.text font" },
   fields = {
     title = "font.zag",
-    published = { "font.zag ~ font.date", format = "%d.%m.%Y %H:%M", tz = "+02:00" },
+    published = { "font.zag ~ font.date", format = "%d.%m.%Y %H:%M", tz = "Europe/Kyiv" },
     authors = { "p[align=right] i b", split = ",\\s*" },
     body = { "td.text", paragraphs = true, required = true },
   },

@@ -1,7 +1,8 @@
 #!/bin/sh
 # End-to-end: the table of date forms in tests/rules/date_test.lua run
 # through `pipe run` (the script raises, failing the page, when a case
-# breaks), plus date fields of a rule with --now and tz.
+# breaks), plus date fields of a rule: the reference time of relative
+# dates from --now, --set now=, or the record's `fetched`, and tz.
 . "$(dirname "$0")/lib.sh"
 
 page=tests/rules/pages/article.html
@@ -9,14 +10,26 @@ out=$("$PIPE" run tests/rules/date_test.lua "$page") ||
   fail "date cases failed: $out"
 expect_eq "every date case passes" "0" "$(printf '%s' "$out" | jq -c .failed)"
 n=$(printf '%s' "$out" | jq -c .cases)
-[ "$n" -ge 60 ] || fail "only $n date cases ran"
+[ "$n" -ge 200 ] || fail "only $n date cases ran"
 pass "$n date cases ran"
 
-# relative dates in a rule need --now (or the page's own published time)
+# relative dates in a rule count from --now, --set now=, or the record's
+# `fetched`; without any, the field has no value (never a guess)
 out=$("$PIPE" run tests/rules/dates_rule.lua "$page")
-expect_eq "relative date from the page's published time" '"2026-01-17T12:05:00+01:00"' "$(printf '%s' "$out" | jq -c .relative)"
+expect_eq "relative date without a reference time: no value" 'null' "$(printf '%s' "$out" | jq -c .relative)"
 out=$("$PIPE" run --now 2026-02-01T10:00:00+02:00 tests/rules/dates_rule.lua "$page")
 expect_eq "relative date from --now" '"2026-02-01T08:00:00+02:00"' "$(printf '%s' "$out" | jq -c .relative)"
+out=$("$PIPE" run --set now=2026-02-01T10:00:00Z tests/rules/dates_rule.lua "$page")
+expect_eq "relative date from --set now=" '"2026-02-01T08:00:00+00:00"' "$(printf '%s' "$out" | jq -c .relative)"
+out=$(jq -c -n --rawfile h "$page" '{url: "https://example.com/a", fetched: "2026-03-05T12:00:00Z", html: $h}' |
+  "$PIPE" run --records tests/rules/dates_rule.lua -)
+expect_eq "relative date from the record's fetched" '"2026-03-05T10:00:00+00:00"' "$(printf '%s' "$out" | jq -c .relative)"
+out=$(jq -c -n --rawfile h "$page" '{fetched: "2026-03-05T12:00:00Z", html: $h}' |
+  "$PIPE" run --records --now 2026-02-01T10:00:00+02:00 tests/rules/dates_rule.lua -)
+expect_eq "--now wins over fetched" '"2026-02-01T08:00:00+02:00"' "$(printf '%s' "$out" | jq -c .relative)"
+"$PIPE" run --now soon tests/rules/dates_rule.lua "$page" >"$TMP/out" 2>"$TMP/err"
+expect_eq "a bad --now fails the page" 1 "$?"
+expect_contains "a bad --now is named" "bad now 'soon' (want a time like 2026-01-17T16:30:00+02:00)" "$(cat "$TMP/err")"
 expect_eq "format and tz" '"2026-01-17T15:30:00+01:00"' "$(printf '%s' "$out" | jq -c .formatted)"
 expect_eq "datetime attribute keeps its offset" '"2026-01-17T14:05:00+01:00"' "$(printf '%s' "$out" | jq -c .meta_date)"
 expect_eq "unparsable date is missing, next source wins" '"2026-01-16"' "$(printf '%s' "$out" | jq -c .fallback)"

@@ -12,6 +12,7 @@ vg() {
   valgrind --error-exitcode=99 --leak-check=full \
     --errors-for-leak-kinds=definite,indirect,possible \
     --show-leak-kinds=definite,indirect,possible \
+    --suppressions="$SRCDIR/tests/icu.supp" \
     --log-file="$TMP/vg.log" "$@"
 }
 

@@ -5,10 +5,12 @@
 
 #include <check.h>
 
+#include "core.h"
 #include "suites.h"
 
 int main(void)
 {
+    pipe_process_init();
     SRunner *sr = srunner_create(css_suite());
     srunner_add_suite(sr, html_suite());
     srunner_add_suite(sr, re_suite());
@@ -18,6 +20,7 @@ int main(void)
     srunner_add_suite(sr, extract_suite());
     srunner_add_suite(sr, warc_suite());
     srunner_add_suite(sr, outdir_suite());
+    srunner_add_suite(sr, date_suite());
     srunner_set_tap(sr, "-");
     srunner_run_all(sr, CK_SILENT);
     int failed = srunner_ntests_failed(sr);

@@ -14,6 +14,7 @@ Suite *host_suite(void);
 Suite *extract_suite(void);
 Suite *warc_suite(void);
 Suite *outdir_suite(void);
+Suite *date_suite(void);
 
 /* A sandboxed Lua state with every plugin open (what scripts see), from
  * test_host.c.  Close it with pipe_lua_close(), never lua_close(): the

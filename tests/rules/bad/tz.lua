@@ -1,1 +1,1 @@
-return { fields = { when = { "time", tz = "Europe/Kyiv" } } }
+return { fields = { when = { "time", tz = "Europe/Atlantis" } } }

@@ -1,0 +1,1228 @@
+/*
+ * The worker pool: a small supervisor and worker processes.
+ *
+ * A command sets itself up first (loads its script, compiles its selector),
+ * then hands its inputs to pipe_pool_run().  The supervisor -- this
+ * process -- forks workers, which inherit that loaded state; it reads the
+ * input list (and, for line inputs such as NDJSON records, the lines
+ * themselves), sends work to idle workers, and writes what they send back
+ * to stdout and stderr in input order.  It never runs a script or parses a
+ * page.  A worker runs one unit at a time (a page, a line, a record):
+ * before each unit its Lua state is put back to the loaded state
+ * (sandbox.c); the unit's records and messages are captured and sent to
+ * the supervisor in one frame.
+ *
+ * What only an outside process can enforce is enforced here: a unit past
+ * --timeout is killed with its worker (whatever C call it is stuck in), a
+ * worker that dies from a signal is replaced, and the unit it held is
+ * reported by name; the other units of its batch are sent again.  Memory is
+ * capped per worker (mem.c, and RLIMIT_DATA as a backstop).
+ *
+ * Output: each unit's records leave in one write(2), so records are whole
+ * even when several pipe processes append to one file.  In input order by
+ * default: a unit's result waits until every earlier unit's is out; with
+ * --unordered it leaves as soon as it is there.  -j 1 and -j 8 write the
+ * same bytes.
+ *
+ * Caveats: workers are forks of a process that may hold buffered stdio
+ * output, so everything is flushed before a fork and workers leave with
+ * _exit().  A worker closes the supervisor's ends of the other workers'
+ * sockets it inherited, or a worker told to stop (its socket closed) would
+ * never see the end of its input.  Writes of more than PIPE_BUF bytes to a
+ * pipe shared with other writers are whole only as far as the kernel keeps
+ * one write(2) together (Linux does unless the pipe fills mid-write).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core.h"
+
+enum { JOB_PATHS = 1, JOB_LINES = 2 };
+enum { UNIT_FAILED = 1, UNIT_RECYCLE = 2 };
+enum { J_FREE, J_PENDING, J_RUNNING, J_DONE };
+
+/* supervisor -> worker */
+typedef struct job_hdr {
+    uint32_t kind, nunits;
+    uint64_t len;
+} job_hdr;
+
+/* worker -> supervisor, one per unit, followed by out and err bytes */
+typedef struct res_hdr {
+    uint32_t flags, pad;
+    uint64_t in_bytes, out_len, err_len;
+} res_hdr;
+
+/* a growable byte buffer */
+typedef struct bytes {
+    char *p;
+    size_t len, cap;
+} bytes;
+
+static int bytes_add(bytes *b, const void *s, size_t n)
+{
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n)
+            cap *= 2;
+        char *np = realloc(b->p, cap);
+        if (!np)
+            return -1;
+        b->p = np;
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->p + b->len, s, n);
+    b->len += n;
+    return 0;
+}
+
+static void bytes_free(bytes *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* ------------------------------------------------------------------ */
+/* Running one unit (in a worker, or in this process with --no-workers) */
+
+typedef struct unit_result {
+    char *out, *err;
+    size_t out_len, err_len;
+    uint32_t flags;
+    uint64_t in_bytes;
+} unit_result;
+
+typedef struct pool {
+    pipe_host *host;
+    pipe_input_fn fn;
+    void *ud;
+    int mode;                   /* JOB_PATHS or JOB_LINES */
+} pool;
+
+static void exec_unit(pool *p, const char *source, const char *data,
+                      size_t len, unit_result *r)
+{
+    pipe_host *host = p->host;
+    memset(r, 0, sizeof *r);
+    FILE *out = open_memstream(&r->out, &r->out_len);
+    FILE *err = open_memstream(&r->err, &r->err_len);
+    if (!out || !err) {
+        if (out)
+            fclose(out);
+        if (err)
+            fclose(err);
+        free(r->out);
+        free(r->err);
+        memset(r, 0, sizeof *r);
+        r->err = strdup("pipe: out of memory\n");
+        r->err_len = r->err ? strlen(r->err) : 0;
+        r->flags = UNIT_FAILED | UNIT_RECYCLE;
+        return;
+    }
+    FILE *old_out = host->out, *old_err = host->err;
+    host->out = out;
+    host->err = err;
+    host->unit_failed = 0;
+    pipe_mem_clear_refused();
+    if (host->L && pipe_lua_reset(host->L) != 0)
+        pipe_host_fail(host, source, "cannot reset the Lua state");
+    else if (p->mode == JOB_PATHS) {
+        char *buf = NULL, *e = NULL;
+        size_t n = 0;
+        if (pipe_host_read(host, source, &buf, &n, &e) != 0) {
+            pipe_host_fail(host, source, "%s", e ? e : "cannot read");
+            free(e);
+        } else if (pipe_mem_charge(n + 1) == 0) {
+            /* the page counts against the budget while it is processed */
+            pipe_input in = {source, buf, n};
+            r->in_bytes = n;
+            p->fn(host, &in, p->ud);
+            pipe_mem_release(n + 1);
+            free(buf);
+        } else {
+            free(buf);
+        }
+    } else {
+        pipe_input in = {source, data, len};
+        r->in_bytes = len;
+        p->fn(host, &in, p->ud);
+    }
+    int oom = pipe_mem_refused();
+    fclose(out);
+    fclose(err);
+    host->out = old_out;
+    host->err = old_err;
+    if (host->unit_failed)
+        r->flags |= UNIT_FAILED;
+    if (oom) {
+        /* what a page made before it ran out is not trusted: one clear
+         * line instead, and a fresh worker for what comes next */
+        char lim[32], *m = NULL;
+        pipe_mem_format(pipe_mem_limit(), lim, sizeof lim);
+        size_t mn = 0;
+        FILE *f = open_memstream(&m, &mn);
+        if (f) {
+            fprintf(f, "pipe: %s: out of memory (limit %s)\n",
+                    source, lim);
+            fclose(f);
+        }
+        free(r->out);
+        free(r->err);
+        r->out = NULL;
+        r->out_len = 0;
+        r->err = m;
+        r->err_len = m ? mn : 0;
+        r->flags |= UNIT_FAILED | UNIT_RECYCLE;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Output: one write(2) per unit, in order                              */
+
+static int write_all(int fd, const char *s, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        s += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+typedef struct progress {
+    int on;
+    double start, last;
+    unsigned long long done, failed, total;   /* total 0: unknown */
+    unsigned long long bytes;
+    int shown;
+} progress;
+
+static void progress_clear(progress *pg)
+{
+    if (pg->on && pg->shown) {
+        write_all(2, "\r\033[K", 4);
+        pg->shown = 0;
+    }
+}
+
+static void progress_show(progress *pg, int force)
+{
+    if (!pg->on)
+        return;
+    double t = now_s();
+    if (!force && t - pg->last < 0.25)
+        return;
+    pg->last = t;
+    double el = t - pg->start;
+    double rate = el > 0 ? (double)pg->done / el : 0;
+    char line[256], eta[32] = "";
+    if (pg->total && rate > 0 && pg->done < pg->total) {
+        double left = (double)(pg->total - pg->done) / rate;
+        snprintf(eta, sizeof eta, "  ETA %dm%02ds", (int)(left / 60),
+                 (int)left % 60);
+    }
+    char total[32] = "";
+    if (pg->total)
+        snprintf(total, sizeof total, "/%llu", pg->total);
+    int n = snprintf(line, sizeof line,
+                     "\r\033[Kpipe: %llu%s done  %.1f/s  %.1f MB/s  %llu "
+                     "failed%s",
+                     pg->done, total, rate,
+                     el > 0 ? (double)pg->bytes / 1e6 / el : 0.0, pg->failed,
+                     eta);
+    if (n > 0)
+        write_all(2, line, (size_t)n < sizeof line ? (size_t)n
+                                                    : sizeof line - 1);
+    pg->shown = 1;
+}
+
+typedef struct emitter {
+    pipe_host *host;
+    progress pg;
+    int stop;                   /* stdout closed or failed: stop everything */
+    int out_pipe;               /* stdout is a pipe or socket: 1, else 0 */
+} emitter;
+
+static int stdout_is_pipe(void)
+{
+    struct stat st;
+    return fstat(1, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
+/* Has the reader of a piped stdout gone away?  Then stop quietly, before
+ * reporting (and counting) anything more. */
+static int out_closed(emitter *em)
+{
+    if (em->stop || !em->out_pipe)
+        return em->stop;
+    struct pollfd pf = {1, 0, 0};
+    if (poll(&pf, 1, 0) == 1 && (pf.revents & (POLLERR | POLLHUP))) {
+        em->host->closed = 1;
+        em->stop = 1;
+    }
+    return em->stop;
+}
+
+/* Write one unit's output now. */
+static void emit_now(emitter *em, const char *out, size_t olen,
+                     const char *err, size_t elen)
+{
+    pipe_host *host = em->host;
+    if (out_closed(em))
+        return;
+    if (olen && !em->stop) {
+        char *fbuf = NULL;
+        size_t flen = 0;
+        if (host->filter) {
+            FILE *f = open_memstream(&fbuf, &flen);
+            if (f) {
+                host->filter(host, out, olen, f, host->filter_ud);
+                fclose(f);
+                out = fbuf;
+                olen = flen;
+            }
+        }
+        if (olen && write_all(1, out, olen) != 0) {
+            if (errno == EPIPE) {
+                host->closed = 1;
+            } else {
+                char m[128];
+                pipe_strerror(errno, m, sizeof m);
+                progress_clear(&em->pg);
+                dprintf(2, "pipe: write error: %s\n", m);
+                host->failed = 1;
+                host->write_failed = 1;
+            }
+            em->stop = 1;
+        } else {
+            host->written += olen;
+        }
+        free(fbuf);
+    }
+    if (elen && !em->stop) {
+        progress_clear(&em->pg);
+        write_all(2, err, elen);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* The inputs: paths (argv, then --from) and, for line jobs, their lines */
+
+typedef struct feeder {
+    pipe_host *host;
+    int mode;
+    char **paths;
+    int n, i;
+    const char *from;
+    pipe_lines fl;              /* the --from list */
+    int from_state;             /* 0 not opened, 1 open, 2 done */
+    pipe_lines ls;              /* line jobs: the current input */
+    int ls_open;
+    char *ls_path;
+    int dash_done;              /* n == 0 and no --from: "-" given */
+    int usage_error;            /* --from cannot be read */
+    int exhausted;
+} feeder;
+
+enum { FEED_GOT = 1, FEED_WAIT = 0, FEED_END = -1 };
+
+/* Would a fill of ls block?  (A regular file never does.) */
+static int would_block(pipe_lines *ls)
+{
+    if (ls->r.in_pos < ls->r.in_len || ls->r.raw_eof)
+        return 0;
+    struct pollfd pf = {ls->r.fd, POLLIN, 0};
+    return poll(&pf, 1, 0) == 0;
+}
+
+/* The next path to process, or FEED_WAIT / FEED_END. */
+static int next_path(feeder *f, char **path, int block)
+{
+    if (f->i < f->n) {
+        *path = strdup(f->paths[f->i++]);
+        return *path ? FEED_GOT : FEED_END;
+    }
+    if (f->n == 0 && !f->from) {
+        if (f->dash_done)
+            return FEED_END;
+        f->dash_done = 1;
+        *path = strdup("-");
+        return *path ? FEED_GOT : FEED_END;
+    }
+    if (!f->from || f->from_state == 2)
+        return FEED_END;
+    char *err = NULL;
+    if (f->from_state == 0) {
+        if (pipe_lines_open(&f->fl, f->from, (size_t)1 << 20, &err) != 0) {
+            pipe_host_usage(f->host, "--from %s: %s", f->from,
+                            err ? err : "cannot read");
+            free(err);
+            f->usage_error = 1;
+            f->from_state = 2;
+            return FEED_END;
+        }
+        f->from_state = 1;
+    }
+    for (;;) {
+        char *line;
+        long n = pipe_lines_try(&f->fl, &line, &err);
+        if (n > 0) {
+            *path = strdup(line);
+            return *path ? FEED_GOT : FEED_END;
+        }
+        if (n == 0)
+            continue;
+        if (n == -3) {
+            if (!block && would_block(&f->fl))
+                return FEED_WAIT;
+            if (pipe_lines_fill(&f->fl, &err) == 0)
+                continue;
+        }
+        if (n == -2 || n == -3) {
+            pipe_host_usage(f->host, "--from %s: %s", f->from,
+                            err ? err : "read error");
+            free(err);
+            f->usage_error = 1;
+        }
+        pipe_lines_close(&f->fl);
+        f->from_state = 2;
+        return FEED_END;
+    }
+}
+
+/* The fd a FEED_WAIT waits on. */
+static int feeder_fd(feeder *f)
+{
+    if (f->ls_open)
+        return f->ls.r.fd;
+    if (f->from_state == 1)
+        return f->fl.r.fd;
+    return -1;
+}
+
+/*
+ * The next unit: for path jobs a path (*src, no data), for line jobs one
+ * line (*src = "PATH:LINE", *data).  Failures of an input (cannot open,
+ * read error, a line over the limit) come back as a unit with *fail set:
+ * the message, to report against *src.
+ */
+static int feeder_next(feeder *f, char **src, char **data, size_t *len,
+                       char **fail, int block)
+{
+    *src = *data = *fail = NULL;
+    *len = 0;
+    if (f->exhausted || f->host->closed)
+        return FEED_END;
+    if (f->mode == JOB_PATHS) {
+        int rc = next_path(f, src, block);
+        if (rc == FEED_END)
+            f->exhausted = 1;
+        return rc;
+    }
+    for (;;) {
+        if (!f->ls_open) {
+            char *path = NULL;
+            int rc = next_path(f, &path, block);
+            if (rc != FEED_GOT) {
+                if (rc == FEED_END)
+                    f->exhausted = 1;
+                return rc;
+            }
+            char *err = NULL;
+            if (pipe_lines_open(&f->ls, path, pipe_host_max_input(f->host),
+                                &err) != 0) {
+                *src = path;
+                *fail = err ? err : strdup("cannot read");
+                return FEED_GOT;
+            }
+            f->ls_open = 1;
+            f->ls_path = path;
+        }
+        char *line, *err = NULL;
+        long n = pipe_lines_try(&f->ls, &line, &err);
+        if (n >= 0) {
+            size_t sn = strlen(f->ls_path) + 24;
+            *src = malloc(sn);
+            *data = malloc((size_t)n + 1);
+            if (!*src || !*data) {
+                free(*src);
+                free(*data);
+                *src = *data = NULL;
+                f->exhausted = 1;
+                return FEED_END;
+            }
+            snprintf(*src, sn, "%s:%lu", f->ls_path, f->ls.lineno);
+            memcpy(*data, line, (size_t)n + 1);
+            *len = (size_t)n;
+            return FEED_GOT;
+        }
+        if (n == -3) {
+            if (!block && would_block(&f->ls))
+                return FEED_WAIT;
+            if (pipe_lines_fill(&f->ls, &err) == 0)
+                continue;
+            n = -2;
+        }
+        if (n == -2) {
+            *src = f->ls_path;
+            *fail = err ? err : strdup("read error");
+        } else {
+            free(f->ls_path);
+        }
+        f->ls_path = NULL;
+        pipe_lines_close(&f->ls);
+        f->ls_open = 0;
+        if (*fail)
+            return FEED_GOT;
+    }
+}
+
+static void feeder_close(feeder *f)
+{
+    if (f->ls_open)
+        pipe_lines_close(&f->ls);
+    free(f->ls_path);
+    if (f->from_state == 1)
+        pipe_lines_close(&f->fl);
+}
+
+/* ------------------------------------------------------------------ */
+/* Inline: --no-workers                                                 */
+
+static int run_inline(pool *p, feeder *f)
+{
+    emitter em = {p->host, {0}, 0, stdout_is_pipe()};
+    for (;;) {
+        char *src, *data, *fail;
+        size_t len;
+        if (feeder_next(f, &src, &data, &len, &fail, 1) != FEED_GOT)
+            break;
+        if (fail) {
+            char *m = NULL;
+            size_t mn = 0;
+            FILE *mf = open_memstream(&m, &mn);
+            if (mf) {
+                fprintf(mf, "pipe: %s: %s\n", src, fail);
+                fclose(mf);
+                emit_now(&em, NULL, 0, m, mn);
+            }
+            free(m);
+            p->host->failed = 1;
+        } else {
+            unit_result r;
+            exec_unit(p, src, data, len, &r);
+            if (r.flags & UNIT_FAILED)
+                p->host->failed = 1;
+            emit_now(&em, r.out, r.out_len, r.err, r.err_len);
+            free(r.out);
+            free(r.err);
+        }
+        free(src);
+        free(data);
+        free(fail);
+        if (em.stop)
+            break;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Workers                                                              */
+
+typedef struct job {
+    int state;
+    unsigned long long seq;     /* input order */
+    char *payload;              /* packed units: [u32 srclen][u64 len][src][data] */
+    size_t payload_len;
+    size_t nunits;
+    size_t *offs;               /* offset of each unit in payload */
+    size_t next;                /* units finished */
+    int worker;                 /* when running */
+    uint32_t last_flags;        /* of the last unit result */
+    bytes out, err;             /* results not written yet */
+    int failed;                 /* among them, a failure */
+} job;
+
+typedef struct worker {
+    pid_t pid;
+    int fd;                     /* -1: slot free */
+    int job;                    /* index of its job, or -1: idle */
+    double unit_start;
+    int timed_out;
+    int leaving;                /* said it exits after its last unit */
+    bytes rx;
+} worker;
+
+typedef struct sup {
+    pool *p;
+    pipe_host *host;
+    feeder *f;
+    emitter em;
+    worker *w;
+    int nw, maxw;
+    job *jobs;                  /* slots of the jobs in flight */
+    size_t nslots, count;
+    unsigned long long next_seq, emit_seq;
+    char *held_src, *held_fail; /* an input failure met inside a batch */
+    size_t batch_units;         /* line jobs: units per batch (adaptive) */
+    double unit_time;           /* running mean of seconds per unit */
+    struct pollfd *pf;
+    int *who;
+} sup;
+
+static job *job_by_seq(sup *s, unsigned long long seq)
+{
+    for (size_t k = 0; k < s->nslots; k++)
+        if (s->jobs[k].state != J_FREE && s->jobs[k].seq == seq)
+            return &s->jobs[k];
+    return NULL;
+}
+
+static job *new_job(sup *s)
+{
+    for (size_t k = 0; k < s->nslots; k++)
+        if (s->jobs[k].state == J_FREE) {
+            job *jb = &s->jobs[k];
+            memset(jb, 0, sizeof *jb);
+            jb->seq = s->next_seq++;
+            jb->worker = -1;
+            s->count++;
+            return jb;
+        }
+    return NULL;
+}
+
+static int read_full(int fd, void *buf, size_t n)
+{
+    char *p = buf;
+    while (n > 0) {
+        ssize_t r = read(fd, p, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+static void worker_limits(pipe_host *host)
+{
+#if !defined(__SANITIZE_ADDRESS__) && !defined(PIPE_NO_RLIMIT)
+    /* the backstop for what the memory budget does not count: the worker's
+     * data may grow by the budget and a quarter more */
+    size_t lim = pipe_mem_limit();
+    if (lim) {
+        struct rlimit rl;
+        size_t base = 0;
+        FILE *f = fopen("/proc/self/statm", "r");
+        if (f) {
+            unsigned long sz, res, shr, text, lib, data;
+            if (fscanf(f, "%lu %lu %lu %lu %lu %lu", &sz, &res, &shr, &text,
+                       &lib, &data) == 6)
+                base = (size_t)data * (size_t)sysconf(_SC_PAGESIZE);
+            fclose(f);
+        }
+        rl.rlim_cur = rl.rlim_max = base + lim + lim / 4 + ((size_t)64 << 20);
+        setrlimit(RLIMIT_DATA, &rl);
+    }
+#endif
+    (void)host;
+}
+
+static void send_result(int fd, const unit_result *r)
+{
+    res_hdr h = {r->flags, 0, r->in_bytes, r->out_len, r->err_len};
+    if (write_all(fd, (const char *)&h, sizeof h) != 0 ||
+        write_all(fd, r->out ? r->out : "", r->out_len) != 0 ||
+        write_all(fd, r->err ? r->err : "", r->err_len) != 0)
+        _exit(0);    /* the supervisor is gone */
+}
+
+static void worker_main(sup *s, int fd)
+{
+    pipe_host *host = s->host;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1)
+        _exit(0);
+    worker_limits(host);
+    unsigned long done = 0;
+    for (;;) {
+        job_hdr h;
+        if (read_full(fd, &h, sizeof h) != 0)
+            _exit(0);
+        char *buf = malloc(h.len + 1);
+        if (!buf || read_full(fd, buf, h.len) != 0)
+            _exit(0);
+        size_t off = 0;
+        for (uint32_t u = 0; u < h.nunits; u++) {
+            uint32_t sl;
+            uint64_t dl;
+            memcpy(&sl, buf + off, sizeof sl);
+            memcpy(&dl, buf + off + 4, sizeof dl);
+            char *src = buf + off + 12;
+            char *data = src + sl + 1;
+            off += 12 + sl + 1 + dl + 1;
+            unit_result r;
+            exec_unit(s->p, src, h.kind == JOB_LINES ? data : NULL,
+                      (size_t)dl, &r);
+            done++;
+            if (host->pool.recycle && done >= host->pool.recycle &&
+                u + 1 == h.nunits)
+                r.flags |= UNIT_RECYCLE;
+            send_result(fd, &r);
+            free(r.out);
+            free(r.err);
+            if (r.flags & UNIT_RECYCLE)
+                _exit(0);
+        }
+        free(buf);
+    }
+}
+
+static int spawn(sup *s)
+{
+    int slot = -1;
+    for (int i = 0; i < s->maxw; i++)
+        if (s->w[i].fd < 0) {
+            slot = i;
+            break;
+        }
+    if (slot < 0)
+        return -1;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(sv[0]);
+        close(sv[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        for (int i = 0; i < s->maxw; i++)
+            if (s->w[i].fd >= 0)
+                close(s->w[i].fd);
+        worker_main(s, sv[1]);
+        _exit(0);
+    }
+    close(sv[1]);
+    worker *w = &s->w[slot];
+    memset(w, 0, sizeof *w);
+    w->pid = pid;
+    w->fd = sv[0];
+    w->job = -1;
+    s->nw++;
+    return slot;
+}
+
+/* Send job jb (from its first unfinished unit) to worker wi. */
+static int dispatch(sup *s, job *jb, int wi)
+{
+    worker *w = &s->w[wi];
+    size_t from = jb->offs[jb->next];
+    job_hdr h = {(uint32_t)s->p->mode, (uint32_t)(jb->nunits - jb->next),
+                 jb->payload_len - from};
+    if (write_all(w->fd, (const char *)&h, sizeof h) != 0 ||
+        write_all(w->fd, jb->payload + from, h.len) != 0)
+        return -1;    /* it died: its EOF is handled in the loop */
+    jb->state = J_RUNNING;
+    jb->worker = wi;
+    w->job = (int)(jb - s->jobs);
+    w->unit_start = now_s();
+    w->timed_out = 0;
+    return 0;
+}
+
+static const char *unit_source(job *jb, size_t u)
+{
+    return jb->payload + jb->offs[u] + 12;
+}
+
+/* A unit's result arrived (or was made up for a killed worker). */
+static void unit_done(sup *s, job *jb, uint32_t flags, uint64_t in_bytes,
+                      const char *out, size_t olen, const char *err,
+                      size_t elen)
+{
+    jb->next++;
+    jb->last_flags = flags;
+    s->em.pg.done++;
+    s->em.pg.bytes += in_bytes;
+    if (flags & UNIT_FAILED)
+        s->em.pg.failed++;
+    int now_ok = s->host->pool.unordered || jb->seq == s->emit_seq;
+    if (now_ok) {
+        /* a failure counts once it is reported: not after the reader went
+         * away (`| head -1` ends quietly, exit 0) */
+        emit_now(&s->em, out, olen, err, elen);
+        if ((flags & UNIT_FAILED) && !s->em.stop)
+            s->host->failed = 1;
+    } else {
+        jb->failed |= (flags & UNIT_FAILED) != 0;
+        if (bytes_add(&jb->out, out, olen) != 0 ||
+            bytes_add(&jb->err, err, elen) != 0)
+            s->host->failed = 1;
+    }
+    if (jb->next == jb->nunits)
+        jb->state = J_DONE;
+}
+
+static void job_free(job *jb)
+{
+    free(jb->payload);
+    free(jb->offs);
+    bytes_free(&jb->out);
+    bytes_free(&jb->err);
+    memset(jb, 0, sizeof *jb);
+}
+
+/* Write what the next jobs in order have, free the finished ones (with
+ * --unordered every finished job). */
+static void advance(sup *s)
+{
+    if (s->host->pool.unordered) {
+        for (size_t k = 0; k < s->nslots; k++)
+            if (s->jobs[k].state == J_DONE) {
+                job *jb = &s->jobs[k];
+                emit_now(&s->em, jb->out.p, jb->out.len, jb->err.p,
+                         jb->err.len);
+                if (jb->failed && !s->em.stop)
+                    s->host->failed = 1;
+                job_free(jb);
+                s->count--;
+            }
+        return;
+    }
+    job *jb;
+    while ((jb = job_by_seq(s, s->emit_seq)) != NULL) {
+        if (jb->out.len || jb->err.len) {
+            emit_now(&s->em, jb->out.p, jb->out.len, jb->err.p, jb->err.len);
+            jb->out.len = jb->err.len = 0;
+        }
+        if (jb->failed && !s->em.stop)
+            s->host->failed = 1;
+        jb->failed = 0;
+        if (jb->state != J_DONE)
+            break;
+        job_free(jb);
+        s->count--;
+        s->emit_seq++;
+    }
+}
+
+static void signame(int sig, char *buf, size_t n)
+{
+    const char *a = sigabbrev_np(sig);
+    snprintf(buf, n, a ? " (SIG%s)" : "", a);
+}
+
+/* Worker wi's socket reached its end: it exited or was killed. */
+static void worker_gone(sup *s, int wi)
+{
+    worker *w = &s->w[wi];
+    int st = 0;
+    while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    close(w->fd);
+    w->fd = -1;
+    s->nw--;
+    bytes_free(&w->rx);
+    if (w->job < 0)
+        return;
+    job *jb = &s->jobs[w->job];
+    w->job = -1;
+    if (jb->next >= jb->nunits)
+        return;
+    char why[160];
+    if (w->timed_out) {
+        snprintf(why, sizeof why, "timed out after %g s",
+                 s->host->pool.timeout);
+    } else if (WIFSIGNALED(st)) {
+        char nm[32];
+        signame(WTERMSIG(st), nm, sizeof nm);
+        snprintf(why, sizeof why, "worker killed by signal %d%s",
+                 WTERMSIG(st), nm);
+    } else if (WIFEXITED(st) && WEXITSTATUS(st) == 0 &&
+               (jb->last_flags & UNIT_RECYCLE) && jb->next > 0) {
+        why[0] = '\0';    /* it left after a unit, as asked: not a failure */
+    } else {
+        snprintf(why, sizeof why, "worker exited with status %d",
+                 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    }
+    if (why[0]) {
+        char *m = NULL;
+        size_t mn = 0;
+        FILE *f = open_memstream(&m, &mn);
+        if (f) {
+            fprintf(f, "pipe: %s: %s\n", unit_source(jb, jb->next), why);
+            fclose(f);
+        }
+        unit_done(s, jb, UNIT_FAILED, 0, NULL, 0, m, m ? mn : 0);
+        free(m);
+    }
+    jb->last_flags = 0;
+    if (jb->next < jb->nunits)
+        jb->state = J_PENDING;    /* the rest goes to another worker */
+}
+
+/* Read what worker wi sent; handle every whole frame. */
+static void worker_input(sup *s, int wi)
+{
+    worker *w = &s->w[wi];
+    char buf[65536];
+    for (;;) {
+        ssize_t r = recv(w->fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (r <= 0) {
+            worker_gone(s, wi);
+            return;
+        }
+        if (bytes_add(&w->rx, buf, (size_t)r) != 0) {
+            kill(w->pid, SIGKILL);
+            break;
+        }
+        if ((size_t)r < sizeof buf)
+            break;
+    }
+    size_t off = 0;
+    while (w->rx.len - off >= sizeof(res_hdr)) {
+        res_hdr h;
+        memcpy(&h, w->rx.p + off, sizeof h);
+        size_t need = sizeof h + h.out_len + h.err_len;
+        if (w->rx.len - off < need)
+            break;
+        const char *out = w->rx.p + off + sizeof h;
+        if (w->job >= 0) {
+            double t = now_s();
+            double d = t - w->unit_start;
+            s->unit_time = s->unit_time == 0 ? d : 0.9 * s->unit_time + 0.1 * d;
+            w->unit_start = t;
+            job *jb = &s->jobs[w->job];
+            unit_done(s, jb, h.flags, h.in_bytes, out, h.out_len,
+                      out + h.out_len, h.err_len);
+            if (jb->state == J_DONE)
+                w->job = -1;
+        }
+        if (h.flags & UNIT_RECYCLE)
+            w->leaving = 1;
+        off += need;
+    }
+    if (off) {
+        memmove(w->rx.p, w->rx.p + off, w->rx.len - off);
+        w->rx.len -= off;
+    }
+}
+
+/* A finished job that only reports an input that cannot be read. */
+static void fail_job(sup *s, char *src, char *fail)
+{
+    job *jb = new_job(s);
+    char *m = NULL;
+    size_t mn = 0;
+    FILE *f = open_memstream(&m, &mn);
+    if (f) {
+        fprintf(f, "pipe: %s: %s\n", src, fail);
+        fclose(f);
+    }
+    jb->state = J_DONE;
+    bytes_add(&jb->err, m, m ? mn : 0);
+    free(m);
+    free(src);
+    free(fail);
+    jb->failed = 1;
+    s->em.pg.failed++;
+}
+
+/* Make a job from the feeder; returns 0 when none could be made now. */
+static int make_job(sup *s, int block)
+{
+    if (s->count == s->nslots)
+        return 0;
+    if (s->held_src) {
+        fail_job(s, s->held_src, s->held_fail);
+        s->held_src = s->held_fail = NULL;
+        return 1;
+    }
+    bytes pl = {0};
+    size_t nunits = 0, cap_units = s->p->mode == JOB_PATHS ? 1 : s->batch_units;
+    size_t *offs = NULL, offcap = 0;
+    int oom = 0;
+    while (nunits < cap_units && pl.len < ((size_t)1 << 20)) {
+        char *src, *data, *fail;
+        size_t len;
+        int rc = feeder_next(s->f, &src, &data, &len, &fail,
+                             block && nunits == 0);
+        if (rc != FEED_GOT)
+            break;
+        if (fail) {
+            /* reported in order: now, or right after this batch */
+            if (nunits == 0) {
+                fail_job(s, src, fail);
+                return 1;
+            }
+            s->held_src = src;
+            s->held_fail = fail;
+            break;
+        }
+        if (nunits + 1 >= offcap) {
+            offcap = offcap ? offcap * 2 : 16;
+            size_t *no = realloc(offs, offcap * sizeof *offs);
+            if (!no)
+                oom = 1;
+            else
+                offs = no;
+        }
+        uint32_t sl = (uint32_t)strlen(src);
+        uint64_t dl = len;
+        if (!oom) {
+            offs[nunits] = pl.len;
+            oom = bytes_add(&pl, &sl, sizeof sl) || bytes_add(&pl, &dl, sizeof dl) ||
+                  bytes_add(&pl, src, (size_t)sl + 1) ||
+                  bytes_add(&pl, data ? data : "", (size_t)dl + 1);
+        }
+        free(src);
+        free(data);
+        if (oom) {
+            /* the host is out of memory: what was read is lost, say so */
+            pipe_host_usage(s->host, "out of memory reading the inputs");
+            s->host->failed = 1;
+            s->em.stop = 1;
+            free(offs);
+            bytes_free(&pl);
+            return 0;
+        }
+        nunits++;
+    }
+    if (nunits == 0) {
+        free(offs);
+        bytes_free(&pl);
+        return 0;
+    }
+    offs[nunits] = pl.len;
+    job *jb = new_job(s);
+    jb->state = J_PENDING;
+    jb->payload = pl.p;
+    jb->payload_len = pl.len;
+    jb->nunits = nunits;
+    jb->offs = offs;
+    return 1;
+}
+
+static int idle_worker(sup *s)
+{
+    for (int i = 0; i < s->maxw; i++)
+        if (s->w[i].fd >= 0 && s->w[i].job < 0 && !s->w[i].leaving)
+            return i;
+    return -1;
+}
+
+/* Give pending jobs, earliest first, to idle (or new) workers. */
+static void dispatch_pending(sup *s)
+{
+    for (;;) {
+        job *best = NULL;
+        for (size_t k = 0; k < s->nslots; k++)
+            if (s->jobs[k].state == J_PENDING &&
+                (!best || s->jobs[k].seq < best->seq))
+                best = &s->jobs[k];
+        if (!best)
+            return;
+        int wi = idle_worker(s);
+        if (wi < 0 && s->nw < s->maxw)
+            wi = spawn(s);
+        if (wi < 0)
+            return;
+        if (dispatch(s, best, wi) != 0) {
+            /* it died before taking the job: its end is handled by the
+             * loop; the job waits for another worker */
+            s->w[wi].leaving = 1;
+            kill(s->w[wi].pid, SIGKILL);
+        }
+    }
+}
+
+static void adapt_batch(sup *s)
+{
+    if (s->p->mode != JOB_LINES || s->unit_time <= 0)
+        return;
+    /* about 20 ms of work per batch: IPC is a small share, the work
+     * still spreads over every worker */
+    double want = 0.02 / s->unit_time;
+    s->batch_units = want < 1 ? 1 : want > 4096 ? 4096 : (size_t)want;
+}
+
+static int run_pool(pool *p, feeder *f)
+{
+    pipe_host *host = p->host;
+    sup s;
+    memset(&s, 0, sizeof s);
+    s.p = p;
+    s.host = host;
+    s.f = f;
+    s.em.host = host;
+    s.em.out_pipe = stdout_is_pipe();
+    s.maxw = host->pool.jobs;
+    s.w = calloc((size_t)s.maxw, sizeof *s.w);
+    s.nslots = (size_t)(s.maxw * 4 < 16 ? 16 : s.maxw * 4);
+    s.jobs = calloc(s.nslots, sizeof *s.jobs);
+    s.pf = calloc((size_t)s.maxw + 2, sizeof *s.pf);
+    s.who = calloc((size_t)s.maxw + 2, sizeof *s.who);
+    s.batch_units = 1;
+    if (!s.w || !s.jobs || !s.pf || !s.who) {
+        free(s.w);
+        free(s.jobs);
+        free(s.pf);
+        free(s.who);
+        return pipe_host_usage(host, "out of memory");
+    }
+    for (int i = 0; i < s.maxw; i++)
+        s.w[i].fd = -1;
+    progress *pg = &s.em.pg;
+    pg->on = host->pool.progress > 0 ||
+             (host->pool.progress < 0 && isatty(2) &&
+              (f->n > 1 || f->from || p->mode == JOB_LINES));
+    pg->start = pg->last = now_s();
+    if (!f->from && p->mode == JOB_PATHS)
+        pg->total = (unsigned long long)(f->n ? f->n : 1);
+
+    for (;;) {
+        while (!s.em.stop && make_job(&s, s.count == 0))
+            ;
+        if (!s.em.stop)
+            dispatch_pending(&s);
+        advance(&s);
+        if (host->closed || s.em.stop)
+            break;
+        if (s.count == 0 && f->exhausted && !s.held_src)
+            break;
+        struct pollfd *pf = s.pf;
+        int *who = s.who;
+        int np = 0;
+        double t = now_s(), wake = pg->on ? 0.25 : 3600;
+        for (int i = 0; i < s.maxw; i++) {
+            worker *w = &s.w[i];
+            if (w->fd < 0)
+                continue;
+            pf[np].fd = w->fd;
+            pf[np].events = POLLIN;
+            who[np++] = i;
+            if (w->job >= 0 && host->pool.timeout > 0 && !w->timed_out) {
+                double left = w->unit_start + host->pool.timeout - t;
+                if (left < wake)
+                    wake = left < 0 ? 0 : left;
+            }
+        }
+        if (s.em.out_pipe) {
+            /* no events asked: poll still says when the reader is gone */
+            pf[np].fd = 1;
+            pf[np].events = 0;
+            who[np++] = -2;
+        }
+        int ffd = feeder_fd(f);
+        if (!f->exhausted && s.count < s.nslots && ffd >= 0) {
+            pf[np].fd = ffd;
+            pf[np].events = POLLIN;
+            who[np++] = -1;
+        }
+        int rc = poll(pf, (nfds_t)np, (int)(wake * 1000) + 1);
+        if (rc > 0)
+            for (int k = 0; k < np; k++) {
+                if (who[k] >= 0 && (pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
+                    worker_input(&s, who[k]);
+                if (who[k] == -2 && pf[k].revents)
+                    out_closed(&s.em);
+            }
+        if (s.em.stop)
+            break;
+        adapt_batch(&s);
+        t = now_s();
+        for (int i = 0; i < s.maxw; i++) {
+            worker *w = &s.w[i];
+            if (w->fd >= 0 && w->job >= 0 && host->pool.timeout > 0 &&
+                !w->timed_out && t - w->unit_start >= host->pool.timeout) {
+                w->timed_out = 1;
+                kill(w->pid, SIGKILL);
+            }
+        }
+        progress_show(pg, 0);
+    }
+    /* done, or the reader went away: stop the workers */
+    int stopping = host->closed || s.em.stop;
+    for (int i = 0; i < s.maxw; i++) {
+        worker *w = &s.w[i];
+        if (w->fd < 0)
+            continue;
+        if (stopping)
+            kill(w->pid, SIGKILL);
+        close(w->fd);
+        w->fd = -1;
+        while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+        bytes_free(&w->rx);
+    }
+    for (size_t k = 0; k < s.nslots; k++)
+        job_free(&s.jobs[k]);
+    free(s.held_src);
+    free(s.held_fail);
+    if (pg->on) {
+        progress_show(pg, 1);
+        write_all(2, "\n", 1);
+    }
+    free(s.w);
+    free(s.jobs);
+    free(s.pf);
+    free(s.who);
+    return 0;
+}
+
+int pipe_pool_run(pipe_host *host, char **paths, int n, const char *from,
+                  int lines, pipe_input_fn fn, void *ud)
+{
+    pool p = {host, fn, ud, lines ? JOB_LINES : JOB_PATHS};
+    feeder f;
+    memset(&f, 0, sizeof f);
+    f.host = host;
+    f.mode = p.mode;
+    f.paths = paths;
+    f.n = n;
+    f.from = from;
+    fflush(host->out);
+    if (host->pool.jobs <= 0)
+        run_inline(&p, &f);
+    else
+        run_pool(&p, &f);
+    feeder_close(&f);
+    if (f.usage_error)
+        return PIPE_EXIT_USAGE;
+    return host->failed ? PIPE_EXIT_INPUT : PIPE_EXIT_OK;
+}
