@@ -15,6 +15,7 @@
 #include <lauxlib.h>
 
 #include "core.h"
+#include "outdir.h"
 #include "pipe/json.h"
 
 const char pipe_run_help[] =
@@ -23,6 +24,12 @@ const char pipe_run_help[] =
     "Run the Lua SCRIPT on each INPUT (a page: file, `-` for stdin, .gz read\n"
     "transparently) and print the records it returns: one JSON object per\n"
     "line (NDJSON), each with `source` (the input path) first.\n"
+    "\n"
+    "An INPUT that is a WARC file (crawl archive: .warc or .warc.gz, told by\n"
+    "its content) gives one page per HTML response record: `source` is\n"
+    "FILE#OFFSET (the record's byte offset), page.url its WARC-Target-URI,\n"
+    "and each record gets `warc_id` and `fetched` (WARC-Record-ID,\n"
+    "WARC-Date); other records are skipped and counted.\n"
     "\n"
     "SCRIPT returns a function (page) -> record | nil | {record...} (nil\n"
     "or an empty table: no record), or a\n"
@@ -46,6 +53,14 @@ const char pipe_run_help[] =
     "  --fields A,B       the fields to print, in this order (default: all;\n"
     "                     for text: body; for tsv: the first record's keys)\n"
     "  --from FILE        read input paths from FILE, one per line (- = stdin)\n"
+    "  --output DIR       one file per input, DIR/NAME.ndjson.gz (NAME: the\n"
+    "                     input's file name less its last extension), written\n"
+    "                     under a temporary name and renamed when the input is\n"
+    "                     complete; inputs whose file exists are skipped; a\n"
+    "                     summary line at the end (one per input with\n"
+    "                     --progress)\n"
+    "  --no-gzip          with --output: DIR/NAME.ndjson, not compressed\n"
+    "  --force            with --output: redo inputs whose file exists\n"
     "  --unsafe           lift the sandbox: full Lua standard library (io, os,\n"
     "                     debug, package); only for scripts you trust\n"
     "  --max-steps N      Lua instructions per page (default 1000000000)\n"
@@ -84,15 +99,27 @@ static const char resolve_lua[] =
     "error(script .. ': a script must return a function or a rule table, got '"
     " .. type(main), 0)\n";
 
-static void emit_one(pipe_host *host, run_ctx *c, const char *source, int idx)
+/* Set field `k` of the table at idx to `v` unless the script set it. */
+static void default_field(lua_State *L, int idx, const char *k, const char *v)
+{
+    if (!v)
+        return;
+    if (lua_getfield(L, idx, k) == LUA_TNIL) {
+        lua_pushstring(L, v);
+        lua_setfield(L, idx, k);
+    }
+    lua_pop(L, 1);
+}
+
+static void emit_one(pipe_host *host, run_ctx *c, const char *source,
+                     const pipe_input *in, int idx)
 {
     lua_State *L = c->L;
-    lua_getfield(L, idx, "source");
-    int has = !lua_isnil(L, -1);
-    lua_pop(L, 1);
-    if (!has) {
-        lua_pushstring(L, source);
-        lua_setfield(L, idx, "source");
+    default_field(L, idx, "source", source);
+    if (in) {
+        /* a page of an archive: which record, fetched when */
+        default_field(L, idx, "warc_id", in->warc_id);
+        default_field(L, idx, "fetched", in->fetched);
     }
     char *err = NULL;
     if (pipe_output_record(host, &c->out, L, idx, &err) != 0) {
@@ -103,7 +130,8 @@ static void emit_one(pipe_host *host, run_ctx *c, const char *source, int idx)
 }
 
 /* The script's result is on top of the stack. */
-static void emit(pipe_host *host, run_ctx *c, const char *source)
+static void emit(pipe_host *host, run_ctx *c, const char *source,
+                 const pipe_input *in)
 {
     lua_State *L = c->L;
     int top = lua_gettop(L);
@@ -123,14 +151,14 @@ static void emit(pipe_host *host, run_ctx *c, const char *source)
     int is_list = lua_istable(L, -1);
     lua_pop(L, 1);
     if (!is_list) {
-        emit_one(host, c, source, top);
+        emit_one(host, c, source, in, top);
         return;
     }
     lua_Integer n = (lua_Integer)lua_rawlen(L, top);
     for (lua_Integer i = 1; i <= n && !host->closed; i++) {
         lua_rawgeti(L, top, i);
         if (lua_istable(L, -1))
-            emit_one(host, c, source, lua_gettop(L));
+            emit_one(host, c, source, in, lua_gettop(L));
         else
             pipe_host_fail(host, source, "record %lld of the list is a %s, "
                            "expected a table", (long long)i,
@@ -147,6 +175,7 @@ typedef struct page_job {
     const char *html;         /* page bytes, or NULL (a record without) */
     size_t len;
     json_t *record;           /* records mode: the input record, or NULL */
+    const pipe_input *in;     /* the input (archive metadata), or NULL */
 } page_job;
 
 /* Build the page table, parse, call the handler, emit its records.  Runs
@@ -167,12 +196,27 @@ static int page_protected(lua_State *L)
     const char *url = c->url;
     if (!url && rec && lua_getfield(L, rec, "url") == LUA_TSTRING)
         url = lua_tostring(L, -1);   /* stays on the stack: kept alive */
+    const pipe_input *in = j->in;
+    if (!url && in)
+        url = in->url;               /* an archive's WARC-Target-URI */
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->handler);
     lua_createtable(L, 0, 8);
     lua_pushstring(L, j->source);
     lua_setfield(L, -2, "source");
     if (rec) {
         lua_pushvalue(L, rec);
+        lua_setfield(L, -2, "record");
+    } else if (in && (in->url || in->warc_id || in->fetched)) {
+        /* a page of an archive looks like an NDJSON record: page.record
+         * holds what the archive says of it (lib.date reads `fetched`) */
+        lua_createtable(L, 0, 3);
+        const char *k[3] = {"url", "warc_id", "fetched"};
+        const char *v[3] = {in->url, in->warc_id, in->fetched};
+        for (int i = 0; i < 3; i++)
+            if (v[i]) {
+                lua_pushstring(L, v[i]);
+                lua_setfield(L, -2, k[i]);
+            }
         lua_setfield(L, -2, "record");
     }
     if (url) {
@@ -196,11 +240,15 @@ static int page_protected(lua_State *L)
             lua_pushstring(L, c->encoding);
             lua_setfield(L, -2, "encoding");
         }
+        if (in && in->charset) {
+            lua_pushstring(L, in->charset); /* the HTTP charset: a hint */
+            lua_setfield(L, -2, "charset");
+        }
         lua_call(L, 2, 1);
         lua_setfield(L, -2, "doc");
     }
     lua_call(L, 1, 1);
-    emit(j->host, c, j->source);
+    emit(j->host, c, j->source, j->in);
     return 0;
 }
 
@@ -222,7 +270,7 @@ static void call_page(page_job *j)
 
 static int run_page(pipe_host *host, const pipe_input *in, void *ud)
 {
-    page_job j = {host, ud, in->source, in->data, in->len, NULL};
+    page_job j = {host, ud, in->source, in->data, in->len, NULL, in};
     call_page(&j);
     return 0;
 }
@@ -256,7 +304,7 @@ static int run_record(pipe_host *host, const pipe_input *in, void *ud)
         pipe_host_fail(host, in->source, "a record must be a JSON object");
         return -1;
     }
-    page_job job = {host, c, in->source, NULL, 0, j};
+    page_job job = {host, c, in->source, NULL, 0, j, NULL};
     json_t *js = json_object_get(j, "source");
     if (json_is_string(js))
         job.source = json_string_value(js);
@@ -348,8 +396,10 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
     memset(&c, 0, sizeof c);
     c.html_field = "html";
     const char *format = NULL, *fields = NULL, *from = NULL, *now = NULL;
-    const char *script = NULL, *v;
-    int explain = 0, nsets = 0;
+    const char *script = NULL, *v, *outdir = NULL;
+    int explain = 0, nsets = 0, no_gzip = 0, force = 0;
+    pipe_outdir od;
+    memset(&od, 0, sizeof od);
     const char **sets = calloc((size_t)argc + 1, sizeof *sets);
     char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
     if (!inputs || !sets) {
@@ -381,6 +431,7 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
         OPT("--format", format)
         OPT("--fields", fields)
         OPT("--from", from)
+        OPT("--output", outdir)
 #undef OPT
         if (!m && (m = pipe_host_common_opt(host, "run", argc, argv, &i)) < 0) {
             code = PIPE_EXIT_USAGE;
@@ -405,6 +456,10 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
             c.records = 1;
         if (!m && (m = pipe_host_opt(argc, argv, &i, "--unsafe", NULL)) == 1)
             host->lua.unsafe = 1;
+        if (!m && (m = pipe_host_opt(argc, argv, &i, "--no-gzip", NULL)) == 1)
+            no_gzip = 1;
+        if (!m && (m = pipe_host_opt(argc, argv, &i, "--force", NULL)) == 1)
+            force = 1;
         if (m == 0) {
             code = pipe_host_usage(host, "run: unknown option '%s' (see pipe "
                                    "help run)", a);
@@ -423,7 +478,25 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
         code = pipe_host_usage(host, "run: missing SCRIPT (see pipe help run)");
         goto done;
     }
+    if (!outdir && (no_gzip || force)) {
+        code = pipe_host_usage(host, "run: %s needs --output DIR",
+                               no_gzip ? "--no-gzip" : "--force");
+        goto done;
+    }
+    if (outdir && format && strcmp(format, "ndjson") != 0) {
+        code = pipe_host_usage(host, "run: --output writes NDJSON files; "
+                               "--format %s cannot go with it", format);
+        goto done;
+    }
     char *err = NULL;
+    if (outdir) {
+        if (pipe_outdir_init(&od, outdir, !no_gzip, force, &err) != 0) {
+            code = pipe_host_usage(host, "run: %s", err ? err : "?");
+            free(err);
+            goto done;
+        }
+        host->outdir = &od;
+    }
     if (pipe_output_init(&c.final, format, fields, &err) != 0) {
         code = pipe_host_usage(host, "run: %s", err ? err : "out of memory");
         free(err);
@@ -484,6 +557,8 @@ out:
     pipe_output_free(&c.out);
     pipe_output_free(&c.final);
 done:
+    host->outdir = NULL;
+    pipe_outdir_free(&od);
     free(inputs);
     free(sets);
     return code;

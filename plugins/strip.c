@@ -29,6 +29,7 @@
 #include "buf.h"
 
 #include "pipe/html.h"
+#include "encoding.h"
 #include "pipe/plugin.h"
 
 #include <stdio.h>
@@ -451,8 +452,13 @@ const char pipe_strip_help[] =
 static int strip_input(pipe_host *host, const pipe_input *in, void *ud)
 {
     int links = *(int *)ud;
-    char *err = NULL;
-    xmlDocPtr doc = pipe_html_parse_ex(in->data, in->len, NULL, NULL, NULL,
+    char *err = NULL, hinted[48];
+    /* a page from an archive: its HTTP charset and URL */
+    const char *enc =
+        pipe_enc_hint(in->data, in->len, in->charset, hinted, sizeof hinted)
+            ? hinted
+            : NULL;
+    xmlDocPtr doc = pipe_html_parse_ex(in->data, in->len, enc, in->url, NULL,
                                        0, &err);
     if (doc == NULL) {
         pipe_host_fail(host, in->source, "%s", err ? err : "out of memory");

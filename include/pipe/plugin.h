@@ -37,9 +37,14 @@ enum {
 
 /* One input, read whole into memory (decompressed when it was gzip). */
 typedef struct pipe_input {
-    const char *source;    /* path as the user gave it; "-" for stdin */
+    const char *source;    /* path as the user gave it; "-" for stdin;
+                              "FILE#OFFSET" for a page of a WARC file */
     const char *data;      /* bytes, NUL-terminated for convenience */
     size_t len;            /* length without the terminating NUL */
+    /* A page from a crawl archive (WARC): its WARC-Target-URI,
+     * WARC-Record-ID, WARC-Date and the charset of its HTTP Content-Type
+     * (the transport encoding hint); NULL otherwise, or when absent. */
+    const char *url, *warc_id, *fetched, *charset;
 } pipe_input;
 
 /* Host services a command may use.  Passed to every command's main. */
