@@ -370,4 +370,5 @@ const pipe_plugin pipe_plugin_date = {
     date_open,
     date_names_list,
     NULL,
+    NULL,
 };

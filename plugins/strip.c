@@ -86,6 +86,8 @@ typedef struct render {
     int pre_nl;        /* newlines owed inside <pre> */
     const char **refs; /* links: distinct urls, numbered from 1 */
     size_t nrefs, caprefs;
+    size_t *slots;     /* open-addressing index of refs: i + 1, 0 = free */
+    size_t nslots;     /* a power of two, at least twice nrefs */
     int oom;
 } render;
 
@@ -211,12 +213,45 @@ static const char *link_href(xmlNodePtr node)
     return h;
 }
 
-/* The 1-based number of url, adding it; 0 on out-of-memory. */
+static size_t url_hash(const char *s)
+{
+    size_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+/* Index refs[0..nrefs) in a table of n slots; -1 on out-of-memory. */
+static int reindex(render *r, size_t n)
+{
+    size_t *t = calloc(n, sizeof *t);
+    if (t == NULL)
+        return -1;
+    for (size_t i = 0; i < r->nrefs; i++) {
+        size_t k = url_hash(r->refs[i]) & (n - 1);
+        while (t[k] != 0)
+            k = (k + 1) & (n - 1);
+        t[k] = i + 1;
+    }
+    free(r->slots);
+    r->slots = t;
+    r->nslots = n;
+    return 0;
+}
+
+/* The 1-based number of url, adding it; 0 on out-of-memory.  A page with
+ * 50,000 distinct links must not take 50,000 string scans per link. */
 static size_t ref_number(render *r, const char *url)
 {
-    for (size_t i = 0; i < r->nrefs; i++)
-        if (strcmp(r->refs[i], url) == 0)
-            return i + 1;
+    if (r->nslots < 2 * (r->nrefs + 1) &&
+        reindex(r, r->nslots ? r->nslots * 2 : 64) != 0) {
+        r->oom = 1;
+        return 0;
+    }
+    size_t k = url_hash(url) & (r->nslots - 1);
+    for (; r->slots[k] != 0; k = (k + 1) & (r->nslots - 1))
+        if (strcmp(r->refs[r->slots[k] - 1], url) == 0)
+            return r->slots[k];
     if (r->nrefs == r->caprefs) {
         size_t cap = r->caprefs ? r->caprefs * 2 : 16;
         const char **p = realloc(r->refs, cap * sizeof *p);
@@ -228,6 +263,7 @@ static size_t ref_number(render *r, const char *url)
         r->caprefs = cap;
     }
     r->refs[r->nrefs++] = url;
+    r->slots[k] = r->nrefs;
     return r->nrefs;
 }
 
@@ -389,6 +425,7 @@ done:
         }
     }
     free(r.refs);
+    free(r.slots);
     return r.oom ? -1 : 0;
 }
 

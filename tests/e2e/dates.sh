@@ -11,6 +11,9 @@ out=$("$PIPE" run tests/rules/date_test.lua "$page") ||
 expect_eq "every date case passes" "0" "$(printf '%s' "$out" | jq -c .failed)"
 n=$(printf '%s' "$out" | jq -c .cases)
 [ "$n" -ge 200 ] || fail "only $n date cases ran"
+out=$("$PIPE" run --now 2026-02-01T10:00:00+02:00 tests/rules/date_test.lua "$page") ||
+  fail "date cases with --now failed: $out"
+expect_eq "every date case passes with --now" "0" "$(printf '%s' "$out" | jq -c .failed)"
 pass "$n date cases ran"
 
 # relative dates in a rule count from --now, --set now=, or the record's

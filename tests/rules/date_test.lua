@@ -270,7 +270,9 @@ end
 
 local function run()
   local failures = {}
-  for i, c in ipairs(cases) do
+  -- with --now only the reference-time checks below run (the table
+  -- assumes no reference time)
+  for i, c in ipairs(pipe.options.now == nil and cases or {}) do
     local ok, got, why = pcall(date.parse, c[1], c[3])
     if not ok then got, why = "error: " .. tostring(got), nil end
     if got ~= c[2] then
@@ -319,14 +321,15 @@ local function run()
   check("names unknown", "nil|unknown language 'xx'", date.names("xx"))
   -- a page's language and reference time
   local page = { doc = html.parse('<html lang="fr"><p>x</p></html>'), record = { fetched = "Sat, 17 Jan 2026 14:30:00 GMT" } }
-  local saved = pipe.options.now
-  pipe.options.now = nil
+  -- (pipe.options is read-only while pages run: dates.sh runs this script
+  -- once without --now and once with --now 2026-02-01T10:00:00+02:00)
   check("lang of page", "fr", date.lang(page))
-  check("reference from the record", "2026-01-17T14:30:00+00:00", date.reference(page))
-  check("page fills lang and now", "2026-01-16T14:05:00+00:00", date.parse("hier à 14h05", { page = page }))
-  pipe.options.now = "2026-02-01T10:00:00+02:00"
-  check("--now wins over fetched", "2026-02-01T08:00:00+02:00", date.parse("il y a 2 heures", { page = page }))
-  pipe.options.now = saved
+  if pipe.options.now == nil then
+    check("reference from the record", "2026-01-17T14:30:00+00:00", date.reference(page))
+    check("page fills lang and now", "2026-01-16T14:05:00+00:00", date.parse("hier à 14h05", { page = page }))
+  else
+    check("--now wins over fetched", "2026-02-01T08:00:00+02:00", date.parse("il y a 2 heures", { page = page }))
+  end
   return failures
 end
 
