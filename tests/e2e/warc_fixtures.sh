@@ -26,7 +26,7 @@ for f in wget.warc wget.warc.gz wget-whole.warc.gz; do
     "$(python3 "$SRCDIR/tests/warc/index.py" "$fx/$f")" \
     "$(grep -v '^records ' "$TMP/$f.list" | sed 's/ -> .*//')"
   expect_eq "$f: counts" \
-    "records 22 pages 6 bad 0 warcinfo 1 request 9 metadata 1 not-html 3 status 2" \
+    "records 24 pages 7 bad 0 warcinfo 1 request 10 metadata 1 not-html 3 status 2" \
     "$(tail -1 "$TMP/$f.list")"
   page() { grep " response $base/$1 -> " "$TMP/$f.list" | sed 's/.* -> //' | head -1; }
   expect_eq "$f: plain page, body as served" \
@@ -45,7 +45,7 @@ for f in wget.warc wget.warc.gz wget-whole.warc.gz; do
   expect_eq "$f: 404 skipped" "skip status" "$(page missing.html)"
   expect_eq "$f: image skipped" "skip not-html" "$(page image.png)"
 done
-"$WARC_LIST" --body 3 "$fx/wget.warc.gz" >"$TMP/body3"
+"$WARC_LIST" --body 4 "$fx/wget.warc.gz" >"$TMP/body3"
 cmp -s "$TMP/body3" "$PAGES/wire-port-strike.html" || fail "gzip page body differs from the served file"
 pass "gzip page body byte for byte"
 grep -q "^WARC-Target-URI: <http" "$fx/wget.warc" ||

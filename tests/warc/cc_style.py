@@ -15,8 +15,12 @@ import sys
 import uuid
 
 
+COUNTER = [0]
+
+
 def record(kind, uri, date, ctype, block, extra=()):
-    rid = "<urn:uuid:%s>" % uuid.UUID(int=abs(hash((kind, uri))) % (1 << 128), version=4)
+    COUNTER[0] += 1
+    rid = "<urn:uuid:%s>" % uuid.UUID(int=0x5eed0000 + COUNTER[0], version=4)
     head = ["WARC/1.0", "WARC-Type: " + kind, "WARC-Date: " + date,
             "WARC-Record-ID: " + rid, "Content-Length: %d" % len(block),
             "Content-Type: " + ctype]

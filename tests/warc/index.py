@@ -4,7 +4,8 @@ the C reader's offsets: OFFSET[+SKIP] TYPE URI per record, as warc_list
 prints them before " -> ".  Plain files: byte offsets; gzip: the offset of
 the member a record starts in, +SKIP for the decompressed bytes of that
 member before it.  Strict: it knows nothing about damaged files.
-Usage: index.py FILE
+With --ids, each line also has WARC-Record-ID and WARC-Date.
+Usage: index.py [--ids] FILE
 """
 import sys
 import zlib
@@ -39,26 +40,27 @@ def records(stream):
         uri = fields.get("warc-target-uri", "-")
         if uri.startswith("<") and uri.endswith(">"):
             uri = uri[1:-1]
-        yield pos, fields["warc-type"], uri
+        yield pos, fields["warc-type"], uri, fields.get("warc-record-id", "-"), fields.get("warc-date", "-")
         pos = end + 4 + int(fields["content-length"])
 
 
 def main():
-    data = open(sys.argv[1], "rb").read()
+    ids = sys.argv[1] == "--ids"
+    data = open(sys.argv[-1], "rb").read()
     if data[:2] == b"\x1f\x8b":
         whole = b""
         starts = []
         for off, out in members(data):
             starts.append((len(whole), off))
             whole += out
-        for pos, kind, uri in records(whole):
+        for pos, kind, uri, rid, date in records(whole):
             moff, mpos = max((s for s in starts if s[0] <= pos), key=lambda s: s[0])[1], \
                 max(s[0] for s in starts if s[0] <= pos)
             where = "%d" % moff if pos == mpos else "%d+%d" % (moff, pos - mpos)
-            print(where, kind, uri)
+            print(where, kind, uri, *((rid, date) if ids else ()))
     else:
-        for pos, kind, uri in records(data):
-            print(pos, kind, uri)
+        for pos, kind, uri, rid, date in records(data):
+            print(pos, kind, uri, *((rid, date) if ids else ()))
 
 
 if __name__ == "__main__":

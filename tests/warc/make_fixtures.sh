@@ -25,6 +25,7 @@ base=http://127.0.0.1:$port
 cat >"$dir/urls" <<URLS
 $base/paris-declaration.html
 $base/header-charset/enc-windows-1251-nometa.html
+$base/header-charset/enc-koi8-r.html
 $base/gzip/wire-port-strike.html
 $base/chunked/legacy-vodogin.html
 $base/redirect
