@@ -19,8 +19,29 @@ make_batch() {
       esac
     done >"$dir/in/crawl-$i.warc.gz"
   done
-  (cd "$dir" && "$PIPE" run -j 2 --output ref "$SRCDIR/scripts/site.lua" in/*.warc.gz 2>ref.err) ||
+  (cd "$dir" && watched 120 "$PIPE" run -j 2 --output ref "$SRCDIR/scripts/site.lua" in/*.warc.gz 2>ref.err) ||
     { cat "$dir/ref.err" >&2; return 1; }
+}
+
+# Run CMD, but past S seconds print the state and stack of it and its
+# children (a hang seen once under load, not reproduced since), kill them
+# and return 124.  Usage: watched S CMD...
+watched() {
+  local s=$1 p t q; shift
+  "$@" &
+  p=$!
+  for t in $(seq $(( s * 10 ))); do
+    kill -0 "$p" 2>/dev/null || { wait "$p"; return; }
+    sleep 0.1
+  done
+  echo "watched: $* still running after $s s:" >&2
+  for q in $p $(pgrep -P "$p"); do
+    echo "== pid $q state $(awk '{print $3}' "/proc/$q/stat" 2>/dev/null) wchan $(cat "/proc/$q/wchan" 2>/dev/null)" >&2
+    command -v gdb >/dev/null && gdb -batch -p "$q" -ex bt 2>/dev/null | grep '^#' >&2
+  done
+  for q in $(pgrep -P "$p") $p; do kill -9 "$q" 2>/dev/null; done
+  wait "$p" 2>/dev/null
+  return 124
 }
 
 # Compare DIR/out with DIR/ref: the same files, the same records; every
