@@ -1272,8 +1272,14 @@ static int run_pool(pool *p, feeder *f)
             ;
         if (!s.em.stop)
             dispatch_pending(&s);
+        size_t held = s.count;
         advance(&s);
         pipe_inputs_settle(&f->ins, host->pool.unordered, say_line, &s.em);
+        /* slots freed while every one was taken: make the next jobs now,
+         * or the poll below could wait with no worker busy */
+        if (s.count < held && held == s.nslots && !f->exhausted &&
+            !s.em.stop && !host->closed)
+            continue;
         if (f->ins.saw_archive)
             pg->total = 0;    /* pages, not inputs, are counted */
         if (host->closed || s.em.stop)

@@ -236,8 +236,10 @@ static int page_protected(lua_State *L)
             lua_pushstring(L, url);
             lua_setfield(L, -2, "url");
         }
-        if (c->encoding) {
-            lua_pushstring(L, c->encoding);
+        if (c->encoding || rec) {
+            /* a record's html is a JSON string: UTF-8, whatever its
+             * <meta> says (a page re-serialised from another encoding) */
+            lua_pushstring(L, c->encoding ? c->encoding : "utf-8");
             lua_setfield(L, -2, "encoding");
         }
         if (in && in->charset) {
@@ -308,6 +310,16 @@ static int run_record(pipe_host *host, const pipe_input *in, void *ud)
     json_t *js = json_object_get(j, "source");
     if (json_is_string(js))
         job.source = json_string_value(js);
+    /* a record made from an archive keeps its warc_id and fetched on what
+     * the script returns, as a page read from the archive does */
+    json_t *jw = json_object_get(j, "warc_id");
+    json_t *jf = json_object_get(j, "fetched");
+    pipe_input meta = {
+        .source = job.source,
+        .warc_id = json_is_string(jw) ? json_string_value(jw) : NULL,
+        .fetched = json_is_string(jf) ? json_string_value(jf) : NULL};
+    if (meta.warc_id || meta.fetched)
+        job.in = &meta;
     json_t *h = json_object_get(j, c->html_field);
     if (json_is_string(h)) {
         job.html = json_string_value(h);

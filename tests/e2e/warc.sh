@@ -161,3 +161,10 @@ expect_eq "the rerun does the rest" \
   "$(cat "$TMP/err")"
 expect_eq "now every input has its file, no temporary left" "4|" \
   "$(ls "$TMP/o3" | wc -l)|$(ls -A "$TMP/o3" | grep '^\.' || true)"
+
+# the NDJSON contract of Spark's RDD.pipe() and Hadoop streaming
+# (docs/scale-out.md): the archive as records, through --records, gives
+# the same records as the archive itself, legacy encodings included
+expect_eq "archive -> warc2ndjson.lua -> run --records = run on the archive" \
+  "$("$PIPE" run scripts/site.lua "$W")" \
+  "$("$PIPE" run scripts/examples/warc2ndjson.lua "$W" | "$PIPE" run -j 2 --records scripts/site.lua -)"
