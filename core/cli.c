@@ -179,14 +179,17 @@ static int cmd_help(pipe_host *host, int argc, char **argv)
 extern const char pipe_run_help[];
 extern const char pipe_test_help[];
 extern const char pipe_lint_help[];
+extern const char pipe_import_help[];
 
 const pipe_command pipe_core_commands[] = {
     {"run", "run a Lua script on pages or NDJSON records", pipe_run_help,
      pipe_cmd_run},
     {"test", "run the test cases that site rules declare", pipe_test_help,
      pipe_cmd_test},
-    {"lint", "check site rules without running them on pages",
+    {"lint", "check site rules as they load and on their own fixture pages",
      pipe_lint_help, pipe_cmd_lint},
+    {"import", "print a FiveFilters site config as a Lua rule",
+     pipe_import_help, pipe_cmd_import},
     {"plugins", "list plugins with their Lua functions and commands",
      "usage: pipe plugins\n\nLists every plugin compiled into pipe, with "
      "its Lua functions and the\ncommands it owns.\n",

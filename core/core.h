@@ -23,6 +23,8 @@ typedef struct pipe_lua_opts {
     unsigned long max_steps;    /* VM instructions per call, 0 = none */
     const char *script;         /* main script path, or NULL */
     char *root;                 /* scripts root directory (owned) */
+    const char **rules;         /* --rules DIRs in order (not owned), and */
+    size_t nrules;              /* their count; PIPE_RULES dirs follow */
     FILE **err;                 /* where print and pipe.log write (NULL:
                                    stderr) */
 } pipe_lua_opts;
@@ -158,8 +160,16 @@ int pipe_lua_call(lua_State *L, int nargs, int nresults);
 int pipe_lua_loadfile(lua_State *L, const char *path);
 /* The scripts root for a script path (malloc'd). */
 char *pipe_script_root(const char *script);
-/* The directory of pipe's own scripts (static string), or NULL. */
-const char *pipe_builtin_scripts(void);
+/* The directory of pipe's own scripts into out (cap bytes): PIPE_SCRIPTS,
+ * else share/pipe/scripts beside the running binary (an installed pipe),
+ * else the source tree's, else the configured install directory.  0, or
+ * -1 when there is none. */
+int pipe_builtin_scripts(char *out, size_t cap);
+/* A script named relative to pipe's own scripts (`pipe run site.lua` with
+ * an installed pipe): when `script` does not exist as given and is
+ * relative, but exists in the builtin directory, its path goes to out and
+ * 0 is returned; else -1 (use `script` as given). */
+int pipe_find_script(const char *script, char *out, size_t cap);
 /* Sort the list at idx in place with the start-up table.sort. */
 void pipe_lua_sort(lua_State *L, int idx);
 /* Set a field of the `pipe.options` table from the value on top. */
@@ -210,5 +220,6 @@ extern const pipe_command pipe_core_commands[];
 int pipe_cmd_run(pipe_host *host, int argc, char **argv);
 int pipe_cmd_test(pipe_host *host, int argc, char **argv);
 int pipe_cmd_lint(pipe_host *host, int argc, char **argv);
+int pipe_cmd_import(pipe_host *host, int argc, char **argv);
 
 #endif

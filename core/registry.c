@@ -58,8 +58,8 @@ int pipe_cmd_plugins(pipe_host *host, int argc, char **argv)
     fprintf(out, "core\n  commands:");
     for (const pipe_command *c = pipe_core_commands; c->name; c++)
         fprintf(out, " %s", c->name);
-    fprintf(out, "\n  lua: pipe.version pipe.options pipe.root pipe.log pipe.list "
-                 "pipe.read pipe.apply\n");
+    fprintf(out, "\n  lua: pipe.version pipe.options pipe.root pipe.rules "
+                 "pipe.log pipe.list pipe.read pipe.files pipe.apply\n");
     for (size_t i = 0; i < pipe_plugin_count(); i++) {
         const pipe_plugin *p = plugins[i];
         fprintf(out, "%s - %s\n", p->name, p->summary);

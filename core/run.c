@@ -25,11 +25,9 @@ const char pipe_run_help[] =
     "transparently) and print the records it returns: one JSON object per\n"
     "line (NDJSON), each with `source` (the input path) first.\n"
     "\n"
-    "An INPUT that is a WARC file (crawl archive: .warc or .warc.gz, told by\n"
-    "its content) gives one page per HTML response record: `source` is\n"
-    "FILE#OFFSET (the record's byte offset), page.url its WARC-Target-URI,\n"
-    "and each record gets `warc_id` and `fetched` (WARC-Record-ID,\n"
-    "WARC-Date); other records are skipped and counted.\n"
+    "A WARC file (told by content) gives one page per HTML response:\n"
+    "`source` is FILE#OFFSET, page.url the WARC-Target-URI, and records get\n"
+    "`warc_id` and `fetched` (see docs/scale-out.md).\n"
     "\n"
     "SCRIPT returns a function (page) -> record | nil | {record...} (nil\n"
     "or an empty table: no record), or a\n"
@@ -38,9 +36,14 @@ const char pipe_run_help[] =
     "\n"
     "options:\n"
     "  --url URL          the page's URL (default: canonical link, og:url)\n"
-    "  --now TIME         the time relative dates count from (ISO 8601)\n"
+    "  --now TIME         the time relative dates count from (ISO 8601;\n"
+    "                     default: the record's `fetched`, else none)\n"
     "  --explain          add `explain`: which source produced each field\n"
     "  --encoding NAME    force the input encoding (default: detect)\n"
+    "  --rules DIR        a directory of rule files (Lua rules, FiveFilters\n"
+    "                     .txt configs) that scripts/site.lua consults before\n"
+    "                     the shipped ones; repeatable, also PIPE_RULES\n"
+    "                     (colon-separated), after the --rules ones\n"
     "  --set KEY=VALUE    set pipe.options.KEY for the script (true/false\n"
     "                     become booleans); e.g. --set no_generic=true makes\n"
     "                     scripts/site.lua fail on hosts without a rule\n"
@@ -53,12 +56,10 @@ const char pipe_run_help[] =
     "  --fields A,B       the fields to print, in this order (default: all;\n"
     "                     for text: body; for tsv: the first record's keys)\n"
     "  --from FILE        read input paths from FILE, one per line (- = stdin)\n"
-    "  --output DIR       one file per input, DIR/NAME.ndjson.gz (NAME: the\n"
-    "                     input's file name less its last extension), written\n"
-    "                     under a temporary name and renamed when the input is\n"
-    "                     complete; inputs whose file exists are skipped; a\n"
-    "                     summary line at the end (one per input with\n"
-    "                     --progress)\n"
+    "  --output DIR       one whole file per input, DIR/NAME.ndjson.gz (NAME:\n"
+    "                     the file name less its last extension), renamed\n"
+    "                     into place when complete; inputs whose file exists\n"
+    "                     are skipped; a summary at the end\n"
     "  --no-gzip          with --output: DIR/NAME.ndjson, not compressed\n"
     "  --force            with --output: redo inputs whose file exists\n"
     "  --unsafe           lift the sandbox: full Lua standard library (io, os,\n"
@@ -413,10 +414,13 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
     pipe_outdir od;
     memset(&od, 0, sizeof od);
     const char **sets = calloc((size_t)argc + 1, sizeof *sets);
+    const char **rules = calloc((size_t)argc + 1, sizeof *rules);
     char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
-    if (!inputs || !sets) {
+    size_t nrules = 0;
+    if (!inputs || !sets || !rules) {
         free(inputs);
         free(sets);
+        free(rules);
         return pipe_host_usage(host, "out of memory");
     }
     int ninputs = 0, opts_done = 0, code = PIPE_EXIT_OK;
@@ -455,6 +459,8 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
             if (*end || *v == '-')
                 m = -2;
         }
+        if (!m && (m = pipe_host_opt(argc, argv, &i, "--rules", &v)) == 1)
+            rules[nrules++] = v;
         if (!m && (m = pipe_host_opt(argc, argv, &i, "--set", &v)) == 1) {
             const char *eq = strchr(v, '=');
             if (!eq || eq == v)
@@ -524,7 +530,14 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
         free(err);
         goto out;
     }
+    /* `pipe run site.lua`: pipe's own scripts by name, when there is no
+     * such file here */
+    char found[4096];
+    if (pipe_find_script(script, found, sizeof found) == 0)
+        script = found;
     host->lua.script = script;
+    host->lua.rules = rules;
+    host->lua.nrules = nrules;
     c.L = pipe_host_lua(host);
     if (!c.L) {
         code = PIPE_EXIT_USAGE;
@@ -571,7 +584,10 @@ out:
 done:
     host->outdir = NULL;
     pipe_outdir_free(&od);
+    host->lua.rules = NULL;
+    host->lua.nrules = 0;
     free(inputs);
     free(sets);
+    free(rules);
     return code;
 }

@@ -11,7 +11,9 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,6 +36,8 @@ typedef struct state_ud {
     int unsafe;
     char *root;               /* scripts root */
     FILE **err;               /* where print and pipe.log write */
+    char **rules;             /* rule directories: --rules, then PIPE_RULES */
+    size_t nrules;
 } state_ud;
 
 static state_ud *get_ud(lua_State *L)
@@ -267,17 +271,52 @@ char *pipe_script_root(const char *script)
     return dir;
 }
 
-const char *pipe_builtin_scripts(void)
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int pipe_builtin_scripts(char *out, size_t cap)
 {
     const char *env = getenv("PIPE_SCRIPTS");
     if (env && *env)
-        return env;
+        return snprintf(out, cap, "%s", env) < (int)cap ? 0 : -1;
+#ifdef PIPE_BIN_TO_SCRIPTS
+    /* an installed pipe: the scripts beside its own binary (bin/ ->
+     * share/pipe/scripts), so a copy installed anywhere (--prefix,
+     * --destdir) finds its own */
+    char exe[PATH_MAX], dir[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            if (snprintf(dir, sizeof dir, "%s/%s", exe, PIPE_BIN_TO_SCRIPTS) <
+                    (int)sizeof dir && is_dir(dir) && realpath(dir, exe))
+                return snprintf(out, cap, "%s", exe) < (int)cap ? 0 : -1;
+        }
+    }
+#endif
+    if (is_dir(PIPE_SOURCE_SCRIPTS))
+        return snprintf(out, cap, "%s", PIPE_SOURCE_SCRIPTS) < (int)cap ? 0 : -1;
+    if (is_dir(PIPE_INSTALLED_SCRIPTS))
+        return snprintf(out, cap, "%s", PIPE_INSTALLED_SCRIPTS) < (int)cap ? 0 : -1;
+    return -1;
+}
+
+int pipe_find_script(const char *script, char *out, size_t cap)
+{
     struct stat st;
-    if (stat(PIPE_SOURCE_SCRIPTS, &st) == 0 && S_ISDIR(st.st_mode))
-        return PIPE_SOURCE_SCRIPTS;
-    if (stat(PIPE_INSTALLED_SCRIPTS, &st) == 0 && S_ISDIR(st.st_mode))
-        return PIPE_INSTALLED_SCRIPTS;
-    return NULL;
+    if (stat(script, &st) == 0 || script[0] == '/')
+        return -1;
+    char dir[PATH_MAX];
+    if (pipe_builtin_scripts(dir, sizeof dir) != 0)
+        return -1;
+    if (snprintf(out, cap, "%s/%s", dir, script) >= (int)cap)
+        return -1;
+    return stat(out, &st) == 0 && S_ISREG(st.st_mode) ? 0 : -1;
 }
 
 /* The file for module `name` under `dir`, or NULL. */
@@ -330,7 +369,8 @@ static int state_require(lua_State *L)
         return luaL_error(L, "bad module name '%s'", name);
     state_ud *ud = get_ud(L);
     char *path = module_path(ud->root, name);
-    const char *builtin = pipe_builtin_scripts();
+    char bbuf[PATH_MAX];
+    const char *builtin = pipe_builtin_scripts(bbuf, sizeof bbuf) == 0 ? bbuf : NULL;
     if (!path && builtin)
         path = module_path(builtin, name);
     if (!path) {
@@ -507,8 +547,25 @@ void pipe_lua_allow_read(lua_State *L, const char *dir)
     lua_pop(L, 1);
 }
 
+/* May a script read the file or directory at the real path `real`? */
+static int may_read(lua_State *L, const state_ud *ud, const char *real)
+{
+    if (ud->unsafe)
+        return 1;
+    int ok = 0;
+    lua_getfield(L, LUA_REGISTRYINDEX, READ_ROOTS_KEY);
+    for (lua_Integer i = 1; !ok && i <= (lua_Integer)lua_rawlen(L, -1); i++) {
+        lua_rawgeti(L, -1, i);
+        ok = path_within(real, lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return ok;
+}
+
 /* pipe.read(path) -> string | nil, msg: only inside the scripts' trees
- * (push_read_root), whatever the current directory is */
+ * (push_read_root) and the rule directories, whatever the current
+ * directory is */
 static int pipe_read(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
@@ -516,21 +573,10 @@ static int pipe_read(lua_State *L)
     char real[PATH_MAX];
     if (!realpath(path, real))
         return luaL_fileresult(L, 0, path);
-    if (!ud->unsafe) {
-        int ok = 0;
-        lua_getfield(L, LUA_REGISTRYINDEX, READ_ROOTS_KEY);
-        for (lua_Integer i = 1; !ok && i <= (lua_Integer)lua_rawlen(L, -1);
-             i++) {
-            lua_rawgeti(L, -1, i);
-            ok = path_within(real, lua_tostring(L, -1));
-            lua_pop(L, 1);
-        }
-        lua_pop(L, 1);
-        if (!ok) {
-            lua_pushnil(L);
-            lua_pushfstring(L, "%s: outside the scripts tree", path);
-            return 2;
-        }
+    if (!may_read(L, ud, real)) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "%s: outside the scripts tree", path);
+        return 2;
     }
     char *data = NULL, *err = NULL;
     size_t len;
@@ -546,6 +592,76 @@ static int pipe_read(lua_State *L)
     memcpy(dst, data, len);
     free(data);
     luaL_pushresultsize(&b, len);
+    return 1;
+}
+
+static int dir_gc(lua_State *L)
+{
+    DIR **box = lua_touserdata(L, 1);
+    if (box && *box) {
+        closedir(*box);
+        *box = NULL;
+    }
+    return 0;
+}
+
+/* pipe.files(dir [, suffix]) -> {name...} sorted: the regular files in dir
+ * (dot files included: FiveFilters names wildcard configs
+ * ".example.com.txt"), only those ending in suffix when given, where
+ * pipe.read may read; {} for a directory that does not exist; nil, msg
+ * outside the allowed places */
+static int pipe_files(lua_State *L)
+{
+    const char *dir = luaL_checkstring(L, 1);
+    size_t slen = 0;
+    const char *suffix = luaL_optlstring(L, 2, NULL, &slen);
+    state_ud *ud = get_ud(L);
+    char real[PATH_MAX];
+    if (!realpath(dir, real)) {
+        lua_newtable(L);
+        return 1;
+    }
+    if (!may_read(L, ud, real)) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "%s: outside the scripts tree", dir);
+        return 2;
+    }
+    /* the DIR lives in a userdata whose __gc closes it, so a raise while
+     * names are pushed leaks nothing */
+    DIR **box = lua_newuserdatauv(L, sizeof *box, 0);
+    *box = NULL;
+    if (luaL_newmetatable(L, "pipe.Dir")) {
+        lua_pushcfunction(L, dir_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    lua_newtable(L);
+    DIR *d = *box = opendir(real);
+    if (!d)
+        return 1;
+    lua_Integer n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        size_t nlen = strlen(e->d_name);
+        if (suffix && (nlen < slen || memcmp(e->d_name + nlen - slen, suffix,
+                                             slen) != 0))
+            continue;
+        int reg = e->d_type == DT_REG;
+        if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {
+            struct stat st;
+            reg = fstatat(dirfd(d), e->d_name, &st, 0) == 0 &&
+                  S_ISREG(st.st_mode);
+        }
+        if (!reg)
+            continue;
+        lua_pushstring(L, e->d_name);
+        lua_rawseti(L, -2, ++n);
+    }
+    closedir(d);
+    *box = NULL;
+    pipe_lua_sort(L, -1);
     return 1;
 }
 
@@ -579,6 +695,15 @@ static void open_pipe_module(lua_State *L, int unsafe)
     lua_setfield(L, -2, "list");
     lua_pushcfunction(L, pipe_read);
     lua_setfield(L, -2, "read");
+    lua_pushcfunction(L, pipe_files);
+    lua_setfield(L, -2, "files");
+    state_ud *ud = get_ud(L);
+    lua_createtable(L, (int)ud->nrules, 0);
+    for (size_t i = 0; i < ud->nrules; i++) {
+        lua_pushstring(L, ud->rules[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "rules");
     if (luaL_loadbufferx(L, apply_lua, sizeof apply_lua - 1, "=pipe.apply",
                          "t") == LUA_OK)
         lua_call(L, 0, 1);
@@ -669,9 +794,72 @@ static int open_all(lua_State *L)
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, READ_ROOTS_KEY);
     pipe_lua_allow_read(L, ud->root);
-    pipe_lua_allow_read(L, pipe_builtin_scripts());
+    char builtin[PATH_MAX];
+    pipe_lua_allow_read(L, pipe_builtin_scripts(builtin, sizeof builtin) == 0
+                               ? builtin : NULL);
+    for (size_t i = 0; i < ud->nrules; i++)
+        pipe_lua_allow_read(L, ud->rules[i]);
 
     pipe_sandbox_setup(L, names);
+    return 0;
+}
+
+static void free_ud(state_ud *ud)
+{
+    for (size_t i = 0; i < ud->nrules; i++)
+        free(ud->rules[i]);
+    free(ud->rules);
+    free(ud->root);
+    free(ud);
+}
+
+/* Append the rule directory dir[0..len) to ud->rules (trailing slashes
+ * dropped); what names the origin for the message.  0, or -1 with *err. */
+static int add_rules_dir(state_ud *ud, const char *dir, size_t len,
+                         const char *what, char **err)
+{
+    while (len > 1 && dir[len - 1] == '/')
+        len--;
+    char *p = malloc(len + 1);
+    char **grown = realloc(ud->rules, (ud->nrules + 1) * sizeof *grown);
+    if (!p || !grown) {
+        free(p);
+        if (grown)
+            ud->rules = grown;
+        *err = strdup("out of memory");
+        return -1;
+    }
+    ud->rules = grown;
+    memcpy(p, dir, len);
+    p[len] = '\0';
+    struct stat st;
+    if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        size_t n = len + strlen(what) + 40;
+        *err = malloc(n);
+        if (*err)
+            snprintf(*err, n, "%s '%s': not a directory", what, p);
+        free(p);
+        return -1;
+    }
+    ud->rules[ud->nrules++] = p;
+    return 0;
+}
+
+/* --rules directories, then those of PIPE_RULES (colon-separated). */
+static int collect_rules(state_ud *ud, const pipe_lua_opts *o, char **err)
+{
+    for (size_t i = 0; i < o->nrules; i++)
+        if (add_rules_dir(ud, o->rules[i], strlen(o->rules[i]), "--rules",
+                          err) != 0)
+            return -1;
+    const char *env = getenv("PIPE_RULES");
+    while (env && *env) {
+        const char *colon = strchr(env, ':');
+        size_t n = colon ? (size_t)(colon - env) : strlen(env);
+        if (n > 0 && add_rules_dir(ud, env, n, "PIPE_RULES", err) != 0)
+            return -1;
+        env = colon ? colon + 1 : NULL;
+    }
     return 0;
 }
 
@@ -699,10 +887,13 @@ lua_State *pipe_lua_new(const pipe_lua_opts *o, char **err)
     ud->err = o->err;
     ud->root = o->root ? strdup(o->root)
                        : o->script ? pipe_script_root(o->script) : strdup(".");
+    if (ud->root && collect_rules(ud, o, err) != 0) {
+        free_ud(ud);
+        return NULL;
+    }
     lua_State *L = ud->root ? lua_newstate(cap_alloc, ud) : NULL;
     if (!L) {
-        free(ud->root);
-        free(ud);
+        free_ud(ud);
         *err = strdup("out of memory");
         return NULL;
     }
@@ -724,6 +915,5 @@ void pipe_lua_close(lua_State *L)
         return;
     state_ud *ud = get_ud(L);
     lua_close(L);
-    free(ud->root);
-    free(ud);
+    free_ud(ud);
 }

@@ -6,12 +6,19 @@
  * compiles the XPath once per selector and caches it per Lua state.
  *
  * Supported: type, `*`, `.class`, `#id`, `[a]`, `[a=v]`, `[a~=v]`,
- * `[a^=v]`, `[a$=v]`, `[a*=v]`, `[a|=v]` (quoted or bare values),
+ * `[a^=v]`, `[a$=v]`, `[a*=v]`, `[a|=v]` (quoted or bare values; a
+ * trailing ` i` compares the value ASCII case-insensitively, ` s` as is),
  * combinators (descendant, `>`, `+`, `~`), lists with `,`, and the
  * pseudo-classes :first-child :last-child :only-child :first-of-type
  * :last-of-type :only-of-type :nth-child() :nth-last-child() :nth-of-type()
- * :nth-last-of-type() (an+b, odd, even) :empty :root :not(compound)
- * :contains(text).
+ * :nth-last-of-type() (an+b, odd, even) :empty :root :contains(text), and
+ * with selector lists :is() :where() (the same here: XPath has no
+ * specificity) :not() :has() (relative: descendant, or `>`, `+`, `~`
+ * first).
+ *
+ * :is/:not of a complex selector test the subject's ancestors and earlier
+ * siblings (`p:is(div > p)` is `self::p and parent::*[self::div]`);
+ * :has is a path from the node that must find something.
  *
  * Caveats: type and attribute names are lowercased, because libxml2's HTML
  * parser lowercases them; class and id values stay case-sensitive.  The
@@ -207,7 +214,25 @@ static void add_pred(compound *c, const pipe_buf *e)
     sb_puts(&c->conj, ")");
 }
 
-/* ' v ' inside the space-normalized attribute: class and ~= matching. */
+/* One complex selector as a chain of compounds, each with the combinator
+ * before it (0 for the first, unless a relative selector of :has starts
+ * with one). */
+#define MAXCHAIN 32
+typedef struct chain {
+    compound c[MAXCHAIN];
+    char comb[MAXCHAIN];
+    int n;
+} chain;
+
+static void chain_free(chain *ch)
+{
+    for (int i = 0; i < ch->n; i++)
+        comp_free(&ch->c[i]);
+    ch->n = 0;
+}
+
+/* ' v ' inside the space-normalized attribute: class and ~= matching.
+ * `attr` is the attribute as an XPath expression ("@class"). */
 static void word_pred(pipe_buf *e, const char *attr, const char *v, size_t n)
 {
     int bad = n == 0;
@@ -220,11 +245,11 @@ static void word_pred(pipe_buf *e, const char *attr, const char *v, size_t n)
     }
     /* a plain substring test first: XPath's `and` stops there for almost
      * every element, sparing the string building of the exact test */
-    sb_puts(e, "(contains(@");
+    sb_puts(e, "(contains(");
     sb_puts(e, attr);
     sb_puts(e, ", ");
     sb_literal(e, v, n);
-    sb_puts(e, ") and contains(concat(' ', normalize-space(@");
+    sb_puts(e, ") and contains(concat(' ', normalize-space(");
     sb_puts(e, attr);
     sb_puts(e, "), ' '), ");
     pipe_buf w = {0};
@@ -281,18 +306,51 @@ static int parse_attr(parser *P, compound *c)
     skip_ws(P);
     if (read_value(P, &val) < 0)
         goto done;
-    skip_ws(P);
+    int ws = skip_ws(P);
+    /* [a=v i]: ASCII case-insensitive value; [a=v s]: sensitive (the
+     * default) */
+    int icase = 0;
+    if (ws && (cur(P) == 'i' || cur(P) == 'I' || cur(P) == 's' ||
+               cur(P) == 'S')) {
+        int c0 = cur(P);
+        P->pos++;
+        skip_ws(P);
+        if (cur(P) != ']') {
+            fail(P, P->pos, "expected ']' (the only flags are i and s)");
+            goto done;
+        }
+        icase = c0 == 'i' || c0 == 'I';
+    }
     if (cur(P) != ']') {
         fail(P, P->pos, "expected ']'");
         goto done;
     }
     P->pos++;
+    if (icase)
+        for (size_t i = 0; i < val.len; i++)
+            if (val.p[i] >= 'A' && val.p[i] <= 'Z')
+                val.p[i] = (char)(val.p[i] - 'A' + 'a');
     const char *v = val.p ? val.p : "";
     size_t n = val.len;
-    const char *a = name.p;
+    /* the attribute as an expression: @a, or folded to lowercase */
+    pipe_buf ab = {0};
+    if (icase) {
+        sb_puts(&ab, "translate(@");
+        pipe_buf_add(&ab, name.p, name.len);
+        sb_puts(&ab, ", 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', "
+                     "'abcdefghijklmnopqrstuvwxyz')");
+    } else {
+        sb_puts(&ab, "@");
+        pipe_buf_add(&ab, name.p, name.len);
+    }
+    if (ab.oom) {
+        free(ab.p);
+        fail(P, P->pos, "out of memory");
+        goto done;
+    }
+    const char *a = ab.p;
     switch (op) {
     case '=':
-        sb_puts(&e, "@");
         sb_puts(&e, a);
         sb_puts(&e, " = ");
         sb_literal(&e, v, n);
@@ -306,7 +364,7 @@ static int parse_attr(parser *P, compound *c)
             sb_puts(&e, "false()");
             break;
         }
-        sb_puts(&e, op == '^' ? "starts-with(@" : "contains(@");
+        sb_puts(&e, op == '^' ? "starts-with(" : "contains(");
         sb_puts(&e, a);
         sb_puts(&e, ", ");
         sb_literal(&e, v, n);
@@ -317,9 +375,9 @@ static int parse_attr(parser *P, compound *c)
             sb_puts(&e, "false()");
             break;
         }
-        sb_puts(&e, "substring(@");
+        sb_puts(&e, "substring(");
         sb_puts(&e, a);
-        sb_puts(&e, ", string-length(@");
+        sb_puts(&e, ", string-length(");
         sb_puts(&e, a);
         sb_puts(&e, ") - ");
         sb_long(&e, utf8_chars(v, n) - 1);
@@ -327,11 +385,10 @@ static int parse_attr(parser *P, compound *c)
         sb_literal(&e, v, n);
         break;
     case '|': {
-        sb_puts(&e, "@");
         sb_puts(&e, a);
         sb_puts(&e, " = ");
         sb_literal(&e, v, n);
-        sb_puts(&e, " or starts-with(@");
+        sb_puts(&e, " or starts-with(");
         sb_puts(&e, a);
         sb_puts(&e, ", ");
         pipe_buf d = {0};
@@ -345,6 +402,7 @@ static int parse_attr(parser *P, compound *c)
         break;
     }
     }
+    free(ab.p);
     add_pred(c, &e);
     rc = 0;
 done:
@@ -473,6 +531,8 @@ static void nth_pred(pipe_buf *e, const char *axis, long a, long b)
 }
 
 static int parse_compound(parser *P, compound *c, int in_not);
+static int parse_selector_arg(parser *P, pipe_buf *e, int has, int *simple,
+                              compound *first);
 
 static int parse_pseudo(parser *P, compound *c)
 {
@@ -525,25 +585,23 @@ static int parse_pseudo(parser *P, compound *c)
         if (parse_nth(P, &a, &b) < 0)
             goto done2;
         nth_pred(&e, strstr(nm, "last") ? fol.p : pre.p, a, b);
-    } else if (paren && strcmp(nm, "not") == 0) {
+    } else if (paren && (strcmp(nm, "not") == 0 || strcmp(nm, "is") == 0 ||
+                         strcmp(nm, "where") == 0 || strcmp(nm, "matches") == 0 ||
+                         strcmp(nm, "has") == 0)) {
         P->pos++;
-        skip_ws(P);
         if (P->depth >= 16) {
             fail(P, P->pos, "too deeply nested");
             goto done2;
         }
+        int has = strcmp(nm, "has") == 0, is_not = strcmp(nm, "not") == 0;
+        pipe_buf list = {0};
         compound inner = {0};
+        int simple = 0;
         P->depth++;
-        int r = parse_compound(P, &inner, 1);
+        int r = parse_selector_arg(P, &list, has, &simple, is_not ? &inner : NULL);
         P->depth--;
-        if (r == 0) {
-            skip_ws(P);
-            if (cur(P) != ')')
-                r = fail(P, P->pos, "expected ')' (:not takes one compound selector)");
-            else
-                P->pos++;
-        }
-        if (r == 0) {
+        if (r == 0 && is_not && simple) {
+            /* :not(compound), as before: not(self::t and tests) */
             sb_puts(&e, "not(");
             if (inner.tag.len) {
                 sb_puts(&e, "self::");
@@ -558,8 +616,18 @@ static int parse_pseudo(parser *P, compound *c)
             sb_puts(&e, ")");
             if (inner.conj.oom || inner.tag.oom)
                 e.oom = 1;
+        } else if (r == 0) {
+            if (is_not)
+                sb_puts(&e, "not(");
+            pipe_buf_add(&e, list.p ? list.p : "", list.len);
+            if (is_not)
+                sb_puts(&e, ")");
+            if (list.oom)
+                e.oom = 1;
         }
-        comp_free(&inner);
+        if (simple)
+            comp_free(&inner);
+        free(list.p);
         if (r < 0)
             goto done2;
     } else if (paren && strcmp(nm, "contains") == 0) {
@@ -615,7 +683,7 @@ static int parse_compound(parser *P, compound *c, int in_not)
                 sb_puts(&e, "@id = ");
                 sb_literal(&e, v.p, v.len);
             } else {
-                word_pred(&e, "class", v.p, v.len);
+                word_pred(&e, "@class", v.p, v.len);
             }
             add_pred(c, &e);
             free(v.p);
@@ -631,15 +699,20 @@ static int parse_compound(parser *P, compound *c, int in_not)
         }
     }
     if (P->pos == start)
-        return fail(P, P->pos, cur(P) == '\0' ? "expected a selector"
-                                              : "unexpected character");
+        return fail(P, P->pos,
+                    cur(P) == '\0' || (cur(P) == ')' && P->depth > 0)
+                        ? "expected a selector"
+                        : "unexpected character");
     (void)in_not;
     return 0;
 }
 
-static void emit_step(pipe_buf *out, char comb, const compound *c)
+/* One step of a forward path.  `first`: the step starts the path at the
+ * context node (a :has argument may begin with >, + or ~). */
+static void emit_step(pipe_buf *out, char comb, const compound *c, int first)
 {
     const char *tag = c->tag.len ? c->tag.p : "*";
+    const char *sep = first ? "" : "/";
     switch (comb) {
     case 0:
         sb_puts(out, "descendant::");
@@ -650,15 +723,17 @@ static void emit_step(pipe_buf *out, char comb, const compound *c)
         sb_puts(out, tag);
         break;
     case '>':
-        sb_puts(out, "/");
+        sb_puts(out, first ? "child::" : "/");
         sb_puts(out, tag);
         break;
     case '~':
-        sb_puts(out, "/following-sibling::");
+        sb_puts(out, sep);
+        sb_puts(out, "following-sibling::");
         sb_puts(out, tag);
         break;
     case '+':
-        sb_puts(out, "/following-sibling::*[1]");
+        sb_puts(out, sep);
+        sb_puts(out, "following-sibling::*[1]");
         if (c->tag.len) {
             sb_puts(out, "[self::");
             sb_puts(out, tag);
@@ -672,30 +747,162 @@ static void emit_step(pipe_buf *out, char comb, const compound *c)
         out->oom = 1;
 }
 
-static int parse_complex(parser *P, pipe_buf *out)
+/* Parse one complex selector into ch; `rel`: it may begin with a
+ * combinator (a :has argument).  Inside a functional pseudo-class (depth
+ * > 0) it ends at ')' too. */
+static int parse_chain(parser *P, chain *ch, int rel)
 {
     char comb = 0;
+    if (rel && (cur(P) == '>' || cur(P) == '+' || cur(P) == '~')) {
+        comb = (char)cur(P);
+        P->pos++;
+        skip_ws(P);
+    }
     for (;;) {
-        compound c = {0};
-        int r = parse_compound(P, &c, 0);
-        if (r == 0)
-            emit_step(out, comb, &c);
-        comp_free(&c);
-        if (r < 0)
+        if (ch->n >= MAXCHAIN)
+            return fail(P, P->pos, "too many compound selectors");
+        compound *c = &ch->c[ch->n];
+        memset(c, 0, sizeof *c);
+        ch->comb[ch->n++] = comb;
+        if (parse_compound(P, c, 0) < 0)
             return -1;
         int ws = skip_ws(P);
-        int ch = cur(P);
-        if (ch == '>' || ch == '+' || ch == '~') {
-            comb = (char)ch;
+        int chr = cur(P);
+        if (chr == '>' || chr == '+' || chr == '~') {
+            comb = (char)chr;
             P->pos++;
             skip_ws(P);
-        } else if (ch == ',' || ch == '\0') {
+        } else if (chr == ',' || chr == '\0' || (P->depth > 0 && chr == ')')) {
             return 0;
         } else if (ws) {
             comb = ' ';
         } else {
             return fail(P, P->pos, "unexpected character");
         }
+    }
+}
+
+static int parse_complex(parser *P, pipe_buf *out)
+{
+    chain ch;
+    ch.n = 0;
+    int r = parse_chain(P, &ch, 0);
+    if (r == 0)
+        for (int i = 0; i < ch.n; i++)
+            emit_step(out, ch.comb[i], &ch.c[i], i == 0);
+    chain_free(&ch);
+    return r;
+}
+
+/* the tests of one compound on the context node itself */
+static void compound_test(pipe_buf *e, const compound *c)
+{
+    if (c->tag.len) {
+        sb_puts(e, "self::");
+        pipe_buf_add(e, c->tag.p, c->tag.len);
+    }
+    if (c->n) {
+        if (c->tag.len)
+            sb_puts(e, " and ");
+        pipe_buf_add(e, c->conj.p, c->conj.len);
+    }
+    if (!c->tag.len && !c->n)
+        sb_puts(e, "true()");
+    if (c->tag.oom || c->conj.oom)
+        e->oom = 1;
+}
+
+/* A complex selector as a predicate on its subject (:is, :not): the last
+ * compound tests the node, the ones before it its ancestors and earlier
+ * siblings, from the inside out. */
+static void chain_pred(pipe_buf *e, const chain *ch)
+{
+    pipe_buf acc = {0};
+    compound_test(&acc, &ch->c[0]);
+    for (int j = 1; j < ch->n; j++) {
+        pipe_buf nx = {0};
+        compound_test(&nx, &ch->c[j]);
+        switch (ch->comb[j]) {
+        case ' ':
+            sb_puts(&nx, " and ancestor::*[");
+            break;
+        case '>':
+            sb_puts(&nx, " and parent::*[");
+            break;
+        case '~':
+            sb_puts(&nx, " and preceding-sibling::*[");
+            break;
+        default: /* '+' */
+            sb_puts(&nx, " and preceding-sibling::*[1][");
+            break;
+        }
+        pipe_buf_add(&nx, acc.p ? acc.p : "", acc.len);
+        sb_puts(&nx, "]");
+        if (acc.oom)
+            nx.oom = 1;
+        free(acc.p);
+        acc = nx;
+    }
+    sb_puts(e, "(");
+    pipe_buf_add(e, acc.p ? acc.p : "", acc.len);
+    sb_puts(e, ")");
+    if (acc.oom)
+        e->oom = 1;
+    free(acc.p);
+}
+
+/* The argument list of :is(), :not() or :has() up to its ')', as one
+ * predicate: `has` makes each selector relative to the node (a path that
+ * must find something), the others test the node itself. */
+static int parse_selector_arg(parser *P, pipe_buf *e, int has, int *simple,
+                              compound *first)
+{
+    int count = 0;
+    *simple = 0;
+    for (;;) {
+        skip_ws(P);
+        chain ch;
+        ch.n = 0;
+        int r = parse_chain(P, &ch, has);
+        if (r == 0) {
+            if (count++ > 0)
+                sb_puts(e, " or ");
+            if (has) {
+                sb_puts(e, "(");
+                for (int i = 0; i < ch.n; i++)
+                    emit_step(e, ch.comb[i], &ch.c[i], i == 0);
+                sb_puts(e, ")");
+            } else {
+                chain_pred(e, &ch);
+            }
+            if (count == 1 && ch.n == 1 && ch.comb[0] == 0 && first) {
+                /* one compound: the caller may write it the short way */
+                *first = ch.c[0];
+                memset(&ch.c[0], 0, sizeof ch.c[0]);
+                *simple = 1;
+            } else {
+                *simple = 0;
+            }
+        }
+        chain_free(&ch);
+        if (r < 0)
+            return -1;
+        if (cur(P) == ',') {
+            P->pos++;
+            if (first && *simple) {
+                comp_free(first);
+                *simple = 0;
+            }
+            continue;
+        }
+        if (cur(P) != ')')
+            return fail(P, P->pos, "expected ')'");
+        P->pos++;
+        if (count > 1 && *simple) {
+            comp_free(first);
+            *simple = 0;
+        }
+        return 0;
     }
 }
 

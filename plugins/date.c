@@ -211,7 +211,12 @@ static int date_parse(lua_State *L)
     }
     if (tz && resolve_tz(L, x.cache, tz, &x) != 0)
         return luaL_error(L, "bad tz '%s' %s", tz, tz_help);
-    setup_lang(L, &x, lang);
+    /* what ISO 8601 and Unix times need is no language at all: the
+     * languages' tables (ICU formatters, CLDR names) are built only for
+     * texts that need them */
+    if (format || !pipe_date_is_fast(s, len) ||
+        (now && !pipe_date_is_fast(now, strlen(now))))
+        setup_lang(L, &x, lang);
     char why[256] = "";
     dt r;
     if (now) {

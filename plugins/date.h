@@ -171,6 +171,8 @@ void pipe_date_generic_zone(lua_State *L, int cache, const char *w, int wl,
 void pipe_date_push_locale(lua_State *L, int cache, const char *tag);
 void pipe_date_push_union(lua_State *L, int cache);
 int pipe_date_zone_lookup(ctx *x, const char *w, int *off);
+/* Does s parse without any language's data (ISO 8601, Unix time)? */
+int pipe_date_is_fast(const char *s, size_t len);
 
 /* date_parse.c: the parser */
 unsigned pipe_date_entry_of(ctx *x, const char *w, int wl);

@@ -389,12 +389,31 @@ static int named_date(ctx *x, toks *T, dt *r)
         }
     if (mi < 0)
         return 0;
+    /* "Apr 042013": a day and a year run together (two inline elements
+     * without a space between them) */
+    if (num_at(T, mi + 1) && T->t[mi + 1].ndig == 6) {
+        long long v = T->t[mi + 1].num;
+        int d = (int)(v / 10000), y = (int)(v % 10000);
+        if (d >= 1 && d <= 31 && y >= 1583 && y <= 2999) {
+            r->m = (int)(T->t[mi].e & E_MONTH);
+            r->d = d;
+            r->y = y;
+            r->has_date = 1;
+            T->t[mi].used = T->t[mi + 1].used = 1;
+            return 1;
+        }
+    }
     int day = -1, year = -1, best = 99, ybest = 99;
     for (int i = 0; i < T->n; i++) {
         if (!num_at(T, i))
             continue;
         tok *t = &T->t[i];
-        int dist = i < mi ? mi - i : i - mi;
+        /* distance in the words and numbers between, a time and
+         * punctuation not counted ("Fri Feb 18 10:27:24 2022") */
+        int dist = 0;
+        for (int k = (i < mi ? i : mi) + 1; k < (i < mi ? mi : i); k++)
+            dist += T->t[k].kind != T_PUNCT && !T->t[k].used;
+        dist++;
         if (t->ndig == 4 && t->num >= 1583 && dist <= 5 && dist < ybest) {
             year = i;
             ybest = dist;
@@ -797,6 +816,18 @@ static int absolute(ctx *x, toks *T, dt *r, int *named)
 }
 
 /* the general text parser; returns 1 with r set, or 0 with why */
+int pipe_date_is_fast(const char *s, size_t len)
+{
+    dt r;
+    memset(&r, 0, sizeof r);
+    if (iso_fast(s, len, &r) != 0)
+        return 1;
+    size_t k = 0;
+    while (k < len && s[k] >= '0' && s[k] <= '9')
+        k++;
+    return k == len && (len == 9 || len == 10 || len == 13);
+}
+
 int pipe_date_parse_text(ctx *x, const char *s, size_t len, dt *r, char *why,
                          size_t wn)
 {

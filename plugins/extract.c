@@ -13,7 +13,11 @@
  *
  * Every weight, threshold and hint list comes from the params table (the
  * defaults below are only a fallback; scripts/generic.lua passes its own),
- * so the heuristics can be read and tuned from Lua.
+ * so the heuristics can be read and tuned from Lua.  With whole = true the
+ * node given is taken as the content (a site rule chose it): no candidate
+ * search; only the drop lists, hidden elements, the line filter and, with
+ * whole_clean (default true), the conditional cleaning apply.  Rules use
+ * it for their `boilerplate` and `prune` field options.
  *
  * Cost: one walk over the tree computes per-element figures into a side
  * array in document order (pre-order), then one reverse sweep adds each
@@ -208,6 +212,8 @@ typedef struct params {
     double retry_gain;         /* a retry must give this many times more */
     int candidates;            /* how many candidates to report */
     int skip_hidden;
+    int whole;                 /* the node given is the content */
+    int whole_clean;           /* ... cleaned conditionally (prune) */
 } params;
 
 /* Per-element figures, in document (pre-)order. */
@@ -727,8 +733,14 @@ static void flush(run *r)
            && (r->out[r->out_len - 1] == '\n' || r->out[r->out_len - 1] == ' '))
         r->out_len--;
     size_t len = r->out_len - r->cur_start;
-    int keep = len > 0 && !boilerplate(pp, r->out + r->cur_start, len,
-                                       r->cur_chars, r->cur_link);
+    /* list markers whose items all went (their text was in blocks the
+     * filter dropped) are no paragraph */
+    int marks_only = 1;
+    for (size_t k = r->cur_start; k < r->out_len && marks_only; k++)
+        marks_only = r->out[k] == '-' || r->out[k] == ' ' || r->out[k] == '\n';
+    int keep = len > 0 && !marks_only &&
+               !boilerplate(pp, r->out + r->cur_start, len, r->cur_chars,
+                            r->cur_link);
     if (keep && r->npara < r->para_cap) {
         r->paras[r->npara].off = r->cur_start;
         r->paras[r->npara].len = len;
@@ -900,8 +912,9 @@ static int sibling_joins(const run *r, int j, double threshold)
     return 0;
 }
 
-/* One attempt: index, score, choose, emit.  Returns output chars. */
-static long attempt(run *r, xmlNodePtr root)
+/* Start an attempt: reset the output, index and score the tree under
+ * root.  Returns the number of elements indexed. */
+static int start_attempt(run *r, xmlNodePtr root)
 {
     r->n = 0;
     r->root = root;
@@ -916,6 +929,14 @@ static long attempt(run *r, xmlNodePtr root)
         return 0;
     sum_up(r);
     score(r);
+    return r->n;
+}
+
+/* One attempt: index, score, choose, emit.  Returns output chars. */
+static long attempt(run *r, xmlNodePtr root)
+{
+    if (start_attempt(r, root) == 0)
+        return 0;
     r->top = pick_top(r);
     int base = sibling_base(r, r->top);
     const nstat *t = &r->s[r->top];
@@ -942,6 +963,20 @@ static long attempt(run *r, xmlNodePtr root)
     return chars;
 }
 
+/* whole = true: the root is the content, emitted with the drop lists,
+ * hidden elements skipped and the line filter; conditional cleaning only
+ * with whole_clean.  No candidate search, no retries. */
+static long attempt_whole(run *r, xmlNodePtr root)
+{
+    if (start_attempt(r, root) == 0)
+        return 0;
+    r->top = 0;
+    r->s[0].dropped = 0;
+    emit(r, 0, 0);
+    flush(r);
+    return r->npara;
+}
+
 static void set_mode(run *r, const int mode[3])
 {
     r->strip_unlikely = mode[0];
@@ -952,6 +987,20 @@ static void set_mode(run *r, const int mode[3])
 /*
  * Parameters from Lua.
  */
+
+static int bool_field(lua_State *L, int t, const char *k, int def)
+{
+    if (t == 0)
+        return def;
+    lua_getfield(L, t, k);
+    int v = def;
+    if (lua_isboolean(L, -1))
+        v = lua_toboolean(L, -1);
+    else if (!lua_isnil(L, -1))
+        luaL_error(L, "extract params: '%s' must be a boolean", k);
+    lua_pop(L, 1);
+    return v;
+}
 
 static double num_field(lua_State *L, int t, const char *k, double def)
 {
@@ -1101,6 +1150,8 @@ static void read_params(lua_State *L, int t, params *pp)
     pp->retry_gain = num_field(L, t, "retry_gain", 3);
     pp->candidates = (int)num_field(L, t, "candidates", 5);
     pp->skip_hidden = (int)num_field(L, t, "skip_hidden", 1) != 0;
+    pp->whole = bool_field(L, t, "whole", 0);
+    pp->whole_clean = bool_field(L, t, "whole_clean", 1);
     if (pp->length_step <= 0)
         luaL_error(L, "extract params: 'length_step' must be positive");
     if (pp->hint_prefix < 1)
@@ -1215,20 +1266,26 @@ static int extract_content(lua_State *L)
      * later attempt wins only when it gives retry_gain times more text
      * (a short article must not give way to its comment thread). */
     static const int modes[3][3] = {{1, 1, 1}, {0, 1, 1}, {0, 0, 0}};
-    int m = 0, best_mode = 0;
-    set_mode(&r, modes[0]);
-    long best_len = attempt(&r, root);
-    while ((double)best_len < pp->retry_length && m < 2) {
-        set_mode(&r, modes[++m]);
-        long len = attempt(&r, root);
-        if ((double)len > (double)best_len * pp->retry_gain) {
-            best_len = len;
-            best_mode = m;
+    if (pp->whole) {
+        const int mode[3] = {0, 1, pp->whole_clean};
+        set_mode(&r, mode);
+        attempt_whole(&r, root);
+    } else {
+        int m = 0, best_mode = 0;
+        set_mode(&r, modes[0]);
+        long best_len = attempt(&r, root);
+        while ((double)best_len < pp->retry_length && m < 2) {
+            set_mode(&r, modes[++m]);
+            long len = attempt(&r, root);
+            if ((double)len > (double)best_len * pp->retry_gain) {
+                best_len = len;
+                best_mode = m;
+            }
         }
-    }
-    if (m != best_mode) {
-        set_mode(&r, modes[best_mode]);
-        attempt(&r, root);
+        if (m != best_mode) {
+            set_mode(&r, modes[best_mode]);
+            attempt(&r, root);
+        }
     }
     if (r.n == 0 || r.npara == 0) {
         if (held)

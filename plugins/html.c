@@ -189,6 +189,11 @@ static void release_xpcomp(void *p)
     xmlXPathFreeCompExpr(p);
 }
 
+static void release_xpctx(void *p)
+{
+    xmlXPathFreeContext(p);
+}
+
 static void release_outbuf(void *p)
 {
     xmlOutputBufferClose(p);
@@ -226,6 +231,7 @@ typedef struct html_doc {
     int templates;      /* holds a <template>: -1 unknown, 0, 1 */
     xmlXPathContextPtr xpctx; /* made on the first query, kept: building
                                * one registers every XPath function */
+    int readonly;       /* doc:readonly(true): edits raise */
 } html_doc;
 
 typedef struct html_node {
@@ -341,6 +347,27 @@ static void detach(html_doc *d, xmlNodePtr node)
 /* Each compiled expression is held by a box (release_xpcomp) in a
  * per-state cache table, so it is freed when forgotten or at close. */
 
+#define COMPILE_CTX_KEY "pipe.html.xpath_compile_ctx"
+
+/* The context this state compiles expressions in, made once (its box lives
+ * in the registry). */
+static xmlXPathContextPtr compile_ctx(lua_State *L)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, COMPILE_CTX_KEY) == LUA_TUSERDATA) {
+        xmlXPathContextPtr c = ((box *)lua_touserdata(L, -1))->p;
+        lua_pop(L, 1);
+        return c;
+    }
+    lua_pop(L, 1);
+    box *b = box_new(L, release_xpctx);
+    b->p = xmlXPathNewContext(NULL);
+    if (b->p == NULL)
+        luaL_error(L, "out of memory");
+    xmlXPathContextPtr c = b->p;
+    lua_setfield(L, LUA_REGISTRYINDEX, COMPILE_CTX_KEY);
+    return c;
+}
+
 /* Push the cache table `kind` ("css" or "xpath") of this state. */
 static void push_cache(lua_State *L, const char *kind)
 {
@@ -383,6 +410,7 @@ static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
         push_cache(L, css ? "css" : "xpath");
         count = 0;
     }
+    xmlXPathContextPtr cctx = compile_ctx(L);
     box *b = box_new(L, release_xpcomp);
     pipe_xerr xe = {{0}, 0};
     if (css) {
@@ -392,12 +420,12 @@ static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
         if (xp == NULL)
             luaL_error(L, "bad selector '%s' at offset %d: %s", src, (int)off,
                        reason);
-        b->p = pipe_xpath_compile(xp, &xe);
+        b->p = pipe_xpath_compile_in(cctx, xp, &xe);
         free(xp);
         if (b->p == NULL)
             luaL_error(L, "bad selector '%s': %s", src, xe.msg);
     } else {
-        b->p = pipe_xpath_compile(src, &xe);
+        b->p = pipe_xpath_compile_in(cctx, src, &xe);
         if (b->p == NULL)
             luaL_error(L, "bad xpath '%s': %s", src, xe.msg);
     }
@@ -598,25 +626,50 @@ static void lua_sink(void *ud, const char *s, size_t n)
 
 void pipe_html_text(luaL_Buffer *b, xmlNodePtr node, const char *block_sep)
 {
-    pipe_render(node, PIPE_RENDER_TEXT, block_sep, 0, lua_sink, b);
+    pipe_render(node, PIPE_RENDER_TEXT, block_sep, 0, NULL, lua_sink, b);
 }
 
-/* -- node:text() -> string */
+/* {nbsp = true} at argument idx -> PIPE_RENDER_NBSP */
+static int nbsp_flag(lua_State *L, int idx)
+{
+    if (lua_isnoneornil(L, idx))
+        return 0;
+    luaL_checktype(L, idx, LUA_TTABLE);
+    lua_getfield(L, idx, "nbsp");
+    int on = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return on ? PIPE_RENDER_NBSP : 0;
+}
+
+/* -- node:text([{nbsp = true}]) -> string */
 static int html_text(lua_State *L)
 {
     xmlNodePtr node = pipe_html_check_node(L, 1);
+    int flags = nbsp_flag(L, 2);
     int held = gc_hold(L);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
-    pipe_html_text(&b, node, "\n\n");
+    pipe_render(node, PIPE_RENDER_TEXT, "\n\n", flags, NULL, lua_sink, &b);
     luaL_pushresult(&b);
     gc_done(L, held);
     return 1;
 }
 
+/* Raise when the document of argument idx is read-only (the rule engine
+ * sets that while a rule's fields read the page). */
+static void check_writable(lua_State *L, int idx)
+{
+    html_doc *d;
+    arg_context(L, idx, &d, 0);
+    if (d->readonly)
+        luaL_error(L, "the document is read-only while a rule reads its "
+                      "fields (drop nodes with remove or clean; edit in post)");
+}
+
 /* -- doc:remove(css) -> count; node:remove() */
 static int html_remove(lua_State *L)
 {
+    check_writable(L, 1);
     if (lua_isnoneornil(L, 2)) {
         html_node *n = luaL_checkudata(L, 1, PIPE_NODE_MT);
         html_doc *d;
@@ -755,6 +808,17 @@ static int doc_url(lua_State *L)
     return 1;
 }
 
+/* -- doc:readonly(on) -> was: while on, edits (remove, unwrap, rename,
+ * set_attr) raise */
+static int doc_readonly(lua_State *L)
+{
+    html_doc *d = check_docud(L, 1);
+    int was = d->readonly;
+    d->readonly = lua_toboolean(L, 2);
+    lua_pushboolean(L, was);
+    return 1;
+}
+
 /* -- doc:close() (also __gc/__close) */
 static int doc_close(lua_State *L)
 {
@@ -842,6 +906,7 @@ static int node_children(lua_State *L)
 static int node_unwrap(lua_State *L)
 {
     html_node *n = check_nodeud(L, 1);
+    check_writable(L, 1);
     html_doc *d;
     arg_context(L, 1, &d, 0);
     xmlNodePtr node = n->node;
@@ -864,6 +929,7 @@ static int node_unwrap(lua_State *L)
 static int node_rename(lua_State *L)
 {
     html_node *n = check_nodeud(L, 1);
+    check_writable(L, 1);
     const char *tag = luaL_checkstring(L, 2);
     if (*tag == '\0')
         luaL_argerror(L, 2, "empty tag name");
@@ -877,10 +943,99 @@ static int node_rename(lua_State *L)
     return 0;
 }
 
+/* Is node in its document's tree (not removed, not inside a removed
+ * subtree)? */
+static int attached(xmlNodePtr node)
+{
+    for (xmlNodePtr p = node; p != NULL; p = p->parent)
+        if (p->type == XML_DOCUMENT_NODE || p->type == XML_HTML_DOCUMENT_NODE)
+            return 1;
+    return 0;
+}
+
+/* The document a Node argument belongs to. */
+static html_doc *node_doc(lua_State *L, int idx)
+{
+    lua_getiuservalue(L, idx, 1);
+    html_doc *d = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return d;
+}
+
+/* -- node:contains(other) -> boolean: other is node or inside it */
+static int node_contains(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    html_node *o = check_nodeud(L, 2);
+    int in = 0;
+    if (node_doc(L, 1) == node_doc(L, 2))
+        for (xmlNodePtr p = o->node; p != NULL && !in; p = p->parent)
+            in = p == n->node;
+    lua_pushboolean(L, in);
+    return 1;
+}
+
+static int valid_tag(const char *t)
+{
+    if (!((*t | 32) >= 'a' && (*t | 32) <= 'z'))
+        return 0;
+    for (; *t; t++)
+        if (!(((*t | 32) >= 'a' && (*t | 32) <= 'z') ||
+              (*t >= '0' && *t <= '9') || *t == '-'))
+            return 0;
+    return 1;
+}
+
+/* -- node:wrap(tag) -> Node|nil: a new <tag> element takes node's place and
+ * holds it; nil when node was removed or is the root element */
+static int node_wrap(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    const char *tag = luaL_checkstring(L, 2);
+    if (!valid_tag(tag))
+        luaL_argerror(L, 2, lua_pushfstring(L, "bad tag name '%s'", tag));
+    xmlNodePtr node = n->node;
+    if (!attached(node) || node->parent->type != XML_ELEMENT_NODE) {
+        lua_pushnil(L);
+        return 1;
+    }
+    xmlNodePtr w = xmlNewDocNode(node->doc, NULL, (const xmlChar *)tag, NULL);
+    if (w == NULL)
+        luaL_error(L, "out of memory");
+    xmlAddPrevSibling(node, w);
+    xmlUnlinkNode(node);
+    xmlAddChild(w, node);
+    if (strcmp(tag, "template") == 0)
+        node_doc(L, 1)->templates = 1;
+    pipe_html_push_node(L, 1, w);
+    return 1;
+}
+
+/* -- node:append(other): move other, with its subtree, to the end of node's
+ * children.  Raises when other is node or holds it, or is the root. */
+static int node_append(lua_State *L)
+{
+    html_node *n = check_nodeud(L, 1);
+    html_node *o = check_nodeud(L, 2);
+    if (node_doc(L, 1) != node_doc(L, 2))
+        luaL_argerror(L, 2, "node of another document");
+    for (xmlNodePtr p = n->node; p != NULL; p = p->parent)
+        if (p == o->node)
+            luaL_argerror(L, 2, "cannot move a node into itself");
+    if (!attached(n->node) || !attached(o->node))
+        return 0; /* a removed node stays removed */
+    if (o->node->parent->type != XML_ELEMENT_NODE)
+        luaL_argerror(L, 2, "cannot move the root element");
+    xmlUnlinkNode(o->node);
+    xmlAddChild(n->node, o->node);
+    return 0;
+}
+
 /* -- node:set_attr(name, value|nil) */
 static int node_set_attr(lua_State *L)
 {
     html_node *n = check_nodeud(L, 1);
+    check_writable(L, 1);
     const char *name = luaL_checkstring(L, 2);
     if (lua_isnoneornil(L, 3)) {
         xmlUnsetProp(n->node, (const xmlChar *)name);
@@ -980,15 +1135,19 @@ static int html_parse(lua_State *L)
     return 1;
 }
 
-/* -- html.strip(s_or_node [, {links=true}]) -> string */
+/* -- html.strip(s_or_node [, {links=true, url=, nbsp=true}]) -> string */
 static int html_strip(lua_State *L)
 {
-    int links = 0;
+    int flags = nbsp_flag(L, 2);
+    const char *url = NULL;
     if (!lua_isnoneornil(L, 2)) {
-        luaL_checktype(L, 2, LUA_TTABLE);
         lua_getfield(L, 2, "links");
-        links = lua_toboolean(L, -1);
-        lua_pop(L, 1);
+        if (lua_toboolean(L, -1))
+            flags |= PIPE_RENDER_LINKS;
+        lua_getfield(L, 2, "url");
+        url = lua_tostring(L, -1);   /* stays on the stack: kept alive */
+        if (url == NULL && !lua_isnil(L, -1))
+            return luaL_argerror(L, 2, "url must be a string");
     }
     int docidx = 1;
     if (lua_type(L, 1) == LUA_TSTRING) {
@@ -1002,14 +1161,20 @@ static int html_strip(lua_State *L)
         node = (xmlNodePtr)pipe_html_check_doc(L, docidx);
     else
         node = pipe_html_check_node(L, docidx);
+    /* links resolve against the page (url, else what the page says) */
+    box *base = box_new(L, release_free);
+    if (flags & PIPE_RENDER_LINKS)
+        base->p = pipe_link_base(node->doc, url);
     int held = gc_hold(L);
     box *b = box_new(L, release_free);
     size_t len = 0;
-    b->p = pipe_html_strip(node, links, &len);
+    b->p = pipe_strip_alloc(node, flags, base->p, &len);
     if (b->p == NULL)
         luaL_error(L, "out of memory");
     lua_pushlstring(L, b->p, len);
     box_done(b);
+    box_done(base);
+    lua_remove(L, -2);
     if (docidx != 1) {
         /* free the temporary document now rather than at the next GC */
         doc_release(lua_touserdata(L, docidx));
@@ -1128,6 +1293,7 @@ static const luaL_Reg doc_methods[] = {
     {"html", html_inner},
     {"outer", html_outer},
     {"close", doc_close},
+    {"readonly", doc_readonly},
     {NULL, NULL},
 };
 
@@ -1153,6 +1319,9 @@ static const luaL_Reg node_methods[] = {
     {"unwrap", node_unwrap},
     {"rename", node_rename},
     {"set_attr", node_set_attr},
+    {"contains", node_contains},
+    {"wrap", node_wrap},
+    {"append", node_append},
     {NULL, NULL},
 };
 

@@ -774,6 +774,8 @@ typedef struct match_cmd {
     int html;
     int matched;        /* something was printed */
     int stop;           /* the reader went away */
+    int names;          /* print "SOURCE:" before each match (-H) */
+    int lines;          /* --lines: sources are "PATH:LINE" */
 } match_cmd;
 
 /* Copy s[0..n) with invalid UTF-8 replaced by U+FFFD into a new jansson
@@ -802,9 +804,11 @@ static json_t *json_text(const char *s, size_t n)
     return v;
 }
 
-/* One JSON object for the current match: named groups by name, or groups
- * "1".."n" when the pattern names none, or "0" when it has no groups. */
-static int print_json(match_cmd *m, FILE *out, const char *s)
+/* One JSON object for the current match: "source" (the input; with
+ * --lines also "line"), then named groups by name, or groups "1".."n" when
+ * the pattern names none, or "0" when it has no groups. */
+static int print_json(match_cmd *m, FILE *out, const char *source,
+                      const char *s)
 {
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
     uint32_t ngroups, count, entry;
@@ -817,6 +821,13 @@ static int print_json(match_cmd *m, FILE *out, const char *s)
     if (!obj)
         return -1;
     int rc = 0;
+    const char *colon = m->lines ? strrchr(source, ':') : NULL;
+    json_t *src = colon ? json_text(source, (size_t)(colon - source))
+                        : json_text(source, strlen(source));
+    rc = src ? json_object_set_new(obj, "source", src) : -1;
+    if (rc == 0 && colon)
+        rc = json_object_set_new(obj, "line",
+                                 json_integer(strtoll(colon + 1, NULL, 10)));
     for (uint32_t g = ngroups == 0 ? 0 : 1; g <= ngroups && rc == 0; g++) {
         char num[16];
         const char *key = NULL;
@@ -874,7 +885,7 @@ static int match_text(pipe_host *host, match_cmd *m, const char *source,
         size_t m0 = ov[0], m1 = ov[1];
         if (m0 < m1) {
             if (m->json) {
-                if (print_json(m, out, s) != 0) {
+                if (print_json(m, out, source, s) != 0) {
                     /* a reader that went away is not an error */
                     if (ferror(out) && pipe_host_flush(host) != 0)
                         return 0;
@@ -885,6 +896,10 @@ static int match_text(pipe_host *host, match_cmd *m, const char *source,
             } else {
                 uint32_t g = m->group < 0 ? 0 : (uint32_t)m->group;
                 if (ov[2 * g] != PCRE2_UNSET) {
+                    if (m->names) {
+                        fputs(source, out);
+                        fputc(':', out);
+                    }
                     fwrite(s + ov[2 * g], 1, ov[2 * g + 1] - ov[2 * g], out);
                     fputc('\n', out);
                     m->matched = 1;
@@ -943,10 +958,15 @@ static const char match_help[] =
     "  -g, --group N|NAME  print group N or the named group instead of the\n"
     "                      whole match (matches where it is unset are\n"
     "                      skipped)\n"
-    "  --json              print one JSON object per match: its named groups,\n"
-    "                      or \"1\", \"2\", ... when no group is named, or\n"
-    "                      \"0\" (the whole match) when there are no groups;\n"
-    "                      an unset group is null\n"
+    "  --json              print one JSON object per match: \"source\" (the\n"
+    "                      input; with --lines also \"line\"), then its named\n"
+    "                      groups, or \"1\", \"2\", ... when no group is named,\n"
+    "                      or \"0\" (the whole match) when there are no\n"
+    "                      groups; an unset group is null\n"
+    "  -H, --with-filename print the input's name before each match,\n"
+    "                      \"NAME:match\" (\"NAME:LINE:match\" with --lines);\n"
+    "                      the default when there are several inputs, as grep\n"
+    "  --no-filename       never print it\n"
     "  -i, --ignore-case   case-insensitive matching\n"
     "  -m, --multiline     ^ and $ match at every line\n"
     "  -s, --dotall        . matches a newline too\n"
@@ -977,7 +997,7 @@ static int match_main(pipe_host *host, int argc, char **argv)
     char **pos = malloc(sizeof *pos * (size_t)(argc + 1));
     if (!pos)
         return pipe_host_usage(host, "out of memory");
-    int npos = 0, dashdash = 0, got;
+    int npos = 0, dashdash = 0, got, names_set = 0;
     const char *bad = NULL, *why = NULL; /* a usage error: why, about bad */
     for (int i = 1; i < argc && !why; i++) {
         const char *a = argv[i];
@@ -991,6 +1011,12 @@ static int match_main(pipe_host *host, int argc, char **argv)
             return PIPE_EXIT_OK;
         } else if (strcmp(a, "--json") == 0) {
             m.json = 1;
+        } else if (strcmp(a, "-H") == 0 || strcmp(a, "--with-filename") == 0) {
+            m.names = 1;
+            names_set = 1;
+        } else if (strcmp(a, "--no-filename") == 0) {
+            m.names = 0;
+            names_set = 1;
         } else if (strcmp(a, "--html") == 0) {
             m.html = 1;
         } else if (strcmp(a, "--lines") == 0) {
@@ -1030,6 +1056,10 @@ static int match_main(pipe_host *host, int argc, char **argv)
         return pipe_host_usage(host, why, bad);
     }
     m.pattern = pos[0];
+    m.lines = lines;
+    /* names by default when there are several inputs, as grep */
+    if (!names_set && (npos > 2 || from != NULL))
+        m.names = 1;
     int err;
     PCRE2_SIZE off;
     m.code = compile(m.pattern, strlen(m.pattern), opts, &err, &off);

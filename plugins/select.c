@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <libxml/HTMLtree.h>
 #include <libxml/xpath.h>
 
@@ -23,15 +24,65 @@
 #include "xpath.h"
 
 typedef struct select_opts {
-    int xpath, html, first, nul;
+    int xpath, html, first, nul, json;
+    int names;          /* print the input's name: -H, --no-filename, auto */
     const char *attr;
     const char *expr;
+    const char *source; /* the current input */
     xmlXPathCompExprPtr comp;
 } select_opts;
 
-static void write_record(pipe_host *host, const char *s, size_t n, int nul)
+/* --json: {"source": ..., KEY: value}, KEY "text", "html", the attribute
+ * name, or "value" for a scalar XPath result */
+static int write_json(pipe_host *host, const select_opts *o, const char *key,
+                      const char *s, size_t n)
+{
+    json_t *obj = json_object();
+    json_t *src = json_string(o->source);
+    json_t *v = json_stringn(s, n);
+    if (v == NULL) {
+        /* not valid UTF-8 (an attribute of a page in a broken encoding) */
+        char *fixed = malloc(3 * n + 1);
+        size_t k = 0;
+        for (size_t i = 0; fixed && i < n; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (c < 0x80) {
+                fixed[k++] = (char)c;
+            } else {
+                memcpy(fixed + k, "\xEF\xBF\xBD", 3);
+                k += 3;
+            }
+        }
+        v = fixed ? json_stringn(fixed, k) : NULL;
+        free(fixed);
+    }
+    int rc = -1;
+    if (obj && src && v && json_object_set_new(obj, "source", src) == 0) {
+        src = NULL;
+        if (json_object_set_new(obj, key, v) == 0) {
+            v = NULL;
+            rc = json_dumpf(obj, pipe_host_out(host),
+                            JSON_COMPACT | JSON_PRESERVE_ORDER);
+            if (rc == 0)
+                fputc('\n', pipe_host_out(host));
+        }
+    }
+    json_decref(src);
+    json_decref(v);
+    json_decref(obj);
+    return rc;
+}
+
+static void write_record(pipe_host *host, const select_opts *o, const char *s,
+                         size_t n)
 {
     FILE *out = pipe_host_out(host);
+    int nul = o->nul;
+    if (o->names) {
+        /* "SOURCE:" as grep -H prints it; with -0 the name ends in NUL */
+        fputs(o->source, out);
+        fputc(nul ? '\0' : ':', out);
+    }
     if (nul) {
         fwrite(s, 1, n, out);
         fputc('\0', out);
@@ -52,6 +103,15 @@ static void write_record(pipe_host *host, const char *s, size_t n, int nul)
     fputc('\n', out);
 }
 
+static void emit(pipe_host *host, const select_opts *o, const char *key,
+                 const char *s, size_t n)
+{
+    if (o->json)
+        write_json(host, o, key, s, n);
+    else
+        write_record(host, o, s, n);
+}
+
 /* One match: its text, an attribute, or its outer HTML. */
 static int select_emit(pipe_host *host, const select_opts *o, xmlDocPtr doc,
                        xmlNodePtr node)
@@ -62,7 +122,7 @@ static int select_emit(pipe_host *host, const select_opts *o, xmlDocPtr doc,
         xmlChar *v = xmlGetProp(node, (const xmlChar *)o->attr);
         if (v == NULL)
             return 0;
-        write_record(host, (const char *)v, strlen((const char *)v), o->nul);
+        emit(host, o, o->attr, (const char *)v, strlen((const char *)v));
         xmlFree(v);
         return 1;
     }
@@ -73,23 +133,24 @@ static int select_emit(pipe_host *host, const select_opts *o, xmlDocPtr doc,
         htmlNodeDumpFormatOutput(out, doc, node, "UTF-8", 0);
         xmlOutputBufferFlush(out);
         const xmlChar *c = xmlOutputBufferGetContent(out);
-        write_record(host, c ? (const char *)c : "",
-                     xmlOutputBufferGetSize(out), o->nul);
+        emit(host, o, "html", c ? (const char *)c : "",
+             xmlOutputBufferGetSize(out));
         xmlOutputBufferClose(out);
         return 1;
     }
     if (node->type == XML_ATTRIBUTE_NODE || node->type == XML_TEXT_NODE) {
         xmlChar *v = xmlNodeGetContent(node);
         const char *s = v ? (const char *)v : "";
-        write_record(host, s, strlen(s), o->nul);
+        emit(host, o, "text", s, strlen(s));
         xmlFree(v);
         return 1;
     }
     size_t len = 0;
-    char *t = pipe_html_text_alloc(node, o->nul ? "\n\n" : "\n", &len);
+    char *t = pipe_html_text_alloc(node, o->nul || o->json ? "\n\n" : "\n",
+                                   &len);
     if (t == NULL)
         return -1;
-    write_record(host, t, len, o->nul);
+    emit(host, o, "text", t, len);
     free(t);
     return 1;
 }
@@ -97,6 +158,7 @@ static int select_emit(pipe_host *host, const select_opts *o, xmlDocPtr doc,
 static int select_input(pipe_host *host, const pipe_input *in, void *ud)
 {
     select_opts *o = ud;
+    o->source = in->source;
     char *err = NULL, hinted[48];
     /* a page from an archive: its HTTP charset and URL */
     const char *enc =
@@ -129,8 +191,7 @@ static int select_input(pipe_host *host, const pipe_input *in, void *ud)
         /* a scalar XPath result (count(), string()) prints as itself */
         xmlChar *s = xmlXPathCastToString(res);
         if (s != NULL) {
-            write_record(host, (const char *)s, strlen((const char *)s),
-                         o->nul);
+            emit(host, o, "value", (const char *)s, strlen((const char *)s));
             xmlFree(s);
         }
         pipe_host_flush(host);
@@ -173,17 +234,28 @@ const char pipe_select_help[] =
     "                 without it print nothing)\n"
     "  --html         print each match's outer HTML\n"
     "  --first        only the first match of each input\n"
+    "  -H, --with-filename\n"
+    "                 print the input's name before each match, \"NAME:\"\n"
+    "                 (the default when there are several inputs, as grep)\n"
+    "  --no-filename  never print it\n"
+    "  --json         one JSON object per match: {\"source\": NAME, \"text\":\n"
+    "                 ...} (\"html\" with --html, the attribute's name with\n"
+    "                 --attr, \"value\" for a scalar XPath result)\n"
     "  -0             end each record with NUL instead of newline and keep\n"
-    "                 newlines inside the text\n"
+    "                 newlines inside the text (with a name: NAME, NUL, the\n"
+    "                 record, NUL)\n"
     "  --from FILE    also read input paths from FILE, one per line (- for\n"
     "                 standard input)\n"
     PIPE_COMMON_HELP
     "  -h, --help     show this help\n"
     "\n"
     "CSS: type, *, .class, #id, [a], [a=v], [a~=v], [a^=v], [a$=v], [a*=v],\n"
-    "[a|=v], descendant, >, +, ~, lists with ',', :first-child, :last-child,\n"
-    ":only-child, :nth-child(an+b|odd|even), :nth-last-child(), :first-of-type,\n"
-    ":last-of-type, :nth-of-type(), :empty, :root, :not(...), :contains(text).\n"
+    "[a|=v], [a=v i] (ASCII case-insensitive value), descendant, >, +, ~,\n"
+    "lists with ',', :first-child, :last-child, :only-child,\n"
+    ":nth-child(an+b|odd|even), :nth-last-child(), :first-of-type,\n"
+    ":last-of-type, :nth-of-type(), :empty, :root, :not(...), :is(...),\n"
+    ":has(...) (a descendant, or > child, + next, ~ later sibling),\n"
+    ":contains(text).\n"
     "\n"
     "exit status: 0 ok, 1 some input failed, 2 usage error or bad selector\n"
     "\n"
@@ -200,7 +272,7 @@ int pipe_select_main(pipe_host *host, int argc, char **argv)
     char **inputs = malloc(sizeof(char *) * (size_t)(argc + 1));
     if (inputs == NULL)
         return pipe_host_usage(host, "out of memory");
-    int ninputs = 0, opts_done = 0, rc = -1, m;
+    int ninputs = 0, opts_done = 0, rc = -1, m, names_set = 0;
     for (int i = 1; i < argc && rc < 0; i++) {
         const char *a = argv[i];
         if (opts_done || a[0] != '-' || a[1] == '\0') {
@@ -218,6 +290,13 @@ int pipe_select_main(pipe_host *host, int argc, char **argv)
             o.first = 1;
         } else if (strcmp(a, "-0") == 0 || strcmp(a, "--null") == 0) {
             o.nul = 1;
+        } else if (strcmp(a, "-H") == 0 || strcmp(a, "--with-filename") == 0) {
+            o.names = 1;
+        } else if (strcmp(a, "--no-filename") == 0) {
+            o.names = 0;
+            names_set = 1;
+        } else if (strcmp(a, "--json") == 0) {
+            o.json = 1;
         } else if ((m = pipe_host_opt(argc, argv, &i, "--attr", &o.attr)) ||
                    (m = pipe_host_opt(argc, argv, &i, "--from", &from))) {
             if (m < 0)
@@ -242,6 +321,13 @@ int pipe_select_main(pipe_host *host, int argc, char **argv)
     else if (rc < 0 && o.attr != NULL && o.html)
         rc = pipe_host_usage(
             host, "select: --attr and --html exclude each other");
+    else if (rc < 0 && o.json && o.nul)
+        rc = pipe_host_usage(host, "select: --json and -0 exclude each other");
+    /* names by default when there are several inputs, as grep */
+    if (!o.names && !names_set && (ninputs > 1 || from != NULL))
+        o.names = 1;
+    if (o.json)
+        o.names = 0;
     if (rc >= 0) {
         free(inputs);
         return rc;

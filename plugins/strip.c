@@ -35,6 +35,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <libxml/uri.h>
 
 static const char *const skipped[] = {
     "head", "iframe", "noscript", "script", "style", "svg", "template",
@@ -69,7 +72,8 @@ int pipe_render_block(const char *name)
 }
 
 typedef struct render {
-    int mode, links;
+    int mode, links, nbsp;
+    const char *base;  /* links: resolve against this (refs then owned) */
     const char *block_sep;
     pipe_sink_fn sink;
     void *ud;
@@ -84,7 +88,7 @@ typedef struct render {
     int pre;           /* inside <pre> */
     int cell;          /* cells seen in the current row */
     int pre_nl;        /* newlines owed inside <pre> */
-    const char **refs; /* links: distinct urls, numbered from 1 */
+    char **refs;       /* links: distinct urls, numbered from 1 */
     size_t nrefs, caprefs;
     size_t *slots;     /* open-addressing index of refs: i + 1, 0 = free */
     size_t nslots;     /* a power of two, at least twice nrefs */
@@ -173,7 +177,7 @@ static void text_node(render *r, const char *s)
             i++;
             continue;
         }
-        if (c == 0xC2 && p[i + 1] == 0xA0) {
+        if (c == 0xC2 && p[i + 1] == 0xA0 && !r->nbsp) {
             r->pend_space = 1;
             i += 2;
             continue;
@@ -182,7 +186,7 @@ static void text_node(render *r, const char *s)
         while (p[j] != '\0' && !(p[j] == ' ' || p[j] == '\t' ||
                                  p[j] == '\n' || p[j] == '\r' ||
                                  p[j] == '\f') &&
-               !(p[j] == 0xC2 && p[j + 1] == 0xA0))
+               !(p[j] == 0xC2 && p[j + 1] == 0xA0 && !r->nbsp))
             j++;
         content(r, s + i, j - i);
         i = j;
@@ -239,23 +243,41 @@ static int reindex(render *r, size_t n)
     return 0;
 }
 
-/* The 1-based number of url, adding it; 0 on out-of-memory.  A page with
- * 50,000 distinct links must not take 50,000 string scans per link. */
-static size_t ref_number(render *r, const char *url)
+/* The 1-based number of url (resolved against the base, when there is
+ * one), adding it; 0 on out-of-memory.  A page with 50,000 distinct links
+ * must not take 50,000 string scans per link. */
+static size_t ref_number(render *r, const char *href)
 {
     if (r->nslots < 2 * (r->nrefs + 1) &&
         reindex(r, r->nslots ? r->nslots * 2 : 64) != 0) {
         r->oom = 1;
         return 0;
     }
+    char *url = NULL;
+    if (r->base != NULL) {
+        xmlChar *u = xmlBuildURI((const xmlChar *)href, (const xmlChar *)r->base);
+        if (u != NULL) {
+            url = strdup((const char *)u);
+            xmlFree(u);
+        }
+    }
+    if (url == NULL)
+        url = strdup(href);
+    if (url == NULL) {
+        r->oom = 1;
+        return 0;
+    }
     size_t k = url_hash(url) & (r->nslots - 1);
     for (; r->slots[k] != 0; k = (k + 1) & (r->nslots - 1))
-        if (strcmp(r->refs[r->slots[k] - 1], url) == 0)
+        if (strcmp(r->refs[r->slots[k] - 1], url) == 0) {
+            free(url);
             return r->slots[k];
+        }
     if (r->nrefs == r->caprefs) {
         size_t cap = r->caprefs ? r->caprefs * 2 : 16;
-        const char **p = realloc(r->refs, cap * sizeof *p);
+        char **p = realloc(r->refs, cap * sizeof *p);
         if (p == NULL) {
+            free(url);
             r->oom = 1;
             return 0;
         }
@@ -382,13 +404,15 @@ static void leave(render *r, xmlNodePtr node)
         want_break(r, 2);
 }
 
-int pipe_render(xmlNodePtr root, int mode, const char *block_sep, int links,
-                pipe_sink_fn sink, void *ud)
+int pipe_render(xmlNodePtr root, int mode, const char *block_sep, int flags,
+                const char *base, pipe_sink_fn sink, void *ud)
 {
     render r;
     memset(&r, 0, sizeof r);
     r.mode = mode;
-    r.links = mode == PIPE_RENDER_STRIP && links;
+    r.links = mode == PIPE_RENDER_STRIP && (flags & PIPE_RENDER_LINKS);
+    r.nbsp = (flags & PIPE_RENDER_NBSP) != 0;
+    r.base = base;
     r.block_sep = block_sep ? block_sep : "\n\n";
     r.sink = sink;
     r.ud = ud;
@@ -424,6 +448,8 @@ done:
             put(&r, r.refs[i], strlen(r.refs[i]));
         }
     }
+    for (size_t i = 0; i < r.nrefs; i++)
+        free(r.refs[i]);
     free(r.refs);
     free(r.slots);
     return r.oom ? -1 : 0;
@@ -433,19 +459,120 @@ char *pipe_html_text_alloc(xmlNodePtr node, const char *block_sep,
                            size_t *len)
 {
     pipe_buf b = {0};
-    pipe_render(node, PIPE_RENDER_TEXT, block_sep, 0, pipe_buf_sink, &b);
+    pipe_render(node, PIPE_RENDER_TEXT, block_sep, 0, NULL, pipe_buf_sink, &b);
+    return pipe_buf_take(&b, len);
+}
+
+char *pipe_strip_alloc(xmlNodePtr node, int flags, const char *base,
+                       size_t *len)
+{
+    pipe_buf b = {0};
+    if (pipe_render(node, PIPE_RENDER_STRIP, "\n\n", flags, base,
+                    pipe_buf_sink, &b) < 0) {
+        free(b.p);
+        return NULL;
+    }
     return pipe_buf_take(&b, len);
 }
 
 char *pipe_html_strip(xmlNodePtr node, int links, size_t *len)
 {
-    pipe_buf b = {0};
-    if (pipe_render(node, PIPE_RENDER_STRIP, "\n\n", links, pipe_buf_sink,
-                    &b) < 0) {
-        free(b.p);
-        return NULL;
+    return pipe_strip_alloc(node, links ? PIPE_RENDER_LINKS : 0, NULL, len);
+}
+
+/* the first element `name` below `root` with attribute `attr` whose value
+ * (space-separated words, case-insensitive) holds `word` (NULL: any),
+ * returning attribute `want` */
+static const char *find_attr(xmlNodePtr root, const char *name,
+                             const char *attr, const char *word,
+                             const char *want)
+{
+    xmlNodePtr node = root;
+    while (node != NULL) {
+        if (node->type == XML_ELEMENT_NODE && node->name != NULL &&
+            strcmp((const char *)node->name, name) == 0) {
+            const char *v = attr_value(node, attr);
+            const char *w = attr_value(node, want);
+            int hit = v != NULL && w != NULL;
+            if (hit && word != NULL) {
+                size_t n = strlen(word);
+                hit = 0;
+                for (const char *p = v; *p && !hit;) {
+                    while (*p == ' ' || *p == '\t' || *p == '\n')
+                        p++;
+                    const char *e = p;
+                    while (*e && *e != ' ' && *e != '\t' && *e != '\n')
+                        e++;
+                    hit = (size_t)(e - p) == n && strncasecmp(p, word, n) == 0;
+                    p = e;
+                }
+            }
+            if (hit)
+                return w;
+        }
+        if (node->children != NULL &&
+            (node->type == XML_ELEMENT_NODE || node == root)) {
+            node = node->children;
+            continue;
+        }
+        while (node != NULL && node != root && node->next == NULL)
+            node = node->parent;
+        if (node == NULL || node == root)
+            return NULL;
+        node = node->next;
     }
-    return pipe_buf_take(&b, len);
+    return NULL;
+}
+
+static int absolute_url(const char *u)
+{
+    const char *p = u;
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+        return 0;
+    while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+           (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.')
+        p++;
+    return p[0] == ':' && p[1] == '/' && p[2] == '/';
+}
+
+/* href resolved against base (either may be NULL); malloc'd when the
+ * result is absolute, else NULL */
+static char *absolute_of(const char *href, const char *base)
+{
+    if (href == NULL)
+        return NULL;
+    while (*href == ' ' || *href == '\t' || *href == '\n' || *href == '\r')
+        href++;
+    if (*href == '\0')
+        return NULL;
+    xmlChar *u = base ? xmlBuildURI((const xmlChar *)href, (const xmlChar *)base)
+                      : xmlStrdup((const xmlChar *)href);
+    char *out = u != NULL && absolute_url((const char *)u)
+                    ? strdup((const char *)u) : NULL;
+    xmlFree(u);
+    return out;
+}
+
+char *pipe_link_base(xmlDocPtr doc, const char *given)
+{
+    xmlNodePtr root = (xmlNodePtr)doc;
+    const char *base = find_attr(root, "base", "href", NULL, "href");
+    /* the page: --url, else what the page says it is */
+    char *page = given ? strdup(given) : NULL;
+    char *abase = absolute_of(base, NULL);
+    if (page == NULL)
+        page = absolute_of(find_attr(root, "link", "rel", "canonical", "href"), abase);
+    if (page == NULL)
+        page = absolute_of(find_attr(root, "meta", "property", "og:url", "content"), abase);
+    free(abase);
+    /* links resolve against <base href> (itself against the page), as a
+     * browser does */
+    char *b = absolute_of(base, page);
+    if (b != NULL) {
+        free(page);
+        return b;
+    }
+    return page;
 }
 
 int pipe_html_is_hidden(const char *tag)
@@ -462,7 +589,7 @@ int pipe_html_is_block(const char *tag)
 /* `pipe strip`                                                        */
 
 const char pipe_strip_help[] =
-    "usage: pipe strip [--links] [--from FILE] [INPUT...]\n"
+    "usage: pipe strip [--links] [--url URL] [--from FILE] [INPUT...]\n"
     "\n"
     "Print each page as readable plain text: paragraphs and other blocks\n"
     "separated by a blank line, headings on their own lines, <br> as a line\n"
@@ -474,7 +601,10 @@ const char pipe_strip_help[] =
     "\n"
     "options:\n"
     "  --links        mark each link's text with [N] and list the targets\n"
-    "                 as \"[N] url\" lines at the end\n"
+    "                 as \"[N] url\" lines at the end, made absolute against\n"
+    "                 the page URL\n"
+    "  --url URL      the page URL for --links (default: <base href>, the\n"
+    "                 canonical link, og:url)\n"
     "  --from FILE    also read input paths from FILE, one per line (- for\n"
     "                 standard input)\n"
     PIPE_COMMON_HELP
@@ -486,9 +616,14 @@ const char pipe_strip_help[] =
     "  pipe strip page.html\n"
     "  pipe strip --links page.html.gz | less\n";
 
+typedef struct strip_opts {
+    int links;
+    const char *url;
+} strip_opts;
+
 static int strip_input(pipe_host *host, const pipe_input *in, void *ud)
 {
-    int links = *(int *)ud;
+    const strip_opts *o = ud;
     char *err = NULL, hinted[48];
     /* a page from an archive: its HTTP charset and URL */
     const char *enc =
@@ -503,7 +638,11 @@ static int strip_input(pipe_host *host, const pipe_input *in, void *ud)
         return -1;
     }
     size_t len = 0;
-    char *text = pipe_html_strip((xmlNodePtr)doc, links, &len);
+    char *base =
+        o->links ? pipe_link_base(doc, o->url ? o->url : in->url) : NULL;
+    char *text = pipe_strip_alloc((xmlNodePtr)doc,
+                                  o->links ? PIPE_RENDER_LINKS : 0, base, &len);
+    free(base);
     xmlFreeDoc(doc);
     if (text == NULL) {
         pipe_host_fail(host, in->source, "out of memory");
@@ -521,7 +660,8 @@ static int strip_input(pipe_host *host, const pipe_input *in, void *ud)
 
 int pipe_strip_main(pipe_host *host, int argc, char **argv)
 {
-    int links = 0, n = 0, opts_done = 0, rc = -1, m;
+    int n = 0, opts_done = 0, rc = -1, m;
+    strip_opts o = {0, NULL};
     const char *from = NULL;
     char **inputs = malloc(sizeof(char *) * (size_t)(argc + 1));
     if (inputs == NULL)
@@ -533,7 +673,11 @@ int pipe_strip_main(pipe_host *host, int argc, char **argv)
         } else if (strcmp(a, "--") == 0) {
             opts_done = 1;
         } else if (strcmp(a, "--links") == 0) {
-            links = 1;
+            o.links = 1;
+        } else if ((m = pipe_host_opt(argc, argv, &i, "--url", &o.url))) {
+            if (m < 0)
+                rc = pipe_host_usage(
+                    host, "strip: option '%s' needs a value", a);
         } else if ((m = pipe_host_opt(argc, argv, &i, "--from", &from))) {
             if (m < 0)
                 rc = pipe_host_usage(
@@ -552,7 +696,7 @@ int pipe_strip_main(pipe_host *host, int argc, char **argv)
         }
     }
     if (rc < 0)
-        rc = pipe_host_each_input(host, inputs, n, from, strip_input, &links);
+        rc = pipe_host_each_input(host, inputs, n, from, strip_input, &o);
     free(inputs);
     return rc;
 }

@@ -16,15 +16,30 @@
 #include <libxml/tree.h>
 
 enum { PIPE_RENDER_TEXT = 0, PIPE_RENDER_STRIP = 1 };
+/* flags */
+enum { PIPE_RENDER_LINKS = 1, PIPE_RENDER_NBSP = 2 };
 
 typedef void (*pipe_sink_fn)(void *ud, const char *s, size_t n);
 
 /* Render the subtree at `node` (an element, a text node or a document).
- * `block_sep` separates block elements; `links` (strip mode only) marks
- * links "[N]" and appends "[N] url" lines.  Returns -1 on out-of-memory
- * (links table), 0 otherwise. */
-int pipe_render(xmlNodePtr node, int mode, const char *block_sep, int links,
-                pipe_sink_fn sink, void *ud);
+ * `block_sep` separates block elements.  Flags: PIPE_RENDER_LINKS (strip
+ * mode only) marks links "[N]" and appends "[N] url" lines, the urls
+ * resolved against `base` when it is not NULL; PIPE_RENDER_NBSP keeps
+ * no-break spaces instead of reading them as spaces.  Returns -1 on
+ * out-of-memory (links table), 0 otherwise. */
+int pipe_render(xmlNodePtr node, int mode, const char *block_sep, int flags,
+                const char *base, pipe_sink_fn sink, void *ud);
+
+/* Strip-mode text of `node` (malloc'd, *len set), flags and base as for
+ * pipe_render; NULL on out-of-memory. */
+char *pipe_strip_alloc(xmlNodePtr node, int flags, const char *base,
+                       size_t *len);
+
+/* What links of `doc` resolve against: <base href> (resolved against the
+ * page), else the page URL: `given` (--url), else <link rel=canonical>,
+ * else og:url, when absolute (a relative one resolved against an absolute
+ * <base>).  malloc'd, or NULL when there is none. */
+char *pipe_link_base(xmlDocPtr doc, const char *given);
 
 /* Is `name` an element whose content never appears in text (script,
  * style, head, ...)? */

@@ -55,6 +55,24 @@ static void xerr_handler(void *ud, xmlErrorPtr e)
         x->msg[0] = (char)(x->msg[0] - 'A' + 'a');
 }
 
+xmlXPathCompExprPtr pipe_xpath_compile_in(xmlXPathContextPtr ctx,
+                                          const char *expr, pipe_xerr *xe)
+{
+    ctx->error = xerr_handler;
+    ctx->userData = xe;
+    xmlGenericErrorFunc old = xmlGenericError;
+    void *oldctx = xmlGenericErrorContext;
+    xmlSetGenericErrorFunc(NULL, pipe_xpath_silent);
+    xmlXPathCompExprPtr comp = xmlXPathCtxtCompile(ctx, (const xmlChar *)expr);
+    xmlSetGenericErrorFunc(oldctx, old);
+    ctx->userData = NULL;
+    if (comp == NULL && !xe->set) {
+        snprintf(xe->msg, sizeof xe->msg, "invalid expression");
+        xe->set = 1;
+    }
+    return comp;
+}
+
 xmlXPathCompExprPtr pipe_xpath_compile(const char *expr, pipe_xerr *xe)
 {
     xmlXPathContextPtr ctx = xmlXPathNewContext(NULL);
@@ -63,18 +81,8 @@ xmlXPathCompExprPtr pipe_xpath_compile(const char *expr, pipe_xerr *xe)
         xe->set = 1;
         return NULL;
     }
-    ctx->error = xerr_handler;
-    ctx->userData = xe;
-    xmlGenericErrorFunc old = xmlGenericError;
-    void *oldctx = xmlGenericErrorContext;
-    xmlSetGenericErrorFunc(NULL, pipe_xpath_silent);
-    xmlXPathCompExprPtr comp = xmlXPathCtxtCompile(ctx, (const xmlChar *)expr);
-    xmlSetGenericErrorFunc(oldctx, old);
+    xmlXPathCompExprPtr comp = pipe_xpath_compile_in(ctx, expr, xe);
     xmlXPathFreeContext(ctx);
-    if (comp == NULL && !xe->set) {
-        snprintf(xe->msg, sizeof xe->msg, "invalid expression");
-        xe->set = 1;
-    }
     return comp;
 }
 

@@ -30,13 +30,23 @@
 --             strings are matched against the raw bytes, so on a page that
 --             is not UTF-8 they must be written in the page's encoding.
 --   remove    list of selectors (CSS or XPath) whose nodes are dropped
---             before any field is read, and {text = PCRE} entries, which
+--             from the page before any field is read (for every field;
+--             a field's own `clean` drops nodes for that field only),
+--             and {text = PCRE} entries, which
 --             drop the smallest block elements (p, div, li, blockquote,
 --             section, aside, figure, h1-h6, table, ul, ol, dl, dd, dt,
 --             pre, header, footer, article, nav, form) whose text matches.
+--             A selector with an ::attr(name) suffix, or an XPath whose
+--             last step is an attribute ("//img/@srcset"), removes that
+--             attribute from the matched elements instead.
 --   unwrap    list of selectors whose nodes are replaced by their children.
 --   rename    table selector -> tag name ({["div.para"] = "p"}).
---             Order of the three: remove, unwrap, rename.
+--   wrap      table selector -> tag name: each match is put inside a new
+--             element ({["p.pullquote"] = "blockquote"}).
+--   move      table selector -> target selector: the matches are moved to
+--             the end of the target's first match (a match that holds the
+--             target stays where it is).
+--             Order: remove, unwrap, rename, wrap, move.
 --   metadata  true (default): page metadata (lib/meta.lua: title, authors,
 --             published, modified, lang, site_name, url, description,
 --             image, tags, section) fills record keys that the rule's
@@ -52,8 +62,9 @@
 --   function(page, node, record) -> value
 --                         a field-level function: node is the context (the
 --                         Document, or the item node inside nested fields),
---                         record is the record built so far (function
---                         fields run after all other fields, in name order)
+--                         record a copy of the declarative fields' values
+--                         (function fields run after them, in name order,
+--                         and do not see each other's values)
 --   { source..., option = value... }
 --                         sources in the array part, tried in order: the
 --                         first that gives a non-empty value wins
@@ -63,18 +74,26 @@
 --                         default), ::attr(name), ::html (inner HTML, not
 --                         cleaned).  An empty selector before the suffix
 --                         ("::attr(href)") means the context node itself.
---   "/xpath", "(xpath)", "./xpath"
---                         XPath (same suffixes); a string/number result is
---                         used as is
+--   "/xpath", "(xpath)", "./xpath", "fn(...)"
+--                         XPath (same suffixes; "fn(" is a leading XPath
+--                         function call: "string(//h1)"); a string/number result is
+--                         used as is, a boolean true is the value true
+--                         (false: no value)
 --   {meta = "og:title"}   content of <meta property|name|itemprop=NAME>
 --                         (case-insensitive; every match when all = true)
 --   {jsonld = "a.b.c"}    dotted path into the page's JSON-LD objects
 --                         (@graph and arrays flattened, Article-like types
 --                         first); arrays along the path are mapped; an
 --                         object value gives its name, else its url
+--   {generic = "body"}    that field of the record scripts/generic.lua
+--                         makes of the page (computed once per page): a
+--                         last resort when the rule's selectors fail
 --   function(page, node) -> value
 --                         a string, a Node (read like a selector match), a
 --                         list of strings, or any other value (kept as is)
+--   {"css", fallback = true}, {meta = ..., fallback = true}
+--                         a source marked as an intended fallback: lint
+--                         does not report it for matching nothing
 -- OPTIONS (value filters run in this order for each value)
 --   attr = "href"         like the ::attr(href) suffix for sources without one
 --   image = true          the value is an image URL: <img>/<source> (or the
@@ -84,8 +103,17 @@
 --                         then src (data: URIs skipped); resolved like url.
 --                         A selector ending in ::attr(src) on an img/source
 --                         element gets the same treatment automatically.
+--   clean = {selectors}   nodes dropped inside this field's matches only
+--                         (on a copy: no other field sees it); entries like
+--                         remove's: ::attr(name) or .../@name drops that
+--                         attribute, {text = PCRE} blocks; an XPath that
+--                         starts with "//" searches the match's subtree.
+--                         With a {generic=} source the whole page is
+--                         cleaned (a copy) before the generic extractor
+--                         reads it
 --   (text is cleaned: entities decoded, typographic spaces normalised,
 --    whitespace collapsed, paragraph breaks kept; attributes are trimmed)
+--   keep_spaces = true    keep no-break and other typographic spaces
 --   replace = {PCRE, repl} or a list of such pairs: re.gsub ($1, ${name})
 --   re = PCRE (alias: match)  the first group (or the whole match); no
 --                         match = no value from this match
@@ -118,11 +146,48 @@
 --                         have a default and no source: a constant)
 --   required = true       no value: the page fails with
 --                         "required field 'NAME' is missing (tried: ...)"
+--   boilerplate = true    paragraphs, through the generic extractor's
+--                         filters (extract.content with whole = true):
+--                         captions, bylines and credits (its drop lists),
+--                         hidden elements, link-heavy lines and short
+--                         prompts ("Read more", "Share") are left out
+--   prune = true          boilerplate, and the extractor's conditional
+--                         cleaning of link lists, galleries, forms and
+--                         short image-less blocks (Readability's prepArticle,
+--                         what FiveFilters' prune: yes asks for)
+--   min_length = N        a string value under N characters is weak: the
+--                         later sources are tried too, and a longer value
+--                         replaces it (until one has N characters); a
+--                         weak {generic=} value is also read from the page
+--                         as served, before any cleaning ("generic body
+--                         (page as served)")
+--   skip = {selector...}  matches inside what these selectors match are
+--                         not used ({ ".comments" }: not the comment thread)
+--   outermost = true      (with all/join) a match inside an earlier match
+--                         is skipped, so nested matches are not read twice
 -- Empty strings and empty lists count as missing.
+--
+-- FIELDS ARE INDEPENDENT: while fields are read the page is read-only
+-- (doc:readonly; a function that edits it fails the page), `clean` works
+-- on a copy, function fields see the declarative values only.  post runs
+-- after, and may edit.
+--
+-- NO SILENT RESULTS: a page where none of the rule's fields got a value
+-- from its sources fails ("none of the rule's fields matched: ..."), so
+-- does a missing required field ("required field 'body' is missing
+-- (tried: .x: nothing matched)"); with --explain the message is followed
+-- by "found: " and the record so far as JSON.
 --
 -- PROVENANCE: when pipe.options.explain is true the record gets `explain`:
 -- field -> "rule: <selector>" | "meta <name>" | "jsonld <path>" |
--- "function" | "default" | "metadata" | "none".
+-- "function" | "default" | "metadata" (or meta.source's name for it) |
+-- "none (SOURCE: what happened; ...)", where what happened is "nothing
+-- matched" or "matched, but the date filter rejected it: <why>", "matched,
+-- but re did not match '...'", "matched, but empty".  A value from a later
+-- source after an earlier one matched and was rejected: "LABEL (after
+-- SOURCE: ...)".  A standard field metadata would fill next to a rule
+-- field that stands for it (ALIASES: author for authors): "none (metadata
+-- has one, but the rule's field 'author' stands for authors)".
 --
 -- Caveats: applying a rule mutates page.doc (remove/unwrap/rename) and may
 -- replace page.doc and page.html (replace).  Page metadata is computed
@@ -134,15 +199,18 @@ local rules = {}
 
 local TOP_KEYS = {
   hosts = true, extends = true, replace = true, remove = true, unwrap = true,
-  rename = true, metadata = true, fields = true, post = true, tests = true,
+  rename = true, wrap = true, move = true, metadata = true, fields = true,
+  post = true, tests = true,
 }
 local FIELD_OPTIONS = {
   all = "boolean", join = "join", re = "string", match = "string",
   replace = "table", trim = "trim", split = "split", date = "boolean",
   format = "string", tz = "string", utc = "boolean", lang = "string",
-  url = "boolean", image = "boolean",
+  url = "boolean", image = "boolean", clean = "table", keep_spaces = "boolean",
   required = "boolean", default = "any", fields = "table",
-  paragraphs = "boolean", attr = "string",
+  paragraphs = "boolean", attr = "string", clean = "table",
+  outermost = "boolean", boilerplate = "boolean", prune = "boolean",
+  min_length = "number", skip = "table",
 }
 local META_KEYS = {
   "title", "authors", "published", "modified", "lang", "site_name", "url",
@@ -150,6 +218,23 @@ local META_KEYS = {
 }
 local META_KEY_SET = {}
 for _, k in ipairs(META_KEYS) do META_KEY_SET[k] = true end
+
+-- other names rules give the standard fields (docs/rules.md, "The record
+-- schema"): metadata does not fill the standard field next to one of
+-- these, and lint names the standard one
+local ALIASES = {
+  author = "authors", headline = "title",
+  date = "published", pubdate = "published", published_at = "published",
+  published_time = "published", date_published = "published",
+  updated = "modified", updated_at = "modified", date_modified = "modified",
+  modified_time = "modified",
+  content = "body", article_body = "body",
+  summary = "description", excerpt = "description", dek = "description",
+  lead_image = "image", image_url = "image", lead_image_url = "image",
+  language = "lang", category = "section", keywords = "tags",
+  link = "url", canonical = "url", permalink = "url",
+}
+rules.ALIASES = ALIASES
 
 local BLOCKS = "p, div, li, blockquote, section, aside, figure, h1, h2, h3, "
   .. "h4, h5, h6, table, ul, ol, dl, dd, dt, pre, header, footer, article, "
@@ -209,7 +294,8 @@ local function compile_selector(s)
   body = body:match("^%s*(.-)%s*$")
   if body == "" or body == "." then
     sel.self = true
-  elseif body:find("^[/(]") or body:find("^%./") or body:find("^%.%./") then
+  elseif body:find("^[/(]") or body:find("^%./") or body:find("^%.%./")
+      or body:find("^%a[%w-]*%s*%(") then -- a leading function call: boolean(//x)
     sel.xpath = body
     probe():xpath(body)
   else
@@ -230,6 +316,61 @@ end
 
 local function check_selector(name, key, s)
   return checked(name, key, "selector", s, compile_selector)
+end
+
+-- a selector of nodes to remove: as check_selector, and an XPath whose
+-- last step selects an attribute ("//img/@srcset") means that attribute,
+-- like "//img::attr(srcset)"
+local function check_removal(name, key, s)
+  local sel = check_selector(name, key, s)
+  if sel.xpath and not sel.suffix and not sel.xpath:find("|", 1, true) then
+    local owner, attr = sel.xpath:match("^(.+)/@([%w_:%-]+)$")
+    if owner and pcall(probe().xpath, probe(), owner) then
+      sel.xpath, sel.suffix, sel.attr = owner, "attr", attr
+    end
+  end
+  return sel
+end
+
+-- the branches of an XPath union ("a | b"), split outside brackets,
+-- parentheses and quotes
+local function union_branches(x)
+  local out, depth, start, i = {}, 0, 1, 1
+  while true do
+    -- jump to the next character that matters
+    i = x:find("[%[%]()'\"|]", i)
+    if not i then break end
+    local c = x:sub(i, i)
+    if c == "'" or c == '"' then
+      i = x:find(c, i + 1, true)
+      if not i then break end
+    elseif c == "[" or c == "(" then
+      depth = depth + 1
+    elseif c == "]" or c == ")" then
+      depth = depth - 1
+    elseif depth == 0 then
+      out[#out + 1] = x:sub(start, i - 1)
+      start = i + 1
+    end
+    i = i + 1
+  end
+  out[#out + 1] = x:sub(start)
+  return out
+end
+
+-- an absolute XPath made relative to a context node, when every branch
+-- starts with "//" (".//x" searches only the context's subtree, and finds
+-- there what "//x" finds); nil otherwise
+local function scoped_xpath(x)
+  local parts = {}
+  for _, b in ipairs(union_branches(x)) do
+    b = b:match("^%s*(.-)%s*$")
+    if b:sub(1, 2) ~= "//" then return nil end
+    parts[#parts + 1] = "." .. b
+  end
+  local r = table.concat(parts, " | ")
+  if not pcall(probe().xpath, probe(), r) then return nil end
+  return r
 end
 
 -- re.compile called from a Lua function, not by pcall directly: so its
@@ -284,17 +425,29 @@ local function compile_field(name, key, spec)
       s = { kind = "fn", fn = src, label = "function" }
     elseif type(src) == "table" then
       for k in pairs(src) do
-        if k ~= "meta" and k ~= "jsonld" then
-          fail(name, key, "unknown source key '" .. tostring(k) .. "' (want meta or jsonld)")
+        if k ~= "meta" and k ~= "jsonld" and k ~= "generic" and k ~= "fallback" and k ~= 1 then
+          fail(name, key, "unknown source key '" .. tostring(k) .. "' (want meta, jsonld, generic, a selector, fallback)")
         end
+      end
+      if src.fallback ~= nil and type(src.fallback) ~= "boolean" then
+        fail(name, key, "source " .. i .. ": fallback must be true or false")
       end
       if type(src.meta) == "string" then
         s = { kind = "meta", meta = src.meta:lower(), label = "meta " .. src.meta }
       elseif type(src.jsonld) == "string" then
         s = { kind = "jsonld", path = src.jsonld, label = "jsonld " .. src.jsonld }
+      elseif type(src.generic) == "string" then
+        s = { kind = "generic", field = src.generic, label = "generic " .. src.generic }
+      elseif type(src[1]) == "string" then
+        s = check_selector(name, key, src[1])
+        s.kind = "sel"
+        s.label = "rule: " .. src[1]
+      elseif type(src[1]) == "function" then
+        s = { kind = "fn", fn = src[1], label = "function" }
       else
-        fail(name, key, "source " .. i .. " must be {meta = NAME} or {jsonld = PATH}")
+        fail(name, key, "source " .. i .. " must be {meta = NAME}, {jsonld = PATH}, {generic = FIELD} or {SELECTOR, fallback = true}")
       end
+      s.fallback = src.fallback
     else
       fail(name, key, "source " .. i .. " must be a selector, a table or a function, got " .. type(src))
     end
@@ -305,11 +458,32 @@ local function compile_field(name, key, spec)
   f.join = spec.join == true and " " or spec.join
   f.attr = spec.attr
   f.image = spec.image
-  f.paragraphs = spec.paragraphs
+  f.paragraphs = spec.paragraphs or spec.boilerplate or spec.prune
+  if spec.boilerplate or spec.prune then
+    f.filter = { whole = true, whole_clean = spec.prune == true }
+  end
   f.url = spec.url or spec.image
   f.required = spec.required
   f.default = spec.default
   f.trim = spec.trim
+  f.keep_spaces = spec.keep_spaces
+  if spec.clean then
+    f.clean = {}
+    for i, r in ipairs(spec.clean) do
+      local ckey = key .. ".clean[" .. i .. "]"
+      if type(r) == "table" then
+        for k in pairs(r) do
+          if k ~= "text" then fail(name, ckey, "unknown key '" .. tostring(k) .. "' (want text)") end
+        end
+        f.clean[#f.clean + 1] = { text = check_regex(name, ckey, r.text) }
+      else
+        local sel = check_removal(name, ckey, r)
+        if sel.self then fail(name, ckey, "want a selector of nodes to drop, got '" .. r .. "'") end
+        sel.scoped = sel.xpath and scoped_xpath(sel.xpath)
+        f.clean[#f.clean + 1] = sel
+      end
+    end
+  end
   local pat = spec.re or spec.match
   if pat then f.re = check_regex(name, key .. (spec.re and ".re" or ".match"), pat) end
   if spec.replace then
@@ -337,6 +511,14 @@ local function compile_field(name, key, spec)
     end
   end
   if spec.fields then f.fields = compile_fields(name, key .. ".fields", spec.fields) end
+  f.outermost = spec.outermost
+  f.min_length = spec.min_length
+  if spec.skip then
+    f.skip = {}
+    for i, c in ipairs(spec.skip) do
+      f.skip[i] = check_selector(name, key .. ".skip[" .. i .. "]", c)
+    end
+  end
   return f
 end
 
@@ -348,6 +530,8 @@ compile_fields = function(name, key, fields)
     if type(k) ~= "string" then fail(name, key, "field names must be strings") end
     if v ~= false then names[#names + 1] = k end
   end
+  -- declarative fields by name, then function fields (which see their
+  -- values); `clean` works on copies, so no order is needed for it
   table.sort(names, function(a, b)
     local fa, fb = type(fields[a]) == "function", type(fields[b]) == "function"
     if fa ~= fb then return fb end
@@ -378,7 +562,7 @@ local function check_raw(raw, name)
   if raw.extends ~= nil and type(raw.extends) ~= "string" then
     fail(name, "extends", "expected a module name")
   end
-  for _, k in ipairs({ "replace", "remove", "unwrap", "rename", "fields", "tests" }) do
+  for _, k in ipairs({ "replace", "remove", "unwrap", "rename", "wrap", "move", "fields", "tests" }) do
     if raw[k] ~= nil and type(raw[k]) ~= "table" then
       fail(name, k, "expected a table, got " .. type(raw[k]))
     end
@@ -438,6 +622,8 @@ local function resolve(raw, name, seen)
   merged.remove = concat(parent.remove, raw.remove)
   merged.unwrap = concat(parent.unwrap, raw.unwrap)
   merged.rename = merge_map(parent.rename, raw.rename)
+  merged.wrap = merge_map(parent.wrap, raw.wrap)
+  merged.move = merge_map(parent.move, raw.move)
   merged.fields = merge_map(parent.fields, raw.fields)
   -- compile the parent alone once, so its own errors name its file
   rules.load(parent, module_path(raw.extends))
@@ -467,24 +653,37 @@ function rules.load(raw, name)
       end
       c.remove[#c.remove + 1] = { text = check_regex(name, key, r.text) }
     else
-      c.remove[#c.remove + 1] = check_selector(name, key, r)
+      c.remove[#c.remove + 1] = check_removal(name, key, r)
     end
   end
   c.unwrap = {}
   for i, s in ipairs(eff.unwrap or {}) do
     c.unwrap[#c.unwrap + 1] = check_selector(name, "unwrap[" .. i .. "]", s)
   end
-  c.rename = {}
-  local keys = {}
-  for k in pairs(eff.rename or {}) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  for _, k in ipairs(keys) do
-    local tag = eff.rename[k]
-    local key = "rename." .. tostring(k)
-    if type(tag) ~= "string" or not tag:match("^%a[%w-]*$") then
-      fail(name, key, "want a tag name, got '" .. tostring(tag) .. "'")
+  -- selector -> tag maps, in selector order
+  local function tag_map(what)
+    local out, keys = {}, {}
+    for k in pairs(eff[what] or {}) do keys[#keys + 1] = k end
+    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+    for _, k in ipairs(keys) do
+      local tag = eff[what][k]
+      local key = what .. "." .. tostring(k)
+      if type(tag) ~= "string" or not tag:match("^%a[%w-]*$") then
+        fail(name, key, "want a tag name, got '" .. tostring(tag) .. "'")
+      end
+      out[#out + 1] = { check_selector(name, key, k), tag }
     end
-    c.rename[#c.rename + 1] = { check_selector(name, key, k), tag }
+    return out
+  end
+  c.rename = tag_map("rename")
+  c.wrap = tag_map("wrap")
+  c.move = {}
+  local mkeys = {}
+  for k in pairs(eff.move or {}) do mkeys[#mkeys + 1] = k end
+  table.sort(mkeys, function(a, b) return tostring(a) < tostring(b) end)
+  for _, k in ipairs(mkeys) do
+    local key = "move." .. tostring(k)
+    c.move[#c.move + 1] = { check_selector(name, key, k), check_selector(name, key, eff.move[k]) }
   end
   if eff.metadata == false then
     c.metadata = {}
@@ -494,6 +693,12 @@ function rules.load(raw, name)
     c.metadata = META_KEYS
   end
   c.fields = compile_fields(name, "fields", eff.fields or {})
+  -- standard fields that a rule's alias stands for (author -> authors):
+  -- metadata leaves them alone
+  c.aliased = {}
+  for _, f in ipairs(c.fields) do
+    if ALIASES[f.name] then c.aliased[ALIASES[f.name]] = f.name end
+  end
   c.post = eff.post
   return c
 end
@@ -511,7 +716,23 @@ local function select_items(ctx, sel)
   local t = type(r)
   if t == "table" then return r end
   if t == "string" or t == "number" then return { tostring(r) } end
+  if r == true then return { true } end
   return {}
+end
+
+local function is_node(v) return type(v) == "userdata" end
+
+local function first_node(items)
+  for _, v in ipairs(items) do
+    if is_node(v) then return v end
+  end
+  return nil
+end
+
+-- remove a matched node, or with a ::attr(name) selector the attribute
+local function drop(node, sel)
+  if not is_node(node) then return end
+  if sel.suffix == "attr" then node:set_attr(sel.attr, nil) else node:remove() end
 end
 
 local function largest_srcset(s)
@@ -552,10 +773,15 @@ local function item_value(f, sel, item)
   if f.image or (suffix == "attr" and attr == "src" and (item.tag == "img" or item.tag == "source")) then
     return image_of(item), "image"
   end
-  if f.paragraphs then return html.strip(item), "text" end
+  local keep = f.keep_spaces and { nbsp = true } or nil
+  if f.filter then
+    local res = extract.content(item, f.filter)
+    return res and res.text or "", "text"
+  end
+  if f.paragraphs then return html.strip(item, keep), "text" end
   if suffix == "attr" then return item:attr(attr), "raw" end
   if suffix == "html" then return item:html(), "html" end
-  return item:text(), "text"
+  return item:text(keep), "text"
 end
 
 local function strip_chars(s, chars)
@@ -564,10 +790,33 @@ local function strip_chars(s, chars)
 end
 
 -- one raw string -> value (string, list for split, or nil)
+-- text.clean without the typographic-space normalisation (keep_spaces):
+-- entities decoded, runs of ASCII blanks collapsed, paragraph breaks kept
+local function clean_keep_spaces(s)
+  s = text.decode(s):gsub("\r\n?", "\n")
+  local out = {}
+  for line in (s .. "\n"):gmatch("(.-)\n") do
+    out[#out + 1] = line:gsub("[ \t\f\v]+", " "):gsub("^ ", ""):gsub(" $", "")
+  end
+  s = table.concat(out, "\n"):gsub("\n\n+", "\n\n")
+  return (s:gsub("^\n+", ""):gsub("\n+$", ""))
+end
+
+-- a short quote of a value for messages
+local function quoted(v)
+  v = tostring(v):gsub("%s+", " ")
+  if utf8.len(v) and utf8.len(v) > 60 then
+    v = v:sub(1, utf8.offset(v, 61) - 1) .. "…"
+  end
+  return "'" .. v .. "'"
+end
+
+-- one raw string -> value (string, list for split), or nil and why the
+-- filters rejected it
 local function process(f, s, kind, page, st)
   if type(s) ~= "string" then return s end
   if kind == "text" then
-    s = text.clean(s)
+    s = f.keep_spaces and clean_keep_spaces(s) or text.clean(s)
   elseif kind ~= "html" then
     s = text.trim(s)
   end
@@ -576,48 +825,170 @@ local function process(f, s, kind, page, st)
   end
   if f.re then
     local m = f.re:match(s)
-    if m == nil then return nil end
+    if m == nil then
+      return nil, "matched, but re did not match " .. quoted(s)
+    end
     s = tostring(m)
   end
   if kind ~= "html" then s = text.trim(s) end
   if type(f.trim) == "string" then s = strip_chars(s, f.trim) end
-  if s == "" then return nil end
+  if s == "" then return nil, "matched, but empty" end
   local function finish(v)
+    local why
     if f.date then
-      v = date.parse(v, { format = f.date.format, tz = f.date.tz, utc = f.date.utc,
-                          lang = f.date.lang, page = page })
+      v, why = date.parse(v, { format = f.date.format, tz = f.date.tz, utc = f.date.utc,
+                               lang = f.date.lang, page = page })
+      if not v then return nil, "matched, but the date filter rejected it: " .. tostring(why) end
     end
     if v and (f.url or kind == "image") then v = url.resolve(v, st.base()) end
     return v
   end
   if f.split then
-    local out = {}
+    local out, why = {}, nil
     for _, part in ipairs(f.split:split(s)) do
-      part = finish(text.trim(part))
-      if present(part) then out[#out + 1] = part end
+      local v, w = finish(text.trim(part))
+      if present(v) then out[#out + 1] = v else why = why or w end
     end
+    if #out == 0 then return nil, why or "matched, but empty" end
     return out
   end
-  s = finish(s)
-  if s == "" then return nil end
-  return s
+  local v, why = finish(s)
+  if v == "" then return nil, "matched, but empty" end
+  return v, why
 end
 
 local apply_fields
+local remove_text
 
--- the values of one source: a value (first) or a list (all), or nil
+-- remove one `clean` entry's matches inside node (a copy): nodes, or with
+-- ::attr(name) / .../@name that attribute; {text = PCRE} blocks.  An XPath
+-- that starts with "//" searches the node's subtree (".//"); another XPath
+-- is read from the copy's own document.  Returns how many went.
+local function clean_in(node, c)
+  if c.text then return remove_text(node, c.text) or 0 end
+  local n = 0
+  local found = c.scoped and node:xpath(c.scoped) or select_items(node, c)
+  if type(found) ~= "table" then return 0 end
+  for _, cand in ipairs(found) do
+    if is_node(cand) and cand ~= node then drop(cand, c); n = n + 1 end
+  end
+  return n
+end
+
+-- a copy of a matched node without the field's `clean` nodes: the field
+-- reads its own tree, so no other field sees the cleaning
+local function cleaned(f, node, st)
+  local frag = html.parse(node:outer(), { encoding = "utf-8", url = st.base() })
+  local tag = node.tag
+  local copy
+  if tag == "html" then
+    copy = frag:root()
+  elseif tag == "head" or tag == "body" then
+    copy = frag:first(tag)
+  else
+    copy = frag:first("body > *") or frag:first("head > *")
+  end
+  if not copy then return node end
+  for _, c in ipairs(f.clean) do clean_in(copy, c) end
+  return copy
+end
+
+-- is the item a node inside one of the nodes of list?
+local function inside_any(it, list)
+  if not is_node(it) then return false end
+  for _, h in ipairs(list) do
+    if is_node(h) and h:contains(it) then return true end
+  end
+  return false
+end
+
+-- items without those inside an earlier item (option outermost)
+local function outermost(items)
+  local out = {}
+  for _, it in ipairs(items) do
+    if not inside_any(it, out) then out[#out + 1] = it end
+  end
+  return out
+end
+
+-- option skip: the items that are not inside what the selectors match
+local function skip_within(skips, page, items)
+  local holders = {}
+  for _, sel in ipairs(skips) do
+    for _, h in ipairs(select_items(page.doc, sel)) do holders[#holders + 1] = h end
+  end
+  if #holders == 0 then return items end
+  local out = {}
+  for _, it in ipairs(items) do
+    if not inside_any(it, holders) then out[#out + 1] = it end
+  end
+  return out
+end
+
+-- a page table over a copy of page.doc: what the generic extractor may
+-- read, clean or edit without touching the page the fields read
+local function page_copy(page, doc)
+  return { source = page.source, html = page.html, url = page.url,
+           options = page.options, record = page.record,
+           doc = doc or html.parse(page.doc:outer(), { encoding = "utf-8", url = page.url }) }
+end
+
+-- the record scripts/generic.lua makes of the page (a copy: the page is
+-- read-only while fields are read), once per page
+local function generic_record(page)
+  if page._generic == nil then
+    local gen = require("generic")
+    local gpage = page.doc and page_copy(page) or page
+    local r
+    if type(gen) == "function" then r = gen(gpage)
+    elseif type(gen) == "table" then r = rules.apply(gen, gpage) end
+    page._generic = type(r) == "table" and r or false
+  end
+  return page._generic or nil
+end
+
+-- the value of one source: a value (first) or a list (all); or nil and
+-- why (nothing matched, or what the filters rejected)
 local function eval_source(f, src, page, ctx, st)
   local items, sel
   if src.kind == "sel" then
     sel = src
     items = select_items(ctx, src)
+    if f.skip then items = skip_within(f.skip, page, items) end
+    if f.outermost then items = outermost(items) end
+  elseif src.kind == "generic" then
+    -- the generic extractor reads the whole page: clean applies to all of
+    -- it, on a copy
+    local gpage, cleaned_n = page, 0
+    if f.clean and page.doc then
+      gpage = page_copy(page)
+      local root = gpage.doc:root()
+      for _, c in ipairs(f.clean) do cleaned_n = cleaned_n + clean_in(root, c) end
+    end
+    local r = generic_record(gpage)
+    local v = r and r[src.field]
+    if f.min_length and cleaned_n > 0 and type(page.html) == "string"
+        and (type(v) ~= "string" or #v < f.min_length) then
+      -- weak: the cleaning may have taken the text (stale selectors);
+      -- read the page as served too, and keep the longer
+      local fresh = page_copy(page, html.parse(page.html,
+        { url = page.url, encoding = page.doc and page.doc:encoding() }))
+      local fr = generic_record(fresh)
+      local fv = fr and fr[src.field]
+      if type(fv) == "string" and #fv > (type(v) == "string" and #v or 0) then
+        v = fv
+        st.label = "generic " .. src.field .. " (page as served)"
+      end
+    end
+    if v == nil then return nil, "the generic extractor found none" end
+    items = { v }
   elseif src.kind == "meta" then
     items = meta().tag(page, src.meta)
   elseif src.kind == "jsonld" then
     items = meta().jsonld_path(page, src.path)
   else
     local v = src.fn(page, ctx)
-    if v == nil then return nil end
+    if v == nil then return nil, "returned nothing" end
     if type(v) == "table" and getmetatable(v) == nil then
       items = v
     elseif type(v) == "string" or (type(v) == "userdata" and v.tag) then
@@ -626,18 +997,20 @@ local function eval_source(f, src, page, ctx, st)
       return v
     end
   end
-  local acc = {}
+  if #items == 0 then return nil, "nothing matched" end
+  local acc, why = {}, nil
   for _, item in ipairs(items) do
-    local v
+    local v, w
+    if f.clean and type(item) == "userdata" then item = cleaned(f, item, st) end
     if f.fields then
       if type(item) ~= "string" then
         v = apply_fields(f.fields, page, item, st, true)
       end
-    elseif type(item) == "table" then
+    elseif type(item) == "table" or type(item) == "boolean" then
       v = item
     else
       local raw, kind = item_value(f, sel, item)
-      v = process(f, raw, kind, page, st)
+      v, w = process(f, raw, kind, page, st)
     end
     if present(v) then
       if not f.all then return v end
@@ -646,9 +1019,13 @@ local function eval_source(f, src, page, ctx, st)
       else
         acc[#acc + 1] = v
       end
+    else
+      why = why or w
     end
   end
-  if #acc == 0 then return nil end
+  if #acc == 0 then
+    return nil, why or (#items == 1 and "matched, but empty" or "matched " .. #items .. ", all empty")
+  end
   if f.join then
     local parts = {}
     for _, x in ipairs(acc) do parts[#parts + 1] = tostring(x) end
@@ -657,46 +1034,115 @@ local function eval_source(f, src, page, ctx, st)
   return acc
 end
 
-local function tried(f)
-  local t = {}
-  for _, s in ipairs(f.sources or {}) do
-    t[#t + 1] = (s.label:gsub("^rule: ", ""))
-  end
-  return table.concat(t, ", ")
+local function short(label)
+  return (label:gsub("^rule: ", ""))
 end
 
--- evaluate a field list on a context; nested = inside a `fields` option
--- (required drops the item: returns nil)
+-- "tried: a, b" for sources that matched nothing, with the reasons of
+-- those that matched and were rejected
+local function tried(f, reasons)
+  local t, detailed = {}, false
+  for i, s in ipairs(f.sources or {}) do
+    local r = reasons and reasons[i]
+    if r and r ~= "nothing matched" then
+      t[#t + 1] = short(s.label) .. ": " .. r
+      detailed = true
+    else
+      t[#t + 1] = short(s.label)
+    end
+  end
+  return table.concat(t, detailed and "; " or ", ")
+end
+
+local function copy_of(t)
+  local c = {}
+  for k, v in pairs(t) do c[k] = v end
+  return c
+end
+
+-- evaluate a field list on a context.  Fields are independent: the
+-- document is read-only while they run (rules.apply), `clean` works on a
+-- copy, and a function field sees the values of the declarative fields
+-- (not of other function fields).  Returns rec, why, failed (the
+-- required fields without a value, with the reasons) and filled (how
+-- many fields a source of the rule gave); nested (inside a `fields`
+-- option): a required field without a value drops the item (nil).
 apply_fields = function(fields, page, ctx, st, nested)
-  local rec, why = {}, {}
+  local rec, why, failed, filled = {}, {}, {}, 0
+  local plain
   for _, f in ipairs(fields) do
     local v, label
+    local reasons = {}
     if f.fn then
-      v = f.fn(page, ctx, rec)
+      plain = plain or copy_of(rec)
+      v = f.fn(page, ctx, copy_of(plain))
       label = "function"
     else
-      for _, src in ipairs(f.sources) do
-        v = eval_source(f, src, page, ctx, st)
-        if present(v) then label = src.label; break end
-        v = nil
+      local weak   -- min_length: the value so far is short
+      for i, src in ipairs(f.sources) do
+        st.label = nil -- eval_source may name a more precise provenance
+        local x, r = eval_source(f, src, page, ctx, st)
+        if present(x) then
+          local lab = st.label or src.label
+          -- say so when an earlier source matched but was rejected (a
+          -- date the filter did not take, then metadata filling in)
+          local notes = {}
+          for j = 1, i - 1 do
+            if reasons[j] and reasons[j] ~= "nothing matched" then
+              notes[#notes + 1] = short(f.sources[j].label) .. ": " .. reasons[j]
+            end
+          end
+          if #notes > 0 then lab = lab .. " (after " .. table.concat(notes, "; ") .. ")" end
+          if weak then
+            -- a later source with more text replaces a short value
+            if type(x) == "string" and #x > #v then v, label = x, lab end
+            if type(x) ~= "string" or #x >= f.min_length then break end
+          else
+            v, label = x, lab
+            if not (f.min_length and type(x) == "string" and #x < f.min_length) then break end
+            weak = true
+          end
+        else
+          reasons[i] = r
+        end
       end
+      if not present(v) then v = nil end
     end
-    if not present(v) then
+    if present(v) then
+      filled = filled + 1
+    else
       v = nil
       if f.required then
         if nested then return nil end
-        error("required field '" .. f.name .. "' is missing (tried: " .. tried(f) .. ")", 0)
+        failed[#failed + 1] = "required field '" .. f.name .. "' is missing (tried: " .. tried(f, reasons) .. ")"
       end
       if f.default ~= nil then v, label = f.default, "default" end
     end
     rec[f.name] = v
-    why[f.name] = label or "none"
+    if not label then
+      if f.fn then
+        label = "none (the function returned nothing)"
+      else
+        local t = {}
+        for i, src in ipairs(f.sources) do
+          t[#t + 1] = short(src.label) .. ": " .. (reasons[i] or "nothing matched")
+        end
+        label = "none (" .. table.concat(t, "; ") .. ")"
+      end
+    elseif label == "default" and f.sources and #f.sources > 0 then
+      local t = {}
+      for i, src in ipairs(f.sources) do
+        t[#t + 1] = short(src.label) .. ": " .. (reasons[i] or "nothing matched")
+      end
+      label = "default (" .. table.concat(t, "; ") .. ")"
+    end
+    why[f.name] = label
   end
   if nested then
     if next(rec) == nil then return nil end
     return rec
   end
-  return rec, why
+  return rec, why, failed, filled
 end
 
 local function replace_plain(s, from, to)
@@ -712,7 +1158,7 @@ local function replace_plain(s, from, to)
   return table.concat(out)
 end
 
-local function remove_text(doc, regex)
+remove_text = function(doc, regex)
   local n = 0
   for _, node in ipairs(doc:select(BLOCKS)) do
     if regex:find(node:text()) then
@@ -746,23 +1192,46 @@ local function prepare(c, page)
       remove_text(doc, r.text)
     else
       for _, node in ipairs(select_items(doc, r)) do
-        if type(node) ~= "string" then node:remove() end
+        drop(node, r)
       end
     end
   end
   for _, s in ipairs(c.unwrap) do
     for _, node in ipairs(select_items(doc, s)) do
-      if type(node) ~= "string" then node:unwrap() end
+      if is_node(node) then node:unwrap() end
     end
   end
   for _, r in ipairs(c.rename) do
     for _, node in ipairs(select_items(doc, r[1])) do
-      if type(node) ~= "string" then node:rename(r[2]) end
+      if is_node(node) then node:rename(r[2]) end
+    end
+  end
+  for _, w in ipairs(c.wrap) do
+    for _, node in ipairs(select_items(doc, w[1])) do
+      if is_node(node) then node:wrap(w[2]) end
+    end
+  end
+  for _, m in ipairs(c.move) do
+    local target = first_node(select_items(doc, m[2]))
+    if target then
+      for _, node in ipairs(select_items(doc, m[1])) do
+        -- a node that holds the target cannot move into it
+        if is_node(node) and not node:contains(target) then target:append(node) end
+      end
     end
   end
   -- the fields resolve URLs against the document as edited: lib/url looks
   -- <link rel=canonical>, og:url and <base> up again if it is asked
   page._links = nil
+end
+
+-- what --explain adds to a failure: the record as far as it got
+local function found(record, why)
+  if not options().explain then return "" end
+  local r = copy_of(record)
+  r.explain = why
+  local ok, j = pcall(json.encode, r)
+  return ok and ("\n  found: " .. j) or ""
 end
 
 -- rules.apply(rule, page) -> record
@@ -775,15 +1244,40 @@ function rules.apply(rule, page)
     if base_cache == nil then base_cache = url.base(page) or false end
     return base_cache or nil
   end
-  local record, why = apply_fields(c.fields, page, page.doc, st, false)
+  -- fields read the page and never change it (a function field that
+  -- tries gets an error); post may edit again
+  local doc = page.doc
+  local was = doc:readonly(true)
+  local record, why, failed, filled
+  do
+    local unlock <close> = setmetatable({}, { __close = function() doc:readonly(was) end })
+    record, why, failed, filled = apply_fields(c.fields, page, page.doc, st, false)
+  end
   if #c.metadata > 0 then
     local m = meta().extract(page)
+    local from = meta().source
     for _, k in ipairs(c.metadata) do
       if record[k] == nil and present(m[k]) then
-        record[k] = m[k]
-        why[k] = "metadata"
+        if c.aliased[k] then
+          why[k] = "none (metadata has one, but the rule's field '" .. c.aliased[k]
+            .. "' stands for " .. k .. ")"
+        else
+          record[k] = m[k]
+          why[k] = from and from(page, k) or "metadata"
+        end
       end
     end
+  end
+  if #failed > 0 then
+    error(table.concat(failed, "\n") .. found(record, why), 0)
+  end
+  if filled == 0 and #c.fields > 0 then
+    local t = {}
+    for i, f in ipairs(c.fields) do
+      if i > 4 then t[#t + 1] = "…"; break end
+      t[#t + 1] = f.name .. " " .. why[f.name]:gsub("^none ", "")
+    end
+    error("none of the rule's fields matched: " .. table.concat(t, ", ") .. found(record, why), 0)
   end
   if c.post then
     local r = c.post(record, page)

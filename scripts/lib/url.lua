@@ -111,24 +111,63 @@ function url.canonical(page)
   return links(page).canonical[1]
 end
 
--- url.of_page(page) -> the page's own URL: pipe.options.url, page.url,
--- <link rel=canonical>, og:url (nil when none)
+-- an href the page gives for itself, made absolute: as is when it is, a
+-- protocol-relative one as https, a relative one against <base href>
+-- when that is absolute; nil otherwise
+local function own_url(page, href)
+  if type(href) ~= "string" then return nil end
+  local h = href:match("^%s*(.-)%s*$")
+  if h == "" then return nil end
+  if h:find("^%a[%w+.-]*://") then return h end
+  if h:find("^//") then return "https:" .. h end
+  local base = url.base_href(page)
+  base = base and base:match("^%s*(.-)%s*$")
+  if base and base:find("^%a[%w+.-]*://") then return html.absolute(h, base) end
+  return nil
+end
+
+-- url.of_page(page) -> the page's own URL, absolute: pipe.options.url
+-- (--url), page.url (the record's url), else what the page says about
+-- itself: <link rel=canonical>, og:url, JSON-LD url/mainEntityOfPage,
+-- each as is when absolute, a relative one resolved against an absolute
+-- <base href>.  nil and why when none gives an absolute URL.
 function url.of_page(page)
   local opts = (pipe and pipe.options) or page.options or {}
   if type(opts.url) == "string" and opts.url ~= "" then return opts.url end
   if type(page.url) == "string" and page.url ~= "" then return page.url end
   local doc = page.doc
-  if not doc then return nil end
+  if not doc then return nil, "no --url, and no page" end
   local c = links(page)
+  local relative
   for _, href in ipairs(c.canonical) do
-    local h = href:match("^%s*(.-)%s*$")
-    if h ~= "" then return h end
+    local u = own_url(page, href)
+    if u then return u end
+    relative = relative or href:match("^%s*(.-)%s*$")
   end
   if c.og_url == nil then
     c.og_url = meta_content(doc, "property", "og:url")
         or meta_content(doc, "name", "og:url") or false
   end
-  return c.og_url or nil
+  if c.og_url then
+    local u = own_url(page, c.og_url)
+    if u then return u end
+    relative = relative or c.og_url
+  end
+  -- JSON-LD (lib/meta reads it; loaded here on demand, it requires us)
+  local ok, meta = pcall(require, "lib.meta")
+  if ok and type(meta) == "table" and meta.jsonld_path then
+    for _, path in ipairs({ "url", "mainEntityOfPage", "mainEntityOfPage.@id" }) do
+      local jok, vals = pcall(meta.jsonld_path, page, path)
+      for _, v in ipairs(jok and vals or {}) do
+        local u = own_url(page, v)
+        if u then return u end
+      end
+    end
+  end
+  if relative and relative ~= "" then
+    return nil, "the page's own URL '" .. relative .. "' is relative and there is no --url, record url or <base href> to resolve it against"
+  end
+  return nil, "no --url, record url, canonical link or og:url"
 end
 
 -- url.base_href(page) -> the href of the first <base href>, as written

@@ -104,7 +104,7 @@ expect_eq "text between invalid UTF-8 bytes" 2000 "$n"
 # failures name their input; the other inputs are still processed
 want_err="pipe: $G/trunc.html.gz: truncated gzip data (unexpected end of file)
 pipe: $G/missing.html: no such file or directory"
-for cmd in "strip" "select h1" "run scripts/site.lua" "run scripts/generic.lua"; do
+for cmd in "strip" "select --no-filename h1" "run scripts/site.lua" "run scripts/generic.lua"; do
   # shellcheck disable=SC2086
   check "$cmd: bad inputs among good ones" 1 "$PIPE" $cmd "$G/good.html" \
     "$G/trunc.html.gz" "$G/missing.html" "$G/good.html"
@@ -120,7 +120,7 @@ done
 check "match: bad inputs among good ones" 1 "$PIPE" match --html 'ECB' \
   "$G/trunc.html.gz" "$G/missing.html" "$G/good.html"
 expect_eq "match: messages name the input" "$want_err" "$(cat "$TMP/err")"
-expect_eq "match: good input searched" "$("$PIPE" match --html ECB "$G/good.html")" \
+expect_eq "match: good input searched" "$("$PIPE" match -H --html ECB "$G/good.html")" \
   "$(cat "$TMP/out")"
 
 # over the size limit

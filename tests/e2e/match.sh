@@ -18,26 +18,39 @@ EOF
 # whole matches, in input order
 expect_eq "whole match" "12
 345" "$("$PIPE" match '\d+' "$TMP/a.txt")"
-expect_eq "several inputs" "12
+# several inputs: each match names its input, as grep does (-H forces it,
+# --no-filename drops it)
+expect_eq "several inputs name the input" "$TMP/a.txt:12
+$TMP/a.txt:345
+$TMP/b.txt:7
+$TMP/b.txt:8" "$("$PIPE" match '\d+' "$TMP/a.txt" "$TMP/b.txt")"
+expect_eq "--no-filename" "12
 345
 7
-8" "$("$PIPE" match '\d+' "$TMP/a.txt" "$TMP/b.txt")"
+8" "$("$PIPE" match --no-filename '\d+' "$TMP/a.txt" "$TMP/b.txt")"
+expect_eq "-H with one input" "$TMP/b.txt:7
+$TMP/b.txt:8" "$("$PIPE" match -H '\d+' "$TMP/b.txt")"
+expect_eq "-H with -g" "$TMP/a.txt:foo
+$TMP/a.txt:bar" "$("$PIPE" match -H -g 1 '(\w+) (\d+)' "$TMP/a.txt")"
+printf '%s\n%s\n' "$TMP/a.txt" "$TMP/b.txt" > "$TMP/list2"
+expect_eq "--from names the inputs" "$TMP/b.txt:7" "$("$PIPE" match --from "$TMP/list2" '\d+' | sed -n 3p)"
+expect_eq "--lines -H: name and line" "$TMP/a.txt:1:12" "$("$PIPE" match --lines -H '1\d' "$TMP/a.txt")"
 expect_eq "stdin" "7
 8" "$("$PIPE" match '\d+' < "$TMP/b.txt")"
-expect_eq "dash is stdin" "7
-8
-12
-345" "$("$PIPE" match '\d+' - "$TMP/a.txt" < "$TMP/b.txt")"
+expect_eq "dash is stdin, named -" "-:7
+-:8
+$TMP/a.txt:12
+$TMP/a.txt:345" "$("$PIPE" match '\d+' - "$TMP/a.txt" < "$TMP/b.txt")"
 expect_eq ".gz input" "7
 8" "$("$PIPE" match '\d+' "$TMP/b.txt.gz")"
 expect_eq "--from" "7
 8
 12
-345" "$("$PIPE" match --from "$TMP/list" '\d+')"
-expect_eq "--from=FILE" "7
-8
-12
-345" "$("$PIPE" match --from="$TMP/list" '\d+')"
+345" "$("$PIPE" match --no-filename --from "$TMP/list" '\d+')"
+expect_eq "--from=FILE" "$TMP/b.txt:7
+$TMP/b.txt:8
+$TMP/a.txt:12
+$TMP/a.txt:345" "$("$PIPE" match --from="$TMP/list" '\d+')"
 expect_eq "-- ends options" "-5" "$(printf 'a -5\n' | "$PIPE" match -- '-\d')"
 
 # groups
@@ -56,15 +69,17 @@ expect_status "-g without value" 2 "$PIPE" match '\w' -g
 expect_eq "-g without value message" "pipe: match: option '-g' needs a value" "$(cat "$TMP/err")"
 
 # --json
-expect_eq "--json named groups" '{"k":"key","v":"val"}' \
+expect_eq "--json named groups" '{"source":"'"$TMP"'/a.txt","k":"key","v":"val"}' \
   "$("$PIPE" match --json '(?<k>\w+)=(?<v>\w+)' "$TMP/a.txt")"
-expect_eq "--json numbered groups" '{"1":"foo","2":"12"}
-{"1":"bar","2":"345"}' "$("$PIPE" match --json '(\w+) (\d+)' "$TMP/a.txt")"
-expect_eq "--json no groups" '{"0":"Привет"}' "$("$PIPE" match --json 'Пр\w+' "$TMP/a.txt")"
-expect_eq "--json unset group is null" '{"a":null,"b":"b"}' \
+expect_eq "--json numbered groups" '{"source":"'"$TMP"'/a.txt","1":"foo","2":"12"}
+{"source":"'"$TMP"'/a.txt","1":"bar","2":"345"}' "$("$PIPE" match --json '(\w+) (\d+)' "$TMP/a.txt")"
+expect_eq "--json no groups" '{"source":"'"$TMP"'/a.txt","0":"Привет"}' "$("$PIPE" match --json 'Пр\w+' "$TMP/a.txt")"
+expect_eq "--json unset group is null" '{"source":"-","a":null,"b":"b"}' \
   "$(printf 'b\n' | "$PIPE" match --json '(?<a>a)?(?<b>b)')"
-expect_eq "--json newline escaped" '{"0":"begin\nmiddle"}' \
+expect_eq "--json newline escaped" '{"source":"'"$TMP"'/lines.txt","0":"begin\nmiddle"}' \
   "$("$PIPE" match --json --dotall 'begin.middle' "$TMP/lines.txt")"
+expect_eq "--json --lines: source and line" '{"source":"'"$TMP"'/a.txt","line":1,"0":"12"}' \
+  "$("$PIPE" match --json --lines '1\d' "$TMP/a.txt")"
 expect_status "-g with --json" 2 "$PIPE" match --json -g 1 '(a)' "$TMP/a.txt"
 
 # flags
@@ -107,7 +122,7 @@ expect_eq "empty match output" "" "$(cat "$TMP/out")"
 expect_status "match found" 0 "$PIPE" match 'foo' "$TMP/a.txt"
 expect_status "no match" 1 "$PIPE" match 'zzz' "$TMP/a.txt"
 expect_status "unreadable input" 1 "$PIPE" match 'foo' "$TMP/missing.txt" "$TMP/a.txt"
-expect_eq "unreadable input: others still searched" "foo" "$(cat "$TMP/out")"
+expect_eq "unreadable input: others still searched" "$TMP/a.txt:foo" "$(cat "$TMP/out")"
 expect_contains "unreadable input named" "pipe: $TMP/missing.txt: " "$(cat "$TMP/err")"
 expect_status "bad pattern" 2 "$PIPE" match 'a(' "$TMP/a.txt"
 expect_eq "bad pattern message" "pipe: match: bad pattern 'a(' at offset 2: missing closing parenthesis" "$(cat "$TMP/err")"
@@ -126,6 +141,6 @@ expect_contains "match --help" "--json" "$("$PIPE" match --help)"
 # a closed pipe stops quietly with status 0
 seq 1 200000 > "$TMP/many.txt"
 ( "$PIPE" match '\d+' "$TMP/many.txt" "$TMP/many.txt" 2>"$TMP/pipe-err"; echo $? > "$TMP/pipe-rc" ) | head -1 > "$TMP/pipe-out"
-expect_eq "closed pipe output" "1" "$(cat "$TMP/pipe-out")"
+expect_eq "closed pipe output" "$TMP/many.txt:1" "$(cat "$TMP/pipe-out")"
 expect_eq "closed pipe status" "0" "$(cat "$TMP/pipe-rc")"
 expect_eq "closed pipe is quiet" "" "$(cat "$TMP/pipe-err")"

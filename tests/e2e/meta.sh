@@ -35,5 +35,8 @@ expect_eq "article:author URL ignored, JSON-LD author first" '["Nobody Else"]' "
 out=$("$PIPE" run --explain tests/rules/required.lua --url https://x.example/ "$P/meta-plain.html")
 expect_eq "rule field from a meta source" '"Ivan Petrov"' "$(printf '%s' "$out" | jq -c .author)"
 expect_eq "explain names the meta source" '"meta author"' "$(printf '%s' "$out" | jq -c .explain.author)"
-expect_eq "metadata fills authors" '["Nobody Else"]' "$(printf '%s' "$out" | jq -c .authors)"
-expect_eq "explain: metadata" '"metadata"' "$(printf '%s' "$out" | jq -c .explain.authors)"
+# the rule's `author` stands for the standard `authors`: metadata does not
+# add a second, disagreeing field, and --explain says why
+expect_eq "metadata does not fill authors next to the rule's author" 'null' "$(printf '%s' "$out" | jq -c .authors)"
+expect_eq "explain: why authors is absent" '"none (metadata has one, but the rule'"'"'s field '"'"'author'"'"' stands for authors)"' "$(printf '%s' "$out" | jq -c .explain.authors)"
+expect_eq "explain: metadata" '"metadata"' "$(printf '%s' "$out" | jq -c .explain.site_name)"

@@ -23,13 +23,13 @@ return {
   metadata = false,
   fields = {
     title = ".headline",
-    author = { ".byline", re = "By (.+)" },
+    byline = { ".byline", re = "By (.+)" },
     body = { ".text", paragraphs = true },
     tags = { ".tags li", all = true },
   },
   tests = {
     { page = "../../pages/a.html", name = "fields",
-      expect = { title = "Demo story", author = "Ann Lee",
+      expect = { title = "Demo story", byline = "Ann Lee",
                  body = { contains = "Second one.", matches = "^First" },
                  tags = { count = 2 }, lang = { absent = true } } },
     { page = "../../pages/a.html", name = "golden", golden = "../../pages/a.expected.json" },
@@ -58,7 +58,7 @@ mv pages/b.html pages/a.html
 expect_status "changed site fails" 3 "$PIPE" test scripts/sites
 out=$(cat "$TMP/out")
 expect_contains "title named" "    title: expected \"Demo story\"" "$out"
-expect_contains "author named" "    author: expected \"Ann Lee\"" "$out"
+expect_contains "byline named" "    byline: expected \"Ann Lee\"" "$out"
 expect_contains "matches named" "    body: expected to match /^First/" "$out"
 expect_contains "count named" "    tags: expected 2 items, got 1" "$out"
 expect_contains "golden names first differing field" "    body: expected \"First paragraph" "$out"
@@ -122,6 +122,92 @@ rm scripts/sites/badsel.lua scripts/sites/notest.lua
 cp pages/a.orig pages/a.html
 expect_status "clean rule" 0 "$PIPE" lint scripts/sites/demo.lua
 expect_eq "clean lint output" "no findings" "$(cat "$TMP/out")"
+
+# invisible differences are shown; starts_with, ends_with, equals; unknown
+# check keys and cases without expectations are errors, not silent passes
+cat > pages/nbsp.html <<'HTML'
+<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Price</title></head>
+<body><h1>Price:&nbsp;12&thinsp;000&nbsp;€</h1><p class="when">2 hours ago</p>
+<div class="text"><p>One.</p><p>Two.</p></div></body></html>
+HTML
+cat > scripts/sites/checks.lua <<'LUA'
+return {
+  hosts = { "checks.example" }, metadata = false,
+  fields = {
+    title = { "h1", keep_spaces = true },
+    plain = "h1",
+    when = { ".when", date = true },
+    paras = { ".text p", all = true },
+    body = { ".text", paragraphs = true },
+  },
+  tests = {
+    { page = "../../pages/nbsp.html", url = "https://checks.example/n", name = "keep",
+      now = "2026-01-17T16:30:00+02:00",
+      expect = { title = "Price:\u{A0}12\u{2009}000\u{A0}€", plain = "Price: 12 000 €",
+                 when = "2026-01-17T14:30:00+02:00",
+                 body = { starts_with = "One.", ends_with = "Two." },
+                 paras = { equals = { "One.", "Two." }, count = 2 } } },
+    { page = "../../pages/nbsp.html", url = "https://checks.example/n", name = "wrong",
+      expect = { title = "Price: 12 000 €", plain = "Price: 12 000 € ",
+                 body = { starts_with = "Two", ends_with = "One." },
+                 paras = { equals = { "One." } } } },
+    { page = "../../pages/nbsp.html", url = "https://checks.example/n", name = "typo",
+      expect = { body = { contain = "One", matches = "^One" } } },
+    { page = "../../pages/nbsp.html", url = "https://checks.example/n", name = "empty" },
+    { page = "../../pages/nbsp.html", url = "https://checks.example/n", name = "badkey",
+      expected = { title = "x" } },
+  },
+}
+LUA
+expect_status "check failures" 3 "$PIPE" test scripts/sites/checks.lua
+expect_eq "check messages" 'PASS checks keep
+FAIL checks wrong
+    body (start): expected "Two"
+      got "One"
+      (first difference at byte 1)
+    body (end): expected "One."
+      got "Two."
+      (first difference at byte 1)
+    paras[2]: expected nothing (field absent)
+      got "Two."
+    plain: expected "Price: 12 000 €\u{0020}"
+      got "Price: 12 000 €"
+      (first difference at byte 18, an invisible character)
+    title: expected "Price: 12 000 €"
+      got "Price:\u{00A0}12\u{2009}000\u{00A0}€"
+      (first difference at byte 7, an invisible character)
+FAIL checks typo
+    body: unknown check '"'"'contain'"'"' (want absent, contains, count, ends_with, equals, matches, not_contains, starts_with)
+FAIL checks empty
+    case has no expectations (give expect or golden)
+FAIL checks badkey
+    unknown case key '"'"'expected'"'"' (want page, url, name, expect, golden, now)
+1 passed, 4 failed' "$(cat "$TMP/out")"
+rm scripts/sites/checks.lua
+
+# lint: an intended fallback is marked; literal selectors in functions are
+# checked; a field under another name than the standard one is named
+cat > scripts/sites/lint2.lua <<'LUA'
+return {
+  hosts = { "l2.example" },
+  fields = {
+    title = { "h1", { ".legacy-headline", fallback = true } },
+    author = ".byline",
+    words = function(page)
+      local n = #page.doc:select(".text p")
+      return n + #page.doc:select(".gone-widget")
+    end,
+    broken = function(page) return page.doc:first("h1[") end,
+  },
+  tests = { { page = "../../pages/a.html", url = "https://l2.example/a", expect = { title = "Demo story" } } },
+}
+LUA
+expect_status "lint: marks and literals" 1 "$PIPE" lint scripts/sites/lint2.lua
+expect_eq "lint: marks and literals output" "scripts/sites/lint2.lua: fields.author: the standard field is 'authors' (docs/rules.md, The record schema): rename it so records from every rule agree
+scripts/sites/lint2.lua: line 8: selector '.gone-widget' matches nothing in the rule's fixtures
+scripts/sites/lint2.lua: line 10: bad selector 'h1[' at offset 3: expected a name" "$(cat "$TMP/out")"
+rm scripts/sites/lint2.lua
 
 # the project's own rules pass their tests
 cd "$SRCDIR"

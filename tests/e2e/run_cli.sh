@@ -198,3 +198,32 @@ expect_status "strip unknown option" 2 "$PIPE" strip --bogus
 expect_eq "strip unknown option message" "pipe: strip: unknown option '--bogus' (see pipe help strip)" "$(cat "$TMP/err")"
 expect_status "select --attr without value" 2 "$PIPE" select --attr
 expect_eq "select --attr message" "pipe: select: option '--attr' needs a value" "$(cat "$TMP/err")"
+
+# ./bootstrap prints nothing on stdout (its build log goes to stderr), so
+# `./bootstrap && build/pipe run ...` gives only the records; run here with
+# stand-in meson/dpkg-query/apt-get that say what they were asked
+mkdir -p "$TMP/bs/bin" "$TMP/bs/tree"
+cp bootstrap "$TMP/bs/tree/bootstrap"
+for tool in meson apt-get; do
+  printf '#!/bin/sh\necho "%s $*"\n' "$tool" > "$TMP/bs/bin/$tool"
+done
+printf '#!/bin/sh\necho "install ok installed"\n' > "$TMP/bs/bin/dpkg-query"
+chmod +x "$TMP/bs/bin/"*
+PATH="$TMP/bs/bin:$PATH" sh "$TMP/bs/tree/bootstrap" >"$TMP/bs/out" 2>"$TMP/bs/err"
+expect_eq "bootstrap: exit 0" 0 "$?"
+expect_eq "bootstrap: nothing on stdout" "" "$(cat "$TMP/bs/out")"
+expect_eq "bootstrap: the build log on stderr" "meson setup build
+meson compile -C build" "$(cat "$TMP/bs/err")"
+
+# help says what the commands do: every option `pipe help test` shows is
+# accepted; `pipe --help` and `pipe help lint` agree that lint runs the
+# rules on their fixture pages
+usage=$("$PIPE" help test | head -1)
+expect_eq "help test: usage" "usage: pipe test [--update] [--rules DIR]... [SCRIPT|DIR]..." "$usage"
+for opt in $(printf '%s\n' "$usage" | grep -o -- '--[a-z-]*'); do
+  "$PIPE" test "$opt" "$TMP/no-such-rule.lua" >/dev/null 2>"$TMP/err"
+  case $(cat "$TMP/err") in *"unknown option"*) fail "help test shows $opt, which test rejects" ;; esac
+done
+pass "help test: every option shown is accepted"
+expect_contains "pipe --help: lint runs fixture pages" "lint      check site rules as they load and on their own fixture pages" "$("$PIPE" --help)"
+expect_contains "pipe help lint: the same" "then on the rule's own fixture pages" "$("$PIPE" help lint | tr '\n' ' ' | tr -s ' ')"

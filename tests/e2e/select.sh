@@ -38,8 +38,15 @@ expect_eq "--attr on meta" "OG title" "$("$PIPE" select --attr content 'meta[pro
 expect_eq "--attr skips matches without it" "" "$("$PIPE" select --attr href 'h1' "$A")"
 expect_eq "--html" '<p class="lead">Lead with a <a href="https://example.com/x">link</a>.</p>' "$("$PIPE" select --html 'p.lead' "$A")"
 expect_eq "--first" "Home" "$("$PIPE" select --first 'li' "$A")"
-expect_eq "--first per input" "Home
-Home" "$("$PIPE" select --first 'li' "$A" "$A")"
+expect_eq "--first per input, each named" "$A:Home
+$A:Home" "$("$PIPE" select --first 'li' "$A" "$A")"
+expect_eq "--no-filename" "Home
+Home" "$("$PIPE" select --no-filename --first 'li' "$A" "$A")"
+expect_eq "-H with one input" "$A:Home" "$("$PIPE" select -H --first 'li' "$A")"
+expect_eq "--json" '{"source":"'"$A"'","text":"Home"}' "$("$PIPE" select --json --first 'li' "$A")"
+expect_eq "--json --attr" '{"source":"-","href":"/"}' "$("$PIPE" select --json --first --attr href 'a' < "$A")"
+expect_eq "--json scalar xpath" '{"source":"'"$A"'","value":"'"$("$PIPE" select --xpath 'count(//li)' "$A")"'"}' "$("$PIPE" select --json --xpath 'count(//li)' "$A")"
+expect_status "--json and -0" 2 "$PIPE" select --json -0 li "$A"
 expect_eq "-0 keeps newlines, ends with NUL" "$(printf 'Two\nlines|Para A|')" \
   "$("$PIPE" select -0 'article > p:nth-of-type(2), .body p:first-child' "$A" | tr '\0' '|')"
 expect_eq "--xpath nodes" "Story title" "$("$PIPE" select --xpath '//h1' "$A")"
@@ -52,7 +59,7 @@ expect_eq "stdin" "Story title" "$("$PIPE" select h1 < "$A")"
 gzip -c "$A" > "$TMP/a.html.gz"
 expect_eq ".gz input" "Story title" "$("$PIPE" select h1 "$TMP/a.html.gz")"
 printf '%s\n' "$A" > "$TMP/list"
-expect_eq "--from" "Story title" "$("$PIPE" select --from "$TMP/list" h1)"
+expect_eq "--from names the inputs" "$A:Story title" "$("$PIPE" select --from "$TMP/list" h1 | head -1)"
 
 expect_status "bad selector exits 2" 2 "$PIPE" select 'p[' "$A"
 expect_eq "bad selector message" "pipe: bad selector 'p[' at offset 2: expected a name" "$(cat "$TMP/err")"
@@ -60,7 +67,7 @@ expect_status "bad xpath exits 2" 2 "$PIPE" select --xpath '//p[' "$A"
 expect_eq "bad xpath message" "pipe: bad xpath '//p[': invalid expression" "$(cat "$TMP/err")"
 expect_status "missing selector" 2 "$PIPE" select
 expect_status "missing input" 1 "$PIPE" select h1 "$TMP/nope.html" "$A"
-expect_eq "other inputs still processed" "Story title" "$(cat "$TMP/out")"
+expect_eq "other inputs still processed" "$A:Story title" "$(cat "$TMP/out")"
 expect_status "--attr without value" 2 "$PIPE" select --attr
 expect_contains "help select" "usage: pipe select [OPTIONS] SELECTOR [INPUT...]" "$("$PIPE" help select)"
 
@@ -75,3 +82,10 @@ expect_eq "closed pipe: quiet" "" "$(cat "$TMP/err")"
 expect_eq "chain" "Para A
 
 Para B" "$("$PIPE" select --html '.body' "$A" | "$PIPE" select --html 'p' | "$PIPE" strip)"
+
+# the man page's select example does what it says on the seed page
+ex=$(sed -n "s/^pipe select --attr href '\(.*\)' page.html$/\1/p" docs/pipe.1.scd)
+expect_eq "man page example: the selector" "link[rel=canonical]" "$ex"
+expect_eq "man page example prints the canonical URL" \
+  "https://newsukraine.rbc.ua/news/the-paris-declaration-and-the-road-to-the-eu-1768650300.html" \
+  "$("$PIPE" select --attr href "$ex" tests/pages/paris-declaration.html)"

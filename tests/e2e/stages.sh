@@ -89,7 +89,7 @@ expect_eq "README photo example" "president.gov.ua
 $(jq -r '.related[].image_credit' "$PAGES/paris-declaration.expected.json")" "$out"
 expect_eq "the same with match --html" "$out" \
   "$(pipe match --html 'Photo: (.+)' -g 1 tests/pages/paris-declaration.html)"
-expect_eq "the same as JSON" '{"who":"president.gov.ua"}' \
+expect_eq "the same as JSON" '{"source":"-","who":"president.gov.ua"}' \
   "$(pipe strip tests/pages/paris-declaration.html | pipe match --json 'Photo: (?<who>.+)' | head -1)"
 
 # --- three-stage chain: pages -> related links -> hosts as TSV ------------
@@ -174,8 +174,8 @@ expect_eq "--from - for records" "15" \
   "$(echo "$TMP/site.ndjson.gz" | pipe run scripts/examples/words.lua --records --from - | wc -l | tr -d ' ')"
 expect_eq "strip, select and match read the same .gz" "$(pipe strip "$PAGES/paris-declaration.html" | md5sum)" \
   "$(pipe strip "$TMP/seed.html.gz" | md5sum)"
-expect_eq "select --from" "$(pipe select h1 "$PAGES/paris-declaration.html" tests/pages/wire-port-strike.html)" \
-  "$(pipe select h1 --from "$TMP/list")"
+expect_eq "select --from" "$(pipe select --no-filename h1 "$PAGES/paris-declaration.html" tests/pages/wire-port-strike.html)" \
+  "$(pipe select --no-filename h1 --from "$TMP/list")"
 expect_eq "match --from" "2" "$(pipe match --html -g 1 'Rotterdam (and) Antwerp' --from "$TMP/list" | wc -l | tr -d ' ')"
 
 # --- closed pipe at every stage: exit 0, nothing on stderr ----------------

@@ -85,7 +85,32 @@ expect_eq "the other input still printed" "second page" "$(cat "$TMP/out")"
 expect_contains "the failure names its input" "pipe: $TMP/nope.html:" "$(cat "$TMP/err")"
 expect_status "unknown option" 2 "$PIPE" strip --bogus
 expect_contains "unknown option message" "pipe: strip: unknown option '--bogus'" "$(cat "$TMP/err")"
-expect_contains "help strip" "usage: pipe strip [--links] [--from FILE] [INPUT...]" "$("$PIPE" help strip)"
+expect_contains "help strip" "usage: pipe strip [--links] [--url URL] [--from FILE] [INPUT...]" "$("$PIPE" help strip)"
+
+# --links: relative and protocol-relative targets made absolute against the
+# page URL (--url, else <base href>, the canonical link, og:url)
+cat > "$TMP/rel.html" <<'HTML'
+<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Links</title>
+<link rel="canonical" href="https://news.example.com/world/story.html"></head>
+<body><p>See <a href="/world/other.html">other</a>, <a href="//cdn.example.net/x.pdf">the report</a>,
+<a href="next.html">next</a>, <a href="https://abs.example/">elsewhere</a>, <a href="#top">top</a>
+and <a href="/world/other.html">other again</a>.</p></body></html>
+HTML
+expect_eq "--links: resolved against the canonical link" "See other[1], the report[2], next[3], elsewhere[4], top and other again[1].
+
+[1] https://news.example.com/world/other.html
+[2] https://cdn.example.net/x.pdf
+[3] https://news.example.com/world/next.html
+[4] https://abs.example/" "$("$PIPE" strip --links "$TMP/rel.html")"
+expect_eq "--links --url: resolved against it" "[1] https://mirror.example/world/other.html
+[2] https://cdn.example.net/x.pdf
+[3] https://mirror.example/a/next.html
+[4] https://abs.example/" "$("$PIPE" strip --links --url https://mirror.example/a/b.html "$TMP/rel.html" | tail -4)"
+sed 's|<link rel="canonical"[^>]*>|<base href="https://static.example.org/base/">|' "$TMP/rel.html" > "$TMP/base.html"
+expect_eq "--links: <base href> wins, as in a browser" "[3] https://static.example.org/base/next.html" "$("$PIPE" strip --links --url https://mirror.example/a/b.html "$TMP/base.html" | tail -2 | head -1)"
+sed 's|<link rel="canonical"[^>]*>||' "$TMP/rel.html" > "$TMP/nourl.html"
+expect_eq "--links: no page URL, targets as written" "[1] /world/other.html" "$("$PIPE" strip --links "$TMP/nourl.html" | tail -4 | head -1)"
 
 # a closed pipe ends quietly
 for i in $(seq 1 20000); do printf '<p>paragraph %s</p>\n' "$i"; done > "$TMP/big.html"

@@ -86,7 +86,11 @@ static const struct {
     {"p:nth-child(x)", 12, "expected an+b, odd or even"},
     {":first-of-type", 0, "*-of-type pseudo-classes need an element type"},
     {"div!", 3, "unexpected character"},
-    {"p:not(a b)", 8, "expected ')' (:not takes one compound selector)"},
+    {"p:is(a", 6, "expected ')'"},
+    {"p:has()", 6, "expected a selector"},
+    {"p:has(> )", 8, "expected a selector"},
+    {"[lang=en x]", 9, "expected ']'"},
+    {"[lang=en i x]", 11, "expected ']' (the only flags are i and s)"},
     {"a > ", 4, "expected a selector"},
     /* regression (fuzz_css): invalid UTF-8 compiled, then libxml2 failed
      * with a bare "encoding error" */
@@ -180,6 +184,38 @@ static const struct {
     {"DIV#d1 > P.lead", "p1"},
     {"ul:root", ""},
     {"html:root", "html"},
+    /* :is, :where, a :not of a list or a complex selector */
+    {":is(h1, span)", "h,s1"},
+    {"div :is(h1, .lead)", "h,p1"},
+    {":is(div p, ul li:first-child)", "p1,p2,p3,l1"},
+    {"p:is(h1 + p)", "p1"},
+    {"p:is(h1 ~ p)", "p1,p2,p3"},
+    {"a:is(div > p > a)", "a1"},
+    {"a:is(div > a)", ""},
+    {":where(#p1, #l2)", "p1,l2"},
+    {"p:not(.lead, [title])", "p2"},
+    {"p:not(div > p)", ""},
+    {"li:not(li + li)", "l1"},
+    /* :has: a descendant, or > child, + next, ~ later sibling */
+    {"p:has(a)", "p2"},
+    {"p:has(> a[href$=pdf])", "p2"},
+    {"div:has(> a)", ""},
+    {"h1:has(+ p.lead)", "h"},
+    {"h1:has(+ span)", ""},
+    {"span:has(~ p)", "s1"},
+    {"div:has(p a, h2)", "d1"},
+    {"li:has(+ li:has(+ li))", "l1,l2,l3"},
+    {"*:has(> li:nth-child(5))", "u"},
+    {"p:not(:has(a))", "p1,p3"},
+    /* [attr=v i]: ASCII case-insensitive values */
+    {"[lang=EN i]", "p2"},
+    {"[lang=EN]", ""},
+    {"[lang=EN s]", ""},
+    {"[lang|=EN i]", "p1,p2"},
+    {"[data-x~=BETA i]", "p1"},
+    {"[href$='.PDF' i]", "a1"},
+    {"[href^=HTTP: i]", "a1"},
+    {"[data-x*=AMM i]", "p2"},
 };
 
 static const char *matches(lua_State *L, const char *css)

@@ -148,6 +148,40 @@ START_TEST(html_nodes)
 }
 END_TEST
 
+/* node:contains, node:wrap, node:append: the edits FiveFilters configs
+ * need (strip scoping, wrap_in, move_into) */
+START_TEST(html_wrap_append)
+{
+    lua_State *L = pipe_test_lua();
+    const char *err = pipe_test_dostring(L,
+        "D = html.parse('<div id=a><p id=p>One <b id=b>two</b></p></div>"
+        "<div id=c>Three</div>')\n"
+        "A, P, B, C = D:first('#a'), D:first('#p'), D:first('#b'), D:first('#c')");
+    ck_assert_msg(err == NULL, "%s", err);
+    expect_str(L,
+        "return tostring(A:contains(B)) .. tostring(B:contains(A)) .."
+        " tostring(A:contains(A)) .. tostring(C:contains(B))",
+        "truefalsetruefalse");
+    expect_str(L, "local w = B:wrap('h2') return w.tag .. '|' .. P:html()",
+               "h2|One <h2><b id=\"b\">two</b></h2>");
+    expect_str(L, "C:append(P) return A:html() .. '|' .. C:html()",
+               "|Three<p id=\"p\">One <h2><b id=\"b\">two</b></h2></p>");
+    /* misuse raises; removed nodes and the root are left alone */
+    expect_str(L, "return select(2, pcall(P.append, P, C))",
+               "bad argument #2 to '?' (cannot move a node into itself)");
+    expect_str(L, "return select(2, pcall(B.wrap, B, 'a b'))",
+               "bad argument #2 to '?' (bad tag name 'a b')");
+    expect_str(L, "return tostring(D:root():wrap('div'))", "nil");
+    expect_str(L, "A:remove() return tostring(A:wrap('div'))", "nil");
+    expect_str(L, "C:append(A) return tostring(C:contains(A))", "false");
+    expect_str(L,
+        "local E = html.parse('<p>x</p>'):first('p')\n"
+        "return select(2, pcall(C.append, C, E))",
+        "bad argument #2 to '?' (node of another document)");
+    pipe_lua_close(L);
+}
+END_TEST
+
 START_TEST(html_xpath)
 {
     lua_State *L = pipe_test_lua();
@@ -422,6 +456,7 @@ Suite *html_suite(void)
     tc = tcase_create("tree");
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, html_nodes);
+    tcase_add_test(tc, html_wrap_append);
     tcase_add_test(tc, html_xpath);
     tcase_add_test(tc, html_absolute);
     tcase_add_test(tc, html_c_api);
