@@ -11,5 +11,7 @@ return function(page)
   return { s = page.source }
 end
 LUA
-timeout 60 "$PIPE" run -j 2 --unsafe "$TMP/slow.lua" "$TMP"/p0.html $(for i in $(seq 40); do echo "$TMP/p$i.html"; done) >"$TMP/out"
+files=("$TMP"/p0.html)
+for i in $(seq 40); do files+=("$TMP/p$i.html"); done
+timeout 60 "$PIPE" run -j 2 --unsafe "$TMP/slow.lua" "${files[@]}" >"$TMP/out"
 expect_eq "a slow first page, 16 slots full: every record, no hang" "0|41" "$?|$(wc -l <"$TMP/out")"

@@ -18,7 +18,7 @@ base=http://127.0.0.1:$(head -1 "$fx/port")
 # what run should give for each page: offset, uri, id, date (independently
 # listed by index.py, the pages picked by the reader's listing)
 "$WARC_LIST" "$W" | sed -n 's/^\([0-9+]*\) response \([^ ]*\) -> page .*/\1 \2/p' >"$TMP/pages"
-want=$(python3 "$SRCDIR/tests/warc/index.py" --ids "$W" | while read -r off kind uri id date; do
+want=$(python3 "$SRCDIR/tests/warc/index.py" --ids "$W" | while read -r off _ uri id date; do
   grep -qx "$off $uri" "$TMP/pages" || continue
   printf '{"source":"%s#%s","url":"%s","warc_id":"%s","fetched":"%s"}\n' "$W" "$off" "$uri" "$id" "$date"
 done)
@@ -111,7 +111,7 @@ expect_eq "--output: exit 1 (the corrupt member)" "1" "$?"
 expect_eq "--output: nothing on stdout" "" "$(cat "$TMP/o.out")"
 expect_eq "--output: one file per input, named as {/.}.ndjson.gz" \
   "cc.warc.ndjson.gz paris-declaration.ndjson.gz wget.warc.ndjson.gz" "$(ls "$O" | paste -sd' ')"
-expect_eq "--output: no temporary left" "" "$(ls -A "$O" | grep '^\.' || true)"
+expect_eq "--output: no temporary left" "" "$(find "$O" -name '.*' -type f)"
 expect_eq "--output: the records of a stdout run" \
   "$("$PIPE" run tests/scripts/warc.lua "$W")" "$(gzip -dc "$O/wget.warc.ndjson.gz")"
 expect_eq "--output: summaries, per input (--progress) and for the run" \
@@ -160,7 +160,7 @@ expect_eq "the rerun does the rest" \
   "pipe: 4 inputs ($n_done done before, skipped), $(( (4 - n_done) * 7 )) pages, $(( (4 - n_done) * 7 )) records, 0 failed, $(( (4 - n_done) * 17 )) skipped" \
   "$(cat "$TMP/err")"
 expect_eq "now every input has its file, no temporary left" "4|" \
-  "$(ls "$TMP/o3" | wc -l)|$(ls -A "$TMP/o3" | grep '^\.' || true)"
+  "$(find "$TMP/o3" -name '*.ndjson.gz' -type f | wc -l)|$(find "$TMP/o3" -name '.*' -type f)"
 
 # the NDJSON contract of Spark's RDD.pipe() and Hadoop streaming
 # (docs/scale-out.md): the archive as records, through --records, gives

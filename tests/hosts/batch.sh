@@ -27,10 +27,10 @@ make_batch() {
 # children (a hang seen once under load, not reproduced since), kill them
 # and return 124.  Usage: watched S CMD...
 watched() {
-  local s=$1 p t q; shift
+  local s=$1 p q; shift
   "$@" &
   p=$!
-  for t in $(seq $(( s * 10 ))); do
+  for _ in $(seq $(( s * 10 ))); do
     kill -0 "$p" 2>/dev/null || { wait "$p"; return; }
     sleep 0.1
   done
