@@ -122,8 +122,102 @@ int pipe_host_common_opt(pipe_host *host, const char *cmd, int argc,
     return m;
 }
 
+/* Apply the matched option o with value v (NULL for flags); -1 on a bad
+ * value, -2 out of memory. */
+static int apply_opt(const pipe_opt *o, const char *v, int argc)
+{
+    switch (o->kind) {
+    case PIPE_OPT_FLAG:
+        *(int *)o->var = 1;
+        return 0;
+    case PIPE_OPT_SET:
+        *(int *)o->var = (int)o->set;
+        return 0;
+    case PIPE_OPT_BITS:
+        *(unsigned *)o->var |= o->set;
+        return 0;
+    case PIPE_OPT_VALUE:
+        if (o->parse)
+            return o->parse(v, o->var);
+        *(const char **)o->var = v;
+        return 0;
+    case PIPE_OPT_LIST: {
+        pipe_opt_list *l = o->var;
+        if (o->parse && o->parse(v, NULL) != 0)
+            return -1;
+        if (!l->v) {
+            /* never more values than arguments */
+            l->v = calloc((size_t)argc + 1, sizeof *l->v);
+            if (!l->v)
+                return -2;
+        }
+        l->v[l->n++] = v;
+        return 0;
+    }
+    }
+    return -1;
+}
+
+int pipe_host_parse(pipe_host *host, const char *cmd, const char *help,
+                    const pipe_opt *opts, int argc, char **argv, char **pos,
+                    int *npos)
+{
+    int done = 0;
+    *npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (done || a[0] != '-' || a[1] == '\0') {
+            pos[(*npos)++] = argv[i];
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            done = 1;
+            continue;
+        }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(help, pipe_host_out(host));
+            pipe_host_flush(host);
+            return PIPE_EXIT_OK;
+        }
+        const pipe_opt *o = opts;
+        const char *v = NULL;
+        int m = 0;
+        for (; o && o->name; o++) {
+            int takes = o->kind == PIPE_OPT_VALUE || o->kind == PIPE_OPT_LIST;
+            m = pipe_host_opt(argc, argv, &i, o->name, takes ? &v : NULL);
+            if (m == 0 && o->alias)
+                m = pipe_host_opt(argc, argv, &i, o->alias, takes ? &v : NULL);
+            if (m != 0)
+                break;
+        }
+        if (m < 0)
+            return pipe_host_usage(host, "%s: option '%s' needs a value", cmd,
+                                   a);
+        if (m > 0) {
+            int rc = apply_opt(o, v, argc);
+            if (rc == -2)
+                return pipe_host_usage(host, "%s: out of memory", cmd);
+            if (rc != 0)
+                return pipe_host_usage(host, "%s: bad value '%s' for %s", cmd,
+                                       v ? v : "", a);
+            continue;
+        }
+        m = pipe_host_common_opt(host, cmd, argc, argv, &i);
+        if (m < 0)
+            return PIPE_EXIT_USAGE;
+        if (m == 0 && !strncmp(a, "--plugin", 8) && (!a[8] || a[8] == '='))
+            return pipe_host_usage(host, "%s: --plugin is a global option: "
+                                   "put it before the command (pipe "
+                                   "--plugin FILE %s ...)", cmd, cmd);
+        if (m == 0)
+            return pipe_host_usage(host, "%s: unknown option '%s' (see pipe "
+                                   "help %s)", cmd, a, cmd);
+    }
+    return PIPE_OPTS_OK;
+}
+
 static const char usage_text[] =
-    "usage: pipe COMMAND [OPTIONS] [ARGS...]\n"
+    "usage: pipe [--plugin FILE]... COMMAND [OPTIONS] [ARGS...]\n"
     "\n"
     "pipe turns web pages into clean, structured records: Lua rule scripts\n"
     "say what to keep, C does the parsing, selecting and matching.\n"
@@ -132,9 +226,12 @@ static const char usage_text[] =
 
 static const char exit_text[] =
     "\n"
-    "global options:\n"
+    "global options (before the command):\n"
     "  -h, --help       this help; `pipe help COMMAND` for one command\n"
     "  -V, --version    print the version\n"
+    "  --plugin FILE    load the plugin FILE.so (repeatable); plugins in\n"
+    "                   PIPE_PLUGIN_PATH and the installed plugin directory\n"
+    "                   load too (`pipe plugins` lists them)\n"
     "\n"
     "exit codes:\n"
     "  0  every input processed\n"
@@ -191,8 +288,10 @@ const pipe_command pipe_core_commands[] = {
     {"import", "print a FiveFilters site config as a Lua rule",
      pipe_import_help, pipe_cmd_import},
     {"plugins", "list plugins with their Lua functions and commands",
-     "usage: pipe plugins\n\nLists every plugin compiled into pipe, with "
-     "its Lua functions and the\ncommands it owns.\n",
+     "usage: pipe plugins\n\nLists every plugin, built in or loaded (with "
+     "the file it came from),\nwith its Lua functions, the commands it owns, "
+     "the services it offers\nand the plugins it needs; then the plugin "
+     "directory and PIPE_PLUGIN_PATH.\n",
      pipe_cmd_plugins},
     {"help", "show help for a command",
      "usage: pipe help [COMMAND]\n", cmd_help},
@@ -201,11 +300,43 @@ const pipe_command pipe_core_commands[] = {
 
 int pipe_main(int argc, char **argv)
 {
-    pipe_process_init();
     pipe_host host;
     pipe_host_init(&host);
     pipe_mem_set_limit(host.max_memory);
-    int code;
+    /* global options before the command: plugins first, so that their
+     * commands, Lua functions and init hooks are there for everything
+     * after (and in every worker, forked later) */
+    char **files = calloc((size_t)argc + 1, sizeof *files);
+    int nfiles = 0, i = 1, code = -1;
+    if (!files) {
+        fprintf(stderr, "pipe: out of memory\n");
+        return PIPE_EXIT_USAGE;
+    }
+    while (i < argc && code < 0) {
+        const char *v = NULL;
+        int m = pipe_host_opt(argc, argv, &i, "--plugin", &v);
+        if (m == 0)
+            break;
+        if (m < 0 || !*v)
+            code = pipe_host_usage(&host, "option '--plugin' needs a file "
+                                   "(see pipe --help)");
+        else
+            files[nfiles++] = (char *)v;
+        i++;
+    }
+    char *err = NULL;
+    if (code < 0 && pipe_plugins_setup(files, nfiles, &err) != 0) {
+        code = pipe_host_usage(&host, "%s", err ? err : "out of memory");
+        free(err);
+    }
+    free(files);
+    if (code >= 0) {
+        pipe_host_close(&host);
+        return code;
+    }
+    pipe_process_init();
+    argc -= i - 1;
+    argv += i - 1;
     if (argc < 2) {
         print_usage(stderr);
         code = PIPE_EXIT_USAGE;

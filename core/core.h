@@ -186,9 +186,23 @@ int pipe_lua_seal(lua_State *L);
 /* Put the state back to what pipe_lua_seal saw.  0 or -1. */
 int pipe_lua_reset(lua_State *L);
 
-/* registry.c */
+/* registry.c: built-in plugins, then those loaded at start-up, in the
+ * order they are opened (what a plugin requires comes first) */
 size_t pipe_plugin_count(void);
 const pipe_plugin *pipe_plugin_at(size_t i);
+/* The shared object plugin i came from, NULL when built in. */
+const char *pipe_plugin_origin(size_t i);
+/* Would the descriptor be accepted next to the plugins there are now?
+ * 0, or -1 with the reason in err. */
+int pipe_plugin_check(const pipe_plugin *p, char *err, size_t n);
+/* Load one shared object; 0, or -1 with the reason in err. */
+int pipe_plugin_load(const char *path, char *err, size_t n);
+/* Start-up: the installed plugin directory, PIPE_PLUGIN_PATH, then
+ * `files` (--plugin); requirements checked, plugins ordered.  0, or -1
+ * with *err (malloc'd) naming the file and the cause. */
+int pipe_plugins_setup(char **files, int nfiles, char **err);
+/* The installed plugin directory into buf (NULL when there is none). */
+const char *pipe_plugin_dir(char *buf, size_t n);
 /* The command named `name` (core or plugin), its owner's name in *owner. */
 const pipe_command *pipe_find_command(const char *name, const char **owner);
 int pipe_cmd_plugins(pipe_host *host, int argc, char **argv);

@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "pipe/util.h"
 #include "inputs.h"
 
 /* the kinds of unit (inputs.h): all units of one job are of one kind */
@@ -66,36 +67,6 @@ typedef struct res_hdr {
     uint32_t flags, pad;
     uint64_t in_bytes, out_len, err_len;
 } res_hdr;
-
-/* a growable byte buffer */
-typedef struct bytes {
-    char *p;
-    size_t len, cap;
-} bytes;
-
-static int bytes_add(bytes *b, const void *s, size_t n)
-{
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np)
-            return -1;
-        b->p = np;
-        b->cap = cap;
-    }
-    if (n)
-        memcpy(b->p + b->len, s, n);
-    b->len += n;
-    return 0;
-}
-
-static void bytes_free(bytes *b)
-{
-    free(b->p);
-    memset(b, 0, sizeof *b);
-}
 
 static double now_s(void)
 {
@@ -690,7 +661,7 @@ typedef struct job {
     int kind;                   /* JOB_PATHS, JOB_LINES or JOB_PAGES */
     int input;                  /* the input its units come from */
     size_t emitted;             /* units whose output is written */
-    bytes out, err;             /* results not written yet */
+    pipe_buf out, err;          /* results not written yet */
     int failed;                 /* among them, a failure */
 } job;
 
@@ -701,7 +672,7 @@ typedef struct worker {
     double unit_start;
     int timed_out;
     int leaving;                /* said it exits after its last unit */
-    bytes rx;
+    pipe_buf rx;
 } worker;
 
 typedef struct sup {
@@ -917,8 +888,8 @@ static void unit_done(sup *s, job *jb, uint32_t flags, uint64_t in_bytes,
             s->host->failed = 1;
     } else {
         jb->failed |= (flags & UNIT_FAILED) != 0;
-        if (bytes_add(&jb->out, out, olen) != 0 ||
-            bytes_add(&jb->err, err, elen) != 0)
+        if (pipe_buf_add(&jb->out, out, olen) != 0 ||
+            pipe_buf_add(&jb->err, err, elen) != 0)
             s->host->failed = 1;
     }
     if (jb->next == jb->nunits)
@@ -929,8 +900,8 @@ static void job_free(job *jb)
 {
     free(jb->payload);
     free(jb->offs);
-    bytes_free(&jb->out);
-    bytes_free(&jb->err);
+    pipe_buf_free(&jb->out);
+    pipe_buf_free(&jb->err);
     memset(jb, 0, sizeof *jb);
 }
 
@@ -987,7 +958,7 @@ static void worker_gone(sup *s, int wi)
     close(w->fd);
     w->fd = -1;
     s->nw--;
-    bytes_free(&w->rx);
+    pipe_buf_free(&w->rx);
     if (w->job < 0)
         return;
     job *jb = &s->jobs[w->job];
@@ -1041,7 +1012,7 @@ static void worker_input(sup *s, int wi)
             worker_gone(s, wi);
             return;
         }
-        if (bytes_add(&w->rx, buf, (size_t)r) != 0) {
+        if (pipe_buf_add(&w->rx, buf, (size_t)r) != 0) {
             kill(w->pid, SIGKILL);
             break;
         }
@@ -1092,7 +1063,7 @@ static void fail_job(sup *s, char *src, char *fail, int id)
         fclose(f);
     }
     jb->state = J_DONE;
-    bytes_add(&jb->err, m, m ? mn : 0);
+    pipe_buf_add(&jb->err, m, m ? mn : 0);
     free(m);
     free(src);
     free(fail);
@@ -1110,7 +1081,7 @@ static int make_job(sup *s, int block)
         s->held_src = s->held_fail = NULL;
         return 1;
     }
-    bytes pl = {0};
+    pipe_buf pl = {0};
     size_t nunits = 0, cap_units = 1;
     size_t *offs = NULL, offcap = 0;
     int oom = 0, jkind = 0, jid = -1;
@@ -1154,9 +1125,9 @@ static int make_job(sup *s, int block)
         uint64_t dl = len;
         if (!oom) {
             offs[nunits] = pl.len;
-            oom = bytes_add(&pl, &sl, sizeof sl) || bytes_add(&pl, &dl, sizeof dl) ||
-                  bytes_add(&pl, src, (size_t)sl + 1) ||
-                  bytes_add(&pl, data ? data : "", (size_t)dl + 1);
+            oom = pipe_buf_add(&pl, &sl, sizeof sl) || pipe_buf_add(&pl, &dl, sizeof dl) ||
+                  pipe_buf_add(&pl, src, (size_t)sl + 1) ||
+                  pipe_buf_add(&pl, data ? data : "", (size_t)dl + 1);
         }
         free(src);
         free(data);
@@ -1166,14 +1137,14 @@ static int make_job(sup *s, int block)
             s->host->failed = 1;
             s->em.stop = 1;
             free(offs);
-            bytes_free(&pl);
+            pipe_buf_free(&pl);
             return 0;
         }
         nunits++;
     }
     if (nunits == 0) {
         free(offs);
-        bytes_free(&pl);
+        pipe_buf_free(&pl);
         return 0;
     }
     offs[nunits] = pl.len;
@@ -1349,7 +1320,7 @@ static int run_pool(pool *p, feeder *f)
         w->fd = -1;
         while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
             ;
-        bytes_free(&w->rx);
+        pipe_buf_free(&w->rx);
     }
     for (size_t k = 0; k < s.nslots; k++)
         job_free(&s.jobs[k]);

@@ -79,7 +79,7 @@ const char pipe_run_help[] =
 typedef struct run_ctx {
     lua_State *L;
     int handler;              /* registry ref of the page function */
-    int parse;                /* registry ref of html.parse */
+    const pipe_page_parser *parser; /* the "page-parser" service */
     const char *url, *encoding, *html_field;
     int records;
     pipe_output out;          /* what a worker writes: ndjson, or json */
@@ -229,25 +229,16 @@ static int page_protected(lua_State *L)
     if (j->html) {
         lua_pushlstring(L, j->html, j->len);
         lua_setfield(L, -2, "html");
-        /* doc = html.parse(html, {url=, encoding=}) */
-        lua_rawgeti(L, LUA_REGISTRYINDEX, c->parse);
-        lua_getfield(L, -2, "html");
-        lua_createtable(L, 0, 2);
-        if (url) {
-            lua_pushstring(L, url);
-            lua_setfield(L, -2, "url");
-        }
-        if (c->encoding || rec) {
-            /* a record's html is a JSON string: UTF-8, whatever its
-             * <meta> says (a page re-serialised from another encoding) */
-            lua_pushstring(L, c->encoding ? c->encoding : "utf-8");
-            lua_setfield(L, -2, "encoding");
-        }
-        if (in && in->charset) {
-            lua_pushstring(L, in->charset); /* the HTTP charset: a hint */
-            lua_setfield(L, -2, "charset");
-        }
-        lua_call(L, 2, 1);
+        /* page.doc, from the plugin that offers the page parser.  A
+         * record's html is a JSON string: UTF-8, whatever its <meta> says
+         * (a page re-serialised from another encoding).  A page of an
+         * archive: its HTTP charset as the hint, when the parser takes
+         * one. */
+        const char *enc = c->encoding ? c->encoding : rec ? "utf-8" : NULL;
+        if (!enc && in && in->charset && c->parser->push_charset)
+            c->parser->push_charset(L, j->html, j->len, in->charset, url);
+        else
+            c->parser->push(L, j->html, j->len, enc, url);
         lua_setfield(L, -2, "doc");
     }
     lua_call(L, 1, 1);
@@ -351,19 +342,6 @@ static void run_filter(pipe_host *host, const char *buf, size_t len,
     (void)host;
 }
 
-/* After the script has loaded: what every page starts from. */
-static int take_parse(lua_State *L)
-{
-    run_ctx *c = lua_touserdata(L, 1);
-    lua_getfield(L, LUA_REGISTRYINDEX, PIPE_MODULES_KEY);
-    lua_getfield(L, -1, "html");
-    lua_getfield(L, -1, "parse");
-    if (!lua_isfunction(L, -1))
-        return luaL_error(L, "the html plugin has no parse function");
-    c->parse = luaL_ref(L, LUA_REGISTRYINDEX);
-    return 0;
-}
-
 static int load_script(pipe_host *host, run_ctx *c, const char *script)
 {
     lua_State *L = c->L;
@@ -387,14 +365,6 @@ static int load_script(pipe_host *host, run_ctx *c, const char *script)
         return -1;
     }
     c->handler = luaL_ref(L, LUA_REGISTRYINDEX);
-    /* html.parse from where the plugin registered it, not from a global
-     * the script may have replaced */
-    lua_pushcfunction(L, take_parse);
-    lua_pushlightuserdata(L, c);
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
-        pipe_host_usage(host, "%s", lua_tostring(L, -1));
-        return -1;
-    }
     if (pipe_lua_seal(L) != 0) {
         pipe_host_usage(host, "%s: cannot seal the Lua state (out of memory)",
                         script);
@@ -403,95 +373,68 @@ static int load_script(pipe_host *host, run_ctx *c, const char *script)
     return 0;
 }
 
+/* --max-steps N */
+static int parse_steps(const char *v, void *var)
+{
+    char *end;
+    if (*v < '0' || *v > '9')
+        return -1;
+    *(unsigned long *)var = strtoul(v, &end, 10);
+    return *end ? -1 : 0;
+}
+
+/* --set KEY=VALUE */
+static int parse_set(const char *v, void *var)
+{
+    (void)var;
+    const char *eq = strchr(v, '=');
+    return eq && eq != v ? 0 : -1;
+}
+
 int pipe_cmd_run(pipe_host *host, int argc, char **argv)
 {
     run_ctx c;
     memset(&c, 0, sizeof c);
     c.html_field = "html";
     const char *format = NULL, *fields = NULL, *from = NULL, *now = NULL;
-    const char *script = NULL, *v, *outdir = NULL;
-    int explain = 0, nsets = 0, no_gzip = 0, force = 0;
+    const char *script = NULL, *outdir = NULL;
+    int explain = 0, npos = 0, no_gzip = 0, force = 0;
     pipe_outdir od;
     memset(&od, 0, sizeof od);
-    const char **sets = calloc((size_t)argc + 1, sizeof *sets);
-    const char **rules = calloc((size_t)argc + 1, sizeof *rules);
-    char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
-    size_t nrules = 0;
-    if (!inputs || !sets || !rules) {
-        free(inputs);
-        free(sets);
-        free(rules);
+    pipe_opt_list sets = {NULL, 0}, rules = {NULL, 0};
+    char **pos = calloc((size_t)argc + 1, sizeof *pos);
+    if (!pos)
         return pipe_host_usage(host, "out of memory");
-    }
-    int ninputs = 0, opts_done = 0, code = PIPE_EXIT_OK;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int m = 0;
-        if (opts_done || a[0] != '-' || a[1] == '\0') {
-            if (!script)
-                script = a;
-            else
-                inputs[ninputs++] = argv[i];
-            continue;
-        }
-        if (!strcmp(a, "--")) {
-            opts_done = 1;
-            continue;
-        }
-#define OPT(name, var) \
-    if (!m && (m = pipe_host_opt(argc, argv, &i, name, &v)) == 1) var = v;
-        OPT("--url", c.url)
-        OPT("--now", now)
-        OPT("--encoding", c.encoding)
-        OPT("--html-field", c.html_field)
-        OPT("--format", format)
-        OPT("--fields", fields)
-        OPT("--from", from)
-        OPT("--output", outdir)
-#undef OPT
-        if (!m && (m = pipe_host_common_opt(host, "run", argc, argv, &i)) < 0) {
-            code = PIPE_EXIT_USAGE;
-            goto done;
-        }
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--max-steps", &v)) == 1) {
-            char *end;
-            host->lua.max_steps = strtoul(v, &end, 10);
-            if (*end || *v == '-')
-                m = -2;
-        }
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--rules", &v)) == 1)
-            rules[nrules++] = v;
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--set", &v)) == 1) {
-            const char *eq = strchr(v, '=');
-            if (!eq || eq == v)
-                m = -2;
-            else
-                sets[nsets++] = v;
-        }
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--explain", NULL)) == 1)
-            explain = 1;
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--records", NULL)) == 1)
-            c.records = 1;
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--unsafe", NULL)) == 1)
-            host->lua.unsafe = 1;
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--no-gzip", NULL)) == 1)
-            no_gzip = 1;
-        if (!m && (m = pipe_host_opt(argc, argv, &i, "--force", NULL)) == 1)
-            force = 1;
-        if (m == 0) {
-            code = pipe_host_usage(host, "run: unknown option '%s' (see pipe "
-                                   "help run)", a);
-            goto done;
-        }
-        if (m == -1) {
-            code = pipe_host_usage(host, "run: option '%s' needs a value", a);
-            goto done;
-        }
-        if (m == -2) {
-            code = pipe_host_usage(host, "run: bad value '%s' for %s", v, a);
-            goto done;
-        }
-    }
+    const pipe_opt opts[] = {
+        {"--url", NULL, PIPE_OPT_VALUE, &c.url, 0, NULL},
+        {"--now", NULL, PIPE_OPT_VALUE, &now, 0, NULL},
+        {"--encoding", NULL, PIPE_OPT_VALUE, &c.encoding, 0, NULL},
+        {"--html-field", NULL, PIPE_OPT_VALUE, &c.html_field, 0, NULL},
+        {"--format", NULL, PIPE_OPT_VALUE, &format, 0, NULL},
+        {"--fields", NULL, PIPE_OPT_VALUE, &fields, 0, NULL},
+        {"--from", NULL, PIPE_OPT_VALUE, &from, 0, NULL},
+        {"--max-steps", NULL, PIPE_OPT_VALUE, &host->lua.max_steps, 0,
+         parse_steps},
+        {"--rules", NULL, PIPE_OPT_LIST, &rules, 0, NULL},
+        {"--set", NULL, PIPE_OPT_LIST, &sets, 0, parse_set},
+        {"--explain", NULL, PIPE_OPT_FLAG, &explain, 0, NULL},
+        {"--records", NULL, PIPE_OPT_FLAG, &c.records, 0, NULL},
+        {"--unsafe", NULL, PIPE_OPT_FLAG, &host->lua.unsafe, 0, NULL},
+        {"--output", NULL, PIPE_OPT_VALUE, &outdir, 0, NULL},
+        {"--no-gzip", NULL, PIPE_OPT_FLAG, &no_gzip, 0, NULL},
+        {"--force", NULL, PIPE_OPT_FLAG, &force, 0, NULL},
+        {NULL, NULL, 0, NULL, 0, NULL},
+    };
+    int code = pipe_host_parse(host, "run", pipe_run_help, opts, argc, argv,
+                               pos, &npos);
+    if (code != PIPE_OPTS_OK)
+        goto done;
+    code = PIPE_EXIT_OK;
+    /* SCRIPT, then the inputs */
+    char **inputs = pos + (npos > 0);
+    int ninputs = npos > 0 ? npos - 1 : 0;
+    if (npos > 0)
+        script = pos[0];
     if (!script) {
         code = pipe_host_usage(host, "run: missing SCRIPT (see pipe help run)");
         goto done;
@@ -530,14 +473,23 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
         free(err);
         goto out;
     }
+    /* pages are parsed by whichever plugin offers the page parser (the
+     * html plugin): the host knows no parser of its own */
+    c.parser = pipe_service_get(PIPE_PAGE_PARSER, PIPE_PAGE_PARSER_VERSION);
+    if (!c.parser) {
+        code = pipe_host_usage(host, "run: no plugin offers the page parser "
+                               "(service '%s' version %d)", PIPE_PAGE_PARSER,
+                               PIPE_PAGE_PARSER_VERSION);
+        goto out;
+    }
     /* `pipe run site.lua`: pipe's own scripts by name, when there is no
      * such file here */
     char found[4096];
     if (pipe_find_script(script, found, sizeof found) == 0)
         script = found;
     host->lua.script = script;
-    host->lua.rules = rules;
-    host->lua.nrules = nrules;
+    host->lua.rules = rules.v;
+    host->lua.nrules = rules.n;
     c.L = pipe_host_lua(host);
     if (!c.L) {
         code = PIPE_EXIT_USAGE;
@@ -555,9 +507,9 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
     pipe_lua_set_option(c.L, "explain");
     lua_pushstring(c.L, c.html_field);
     pipe_lua_set_option(c.L, "html_field");
-    for (int i = 0; i < nsets; i++) {
-        const char *eq = strchr(sets[i], '=');
-        lua_pushlstring(c.L, sets[i], (size_t)(eq - sets[i]));
+    for (size_t i = 0; i < sets.n; i++) {
+        const char *eq = strchr(sets.v[i], '=');
+        lua_pushlstring(c.L, sets.v[i], (size_t)(eq - sets.v[i]));
         const char *key = lua_tostring(c.L, -1);
         if (!strcmp(eq + 1, "true"))
             lua_pushboolean(c.L, 1);
@@ -586,8 +538,8 @@ done:
     pipe_outdir_free(&od);
     host->lua.rules = NULL;
     host->lua.nrules = 0;
-    free(inputs);
-    free(sets);
-    free(rules);
+    free(pos);
+    free(sets.v);
+    free(rules.v);
     return code;
 }

@@ -770,10 +770,12 @@ static int open_all(lua_State *L)
      * from there rather than from globals a script may change */
     lua_getfield(L, LUA_REGISTRYINDEX, "pipe.loaded");
     lua_newtable(L);
-    const char *names[64];
+    const char *names[72];    /* at most 64 plugins (registry.c) */
     size_t np = 0;
     for (size_t i = 0; i < pipe_plugin_count(); i++) {
         const pipe_plugin *p = pipe_plugin_at(i);
+        if (!p->open)
+            continue;           /* commands or services only */
         lua_pushcfunction(L, p->open);
         lua_call(L, 0, 1);
         lua_pushvalue(L, -1);
@@ -914,6 +916,12 @@ void pipe_lua_close(lua_State *L)
     if (!L)
         return;
     state_ud *ud = get_ud(L);
+    /* the plugins' state-close hooks, the last opened first */
+    for (size_t i = pipe_plugin_count(); i > 0; i--) {
+        const pipe_plugin *p = pipe_plugin_at(i - 1);
+        if (p->close)
+            p->close(L);
+    }
     lua_close(L);
     free_ud(ud);
 }

@@ -13,12 +13,15 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 cflags="-std=c11 -g -O1 -fno-omit-frame-pointer $san -D_GNU_SOURCE \
  -DPIPE_VERSION=\"$version\" -DPIPE_SOURCE_SCRIPTS=\"$src/scripts\" \
  -DPIPE_INSTALLED_SCRIPTS=\"/usr/local/share/pipe/scripts\" \
- -I$src/include -I$src/core -I$src/plugins $(pkg-config --cflags $pkgs)"
+ -I$src/include -I$src/core -I$src/plugins/html $(pkg-config --cflags $pkgs)"
 objs=
-for f in "$src"/core/*.c "$src"/plugins/*.c; do
+for f in "$src"/core/*.c "$src"/plugins/*.c "$src"/plugins/*/*.c; do
     case $f in */core/main.c) continue ;; esac
     o=$out/obj/$(basename "$(dirname "$f")")_$(basename "$f" .c).o
-    $CC $cflags -fsanitize=fuzzer-no-link -c "$f" -o "$o"
+    # the html plugin defines what include/pipe/html.h wraps
+    extra=
+    case $f in */plugins/html/*) extra=-DPIPE_HTML_PROVIDER ;; esac
+    $CC $cflags $extra -fsanitize=fuzzer-no-link -c "$f" -o "$o"
     objs="$objs $o"
 done
 for h in "$src"/fuzz/fuzz_*.c; do

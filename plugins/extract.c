@@ -1314,12 +1314,13 @@ static int extract_open(lua_State *L)
 
 static const char *const extract_names[] = {"content", NULL};
 
+static const char *const extract_requires[] = {"html", NULL};
+
 const pipe_plugin pipe_plugin_extract = {
-    PIPE_PLUGIN_ABI,
-    "extract",
-    "generic main-content extraction (article body of any page)",
-    extract_open,
-    extract_names,
-    NULL,
-    NULL,
+    PIPE_PLUGIN_HEAD,
+    .name = "extract",
+    .summary = "generic main-content extraction (article body of any page)",
+    .open = extract_open,
+    .lua_names = extract_names,
+    .requires = extract_requires,
 };

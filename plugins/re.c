@@ -41,7 +41,7 @@
 
 #include "pipe/html.h"
 #include "pipe/plugin.h"
-#include "text.h"
+#include "pipe/util.h"
 
 #define RE_MT "pipe.Regex"
 #define RE_SHARED_MT "pipe.RegexContext"
@@ -992,58 +992,34 @@ static int match_main(pipe_host *host, int argc, char **argv)
     match_cmd m = {0};
     m.group = -1;
     const char *group = NULL, *from = NULL;
-    int lines = 0;
-    uint32_t opts = RE_COMPILE_BASE;
+    int lines = 0, names = -1;
+    unsigned flags = 0;
     char **pos = malloc(sizeof *pos * (size_t)(argc + 1));
     if (!pos)
         return pipe_host_usage(host, "out of memory");
-    int npos = 0, dashdash = 0, got, names_set = 0;
-    const char *bad = NULL, *why = NULL; /* a usage error: why, about bad */
-    for (int i = 1; i < argc && !why; i++) {
-        const char *a = argv[i];
-        if (dashdash || a[0] != '-' || a[1] == '\0') {
-            pos[npos++] = argv[i];
-        } else if (strcmp(a, "--") == 0) {
-            dashdash = 1;
-        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(match_help, pipe_host_out(host));
-            free(pos);
-            return PIPE_EXIT_OK;
-        } else if (strcmp(a, "--json") == 0) {
-            m.json = 1;
-        } else if (strcmp(a, "-H") == 0 || strcmp(a, "--with-filename") == 0) {
-            m.names = 1;
-            names_set = 1;
-        } else if (strcmp(a, "--no-filename") == 0) {
-            m.names = 0;
-            names_set = 1;
-        } else if (strcmp(a, "--html") == 0) {
-            m.html = 1;
-        } else if (strcmp(a, "--lines") == 0) {
-            lines = 1;
-        } else if (strcmp(a, "-i") == 0 || strcmp(a, "--ignore-case") == 0) {
-            opts |= PCRE2_CASELESS;
-        } else if (strcmp(a, "-m") == 0 || strcmp(a, "--multiline") == 0) {
-            opts |= PCRE2_MULTILINE;
-        } else if (strcmp(a, "-s") == 0 || strcmp(a, "--dotall") == 0) {
-            opts |= PCRE2_DOTALL;
-        } else if ((got = pipe_host_opt(argc, argv, &i, "-g", &group)) ||
-                   (got = pipe_host_opt(argc, argv, &i, "--group", &group)) ||
-                   (got = pipe_host_opt(argc, argv, &i, "--from", &from))) {
-            if (got < 0)
-                why = "match: option '%s' needs a value";
-        } else if ((got = pipe_host_common_opt(host, "match", argc, argv,
-                                               &i)) != 0) {
-            if (got < 0) {
-                free(pos);
-                return PIPE_EXIT_USAGE;
-            }
-        } else {
-            why = "match: unknown option '%s'" MATCH_SEE;
-        }
-        bad = a;
+    int npos = 0;
+    const pipe_opt table[] = {
+        {"--json", NULL, PIPE_OPT_FLAG, &m.json, 0, NULL},
+        {"--with-filename", "-H", PIPE_OPT_SET, &names, 1, NULL},
+        {"--no-filename", NULL, PIPE_OPT_SET, &names, 0, NULL},
+        {"--html", NULL, PIPE_OPT_FLAG, &m.html, 0, NULL},
+        {"--lines", NULL, PIPE_OPT_FLAG, &lines, 0, NULL},
+        {"--ignore-case", "-i", PIPE_OPT_BITS, &flags, PCRE2_CASELESS, NULL},
+        {"--multiline", "-m", PIPE_OPT_BITS, &flags, PCRE2_MULTILINE, NULL},
+        {"--dotall", "-s", PIPE_OPT_BITS, &flags, PCRE2_DOTALL, NULL},
+        {"--group", "-g", PIPE_OPT_VALUE, &group, 0, NULL},
+        {"--from", NULL, PIPE_OPT_VALUE, &from, 0, NULL},
+        {NULL, NULL, 0, NULL, 0, NULL},
+    };
+    int rc = pipe_host_parse(host, "match", match_help, table, argc, argv,
+                             pos, &npos);
+    if (rc != PIPE_OPTS_OK) {
+        free(pos);
+        return rc;
     }
-    if (!why && npos == 0) {
+    uint32_t opts = RE_COMPILE_BASE | flags;
+    const char *bad = NULL, *why = NULL; /* a usage error: why, about bad */
+    if (npos == 0) {
         why = "match: missing PATTERN%s";
         bad = MATCH_SEE;
     }
@@ -1058,8 +1034,7 @@ static int match_main(pipe_host *host, int argc, char **argv)
     m.pattern = pos[0];
     m.lines = lines;
     /* names by default when there are several inputs, as grep */
-    if (!names_set && (npos > 2 || from != NULL))
-        m.names = 1;
+    m.names = names >= 0 ? names : npos > 2 || from != NULL;
     int err;
     PCRE2_SIZE off;
     m.code = compile(m.pattern, strlen(m.pattern), opts, &err, &off);
@@ -1071,7 +1046,7 @@ static int match_main(pipe_host *host, int argc, char **argv)
                                "match: bad pattern '%s' at offset %d: %s",
                                m.pattern, (int)off, msg);
     }
-    int rc = PIPE_EXIT_OK;
+    rc = PIPE_EXIT_OK;
     if (group) {
         uint32_t ngroups;
         pcre2_pattern_info(m.code, PCRE2_INFO_CAPTURECOUNT, &ngroups);
@@ -1124,12 +1099,14 @@ static const char *const re_names[] = {
     "compile", "match", "find", "gmatch", "exec", "gsub", "split", NULL,
 };
 
+static const char *const re_requires[] = {"html", NULL}; /* match --html */
+
 const pipe_plugin pipe_plugin_re = {
-    PIPE_PLUGIN_ABI,
-    "re",
-    "PCRE2 regular expressions (UTF, Unicode classes, JIT)",
-    re_open,
-    re_names,
-    re_commands,
-    NULL,
+    PIPE_PLUGIN_HEAD,
+    .name = "re",
+    .summary = "PCRE2 regular expressions (UTF, Unicode classes, JIT)",
+    .open = re_open,
+    .lua_names = re_names,
+    .commands = re_commands,
+    .requires = re_requires,
 };

@@ -1,7 +1,8 @@
 /*
  * text plugin: helpers for cleaning scraped text (trim, squish, HTML entity
  * decoding, typographic spaces, paragraph-aware cleaning, word counts,
- * character-safe truncation), plus the UTF-8 helpers in plugins/text.h.
+ * character-safe truncation).  (Its UTF-8 helpers are the host's:
+ * include/pipe/util.h.)
  *
  * Caveats:
  * - Named entities: the HTML 4 set (all of Latin-1, Greek, math symbols,
@@ -29,122 +30,12 @@
 #include <lauxlib.h>
 
 #include "pipe/plugin.h"
-#include "text.h"
+#include "pipe/util.h"
 
-/*
- * UTF-8
- */
-
-static int is_cont(unsigned char c)
-{
-    return (c & 0xC0) == 0x80;
-}
-
-long pipe_utf8_decode(const char *str, size_t n, size_t *adv)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    unsigned char b0 = s[0];
-    *adv = 1;
-    if (b0 < 0x80)
-        return b0;
-    if (b0 < 0xC2 || b0 > 0xF4)
-        return -1;
-    if (b0 < 0xE0) {
-        if (n < 2 || !is_cont(s[1]))
-            return -1;
-        *adv = 2;
-        return ((long)(b0 & 0x1F) << 6) | (s[1] & 0x3F);
-    }
-    /* The second byte's range depends on the first (no overlongs, no
-     * surrogates, nothing beyond U+10FFFF). */
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (b0 == 0xE0)
-        lo = 0xA0;
-    else if (b0 == 0xED)
-        hi = 0x9F;
-    else if (b0 == 0xF0)
-        lo = 0x90;
-    else if (b0 == 0xF4)
-        hi = 0x8F;
-    if (n < 2 || s[1] < lo || s[1] > hi)
-        return -1;
-    if (n < 3 || !is_cont(s[2])) {
-        *adv = 2;
-        return -1;
-    }
-    if (b0 < 0xF0) {
-        *adv = 3;
-        return ((long)(b0 & 0x0F) << 12) | ((long)(s[1] & 0x3F) << 6) |
-               (s[2] & 0x3F);
-    }
-    if (n < 4 || !is_cont(s[3])) {
-        *adv = 3;
-        return -1;
-    }
-    *adv = 4;
-    return ((long)(b0 & 0x07) << 18) | ((long)(s[1] & 0x3F) << 12) |
-           ((long)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
-}
-
-size_t pipe_utf8_valid(const char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        if ((unsigned char)s[i] < 0x80) {
-            i++;
-            continue;
-        }
-        size_t adv;
-        if (pipe_utf8_decode(s + i, n - i, &adv) < 0)
-            return i;
-        i += adv;
-    }
-    return n;
-}
-
-void pipe_utf8_fix(luaL_Buffer *b, const char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        size_t ok = pipe_utf8_valid(s + i, n - i);
-        luaL_addlstring(b, s + i, ok);
-        i += ok;
-        if (i < n) {
-            size_t adv;
-            pipe_utf8_decode(s + i, n - i, &adv);
-            luaL_addstring(b, PIPE_UTF8_REPLACEMENT);
-            i += adv;
-        }
-    }
-}
-
-void pipe_utf8_add(luaL_Buffer *b, unsigned long cp)
-{
-    char out[4];
-    size_t n;
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        out[0] = (char)(0xF0 | (cp >> 18));
-        out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    luaL_addlstring(b, out, n);
-}
-
-int pipe_text_is_space(long cp)
+/* Whether code point `cp` is white space for squish/trim: ASCII space, tab,
+ * CR, LF, FF, VT, U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029,
+ * U+202F, U+205F, U+3000. */
+static int is_space_cp(long cp)
 {
     switch (cp) {
     case ' ': case '\t': case '\n': case '\r': case '\f': case '\v':
@@ -163,7 +54,7 @@ static int space_at(const char *s, size_t n, size_t i, size_t *adv)
     unsigned char c = (unsigned char)s[i];
     *adv = 1;
     if (c < 0x80)
-        return pipe_text_is_space(c);
+        return is_space_cp(c);
     if (c != 0xC2 && c != 0xE1 && c != 0xE2 && c != 0xE3)
         return 0;
     long cp = pipe_utf8_decode(s + i, n - i, adv);
@@ -171,10 +62,12 @@ static int space_at(const char *s, size_t n, size_t i, size_t *adv)
         *adv = 1;
         return 0;
     }
-    return pipe_text_is_space(cp);
+    return is_space_cp(cp);
 }
 
-void pipe_text_squish(luaL_Buffer *b, const char *s, size_t n)
+/* Append s[0..n) to `b` with every run of white space collapsed into one
+ * ASCII space and leading/trailing white space dropped. */
+static void squish_into(luaL_Buffer *b, const char *s, size_t n)
 {
     size_t i = 0, adv;
     int pending = 0, started = 0;
@@ -434,7 +327,7 @@ static int text_squish(lua_State *L)
     const char *s = luaL_checklstring(L, 1, &n);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
-    pipe_text_squish(&b, s, n);
+    squish_into(&b, s, n);
     luaL_pushresult(&b);
     return 1;
 }
@@ -516,7 +409,7 @@ static int text_clean(lua_State *L)
         } else {
             if (any)
                 luaL_addstring(&b, blank ? "\n\n" : "\n");
-            pipe_text_squish(&b, s + i + from, to - from);
+            squish_into(&b, s + i + from, to - from);
             any = 1;
             blank = 0;
         }
@@ -660,11 +553,9 @@ static const char *const text_names[] = {
 };
 
 const pipe_plugin pipe_plugin_text = {
-    PIPE_PLUGIN_ABI,
-    "text",
-    "text cleaning: trim, squish, entities, spaces, words, truncate",
-    text_open,
-    text_names,
-    NULL,
-    NULL,
+    PIPE_PLUGIN_HEAD,
+    .name = "text",
+    .summary = "text cleaning: trim, squish, entities, spaces, words, truncate",
+    .open = text_open,
+    .lua_names = text_names,
 };

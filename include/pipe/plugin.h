@@ -1,21 +1,33 @@
 /*
- * pipe plugin interface.
+ * pipe plugin interface: what a plugin is, and the host services it may
+ * use.  Everything an outside plugin may use is in include/pipe/ (this
+ * header, util.h, json.h, html.h); nothing else of pipe is visible to it.
  *
- * A plugin is one C file in plugins/ that exports one `const pipe_plugin`.
- * It offers Lua functions (a module table, opened into every Lua state the
- * host creates) and, optionally, command-line stages (`pipe NAME ...`).
- * The core lists every plugin in one table (core/registry.c); `pipe plugins`
- * prints that table.
+ * A plugin is one `const pipe_plugin` descriptor.  It offers Lua functions
+ * (a module table, opened into every Lua state the host creates, as a
+ * global and for require), optionally command-line stages (`pipe NAME
+ * ...`) and services (versioned tables of C functions other plugins and
+ * the host look up by name: the html plugin offers "page-parser", which
+ * `pipe run` parses every page with, and "html", the Document/Node API
+ * extract uses).  Built-in plugins are listed in core/registry.c; outside
+ * plugins are shared objects that export their descriptor as
+ * `pipe_plugin_entry` (PIPE_PLUGIN_EXPORT) and are loaded at start-up with
+ * `pipe --plugin FILE.so`, from PIPE_PLUGIN_PATH and from the installed
+ * plugin directory (docs/plugins.md).
  *
  * Ownership rule, for everything in this header: the host owns what it
  * passes in (argv, input buffers, source names) and keeps it valid only for
  * the duration of the call; a plugin copies what it wants to keep.  Strings
  * a host function returns through an out parameter are malloc'd and belong
- * to the caller, who frees them with free().
+ * to the caller, who frees them with free().  Descriptors, command tables,
+ * name lists and service tables a plugin hands the host must stay valid
+ * for the life of the process (static const data).
  *
  * Caveats: a plugin keeps no mutable C globals.  Per-state data (caches,
- * configuration) lives in the Lua registry or in upvalues, so several Lua
- * states (one per worker thread) never share anything by accident.
+ * configuration) lives in the Lua registry or in upvalues: the host makes
+ * one Lua state per process, and inputs run in worker processes forked
+ * from the one that loaded the plugins (so what `init` set up is in every
+ * worker, and nothing one worker does reaches another).
  */
 #ifndef PIPE_PLUGIN_H
 #define PIPE_PLUGIN_H
@@ -25,7 +37,15 @@
 
 #include <lua.h>
 
-#define PIPE_PLUGIN_ABI 1
+/*
+ * The plugin ABI.  It changes whenever a plugin built against an older
+ * header could misbehave with this host: a field of an existing structure
+ * or the meaning or signature of a host function changes.  Fields appended
+ * at the end of pipe_plugin do not change it (`size` tells the host which
+ * ones a plugin knows); new host functions do not either (a plugin that
+ * needs one fails to load on an older pipe, naming the symbol).
+ */
+#define PIPE_PLUGIN_ABI 2
 
 /* Exit codes, shared by every command (documented in `pipe --help`). */
 enum {
@@ -65,21 +85,81 @@ typedef struct pipe_command {
     int (*main)(pipe_host *host, int argc, char **argv);
 } pipe_command;
 
+/*
+ * A service: a versioned table of C functions that one plugin offers the
+ * host and other plugins, found by name with pipe_service_get().  The
+ * table's layout belongs to its header (PIPE_PAGE_PARSER below,
+ * include/pipe/html.h); `version` changes whenever it does.
+ */
+typedef struct pipe_service {
+    const char *name;              /* "page-parser", "html" */
+    int version;                   /* of the table `api` points to */
+    const void *api;               /* the table (static const) */
+} pipe_service;
+
 typedef struct pipe_plugin {
     int abi;                       /* PIPE_PLUGIN_ABI */
-    const char *name;              /* Lua global / module name: "html" */
+    size_t size;                   /* sizeof(pipe_plugin) when built */
+    const char *name;              /* Lua global / module name: "html";
+                                      [a-z][a-z0-9_]*, at most 32 bytes, no
+                                      Lua library or core name */
     const char *summary;           /* one line for `pipe plugins` */
-    /* lua_CFunction that pushes the module table (like luaopen_*) */
+    /* lua_CFunction that pushes the module table (like luaopen_*); called
+     * once for each Lua state, before the sandbox seals it */
     lua_CFunction open;
     /* NULL-terminated list of the Lua functions, for `pipe plugins` */
     const char *const *lua_names;
     /* commands this plugin owns, terminated by an entry with name NULL;
      * may be NULL */
     const pipe_command *commands;
-    /* called once per process before any Lua state exists (library
-     * initialisation, allocator hooks); may be NULL */
+    /* called once per process, after every plugin is loaded and before any
+     * Lua state exists (library initialisation, allocator hooks); workers
+     * inherit what it did; may be NULL */
     void (*init)(void);
+    /* called when the host closes a Lua state, before lua_close (in
+     * reverse order of opening); workers leave with _exit and close
+     * nothing; may be NULL */
+    void (*close)(lua_State *L);
+    /* NULL-terminated names of the plugins this one needs (opened before
+     * it, their services there); may be NULL */
+    const char *const *requires;
+    /* services this plugin offers, terminated by an entry with name NULL;
+     * may be NULL */
+    const pipe_service *services;
 } pipe_plugin;
+
+/* The first fields of every descriptor, for designated initialisers:
+ *     const pipe_plugin pipe_plugin_entry = {PIPE_PLUGIN_HEAD, .name = ...}; */
+#define PIPE_PLUGIN_HEAD .abi = PIPE_PLUGIN_ABI, .size = sizeof(pipe_plugin)
+
+/* What an outside plugin (a shared object) exports: its descriptor, under
+ * this name, and nothing else (build with -fvisibility=hidden):
+ *     PIPE_PLUGIN_EXPORT const pipe_plugin pipe_plugin_entry = {...}; */
+#define PIPE_PLUGIN_SYMBOL "pipe_plugin_entry"
+#if defined(__GNUC__)
+#define PIPE_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define PIPE_PLUGIN_EXPORT
+#endif
+
+/*
+ * The page parser: what `pipe run` parses every page with (the html
+ * plugin offers it).  `push` parses data[0..len) (`encoding` forces the
+ * input encoding, NULL: detect; `url` is the page's URL or NULL) and
+ * pushes the value scripts get as page.doc; it may raise (out of memory, an
+ * unknown forced encoding), never on junk input.
+ */
+#define PIPE_PAGE_PARSER "page-parser"
+#define PIPE_PAGE_PARSER_VERSION 1
+typedef struct pipe_page_parser {
+    void (*push)(lua_State *L, const char *data, size_t len,
+                 const char *encoding, const char *url);
+    /* The same, with the encoding the transport declared (an HTTP charset,
+     * from a WARC record) as a hint between a BOM and <meta>; may be NULL
+     * in a parser that takes no hint. */
+    void (*push_charset)(lua_State *L, const char *data, size_t len,
+                         const char *charset, const char *url);
+} pipe_page_parser;
 
 /*
  * Host services.
@@ -138,6 +218,71 @@ int pipe_host_opt(int argc, char **argv, int *i, const char *opt,
                   const char **val);
 
 /*
+ * A command's options as a table, parsed in one call (pipe_host_parse):
+ *
+ *     int json = 0, names = -1;
+ *     const char *from = NULL;
+ *     const pipe_opt opts[] = {
+ *         {"--json", NULL, PIPE_OPT_FLAG, &json},
+ *         {"--with-filename", "-H", PIPE_OPT_SET, &names, 1},
+ *         {"--no-filename", NULL, PIPE_OPT_SET, &names, 0},
+ *         {"--from", NULL, PIPE_OPT_VALUE, &from},
+ *         {NULL},
+ *     };
+ *     int rc = pipe_host_parse(host, "mycmd", help, opts, argc, argv,
+ *                              pos, &npos);
+ *     if (rc != PIPE_OPTS_OK)
+ *         return rc;
+ *
+ * Every entry is matched as pipe_host_opt does ("--from F", "--from=F";
+ * "-gN" for a one-letter value option); the options of PIPE_COMMON_HELP
+ * are taken too; -h and --help print `help`; "--" ends the options; "-"
+ * and every other argument are positional, wherever they are.
+ */
+enum {
+    PIPE_OPT_FLAG,   /* *(int *)var = 1 */
+    PIPE_OPT_SET,    /* *(int *)var = set */
+    PIPE_OPT_BITS,   /* *(unsigned *)var |= set */
+    PIPE_OPT_VALUE,  /* *(const char **)var = the value, or parse(value, var) */
+    PIPE_OPT_LIST    /* the value appended to *(pipe_opt_list *)var (after
+                        parse(value, NULL), when there is one): repeatable */
+};
+
+/* The values of a repeatable option, in order.  `v` is malloc'd by
+ * pipe_host_parse (free it, also after an error); its entries point into
+ * argv. */
+typedef struct pipe_opt_list {
+    const char **v;
+    size_t n;
+} pipe_opt_list;
+
+typedef struct pipe_opt {
+    const char *name;      /* "--url" */
+    const char *alias;     /* another spelling ("-u"), or NULL */
+    int kind;              /* PIPE_OPT_* */
+    void *var;
+    unsigned set;          /* PIPE_OPT_SET, PIPE_OPT_BITS: what is stored */
+    /* PIPE_OPT_VALUE, PIPE_OPT_LIST, optional: check (and convert) the
+     * value; 0, or -1 for "bad value" */
+    int (*parse)(const char *value, void *var);
+} pipe_opt;
+
+/* What pipe_host_parse returns when the command goes on. */
+#define PIPE_OPTS_OK (-1)
+
+/*
+ * Parse argv[1..argc) against `opts` (terminated by a NULL name).
+ * Positional arguments go to pos[0..*npos) (room for argc entries; they
+ * point into argv).  Returns PIPE_OPTS_OK, or an exit code for the command
+ * to return: PIPE_EXIT_OK after printing `help`, PIPE_EXIT_USAGE after
+ * reporting "CMD: unknown option 'X' (see pipe help CMD)", "CMD: option
+ * 'X' needs a value" or "CMD: bad value 'V' for X".
+ */
+int pipe_host_parse(pipe_host *host, const char *cmd, const char *help,
+                    const pipe_opt *opts, int argc, char **argv, char **pos,
+                    int *npos);
+
+/*
  * Memory charged to the worker's budget (`--max-memory`), which Lua's heap
  * and the libraries' allocations share: malloc/realloc/free/strdup that
  * return NULL past the limit.  A block from pipe_mem_malloc must be freed
@@ -194,5 +339,11 @@ int pipe_host_flush(pipe_host *host);
  * commands that want to run Lua.  Owned by the host; closed when the
  * command returns. */
 lua_State *pipe_host_lua(pipe_host *host);
+
+/* The table of service `name` at `version` that a loaded plugin offers,
+ * or NULL (none, or another version).  The pointer stays valid for the
+ * life of the process.  A plugin that cannot work without a service
+ * lists its owner in `requires`. */
+const void *pipe_service_get(const char *name, int version);
 
 #endif

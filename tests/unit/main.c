@@ -21,6 +21,8 @@ int main(void)
     srunner_add_suite(sr, warc_suite());
     srunner_add_suite(sr, outdir_suite());
     srunner_add_suite(sr, date_suite());
+    srunner_add_suite(sr, util_suite());
+    srunner_add_suite(sr, registry_suite());
     srunner_set_tap(sr, "-");
     srunner_run_all(sr, CK_SILENT);
     int failed = srunner_ntests_failed(sr);

@@ -221,6 +221,117 @@ START_TEST(host_opt)
 }
 END_TEST
 
+/* pipe_host_parse: argv, want return, want the parsed state (see
+ * parse_dump), want the message on stderr */
+static int parse_even(const char *v, void *var)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end || end == v || n % 2)
+        return -1;
+    *(long *)var = n;
+    return 0;
+}
+
+static int parse_kv(const char *v, void *var)
+{
+    (void)var;
+    return strchr(v, '=') ? 0 : -1;
+}
+
+static const struct {
+    const char *argv[9];
+    int rc;
+    const char *state, *err;
+} parses[] = {
+    {{"cmd", "a", "b", NULL}, PIPE_OPTS_OK,
+     "json=0 names=-1 bits=0 from=- even=0 pos=a,b set= jobs=4", ""},
+    {{"cmd", "--json", "x", "-H", "--from", "F", "y", NULL}, PIPE_OPTS_OK,
+     "json=1 names=1 bits=0 from=F even=0 pos=x,y set= jobs=4", ""},
+    {{"cmd", "-H", "--no-filename", "-i", "--dotall", "--from=G", NULL},
+     PIPE_OPTS_OK, "json=0 names=0 bits=5 from=G even=0 pos= set= jobs=4",
+     ""},
+    {{"cmd", "--even", "42", "--set", "a=1", "--set=b=2", "-j", "2", NULL},
+     PIPE_OPTS_OK, "json=0 names=-1 bits=0 from=- even=42 pos= set=a=1|b=2 "
+     "jobs=2", ""},
+    {{"cmd", "-", "--", "--json", "-H", NULL}, PIPE_OPTS_OK,
+     "json=0 names=-1 bits=0 from=- even=0 pos=-,--json,-H set= jobs=4", ""},
+    {{"cmd", "-gx", NULL}, PIPE_OPTS_OK,
+     "json=0 names=-1 bits=0 from=x even=0 pos= set= jobs=4", ""},
+    {{"cmd", "--bogus", NULL}, PIPE_EXIT_USAGE, NULL,
+     "pipe: cmd: unknown option '--bogus' (see pipe help cmd)\n"},
+    {{"cmd", "--jsonx", NULL}, PIPE_EXIT_USAGE, NULL,
+     "pipe: cmd: unknown option '--jsonx' (see pipe help cmd)\n"},
+    {{"cmd", "x", "--from", NULL}, PIPE_EXIT_USAGE, NULL,
+     "pipe: cmd: option '--from' needs a value\n"},
+    {{"cmd", "--even=3", NULL}, PIPE_EXIT_USAGE, NULL,
+     "pipe: cmd: bad value '3' for --even=3\n"},
+    {{"cmd", "--set", "novalue", NULL}, PIPE_EXIT_USAGE, NULL,
+     "pipe: cmd: bad value 'novalue' for --set\n"},
+    {{"cmd", "-j", "zero", NULL}, PIPE_EXIT_USAGE, NULL,
+     "pipe: cmd: bad value 'zero' for -j\n"},
+    {{"cmd", "a", "--help", "--bogus", NULL}, PIPE_EXIT_OK, NULL, ""},
+    {{"cmd", "--plugin", "x.so", NULL}, PIPE_EXIT_USAGE, NULL,
+     "pipe: cmd: --plugin is a global option: put it before the command "
+     "(pipe --plugin FILE cmd ...)\n"},
+};
+
+START_TEST(host_parse)
+{
+    pipe_host host;
+    pipe_host_init(&host);
+    host.pool.jobs = 4;
+    char *err = NULL, *out = NULL;
+    size_t errn = 0, outn = 0;
+    host.err = open_memstream(&err, &errn);
+    host.out = open_memstream(&out, &outn);
+    int argc = 0;
+    while (parses[_i].argv[argc])
+        argc++;
+    int json = 0, names = -1, npos = 0;
+    unsigned bits = 0;
+    long even = 0;
+    const char *from = "-";
+    pipe_opt_list set = {NULL, 0};
+    const pipe_opt table[] = {
+        {"--json", NULL, PIPE_OPT_FLAG, &json, 0, NULL},
+        {"--with-filename", "-H", PIPE_OPT_SET, &names, 1, NULL},
+        {"--no-filename", NULL, PIPE_OPT_SET, &names, 0, NULL},
+        {"--ignore-case", "-i", PIPE_OPT_BITS, &bits, 1, NULL},
+        {"--dotall", "-s", PIPE_OPT_BITS, &bits, 4, NULL},
+        {"--from", "-g", PIPE_OPT_VALUE, &from, 0, NULL},
+        {"--even", NULL, PIPE_OPT_VALUE, &even, 0, parse_even},
+        {"--set", NULL, PIPE_OPT_LIST, &set, 0, parse_kv},
+        {NULL, NULL, 0, NULL, 0, NULL},
+    };
+    char *pos[9];
+    int rc = pipe_host_parse(&host, "cmd", "usage: cmd\n", table, argc,
+                             (char **)parses[_i].argv, pos, &npos);
+    fclose(host.err);
+    fclose(host.out);
+    ck_assert_int_eq(rc, parses[_i].rc);
+    ck_assert_str_eq(err, parses[_i].err);
+    if (parses[_i].rc == PIPE_EXIT_OK)
+        ck_assert_str_eq(out, "usage: cmd\n");
+    if (parses[_i].state) {
+        char got[512], list[128] = "", p[128] = "";
+        for (int k = 0; k < npos; k++)
+            snprintf(p + strlen(p), sizeof p - strlen(p), "%s%s",
+                     k ? "," : "", pos[k]);
+        for (size_t k = 0; k < set.n; k++)
+            snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                     k ? "|" : "", set.v[k]);
+        snprintf(got, sizeof got, "json=%d names=%d bits=%u from=%s even=%ld "
+                 "pos=%s set=%s jobs=%d", json, names, bits, from, even, p,
+                 list, host.pool.jobs);
+        ck_assert_str_eq(got, parses[_i].state);
+    }
+    free(set.v);
+    free(err);
+    free(out);
+}
+END_TEST
+
 static const struct {
     const char *script, *root;
 } roots[] = {
@@ -255,6 +366,7 @@ Suite *host_suite(void)
     tcase_add_loop_test(tc, parse_size, 0, sizeof sizes / sizeof sizes[0]);
     tcase_add_loop_test(tc, script_root, 0, sizeof roots / sizeof roots[0]);
     tcase_add_loop_test(tc, host_opt, 0, sizeof opts / sizeof opts[0]);
+    tcase_add_loop_test(tc, host_parse, 0, sizeof parses / sizeof parses[0]);
     suite_add_tcase(s, tc);
     return s;
 }

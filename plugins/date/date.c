@@ -368,12 +368,10 @@ static const char *const date_names_list[] = {
 };
 
 const pipe_plugin pipe_plugin_date = {
-    PIPE_PLUGIN_ABI,
-    "date",
-    "dates in any language and time zone to ISO 8601 (ICU: CLDR names, IANA "
-    "zones)",
-    date_open,
-    date_names_list,
-    NULL,
-    NULL,
+    PIPE_PLUGIN_HEAD,
+    .name = "date",
+    .summary = "dates in any language and time zone to ISO 8601 (ICU: CLDR "
+               "names, IANA zones)",
+    .open = date_open,
+    .lua_names = date_names_list,
 };

@@ -26,11 +26,12 @@
  * void (its "content" is rendered like any other).
  */
 #include "strip.h"
-#include "buf.h"
 
 #include "pipe/html.h"
 #include "encoding.h"
 #include "pipe/plugin.h"
+#include "pipe/util.h"
+#include "service.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -455,11 +456,17 @@ done:
     return r.oom ? -1 : 0;
 }
 
+/* pipe_buf_add as a pipe_sink_fn: `ud` is the pipe_buf */
+static void buf_sink(void *ud, const char *s, size_t n)
+{
+    pipe_buf_add(ud, s, n);
+}
+
 char *pipe_html_text_alloc(xmlNodePtr node, const char *block_sep,
                            size_t *len)
 {
     pipe_buf b = {0};
-    pipe_render(node, PIPE_RENDER_TEXT, block_sep, 0, NULL, pipe_buf_sink, &b);
+    pipe_render(node, PIPE_RENDER_TEXT, block_sep, 0, NULL, buf_sink, &b);
     return pipe_buf_take(&b, len);
 }
 
@@ -468,7 +475,7 @@ char *pipe_strip_alloc(xmlNodePtr node, int flags, const char *base,
 {
     pipe_buf b = {0};
     if (pipe_render(node, PIPE_RENDER_STRIP, "\n\n", flags, base,
-                    pipe_buf_sink, &b) < 0) {
+                    buf_sink, &b) < 0) {
         free(b.p);
         return NULL;
     }
@@ -660,42 +667,21 @@ static int strip_input(pipe_host *host, const pipe_input *in, void *ud)
 
 int pipe_strip_main(pipe_host *host, int argc, char **argv)
 {
-    int n = 0, opts_done = 0, rc = -1, m;
     strip_opts o = {0, NULL};
     const char *from = NULL;
     char **inputs = malloc(sizeof(char *) * (size_t)(argc + 1));
     if (inputs == NULL)
         return pipe_host_usage(host, "out of memory");
-    for (int i = 1; i < argc && rc < 0; i++) {
-        const char *a = argv[i];
-        if (opts_done || a[0] != '-' || a[1] == '\0') {
-            inputs[n++] = argv[i];
-        } else if (strcmp(a, "--") == 0) {
-            opts_done = 1;
-        } else if (strcmp(a, "--links") == 0) {
-            o.links = 1;
-        } else if ((m = pipe_host_opt(argc, argv, &i, "--url", &o.url))) {
-            if (m < 0)
-                rc = pipe_host_usage(
-                    host, "strip: option '%s' needs a value", a);
-        } else if ((m = pipe_host_opt(argc, argv, &i, "--from", &from))) {
-            if (m < 0)
-                rc = pipe_host_usage(
-                    host, "strip: option '%s' needs a value", a);
-        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(pipe_strip_help, pipe_host_out(host));
-            pipe_host_flush(host);
-            rc = PIPE_EXIT_OK;
-        } else if ((m = pipe_host_common_opt(host, "strip", argc, argv,
-                                             &i)) != 0) {
-            if (m < 0)
-                rc = PIPE_EXIT_USAGE;
-        } else {
-            rc = pipe_host_usage(
-                host, "strip: unknown option '%s' (see pipe help strip)", a);
-        }
-    }
-    if (rc < 0)
+    int n = 0;
+    const pipe_opt table[] = {
+        {"--links", NULL, PIPE_OPT_FLAG, &o.links, 0, NULL},
+        {"--url", NULL, PIPE_OPT_VALUE, &o.url, 0, NULL},
+        {"--from", NULL, PIPE_OPT_VALUE, &from, 0, NULL},
+        {NULL, NULL, 0, NULL, 0, NULL},
+    };
+    int rc = pipe_host_parse(host, "strip", pipe_strip_help, table, argc, argv,
+                             inputs, &n);
+    if (rc == PIPE_OPTS_OK)
         rc = pipe_host_each_input(host, inputs, n, from, strip_input, &o);
     free(inputs);
     return rc;

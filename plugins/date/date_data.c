@@ -23,6 +23,7 @@
 #include <lauxlib.h>
 
 #include "date.h"
+#include "pipe/util.h"
 
 /* the languages dates are looked for in when the text's is not known */
 static const char *const default_langs[] = {
@@ -43,9 +44,9 @@ static const char *const inflecting[] = {
 static const char *const zone_locales[] = {"en", "en_GB", "en_AU", NULL};
 
 /*
- * ICU objects live in a box userdata while Lua tables are filled, so an
- * out-of-memory error in a push never leaks them (__gc closes what is
- * still open).
+ * ICU objects live in a box (pipe_box, include/pipe/util.h) while Lua
+ * tables are filled, so an out-of-memory error in a push never leaks them
+ * (the box's release closes what is still open).
  */
 
 void pipe_date_box_close(icu_box *b)
@@ -64,22 +65,20 @@ void pipe_date_box_close(icu_box *b)
     memset(b, 0, sizeof *b);
 }
 
-static int box_gc(lua_State *L)
+/* the box's release: close what is still open, free the struct */
+static void icu_box_free(void *p)
 {
-    pipe_date_box_close(luaL_checkudata(L, 1, BOX_MT));
-    return 0;
+    pipe_date_box_close(p);
+    free(p);
 }
 
 icu_box *pipe_date_new_box(lua_State *L)
 {
-    icu_box *b = lua_newuserdatauv(L, sizeof *b, 0);
-    memset(b, 0, sizeof *b);
-    if (luaL_newmetatable(L, BOX_MT)) {
-        lua_pushcfunction(L, box_gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
-    return b;
+    pipe_box *bx = pipe_box_new(L, icu_box_free);
+    bx->p = calloc(1, sizeof(icu_box));
+    if (!bx->p)
+        luaL_error(L, "out of memory");
+    return bx->p;
 }
 
 /*

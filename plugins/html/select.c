@@ -21,6 +21,7 @@
 #include "css.h"
 #include "encoding.h"
 #include "pipe/html.h"
+#include "service.h"
 #include "xpath.h"
 
 typedef struct select_opts {
@@ -269,74 +270,52 @@ int pipe_select_main(pipe_host *host, int argc, char **argv)
     select_opts o;
     memset(&o, 0, sizeof o);
     const char *from = NULL;
-    char **inputs = malloc(sizeof(char *) * (size_t)(argc + 1));
-    if (inputs == NULL)
+    char **pos = malloc(sizeof(char *) * (size_t)(argc + 1));
+    if (pos == NULL)
         return pipe_host_usage(host, "out of memory");
-    int ninputs = 0, opts_done = 0, rc = -1, m, names_set = 0;
-    for (int i = 1; i < argc && rc < 0; i++) {
-        const char *a = argv[i];
-        if (opts_done || a[0] != '-' || a[1] == '\0') {
-            if (o.expr == NULL)
-                o.expr = a;
-            else
-                inputs[ninputs++] = argv[i];
-        } else if (strcmp(a, "--") == 0) {
-            opts_done = 1;
-        } else if (strcmp(a, "--xpath") == 0) {
-            o.xpath = 1;
-        } else if (strcmp(a, "--html") == 0) {
-            o.html = 1;
-        } else if (strcmp(a, "--first") == 0) {
-            o.first = 1;
-        } else if (strcmp(a, "-0") == 0 || strcmp(a, "--null") == 0) {
-            o.nul = 1;
-        } else if (strcmp(a, "-H") == 0 || strcmp(a, "--with-filename") == 0) {
-            o.names = 1;
-        } else if (strcmp(a, "--no-filename") == 0) {
-            o.names = 0;
-            names_set = 1;
-        } else if (strcmp(a, "--json") == 0) {
-            o.json = 1;
-        } else if ((m = pipe_host_opt(argc, argv, &i, "--attr", &o.attr)) ||
-                   (m = pipe_host_opt(argc, argv, &i, "--from", &from))) {
-            if (m < 0)
-                rc = pipe_host_usage(
-                    host, "select: option '%s' needs a value", a);
-        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(pipe_select_help, pipe_host_out(host));
-            pipe_host_flush(host);
-            rc = PIPE_EXIT_OK;
-        } else if ((m = pipe_host_common_opt(host, "select", argc, argv,
-                                             &i)) != 0) {
-            if (m < 0)
-                rc = PIPE_EXIT_USAGE;
-        } else {
-            rc = pipe_host_usage(
-                host, "select: unknown option '%s' (see pipe help select)", a);
-        }
-    }
-    if (rc < 0 && o.expr == NULL)
+    int npos = 0, rc;
+    o.names = -1;
+    const pipe_opt table[] = {
+        {"--xpath", NULL, PIPE_OPT_FLAG, &o.xpath, 0, NULL},
+        {"--html", NULL, PIPE_OPT_FLAG, &o.html, 0, NULL},
+        {"--first", NULL, PIPE_OPT_FLAG, &o.first, 0, NULL},
+        {"--null", "-0", PIPE_OPT_FLAG, &o.nul, 0, NULL},
+        {"--with-filename", "-H", PIPE_OPT_SET, &o.names, 1, NULL},
+        {"--no-filename", NULL, PIPE_OPT_SET, &o.names, 0, NULL},
+        {"--json", NULL, PIPE_OPT_FLAG, &o.json, 0, NULL},
+        {"--attr", NULL, PIPE_OPT_VALUE, &o.attr, 0, NULL},
+        {"--from", NULL, PIPE_OPT_VALUE, &from, 0, NULL},
+        {NULL, NULL, 0, NULL, 0, NULL},
+    };
+    rc = pipe_host_parse(host, "select", pipe_select_help, table, argc, argv,
+                         pos, &npos);
+    /* SELECTOR, then the inputs */
+    char **inputs = pos + (npos > 0);
+    int ninputs = npos > 0 ? npos - 1 : 0;
+    if (npos > 0)
+        o.expr = pos[0];
+    if (rc == PIPE_OPTS_OK && o.expr == NULL)
         rc = pipe_host_usage(
             host, "select: missing SELECTOR (see pipe help select)");
-    else if (rc < 0 && o.attr != NULL && o.html)
+    else if (rc == PIPE_OPTS_OK && o.attr != NULL && o.html)
         rc = pipe_host_usage(
             host, "select: --attr and --html exclude each other");
-    else if (rc < 0 && o.json && o.nul)
+    else if (rc == PIPE_OPTS_OK && o.json && o.nul)
         rc = pipe_host_usage(host, "select: --json and -0 exclude each other");
     /* names by default when there are several inputs, as grep */
-    if (!o.names && !names_set && (ninputs > 1 || from != NULL))
-        o.names = 1;
+    if (o.names < 0)
+        o.names = ninputs > 1 || from != NULL;
     if (o.json)
         o.names = 0;
-    if (rc >= 0) {
-        free(inputs);
+    if (rc != PIPE_OPTS_OK) {
+        free(pos);
         return rc;
     }
     pipe_xerr xe = {{0}, 0};
     if (o.xpath) {
         o.comp = pipe_xpath_compile(o.expr, &xe);
         if (o.comp == NULL) {
-            free(inputs);
+            free(pos);
             return pipe_host_usage(host, "bad xpath '%s': %s", o.expr, xe.msg);
         }
     } else {
@@ -344,20 +323,20 @@ int pipe_select_main(pipe_host *host, int argc, char **argv)
         const char *reason = NULL;
         char *xp = pipe_css_to_xpath(o.expr, &off, &reason);
         if (xp == NULL) {
-            free(inputs);
+            free(pos);
             return pipe_host_usage(host, "bad selector '%s' at offset %d: %s",
                                    o.expr, (int)off, reason);
         }
         o.comp = pipe_xpath_compile(xp, &xe);
         free(xp);
         if (o.comp == NULL) {
-            free(inputs);
+            free(pos);
             return pipe_host_usage(host, "bad selector '%s': %s", o.expr,
                                    xe.msg);
         }
     }
     rc = pipe_host_each_input(host, inputs, ninputs, from, select_input, &o);
     xmlXPathFreeCompExpr(o.comp);
-    free(inputs);
+    free(pos);
     return rc;
 }

@@ -44,7 +44,6 @@
 /* relative units */
 enum { U_SEC = 1, U_MIN, U_HOUR, U_DAY, U_WEEK, U_MONTH, U_YEAR };
 
-#define BOX_MT "pipe.date.icu"
 typedef struct icu_box {
     UDateFormat *df;
     UDateTimePatternGenerator *pg;

@@ -24,6 +24,7 @@
 #include <uchardet/uchardet.h>
 
 #include "encoding.h"
+#include "pipe/util.h"
 
 #define PRESCAN_BYTES 4096
 #define DETECT_BYTES (256 * 1024)
@@ -243,59 +244,17 @@ static int prescan_meta(const char *s, size_t n, char *out, size_t outsz)
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid
+ * (the host's decoder, include/pipe/util.h). */
 static size_t utf8_seq(const unsigned char *s, size_t n)
 {
-    unsigned char c = s[0];
-    if (c < 0x80)
-        return 1;
-    if (c < 0xC2)
-        return 0;
-    if (c < 0xE0) {
-        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-    }
-    if (c < 0xF0) {
-        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xE0 && s[1] < 0xA0)
-            return 0;
-        if (c == 0xED && s[1] >= 0xA0)
-            return 0; /* surrogates */
-        return 3;
-    }
-    if (c < 0xF5) {
-        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
-            (s[3] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xF0 && s[1] < 0x90)
-            return 0;
-        if (c == 0xF4 && s[1] >= 0x90)
-            return 0;
-        return 4;
-    }
-    return 0;
-}
-
-size_t pipe_utf8_prefix(const char *data, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)data;
-    size_t i = 0;
-    while (i < len) {
-        if (s[i] < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k = utf8_seq(s + i, len - i);
-        if (k == 0)
-            return i;
-        i += k;
-    }
-    return len;
+    size_t adv;
+    return pipe_utf8_decode((const char *)s, n, &adv) < 0 ? 0 : adv;
 }
 
 static int utf8_valid(const char *data, size_t len)
 {
-    return pipe_utf8_prefix(data, len) == len;
+    return pipe_utf8_valid(data, len) == len;
 }
 
 /* Length of the prefix of s that utf8_clean copies unchanged: printable

@@ -47,11 +47,12 @@
 #include "encoding.h"
 #include "pipe/html.h"
 #include "pipe/plugin.h"
+#include "pipe/util.h"
 #include "select.h"
+#include "service.h"
 #include "strip.h"
 #include "xpath.h"
 
-#define BOX_MT "pipe.html.Box"
 #define CACHE_KEY "pipe.html.cache"
 #define CACHE_MAX 2000
 
@@ -124,55 +125,8 @@ xmlDocPtr pipe_html_parse_ex(const char *data, size_t len,
     return doc;
 }
 
-xmlDocPtr pipe_html_parse(const char *data, size_t len, const char *encoding,
-                          char **err)
-{
-    return pipe_html_parse_ex(data, len, encoding, NULL, NULL, 0, err);
-}
-
 /* ------------------------------------------------------------------ */
-/* Boxes: C-heap results held by a userdata while Lua may raise        */
-
-typedef struct box {
-    void *p;
-    void (*release)(void *);
-} box;
-
-static int box_gc(lua_State *L)
-{
-    box *b = luaL_checkudata(L, 1, BOX_MT);
-    if (b->p != NULL && b->release != NULL)
-        b->release(b->p);
-    b->p = NULL;
-    return 0;
-}
-
-static box *box_new(lua_State *L, void (*release)(void *))
-{
-    box *b = lua_newuserdatauv(L, sizeof *b, 0);
-    b->p = NULL;
-    b->release = release;
-    if (luaL_newmetatable(L, BOX_MT)) {
-        lua_pushcfunction(L, box_gc);
-        lua_setfield(L, -2, "__gc");
-        lua_pushcfunction(L, box_gc);
-        lua_setfield(L, -2, "__close");
-    }
-    lua_setmetatable(L, -2);
-    return b;
-}
-
-static void box_done(box *b)
-{
-    if (b->p != NULL && b->release != NULL)
-        b->release(b->p);
-    b->p = NULL;
-}
-
-static void release_free(void *p)
-{
-    free(p);
-}
+/* Releases for boxes (pipe_box, include/pipe/util.h)                */
 
 static void release_xmlfree(void *p)
 {
@@ -354,12 +308,12 @@ static void detach(html_doc *d, xmlNodePtr node)
 static xmlXPathContextPtr compile_ctx(lua_State *L)
 {
     if (lua_getfield(L, LUA_REGISTRYINDEX, COMPILE_CTX_KEY) == LUA_TUSERDATA) {
-        xmlXPathContextPtr c = ((box *)lua_touserdata(L, -1))->p;
+        xmlXPathContextPtr c = ((pipe_box *)lua_touserdata(L, -1))->p;
         lua_pop(L, 1);
         return c;
     }
     lua_pop(L, 1);
-    box *b = box_new(L, release_xpctx);
+    pipe_box *b = pipe_box_new(L, release_xpctx);
     b->p = xmlXPathNewContext(NULL);
     if (b->p == NULL)
         luaL_error(L, "out of memory");
@@ -394,7 +348,7 @@ static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
     push_cache(L, css ? "css" : "xpath");
     if (lua_getfield(L, -1, src) == LUA_TUSERDATA) {
         lua_remove(L, -2);
-        return ((box *)lua_touserdata(L, -1))->p;
+        return ((pipe_box *)lua_touserdata(L, -1))->p;
     }
     lua_pop(L, 1);
     /* the cache stays bounded: forget everything when it is full */
@@ -411,7 +365,7 @@ static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
         count = 0;
     }
     xmlXPathContextPtr cctx = compile_ctx(L);
-    box *b = box_new(L, release_xpcomp);
+    pipe_box *b = pipe_box_new(L, release_xpcomp);
     pipe_xerr xe = {{0}, 0};
     if (css) {
         size_t off = 0;
@@ -437,13 +391,13 @@ static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
     return b->p;
 }
 
-/* Evaluate into a box pushed on the stack (freed by box_done or GC).
+/* Evaluate into a box pushed on the stack (freed by pipe_box_done or GC).
  * Raises with the expression quoted when evaluation fails. */
 static xmlXPathObjectPtr evaluate(lua_State *L, xmlXPathCompExprPtr comp,
                                   html_doc *d, xmlNodePtr ctxnode,
-                                  const char *src, box **bp)
+                                  const char *src, pipe_box **bp)
 {
-    box *b = box_new(L, release_xpobj);
+    pipe_box *b = pipe_box_new(L, release_xpobj);
     pipe_xerr xe = {{0}, 0};
     if (d->xpctx == NULL) {
         d->xpctx = xmlXPathNewContext(d->doc);
@@ -464,7 +418,7 @@ static xmlXPathObjectPtr evaluate(lua_State *L, xmlXPathCompExprPtr comp,
 /* Run a CSS selector (css=1) or XPath (css=0) from argument 2 against the
  * context at argument 1; leaves [compiled, box] on the stack. */
 static xmlXPathObjectPtr run_query(lua_State *L, int css, html_doc **dp,
-                                   box **bp)
+                                   pipe_box **bp)
 {
     html_doc *d;
     xmlNodePtr ctxnode = arg_context(L, 1, &d, 1);
@@ -489,7 +443,7 @@ static int doc_has_template(html_doc *d)
 static int html_select(lua_State *L)
 {
     html_doc *d;
-    box *b;
+    pipe_box *b;
     arg_context(L, 1, &d, 1);
     get_compiled(L, 2, 1);
     lua_pop(L, 1);
@@ -506,7 +460,7 @@ static int html_select(lua_State *L)
         pipe_html_push_node(L, 1, node);
         lua_rawseti(L, -2, ++k);
     }
-    box_done(b);
+    pipe_box_done(b);
     gc_done(L, held);
     return 1;
 }
@@ -515,7 +469,7 @@ static int html_select(lua_State *L)
 static int html_first(lua_State *L)
 {
     html_doc *d;
-    box *b;
+    pipe_box *b;
     arg_context(L, 1, &d, 1);
     get_compiled(L, 2, 1);
     lua_pop(L, 1);
@@ -527,12 +481,12 @@ static int html_first(lua_State *L)
         if (node->type == XML_ELEMENT_NODE &&
             !pipe_xpath_in_template(doc_has_template(d), node)) {
             pipe_html_push_node(L, 1, node);
-            box_done(b);
+            pipe_box_done(b);
             gc_done(L, held);
             return 1;
         }
     }
-    box_done(b);
+    pipe_box_done(b);
     gc_done(L, held);
     lua_pushnil(L);
     return 1;
@@ -561,7 +515,7 @@ static void push_attr_value(lua_State *L, xmlAttrPtr a)
 static int html_xpath(lua_State *L)
 {
     html_doc *d;
-    box *b;
+    pipe_box *b;
     arg_context(L, 1, &d, 1);
     get_compiled(L, 2, 0);
     lua_pop(L, 1);
@@ -614,7 +568,7 @@ static int html_xpath(lua_State *L)
         lua_pushnil(L);
         break;
     }
-    box_done(b);
+    pipe_box_done(b);
     gc_done(L, held);
     return 1;
 }
@@ -678,7 +632,7 @@ static int html_remove(lua_State *L)
         return 0;
     }
     html_doc *d;
-    box *b;
+    pipe_box *b;
     arg_context(L, 1, &d, 1);
     get_compiled(L, 2, 1);
     lua_pop(L, 1);
@@ -693,7 +647,7 @@ static int html_remove(lua_State *L)
         detach(d, node);
         count++;
     }
-    box_done(b);
+    pipe_box_done(b);
     gc_done(L, held);
     lua_pushinteger(L, count);
     return 1;
@@ -703,7 +657,7 @@ static int html_remove(lua_State *L)
 static void push_html(lua_State *L, xmlDocPtr doc, xmlNodePtr node, int inner)
 {
     int held = gc_hold(L);
-    box *b = box_new(L, release_outbuf);
+    pipe_box *b = pipe_box_new(L, release_outbuf);
     xmlOutputBufferPtr out = xmlAllocOutputBuffer(NULL);
     if (out == NULL)
         luaL_error(L, "out of memory");
@@ -718,7 +672,7 @@ static void push_html(lua_State *L, xmlDocPtr doc, xmlNodePtr node, int inner)
     const xmlChar *content = xmlOutputBufferGetContent(out);
     lua_pushlstring(L, content ? (const char *)content : "",
                     xmlOutputBufferGetSize(out));
-    box_done(b);
+    pipe_box_done(b);
     lua_remove(L, -2);
     gc_done(L, held);
 }
@@ -1094,7 +1048,7 @@ static void push_document(lua_State *L, const char *data, size_t len,
     luaL_setmetatable(L, PIPE_DOCUMENT_MT);
     char *err = NULL;
     d->doc = pipe_html_parse_ex(data, len, encoding, url, d->encoding,
-                                sizeof d->encoding, &err);
+                             sizeof d->encoding, &err);
     if (d->doc == NULL) {
         lua_pushstring(L, err ? err : "out of memory");
         free(err);
@@ -1162,18 +1116,18 @@ static int html_strip(lua_State *L)
     else
         node = pipe_html_check_node(L, docidx);
     /* links resolve against the page (url, else what the page says) */
-    box *base = box_new(L, release_free);
+    pipe_box *base = pipe_box_new(L, free);
     if (flags & PIPE_RENDER_LINKS)
         base->p = pipe_link_base(node->doc, url);
     int held = gc_hold(L);
-    box *b = box_new(L, release_free);
+    pipe_box *b = pipe_box_new(L, free);
     size_t len = 0;
     b->p = pipe_strip_alloc(node, flags, base->p, &len);
     if (b->p == NULL)
         luaL_error(L, "out of memory");
     lua_pushlstring(L, b->p, len);
-    box_done(b);
-    box_done(base);
+    pipe_box_done(b);
+    pipe_box_done(base);
     lua_remove(L, -2);
     if (docidx != 1) {
         /* free the temporary document now rather than at the next GC */
@@ -1187,7 +1141,7 @@ static int html_strip(lua_State *L)
 static int html_xpath_of(lua_State *L)
 {
     const char *css = luaL_checkstring(L, 1);
-    box *b = box_new(L, release_free);
+    pipe_box *b = pipe_box_new(L, free);
     size_t off = 0;
     const char *reason = NULL;
     b->p = pipe_css_to_xpath(css, &off, &reason);
@@ -1195,7 +1149,7 @@ static int html_xpath_of(lua_State *L)
         luaL_error(L, "bad selector '%s' at offset %d: %s", css, (int)off,
                    reason);
     lua_pushstring(L, b->p);
-    box_done(b);
+    pipe_box_done(b);
     return 1;
 }
 
@@ -1234,14 +1188,14 @@ static void push_resolved(lua_State *L, const char *href, const char *base)
     size_t n = strlen(href);
     while (n > 0 && is_space((unsigned char)href[n - 1]))
         n--;
-    box *tb = box_new(L, release_free);
+    pipe_box *tb = pipe_box_new(L, free);
     char *h = malloc(n + 1);
     if (h == NULL)
         luaL_error(L, "out of memory");
     memcpy(h, href, n);
     h[n] = '\0';
     tb->p = h;
-    box *b = box_new(L, release_xmlfree);
+    pipe_box *b = pipe_box_new(L, release_xmlfree);
     b->p = xmlBuildURI((const xmlChar *)h, (const xmlChar *)base);
     if (b->p == NULL) {
         char *eh = uri_escape_loose(h);
@@ -1255,8 +1209,8 @@ static void push_resolved(lua_State *L, const char *href, const char *base)
         lua_pushnil(L);
     else
         lua_pushstring(L, b->p);
-    box_done(b);
-    box_done(tb);
+    pipe_box_done(b);
+    pipe_box_done(tb);
     lua_remove(L, -2);
     lua_remove(L, -2);
 }
@@ -1375,12 +1329,50 @@ static const pipe_command html_commands[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+/* The services: the page parser `pipe run` uses, and the Document/Node
+ * API of include/pipe/html.h for other plugins. */
+/* push_document with an HTTP charset as the hint (encoding.c decides
+ * whether the bytes bear it out). */
+static void push_document_charset(lua_State *L, const char *data, size_t len,
+                                  const char *charset, const char *url)
+{
+    char hinted[48];
+    push_document(L, data, len,
+                  pipe_enc_hint(data, len, charset, hinted, sizeof hinted)
+                      ? hinted
+                      : NULL,
+                  url);
+}
+
+static const pipe_page_parser page_parser = {push_document,
+                                             push_document_charset};
+
+static const pipe_html_api html_api = {
+    .parse = pipe_html_parse_ex,
+    .push_document = pipe_html_push_document,
+    .check_doc = pipe_html_check_doc,
+    .check_node = pipe_html_check_node,
+    .push_node = pipe_html_push_node,
+    .text = pipe_html_text,
+    .text_alloc = pipe_html_text_alloc,
+    .is_hidden = pipe_html_is_hidden,
+    .is_block = pipe_html_is_block,
+    .strip = pipe_html_strip,
+};
+
+static const pipe_service html_services[] = {
+    {PIPE_PAGE_PARSER, PIPE_PAGE_PARSER_VERSION, &page_parser},
+    {PIPE_HTML_SERVICE, PIPE_HTML_VERSION, &html_api},
+    {NULL, 0, NULL},
+};
+
 const pipe_plugin pipe_plugin_html = {
-    PIPE_PLUGIN_ABI,
-    "html",
-    "HTML parsing, CSS selectors and XPath, text, strip and select",
-    html_open,
-    html_lua_names,
-    html_commands,
-    html_init,
+    PIPE_PLUGIN_HEAD,
+    .name = "html",
+    .summary = "HTML parsing, CSS selectors and XPath, text, strip and select",
+    .open = html_open,
+    .lua_names = html_lua_names,
+    .commands = html_commands,
+    .init = html_init,
+    .services = html_services,
 };

@@ -29,8 +29,8 @@
  * non-ASCII name characters); class and id values need not be.
  */
 #include "css.h"
-#include "buf.h"
-#include "encoding.h"
+
+#include "pipe/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -909,7 +909,7 @@ static int parse_selector_arg(parser *P, pipe_buf *e, int has, int *simple,
 char *pipe_css_to_xpath(const char *css, size_t *err_off,
                         const char **err_reason)
 {
-    size_t len = strlen(css), ok = pipe_utf8_prefix(css, len);
+    size_t len = strlen(css), ok = pipe_utf8_valid(css, len);
     /* A form feed is CSS whitespace but not an XML character, so no XPath
      * literal may hold one; pages never hold one either (encoding.c turns
      * it into a space), so read it as a space everywhere.  Same length,

@@ -30,7 +30,4 @@ char *pipe_enc_to_utf8(const char *data, size_t len, const char *encoding,
 int pipe_enc_hint(const char *data, size_t len, const char *hint, char *enc,
                   size_t encsz);
 
-/* Length of the longest valid UTF-8 prefix of s[0..n). */
-size_t pipe_utf8_prefix(const char *s, size_t n);
-
 #endif

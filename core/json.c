@@ -1,0 +1,463 @@
+/*
+ * Record JSON, owned by the host (include/pipe/json.h): Lua values to
+ * jansson trees for every record pipe writes, jansson trees to Lua values
+ * for every record `pipe run --records` reads.  The json plugin's
+ * json.encode/json.decode are thin wrappers over these.
+ *
+ * Lua -> JSON rules are stated in include/pipe/json.h.  JSON -> Lua: objects
+ * become tables with metatable json.object_mt, arrays tables with
+ * json.array_mt (so `json.encode(json.decode(s))` keeps `{}` and `[]`
+ * apart), null becomes json.null, integers Lua integers, reals Lua floats.
+ *
+ * Caveats:
+ * - The conversion runs under lua_pcall so that an out-of-memory error
+ *   inside it cannot leak the half-built jansson tree: every new JSON value
+ *   is attached to its parent before anything that can raise.
+ * - The markers (json.null and the two metatables) are made on first use
+ *   in each state, whether or not the json plugin was opened there.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "pipe/json.h"
+#include "pipe/util.h"
+
+#define JSON_MAX_DEPTH 256
+#define JSON_NULL_KEY "pipe.json.null"
+#define JSON_OBJECT_KEY "pipe.json.object"
+#define JSON_ARRAY_KEY "pipe.json.array"
+
+/* Registry objects, created on first use so pipe_json_push works in any
+ * state, whether or not the json module was opened there. */
+static void push_registry_value(lua_State *L, const char *key)
+{
+    if (lua_getfield(L, LUA_REGISTRYINDEX, key) != LUA_TNIL)
+        return;
+    lua_pop(L, 1);
+    if (strcmp(key, JSON_NULL_KEY) == 0) {
+        lua_newuserdatauv(L, 0, 0);
+        lua_createtable(L, 0, 1);
+        lua_pushliteral(L, "json.null");
+        lua_setfield(L, -2, "__name");
+        lua_setmetatable(L, -2);
+    } else {
+        lua_createtable(L, 0, 1);
+        lua_pushstring(L, strcmp(key, JSON_OBJECT_KEY) == 0 ? "json.object"
+                                                            : "json.array");
+        lua_setfield(L, -2, "__name");
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, key);
+}
+
+/* Whether the value at idx is the json.null sentinel (or a NULL light
+ * userdata, the lua-cjson convention). */
+static int is_null(lua_State *L, int idx)
+{
+    if (lua_islightuserdata(L, idx))
+        return lua_touserdata(L, idx) == NULL;
+    if (lua_type(L, idx) != LUA_TUSERDATA)
+        return 0;
+    push_registry_value(L, JSON_NULL_KEY);
+    int eq = lua_rawequal(L, idx, -1);
+    lua_pop(L, 1);
+    return eq;
+}
+
+/* Whether the table at idx has the metatable stored under registry `key`. */
+static int has_mt(lua_State *L, int idx, const char *key)
+{
+    if (!lua_getmetatable(L, idx))
+        return 0;
+    push_registry_value(L, key);
+    int eq = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return eq;
+}
+
+/*
+ * Lua -> JSON
+ */
+
+/* One step of the path to the value being converted, for error messages. */
+typedef struct json_step {
+    const char *key;   /* object key, or NULL for an array index */
+    size_t len;
+    lua_Integer index;
+} json_step;
+
+typedef struct json_conv {
+    json_t *root;                      /* owns everything built so far */
+    int seen;                          /* stack index: tables being visited */
+    int depth;
+    json_step path[JSON_MAX_DEPTH + 2];
+} json_conv;
+
+/* Raise an error about the current value, naming where it is. */
+static int conv_error(lua_State *L, json_conv *c, const char *msg)
+{
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, msg);
+    if (c->depth > 0) {
+        /* The last few steps are enough to find the value. */
+        int first = c->depth > 8 ? c->depth - 7 : 1;
+        luaL_addstring(&b, first > 1 ? " at ..." : " at ");
+        for (int i = first; i <= c->depth && i <= JSON_MAX_DEPTH; i++) {
+            if (c->path[i].key) {
+                luaL_addchar(&b, '.');
+                luaL_addlstring(&b, c->path[i].key, c->path[i].len);
+            } else {
+                lua_pushfstring(L, "[%I]", c->path[i].index);
+                luaL_addvalue(&b);
+            }
+        }
+    }
+    luaL_pushresult(&b);
+    return lua_error(L);
+}
+
+/* Push the string at idx with invalid UTF-8 replaced (or the same string
+ * when it is valid). */
+static const char *push_utf8(lua_State *L, int idx, size_t *len)
+{
+    size_t n;
+    const char *s = lua_tolstring(L, idx, &n);
+    if (pipe_utf8_valid(s, n) == n) {
+        lua_pushvalue(L, idx);
+    } else {
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        pipe_utf8_fix(&b, s, n);
+        luaL_pushresult(&b);
+    }
+    return lua_tolstring(L, -1, len);
+}
+
+/* Attach `v` to `parent` (or make it the root) right away, so that it is
+ * freed with the tree if a later step raises. */
+static void attach(lua_State *L, json_conv *c, json_t *parent,
+                   const char *key, size_t klen, json_t *v)
+{
+    if (!v)
+        luaL_error(L, "out of memory");
+    int rc;
+    if (!parent) {
+        c->root = v;
+        rc = 0;
+    } else if (key) {
+        rc = json_object_setn_new_nocheck(parent, key, klen, v);
+    } else {
+        rc = json_array_append_new(parent, v);
+    }
+    if (rc != 0)
+        luaL_error(L, "out of memory");
+}
+
+/* Key order: "source" first, then bytewise. */
+typedef struct json_key {
+    const char *s;
+    size_t len;
+    int slot;          /* value is at keys[2*slot] in the scratch table */
+} json_key;
+
+static int key_rank(const json_key *k)
+{
+    return !(k->len == 6 && memcmp(k->s, "source", 6) == 0);
+}
+
+static int key_cmp(const void *pa, const void *pb)
+{
+    const json_key *a = pa, *b = pb;
+    int ra = key_rank(a), rb = key_rank(b);
+    if (ra != rb)
+        return ra - rb;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int r = memcmp(a->s, b->s, n);
+    if (r != 0)
+        return r;
+    return (a->len > b->len) - (a->len < b->len);
+}
+
+/* Whether the table at idx holds exactly the keys 1..n (n >= 1). */
+static int is_sequence(lua_State *L, int idx, lua_Integer *n)
+{
+    lua_Integer count = 0, max = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (!lua_isinteger(L, -1)) {
+            lua_pop(L, 1);
+            return 0;
+        }
+        lua_Integer k = lua_tointeger(L, -1);
+        if (k < 1) {
+            lua_pop(L, 1);
+            return 0;
+        }
+        if (k > max)
+            max = k;
+        count++;
+    }
+    *n = max;
+    return count > 0 && count == max;
+}
+
+/* The real conversion: `parent` is the container the value goes into (NULL
+ * for the root); the key or index comes from c->path[c->depth]. */
+static void conv_into(lua_State *L, json_conv *c, int idx, json_t *parent)
+{
+    const char *key = NULL;
+    size_t klen = 0;
+    if (parent && c->path[c->depth].key) {
+        key = c->path[c->depth].key;
+        klen = c->path[c->depth].len;
+    }
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL:
+        attach(L, c, parent, key, klen, json_null());
+        return;
+    case LUA_TBOOLEAN:
+        attach(L, c, parent, key, klen, json_boolean(lua_toboolean(L, idx)));
+        return;
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx)) {
+            attach(L, c, parent, key, klen,
+                   json_integer((json_int_t)lua_tointeger(L, idx)));
+        } else {
+            lua_Number d = lua_tonumber(L, idx);
+            if (!isfinite(d)) {
+                const char *name = isnan(d) ? "nan" : d > 0 ? "inf" : "-inf";
+                const char *msg =
+                    lua_pushfstring(L, "cannot encode number '%s'", name);
+                conv_error(L, c, msg);
+            }
+            attach(L, c, parent, key, klen, json_real(d));
+        }
+        return;
+    case LUA_TSTRING: {
+        size_t len;
+        const char *s = push_utf8(L, idx, &len);
+        attach(L, c, parent, key, klen, json_stringn_nocheck(s, len));
+        lua_pop(L, 1);
+        return;
+    }
+    case LUA_TTABLE:
+        break;
+    default:
+        if (is_null(L, idx)) {
+            attach(L, c, parent, key, klen, json_null());
+            return;
+        }
+        conv_error(L, c, lua_pushfstring(L, "cannot encode a value of type %s",
+                                         luaL_typename(L, idx)));
+        return;
+    }
+
+    /* Tables. */
+    if (c->depth >= JSON_MAX_DEPTH)
+        conv_error(L, c, "cannot encode tables nested deeper than 256");
+    lua_pushvalue(L, idx);
+    if (lua_rawget(L, c->seen) != LUA_TNIL)
+        conv_error(L, c, "cannot encode a table that contains itself");
+    lua_pop(L, 1);
+    lua_pushvalue(L, idx);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, c->seen);
+
+    lua_Integer n = 0;
+    int array;
+    if (has_mt(L, idx, JSON_ARRAY_KEY)) {
+        array = 1;
+        n = (lua_Integer)lua_rawlen(L, idx);
+    } else if (has_mt(L, idx, JSON_OBJECT_KEY)) {
+        array = 0;
+    } else {
+        array = is_sequence(L, idx, &n);
+        if (!array) {
+            lua_pushnil(L);
+            int empty = !lua_next(L, idx);
+            if (!empty)
+                lua_pop(L, 2);
+            array = empty;
+            n = 0;
+        }
+    }
+    json_t *v = array ? json_array() : json_object();
+    attach(L, c, parent, key, klen, v);
+    luaL_checkstack(L, 8, "json nesting");
+    c->depth++;
+    for (lua_Integer i = 1; array && i <= n; i++) {
+        c->path[c->depth].key = NULL;
+        c->path[c->depth].index = i;
+        lua_rawgeti(L, idx, i);
+        conv_into(L, c, lua_gettop(L), v);
+        lua_pop(L, 1);
+    }
+    if (!array) {
+        /* Keys as strings in a scratch table (keeps them alive), the sort
+         * array in a userdata (collected by the GC if we raise). */
+        lua_Integer count = 0;
+        lua_pushnil(L);
+        while (lua_next(L, idx)) {
+            lua_pop(L, 1);
+            count++;
+        }
+        json_key *keys =
+            lua_newuserdatauv(L, (size_t)count * sizeof *keys + 1, 0);
+        lua_createtable(L, (int)(2 * count), 0);
+        int scratch = lua_gettop(L);
+        int k = 0;
+        lua_pushnil(L);
+        while (lua_next(L, idx)) {
+            lua_rawseti(L, scratch, 2 * (k + 1)); /* the value */
+            int kt = lua_type(L, -1);
+            if (kt == LUA_TSTRING) {
+                lua_pushvalue(L, -1);
+            } else if (kt == LUA_TNUMBER && lua_isinteger(L, -1)) {
+                lua_pushfstring(L, "%I", lua_tointeger(L, -1));
+            } else if (kt == LUA_TNUMBER) {
+                lua_pushfstring(L, "%f", lua_tonumber(L, -1));
+            } else {
+                c->depth--;
+                conv_error(L, c,
+                           lua_pushfstring(L, "cannot encode a table key of "
+                                              "type %s", lua_typename(L, kt)));
+            }
+            size_t len;
+            const char *s = push_utf8(L, -1, &len);
+            lua_rawseti(L, scratch, 2 * k + 1);
+            lua_pop(L, 1);
+            keys[k].s = s;
+            keys[k].len = len;
+            keys[k].slot = k + 1;
+            k++;
+        }
+        qsort(keys, (size_t)k, sizeof *keys, key_cmp);
+        for (int i = 0; i < k; i++) {
+            c->path[c->depth].key = keys[i].s;
+            c->path[c->depth].len = keys[i].len;
+            lua_rawgeti(L, scratch, 2 * keys[i].slot);
+            conv_into(L, c, lua_gettop(L), v);
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 2);
+    }
+    c->depth--;
+    lua_pushvalue(L, idx);
+    lua_pushnil(L);
+    lua_rawset(L, c->seen);
+}
+
+static int conv_protected(lua_State *L)
+{
+    json_conv *c = lua_touserdata(L, 2);
+    lua_newtable(L);
+    c->seen = lua_gettop(L);
+    conv_into(L, c, 1, NULL);
+    return 0;
+}
+
+json_t *pipe_json_from_lua(lua_State *L, int idx, char **err)
+{
+    idx = lua_absindex(L, idx);
+    *err = NULL;
+    if (!lua_checkstack(L, 5)) {
+        *err = strdup("out of memory");
+        return NULL;
+    }
+    /* The context (with its path array) lives in a userdata kept on the
+     * stack below the call, so it is neither on the C stack nor collected
+     * before we read the result. */
+    json_conv *c = lua_newuserdatauv(L, sizeof *c, 0);
+    c->root = NULL;
+    c->depth = 0;
+    lua_pushcfunction(L, conv_protected);
+    lua_pushvalue(L, idx);
+    lua_pushvalue(L, -3);
+    json_t *root = NULL;
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+        const char *msg = lua_tostring(L, -1);
+        *err = strdup(msg ? msg : "cannot encode value");
+        lua_pop(L, 1);
+        if (c->root)
+            json_decref(c->root);
+    } else {
+        root = c->root;
+    }
+    lua_pop(L, 1);
+    return root;
+}
+
+/*
+ * JSON -> Lua
+ */
+
+static void push_value(lua_State *L, json_t *v)
+{
+    luaL_checkstack(L, 4, "json nesting");
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        lua_createtable(L, 0, (int)json_object_size(v));
+        push_registry_value(L, JSON_OBJECT_KEY);
+        lua_setmetatable(L, -2);
+        for (void *it = json_object_iter(v); it;
+             it = json_object_iter_next(v, it)) {
+            lua_pushlstring(L, json_object_iter_key(it),
+                            json_object_iter_key_len(it));
+            push_value(L, json_object_iter_value(it));
+            lua_rawset(L, -3);
+        }
+        return;
+    }
+    case JSON_ARRAY: {
+        size_t n = json_array_size(v);
+        lua_createtable(L, (int)n, 0);
+        push_registry_value(L, JSON_ARRAY_KEY);
+        lua_setmetatable(L, -2);
+        for (size_t i = 0; i < n; i++) {
+            push_value(L, json_array_get(v, i));
+            lua_rawseti(L, -2, (lua_Integer)i + 1);
+        }
+        return;
+    }
+    case JSON_STRING:
+        lua_pushlstring(L, json_string_value(v), json_string_length(v));
+        return;
+    case JSON_INTEGER:
+        lua_pushinteger(L, (lua_Integer)json_integer_value(v));
+        return;
+    case JSON_REAL:
+        lua_pushnumber(L, (lua_Number)json_real_value(v));
+        return;
+    case JSON_TRUE:
+        lua_pushboolean(L, 1);
+        return;
+    case JSON_FALSE:
+        lua_pushboolean(L, 0);
+        return;
+    case JSON_NULL:
+    default:
+        push_registry_value(L, JSON_NULL_KEY);
+        return;
+    }
+}
+
+void pipe_json_push(lua_State *L, json_t *v)
+{
+    if (!v)
+        push_registry_value(L, JSON_NULL_KEY);
+    else
+        push_value(L, v);
+}
+
+void pipe_json_push_mark(lua_State *L, int which)
+{
+    push_registry_value(L, which == PIPE_JSON_OBJECT_MT  ? JSON_OBJECT_KEY
+                           : which == PIPE_JSON_ARRAY_MT ? JSON_ARRAY_KEY
+                                                         : JSON_NULL_KEY);
+}

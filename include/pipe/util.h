@@ -1,0 +1,138 @@
+/*
+ * Helpers the host offers every plugin: UTF-8 decoding and repair, a "box"
+ * that holds C-heap memory while Lua may raise, and a growable byte
+ * buffer.  They live in the host (core/util.c) so that no plugin reaches
+ * into another one for them.
+ *
+ * Ownership rule: nothing here keeps a pointer it is given.  A pipe_buf
+ * owns its bytes (malloc'd: free() them, or take them with
+ * pipe_buf_take); a pipe_box owns what its `p` points to from the moment
+ * it is stored there, and releases it exactly once (pipe_box_done, the
+ * collector or a to-be-closed variable, whichever comes first).
+ */
+#ifndef PIPE_UTIL_H
+#define PIPE_UTIL_H
+
+#include <stddef.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+/*
+ * UTF-8
+ */
+
+#define PIPE_UTF8_REPLACEMENT "\xEF\xBF\xBD" /* U+FFFD */
+
+/* Decode the UTF-8 sequence at `s` (`n` > 0 bytes available).  Returns the
+ * code point and sets *adv to the sequence length; on an invalid, overlong,
+ * surrogate or truncated sequence returns -1 and sets *adv to the length of
+ * the maximal invalid subpart (at least 1), as the Unicode standard's
+ * "substitution of maximal subparts" asks.  Inline: it sits in every
+ * text-scanning loop. */
+static inline long pipe_utf8_decode(const char *str, size_t n, size_t *adv)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    unsigned char b0 = s[0], lo = 0x80, hi = 0xBF;
+    *adv = 1;
+    if (b0 < 0x80)
+        return b0;
+    if (b0 < 0xC2 || b0 > 0xF4)
+        return -1;
+    if (b0 < 0xE0) {
+        if (n < 2 || (s[1] & 0xC0) != 0x80)
+            return -1;
+        *adv = 2;
+        return ((long)(b0 & 0x1F) << 6) | (s[1] & 0x3F);
+    }
+    /* the second byte's range depends on the first: no overlongs, no
+     * surrogates, nothing beyond U+10FFFF */
+    if (b0 == 0xE0)
+        lo = 0xA0;
+    else if (b0 == 0xED)
+        hi = 0x9F;
+    else if (b0 == 0xF0)
+        lo = 0x90;
+    else if (b0 == 0xF4)
+        hi = 0x8F;
+    if (n < 2 || s[1] < lo || s[1] > hi)
+        return -1;
+    if (n < 3 || (s[2] & 0xC0) != 0x80) {
+        *adv = 2;
+        return -1;
+    }
+    if (b0 < 0xF0) {
+        *adv = 3;
+        return ((long)(b0 & 0x0F) << 12) | ((long)(s[1] & 0x3F) << 6) |
+               (s[2] & 0x3F);
+    }
+    if (n < 4 || (s[3] & 0xC0) != 0x80) {
+        *adv = 3;
+        return -1;
+    }
+    *adv = 4;
+    return ((long)(b0 & 0x07) << 18) | ((long)(s[1] & 0x3F) << 12) |
+           ((long)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
+}
+
+/* Length of the longest valid UTF-8 prefix of s[0..n) (n when valid). */
+size_t pipe_utf8_valid(const char *s, size_t n);
+
+/* Append s[0..n) to `b`, each maximal invalid subpart replaced by U+FFFD. */
+void pipe_utf8_fix(luaL_Buffer *b, const char *s, size_t n);
+
+/* Append the UTF-8 encoding of code point `cp` (< 0x110000) to `b`. */
+void pipe_utf8_add(luaL_Buffer *b, unsigned long cp);
+
+/*
+ * Boxes: a C-heap result held by a userdata, so that an error raised
+ * before the result is handed to Lua (any push can raise when memory runs
+ * out) cannot leak it.  Create the box first, then store the pointer:
+ *
+ *     pipe_box *b = pipe_box_new(L, free);
+ *     b->p = make_text(...);
+ *     if (!b->p) return luaL_error(L, "out of memory");
+ *     lua_pushstring(L, b->p);
+ *     pipe_box_done(b);
+ *
+ * The box stays on the stack until the function returns; its __gc and
+ * __close release whatever `p` still holds.
+ */
+typedef struct pipe_box {
+    void *p;                    /* what release frees; NULL: nothing */
+    void (*release)(void *p);
+} pipe_box;
+
+/* Push a new, empty box (p NULL) whose contents `release` frees.  Raises
+ * only on out-of-memory, before anything was put in it. */
+pipe_box *pipe_box_new(lua_State *L, void (*release)(void *p));
+
+/* Release the contents now (when p is not NULL) and empty the box. */
+void pipe_box_done(pipe_box *b);
+
+/*
+ * Growable byte buffer.  A zero-initialised pipe_buf is empty and ready.
+ * Out-of-memory never raises: it sets `oom`, later appends do nothing,
+ * and the caller checks once at the end (or the return value of each
+ * append).
+ */
+typedef struct pipe_buf {
+    char *p;                    /* malloc'd; NUL-terminated once anything
+                                   was added; NULL before */
+    size_t len, cap;
+    int oom;
+} pipe_buf;
+
+/* Append n bytes of s.  Returns 0, or -1 (and sets oom) when memory ran
+ * out now or before. */
+int pipe_buf_add(pipe_buf *b, const void *s, size_t n);
+
+/* The contents as a malloc'd NUL-terminated string (an empty buffer gives
+ * ""), its length in *len (may be NULL); the buffer is left empty.  NULL
+ * (and the buffer freed) when `oom` is set or memory runs out. */
+char *pipe_buf_take(pipe_buf *b, size_t *len);
+
+/* Free the contents and leave the buffer empty and ready again. */
+void pipe_buf_free(pipe_buf *b);
+
+#endif
