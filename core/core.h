@@ -57,6 +57,7 @@ struct pipe_host {
     void (*filter)(pipe_host *host, const char *buf, size_t len, FILE *dst,
                    void *ud);
     void *filter_ud;
+    struct pipe_outdir *outdir; /* --output DIR (run), or NULL */
 };
 
 #define PIPE_DEFAULT_TIMEOUT 30.0

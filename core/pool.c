@@ -48,8 +48,11 @@
 
 #include "core.h"
 #include "pipe/util.h"
+#include "inputs.h"
 
-enum { JOB_PATHS = 1, JOB_LINES = 2 };
+/* the kinds of unit (inputs.h): all units of one job are of one kind */
+enum { JOB_PATHS = PIPE_UNIT_PATH, JOB_LINES = PIPE_UNIT_LINE,
+       JOB_PAGES = PIPE_UNIT_PAGE };
 enum { UNIT_FAILED = 1, UNIT_RECYCLE = 2 };
 enum { J_FREE, J_PENDING, J_RUNNING, J_DONE };
 
@@ -89,8 +92,8 @@ typedef struct pool {
     int mode;                   /* JOB_PATHS or JOB_LINES */
 } pool;
 
-static void exec_unit(pool *p, const char *source, const char *data,
-                      size_t len, unit_result *r)
+static void exec_unit(pool *p, uint32_t kind, const char *source,
+                      const char *data, size_t len, unit_result *r)
 {
     pipe_host *host = p->host;
     memset(r, 0, sizeof *r);
@@ -116,7 +119,7 @@ static void exec_unit(pool *p, const char *source, const char *data,
     pipe_mem_clear_refused();
     if (host->L && pipe_lua_reset(host->L) != 0)
         pipe_host_fail(host, source, "cannot reset the Lua state");
-    else if (p->mode == JOB_PATHS) {
+    else if (kind == JOB_PATHS) {
         char *buf = NULL, *e = NULL;
         size_t n = 0;
         if (pipe_host_read(host, source, &buf, &n, &e) != 0) {
@@ -124,7 +127,7 @@ static void exec_unit(pool *p, const char *source, const char *data,
             free(e);
         } else if (pipe_mem_charge(n + 1) == 0) {
             /* the page counts against the budget while it is processed */
-            pipe_input in = {source, buf, n};
+            pipe_input in = {.source = source, .data = buf, .len = n};
             r->in_bytes = n;
             p->fn(host, &in, p->ud);
             pipe_mem_release(n + 1);
@@ -132,8 +135,22 @@ static void exec_unit(pool *p, const char *source, const char *data,
         } else {
             free(buf);
         }
+    } else if (kind == JOB_PAGES) {
+        /* a page of an archive (or stdin), its metadata packed before it */
+        pipe_input in = {.source = source};
+        char *owned = NULL, *e = NULL;
+        if (pipe_unit_unpack(data, len, host->max_input, &in, &owned, &e) !=
+            0) {
+            pipe_host_fail(host, source, "%s", e ? e : "bad page unit");
+            free(e);
+        } else if (pipe_mem_charge(in.len + 1) == 0) {
+            r->in_bytes = in.len;
+            p->fn(host, &in, p->ud);
+            pipe_mem_release(in.len + 1);
+        }
+        free(owned);
     } else {
-        pipe_input in = {source, data, len};
+        pipe_input in = {.source = source, .data = data, .len = len};
         r->in_bytes = len;
         p->fn(host, &in, p->ud);
     }
@@ -300,6 +317,25 @@ static void emit_now(emitter *em, const char *out, size_t olen,
     }
 }
 
+/* Write out `units` units of input `id`: their records to the input's
+ * --output file, or stdout; their messages to stderr. */
+static void emit_units(emitter *em, pipe_inputs *ins, int id,
+                       unsigned long units, const char *out, size_t olen,
+                       const char *err, size_t elen)
+{
+    if (pipe_inputs_emit(ins, id, units, out, olen)) {
+        out = NULL;
+        olen = 0;
+    }
+    emit_now(em, out, olen, err, elen);
+}
+
+/* A summary line, as a message. */
+static void say_line(void *ud, const char *line, size_t n)
+{
+    emit_now(ud, NULL, 0, line, n);
+}
+
 /* ------------------------------------------------------------------ */
 /* The inputs: paths (argv, then --from) and, for line jobs, their lines */
 
@@ -317,6 +353,13 @@ typedef struct feeder {
     int dash_done;              /* n == 0 and no --from: "-" given */
     int usage_error;            /* --from cannot be read */
     int exhausted;
+    pipe_inputs ins;            /* archives, per-input accounting */
+    int ls_id;                  /* line jobs: the current input's id */
+    /* a unit make_job gave back (of another kind or input) */
+    int back;
+    char *back_src, *back_data, *back_fail;
+    size_t back_len;
+    int back_kind, back_id;
 } feeder;
 
 enum { FEED_GOT = 1, FEED_WAIT = 0, FEED_END = -1 };
@@ -396,23 +439,54 @@ static int feeder_fd(feeder *f)
 }
 
 /*
- * The next unit: for path jobs a path (*src, no data), for line jobs one
- * line (*src = "PATH:LINE", *data).  Failures of an input (cannot open,
- * read error, a line over the limit) come back as a unit with *fail set:
- * the message, to report against *src.
+ * The next unit: for path jobs a path (*src, no data) or a page of an
+ * archive (*src = "FILE#OFFSET", *data packed, *kind JOB_PAGES), for line
+ * jobs one line (*src = "PATH:LINE", *data).  Failures of an input (cannot
+ * open, read error, a line over the limit, a bad archive record) come back
+ * as a unit with *fail set: the message, to report against *src.  *id is
+ * the unit's input (inputs.h).
  */
 static int feeder_next(feeder *f, char **src, char **data, size_t *len,
-                       char **fail, int block)
+                       char **fail, int *kind, int *id, int block)
 {
     *src = *data = *fail = NULL;
     *len = 0;
+    *kind = f->mode;
+    *id = -1;
+    if (f->back) {
+        f->back = 0;
+        *src = f->back_src;
+        *data = f->back_data;
+        *fail = f->back_fail;
+        *len = f->back_len;
+        *kind = f->back_kind;
+        *id = f->back_id;
+        return FEED_GOT;
+    }
     if (f->exhausted || f->host->closed)
         return FEED_END;
     if (f->mode == JOB_PATHS) {
-        int rc = next_path(f, src, block);
-        if (rc == FEED_END)
-            f->exhausted = 1;
-        return rc;
+        for (;;) {
+            if (pipe_inputs_next_page(&f->ins, src, data, len, fail, id)) {
+                *kind = JOB_PAGES;
+                return FEED_GOT;
+            }
+            char *path = NULL;
+            int rc = next_path(f, &path, block);
+            if (rc != FEED_GOT) {
+                if (rc == FEED_END)
+                    f->exhausted = 1;
+                return rc;
+            }
+            int r = pipe_inputs_start(&f->ins, path, 0, id, data, len, fail);
+            if (r == 1 || r == 3) {
+                free(path);
+                continue;     /* an archive: its pages; or nothing to do */
+            }
+            *src = path;
+            *kind = r == 2 ? JOB_PAGES : JOB_PATHS;
+            return FEED_GOT;
+        }
     }
     for (;;) {
         if (!f->ls_open) {
@@ -423,11 +497,27 @@ static int feeder_next(feeder *f, char **src, char **data, size_t *len,
                     f->exhausted = 1;
                 return rc;
             }
-            char *err = NULL;
+            char *err = NULL, *d = NULL;
+            size_t dl = 0;
+            int r = pipe_inputs_start(&f->ins, path, 1, &f->ls_id, &d, &dl,
+                                      &err);
+            if (r == 3) {
+                free(path);
+                continue;
+            }
+            if (r < 0) {
+                *src = path;
+                *fail = err;
+                *id = f->ls_id;
+                return FEED_GOT;
+            }
             if (pipe_lines_open(&f->ls, path, pipe_host_max_input(f->host),
                                 &err) != 0) {
                 *src = path;
                 *fail = err ? err : strdup("cannot read");
+                *id = f->ls_id;
+                pipe_inputs_made(&f->ins, f->ls_id);
+                pipe_inputs_fed(&f->ins, f->ls_id);
                 return FEED_GOT;
             }
             f->ls_open = 1;
@@ -449,6 +539,8 @@ static int feeder_next(feeder *f, char **src, char **data, size_t *len,
             snprintf(*src, sn, "%s:%lu", f->ls_path, f->ls.lineno);
             memcpy(*data, line, (size_t)n + 1);
             *len = (size_t)n;
+            *id = f->ls_id;
+            pipe_inputs_made(&f->ins, f->ls_id);
             return FEED_GOT;
         }
         if (n == -3) {
@@ -461,19 +553,41 @@ static int feeder_next(feeder *f, char **src, char **data, size_t *len,
         if (n == -2) {
             *src = f->ls_path;
             *fail = err ? err : strdup("read error");
+            *id = f->ls_id;
+            pipe_inputs_made(&f->ins, f->ls_id);
         } else {
             free(f->ls_path);
         }
         f->ls_path = NULL;
         pipe_lines_close(&f->ls);
         f->ls_open = 0;
+        pipe_inputs_fed(&f->ins, f->ls_id);
         if (*fail)
             return FEED_GOT;
     }
 }
 
+/* Give a unit back: the next feeder_next returns it. */
+static void feeder_unget(feeder *f, char *src, char *data, size_t len,
+                         char *fail, int kind, int id)
+{
+    f->back = 1;
+    f->back_src = src;
+    f->back_data = data;
+    f->back_len = len;
+    f->back_fail = fail;
+    f->back_kind = kind;
+    f->back_id = id;
+}
+
 static void feeder_close(feeder *f)
 {
+    if (f->back) {
+        free(f->back_src);
+        free(f->back_data);
+        free(f->back_fail);
+        f->back = 0;
+    }
     if (f->ls_open)
         pipe_lines_close(&f->ls);
     free(f->ls_path);
@@ -490,7 +604,9 @@ static int run_inline(pool *p, feeder *f)
     for (;;) {
         char *src, *data, *fail;
         size_t len;
-        if (feeder_next(f, &src, &data, &len, &fail, 1) != FEED_GOT)
+        int kind, id;
+        if (feeder_next(f, &src, &data, &len, &fail, &kind, &id, 1) !=
+            FEED_GOT)
             break;
         if (fail) {
             char *m = NULL;
@@ -499,24 +615,32 @@ static int run_inline(pool *p, feeder *f)
             if (mf) {
                 fprintf(mf, "pipe: %s: %s\n", src, fail);
                 fclose(mf);
-                emit_now(&em, NULL, 0, m, mn);
             }
+            pipe_inputs_result(&f->ins, id, 1);
+            emit_units(&em, &f->ins, id, 1, NULL, 0, m, m ? mn : 0);
             free(m);
             p->host->failed = 1;
         } else {
             unit_result r;
-            exec_unit(p, src, data, len, &r);
+            exec_unit(p, (uint32_t)kind, src, data, len, &r);
             if (r.flags & UNIT_FAILED)
                 p->host->failed = 1;
-            emit_now(&em, r.out, r.out_len, r.err, r.err_len);
+            pipe_inputs_result(&f->ins, id, (r.flags & UNIT_FAILED) != 0);
+            emit_units(&em, &f->ins, id, 1, r.out, r.out_len, r.err,
+                       r.err_len);
             free(r.out);
             free(r.err);
         }
         free(src);
         free(data);
         free(fail);
+        pipe_inputs_settle(&f->ins, 0, say_line, &em);
         if (em.stop)
             break;
+    }
+    if (!em.stop) {
+        pipe_inputs_settle(&f->ins, 0, say_line, &em);
+        pipe_inputs_summary(&f->ins, say_line, &em);
     }
     return 0;
 }
@@ -534,6 +658,9 @@ typedef struct job {
     size_t next;                /* units finished */
     int worker;                 /* when running */
     uint32_t last_flags;        /* of the last unit result */
+    int kind;                   /* JOB_PATHS, JOB_LINES or JOB_PAGES */
+    int input;                  /* the input its units come from */
+    size_t emitted;             /* units whose output is written */
     pipe_buf out, err;          /* results not written yet */
     int failed;                 /* among them, a failure */
 } job;
@@ -559,6 +686,7 @@ typedef struct sup {
     size_t nslots, count;
     unsigned long long next_seq, emit_seq;
     char *held_src, *held_fail; /* an input failure met inside a batch */
+    int held_id;
     size_t batch_units;         /* line jobs: units per batch (adaptive) */
     double unit_time;           /* running mean of seconds per unit */
     struct pollfd *pf;
@@ -660,7 +788,7 @@ static void worker_main(sup *s, int fd)
             char *data = src + sl + 1;
             off += 12 + sl + 1 + dl + 1;
             unit_result r;
-            exec_unit(s->p, src, h.kind == JOB_LINES ? data : NULL,
+            exec_unit(s->p, h.kind, src, h.kind != JOB_PATHS ? data : NULL,
                       (size_t)dl, &r);
             done++;
             if (host->pool.recycle && done >= host->pool.recycle &&
@@ -719,7 +847,7 @@ static int dispatch(sup *s, job *jb, int wi)
 {
     worker *w = &s->w[wi];
     size_t from = jb->offs[jb->next];
-    job_hdr h = {(uint32_t)s->p->mode, (uint32_t)(jb->nunits - jb->next),
+    job_hdr h = {(uint32_t)jb->kind, (uint32_t)(jb->nunits - jb->next),
                  jb->payload_len - from};
     if (write_all(w->fd, (const char *)&h, sizeof h) != 0 ||
         write_all(w->fd, jb->payload + from, h.len) != 0)
@@ -744,6 +872,7 @@ static void unit_done(sup *s, job *jb, uint32_t flags, uint64_t in_bytes,
 {
     jb->next++;
     jb->last_flags = flags;
+    pipe_inputs_result(&s->f->ins, jb->input, (flags & UNIT_FAILED) != 0);
     s->em.pg.done++;
     s->em.pg.bytes += in_bytes;
     if (flags & UNIT_FAILED)
@@ -752,7 +881,9 @@ static void unit_done(sup *s, job *jb, uint32_t flags, uint64_t in_bytes,
     if (now_ok) {
         /* a failure counts once it is reported: not after the reader went
          * away (`| head -1` ends quietly, exit 0) */
-        emit_now(&s->em, out, olen, err, elen);
+        emit_units(&s->em, &s->f->ins, jb->input, jb->next - jb->emitted, out,
+                   olen, err, elen);
+        jb->emitted = jb->next;
         if ((flags & UNIT_FAILED) && !s->em.stop)
             s->host->failed = 1;
     } else {
@@ -782,8 +913,9 @@ static void advance(sup *s)
         for (size_t k = 0; k < s->nslots; k++)
             if (s->jobs[k].state == J_DONE) {
                 job *jb = &s->jobs[k];
-                emit_now(&s->em, jb->out.p, jb->out.len, jb->err.p,
-                         jb->err.len);
+                emit_units(&s->em, &s->f->ins, jb->input,
+                           jb->next - jb->emitted, jb->out.p, jb->out.len,
+                           jb->err.p, jb->err.len);
                 if (jb->failed && !s->em.stop)
                     s->host->failed = 1;
                 job_free(jb);
@@ -793,9 +925,11 @@ static void advance(sup *s)
     }
     job *jb;
     while ((jb = job_by_seq(s, s->emit_seq)) != NULL) {
-        if (jb->out.len || jb->err.len) {
-            emit_now(&s->em, jb->out.p, jb->out.len, jb->err.p, jb->err.len);
+        if (jb->out.len || jb->err.len || jb->next > jb->emitted) {
+            emit_units(&s->em, &s->f->ins, jb->input, jb->next - jb->emitted,
+                       jb->out.p, jb->out.len, jb->err.p, jb->err.len);
             jb->out.len = jb->err.len = 0;
+            jb->emitted = jb->next;
         }
         if (jb->failed && !s->em.stop)
             s->host->failed = 1;
@@ -915,9 +1049,12 @@ static void worker_input(sup *s, int wi)
 }
 
 /* A finished job that only reports an input that cannot be read. */
-static void fail_job(sup *s, char *src, char *fail)
+static void fail_job(sup *s, char *src, char *fail, int id)
 {
     job *jb = new_job(s);
+    jb->input = id;
+    jb->nunits = jb->next = 1;    /* one unit: the report */
+    pipe_inputs_result(&s->f->ins, id, 1);
     char *m = NULL;
     size_t mn = 0;
     FILE *f = open_memstream(&m, &mn);
@@ -940,34 +1077,45 @@ static int make_job(sup *s, int block)
     if (s->count == s->nslots)
         return 0;
     if (s->held_src) {
-        fail_job(s, s->held_src, s->held_fail);
+        fail_job(s, s->held_src, s->held_fail, s->held_id);
         s->held_src = s->held_fail = NULL;
         return 1;
     }
     pipe_buf pl = {0};
-    size_t nunits = 0, cap_units = s->p->mode == JOB_PATHS ? 1 : s->batch_units;
+    size_t nunits = 0, cap_units = 1;
     size_t *offs = NULL, offcap = 0;
-    int oom = 0;
+    int oom = 0, jkind = 0, jid = -1;
     while (nunits < cap_units && pl.len < ((size_t)1 << 20)) {
         char *src, *data, *fail;
         size_t len;
-        int rc = feeder_next(s->f, &src, &data, &len, &fail,
+        int kind, id;
+        int rc = feeder_next(s->f, &src, &data, &len, &fail, &kind, &id,
                              block && nunits == 0);
         if (rc != FEED_GOT)
             break;
         if (fail) {
             /* reported in order: now, or right after this batch */
             if (nunits == 0) {
-                fail_job(s, src, fail);
+                fail_job(s, src, fail, id);
                 return 1;
             }
             s->held_src = src;
             s->held_fail = fail;
+            s->held_id = id;
+            break;
+        }
+        if (nunits == 0) {
+            /* one kind and one input per job; paths one at a time */
+            jkind = kind;
+            jid = id;
+            cap_units = kind == JOB_PATHS ? 1 : s->batch_units;
+        } else if (kind != jkind || id != jid) {
+            feeder_unget(s->f, src, data, len, NULL, kind, id);
             break;
         }
         if (nunits + 1 >= offcap) {
             offcap = offcap ? offcap * 2 : 16;
-            size_t *no = realloc(offs, offcap * sizeof *offs);
+            size_t *no = realloc(offs, offcap * sizeof *no);
             if (!no)
                 oom = 1;
             else
@@ -1002,6 +1150,8 @@ static int make_job(sup *s, int block)
     offs[nunits] = pl.len;
     job *jb = new_job(s);
     jb->state = J_PENDING;
+    jb->kind = jkind;
+    jb->input = jid;
     jb->payload = pl.p;
     jb->payload_len = pl.len;
     jb->nunits = nunits;
@@ -1044,7 +1194,9 @@ static void dispatch_pending(sup *s)
 
 static void adapt_batch(sup *s)
 {
-    if (s->p->mode != JOB_LINES || s->unit_time <= 0)
+    if (s->p->mode != JOB_LINES && !s->f->ins.saw_archive)
+        return;
+    if (s->unit_time <= 0)
         return;
     /* about 20 ms of work per batch: IPC is a small share, the work
      * still spreads over every worker */
@@ -1091,7 +1243,16 @@ static int run_pool(pool *p, feeder *f)
             ;
         if (!s.em.stop)
             dispatch_pending(&s);
+        size_t held = s.count;
         advance(&s);
+        pipe_inputs_settle(&f->ins, host->pool.unordered, say_line, &s.em);
+        /* slots freed while every one was taken: make the next jobs now,
+         * or the poll below could wait with no worker busy */
+        if (s.count < held && held == s.nslots && !f->exhausted &&
+            !s.em.stop && !host->closed)
+            continue;
+        if (f->ins.saw_archive)
+            pg->total = 0;    /* pages, not inputs, are counted */
         if (host->closed || s.em.stop)
             break;
         if (s.count == 0 && f->exhausted && !s.held_src)
@@ -1168,6 +1329,11 @@ static int run_pool(pool *p, feeder *f)
     if (pg->on) {
         progress_show(pg, 1);
         write_all(2, "\n", 1);
+        pg->shown = 0;
+    }
+    if (!stopping) {
+        pipe_inputs_settle(&f->ins, host->pool.unordered, say_line, &s.em);
+        pipe_inputs_summary(&f->ins, say_line, &s.em);
     }
     free(s.w);
     free(s.jobs);
@@ -1187,12 +1353,14 @@ int pipe_pool_run(pipe_host *host, char **paths, int n, const char *from,
     f.paths = paths;
     f.n = n;
     f.from = from;
+    pipe_inputs_init(&f.ins, host);
     fflush(host->out);
     if (host->pool.jobs <= 0)
         run_inline(&p, &f);
     else
         run_pool(&p, &f);
     feeder_close(&f);
+    pipe_inputs_close(&f.ins);
     if (f.usage_error)
         return PIPE_EXIT_USAGE;
     return host->failed ? PIPE_EXIT_INPUT : PIPE_EXIT_OK;

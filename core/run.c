@@ -15,6 +15,7 @@
 #include <lauxlib.h>
 
 #include "core.h"
+#include "outdir.h"
 #include "pipe/json.h"
 
 const char pipe_run_help[] =
@@ -23,6 +24,10 @@ const char pipe_run_help[] =
     "Run the Lua SCRIPT on each INPUT (a page: file, `-` for stdin, .gz read\n"
     "transparently) and print the records it returns: one JSON object per\n"
     "line (NDJSON), each with `source` (the input path) first.\n"
+    "\n"
+    "A WARC file (told by content) gives one page per HTML response:\n"
+    "`source` is FILE#OFFSET, page.url the WARC-Target-URI, and records get\n"
+    "`warc_id` and `fetched` (see docs/scale-out.md).\n"
     "\n"
     "SCRIPT returns a function (page) -> record | nil | {record...} (nil\n"
     "or an empty table: no record), or a\n"
@@ -51,6 +56,12 @@ const char pipe_run_help[] =
     "  --fields A,B       the fields to print, in this order (default: all;\n"
     "                     for text: body; for tsv: the first record's keys)\n"
     "  --from FILE        read input paths from FILE, one per line (- = stdin)\n"
+    "  --output DIR       one whole file per input, DIR/NAME.ndjson.gz (NAME:\n"
+    "                     the file name less its last extension), renamed\n"
+    "                     into place when complete; inputs whose file exists\n"
+    "                     are skipped; a summary at the end\n"
+    "  --no-gzip          with --output: DIR/NAME.ndjson, not compressed\n"
+    "  --force            with --output: redo inputs whose file exists\n"
     "  --unsafe           lift the sandbox: full Lua standard library (io, os,\n"
     "                     debug, package); only for scripts you trust\n"
     "  --max-steps N      Lua instructions per page (default 1000000000)\n"
@@ -89,15 +100,27 @@ static const char resolve_lua[] =
     "error(script .. ': a script must return a function or a rule table, got '"
     " .. type(main), 0)\n";
 
-static void emit_one(pipe_host *host, run_ctx *c, const char *source, int idx)
+/* Set field `k` of the table at idx to `v` unless the script set it. */
+static void default_field(lua_State *L, int idx, const char *k, const char *v)
+{
+    if (!v)
+        return;
+    if (lua_getfield(L, idx, k) == LUA_TNIL) {
+        lua_pushstring(L, v);
+        lua_setfield(L, idx, k);
+    }
+    lua_pop(L, 1);
+}
+
+static void emit_one(pipe_host *host, run_ctx *c, const char *source,
+                     const pipe_input *in, int idx)
 {
     lua_State *L = c->L;
-    lua_getfield(L, idx, "source");
-    int has = !lua_isnil(L, -1);
-    lua_pop(L, 1);
-    if (!has) {
-        lua_pushstring(L, source);
-        lua_setfield(L, idx, "source");
+    default_field(L, idx, "source", source);
+    if (in) {
+        /* a page of an archive: which record, fetched when */
+        default_field(L, idx, "warc_id", in->warc_id);
+        default_field(L, idx, "fetched", in->fetched);
     }
     char *err = NULL;
     if (pipe_output_record(host, &c->out, L, idx, &err) != 0) {
@@ -108,7 +131,8 @@ static void emit_one(pipe_host *host, run_ctx *c, const char *source, int idx)
 }
 
 /* The script's result is on top of the stack. */
-static void emit(pipe_host *host, run_ctx *c, const char *source)
+static void emit(pipe_host *host, run_ctx *c, const char *source,
+                 const pipe_input *in)
 {
     lua_State *L = c->L;
     int top = lua_gettop(L);
@@ -128,14 +152,14 @@ static void emit(pipe_host *host, run_ctx *c, const char *source)
     int is_list = lua_istable(L, -1);
     lua_pop(L, 1);
     if (!is_list) {
-        emit_one(host, c, source, top);
+        emit_one(host, c, source, in, top);
         return;
     }
     lua_Integer n = (lua_Integer)lua_rawlen(L, top);
     for (lua_Integer i = 1; i <= n && !host->closed; i++) {
         lua_rawgeti(L, top, i);
         if (lua_istable(L, -1))
-            emit_one(host, c, source, lua_gettop(L));
+            emit_one(host, c, source, in, lua_gettop(L));
         else
             pipe_host_fail(host, source, "record %lld of the list is a %s, "
                            "expected a table", (long long)i,
@@ -152,6 +176,7 @@ typedef struct page_job {
     const char *html;         /* page bytes, or NULL (a record without) */
     size_t len;
     json_t *record;           /* records mode: the input record, or NULL */
+    const pipe_input *in;     /* the input (archive metadata), or NULL */
 } page_job;
 
 /* Build the page table, parse, call the handler, emit its records.  Runs
@@ -172,12 +197,27 @@ static int page_protected(lua_State *L)
     const char *url = c->url;
     if (!url && rec && lua_getfield(L, rec, "url") == LUA_TSTRING)
         url = lua_tostring(L, -1);   /* stays on the stack: kept alive */
+    const pipe_input *in = j->in;
+    if (!url && in)
+        url = in->url;               /* an archive's WARC-Target-URI */
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->handler);
     lua_createtable(L, 0, 8);
     lua_pushstring(L, j->source);
     lua_setfield(L, -2, "source");
     if (rec) {
         lua_pushvalue(L, rec);
+        lua_setfield(L, -2, "record");
+    } else if (in && (in->url || in->warc_id || in->fetched)) {
+        /* a page of an archive looks like an NDJSON record: page.record
+         * holds what the archive says of it (lib.date reads `fetched`) */
+        lua_createtable(L, 0, 3);
+        const char *k[3] = {"url", "warc_id", "fetched"};
+        const char *v[3] = {in->url, in->warc_id, in->fetched};
+        for (int i = 0; i < 3; i++)
+            if (v[i]) {
+                lua_pushstring(L, v[i]);
+                lua_setfield(L, -2, k[i]);
+            }
         lua_setfield(L, -2, "record");
     }
     if (url) {
@@ -189,12 +229,20 @@ static int page_protected(lua_State *L)
     if (j->html) {
         lua_pushlstring(L, j->html, j->len);
         lua_setfield(L, -2, "html");
-        /* page.doc, from the plugin that offers the page parser */
-        c->parser->push(L, j->html, j->len, c->encoding, url);
+        /* page.doc, from the plugin that offers the page parser.  A
+         * record's html is a JSON string: UTF-8, whatever its <meta> says
+         * (a page re-serialised from another encoding).  A page of an
+         * archive: its HTTP charset as the hint, when the parser takes
+         * one. */
+        const char *enc = c->encoding ? c->encoding : rec ? "utf-8" : NULL;
+        if (!enc && in && in->charset && c->parser->push_charset)
+            c->parser->push_charset(L, j->html, j->len, in->charset, url);
+        else
+            c->parser->push(L, j->html, j->len, enc, url);
         lua_setfield(L, -2, "doc");
     }
     lua_call(L, 1, 1);
-    emit(j->host, c, j->source);
+    emit(j->host, c, j->source, j->in);
     return 0;
 }
 
@@ -216,7 +264,7 @@ static void call_page(page_job *j)
 
 static int run_page(pipe_host *host, const pipe_input *in, void *ud)
 {
-    page_job j = {host, ud, in->source, in->data, in->len, NULL};
+    page_job j = {host, ud, in->source, in->data, in->len, NULL, in};
     call_page(&j);
     return 0;
 }
@@ -250,10 +298,20 @@ static int run_record(pipe_host *host, const pipe_input *in, void *ud)
         pipe_host_fail(host, in->source, "a record must be a JSON object");
         return -1;
     }
-    page_job job = {host, c, in->source, NULL, 0, j};
+    page_job job = {host, c, in->source, NULL, 0, j, NULL};
     json_t *js = json_object_get(j, "source");
     if (json_is_string(js))
         job.source = json_string_value(js);
+    /* a record made from an archive keeps its warc_id and fetched on what
+     * the script returns, as a page read from the archive does */
+    json_t *jw = json_object_get(j, "warc_id");
+    json_t *jf = json_object_get(j, "fetched");
+    pipe_input meta = {
+        .source = job.source,
+        .warc_id = json_is_string(jw) ? json_string_value(jw) : NULL,
+        .fetched = json_is_string(jf) ? json_string_value(jf) : NULL};
+    if (meta.warc_id || meta.fetched)
+        job.in = &meta;
     json_t *h = json_object_get(j, c->html_field);
     if (json_is_string(h)) {
         job.html = json_string_value(h);
@@ -339,8 +397,10 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
     memset(&c, 0, sizeof c);
     c.html_field = "html";
     const char *format = NULL, *fields = NULL, *from = NULL, *now = NULL;
-    const char *script = NULL;
-    int explain = 0, npos = 0;
+    const char *script = NULL, *outdir = NULL;
+    int explain = 0, npos = 0, no_gzip = 0, force = 0;
+    pipe_outdir od;
+    memset(&od, 0, sizeof od);
     pipe_opt_list sets = {NULL, 0}, rules = {NULL, 0};
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
     if (!pos)
@@ -360,6 +420,9 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
         {"--explain", NULL, PIPE_OPT_FLAG, &explain, 0, NULL},
         {"--records", NULL, PIPE_OPT_FLAG, &c.records, 0, NULL},
         {"--unsafe", NULL, PIPE_OPT_FLAG, &host->lua.unsafe, 0, NULL},
+        {"--output", NULL, PIPE_OPT_VALUE, &outdir, 0, NULL},
+        {"--no-gzip", NULL, PIPE_OPT_FLAG, &no_gzip, 0, NULL},
+        {"--force", NULL, PIPE_OPT_FLAG, &force, 0, NULL},
         {NULL, NULL, 0, NULL, 0, NULL},
     };
     int code = pipe_host_parse(host, "run", pipe_run_help, opts, argc, argv,
@@ -376,7 +439,25 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
         code = pipe_host_usage(host, "run: missing SCRIPT (see pipe help run)");
         goto done;
     }
+    if (!outdir && (no_gzip || force)) {
+        code = pipe_host_usage(host, "run: %s needs --output DIR",
+                               no_gzip ? "--no-gzip" : "--force");
+        goto done;
+    }
+    if (outdir && format && strcmp(format, "ndjson") != 0) {
+        code = pipe_host_usage(host, "run: --output writes NDJSON files; "
+                               "--format %s cannot go with it", format);
+        goto done;
+    }
     char *err = NULL;
+    if (outdir) {
+        if (pipe_outdir_init(&od, outdir, !no_gzip, force, &err) != 0) {
+            code = pipe_host_usage(host, "run: %s", err ? err : "?");
+            free(err);
+            goto done;
+        }
+        host->outdir = &od;
+    }
     if (pipe_output_init(&c.final, format, fields, &err) != 0) {
         code = pipe_host_usage(host, "run: %s", err ? err : "out of memory");
         free(err);
@@ -453,6 +534,8 @@ out:
     pipe_output_free(&c.out);
     pipe_output_free(&c.final);
 done:
+    host->outdir = NULL;
+    pipe_outdir_free(&od);
     host->lua.rules = NULL;
     host->lua.nrules = 0;
     free(pos);

@@ -57,9 +57,14 @@ enum {
 
 /* One input, read whole into memory (decompressed when it was gzip). */
 typedef struct pipe_input {
-    const char *source;    /* path as the user gave it; "-" for stdin */
+    const char *source;    /* path as the user gave it; "-" for stdin;
+                              "FILE#OFFSET" for a page of a WARC file */
     const char *data;      /* bytes, NUL-terminated for convenience */
     size_t len;            /* length without the terminating NUL */
+    /* A page from a crawl archive (WARC): its WARC-Target-URI,
+     * WARC-Record-ID, WARC-Date and the charset of its HTTP Content-Type
+     * (the transport encoding hint); NULL otherwise, or when absent. */
+    const char *url, *warc_id, *fetched, *charset;
 } pipe_input;
 
 /* Host services a command may use.  Passed to every command's main. */
@@ -149,6 +154,11 @@ typedef struct pipe_plugin {
 typedef struct pipe_page_parser {
     void (*push)(lua_State *L, const char *data, size_t len,
                  const char *encoding, const char *url);
+    /* The same, with the encoding the transport declared (an HTTP charset,
+     * from a WARC record) as a hint between a BOM and <meta>; may be NULL
+     * in a parser that takes no hint. */
+    void (*push_charset)(lua_State *L, const char *data, size_t len,
+                         const char *charset, const char *url);
 } pipe_page_parser;
 
 /*

@@ -548,3 +548,44 @@ char *pipe_enc_to_utf8(const char *data, size_t len, const char *encoding,
     *outlen = n;
     return clean;
 }
+
+/*
+ * The transport encoding hint (the charset of an HTTP Content-Type, from a
+ * WARC record): browsers take it after a BOM and before the <meta>
+ * prescan.  It is not taken when a BOM is there, when the label is
+ * unknown, when it says UTF-16 of bytes with no NUL among the first 512
+ * (ASCII-compatible text: a server default), or when it says UTF-8 of
+ * bytes that are not, or names a legacy encoding for bytes that are valid
+ * UTF-8 with non-ASCII in them (a server default such as ISO-8859-1 over a
+ * UTF-8 page): then detection goes on as without a hint.
+ */
+int pipe_enc_hint(const char *data, size_t len, const char *hint, char *enc,
+                  size_t encsz)
+{
+    const unsigned char *u = (const unsigned char *)data;
+    char e[48];
+    if (hint == NULL || *hint == '\0' || encsz == 0)
+        return 0;
+    if ((len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) ||
+        (len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) ||
+                      (u[0] == 0xFE && u[1] == 0xFF))))
+        return 0;
+    if (!normalize_label(hint, strlen(hint), e, sizeof e))
+        return 0;
+    if (strncmp(e, "utf-16", 6) == 0) {
+        size_t k = len < 512 ? len : 512;
+        if (memchr(data, '\0', k) == NULL)
+            return 0;
+    } else if (strcmp(e, "utf-8") == 0) {
+        if (!utf8_valid(data, len))
+            return 0;
+    } else {
+        size_t i = 0;
+        while (i < len && u[i] < 0x80)
+            i++;
+        if (i < len && utf8_valid(data, len))
+            return 0;
+    }
+    snprintf(enc, encsz, "%s", e);
+    return 1;
+}

@@ -25,4 +25,10 @@ char *pipe_enc_to_utf8(const char *data, size_t len, const char *encoding,
                        char *used, size_t usedsz, size_t *outlen,
                        char **err);
 
+/* Should the transport encoding hint `hint` (an HTTP charset) decide the
+ * encoding of `data`?  1 with its normalised name in `enc`, else 0 (see
+ * encoding.c for when it is not believed). */
+int pipe_enc_hint(const char *data, size_t len, const char *hint, char *enc,
+                  size_t encsz);
+
 #endif

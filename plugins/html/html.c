@@ -5,7 +5,7 @@
  * CSS compiler in css.c, XPath compilation and evaluation in xpath.c,
  * encoding detection and conversion in encoding.c.)
  *
- * Lua: html.parse(s [, {encoding=, url=}]) -> Document, html.strip,
+ * Lua: html.parse(s [, {encoding=, url=, charset=}]) -> Document, html.strip,
  * html.xpath_of(css), html.absolute(href, base); Document and Node methods
  * as docs/design.md lists.
  *
@@ -1062,21 +1062,29 @@ void pipe_html_push_document(lua_State *L, const char *data, size_t len,
     push_document(L, data, len, encoding, url);
 }
 
-/* -- html.parse(s [, {encoding=, url=}]) -> Document */
+/* -- html.parse(s [, {encoding=, url=, charset=}]) -> Document */
 static int html_parse(lua_State *L)
 {
     size_t len;
     if (lua_type(L, 1) != LUA_TSTRING)
         luaL_typeerror(L, 1, "string");
     const char *s = lua_tolstring(L, 1, &len);
-    const char *encoding = NULL, *url = NULL;
+    const char *encoding = NULL, *url = NULL, *charset = NULL;
+    char hinted[48];
     if (!lua_isnoneornil(L, 2)) {
         luaL_checktype(L, 2, LUA_TTABLE);
         lua_getfield(L, 2, "encoding");
         encoding = luaL_optstring(L, -1, NULL);
         lua_getfield(L, 2, "url");
         url = luaL_optstring(L, -1, NULL);
+        lua_getfield(L, 2, "charset");
+        charset = luaL_optstring(L, -1, NULL);
     }
+    /* charset: the transport's (HTTP) declaration, after a BOM and before
+     * <meta>; encoding= overrides both */
+    if (!encoding && charset &&
+        pipe_enc_hint(s, len, charset, hinted, sizeof hinted))
+        encoding = hinted;
     push_document(L, s, len, encoding, url);
     return 1;
 }
@@ -1323,7 +1331,21 @@ static const pipe_command html_commands[] = {
 
 /* The services: the page parser `pipe run` uses, and the Document/Node
  * API of include/pipe/html.h for other plugins. */
-static const pipe_page_parser page_parser = {push_document};
+/* push_document with an HTTP charset as the hint (encoding.c decides
+ * whether the bytes bear it out). */
+static void push_document_charset(lua_State *L, const char *data, size_t len,
+                                  const char *charset, const char *url)
+{
+    char hinted[48];
+    push_document(L, data, len,
+                  pipe_enc_hint(data, len, charset, hinted, sizeof hinted)
+                      ? hinted
+                      : NULL,
+                  url);
+}
+
+static const pipe_page_parser page_parser = {push_document,
+                                             push_document_charset};
 
 static const pipe_html_api html_api = {
     .parse = pipe_html_parse_ex,

@@ -19,6 +19,7 @@
 #include <libxml/xpath.h>
 
 #include "css.h"
+#include "encoding.h"
 #include "pipe/html.h"
 #include "service.h"
 #include "xpath.h"
@@ -159,8 +160,13 @@ static int select_input(pipe_host *host, const pipe_input *in, void *ud)
 {
     select_opts *o = ud;
     o->source = in->source;
-    char *err = NULL;
-    xmlDocPtr doc = pipe_html_parse_ex(in->data, in->len, NULL, NULL, NULL,
+    char *err = NULL, hinted[48];
+    /* a page from an archive: its HTTP charset and URL */
+    const char *enc =
+        pipe_enc_hint(in->data, in->len, in->charset, hinted, sizeof hinted)
+            ? hinted
+            : NULL;
+    xmlDocPtr doc = pipe_html_parse_ex(in->data, in->len, enc, in->url, NULL,
                                        0, &err);
     if (doc == NULL) {
         pipe_host_fail(host, in->source, "%s", err ? err : "out of memory");

@@ -28,6 +28,7 @@
 #include "strip.h"
 
 #include "pipe/html.h"
+#include "encoding.h"
 #include "pipe/plugin.h"
 #include "pipe/util.h"
 #include "service.h"
@@ -630,8 +631,13 @@ typedef struct strip_opts {
 static int strip_input(pipe_host *host, const pipe_input *in, void *ud)
 {
     const strip_opts *o = ud;
-    char *err = NULL;
-    xmlDocPtr doc = pipe_html_parse_ex(in->data, in->len, NULL, NULL, NULL,
+    char *err = NULL, hinted[48];
+    /* a page from an archive: its HTTP charset and URL */
+    const char *enc =
+        pipe_enc_hint(in->data, in->len, in->charset, hinted, sizeof hinted)
+            ? hinted
+            : NULL;
+    xmlDocPtr doc = pipe_html_parse_ex(in->data, in->len, enc, in->url, NULL,
                                        0, &err);
     if (doc == NULL) {
         pipe_host_fail(host, in->source, "%s", err ? err : "out of memory");
@@ -639,7 +645,8 @@ static int strip_input(pipe_host *host, const pipe_input *in, void *ud)
         return -1;
     }
     size_t len = 0;
-    char *base = o->links ? pipe_link_base(doc, o->url) : NULL;
+    char *base =
+        o->links ? pipe_link_base(doc, o->url ? o->url : in->url) : NULL;
     char *text = pipe_strip_alloc((xmlNodePtr)doc,
                                   o->links ? PIPE_RENDER_LINKS : 0, base, &len);
     free(base);

@@ -19,6 +19,8 @@ int main(void)
     srunner_add_suite(sr, host_suite());
     srunner_add_suite(sr, extract_suite());
     srunner_add_suite(sr, meta_suite());
+    srunner_add_suite(sr, warc_suite());
+    srunner_add_suite(sr, outdir_suite());
     srunner_add_suite(sr, date_suite());
     srunner_add_suite(sr, util_suite());
     srunner_add_suite(sr, registry_suite());

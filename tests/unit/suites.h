@@ -13,6 +13,8 @@ Suite *json_suite(void);
 Suite *host_suite(void);
 Suite *extract_suite(void);
 Suite *meta_suite(void);
+Suite *warc_suite(void);
+Suite *outdir_suite(void);
 Suite *date_suite(void);
 Suite *util_suite(void);
 Suite *registry_suite(void);
