@@ -65,6 +65,8 @@ static int start_attempt(run *r, xmlNodePtr root)
     r->pending_space = 0;
     r->in_quote = 0;
     r->in_item = 0;
+    r->marker = NO_MARKER;
+    r->flushes = 0;
     r->nblocks = 0;
     pipe_extract_index(r, root);
     if (r->n == 0)

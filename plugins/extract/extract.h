@@ -138,6 +138,7 @@ typedef struct para {
 } para;
 
 /* One run's working state. */
+#define NO_MARKER ((size_t)-1)
 /* Tag flags by name pointer (the parser interns tag names), per run. */
 #define TAG_CACHE 64
 typedef struct tag_cache {
@@ -162,6 +163,9 @@ typedef struct run {
     int pending_space, in_a, cursor;
     int in_quote;              /* emitting inside a blockquote */
     int in_item;               /* emitting inside a list item */
+    size_t marker;             /* offset of the open item's "- " marker
+                                * (NO_MARKER: none) */
+    unsigned long flushes;     /* paragraphs ended so far */
     /* chosen blocks */
     xmlNodePtr root;           /* where extraction started: never excluded */
     int top;

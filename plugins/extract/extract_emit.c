@@ -120,6 +120,16 @@ void pipe_extract_flush(run *r)
     while (r->out_len > r->cur_start
            && (r->out[r->out_len - 1] == '\n' || r->out[r->out_len - 1] == ' '))
         r->out_len--;
+    /* a list item's marker with nothing after it yet (the item's text
+     * starts with a block: <li><p>...) is no line of this paragraph */
+    if (r->marker != NO_MARKER && r->marker >= r->cur_start
+        && r->out_len == r->marker + 1 && r->out[r->marker] == '-') {
+        r->out_len = r->marker;
+        r->marker = NO_MARKER;
+        while (r->out_len > r->cur_start && r->out[r->out_len - 1] == '\n')
+            r->out_len--;
+    }
+    r->flushes++;
     size_t len = r->out_len - r->cur_start;
     /* list markers whose items all went (their text was in blocks the
      * filter dropped) are no paragraph */
@@ -193,10 +203,10 @@ static int clean_drops(const run *r, const nstat *s)
 static void line_break(run *r)
 {
     if (r->out_len > r->cur_start) {
-        if (r->out[r->out_len - 1] == '\n' && !r->in_item)
-            pipe_extract_flush(r);
-        else
+        if (r->out[r->out_len - 1] != '\n')
             out_byte(r, '\n');
+        else if (!r->in_item)   /* in an item: one line break */
+            pipe_extract_flush(r);
     }
     r->pending_space = 0;
 }
@@ -231,9 +241,12 @@ static void emit_item(run *r, int i, int depth)
     size_t mark = r->out_len;
     if (r->out_len > r->cur_start)
         out_byte(r, '\n');
+    size_t saved_marker = r->marker;
+    r->marker = r->out_len;
     out_byte(r, '-');
     out_byte(r, ' ');
     size_t text = r->out_len;
+    unsigned long flushes = r->flushes;
     long chars = r->cur_chars, link = r->cur_link;
     r->pending_space = 0;
     int saved_a = r->in_a;
@@ -242,6 +255,14 @@ static void emit_item(run *r, int i, int depth)
     emit_children(r, i, depth);
     r->in_item--;
     r->in_a = saved_a;
+    r->marker = saved_marker;
+    /* a paragraph ended inside the item (a <p> in the <li>): it took the
+     * item's text so far (or dropped its bare marker), and what follows
+     * is a paragraph of its own, judged when it ends */
+    if (r->flushes != flushes || r->out_len < text) {
+        r->pending_space = 0;
+        return;
+    }
     while (r->out_len > text && r->out[r->out_len - 1] == ' ')
         r->out_len--;
     /* each item passes the line filter on its own */

@@ -6,9 +6,9 @@
  * of the generic path (an article split into containers, a short post
  * above a long comment thread, text in <br> runs, other posts nested in
  * the article, embedded tweets and quotes, product and callout boxes,
- * tag lines, notices and date lines), plus parameter handling, the
- * defaults against docs/lua-api.md, and the page scanner.  Expected
- * paragraphs are exact.
+ * tag lines, notices and date lines, list items holding paragraphs),
+ * plus parameter handling, the defaults against docs/lua-api.md, and the
+ * page scanner.  Expected paragraphs are exact.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -292,6 +292,20 @@ static const struct {
      "heat, with gloves and without. | Whichever you choose, descale it now "
      "and then, and never boil it dry, however tempting that may be at two "
      "in the morning."},
+    /* list items holding paragraphs: a <p> in an item ends the
+     * paragraph (no bare "- " marker is left behind), <br><br> in an
+     * item is one line break */
+    {"list-paras.html",
+     "Several rules change at the start of April, from bus fares to the "
+     "opening hours of the recycling centre, and here is what they mean "
+     "for you. | Bus fares rise by ten cents, the first rise in four "
+     "years, though monthly passes keep their price until the summer. | - "
+     "The recycling centre opens an hour later.\nIt closes an hour later "
+     "too, at seven, on every day but Sunday. | Parking | Parking in the "
+     "old town costs two euros an hour, and the first half hour stays free "
+     "for everyone. | - Libraries lend e-books to everyone with a card. | "
+     "The council said it would review the changes in the autumn, after "
+     "the first six months, and publish what it found."},
     /* a date line, a related line, a tag line, a moderation notice go */
     {"boilerplate.html",
      "A man was stabbed to death at the central station on Tuesday evening, "
