@@ -54,9 +54,8 @@ local meta = {}
 -- words, byline prefixes, dated texts) runs only when a submodule gets
 -- that far (most pages state authors and dates in their metadata).
 -- what is away from the article: comment threads, sidebars, related
--- lists (facts.away, see extract.scanner)
-local AWAY = { "comment", "comments", "commentlist", "sidebar", "related",
-               "respond", "reply" }
+-- lists, quotes (facts.away, see extract.scanner)
+local AWAY = authors_mod.AWAY_WORDS
 local SCANNER = extract.scanner({
   tags = { "script", "title", "h1", "h2", "time", "abbr" },
   attrs = { "itemprop", "property" },

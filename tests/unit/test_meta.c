@@ -149,6 +149,51 @@ static const mcase author_cases[] = {
                    "class=comments><span class=author>Troll Two</span></div>"
                    "</body></html>]], 'authors')"),
      "nil <nil>"},
+    /* visible text: a byline starts with a name */
+    {"table.concat((authors.names('By entering this store you agree to "
+     "the Terms and End User Agreement.', nil, true)), '; ')", ""},
+    {"names('Vielen Dank!')", ""},
+    {"names('8. November')", ""},
+    {"names('Sara Zinnecker Stand')", "Sara Zinnecker"},
+    /* month and weekday names after a name (calendar of the language) */
+    {"table.concat(authors.names('CBS News February', nil, false, "
+     "authors.calendar('en')), '; ')", "CBS News"},
+    {"table.concat(authors.names('Jana Novak, Freitag', nil, false, "
+     "authors.calendar('de')), '; ')", "Jana Novak"},
+    /* the newsroom's signature (the site's name, initials) gives way to
+     * a person named later */
+    {"field(" HEAD("<script type=application/ld+json>{\"@type\":"
+                   "\"NewsArticle\",\"author\":{\"@type\":"
+                   "\"Organization\",\"name\":\"City Post\"}}</script>"
+                   "<meta property=og:site_name content='City Post'></head>"
+                   "<body><h1>Bridge repairs</h1><p>Von Eva Schmidt</p>"
+                   "<p>Text.</p></body></html>]], 'authors')"),
+     "Eva Schmidt <text \"Von Eva Schmidt\">"},
+    {"field(" HEAD("<meta name=author content=JF></head><body><h1>Week in "
+                   "review</h1><p class=byline>Boris T. Kaiser</p><p>Text."
+                   "</p></body></html>]], 'authors')"),
+     "Boris T. Kaiser <byline p.byline>"},
+    /* ... and stands when nobody else is named */
+    {"field(" HEAD("<meta name=author content=JF></head><body><h1>Week in "
+                   "review</h1><p>Text.</p></body></html>]], 'authors')"),
+     "JF <meta author>"},
+    /* Yoast's reading card */
+    {"field(" HEAD("<meta name=twitter:label1 content='Verfasst von'><meta "
+                   "name=twitter:data1 content='Karoline Herr'><meta "
+                   "name=twitter:label2 content='Geschätzte Lesezeit'><meta "
+                   "name=twitter:data2 content='3 Minuten'></head><body><h1>"
+                   "Lost</h1><p>Text.</p></body></html>]], 'authors')"),
+     "Karoline Herr <meta twitter:data1>"},
+    /* a label element, the names beside it */
+    {"field(" HEAD("</head><body><h1>Quarantäne</h1><div><h4>Autor</h4><p>"
+                   "<a href=/p/nh>Nikolai Huke</a></p></div><p>Text.</p>"
+                   "</body></html>]], 'authors')"),
+     "Nikolai Huke <text \"Autor Nikolai Huke\">"},
+    /* a quote's author is not the article's */
+    {"field(" HEAD("</head><body><h1>Doku</h1><blockquote><p>Words.</p>"
+                   "<span class=zitat-author>Jan Fleischhauer</span>"
+                   "</blockquote><p>Text.</p></body></html>]], 'authors')"),
+     "nil <nil>"},
 };
 
 static const mcase date_cases[] = {

@@ -9,15 +9,23 @@
 --   1. JSON-LD author of the article (strings, Person objects, @id
 --      references; an Organization only when no person is named)
 --   2. <meta name=author>, article:author, dc.creator, parsely-author,
---      sailthru.author, byl (not URLs)
+--      sailthru.author, byl (not URLs); twitter:dataN when its
+--      twitter:labelN is a byline phrase ("Written by", "Verfasst von")
 --   3. microdata [itemprop=author] (its [itemprop=name] or content)
 --   4. rel=author links
 --   5. byline-ish elements: class or id with byline, author, autor,
---      vcard, writer, verfasser (the first that holds a name)
+--      vcard, writer, verfasser, contributor, submitted (the first that
+--      holds a name)
 --   6. a visible byline: an element whose text starts "By", "Von", "par",
---      "por", "Text:", "Autor:" ... and goes on with names
+--      "por", "Text:", "Autor:" ... and goes on with names (a first piece
+--      that is no name: no byline), or a label element ("Autor") and the
+--      names beside it
 -- Elements inside comments, sidebars, widgets, related-article lists,
--- <aside> and <nav> are never used (3-6).
+-- quotes, <aside> and <nav> are never used (3-6).  A source whose names
+-- all name the site ("El Colombiano" on elcolombiano.com, "Die FURCHE")
+-- or are initials ("JF") is, like one of handles, used only when no later
+-- source names a person.  In visible text (3-6) month and weekday names
+-- of the page's language (CLDR through lib.date) are no names.
 -- Cleaning: "By"/"Von"/"Veröffentlicht von" (also glued to the name:
 -- "Veröffentlicht vonChris Jung"), "View all posts by", screen-reader
 -- labels, dates, times, URLs, e-mail addresses, "Weitere Artikel"-style
@@ -28,6 +36,7 @@
 -- names are all handles ("christian.stadtfeld") is used only when no
 -- later source gives a real name.
 local words = require("lib.meta.words")
+local date = require("lib.date")
 
 local authors = {}
 
@@ -41,7 +50,7 @@ local MAX_BYLINE = 160
 local PREFIXES = {
   "view all posts by", "zeige alle beiträge von", "alle beiträge von",
   "alle artikel von", "mehr artikel von", "weitere artikel von", "mehr von",
-  "interview:", "eingestellt von", "gespeichert von", "submitted by",
+  "interview:", "interview", "eingestellt von", "gespeichert von", "submitted by",
   "eingereicht von", "blog beitrag von", "blogbeitrag von", "gepostet von", "posted in", "author", "autor",
   "more articles by", "more from", "all posts by", "posts by",
   "articles by", "written by", "posted by", "published by", "reported by",
@@ -59,7 +68,7 @@ local PREFIXES = {
 -- separators between names
 local NAME_SEP = re.compile([[\s*(?:[,;&/|+·•]|\s(?:and|und|y|et|e|i|and|og|och|ja)\s)\s*]], "i")
 -- a piece that is not a name
-local JUNK = re.compile([[@|https?:|www\.|\.(?:com|de|org|net)\b|\d{1,2}[.:/]\d|\d{4}|\d\s|\s\d|email protected|^(?:foto|photo|fotos|photos|bild|image|credit|quelle|source)s?\b]], "i")
+local JUNK = re.compile([[@|[!?¡¿]|^\d|https?:|www\.|\.(?:com|de|org|net)\b|\d{1,2}[.:/]\d|\d{4}|\d\s|\s\d|email protected|^(?:foto|photo|fotos|photos|bild|image|credit|quelle|source)s?\b]], "i")
 -- URLs and e-mail addresses inside a byline
 local URLS = re.compile([=[\[?(?:https?://|www\.)\S+|\S+@\S+\.\w+|\[email\s+protected\]]=], "i")
 -- a date or a time after the names, with its "am", "on", "le" ...
@@ -95,7 +104,11 @@ for _, l in ipairs({
   "updated", "aktualisiert", "published", "veröffentlicht", "am", "on",
   "text", "interview", "und", "and", "mehr von", "sagt", "says", "name",
   "zuletzt geändert", "last updated", "last modified", "aktualisiert am",
-  "posted", "gepostet", "eingestellt", "no", "by", "von",
+  "posted", "gepostet", "eingestellt", "no", "by", "von", "stand",
+  "publicado", "publicado hace", "hace", "publié", "publié le",
+  "kolumnist", "kolumnistin", "columnist", "korrespondent",
+  "korrespondentin", "correspondent", "redakteur", "redakteurin",
+  "staff writer", "senior editor", "contributor",
 }) do LABELS[l] = true end
 
 -- name particles that may be lowercase inside a name
@@ -191,9 +204,41 @@ local function strip_labels(piece)
   return piece
 end
 
--- authors.names(s, site [, strict]) -> {name...}, all_handles
--- The names in a byline text.
-function authors.names(s, site, strict)
+-- drop month and weekday names at the end of a piece ("CBS News
+-- February", "الجمعة"): calendar is a set of lowercase names
+local function strip_calendar(piece, calendar)
+  for _ = 1, 2 do
+    local head, last = piece:match("^(.-)%s*(%S+)$")
+    if not last or not calendar[lower(EDGE_PUNCT:gsub(last, ""))] then break end
+    piece = head
+  end
+  return piece
+end
+
+-- the month and weekday names of English and of lang (CLDR, through
+-- lib.date), by language
+local CALENDARS = {}
+function authors.calendar(lang)
+  lang = type(lang) == "string" and lang:lower() or "en"
+  local c = CALENDARS[lang]
+  if not c then
+    c = {}
+    for _, l in ipairs({ "en", lang }) do
+      local n = date.names(l)
+      if n then
+        for _, list in ipairs({ n.months or EMPTY, n.weekdays or EMPTY }) do
+          for _, w in ipairs(list) do c[lower(w)] = true end
+        end
+      end
+    end
+    CALENDARS[lang] = c
+  end
+  return c
+end
+
+-- authors.names(s, site [, strict [, calendar]]) -> {name...}, all_handles
+-- The names in a byline text (calendar: see authors.calendar).
+function authors.names(s, site, strict, calendar)
   if type(s) ~= "string" then return {}, false end
   site = site or NO_SITE
   s = text.clean(s)
@@ -211,10 +256,16 @@ function authors.names(s, site, strict)
         piece = strip_prefixes(text.squish(piece))
         piece = EDGE_PUNCT:gsub(piece, "")
         local k
+        if piece ~= "" and calendar then piece = strip_calendar(piece, calendar) end
         if piece ~= "" and not label(piece) then
           piece = strip_labels(piece)
           k = kind(piece, site, strict)
-          if not k then rejected = rejected + 1 end
+          if not k then
+            rejected = rejected + 1
+            -- visible text: "By entering this store you agree ..." is
+            -- no byline; one starts with a name
+            if strict and #out == 0 then return {}, false end
+          end
         end
         if k and #out < MAX_NAMES then
           out[#out + 1] = piece
@@ -246,8 +297,12 @@ end
 -- AWAY, or the second of two: "comment-author", "primary-sidebar", not
 -- "content-sidebar-wrap" or "has-sidebar"; <body> and <html> classes such
 -- as "comments-open" do not count.
-local AWAY = { comment = true, comments = true, commentlist = true,
-               sidebar = true, related = true, respond = true, reply = true }
+-- (lib/meta's scanner flags facts.away by the same words)
+authors.AWAY_WORDS = { "comment", "comments", "commentlist", "sidebar",
+                       "related", "respond", "reply", "quote", "zitat",
+                       "citation" }
+local AWAY = {}
+for _, w in ipairs(authors.AWAY_WORDS) do AWAY[w] = true end
 local MODIFIER = { has = true, with = true, no = true, without = true,
                    show = true, hide = true, is = true }
 local function in_article(n)
@@ -267,6 +322,8 @@ local function away(node)
     if tag == "body" or tag == "html" then return false end
     -- (an <aside> inside the <article> holds the article's own details)
     if tag == "nav" or (tag == "aside" and not in_article(n)) then return true end
+    local it = n:attr("itemtype")
+    if it and it:find("Comment", 1, true) then return true end
     for _, a in ipairs(CLASS_ID) do
       local v = n:attr(a)
       if v then
@@ -288,35 +345,32 @@ local function away(node)
 end
 -- class or id words of byline-ish elements (lib/meta's scanner collects
 -- them as facts.byline)
-authors.CLASS_WORDS = { "byline", "author", "autor", "vcard", "writer", "verfasser" }
+authors.CLASS_WORDS = { "byline", "author", "autor", "vcard", "writer",
+  "verfasser", "contributor", "submitted" }
 -- own texts that start like a byline (facts.prefixed)
 authors.PREFIXES = { "By ", "BY ", "Von ", "VON ", "von ", "Par ", "par ",
   "Por ", "por ", "Text: ", "Texto: ", "Autor: ", "Autorin: ", "Author: ",
   "Autoren ", "Autoren: ", "Autorinnen: ", "Ein Artikel von ",
   "Gespeichert von ", "Submitted by ", "Posted by ", "Text von ",
-  "Written by ", "Ein Beitrag von ", "Veröffentlicht von ", "Geschrieben von " }
-
-local function has_token(n, attr, token)
-  local v = n:attr(attr)
-  return v ~= nil and (" " .. v:lower() .. " "):find(" " .. token .. " ", 1, true) ~= nil
-end
-
--- inside an itemscope of a Comment?
-local function in_comment_item(n)
-  n = n:parent()
-  local depth = 0
-  while n and depth < 40 do
-    local t = n:attr("itemtype")
-    if t and t:find("Comment") then return true end
-    n = n:parent()
-    depth = depth + 1
-  end
-  return false
-end
+  "Written by ", "Ein Beitrag von ", "Veröffentlicht von ", "Geschrieben von ",
+  -- labels before the names ("<h4>Autor</h4><p>Jane Doe</p>")
+  "Autor ", "Author ", "Auteur ", "Autorin ", "Interview " }
 
 -- JSON-LD objects whose author is a photographer's or a video's
 local MEDIA = { ImageObject = true, VideoObject = true, AudioObject = true,
                 MediaObject = true, Photograph = true }
+
+-- names that are the site's own ("El Colombiano" on elcolombiano.com,
+-- "Die FURCHE") or initials ("JF", "LN"): a newsroom's signature, used
+-- only when no later source names a person
+local INITIALS = re.compile([[^\p{Lu}{2,3}$]])
+local function publisher(names, site)
+  if not site then return false end
+  for _, n in ipairs(names) do
+    if not (INITIALS:match(n) or site.names(n)) then return false end
+  end
+  return true
+end
 
 function authors.find(page, M, site)
   local list, seen = {}, {}
@@ -324,7 +378,7 @@ function authors.find(page, M, site)
   -- take names from one source: true when it gave real names
   local function take(names, handles, src)
     if #names == 0 then return false end
-    if handles then
+    if handles or publisher(names, site) then
       if not fallback then fallback, fallback_src = names, src end
       return false
     end
@@ -380,11 +434,25 @@ function authors.find(page, M, site)
     end
     if take(got, false, "meta " .. name) then return list, "meta " .. name end
   end
+  -- Yoast's reading card: twitter:label1 "Written by" / "Verfasst von",
+  -- twitter:data1 the names
+  for i = 1, 4 do
+    local l = M.tag(page, "twitter:label" .. i)[1]
+    if l and strip_prefixes(text.squish(l)) == "" then
+      local v = M.tag(page, "twitter:data" .. i)[1]
+      local src = "meta twitter:data" .. i
+      if v then
+        local n, h = authors.names(v, site)
+        if take(n, h, src) then return list, src end
+      end
+    end
+  end
   if not page.doc then
     if fallback then return fallback, fallback_src end
     return nil
   end
   local f = M.facts(page)
+  local calendar = authors.calendar(date.lang(page))
   -- 3. microdata
   local got, handles = {}, true
   local nodes, aways = M.itemprop(page, "author")
@@ -392,7 +460,7 @@ function authors.find(page, M, site)
     if not aways[i] then
       local nm = n:first("[itemprop~=name]") or n
       local v = nm:attr("content") or nm:text()
-      local names, h = authors.names(v, site)
+      local names, h = authors.names(v, site, false, calendar)
       for _, x in ipairs(names) do got[#got + 1] = x end
       if #names > 0 and not h then handles = false end
       if #got >= MAX_NAMES then break end
@@ -403,7 +471,7 @@ function authors.find(page, M, site)
   got, handles = {}, true
   for _, a in ipairs(page.doc:select("a[rel~=author]")) do
     if not away(a) then
-      local names, h = authors.names(a:text(), site)
+      local names, h = authors.names(a:text(), site, false, calendar)
       for _, x in ipairs(names) do got[#got + 1] = x end
       if #names > 0 and not h then handles = false end
       if #got >= MAX_NAMES then break end
@@ -418,16 +486,15 @@ function authors.find(page, M, site)
     if tag ~= "body" and tag ~= "html" and tag ~= "script" and tag ~= "style" and not aways[i] then
       local t = n:text()
       if #t <= MAX_BYLINE then
-        local names, h = authors.names(t, site)
+        local names, h = authors.names(t, site, false, calendar)
         if #names == 0 then
           -- "Posted on September 21, 2020 by Adi Tzlil"
           local after = LATE_BY:match(text.squish(t))
-          if after then names, h = authors.names(after, site) end
+          if after then names, h = authors.names(after, site, false, calendar) end
         end
-        if take(names, h, "byline") then
-          local cls = bvals[i].class or bvals[i].id or ""
-          return list, "byline " .. tag .. (cls ~= "" and ("." .. cls:match("%S+")) or "")
-        end
+        local cls = bvals[i].class or bvals[i].id or ""
+        local src = "byline " .. tag .. (cls ~= "" and ("." .. cls:match("%S+")) or "")
+        if take(names, h, src) then return list, src end
       end
     end
   end
@@ -440,7 +507,7 @@ function authors.find(page, M, site)
       if strip_prefixes(t) == "" and n:parent() then t = text.squish(n:parent():text()) end
       -- the element's text must start with the byline word
       if #t <= MAX_BYLINE and strip_prefixes(t) ~= t then
-        local names, h = authors.names(t, site, true)
+        local names, h = authors.names(t, site, true, calendar)
         if take(names, h, "text") then return list, "text \"" .. t:sub(1, 40) .. "\"" end
       end
     end
