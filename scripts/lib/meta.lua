@@ -58,12 +58,12 @@ local meta = {}
 local AWAY = authors_mod.AWAY_WORDS
 local SCANNER = extract.scanner({
   tags = { "script", "title", "h1", "h2", "time", "abbr" },
-  attrs = { "itemprop", "property" },
+  attrs = { "itemprop", "property", "rel" },
   script_types = { "ld+json" },
   meta_index = true,
   away = AWAY,
   values = { "class", "id", "itemprop", "property", "content", "datetime",
-             "title", "pubdate" },
+             "title", "pubdate", "rel" },
 })
 local DEEP = extract.scanner({
   tags = { "h1" },
@@ -77,7 +77,7 @@ local DEEP_LISTS = { "date", "byline", "prefixed", "digits" }
 
 -- meta.facts(page [, deep]) -> the scanner's facts of page.doc: lists of
 -- Nodes by tag (script, title, h1, h2, time, abbr) and attribute
--- (itemprop, property), with deep: also by class words (date, byline),
+-- (itemprop, property, rel), with deep: also by class words (date, byline),
 -- byline prefixes (prefixed) and dated texts (digits); facts.pos[name]
 -- holds the document positions, facts.away[name] whether each lies in
 -- comments, a sidebar, a nav; facts.meta_index the <meta> index.

@@ -292,57 +292,14 @@ local function add_all(list, seen, names)
   end
 end
 
--- inside comments, sidebars, related-article lists, aside, nav?  A class
--- name or id counts when its first part (split at "-" and "_") is one of
--- AWAY, or the second of two: "comment-author", "primary-sidebar", not
--- "content-sidebar-wrap" or "has-sidebar"; <body> and <html> classes such
--- as "comments-open" do not count.
--- (lib/meta's scanner flags facts.away by the same words)
+-- what lies away from the article: comment threads, sidebars, related
+-- lists, quotes.  lib/meta's scanner flags facts.away by these words (a
+-- class name's or id's first part, or the second of two: "comment-author",
+-- "primary-sidebar", not "has-sidebar"; see extract.scanner), and <nav>,
+-- <aside> outside the <article>, itemscopes of a Comment.
 authors.AWAY_WORDS = { "comment", "comments", "commentlist", "sidebar",
                        "related", "respond", "reply", "quote", "zitat",
                        "citation" }
-local AWAY = {}
-for _, w in ipairs(authors.AWAY_WORDS) do AWAY[w] = true end
-local MODIFIER = { has = true, with = true, no = true, without = true,
-                   show = true, hide = true, is = true }
-local function in_article(n)
-  n = n:parent()
-  while n do
-    if n.tag == "article" then return true end
-    n = n:parent()
-  end
-  return false
-end
-
-local CLASS_ID = { "class", "id" }
-local function away(node)
-  local n, depth = node, 0
-  while n and depth < 40 do
-    local tag = n.tag
-    if tag == "body" or tag == "html" then return false end
-    -- (an <aside> inside the <article> holds the article's own details)
-    if tag == "nav" or (tag == "aside" and not in_article(n)) then return true end
-    local it = n:attr("itemtype")
-    if it and it:find("Comment", 1, true) then return true end
-    for _, a in ipairs(CLASS_ID) do
-      local v = n:attr(a)
-      if v then
-        for name in v:lower():gmatch("%S+") do
-          local parts = {}
-          for p in name:gmatch("%a+") do parts[#parts + 1] = p end
-          local hit = AWAY[parts[1]]
-              or (#parts == 2 and AWAY[parts[2]] and not MODIFIER[parts[1]])
-          -- (a page that calls its content column "sidebar": the block
-          -- holding the headline is not away)
-          if hit and not n:first("h1") then return true end
-        end
-      end
-    end
-    n = n:parent()
-    depth = depth + 1
-  end
-  return false
-end
 -- class or id words of byline-ish elements (lib/meta's scanner collects
 -- them as facts.byline)
 authors.CLASS_WORDS = { "byline", "author", "autor", "vcard", "writer",
@@ -469,8 +426,11 @@ function authors.find(page, M, site)
   if take(got, handles, "itemprop author") then return list, "itemprop author" end
   -- 4. rel=author
   got, handles = {}, true
-  for _, a in ipairs(page.doc:select("a[rel~=author]")) do
-    if not away(a) then
+  local rels, raways, rvals = f.rel or EMPTY, f.away.rel or EMPTY, f.values.rel or EMPTY
+  for i, a in ipairs(rels) do
+    local rel = rvals[i].rel
+    if a.tag == "a" and not raways[i]
+       and (" " .. rel:lower() .. " "):find("%s+author%s+") then
       local names, h = authors.names(a:text(), site, false, calendar)
       for _, x in ipairs(names) do got[#got + 1] = x end
       if #names > 0 and not h then handles = false end
