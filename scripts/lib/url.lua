@@ -75,15 +75,14 @@ function url.resolve(href, base)
   return html.absolute(href, base) or href
 end
 
+-- (one XPath query per question, not an attribute call per element: each
+-- html method call costs a collector step)
+local UPPER, LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 local function meta_content(doc, attr, value)
-  for _, m in ipairs(doc:select("meta[" .. attr .. "]")) do
-    local v = m:attr(attr)
-    if v and v:lower() == value then
-      local c = m:attr("content")
-      if c and c:match("%S") then return c end
-    end
-  end
-  return nil
+  local v = doc:xpath(("//meta[translate(@%s, '%s', '%s') = '%s']"
+                       .. "[normalize-space(@content) != '']/@content")
+                      :format(attr, UPPER, LOWER, value))
+  return v[1]
 end
 
 -- What the document says about its own URL, looked up once per document
@@ -95,11 +94,10 @@ local function links(page)
   local doc = page.doc
   local c = page._links
   if c and c.doc == doc then return c end
-  c = { doc = doc, canonical = {} }
-  for _, l in ipairs(doc:select("link[rel][href]")) do
-    local rel = " " .. l:attr("rel"):lower() .. " "
-    if rel:find(" canonical ", 1, true) then c.canonical[#c.canonical + 1] = l:attr("href") end
-  end
+  c = { doc = doc }
+  c.canonical = doc:xpath(("//link[@href][contains(concat(' ', "
+      .. "translate(normalize-space(@rel), '%s', '%s'), ' '), ' canonical ')]/@href")
+      :format(UPPER, LOWER))
   page._links = c
   return c
 end
