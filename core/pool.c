@@ -939,6 +939,9 @@ static void advance(sup *s)
         job_free(jb);
         s->count--;
         s->emit_seq++;
+        /* an input whose last unit just went out: its summary before the
+         * next input's first message */
+        pipe_inputs_settle(&s->f->ins, 0, say_line, &s->em);
     }
 }
 
