@@ -672,6 +672,9 @@ typedef struct worker {
     double unit_start;
     int timed_out;
     int leaving;                /* said it exits after its last unit */
+    int queued;                 /* a job sent behind the current one, or -1:
+                                   the worker finds it waiting when it is
+                                   done, no round trip to the supervisor */
     pipe_buf rx;
 } worker;
 
@@ -838,6 +841,7 @@ static int spawn(sup *s)
     w->pid = pid;
     w->fd = sv[0];
     w->job = -1;
+    w->queued = -1;
     s->nw++;
     return slot;
 }
@@ -849,11 +853,23 @@ static int dispatch(sup *s, job *jb, int wi)
     size_t from = jb->offs[jb->next];
     job_hdr h = {(uint32_t)jb->kind, (uint32_t)(jb->nunits - jb->next),
                  jb->payload_len - from};
-    if (write_all(w->fd, (const char *)&h, sizeof h) != 0 ||
-        write_all(w->fd, jb->payload + from, h.len) != 0)
-        return -1;    /* it died: its EOF is handled in the loop */
+    /* a small job leaves in one write (most are: a path, a few lines) */
+    char one[4096];
+    if (h.len <= sizeof one - sizeof h) {
+        memcpy(one, &h, sizeof h);
+        memcpy(one + sizeof h, jb->payload + from, h.len);
+        if (write_all(w->fd, one, sizeof h + h.len) != 0)
+            return -1;    /* it died: its EOF is handled in the loop */
+    } else if (write_all(w->fd, (const char *)&h, sizeof h) != 0 ||
+               write_all(w->fd, jb->payload + from, h.len) != 0) {
+        return -1;
+    }
     jb->state = J_RUNNING;
     jb->worker = wi;
+    if (w->job >= 0) {
+        w->queued = (int)(jb - s->jobs);
+        return 0;
+    }
     w->job = (int)(jb - s->jobs);
     w->unit_start = now_s();
     w->timed_out = 0;
@@ -939,6 +955,9 @@ static void advance(sup *s)
         job_free(jb);
         s->count--;
         s->emit_seq++;
+        /* an input whose last unit just went out: its summary before the
+         * next input's first message */
+        pipe_inputs_settle(&s->f->ins, 0, say_line, &s->em);
     }
 }
 
@@ -959,6 +978,13 @@ static void worker_gone(sup *s, int wi)
     w->fd = -1;
     s->nw--;
     pipe_buf_free(&w->rx);
+    if (w->queued >= 0) {
+        /* never started: it waits for another worker */
+        job *q = &s->jobs[w->queued];
+        q->state = J_PENDING;
+        q->worker = -1;
+        w->queued = -1;
+    }
     if (w->job < 0)
         return;
     job *jb = &s->jobs[w->job];
@@ -1027,6 +1053,14 @@ static void worker_input(sup *s, int wi)
         if (w->rx.len - off < need)
             break;
         const char *out = w->rx.p + off + sizeof h;
+        if ((h.flags & UNIT_RECYCLE) && w->queued >= 0) {
+            /* it leaves after this unit: what was queued behind never
+             * runs there */
+            job *q = &s->jobs[w->queued];
+            q->state = J_PENDING;
+            q->worker = -1;
+            w->queued = -1;
+        }
         if (w->job >= 0) {
             double t = now_s();
             double d = t - w->unit_start;
@@ -1035,8 +1069,11 @@ static void worker_input(sup *s, int wi)
             job *jb = &s->jobs[w->job];
             unit_done(s, jb, h.flags, h.in_bytes, out, h.out_len,
                       out + h.out_len, h.err_len);
-            if (jb->state == J_DONE)
-                w->job = -1;
+            if (jb->state == J_DONE) {
+                /* the queued job is the one the worker runs now */
+                w->job = w->queued;
+                w->queued = -1;
+            }
         }
         if (h.flags & UNIT_RECYCLE)
             w->leaving = 1;
@@ -1167,6 +1204,21 @@ static int idle_worker(sup *s)
     return -1;
 }
 
+/* A busy worker that can take a small job behind its current one: the
+ * write must fit the socket's buffer (a worker busy writing its results
+ * and a supervisor blocked writing a job would wait for each other). */
+#define QUEUE_MAX_BYTES ((size_t)32 << 10)
+static int queue_worker(sup *s, const job *jb)
+{
+    if (jb->payload_len - jb->offs[jb->next] > QUEUE_MAX_BYTES)
+        return -1;
+    for (int i = 0; i < s->maxw; i++)
+        if (s->w[i].fd >= 0 && s->w[i].job >= 0 && s->w[i].queued < 0 &&
+            !s->w[i].leaving && !s->w[i].timed_out)
+            return i;
+    return -1;
+}
+
 /* Give pending jobs, earliest first, to idle (or new) workers. */
 static void dispatch_pending(sup *s)
 {
@@ -1181,6 +1233,8 @@ static void dispatch_pending(sup *s)
         int wi = idle_worker(s);
         if (wi < 0 && s->nw < s->maxw)
             wi = spawn(s);
+        if (wi < 0)
+            wi = queue_worker(s, best);
         if (wi < 0)
             return;
         if (dispatch(s, best, wi) != 0) {

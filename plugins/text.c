@@ -95,14 +95,17 @@ static void trim_bounds(const char *s, size_t n, size_t *from, size_t *to)
     size_t i = 0, adv;
     while (i < n && space_at(s, n, i, &adv))
         i += adv;
-    size_t end = i, j = i;
-    while (j < n) {
-        if (space_at(s, n, j, &adv)) {
-            j += adv;
-        } else {
-            j += adv;
-            end = j;
-        }
+    /* trailing spaces from the end: a character counts when it decodes
+     * as a space and ends exactly there (so the whole string is not
+     * walked to trim a long body) */
+    size_t end = n;
+    while (end > i) {
+        size_t k = end - 1;
+        while (k > i && end - k < 4 && ((unsigned char)s[k] & 0xC0) == 0x80)
+            k--;
+        if (!space_at(s, n, k, &adv) || k + adv != end)
+            break;
+        end = k;
     }
     *from = i;
     *to = end;

@@ -97,6 +97,12 @@ expect_eq "head -1: quiet" "" "$(cat "$TMP/err")"
 sh -c '"$0" run -j 4 tests/scripts/title.lua "$1"/[23]*.html 2>/dev/null; echo $? > "$2"' "$PIPE" "$B" "$TMP/st" | head -1 >/dev/null
 expect_eq "head -1: exit 0" 0 "$(cat "$TMP/st")"
 
+# every page in a fresh worker (--recycle 1), with jobs queued behind
+# running ones: the same records, nothing reported, nothing lost
+expect_eq "--recycle 1 -j 2 = -j 1" "$("$PIPE" run -j 1 tests/scripts/title.lua "$B"/3*.html)" \
+  "$("$PIPE" run -j 2 --recycle 1 tests/scripts/title.lua "$B"/3*.html 2>"$TMP/err")"
+expect_eq "--recycle 1: no messages" "" "$(cat "$TMP/err")"
+
 # one page, -j 1 too: the timeout and crash guarantees hold
 expect_status "one hanging page" 1 "$PIPE" run -j 1 --timeout 1 tests/scripts/batch.lua "$B/40.html"
 expect_eq "one hanging page: message" "pipe: $B/40.html: timed out after 1 s" "$(cat "$TMP/err")"
