@@ -495,7 +495,7 @@ const void *pipe_service_get(const char *name, int version)
     for (size_t i = 0; i < count; i++)
         for (const pipe_service *s = table[i].p->services; s && s->name; s++)
             if (strcmp(s->name, name) == 0)
-                return s->version == version ? s->api : NULL;
+                return s->version >= version ? s->api : NULL;
     return NULL;
 }
 

@@ -19,8 +19,10 @@
  *
  * Caveats: libxml2 allocates through the worker's memory budget (the html
  * plugin hooks it), so a tree freed with xmlFreeDoc is released from that
- * budget too.  A method walking the tree while it pushes Lua values should
- * stop the collector meanwhile (a finalizer could close the Document).
+ * budget too.  A function that walks the tree while it allocates Lua
+ * values brackets the walk with pipe_html_walk_begin/pipe_html_walk_end: a
+ * finalizer run by the collector meanwhile could otherwise close the
+ * Document or edit the tree under it.
  */
 #ifndef PIPE_HTML_H
 #define PIPE_HTML_H
@@ -37,7 +39,7 @@
 #define PIPE_NODE_MT "pipe.Node"
 
 #define PIPE_HTML_SERVICE "html"
-#define PIPE_HTML_VERSION 1
+#define PIPE_HTML_VERSION 2
 
 /* The service table (what pipe_service_get(PIPE_HTML_SERVICE,
  * PIPE_HTML_VERSION) returns); call it through the functions below. */
@@ -55,6 +57,9 @@ typedef struct pipe_html_api {
     int (*is_hidden)(const char *tag);
     int (*is_block)(const char *tag);
     char *(*strip)(xmlNodePtr node, int links, size_t *len);
+    /* version 2 */
+    void *(*walk_begin)(lua_State *L, int idx);
+    void (*walk_end)(void *walk);
 } pipe_html_api;
 
 static inline const pipe_html_api *pipe_html_api_get(void)
@@ -163,6 +168,22 @@ static inline int pipe_html_is_block(const char *tag)
 static inline char *pipe_html_strip(xmlNodePtr node, int links, size_t *len)
 {
     return pipe_html_api_get()->strip(node, links, len);
+}
+
+/* Mark the Document of the Node or Document argument at `idx` as walked
+ * (raises when it is not one): until the matching pipe_html_walk_end, an
+ * edit of it raises and doc:close() only hides it (the tree is freed when
+ * the walk ends).  Walks nest.  Returns the handle for walk_end.  Call it
+ * after the arguments are read (reading them can run Lua code), and take
+ * the node pointers again after it. */
+static inline void *pipe_html_walk_begin(lua_State *L, int idx)
+{
+    return pipe_html_api_get()->walk_begin(L, idx);
+}
+
+static inline void pipe_html_walk_end(void *walk)
+{
+    pipe_html_api_get()->walk_end(walk);
 }
 
 #endif /* PIPE_HTML_PROVIDER */

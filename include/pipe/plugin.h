@@ -89,7 +89,10 @@ typedef struct pipe_command {
  * A service: a versioned table of C functions that one plugin offers the
  * host and other plugins, found by name with pipe_service_get().  The
  * table's layout belongs to its header (PIPE_PAGE_PARSER below,
- * include/pipe/html.h); `version` changes whenever it does.
+ * include/pipe/html.h).  A table only grows, at its end, and `version`
+ * goes up with each addition, so a table at version N also serves callers
+ * built for an older one; a change that is not an addition takes a new
+ * service name.
  */
 typedef struct pipe_service {
     const char *name;              /* "page-parser", "html" */
@@ -340,8 +343,8 @@ int pipe_host_flush(pipe_host *host);
  * command returns. */
 lua_State *pipe_host_lua(pipe_host *host);
 
-/* The table of service `name` at `version` that a loaded plugin offers,
- * or NULL (none, or another version).  The pointer stays valid for the
+/* The table of service `name` that a loaded plugin offers at `version` or
+ * a later one, or NULL (none, or only an older one).  The pointer stays valid for the
  * life of the process.  A plugin that cannot work without a service
  * lists its owner in `requires`. */
 const void *pipe_service_get(const char *name, int version);

@@ -221,14 +221,12 @@ static int extract_content(lua_State *L)
     params *pp = lua_newuserdatauv(L, sizeof *pp, 0);
     pipe_extract_read_params(L, t, pp);
     /* again: reading params may have run Lua code (metamethods); from here
-     * on no finalizer runs while the tree is walked (see html.c) */
+     * on the document is marked walked: a finalizer cannot close or edit it
+     * under us (include/pipe/html.h) */
+    void *hold = pipe_html_walk_begin(L, 1);
     root = pipe_html_check_node(L, 1);
-    int held = lua_gc(L, LUA_GCISRUNNING);
-    if (held)
-        lua_gc(L, LUA_GCSTOP);
     if (!root) {
-        if (held)
-            lua_gc(L, LUA_GCRESTART);
+        pipe_html_walk_end(hold);
         luaL_pushfail(L);
         lua_pushliteral(L, "no content");
         return 2;
@@ -236,8 +234,7 @@ static int extract_content(lua_State *L)
     size_t elems = 1, bytes = 0;
     pipe_extract_count_tree(root, 0, &elems, &bytes);
     if (elems > INT32_MAX / 4) {
-        if (held)
-            lua_gc(L, LUA_GCRESTART);
+        pipe_html_walk_end(hold);
         return luaL_error(L, "extract: page too large");
     }
     run r;
@@ -277,16 +274,14 @@ static int extract_content(lua_State *L)
         }
     }
     if (r.n == 0 || r.npara == 0) {
-        if (held)
-            lua_gc(L, LUA_GCRESTART);
+        pipe_html_walk_end(hold);
         luaL_pushfail(L);
         lua_pushliteral(L, "no content");
         return 2;
     }
     lua_createtable(L, 0, 7);
     push_result(L, &r);
-    if (held)
-        lua_gc(L, LUA_GCRESTART);
+    pipe_html_walk_end(hold);
     return 1;
 }
 

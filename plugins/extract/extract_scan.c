@@ -651,6 +651,9 @@ static int scanner_scan(lua_State *L)
     const scanner *s = luaL_checkudata(L, 1, SCANNER_MT);
     xmlNodePtr root = pipe_html_check_node(L, 2);
     lua_settop(L, 2);
+    /* from here on a finalizer cannot close or edit the document under
+     * the scan (include/pipe/html.h) */
+    void *hold = pipe_html_walk_begin(L, 2);
     scan sc;
     memset(&sc, 0, sizeof sc);
     sc.L = L;
@@ -686,10 +689,6 @@ static int scanner_scan(lua_State *L)
         memset(sc.E, 0, (size_t)sc.cap * sizeof *sc.E);
         /* (stays on the stack, below the result, until the scan ends) */
     }
-    /* no finalizer runs while the tree is walked (see html.c) */
-    int held = lua_gc(L, LUA_GCISRUNNING);
-    if (held)
-        lua_gc(L, LUA_GCSTOP);
     if (root) {
         /* the root itself is position 1, collected by tag only */
         sc.pos = 1;
@@ -747,8 +746,7 @@ static int scanner_scan(lua_State *L)
         }
         lua_setfield(L, facts, "values");
     }
-    if (held)
-        lua_gc(L, LUA_GCRESTART);
+    pipe_html_walk_end(hold);
     return 1;
 }
 

@@ -156,28 +156,6 @@ static void release_outbuf(void *p)
 /* ------------------------------------------------------------------ */
 /* Document and Node userdata                                          */
 
-/*
- * A method that walks the tree while it allocates Lua values must not let
- * a finalizer run in between: one that closes the document (or edits the
- * tree) would pull the nodes out from under it.  gc_hold() stops the
- * collector when it runs, gc_done() restarts it; holds come after the
- * argument checks, so only an out-of-memory error can leave the collector
- * stopped, and the host restarts it before the next page.
- */
-static int gc_hold(lua_State *L)
-{
-    if (!lua_gc(L, LUA_GCISRUNNING))
-        return 0;
-    lua_gc(L, LUA_GCSTOP);
-    return 1;
-}
-
-static void gc_done(lua_State *L, int held)
-{
-    if (held)
-        lua_gc(L, LUA_GCRESTART);
-}
-
 typedef struct html_doc {
     xmlDocPtr doc;
     xmlNodePtr removed; /* unlinked nodes: parent NULL, chained by next */
@@ -186,6 +164,9 @@ typedef struct html_doc {
     xmlXPathContextPtr xpctx; /* made on the first query, kept: building
                                * one registers every XPath function */
     int readonly;       /* doc:readonly(true): edits raise */
+    int busy;           /* walks in progress (walk_begin/walk_end) */
+    int closed;         /* closed by the user: gone for Lua; freed when
+                         * no walk is in progress */
 } html_doc;
 
 typedef struct html_node {
@@ -208,9 +189,34 @@ static void doc_release(html_doc *d)
     }
 }
 
+/*
+ * A method that walks the tree while it allocates Lua values can run a
+ * collection step, and so a finalizer, in between: one that closed the
+ * document or edited the tree (an edit can free attribute and text nodes)
+ * would pull the nodes out from under the walk.  walk_begin() marks the
+ * document busy for the walk, walk_end() unmarks it: meanwhile an edit
+ * raises, and a close only hides the document, which is freed when the
+ * last walk ends (or by __gc).  A counter rather than stopping the
+ * collector: restarting it resets its debt, which forced a collection step
+ * after every method call.  An out-of-memory error inside a walk leaves
+ * the count up: the document then refuses edits, and is freed by __gc.
+ */
+static void walk_begin(html_doc *d)
+{
+    d->busy++;
+}
+
+static void walk_end(html_doc *d)
+{
+    if (--d->busy == 0 && d->closed)
+        doc_release(d);
+}
+
+/* __gc: the userdata is unreachable, so no walk can still use it */
 static int doc_gc(lua_State *L)
 {
     html_doc *d = luaL_checkudata(L, 1, PIPE_DOCUMENT_MT);
+    d->closed = 1;
     doc_release(d);
     return 0;
 }
@@ -218,7 +224,7 @@ static int doc_gc(lua_State *L)
 static html_doc *check_docud(lua_State *L, int idx)
 {
     html_doc *d = luaL_checkudata(L, idx, PIPE_DOCUMENT_MT);
-    if (d->doc == NULL)
+    if (d->doc == NULL || d->closed)
         luaL_argerror(L, idx, "document is closed");
     return d;
 }
@@ -235,7 +241,7 @@ xmlNodePtr pipe_html_check_node(lua_State *L, int idx)
         lua_getiuservalue(L, idx, 1);
         html_doc *d = lua_touserdata(L, -1);
         lua_pop(L, 1);
-        if (d == NULL || d->doc == NULL)
+        if (d == NULL || d->doc == NULL || d->closed)
             luaL_argerror(L, idx, "document is closed");
         return n->node;
     }
@@ -247,6 +253,27 @@ xmlNodePtr pipe_html_check_node(lua_State *L, int idx)
     }
     luaL_typeerror(L, idx, "pipe.Node or pipe.Document");
     return NULL;
+}
+
+void *pipe_html_walk_begin(lua_State *L, int idx)
+{
+    html_doc *d;
+    if (luaL_testudata(L, idx, PIPE_NODE_MT) != NULL) {
+        pipe_html_check_node(L, idx);
+        lua_getiuservalue(L, idx, 1);
+        d = lua_touserdata(L, -1);
+        lua_pop(L, 1);
+    } else {
+        d = check_docud(L, idx);
+    }
+    walk_begin(d);
+    return d;
+}
+
+void pipe_html_walk_end(void *walk)
+{
+    if (walk != NULL)
+        walk_end(walk);
 }
 
 void pipe_html_push_node(lua_State *L, int owner, xmlNodePtr node)
@@ -447,7 +474,7 @@ static int html_select(lua_State *L)
     arg_context(L, 1, &d, 1);
     get_compiled(L, 2, 1);
     lua_pop(L, 1);
-    int held = gc_hold(L);
+    walk_begin(d);
     xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
     int n = pipe_xpath_count(res);
     lua_createtable(L, n, 0);
@@ -461,7 +488,7 @@ static int html_select(lua_State *L)
         lua_rawseti(L, -2, ++k);
     }
     pipe_box_done(b);
-    gc_done(L, held);
+    walk_end(d);
     return 1;
 }
 
@@ -473,7 +500,7 @@ static int html_first(lua_State *L)
     arg_context(L, 1, &d, 1);
     get_compiled(L, 2, 1);
     lua_pop(L, 1);
-    int held = gc_hold(L);
+    walk_begin(d);
     xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
     int n = pipe_xpath_count(res);
     for (int i = 0; i < n; i++) {
@@ -482,12 +509,12 @@ static int html_first(lua_State *L)
             !pipe_xpath_in_template(doc_has_template(d), node)) {
             pipe_html_push_node(L, 1, node);
             pipe_box_done(b);
-            gc_done(L, held);
+            walk_end(d);
             return 1;
         }
     }
     pipe_box_done(b);
-    gc_done(L, held);
+    walk_end(d);
     lua_pushnil(L);
     return 1;
 }
@@ -519,7 +546,7 @@ static int html_xpath(lua_State *L)
     arg_context(L, 1, &d, 1);
     get_compiled(L, 2, 0);
     lua_pop(L, 1);
-    int held = gc_hold(L);
+    walk_begin(d);
     xmlXPathObjectPtr res = run_query(L, 0, &d, &b);
     switch (res->type) {
     case XPATH_NODESET: {
@@ -569,7 +596,7 @@ static int html_xpath(lua_State *L)
         break;
     }
     pipe_box_done(b);
-    gc_done(L, held);
+    walk_end(d);
     return 1;
 }
 
@@ -598,23 +625,33 @@ static int nbsp_flag(lua_State *L, int idx)
 /* -- node:text([{nbsp = true}]) -> string */
 static int html_text(lua_State *L)
 {
-    xmlNodePtr node = pipe_html_check_node(L, 1);
+    html_doc *d;
+    xmlNodePtr node = arg_context(L, 1, &d, 0);
     int flags = nbsp_flag(L, 2);
-    int held = gc_hold(L);
+    node = arg_context(L, 1, &d, 0); /* (nbsp_flag may run metamethods) */
+    walk_begin(d);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     pipe_render(node, PIPE_RENDER_TEXT, "\n\n", flags, NULL, lua_sink, &b);
     luaL_pushresult(&b);
-    gc_done(L, held);
+    walk_end(d);
     return 1;
 }
 
 /* Raise when the document of argument idx is read-only (the rule engine
  * sets that while a rule's fields read the page). */
+static void check_idle(lua_State *L, html_doc *d)
+{
+    if (d->busy)
+        luaL_error(L, "the document is being walked by a method (a "
+                      "finalizer cannot edit it meanwhile)");
+}
+
 static void check_writable(lua_State *L, int idx)
 {
     html_doc *d;
     arg_context(L, idx, &d, 0);
+    check_idle(L, d);
     if (d->readonly)
         luaL_error(L, "the document is read-only while a rule reads its "
                       "fields (drop nodes with remove or clean; edit in post)");
@@ -636,7 +673,7 @@ static int html_remove(lua_State *L)
     arg_context(L, 1, &d, 1);
     get_compiled(L, 2, 1);
     lua_pop(L, 1);
-    int held = gc_hold(L);
+    walk_begin(d);
     xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
     int n = pipe_xpath_count(res), count = 0;
     for (int i = 0; i < n; i++) {
@@ -648,15 +685,16 @@ static int html_remove(lua_State *L)
         count++;
     }
     pipe_box_done(b);
-    gc_done(L, held);
+    walk_end(d);
     lua_pushinteger(L, count);
     return 1;
 }
 
 /* Serialize node (outer) or its children (inner) as HTML. */
-static void push_html(lua_State *L, xmlDocPtr doc, xmlNodePtr node, int inner)
+static void push_html(lua_State *L, html_doc *d, xmlNodePtr node, int inner)
 {
-    int held = gc_hold(L);
+    xmlDocPtr doc = d->doc;
+    walk_begin(d);
     pipe_box *b = pipe_box_new(L, release_outbuf);
     xmlOutputBufferPtr out = xmlAllocOutputBuffer(NULL);
     if (out == NULL)
@@ -674,7 +712,7 @@ static void push_html(lua_State *L, xmlDocPtr doc, xmlNodePtr node, int inner)
                     xmlOutputBufferGetSize(out));
     pipe_box_done(b);
     lua_remove(L, -2);
-    gc_done(L, held);
+    walk_end(d);
 }
 
 /* -- node:html() -> string (inner HTML) */
@@ -682,7 +720,7 @@ static int html_inner(lua_State *L)
 {
     html_doc *d;
     xmlNodePtr node = arg_context(L, 1, &d, 0);
-    push_html(L, d->doc, node, 1);
+    push_html(L, d, node, 1);
     return 1;
 }
 
@@ -691,7 +729,7 @@ static int html_outer(lua_State *L)
 {
     html_doc *d;
     xmlNodePtr node = arg_context(L, 1, &d, 0);
-    push_html(L, d->doc, node, 0);
+    push_html(L, d, node, 0);
     return 1;
 }
 
@@ -773,16 +811,21 @@ static int doc_readonly(lua_State *L)
     return 1;
 }
 
-/* -- doc:close() (also __gc/__close) */
+/* -- doc:close() (also __close): frees the tree now, or when the walk a
+ * finalizer closed it in ends */
 static int doc_close(lua_State *L)
 {
-    return doc_gc(L);
+    html_doc *d = luaL_checkudata(L, 1, PIPE_DOCUMENT_MT);
+    d->closed = 1;
+    if (d->busy == 0)
+        doc_release(d);
+    return 0;
 }
 
 static int doc_tostring(lua_State *L)
 {
     html_doc *d = luaL_checkudata(L, 1, PIPE_DOCUMENT_MT);
-    if (d->doc == NULL)
+    if (d->doc == NULL || d->closed)
         lua_pushliteral(L, "pipe.Document (closed)");
     else
         lua_pushfstring(L, "pipe.Document (%s)", d->encoding);
@@ -804,12 +847,14 @@ static int node_attr(lua_State *L)
     html_node *n = check_nodeud(L, 1);
     const char *name = luaL_checkstring(L, 2);
     xmlAttrPtr a = xmlHasProp(n->node, (const xmlChar *)name);
-    int held = gc_hold(L);
+    html_doc *d;
+    arg_context(L, 1, &d, 0);
+    walk_begin(d);
     if (a == NULL || a->type != XML_ATTRIBUTE_NODE)
         lua_pushnil(L);
     else
         push_attr_value(L, a);
-    gc_done(L, held);
+    walk_end(d);
     return 1;
 }
 
@@ -817,13 +862,15 @@ static int node_attr(lua_State *L)
 static int node_attrs(lua_State *L)
 {
     html_node *n = check_nodeud(L, 1);
-    int held = gc_hold(L);
+    html_doc *d;
+    arg_context(L, 1, &d, 0);
+    walk_begin(d);
     lua_newtable(L);
     for (xmlAttrPtr a = n->node->properties; a != NULL; a = a->next) {
         push_attr_value(L, a);
         lua_setfield(L, -2, (const char *)a->name);
     }
-    gc_done(L, held);
+    walk_end(d);
     return 1;
 }
 
@@ -843,7 +890,9 @@ static int node_parent(lua_State *L)
 static int node_children(lua_State *L)
 {
     html_node *n = check_nodeud(L, 1);
-    int held = gc_hold(L);
+    html_doc *d;
+    arg_context(L, 1, &d, 0);
+    walk_begin(d);
     lua_newtable(L);
     lua_Integer k = 0;
     for (xmlNodePtr c = n->node->children; c != NULL; c = c->next) {
@@ -852,7 +901,7 @@ static int node_children(lua_State *L)
         pipe_html_push_node(L, 1, c);
         lua_rawseti(L, -2, ++k);
     }
-    gc_done(L, held);
+    walk_end(d);
     return 1;
 }
 
@@ -948,6 +997,7 @@ static int node_wrap(lua_State *L)
     const char *tag = luaL_checkstring(L, 2);
     if (!valid_tag(tag))
         luaL_argerror(L, 2, lua_pushfstring(L, "bad tag name '%s'", tag));
+    check_idle(L, node_doc(L, 1));
     xmlNodePtr node = n->node;
     if (!attached(node) || node->parent->type != XML_ELEMENT_NODE) {
         lua_pushnil(L);
@@ -973,6 +1023,7 @@ static int node_append(lua_State *L)
     html_node *o = check_nodeud(L, 2);
     if (node_doc(L, 1) != node_doc(L, 2))
         luaL_argerror(L, 2, "node of another document");
+    check_idle(L, node_doc(L, 1));
     for (xmlNodePtr p = n->node; p != NULL; p = p->parent)
         if (p == o->node)
             luaL_argerror(L, 2, "cannot move a node into itself");
@@ -1015,7 +1066,7 @@ static int node_tostring(lua_State *L)
     html_node *n = luaL_checkudata(L, 1, PIPE_NODE_MT);
     lua_getiuservalue(L, 1, 1);
     html_doc *d = lua_touserdata(L, -1);
-    if (d == NULL || d->doc == NULL)
+    if (d == NULL || d->doc == NULL || d->closed)
         lua_pushliteral(L, "pipe.Node (document closed)");
     else
         lua_pushfstring(L, "pipe.Node (%s)", (const char *)n->node->name);
@@ -1110,16 +1161,13 @@ static int html_strip(lua_State *L)
         push_document(L, s, len, NULL, NULL);
         docidx = lua_gettop(L);
     }
-    xmlNodePtr node;
-    if (luaL_testudata(L, docidx, PIPE_DOCUMENT_MT) != NULL)
-        node = (xmlNodePtr)pipe_html_check_doc(L, docidx);
-    else
-        node = pipe_html_check_node(L, docidx);
+    html_doc *d;
+    xmlNodePtr node = arg_context(L, docidx, &d, 1);
+    walk_begin(d);
     /* links resolve against the page (url, else what the page says) */
     pipe_box *base = pipe_box_new(L, free);
     if (flags & PIPE_RENDER_LINKS)
         base->p = pipe_link_base(node->doc, url);
-    int held = gc_hold(L);
     pipe_box *b = pipe_box_new(L, free);
     size_t len = 0;
     b->p = pipe_strip_alloc(node, flags, base->p, &len);
@@ -1129,11 +1177,11 @@ static int html_strip(lua_State *L)
     pipe_box_done(b);
     pipe_box_done(base);
     lua_remove(L, -2);
+    walk_end(d);
     if (docidx != 1) {
         /* free the temporary document now rather than at the next GC */
-        doc_release(lua_touserdata(L, docidx));
+        doc_release(d);
     }
-    gc_done(L, held);
     return 1;
 }
 
@@ -1253,7 +1301,7 @@ static const luaL_Reg doc_methods[] = {
 
 static const luaL_Reg doc_meta[] = {
     {"__gc", doc_gc},
-    {"__close", doc_gc},
+    {"__close", doc_close},
     {"__tostring", doc_tostring},
     {NULL, NULL},
 };
@@ -1358,6 +1406,8 @@ static const pipe_html_api html_api = {
     .is_hidden = pipe_html_is_hidden,
     .is_block = pipe_html_is_block,
     .strip = pipe_html_strip,
+    .walk_begin = pipe_html_walk_begin,
+    .walk_end = pipe_html_walk_end,
 };
 
 static const pipe_service html_services[] = {

@@ -26,6 +26,8 @@ xmlDocPtr pipe_html_check_doc(lua_State *L, int idx);
 xmlNodePtr pipe_html_check_node(lua_State *L, int idx);
 void pipe_html_push_node(lua_State *L, int owner, xmlNodePtr node);
 void pipe_html_text(luaL_Buffer *b, xmlNodePtr node, const char *block_sep);
+void *pipe_html_walk_begin(lua_State *L, int idx);
+void pipe_html_walk_end(void *walk);
 
 /* strip.c */
 char *pipe_html_text_alloc(xmlNodePtr node, const char *block_sep,

@@ -133,6 +133,9 @@ START_TEST(test_builtins)
     ck_assert_ptr_nonnull(pipe_html_api_get());
     ck_assert_ptr_null(pipe_service_get(PIPE_HTML_SERVICE,
                                         PIPE_HTML_VERSION + 1));
+    /* a later table serves callers built for an earlier version */
+    ck_assert_ptr_eq(pipe_service_get(PIPE_HTML_SERVICE, 1),
+                     pipe_html_api_get());
     ck_assert_ptr_null(pipe_service_get("no-such-service", 1));
     const char *owner = NULL;
     ck_assert_ptr_nonnull(pipe_find_command("match", &owner));
