@@ -101,6 +101,15 @@ int pipe_pool_run(pipe_host *host, char **paths, int n, const char *from,
                   int lines, pipe_input_fn fn, void *ud);
 /* Options are parsed with pipe_host_opt (include/pipe/plugin.h). */
 
+/* luacache.c: the compiled-script cache.  pipe_luac_load pushes the
+ * cached chunk of this source and chunk name and returns LUA_OK, or pushes
+ * nothing and returns -1; pipe_luac_store keeps the function on top of the
+ * stack (compiled from src) for the next process.  Both fail silently. */
+int pipe_luac_load(lua_State *L, const char *src, size_t n,
+                   const char *chunkname);
+void pipe_luac_store(lua_State *L, const char *src, size_t n,
+                     const char *chunkname);
+
 /* input.c: read a whole file ("-" = stdin; gzip decompressed), at most
  * `limit` bytes; same contract as pipe_host_read */
 int pipe_read_file(const char *path, size_t limit, char **data, size_t *len,

@@ -192,7 +192,12 @@ static int read_chunk(lua_State *L, const char *path, const char *chunkname)
             n--;
         }
     }
-    int rc = luaL_loadbufferx(L, s, n, chunkname, "t");
+    int rc = pipe_luac_load(L, s, n, chunkname);
+    if (rc != LUA_OK) {
+        rc = luaL_loadbufferx(L, s, n, chunkname, "t");
+        if (rc == LUA_OK)
+            pipe_luac_store(L, s, n, chunkname);
+    }
     free(data);
     return rc;
 }

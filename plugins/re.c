@@ -4,7 +4,9 @@
  *
  * Every pattern is compiled with UTF, UCP (\w, \d, \b and case folding know
  * Unicode) and MATCH_INVALID_UTF (invalid UTF-8 in a subject never matches
- * and never crashes), then JIT-compiled.  Compiled patterns are cached per
+ * and never crashes); a Regex is JIT-compiled once it has seen some use
+ * (RE_JIT_BYTES), the match command's pattern at once.  Compiled patterns
+ * are cached per
  * Lua state in a registry table keyed by flags + pattern; each one lives in
  * a "pipe.Regex" userdata whose __gc frees it.  All Regex objects of a
  * state share one match context (match and depth limits, JIT stack), held
@@ -80,17 +82,25 @@ static int parse_flags(const char *f, size_t n, uint32_t *opts, char *bad)
     return 1;
 }
 
+/* A JIT failure (no JIT on this CPU, or out of memory) leaves the
+ * interpreter, which is correct, only slower.  PIPE_PCRE2_NO_JIT asks for
+ * the interpreter: valgrind cannot follow JIT code and reports false
+ * errors in it (meson test --setup valgrind sets it). */
+static void jit(pcre2_code *code)
+{
+    if (!getenv("PIPE_PCRE2_NO_JIT"))
+        pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+}
+
+/* `now`: JIT-compile at once (the match command: every input uses it);
+ * else the first matches run interpreted (see re_regex.seen). */
 static pcre2_code *compile(const char *pat, size_t len, uint32_t opts,
-                           int *errcode, PCRE2_SIZE *erroff)
+                           int *errcode, PCRE2_SIZE *erroff, int now)
 {
     pcre2_code *code = pcre2_compile((PCRE2_SPTR)pat, len, opts, errcode,
                                      erroff, NULL);
-    /* A JIT failure (no JIT on this CPU, or out of memory) falls back to
-     * the interpreter, which is correct, only slower.  PIPE_PCRE2_NO_JIT
-     * asks for the interpreter: valgrind cannot follow JIT code and reports
-     * false errors in it (meson test --setup valgrind sets it). */
-    if (code && !getenv("PIPE_PCRE2_NO_JIT"))
-        pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+    if (code && now)
+        jit(code);
     return code;
 }
 
@@ -133,11 +143,22 @@ typedef struct re_shared {
     pcre2_jit_stack *jit;
 } re_shared;
 
+/* JIT compiling a pattern costs as much as interpreting it over tens of
+ * kilobytes (0.1-0.4 M instructions), and many of a rule's patterns run a
+ * few times on short strings of one page: a Regex is JIT-compiled before
+ * the match that takes its subjects past RE_JIT_BYTES or its matches past
+ * RE_JIT_MATCHES. */
+#define RE_JIT_BYTES (16 * 1024)
+#define RE_JIT_MATCHES 16
+
 typedef struct re_regex {
     pcre2_code *code;
     pcre2_match_data *md;
     pcre2_match_context *mctx;   /* borrowed from the re_shared */
     uint32_t ngroups;
+    size_t seen;                 /* subject bytes so far; SIZE_MAX: JIT
+                                  * compiled (or tried) */
+    unsigned matches;            /* matches so far */
 } re_regex;
 
 /* User values of a Regex. */
@@ -203,6 +224,8 @@ static re_regex *new_regex(lua_State *L, const char *pat, size_t len,
     r->md = NULL;
     r->mctx = NULL;
     r->ngroups = 0;
+    r->seen = 0;
+    r->matches = 0;
     luaL_setmetatable(L, RE_MT);
     lua_pushlstring(L, pat, len);
     lua_setiuservalue(L, ud, UV_PATTERN);
@@ -212,7 +235,7 @@ static re_regex *new_regex(lua_State *L, const char *pat, size_t len,
 
     int err;
     PCRE2_SIZE off;
-    r->code = compile(pat, len, opts, &err, &off);
+    r->code = compile(pat, len, opts, &err, &off, 0);
     if (!r->code) {
         char msg[256];
         error_text(err, msg, sizeof msg);
@@ -307,6 +330,13 @@ static re_regex *arg_regex(lua_State *L, int idx, int fidx)
 static int exec_at(lua_State *L, int ridx, re_regex *r, const char *s,
                    size_t len, size_t start, uint32_t opts)
 {
+    if (r->seen != SIZE_MAX) {
+        r->seen += len - start;
+        if (r->seen >= RE_JIT_BYTES || ++r->matches >= RE_JIT_MATCHES) {
+            jit(r->code);
+            r->seen = SIZE_MAX;
+        }
+    }
     int rc = pcre2_match(r->code, (PCRE2_SPTR)s, len, start, opts, r->md,
                          r->mctx);
     if (rc >= 0)
@@ -1037,7 +1067,7 @@ static int match_main(pipe_host *host, int argc, char **argv)
     m.names = names >= 0 ? names : npos > 2 || from != NULL;
     int err;
     PCRE2_SIZE off;
-    m.code = compile(m.pattern, strlen(m.pattern), opts, &err, &off);
+    m.code = compile(m.pattern, strlen(m.pattern), opts, &err, &off, 1);
     if (!m.code) {
         char msg[256];
         error_text(err, msg, sizeof msg);
