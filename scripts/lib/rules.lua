@@ -87,7 +87,9 @@
 --                         object value gives its name, else its url
 --   {generic = "body"}    that field of the record scripts/generic.lua
 --                         makes of the page (computed once per page): a
---                         last resort when the rule's selectors fail
+--                         last resort when the rule's selectors fail; the
+--                         field's clean applies to the page it reads, on a
+--                         copy, unless {generic = "body", clean = false}
 --   function(page, node) -> value
 --                         a string, a Node (read like a selector match), a
 --                         list of strings, or any other value (kept as is)
@@ -425,7 +427,8 @@ local function compile_field(name, key, spec)
       s = { kind = "fn", fn = src, label = "function" }
     elseif type(src) == "table" then
       for k in pairs(src) do
-        if k ~= "meta" and k ~= "jsonld" and k ~= "generic" and k ~= "fallback" and k ~= 1 then
+        if k ~= "meta" and k ~= "jsonld" and k ~= "generic" and k ~= "fallback" and k ~= 1
+            and not (k == "clean" and src.generic ~= nil) then
           fail(name, key, "unknown source key '" .. tostring(k) .. "' (want meta, jsonld, generic, a selector, fallback)")
         end
       end
@@ -437,7 +440,11 @@ local function compile_field(name, key, spec)
       elseif type(src.jsonld) == "string" then
         s = { kind = "jsonld", path = src.jsonld, label = "jsonld " .. src.jsonld }
       elseif type(src.generic) == "string" then
-        s = { kind = "generic", field = src.generic, label = "generic " .. src.generic }
+        if src.clean ~= nil and src.clean ~= false then
+          fail(name, key, "source " .. i .. ": clean of a {generic=} source can only be false")
+        end
+        s = { kind = "generic", field = src.generic, label = "generic " .. src.generic,
+              no_clean = src.clean == false }
       elseif type(src[1]) == "string" then
         s = check_selector(name, key, src[1])
         s.kind = "sel"
@@ -960,7 +967,7 @@ local function eval_source(f, src, page, ctx, st)
     -- the generic extractor reads the whole page: clean applies to all of
     -- it, on a copy
     local gpage, cleaned_n = page, 0
-    if f.clean and page.doc then
+    if f.clean and page.doc and not src.no_clean then
       gpage = page_copy(page)
       local root = gpage.doc:root()
       for _, c in ipairs(f.clean) do cleaned_n = cleaned_n + clean_in(root, c) end
