@@ -719,7 +719,16 @@ local function select_items(ctx, sel)
     return { ctx }
   end
   if sel.css then return ctx:select(sel.css) end
-  local r = ctx:xpath(sel.xpath)
+  -- an XPath that compiles can still fail when evaluated (a function
+  -- called with the wrong number of arguments, as in a FiveFilters
+  -- config's contains(@class='x')): it matches nothing, as in FTR, and
+  -- the reason goes back to --explain
+  local ok, r = pcall(ctx.xpath, ctx, sel.xpath)
+  if not ok then
+    local why = tostring(r):match("' failed: (.*)$")
+    if not why then error(r, 0) end
+    return {}, "the XPath failed: " .. why
+  end
   local t = type(r)
   if t == "table" then return r end
   if t == "string" or t == "number" then return { tostring(r) } end
@@ -960,7 +969,9 @@ local function eval_source(f, src, page, ctx, st)
   local items, sel
   if src.kind == "sel" then
     sel = src
-    items = select_items(ctx, src)
+    local why
+    items, why = select_items(ctx, src)
+    if why then return nil, why end
     if f.skip then items = skip_within(f.skip, page, items) end
     if f.outermost then items = outermost(items) end
   elseif src.kind == "generic" then

@@ -60,6 +60,9 @@ stalestrip.example~.explain.body~"generic body"
 stalestrip.example~.body | contains("Repairs to the north pier")~true
 # matches inside an earlier match are read once
 nested.example~.body | [scan("More on the harbour")] | length~1
+# an XPath that fails when evaluated matches nothing; the next line is read
+evalfail.example~.explain.body~"rule: //article//div[@class='story-body'] (after //article[contains(@class='story')]//div[@class='wrapper']: the XPath failed: invalid number of arguments)"
+evalfail.example~.body | startswith("Three ferry routes")~true
 # no body XPath matches: the generic extractor, and --explain says so
 fallback.example~.explain.body~"generic body"
 fallback.example~.body | startswith("Three ferry routes")~true
