@@ -4,6 +4,11 @@
  * A selector list becomes a union of location paths relative to the
  * context node: `div.a > p` -> `descendant::div[...]/p`.  The html plugin
  * compiles the XPath once per selector and caches it per Lua state.
+ * pipe_css_compile also records each compound's tests for the native
+ * matcher (cssmatch.c) and hands it over when every selector of the list
+ * is in its subset (no pseudo-class, at most 64 compounds): each native
+ * test is written next to the XPath predicate it must equal, so the two
+ * stay in step (an empty `[a^=]` is false() in both, say).
  *
  * Supported: type, `*`, `.class`, `#id`, `[a]`, `[a=v]`, `[a~=v]`,
  * `[a^=v]`, `[a$=v]`, `[a*=v]`, `[a|=v]` (quoted or bare values; a

@@ -167,7 +167,8 @@ static int attr_test(const pipe_cssm_test *t, xmlNodePtr el)
     return r;
 }
 
-int pipe_cssm_compound_match(const pipe_cssm_compound *c, xmlNodePtr el)
+/* Does element `el` satisfy compound `c`? */
+static int compound_match(const pipe_cssm_compound *c, xmlNodePtr el)
 {
     if (c->tag != NULL &&
         (el->ns != NULL || strcmp((const char *)el->name, c->tag) != 0))
@@ -262,7 +263,7 @@ int pipe_cssm_walk(const pipe_cssm *m, xmlNodePtr ctx, int skip_template,
         while (cand != 0) {
             int k = __builtin_ctzll(cand);
             cand &= cand - 1;
-            if (pipe_cssm_compound_match(&m->c[k], cur))
+            if (compound_match(&m->c[k], cur))
                 got |= (uint64_t)1 << k;
         }
         P->prev = got;

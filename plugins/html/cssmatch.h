@@ -65,9 +65,6 @@ typedef struct pipe_cssm {
 
 void pipe_cssm_free(pipe_cssm *m);
 
-/* Does element `el` satisfy compound `c`? */
-int pipe_cssm_compound_match(const pipe_cssm_compound *c, xmlNodePtr el);
-
 /* The walk's stack, grown as deep as the tree is (never recursion). */
 typedef struct pipe_cssm_stack pipe_cssm_stack;
 pipe_cssm_stack *pipe_cssm_stack_new(void);

@@ -2,8 +2,9 @@
  * html plugin: parse pages with libxml2's HTML parser, select with CSS or
  * XPath, read text and attributes, edit the tree.  (The text rules and the
  * `strip` command live in strip.c, the `select` command in select.c, the
- * CSS compiler in css.c, XPath compilation and evaluation in xpath.c,
- * encoding detection and conversion in encoding.c.)
+ * CSS compiler in css.c, the native CSS matcher in cssmatch.c, XPath
+ * compilation and evaluation in xpath.c, encoding detection and
+ * conversion in encoding.c.)
  *
  * Lua: html.parse(s [, {encoding=, url=, charset=}]) -> Document, html.strip,
  * html.xpath_of(css), html.absolute(href, base); Document and Node methods
@@ -25,6 +26,11 @@
  *   merges and frees text nodes when the tree is edited.
  * - XPath evaluation runs with an operation limit (libxml2's opLimit), as
  *   Lua's count hook never fires inside C.
+ * - select/first/remove run a selector in cssmatch.c's subset with the
+ *   native matcher, never its XPath (docs/design.md); the results must
+ *   stay the XPath's node for node (tests/e2e/css_native.sh, with the
+ *   PIPE_CSS_XPATH=1 test knob).  remove collects all matches before it
+ *   detaches any, as the XPath node-set did.
  */
 #include <limits.h>
 #include <stdint.h>
