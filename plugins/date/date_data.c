@@ -323,6 +323,36 @@ int pipe_date_zone_lookup(ctx *x, const char *w, int *off)
     return found;
 }
 
+/* The parser of generic zone names ("v" in en_US) and its calendar, made
+ * once per process and kept: loading the names of every zone costs ~350 M
+ * instructions, and ICU drops them again when the last formatter that
+ * uses them is closed, so a formatter per word paid that for every new
+ * word.  (ICU objects belong to no Lua state; these live until exit.) */
+static UDateFormat *generic_zone_df;
+static UCalendar *generic_zone_cal;
+
+static UDateFormat *generic_zone_parser(UErrorCode *st)
+{
+    if (generic_zone_df != NULL)
+        return generic_zone_df;
+    UChar pat[2] = {'v', 0};
+    UDateFormat *df =
+        udat_open(UDAT_PATTERN, UDAT_PATTERN, "en_US", NULL, 0, pat, 1, st);
+    UCalendar *cal =
+        U_SUCCESS(*st) ? ucal_open(NULL, 0, "en_US", UCAL_GREGORIAN, st) : NULL;
+    if (U_FAILURE(*st)) {
+        if (df)
+            udat_close(df);
+        if (cal)
+            ucal_close(cal);
+        return NULL;
+    }
+    udat_setLenient(df, 0);
+    generic_zone_df = df;
+    generic_zone_cal = cal;
+    return df;
+}
+
 /* a generic zone name ("ET", "PT": wall time of a zone with its daylight
  * saving) -> IANA id, as ICU parses it in en_US; cached; "" when none */
 void pipe_date_generic_zone(lua_State *L, int cache, const char *w, int wl,
@@ -346,24 +376,22 @@ void pipe_date_generic_zone(lua_State *L, int cache, const char *w, int wl,
     lua_pop(L, 1);
     if (have != LUA_TNIL)
         return;
-    icu_box *b = pipe_date_new_box(L);
-    UChar pat[2] = {'v', 0}, in[8], zid[64];
+    UChar in[8], zid[64];
     u_charsToUChars(w, in, wl + 1);
     for (int i = 0; i < wl; i++)
         in[i] = u_toupper(in[i]);
     UErrorCode st = U_ZERO_ERROR;
-    b->df =
-        udat_open(UDAT_PATTERN, UDAT_PATTERN, "en_US", NULL, 0, pat, 1, &st);
-    b->cal =
-        U_SUCCESS(st) ? ucal_open(NULL, 0, "en_US", UCAL_GREGORIAN, &st) : NULL;
+    UDateFormat *df = generic_zone_parser(&st);
+    UCalendar *cal = df ? generic_zone_cal : NULL;
     int32_t pos = 0;
-    if (U_SUCCESS(st)) {
-        udat_setLenient(b->df, 0);
-        udat_parseCalendar(b->df, b->cal, in, wl, &pos, &st);
+    static const UChar gmt[] = {'G', 'M', 'T', 0};
+    if (U_SUCCESS(st) && df) {
+        ucal_setTimeZone(cal, gmt, -1, &st);
+        udat_parseCalendar(df, cal, in, wl, &pos, &st);
     }
     char id[64] = "";
-    if (U_SUCCESS(st) && pos == wl) {
-        int32_t n = ucal_getTimeZoneID(b->cal, zid, 64, &st);
+    if (U_SUCCESS(st) && df && pos == wl) {
+        int32_t n = ucal_getTimeZoneID(cal, zid, 64, &st);
         if (U_SUCCESS(st) && n < 64) {
             u_UCharsToChars(zid, id, n);
             id[n] = '\0';
@@ -372,8 +400,6 @@ void pipe_date_generic_zone(lua_State *L, int cache, const char *w, int wl,
                 id[0] = '\0';
         }
     }
-    pipe_date_box_close(b);
-    lua_pop(L, 1);
     lua_pushfstring(L, "G:%s", w);
     if (id[0])
         lua_pushstring(L, id);

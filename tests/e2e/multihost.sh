@@ -30,7 +30,10 @@ expect_eq "h1 and h2 have separate /root" "one|absent" \
 make_batch "$TMP/fx" "$TMP/ctl" || fail "the one-machine run failed"
 pass "batch of $(ls "$TMP/ctl/in" | wc -l) WARC files, one-machine run done"
 
-# h2 is killed while its first job runs (it has left its mark)
+# h2 is killed while its first job runs (it has left its mark); a job on
+# h2 waits there to be killed (/root/hold exists only on h2), so it cannot
+# finish first on a fast machine
+on_host 2 touch /root/hold
 (for _ in $(seq 600); do
    ls "$TMP/hosts/h2/root"/started-* >/dev/null 2>&1 && break
    sleep 0.1
@@ -42,7 +45,7 @@ killer=$!
   --ssh "ssh -F $HOSTS_SSH_CONFIG" --transferfile {} \
   --return 'out/{/.}.ndjson.gz' --cleanup --retries 3 --workdir ... \
   --joblog "$TMP/joblog" \
-  "touch /root/started-{/}; $PIPE run -j 1 --output out $SRCDIR/scripts/site.lua {}" \
+  "touch /root/started-{/}; if [ -e /root/hold ]; then sleep 120; fi; $PIPE run -j 1 --output out $SRCDIR/scripts/site.lua {}" \
   ::: in/*.warc.gz) >"$TMP/par.out" 2>"$TMP/par.err"
 prc=$?
 wait "$killer"
