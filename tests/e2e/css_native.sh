@@ -121,6 +121,12 @@ sels=$(printf '%s\n' "$out" | head -1 | sed -E 's/.*"selectors":([0-9]+).*/\1/')
 [ "$sels" -ge 100 ] || fail "only $sels selectors compiled (expected >= 100): $out"
 pass "$sels selectors checked on each page"
 
+# 1b. the same with random selectors of the native subset (fixed seed)
+out=$("$PIPE" run -j 1 --set mode=random --set count=400 "$S" "$TMP/corner.html" \
+  "$PAGES/paris-declaration.html" "$PAGES/wire-ecb-rates.html" "$PAGES/blog-apple-pruning.html" 2>&1)
+n=$(printf '%s\n' "$out" | grep -c '"hits":true,"mismatches":\[\],"selectors":400')
+expect_eq "native = XPath for 400 random selectors on 4 pages" "4" "$n"
+
 # 2. the same through the real switch: a run with PIPE_CSS_XPATH=1
 "$PIPE" run -j 1 --set mode=digest "$S" "${PAGES_ALL[@]}" > "$TMP/native.txt" 2>&1
 PIPE_CSS_XPATH=1 "$PIPE" run -j 1 --set mode=digest "$S" "${PAGES_ALL[@]}" > "$TMP/xpath.txt" 2>&1

@@ -6,6 +6,8 @@
 --   the XPath css.c writes for the selector, evaluated with doc:xpath and
 --   <template> content dropped as html.c drops it; node identity compared
 --   with ==.  The record lists the mismatches (none expected).
+-- --set mode=random [--set count=N]: compare, with N random selectors
+--   of the native subset instead of SELECTORS.
 -- --set mode=show: each selector's matches in the document, as paths.
 -- --set mode=digest: what select, first and remove return, as text, so
 --   that a run with PIPE_CSS_XPATH=1 (the XPath path) can be diffed
@@ -146,7 +148,63 @@ local function show(page)
   return { lines = table.concat(lines, "\n") }
 end
 
+-- random selectors of the native subset, from a fixed seed: compounds of
+-- the corner page's names, classes and values, every operator and flag,
+-- all four combinators, lists of up to three
+local function random_selectors(count)
+  local tags = { "div", "p", "a", "li", "ul", "span", "*", "section", "body",
+    "html", "h1", "article", "template", "title", "meta" }
+  local classes = { "x", "a", "b", "lead", "nl", "menu", "on" }
+  local ids = { "café", "story", "naïve", "a" }
+  local attrs = { "class", "id", "href", "title", "lang", "data-x", "rel",
+    "name", "property", "charset" }
+  local vals = { "", "x", "en", "EN", "a", "é", "/", "http", "lead",
+    "x lead", "-", "Caf", "crème", "news", "html", "e", "utf-8" }
+  local ops = { "=", "~=", "^=", "$=", "*=", "|=" }
+  local flags = { "", "", " i", " s" }
+  local combs = { " ", " > ", " + ", " ~ " }
+  local seed = 12345
+  local function rnd(n) -- a tiny LCG: the same list on every Lua build
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return seed % n + 1
+  end
+  local function pick(t) return t[rnd(#t)] end
+  local function compound()
+    local c = rnd(10) <= 7 and pick(tags) or ""
+    for _ = 1, rnd(3) - 1 do
+      local r = rnd(10)
+      if r <= 3 then c = c .. "." .. pick(classes)
+      elseif r == 4 then c = c .. "#" .. pick(ids)
+      elseif r == 5 then c = c .. "[" .. pick(attrs) .. "]"
+      else
+        c = c .. "[" .. pick(attrs) .. pick(ops) .. '"' .. pick(vals) .. '"'
+            .. pick(flags) .. "]"
+      end
+    end
+    return c == "" and "*" or c
+  end
+  local list = {}
+  for i = 1, count do
+    local parts = {}
+    for _ = 1, rnd(3) do
+      local c = compound()
+      for _ = 1, rnd(4) - 1 do c = c .. pick(combs) .. compound() end
+      parts[#parts + 1] = c
+    end
+    list[i] = table.concat(parts, ", ")
+  end
+  return list
+end
+
 return function(page)
+  if pipe.options.mode == "random" then
+    SELS = random_selectors(tonumber(pipe.options.count) or 500)
+    local r = compare(page)
+    local hits = 0
+    for _, css in ipairs(SELS) do hits = hits + #page.doc:select(css) end
+    r.hits = hits > 0 -- the selectors do find things
+    return r
+  end
   if pipe.options.mode == "digest" then return digest(page) end
   if pipe.options.mode == "show" then return show(page) end
   return compare(page)
