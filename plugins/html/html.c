@@ -504,12 +504,12 @@ static int doc_has_template(html_doc *d)
 }
 
 /* The native matcher for the selector at argument 2 (compiled, so it
- * raises on a bad selector), or NULL when it runs as XPath.  Leaves
- * nothing on the stack (the cache holds the selector). */
+ * raises on a bad selector), or NULL when it runs as XPath.  Leaves the
+ * compiled selector on the stack: it keeps the matcher alive through the
+ * walk, even if a finalizer's select meanwhile resets the cache. */
 static const pipe_cssm *native_of(lua_State *L)
 {
     css_sel *sel = get_compiled(L, 2, 1);
-    lua_pop(L, 1);
     return sel->nat;
 }
 
@@ -581,6 +581,7 @@ static int html_select(lua_State *L)
         walk_end(d);
         return 1;
     }
+    lua_pop(L, 1); /* run_query fetches it again */
     xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
     int n = pipe_xpath_count(res);
     lua_createtable(L, n, 0);
@@ -620,6 +621,7 @@ static int html_first(lua_State *L)
         walk_end(d);
         return 1;
     }
+    lua_pop(L, 1); /* run_query fetches it again */
     xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
     int n = pipe_xpath_count(res);
     for (int i = 0; i < n; i++) {
@@ -811,6 +813,7 @@ static int html_remove(lua_State *L)
         lua_pushinteger(L, count);
         return 1;
     }
+    lua_pop(L, 1); /* run_query fetches it again */
     xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
     int n = pipe_xpath_count(res), count = 0;
     for (int i = 0; i < n; i++) {
