@@ -87,7 +87,9 @@
 --                         object value gives its name, else its url
 --   {generic = "body"}    that field of the record scripts/generic.lua
 --                         makes of the page (computed once per page): a
---                         last resort when the rule's selectors fail
+--                         last resort when the rule's selectors fail; the
+--                         field's clean applies to the page it reads, on a
+--                         copy, unless {generic = "body", clean = false}
 --   function(page, node) -> value
 --                         a string, a Node (read like a selector match), a
 --                         list of strings, or any other value (kept as is)
@@ -425,7 +427,8 @@ local function compile_field(name, key, spec)
       s = { kind = "fn", fn = src, label = "function" }
     elseif type(src) == "table" then
       for k in pairs(src) do
-        if k ~= "meta" and k ~= "jsonld" and k ~= "generic" and k ~= "fallback" and k ~= 1 then
+        if k ~= "meta" and k ~= "jsonld" and k ~= "generic" and k ~= "fallback" and k ~= 1
+            and not (k == "clean" and src.generic ~= nil) then
           fail(name, key, "unknown source key '" .. tostring(k) .. "' (want meta, jsonld, generic, a selector, fallback)")
         end
       end
@@ -437,7 +440,11 @@ local function compile_field(name, key, spec)
       elseif type(src.jsonld) == "string" then
         s = { kind = "jsonld", path = src.jsonld, label = "jsonld " .. src.jsonld }
       elseif type(src.generic) == "string" then
-        s = { kind = "generic", field = src.generic, label = "generic " .. src.generic }
+        if src.clean ~= nil and src.clean ~= false then
+          fail(name, key, "source " .. i .. ": clean of a {generic=} source can only be false")
+        end
+        s = { kind = "generic", field = src.generic, label = "generic " .. src.generic,
+              no_clean = src.clean == false }
       elseif type(src[1]) == "string" then
         s = check_selector(name, key, src[1])
         s.kind = "sel"
@@ -712,7 +719,16 @@ local function select_items(ctx, sel)
     return { ctx }
   end
   if sel.css then return ctx:select(sel.css) end
-  local r = ctx:xpath(sel.xpath)
+  -- an XPath that compiles can still fail when evaluated (a function
+  -- called with the wrong number of arguments, as in a FiveFilters
+  -- config's contains(@class='x')): it matches nothing, as in FTR, and
+  -- the reason goes back to --explain
+  local ok, r = pcall(ctx.xpath, ctx, sel.xpath)
+  if not ok then
+    local why = tostring(r):match("' failed: (.*)$")
+    if not why then error(r, 0) end
+    return {}, "the XPath failed: " .. why
+  end
   local t = type(r)
   if t == "table" then return r end
   if t == "string" or t == "number" then return { tostring(r) } end
@@ -953,14 +969,16 @@ local function eval_source(f, src, page, ctx, st)
   local items, sel
   if src.kind == "sel" then
     sel = src
-    items = select_items(ctx, src)
+    local why
+    items, why = select_items(ctx, src)
+    if why then return nil, why end
     if f.skip then items = skip_within(f.skip, page, items) end
     if f.outermost then items = outermost(items) end
   elseif src.kind == "generic" then
     -- the generic extractor reads the whole page: clean applies to all of
     -- it, on a copy
     local gpage, cleaned_n = page, 0
-    if f.clean and page.doc then
+    if f.clean and page.doc and not src.no_clean then
       gpage = page_copy(page)
       local root = gpage.doc:root()
       for _, c in ipairs(f.clean) do cleaned_n = cleaned_n + clean_in(root, c) end

@@ -50,12 +50,19 @@ stub.example~.body | startswith("Three ferry routes")~true
 # prune: no keeps it; both lose the boilerplate filter's prompt lines
 nested.example~.body | [contains("Ferry services"), contains("ADVERTISEMENT")]~[false,false]
 noprune.example~.body | [contains("Ferry services"), contains("ADVERTISEMENT")]~[true,false]
-# ... and when the config's strips took the text from the generic reader
-# too, it reads the page as served
-stale.example~.explain.body~"generic body (page as served)"
+# ... and the generic reader reads the page without the config's strips
+# (here they take the whole article text)
+stale.example~.explain.body~"generic body"
 stale.example~.body | startswith("Three ferry routes")~true
+# no body XPath matches and a strip takes a part of the article: the
+# generic fallback keeps that part
+stalestrip.example~.explain.body~"generic body"
+stalestrip.example~.body | contains("Repairs to the north pier")~true
 # matches inside an earlier match are read once
 nested.example~.body | [scan("More on the harbour")] | length~1
+# an XPath that fails when evaluated matches nothing; the next line is read
+evalfail.example~.explain.body~"rule: //article//div[@class='story-body'] (after //article[contains(@class='story')]//div[@class='wrapper']: the XPath failed: invalid number of arguments)"
+evalfail.example~.body | startswith("Three ferry routes")~true
 # no body XPath matches: the generic extractor, and --explain says so
 fallback.example~.explain.body~"generic body"
 fallback.example~.body | startswith("Three ferry routes")~true
@@ -200,7 +207,7 @@ expect_contains "import -o: file names" "WROTE $TMP/lua/_wild_example.lua" "$(ca
 expect_status "imported rules pass lint" 0 "$PIPE" lint "$TMP/lua"
 for host in titles.example strings.example nested.example fallback.example global.example \
     strict2.example replace.example unbalanced.example dissolve.example moves.example \
-    links.example conditional.example stub.example stale.example noprune.example wild.example news.wild.example sport.wild.example; do
+    links.example conditional.example stub.example stale.example stalestrip.example noprune.example wild.example news.wild.example sport.wild.example; do
   u="https://$host/2024/05/harbour.html"
   "$PIPE" run --rules "$RULES" --url "$u" scripts/site.lua "$P" | jq -S 'del(.rule)' >"$TMP/a.json"
   "$PIPE" run --rules "$TMP/lua" --url "$u" scripts/site.lua "$P" | jq -S 'del(.rule)' >"$TMP/b.json"

@@ -36,7 +36,7 @@ return {
       skip = { ".comment, .comments, #comments, .comment-list, .commentlist, #disqus_thread" },  -- pipe: a comment thread is not the article
       "//div[@class='story-body'] | //figure[@class='lead-figure']",
       "//article",
-      { generic = "body" },  -- autodetect_on_failure: the generic extractor when no body XPath matches
+      { generic = "body", clean = false },  -- autodetect_on_failure: the generic extractor when no body XPath matches, on the page without the config's strips
       clean = {
         -- strips act on the body
         "//div[@class='share-bar']",
