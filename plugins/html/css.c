@@ -4,6 +4,11 @@
  * A selector list becomes a union of location paths relative to the
  * context node: `div.a > p` -> `descendant::div[...]/p`.  The html plugin
  * compiles the XPath once per selector and caches it per Lua state.
+ * pipe_css_compile also records each compound's tests for the native
+ * matcher (cssmatch.c) and hands it over when every selector of the list
+ * is in its subset (no pseudo-class, at most 64 compounds): each native
+ * test is written next to the XPath predicate it must equal, so the two
+ * stay in step (an empty `[a^=]` is false() in both, say).
  *
  * Supported: type, `*`, `.class`, `#id`, `[a]`, `[a=v]`, `[a~=v]`,
  * `[a^=v]`, `[a$=v]`, `[a*=v]`, `[a|=v]` (quoted or bare values; a
@@ -30,6 +35,7 @@
  */
 #include "css.h"
 
+#include "cssmatch.h"
 #include "pipe/util.h"
 
 #include <stdio.h>
@@ -86,6 +92,8 @@ typedef struct parser {
     size_t err_off;
     const char *err;
     int depth;
+    pipe_cssm *nat; /* the native matcher being built, or NULL */
+    int nat_ok;     /* every selector so far lies in its subset */
 } parser;
 
 static int fail(parser *P, size_t off, const char *reason)
@@ -189,6 +197,10 @@ typedef struct compound {
     pipe_buf steps; /* [e1][e2] */
     pipe_buf conj;  /* e1 and e2 */
     int n;          /* predicates so far */
+    /* the same tests for the native matcher (cssmatch.h) */
+    pipe_cssm_test *nt;
+    int nnt, ncap;
+    int other;      /* holds a test the native matcher lacks (or OOM) */
 } compound;
 
 static void comp_free(compound *c)
@@ -196,6 +208,54 @@ static void comp_free(compound *c)
     free(c->tag.p);
     free(c->steps.p);
     free(c->conj.p);
+    for (int i = 0; i < c->nnt; i++) {
+        free(c->nt[i].name);
+        free(c->nt[i].value);
+    }
+    free(c->nt);
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d != NULL) {
+        if (n)
+            memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+/* Record a native test: attribute `name`, value v[0..n) (NULL: none). */
+static void add_native(compound *c, int op, int icase, const char *name,
+                       const char *v, size_t n, long chars)
+{
+    if (c->other)
+        return;
+    if (c->nnt == c->ncap) {
+        int cap = c->ncap ? c->ncap * 2 : 4;
+        pipe_cssm_test *t = realloc(c->nt, (size_t)cap * sizeof *t);
+        if (t == NULL) {
+            c->other = 1;
+            return;
+        }
+        c->nt = t;
+        c->ncap = cap;
+    }
+    pipe_cssm_test *t = &c->nt[c->nnt];
+    t->op = op;
+    t->icase = icase;
+    t->name = dup_n(name, strlen(name));
+    t->value = dup_n(v ? v : "", v ? n : 0);
+    t->vlen = v ? n : 0;
+    t->vchars = chars;
+    if (t->name == NULL || t->value == NULL) {
+        free(t->name);
+        free(t->value);
+        c->other = 1;
+        return;
+    }
+    c->nnt++;
 }
 
 static void add_pred(compound *c, const pipe_buf *e)
@@ -231,15 +291,22 @@ static void chain_free(chain *ch)
     ch->n = 0;
 }
 
+/* Can v be a word of a space-normalized attribute at all? */
+static int word_ok(const char *v, size_t n)
+{
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (is_ws((unsigned char)v[i]))
+            return 0;
+    return 1;
+}
+
 /* ' v ' inside the space-normalized attribute: class and ~= matching.
  * `attr` is the attribute as an XPath expression ("@class"). */
 static void word_pred(pipe_buf *e, const char *attr, const char *v, size_t n)
 {
-    int bad = n == 0;
-    for (size_t i = 0; i < n; i++)
-        if (is_ws((unsigned char)v[i]))
-            bad = 1;
-    if (bad) {
+    if (!word_ok(v, n)) {
         sb_puts(e, "false()");
         return;
     }
@@ -289,6 +356,7 @@ static int parse_attr(parser *P, compound *c)
         sb_puts(&e, "@");
         pipe_buf_add(&e, name.p, name.len);
         add_pred(c, &e);
+        add_native(c, PIPE_CSSM_HAS, 0, name.p, NULL, 0, 0);
         rc = 0;
         goto done;
     }
@@ -349,14 +417,17 @@ static int parse_attr(parser *P, compound *c)
         goto done;
     }
     const char *a = ab.p;
+    int nop = PIPE_CSSM_FALSE;
     switch (op) {
     case '=':
         sb_puts(&e, a);
         sb_puts(&e, " = ");
         sb_literal(&e, v, n);
+        nop = PIPE_CSSM_EQ;
         break;
     case '~':
         word_pred(&e, a, v, n);
+        nop = word_ok(v, n) ? PIPE_CSSM_WORD : PIPE_CSSM_FALSE;
         break;
     case '^':
     case '*':
@@ -364,6 +435,7 @@ static int parse_attr(parser *P, compound *c)
             sb_puts(&e, "false()");
             break;
         }
+        nop = op == '^' ? PIPE_CSSM_PREFIX : PIPE_CSSM_SUBSTR;
         sb_puts(&e, op == '^' ? "starts-with(" : "contains(");
         sb_puts(&e, a);
         sb_puts(&e, ", ");
@@ -375,6 +447,7 @@ static int parse_attr(parser *P, compound *c)
             sb_puts(&e, "false()");
             break;
         }
+        nop = PIPE_CSSM_SUFFIX;
         sb_puts(&e, "substring(");
         sb_puts(&e, a);
         sb_puts(&e, ", string-length(");
@@ -385,6 +458,7 @@ static int parse_attr(parser *P, compound *c)
         sb_literal(&e, v, n);
         break;
     case '|': {
+        nop = PIPE_CSSM_DASH;
         sb_puts(&e, a);
         sb_puts(&e, " = ");
         sb_literal(&e, v, n);
@@ -404,6 +478,7 @@ static int parse_attr(parser *P, compound *c)
     }
     free(ab.p);
     add_pred(c, &e);
+    add_native(c, nop, icase, name.p, v, n, utf8_chars(v, n));
     rc = 0;
 done:
     free(name.p);
@@ -650,6 +725,7 @@ static int parse_pseudo(parser *P, compound *c)
         goto done2;
     }
     add_pred(c, &e);
+    c->other = 1; /* pseudo-classes stay XPath's */
     rc = 0;
 done2:
     free(pre.p);
@@ -682,8 +758,13 @@ static int parse_compound(parser *P, compound *c, int in_not)
             if (ch == '#') {
                 sb_puts(&e, "@id = ");
                 sb_literal(&e, v.p, v.len);
+                add_native(c, PIPE_CSSM_EQ, 0, "id", v.p, v.len, 0);
             } else {
                 word_pred(&e, "@class", v.p, v.len);
+                add_native(c,
+                           word_ok(v.p, v.len) ? PIPE_CSSM_WORD
+                                               : PIPE_CSSM_FALSE,
+                           0, "class", v.p, v.len, 0);
             }
             add_pred(c, &e);
             free(v.p);
@@ -782,14 +863,65 @@ static int parse_chain(parser *P, chain *ch, int rel)
     }
 }
 
+/* Move a parsed top-level selector into the native matcher, or give the
+ * matcher up when the selector is outside its subset. */
+static void native_add(parser *P, chain *ch)
+{
+    pipe_cssm *m = P->nat;
+    if (!P->nat_ok || m == NULL)
+        return;
+    if (m->n + ch->n > PIPE_CSSM_MAX) {
+        P->nat_ok = 0;
+        return;
+    }
+    for (int i = 0; i < ch->n; i++)
+        if (ch->c[i].other || ch->c[i].tag.oom) {
+            P->nat_ok = 0;
+            return;
+        }
+    for (int i = 0; i < ch->n; i++) {
+        compound *c = &ch->c[i];
+        int k = m->n++;
+        uint64_t bit = (uint64_t)1 << k;
+        pipe_cssm_compound *d = &m->c[k];
+        d->tag = c->tag.len ? c->tag.p : NULL;
+        if (c->tag.len)
+            c->tag = (pipe_buf){0};
+        d->tests = c->nt;
+        d->ntests = c->nnt;
+        c->nt = NULL;
+        c->nnt = c->ncap = 0;
+        if (i == 0)
+            m->first |= bit;
+        if (i == ch->n - 1)
+            m->last |= bit;
+        switch (ch->comb[i]) {
+        case ' ':
+            m->desc |= bit;
+            break;
+        case '>':
+            m->child |= bit;
+            break;
+        case '+':
+            m->adj |= bit;
+            break;
+        case '~':
+            m->sib |= bit;
+            break;
+        }
+    }
+}
+
 static int parse_complex(parser *P, pipe_buf *out)
 {
     chain ch;
     ch.n = 0;
     int r = parse_chain(P, &ch, 0);
-    if (r == 0)
+    if (r == 0) {
         for (int i = 0; i < ch.n; i++)
             emit_step(out, ch.comb[i], &ch.c[i], i == 0);
+        native_add(P, &ch);
+    }
     chain_free(&ch);
     return r;
 }
@@ -909,6 +1041,14 @@ static int parse_selector_arg(parser *P, pipe_buf *e, int has, int *simple,
 char *pipe_css_to_xpath(const char *css, size_t *err_off,
                         const char **err_reason)
 {
+    return pipe_css_compile(css, err_off, err_reason, NULL);
+}
+
+char *pipe_css_compile(const char *css, size_t *err_off,
+                       const char **err_reason, pipe_cssm **native)
+{
+    if (native != NULL)
+        *native = NULL;
     size_t len = strlen(css), ok = pipe_utf8_valid(css, len);
     /* A form feed is CSS whitespace but not an XML character, so no XPath
      * literal may hold one; pages never hold one either (encoding.c turns
@@ -925,7 +1065,11 @@ char *pipe_css_to_xpath(const char *css, size_t *err_off,
         for (size_t i = 0; i <= len; i++)
             copy[i] = css[i] == '\f' ? ' ' : css[i];
     }
-    parser P = {copy ? copy : css, 0, 0, NULL, 0};
+    parser P = {copy ? copy : css, 0, 0, NULL, 0, NULL, 0};
+    if (native != NULL) {
+        P.nat = calloc(1, sizeof *P.nat);
+        P.nat_ok = P.nat != NULL;
+    }
     pipe_buf out = {0};
     skip_ws(&P);
     size_t ctl = 0;
@@ -953,11 +1097,17 @@ char *pipe_css_to_xpath(const char *css, size_t *err_off,
         }
     }
     free(copy);
+    if (P.err != NULL || out.oom || !P.nat_ok) {
+        pipe_cssm_free(P.nat);
+        P.nat = NULL;
+    }
     if (P.err != NULL || out.oom) {
         free(out.p);
         *err_off = P.err ? P.err_off : 0;
         *err_reason = P.err ? P.err : "out of memory";
         return NULL;
     }
+    if (native != NULL)
+        *native = P.nat;
     return out.p;
 }

@@ -2,8 +2,9 @@
  * html plugin: parse pages with libxml2's HTML parser, select with CSS or
  * XPath, read text and attributes, edit the tree.  (The text rules and the
  * `strip` command live in strip.c, the `select` command in select.c, the
- * CSS compiler in css.c, XPath compilation and evaluation in xpath.c,
- * encoding detection and conversion in encoding.c.)
+ * CSS compiler in css.c, the native CSS matcher in cssmatch.c, XPath
+ * compilation and evaluation in xpath.c, encoding detection and
+ * conversion in encoding.c.)
  *
  * Lua: html.parse(s [, {encoding=, url=, charset=}]) -> Document, html.strip,
  * html.xpath_of(css), html.absolute(href, base); Document and Node methods
@@ -25,6 +26,11 @@
  *   merges and frees text nodes when the tree is edited.
  * - XPath evaluation runs with an operation limit (libxml2's opLimit), as
  *   Lua's count hook never fires inside C.
+ * - select/first/remove run a selector in cssmatch.c's subset with the
+ *   native matcher, never its XPath (docs/design.md); the results must
+ *   stay the XPath's node for node (tests/e2e/css_native.sh, with the
+ *   PIPE_CSS_XPATH=1 test knob).  remove collects all matches before it
+ *   detaches any, as the XPath node-set did.
  */
 #include <limits.h>
 #include <stdint.h>
@@ -44,6 +50,7 @@
 #include <libxml/xpathInternals.h>
 
 #include "css.h"
+#include "cssmatch.h"
 #include "encoding.h"
 #include "pipe/html.h"
 #include "pipe/plugin.h"
@@ -141,6 +148,24 @@ static void release_xpobj(void *p)
 static void release_xpcomp(void *p)
 {
     xmlXPathFreeCompExpr(p);
+}
+
+/* A compiled CSS selector: its XPath, and the native matcher when the
+ * selector lies in cssmatch.c's subset (then the XPath is never run). */
+typedef struct css_sel {
+    xmlXPathCompExprPtr xp;
+    pipe_cssm *nat;
+} css_sel;
+
+static void release_css(void *p)
+{
+    css_sel *s = p;
+    if (s == NULL)
+        return;
+    if (s->xp != NULL)
+        xmlXPathFreeCompExpr(s->xp);
+    pipe_cssm_free(s->nat);
+    free(s);
 }
 
 static void release_xpctx(void *p)
@@ -368,8 +393,15 @@ static void push_cache(lua_State *L, const char *kind)
 }
 
 /* Compile (or fetch) the expression for the string at arg; `css` says
- * which language.  Leaves the compiled userdata on the stack. */
-static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
+ * which language.  Leaves the compiled userdata on the stack; returns an
+ * xmlXPathCompExprPtr (XPath) or a css_sel * (CSS).
+ *
+ * A CSS selector is compiled to XPath even when the native matcher will
+ * run it, so that both paths accept and reject exactly the same
+ * selectors with the same messages.  PIPE_CSS_XPATH=1 in the environment
+ * turns the native matcher off (a test knob: tests/e2e/css_native.sh
+ * compares the two paths). */
+static void *get_compiled(lua_State *L, int arg, int css)
 {
     const char *src = luaL_checkstring(L, arg);
     push_cache(L, css ? "css" : "xpath");
@@ -392,18 +424,25 @@ static xmlXPathCompExprPtr get_compiled(lua_State *L, int arg, int css)
         count = 0;
     }
     xmlXPathContextPtr cctx = compile_ctx(L);
-    pipe_box *b = pipe_box_new(L, release_xpcomp);
+    pipe_box *b = pipe_box_new(L, css ? release_css : release_xpcomp);
     pipe_xerr xe = {{0}, 0};
     if (css) {
+        css_sel *sel = calloc(1, sizeof *sel);
+        if (sel == NULL)
+            luaL_error(L, "out of memory");
+        b->p = sel;
         size_t off = 0;
         const char *reason = NULL;
-        char *xp = pipe_css_to_xpath(src, &off, &reason);
+        const char *knob = getenv("PIPE_CSS_XPATH");
+        int native = knob == NULL || strcmp(knob, "1") != 0;
+        char *xp = pipe_css_compile(src, &off, &reason,
+                                    native ? &sel->nat : NULL);
         if (xp == NULL)
             luaL_error(L, "bad selector '%s' at offset %d: %s", src, (int)off,
                        reason);
-        b->p = pipe_xpath_compile_in(cctx, xp, &xe);
+        sel->xp = pipe_xpath_compile_in(cctx, xp, &xe);
         free(xp);
-        if (b->p == NULL)
+        if (sel->xp == NULL)
             luaL_error(L, "bad selector '%s': %s", src, xe.msg);
     } else {
         b->p = pipe_xpath_compile_in(cctx, src, &xe);
@@ -449,7 +488,8 @@ static xmlXPathObjectPtr run_query(lua_State *L, int css, html_doc **dp,
 {
     html_doc *d;
     xmlNodePtr ctxnode = arg_context(L, 1, &d, 1);
-    xmlXPathCompExprPtr comp = get_compiled(L, 2, css);
+    void *c = get_compiled(L, 2, css);
+    xmlXPathCompExprPtr comp = css ? ((css_sel *)c)->xp : c;
     *dp = d;
     return evaluate(L, comp, d, ctxnode, lua_tostring(L, 2), bp);
 }
@@ -463,6 +503,65 @@ static int doc_has_template(html_doc *d)
     return d->templates;
 }
 
+/* The native matcher for the selector at argument 2 (compiled, so it
+ * raises on a bad selector), or NULL when it runs as XPath.  Leaves the
+ * compiled selector on the stack: it keeps the matcher alive through the
+ * walk, even if a finalizer's select meanwhile resets the cache. */
+static const pipe_cssm *native_of(lua_State *L)
+{
+    css_sel *sel = get_compiled(L, 2, 1);
+    return sel->nat;
+}
+
+/* What a native walk's callback needs: the Lua state, the table at
+ * `tbl` it fills, and its length so far. */
+typedef struct native_out {
+    lua_State *L;
+    int tbl;
+    lua_Integer k;
+} native_out;
+
+static int push_match(void *ud, xmlNodePtr node)
+{
+    native_out *o = ud;
+    pipe_html_push_node(o->L, 1, node);
+    lua_rawseti(o->L, o->tbl, ++o->k);
+    return 0;
+}
+
+static int push_first(void *ud, xmlNodePtr node)
+{
+    native_out *o = ud;
+    pipe_html_push_node(o->L, 1, node);
+    return 1;
+}
+
+static int note_match(void *ud, xmlNodePtr node)
+{
+    native_out *o = ud;
+    lua_pushlightuserdata(o->L, node);
+    lua_rawseti(o->L, o->tbl, ++o->k);
+    return 0;
+}
+
+/* Walk the context at argument 1 with matcher `m` (walk_begin already
+ * called), calling fn; a table for it to fill is at `tbl` (or 0).  The
+ * walk's stack is boxed on the Lua stack, so a raising push frees it. */
+static int native_walk(lua_State *L, html_doc *d, const pipe_cssm *m,
+                       pipe_cssm_fn fn, native_out *o)
+{
+    xmlNodePtr ctxnode = arg_context(L, 1, &d, 1);
+    pipe_box *sb = pipe_box_new(L, pipe_cssm_stack_free);
+    sb->p = pipe_cssm_stack_new();
+    if (sb->p == NULL)
+        luaL_error(L, "out of memory");
+    int r = pipe_cssm_walk(m, ctxnode, doc_has_template(d), sb->p, fn, o);
+    if (r < 0)
+        luaL_error(L, "out of memory");
+    pipe_box_done(sb);
+    return r;
+}
+
 /* ------------------------------------------------------------------ */
 /* Shared methods (Document and Node)                                  */
 
@@ -472,9 +571,17 @@ static int html_select(lua_State *L)
     html_doc *d;
     pipe_box *b;
     arg_context(L, 1, &d, 1);
-    get_compiled(L, 2, 1);
-    lua_pop(L, 1);
+    const pipe_cssm *m = native_of(L);
     walk_begin(d);
+    if (m != NULL) {
+        lua_newtable(L);
+        native_out o = {L, lua_gettop(L), 0};
+        native_walk(L, d, m, push_match, &o);
+        lua_settop(L, o.tbl);
+        walk_end(d);
+        return 1;
+    }
+    lua_pop(L, 1); /* run_query fetches it again */
     xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
     int n = pipe_xpath_count(res);
     lua_createtable(L, n, 0);
@@ -498,9 +605,23 @@ static int html_first(lua_State *L)
     html_doc *d;
     pipe_box *b;
     arg_context(L, 1, &d, 1);
-    get_compiled(L, 2, 1);
-    lua_pop(L, 1);
+    const pipe_cssm *m = native_of(L);
     walk_begin(d);
+    if (m != NULL) {
+        native_out o = {L, 0, 0};
+        int top = lua_gettop(L);
+        if (native_walk(L, d, m, push_first, &o) == 1) {
+            /* the node sits above the emptied box */
+            lua_replace(L, top + 1);
+            lua_settop(L, top + 1);
+        } else {
+            lua_settop(L, top);
+            lua_pushnil(L);
+        }
+        walk_end(d);
+        return 1;
+    }
+    lua_pop(L, 1); /* run_query fetches it again */
     xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
     int n = pipe_xpath_count(res);
     for (int i = 0; i < n; i++) {
@@ -671,9 +792,28 @@ static int html_remove(lua_State *L)
     html_doc *d;
     pipe_box *b;
     arg_context(L, 1, &d, 1);
-    get_compiled(L, 2, 1);
-    lua_pop(L, 1);
+    const pipe_cssm *m = native_of(L);
     walk_begin(d);
+    if (m != NULL) {
+        /* collect first: detaching during the walk would cut it short */
+        lua_newtable(L);
+        native_out o = {L, lua_gettop(L), 0};
+        native_walk(L, d, m, note_match, &o);
+        int count = 0;
+        for (lua_Integer i = 1; i <= o.k; i++) {
+            lua_rawgeti(L, o.tbl, i);
+            xmlNodePtr node = lua_touserdata(L, -1);
+            lua_pop(L, 1);
+            if (node->parent == NULL)
+                continue;
+            detach(d, node);
+            count++;
+        }
+        walk_end(d);
+        lua_pushinteger(L, count);
+        return 1;
+    }
+    lua_pop(L, 1); /* run_query fetches it again */
     xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
     int n = pipe_xpath_count(res), count = 0;
     for (int i = 0; i < n; i++) {
