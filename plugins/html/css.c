@@ -418,6 +418,13 @@ static int parse_attr(parser *P, compound *c)
     }
     const char *a = ab.p;
     int nop = PIPE_CSSM_FALSE;
+    /* translate() of a missing attribute is "": the attribute must be
+     * there first ([a="" i] matches only elements that have a) */
+    if (icase) {
+        sb_puts(&e, "@");
+        pipe_buf_add(&e, name.p, name.len);
+        sb_puts(&e, " and (");
+    }
     switch (op) {
     case '=':
         sb_puts(&e, a);
@@ -476,6 +483,8 @@ static int parse_attr(parser *P, compound *c)
         break;
     }
     }
+    if (icase)
+        sb_puts(&e, ")");
     free(ab.p);
     add_pred(c, &e);
     add_native(c, nop, icase, name.p, v, n, utf8_chars(v, n));

@@ -139,7 +139,7 @@ static int attr_test(const pipe_cssm_test *t, xmlNodePtr el)
     xmlAttrPtr a = find_attr(el, t->name);
     if (t->op == PIPE_CSSM_HAS)
         return a != NULL;
-    if (a == NULL && !t->icase)
+    if (a == NULL)
         return 0;
     /* the string-value: one text child almost always */
     const char *s = "";

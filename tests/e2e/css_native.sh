@@ -165,9 +165,6 @@ LIST
 got=$("$PIPE" run --set mode=show --format text --fields lines "$TMP/scripts/css_show.lua" "$TMP/corner.html")
 # paths: tag[i], i the element's place among its parent's child elements
 B='html[1]/body[2]'
-# [data-x="" i]: translate() of a missing attribute is "", so every
-# element outside <template> matches (as the XPath path always did)
-ALL="html[1] html[1]/head[1] html[1]/head[1]/meta[1] html[1]/head[1]/title[2] $B $B/div[1] $B/div[1]/div[1] $B/div[1]/div[1]/div[1] $B/div[1]/div[1]/div[1]/p[1] $B/div[1]/div[1]/p[2] $B/div[2] $B/div[2]/p[1] $B/div[3] $B/div[3]/p[1] $B/div[3]/p[2] $B/div[3]/p[3] $B/section[4] $B/section[4]/div[1] $B/section[4]/div[1]/div[1] $B/section[4]/div[1]/div[1]/p[1] $B/h1[5] $B/p[6] $B/p[7] $B/ul[8] $B/ul[8]/li[1] $B/ul[8]/li[1]/a[1] $B/ul[8]/li[2] $B/ul[8]/li[2]/a[1] $B/ul[8]/li[3] $B/template[9] $B/article[10] $B/article[10]/p[1] $B/article[10]/div[2] $B/article[10]/div[2]/p[1]"
 expect_eq "corner cases, exact" "div div => $B/div[1]/div[1] $B/div[1]/div[1]/div[1] $B/section[4]/div[1]/div[1]
 div > p => $B/div[1]/div[1]/div[1]/p[1] $B/div[1]/div[1]/p[2] $B/div[2]/p[1] $B/div[3]/p[1] $B/div[3]/p[2] $B/div[3]/p[3] $B/section[4]/div[1]/div[1]/p[1] $B/article[10]/div[2]/p[1]
 p, .x, p.x => $B/div[1]/div[1]/div[1]/p[1] $B/div[1]/div[1]/p[2] $B/div[2]/p[1] $B/div[3]/p[1] $B/div[3]/p[2] $B/div[3]/p[3] $B/section[4]/div[1]/div[1]/p[1] $B/p[6] $B/p[7] $B/article[10]/p[1] $B/article[10]/div[2]/p[1]
@@ -175,8 +172,8 @@ p, .x, p.x => $B/div[1]/div[1]/div[1]/p[1] $B/div[1]/div[1]/p[2] $B/div[2]/p[1] 
 .nl => $B/div[1]/div[1]
 #café => $B/div[1]
 [class=\"\"] => $B/div[2]
-[data-x=\"\" i] => $ALL
-[data-x|=\"\" i] => $ALL
+[data-x=\"\" i] => $B/div[2] $B/div[3]
+[data-x|=\"\" i] => $B/div[2] $B/div[3]
 [lang|=EN i] => html[1] $B/div[3]/p[2] $B/div[3]/p[3]
 [title\$=é] => $B/div[3]/p[1]
 h1 + p, li ~ li => $B/p[6] $B/ul[8]/li[2] $B/ul[8]/li[3]
