@@ -240,6 +240,13 @@ static const char exit_text[] =
     "  2  usage error, or a script that does not load\n"
     "  3  pipe test: some test case failed\n"
     "\n"
+    "environment:\n"
+    "  PIPE_RULES        rule directories (colon-separated), after --rules\n"
+    "  PIPE_SCRIPTS      pipe's own scripts directory\n"
+    "  PIPE_PLUGIN_PATH  plugin directories or files (colon-separated)\n"
+    "  PIPE_CACHE_DIR    where compiled scripts are kept (default\n"
+    "                    ~/.cache/pipe; `off`: no cache)\n"
+    "\n"
     "Inputs are files, `-` for stdin (the default), gzip files are read\n"
     "transparently; `--from FILE` reads input paths one per line.\n"
     "See pipe(1), README.md and docs/ for the Lua API and rule format.\n";
