@@ -179,6 +179,8 @@ static int date_parse(lua_State *L)
     memset(&x, 0, sizeof x);
     x.L = L;
     x.cache = lua_upvalueindex(1);
+    x.src = s;
+    x.srclen = len;
     const char *format = NULL, *lang = NULL, *tz = NULL, *now = NULL;
     if (!lua_isnoneornil(L, 2)) {
         luaL_checktype(L, 2, LUA_TTABLE);

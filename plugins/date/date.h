@@ -104,6 +104,8 @@ typedef struct ctx {
     int has_now;
     dt now;
     int no_rel; /* parsing `now` itself */
+    const char *src; /* the text as given (not folded), or NULL */
+    size_t srclen;
 } ctx;
 
 typedef struct fitem {
@@ -165,10 +167,12 @@ int pipe_date_wall_offset(const char *id, const dt *t, int *off);
 int pipe_date_instant_offset(const char *id, long long epoch, int *off);
 int pipe_date_fixed_offset(const char *s, int *off);
 void pipe_date_push_zones(lua_State *L, int cache);
-void pipe_date_generic_zone(lua_State *L, int cache, const char *w, int wl,
+void pipe_date_generic_zone(const ctx *x, const char *w, int wl,
                             char *out, size_t cap);
 void pipe_date_push_locale(lua_State *L, int cache, const char *tag);
 void pipe_date_push_union(lua_State *L, int cache);
+/* 1: w is a zone abbreviation (*off set), -1: one that names two offsets
+ * ("IST"), 0: not one */
 int pipe_date_zone_lookup(ctx *x, const char *w, int *off);
 /* Does s parse without any language's data (ISO 8601, Unix time)? */
 int pipe_date_is_fast(const char *s, size_t len);

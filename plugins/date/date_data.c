@@ -312,12 +312,15 @@ int pipe_date_zone_lookup(ctx *x, const char *w, int *off)
         }
         lua_pop(L, 1);
         if (t != LUA_TNIL)
-            return found; /* false: ambiguous in that language */
+            return found ? 1 : -1; /* false: ambiguous in that language */
     }
     pipe_date_push_zones(L, x->cache);
-    if (lua_getfield(L, -1, w) == LUA_TNUMBER) {
+    int t = lua_getfield(L, -1, w);
+    if (t == LUA_TNUMBER) {
         *off = (int)lua_tointeger(L, -1);
         found = 1;
+    } else if (t != LUA_TNIL) {
+        found = -1; /* an abbreviation of two offsets ("IST") */
     }
     lua_pop(L, 2);
     return found;
@@ -355,17 +358,43 @@ static UDateFormat *generic_zone_parser(UErrorCode *st)
 
 /* a generic zone name ("ET", "PT": wall time of a zone with its daylight
  * saving) -> IANA id, as ICU parses it in en_US; cached; "" when none */
-void pipe_date_generic_zone(lua_State *L, int cache, const char *w, int wl,
-                            char *out, size_t cap)
+/* Does the text hold `w` (lowercase ASCII) in capitals as a word of its
+ * own ("ET" in "10:15 a.m. ET,")? */
+static int capitals_in(const char *s, size_t n, const char *w, int wl)
 {
+    for (size_t i = 0; i + (size_t)wl <= n; i++) {
+        int k = 0;
+        while (k < wl && s[i + k] == w[k] - 'a' + 'A')
+            k++;
+        if (k < wl)
+            continue;
+        unsigned char before = i > 0 ? (unsigned char)s[i - 1] : ' ';
+        unsigned char after = i + wl < n ? (unsigned char)s[i + wl] : ' ';
+        int lb = (before | 32) >= 'a' && (before | 32) <= 'z';
+        int la = (after | 32) >= 'a' && (after | 32) <= 'z';
+        if (!lb && !la && before < 0x80 && after < 0x80)
+            return 1;
+    }
+    return 0;
+}
+
+void pipe_date_generic_zone(const ctx *x, const char *w, int wl, char *out,
+                            size_t cap)
+{
+    lua_State *L = x->L;
+    int cache = x->cache;
     out[0] = '\0';
     /* ET, CT, MT, PT, AKT: ICU's generic-name parse costs ~50 ms the first
-     * time (it loads every zone's names), so only words shaped like these */
+     * time (it loads every zone's names), so only words shaped like these,
+     * and only written in capitals in the text: "at", "et", "mit" after a
+     * time are words ("10:15 at the harbour" is not Atlantic time) */
     if (wl < 2 || wl > 3 || w[wl - 1] != 't')
         return;
     for (int i = 0; i < wl; i++)
         if (w[i] < 'a' || w[i] > 'z')
             return;
+    if (x->src != NULL && !capitals_in(x->src, x->srclen, w, wl))
+        return;
     lua_pushfstring(L, "G:%s", w);
     int have = lua_rawget(L, cache);
     if (have == LUA_TSTRING) {

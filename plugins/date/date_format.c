@@ -177,8 +177,11 @@ static int match_format(ctx *x, const fitem *it, int ni, const folded *f, int p,
                 return 0;
             w[wl] = '\0';
             if (e->d == 'Z') {
-                if (!pipe_date_zone_lookup(x, w, &r->off)) {
-                    pipe_date_generic_zone(x->L, x->cache, w, wl, r->zone,
+                int z = pipe_date_zone_lookup(x, w, &r->off);
+                if (z < 0)
+                    return 0;
+                if (z == 0) {
+                    pipe_date_generic_zone(x, w, wl, r->zone,
                                            sizeof r->zone);
                     if (!r->zone[0])
                         return 0;

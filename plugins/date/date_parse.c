@@ -188,11 +188,14 @@ static int zone_at(ctx *x, toks *T, int i, dt *r)
     memcpy(w, word(T, i), (size_t)t->wl);
     w[t->wl] = '\0';
     int off;
-    if (pipe_date_zone_lookup(x, w, &off)) {
+    int z = pipe_date_zone_lookup(x, w, &off);
+    if (z < 0)
+        return 0; /* known, and ambiguous: no zone (not a generic name) */
+    if (z > 0) {
         r->off = off;
         r->has_off = 1;
     } else {
-        pipe_date_generic_zone(x->L, x->cache, w, t->wl, r->zone,
+        pipe_date_generic_zone(x, w, t->wl, r->zone,
                                sizeof r->zone);
         if (!r->zone[0])
             return 0;
