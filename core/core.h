@@ -101,6 +101,9 @@ int pipe_pool_run(pipe_host *host, char **paths, int n, const char *from,
                   int lines, pipe_input_fn fn, void *ud);
 /* Options are parsed with pipe_host_opt (include/pipe/plugin.h). */
 
+/* pool.c: write all n bytes to fd (EINTR retried); 0, or -1 with errno */
+int pipe_write_all(int fd, const void *p, size_t n);
+
 /* luacache.c: the compiled-script cache.  pipe_luac_load pushes the
  * cached chunk of this source and chunk name and returns LUA_OK, or pushes
  * nothing and returns -1; pipe_luac_store keeps the function on top of the

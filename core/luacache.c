@@ -241,21 +241,6 @@ static int dump_writer(lua_State *L, const void *p, size_t sz, void *ud)
     return 0;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-    const char *s = p;
-    while (n > 0) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        s += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 void pipe_luac_store(lua_State *L, const char *src, size_t n,
                      const char *chunkname)
 {
@@ -284,10 +269,10 @@ void pipe_luac_store(lua_State *L, const char *src, size_t n,
         put64(head + MAGIC_LEN, n);
         put64(head + MAGIC_LEN + 8, cn);
         put64(head + MAGIC_LEN + 16, body_hash(b.p, b.len));
-        int bad = write_all(fd, head, sizeof head) != 0 ||
-                  write_all(fd, src, n) != 0 ||
-                  write_all(fd, chunkname, cn) != 0 ||
-                  write_all(fd, b.p, b.len) != 0;
+        int bad = pipe_write_all(fd, head, sizeof head) != 0 ||
+                  pipe_write_all(fd, src, n) != 0 ||
+                  pipe_write_all(fd, chunkname, cn) != 0 ||
+                  pipe_write_all(fd, b.p, b.len) != 0;
         if (close(fd) != 0)
             bad = 1;
         if (bad || rename(tmp, path) != 0)

@@ -186,8 +186,9 @@ static void exec_unit(pool *p, uint32_t kind, const char *source,
 /* ------------------------------------------------------------------ */
 /* Output: one write(2) per unit, in order                              */
 
-static int write_all(int fd, const char *s, size_t n)
+int pipe_write_all(int fd, const void *p, size_t n)
 {
+    const char *s = p;
     while (n > 0) {
         ssize_t w = write(fd, s, n);
         if (w < 0) {
@@ -212,7 +213,7 @@ typedef struct progress {
 static void progress_clear(progress *pg)
 {
     if (pg->on && pg->shown) {
-        write_all(2, "\r\033[K", 4);
+        pipe_write_all(2, "\r\033[K", 4);
         pg->shown = 0;
     }
 }
@@ -243,7 +244,7 @@ static void progress_show(progress *pg, int force)
                      el > 0 ? (double)pg->bytes / 1e6 / el : 0.0, pg->failed,
                      eta);
     if (n > 0)
-        write_all(2, line, (size_t)n < sizeof line ? (size_t)n
+        pipe_write_all(2, line, (size_t)n < sizeof line ? (size_t)n
                                                     : sizeof line - 1);
     pg->shown = 1;
 }
@@ -294,7 +295,7 @@ static void emit_now(emitter *em, const char *out, size_t olen,
                 olen = flen;
             }
         }
-        if (olen && write_all(1, out, olen) != 0) {
+        if (olen && pipe_write_all(1, out, olen) != 0) {
             if (errno == EPIPE) {
                 host->closed = 1;
             } else {
@@ -313,7 +314,7 @@ static void emit_now(emitter *em, const char *out, size_t olen,
     }
     if (elen && !em->stop) {
         progress_clear(&em->pg);
-        write_all(2, err, elen);
+        pipe_write_all(2, err, elen);
     }
 }
 
@@ -760,9 +761,9 @@ static void worker_limits(pipe_host *host)
 static void send_result(int fd, const unit_result *r)
 {
     res_hdr h = {r->flags, 0, r->in_bytes, r->out_len, r->err_len};
-    if (write_all(fd, (const char *)&h, sizeof h) != 0 ||
-        write_all(fd, r->out ? r->out : "", r->out_len) != 0 ||
-        write_all(fd, r->err ? r->err : "", r->err_len) != 0)
+    if (pipe_write_all(fd, (const char *)&h, sizeof h) != 0 ||
+        pipe_write_all(fd, r->out ? r->out : "", r->out_len) != 0 ||
+        pipe_write_all(fd, r->err ? r->err : "", r->err_len) != 0)
         _exit(0);    /* the supervisor is gone */
 }
 
@@ -858,10 +859,10 @@ static int dispatch(sup *s, job *jb, int wi)
     if (h.len <= sizeof one - sizeof h) {
         memcpy(one, &h, sizeof h);
         memcpy(one + sizeof h, jb->payload + from, h.len);
-        if (write_all(w->fd, one, sizeof h + h.len) != 0)
+        if (pipe_write_all(w->fd, one, sizeof h + h.len) != 0)
             return -1;    /* it died: its EOF is handled in the loop */
-    } else if (write_all(w->fd, (const char *)&h, sizeof h) != 0 ||
-               write_all(w->fd, jb->payload + from, h.len) != 0) {
+    } else if (pipe_write_all(w->fd, (const char *)&h, sizeof h) != 0 ||
+               pipe_write_all(w->fd, jb->payload + from, h.len) != 0) {
         return -1;
     }
     jb->state = J_RUNNING;
@@ -1382,7 +1383,7 @@ static int run_pool(pool *p, feeder *f)
     free(s.held_fail);
     if (pg->on) {
         progress_show(pg, 1);
-        write_all(2, "\n", 1);
+        pipe_write_all(2, "\n", 1);
         pg->shown = 0;
     }
     if (!stopping) {
