@@ -1,6 +1,8 @@
 /*
  * Fuzz the CSS selector compiler directly, then the same selector through
- * doc:select / doc:first / doc:remove / html.xpath_of on a small page.
+ * doc:select / doc:first / doc:remove / html.xpath_of on a small page;
+ * doc:select (the native matcher when the selector is in its subset) must
+ * return the nodes of doc:xpath(html.xpath_of(sel)).
  * Input: the selector.
  */
 #include "css.h"
@@ -17,6 +19,19 @@ static const char code[] =
     "local ok2, r = pcall(doc.select, doc, sel)\n"
     "if ok ~= ok2 then error('FUZZ: xpath_of and select disagree: ' .. tostring(xp) .. ' / ' .. tostring(r)) end\n"
     "if ok then\n"
+    "  -- the native matcher (cssmatch.c) must give the XPath's nodes, in\n"
+    "  -- order, less those inside <template>\n"
+    "  local function in_template(n)\n"
+    "    local p = n:parent()\n"
+    "    while p do if p.tag == 'template' then return true end p = p:parent() end\n"
+    "    return false\n"
+    "  end\n"
+    "  local want = {}\n"
+    "  for _, n in ipairs(doc:xpath(xp)) do\n"
+    "    if type(n) == 'userdata' and not in_template(n) then want[#want + 1] = n end\n"
+    "  end\n"
+    "  if #want ~= #r then error('FUZZ: select gave ' .. #r .. ' nodes, its XPath ' .. #want) end\n"
+    "  for i = 1, #r do if r[i] ~= want[i] then error('FUZZ: select and its XPath differ at ' .. i) end end\n"
     "  doc:first(sel)\n"
     "  local d = doc:first('div'); if d then pcall(d.select, d, sel) end\n"
     "  doc:remove(sel)\n"
