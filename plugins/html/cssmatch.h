@@ -3,7 +3,8 @@
  * selectors (types, `*`, classes, ids, attribute tests, the four
  * combinators, lists) matched on libxml2 trees without XPath.  css.c
  * builds a pipe_cssm alongside the XPath of a selector that lies entirely
- * in the subset; html.c walks with it instead of evaluating the XPath.
+ * in the subset; html.c (doc:select/first/remove) and select.c (the
+ * `pipe select` command) walk with it instead of evaluating the XPath.
  * The results equal the XPath's, node for node (tests/e2e/css_native.sh).
  *
  * Ownership rule: a pipe_cssm is malloc'd by css.c and freed with
@@ -33,8 +34,9 @@ enum {
 
 typedef struct pipe_cssm_test {
     int op;       /* PIPE_CSSM_* */
-    int icase;    /* ` i`: the attribute ASCII-lowercased (v already is),
-                   * and an absent attribute reads as "" (translate()) */
+    int icase;    /* ` i`: the attribute ASCII-lowercased (v already is);
+                   * an absent attribute never matches (css.c's XPath
+                   * tests @a first) */
     char *name;   /* attribute name, lowercased */
     char *value;  /* NUL-terminated */
     size_t vlen;

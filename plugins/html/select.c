@@ -19,6 +19,7 @@
 #include <libxml/xpath.h>
 
 #include "css.h"
+#include "cssmatch.h"
 #include "encoding.h"
 #include "pipe/html.h"
 #include "service.h"
@@ -31,6 +32,7 @@ typedef struct select_opts {
     const char *expr;
     const char *source; /* the current input */
     xmlXPathCompExprPtr comp;
+    struct pipe_cssm *nat; /* a CSS selector in cssmatch.c's subset */
 } select_opts;
 
 /* --json: {"source": ..., KEY: value}, KEY "text", "html", the attribute
@@ -113,6 +115,8 @@ static void emit(pipe_host *host, const select_opts *o, const char *key,
         write_record(host, o, s, n);
 }
 
+
+
 /* One match: its text, an attribute, or its outer HTML. */
 static int select_emit(pipe_host *host, const select_opts *o, xmlDocPtr doc,
                        xmlNodePtr node)
@@ -156,6 +160,46 @@ static int select_emit(pipe_host *host, const select_opts *o, xmlDocPtr doc,
     return 1;
 }
 
+/* The native matcher's walk over one page (as doc:select runs it): each
+ * match printed as the XPath path prints it, in document order. */
+typedef struct native_run {
+    pipe_host *host;
+    const select_opts *o;
+    xmlDocPtr doc;
+    int rc;
+} native_run;
+
+static int native_match(void *ud, xmlNodePtr node)
+{
+    native_run *nr = ud;
+    int r = select_emit(nr->host, nr->o, nr->doc, node);
+    if (r < 0) {
+        pipe_host_fail(nr->host, nr->o->source, "out of memory");
+        nr->rc = -1;
+        return 1;
+    }
+    if (r > 0 && pipe_host_flush(nr->host) < 0)
+        return 1;
+    return r > 0 && nr->o->first;
+}
+
+static int select_native(pipe_host *host, const select_opts *o,
+                         const pipe_input *in, xmlDocPtr doc)
+{
+    native_run nr = {host, o, doc, 0};
+    pipe_cssm_stack *st = pipe_cssm_stack_new();
+    if (st == NULL ||
+        pipe_cssm_walk(o->nat, (xmlNodePtr)doc,
+                       pipe_xpath_any_template((xmlNodePtr)doc), st,
+                       native_match, &nr) < 0) {
+        pipe_host_fail(host, in->source, "out of memory");
+        nr.rc = -1;
+    }
+    pipe_cssm_stack_free(st);
+    xmlFreeDoc(doc);
+    return nr.rc;
+}
+
 static int select_input(pipe_host *host, const pipe_input *in, void *ud)
 {
     select_opts *o = ud;
@@ -173,6 +217,8 @@ static int select_input(pipe_host *host, const pipe_input *in, void *ud)
         free(err);
         return -1;
     }
+    if (o->nat != NULL)
+        return select_native(host, o, in, doc);
     pipe_xerr xe = {{0}, 0};
     xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
     if (ctx == NULL) {
@@ -321,7 +367,12 @@ int pipe_select_main(pipe_host *host, int argc, char **argv)
     } else {
         size_t off = 0;
         const char *reason = NULL;
-        char *xp = pipe_css_to_xpath(o.expr, &off, &reason);
+        /* as doc:select: the native matcher when the selector lies in its
+         * subset (PIPE_CSS_XPATH=1 turns it off, a test knob) */
+        const char *knob = getenv("PIPE_CSS_XPATH");
+        int native = knob == NULL || strcmp(knob, "1") != 0;
+        char *xp = pipe_css_compile(o.expr, &off, &reason,
+                                    native ? &o.nat : NULL);
         if (xp == NULL) {
             free(pos);
             return pipe_host_usage(host, "bad selector '%s' at offset %d: %s",
@@ -330,12 +381,14 @@ int pipe_select_main(pipe_host *host, int argc, char **argv)
         o.comp = pipe_xpath_compile(xp, &xe);
         free(xp);
         if (o.comp == NULL) {
+            pipe_cssm_free(o.nat);
             free(pos);
             return pipe_host_usage(host, "bad selector '%s': %s", o.expr,
                                    xe.msg);
         }
     }
     rc = pipe_host_each_input(host, inputs, ninputs, from, select_input, &o);
+    pipe_cssm_free(o.nat);
     xmlXPathFreeCompExpr(o.comp);
     free(pos);
     return rc;

@@ -206,3 +206,27 @@ end
 LUA
 expect_eq "100k-deep page" "{\"source\":\"$TMP/deep.html\",\"child\":1,\"divs\":100000,\"first\":true,\"none\":0,\"p\":1}" \
   "$("$PIPE" run --timeout 60 "$TMP/scripts/deep.lua" "$TMP/deep.html" 2>&1)"
+
+# 6. the `pipe select` command runs the native matcher too: its output, in
+#    every form, is the XPath path's, byte for byte, over every test page
+while IFS= read -r sel; do
+  for opts in "" "--html" "--attr href" "--first" "--json" "-0" "-H --first --json"; do
+    # shellcheck disable=SC2086 # the options are words
+    a=$("$PIPE" select $opts "$sel" "$TMP/corner.html" "$PAGES"/*.html | md5sum)
+    # shellcheck disable=SC2086
+    b=$(PIPE_CSS_XPATH=1 "$PIPE" select $opts "$sel" "$TMP/corner.html" "$PAGES"/*.html | md5sum)
+    [ "$a" = "$b" ] || fail "pipe select $opts '$sel': native and XPath outputs differ"
+  done
+done <<'LIST'
+p
+div div
+a[href]
+h1 + p, li ~ li
+.x, p.x, p
+[data-x="" i]
+article p, template p
+LIST
+pass "pipe select: native = XPath output (7 selectors x 7 option sets, every page)"
+deep=$(timeout 60 "$PIPE" select --json 'div div .deep' "$TMP/deep.html")
+expect_eq "pipe select on the 100k-deep page (native)" \
+  "{\"source\":\"$TMP/deep.html\",\"text\":\"x\"}" "$deep"
