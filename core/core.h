@@ -113,6 +113,9 @@ int pipe_luac_load(lua_State *L, const char *src, size_t n,
 void pipe_luac_store(lua_State *L, const char *src, size_t n,
                      const char *chunkname);
 
+/* input.c: a malloc'd printf-formatted string, or NULL (out of memory) */
+char *pipe_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* input.c: read a whole file ("-" = stdin; gzip decompressed), at most
  * `limit` bytes; same contract as pipe_host_read */
 int pipe_read_file(const char *path, size_t limit, char **data, size_t *len,

@@ -17,7 +17,7 @@
 
 #include "core.h"
 
-static char *dupf(const char *fmt, ...)
+char *pipe_strf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -38,7 +38,7 @@ static char *sys_error(int e)
 {
     char m[128];
     pipe_strerror(e, m, sizeof m);
-    return dupf("%s", m);
+    return pipe_strf("%s", m);
 }
 
 /* Open a path (or "-") as a file descriptor; stdin is dup'd so closing
@@ -54,7 +54,7 @@ static int open_fd(const char *path, char **err)
             struct stat st;
             if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
                 close(fd);
-                *err = dupf("is a directory");
+                *err = pipe_strf("is a directory");
                 return -1;
             }
         }
@@ -99,7 +99,7 @@ int pipe_reader_open(pipe_reader *r, const char *path, char **err)
     r->in = malloc(RAW_CHUNK);
     if (!r->in) {
         close(r->fd);
-        *err = dupf("out of memory");
+        *err = pipe_strf("out of memory");
         return -1;
     }
     /* two bytes decide between gzip and plain */
@@ -112,7 +112,7 @@ int pipe_reader_open(pipe_reader *r, const char *path, char **err)
         r->gzip = 1;
         if (inflateInit2(&r->zs, 15 + 16) != Z_OK) {
             pipe_reader_close(r);
-            *err = dupf("out of memory");
+            *err = pipe_strf("out of memory");
             return -1;
         }
         r->zs_ready = 1;
@@ -174,18 +174,18 @@ static long read_gzip(pipe_reader *r, char *buf, size_t n, char **err)
             continue;
         }
         if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT) {
-            *err = dupf("bad gzip data: %s", r->zs.msg ? r->zs.msg
+            *err = pipe_strf("bad gzip data: %s", r->zs.msg ? r->zs.msg
                                                         : "corrupt stream");
             return -1;
         }
         if (rc == Z_MEM_ERROR) {
-            *err = dupf("out of memory");
+            *err = pipe_strf("out of memory");
             return -1;
         }
         if (made > 0)
             return (long)made;
         if (r->raw_eof && r->in_pos == r->in_len) {
-            *err = dupf("truncated gzip data (unexpected end of file)");
+            *err = pipe_strf("truncated gzip data (unexpected end of file)");
             return -1;
         }
     }
@@ -230,7 +230,7 @@ int pipe_read_file(const char *path, size_t limit, char **data, size_t *len,
     char *buf = malloc(cap + 1);
     if (!buf) {
         pipe_reader_close(&r);
-        *err = dupf("out of memory");
+        *err = pipe_strf("out of memory");
         return -1;
     }
     for (;;) {
@@ -238,7 +238,7 @@ int pipe_read_file(const char *path, size_t limit, char **data, size_t *len,
             if (cap > limit) {
                 free(buf);
                 pipe_reader_close(&r);
-                *err = dupf("input is larger than the %zu byte limit "
+                *err = pipe_strf("input is larger than the %zu byte limit "
                             "(--max-input)", limit);
                 return -1;
             }
@@ -246,7 +246,7 @@ int pipe_read_file(const char *path, size_t limit, char **data, size_t *len,
             if (!nb) {
                 free(buf);
                 pipe_reader_close(&r);
-                *err = dupf("out of memory");
+                *err = pipe_strf("out of memory");
                 return -1;
             }
             buf = nb;
@@ -265,7 +265,7 @@ int pipe_read_file(const char *path, size_t limit, char **data, size_t *len,
     pipe_reader_close(&r);
     if (n > limit) {
         free(buf);
-        *err = dupf("input is larger than the %zu byte limit (--max-input)",
+        *err = pipe_strf("input is larger than the %zu byte limit (--max-input)",
                     limit);
         return -1;
     }
@@ -304,7 +304,7 @@ long pipe_lines_try(pipe_lines *ls, char **line, char **err)
     if (ls->eof)
         return -1;
     if (ls->end - ls->start > ls->limit) {
-        *err = dupf("line %lu is longer than the %zu byte limit "
+        *err = pipe_strf("line %lu is longer than the %zu byte limit "
                     "(--max-input)", ls->lineno + 1, ls->limit);
         return -2;
     }
@@ -324,7 +324,7 @@ int pipe_lines_fill(pipe_lines *ls, char **err)
         size_t ncap = ls->cap ? ls->cap * 2 : 65536;
         char *nb = realloc(ls->buf, ncap + 1);
         if (!nb) {
-            *err = dupf("out of memory");
+            *err = pipe_strf("out of memory");
             return -1;
         }
         ls->buf = nb;
@@ -372,7 +372,7 @@ int pipe_each_listed(const char *from, int (*fn)(const char *, void *),
             continue;
         char *path = strdup(line);
         if (!path) {
-            *err = dupf("out of memory");
+            *err = pipe_strf("out of memory");
             rc = -1;
             break;
         }

@@ -24,20 +24,6 @@
 
 #define SNIFF_BYTES 512
 
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    if (!s)
-        return NULL;
-    va_start(ap, f);
-    vsnprintf(s, (size_t)n + 1, f, ap);
-    va_end(ap);
-    return s;
-}
 
 void pipe_inputs_init(pipe_inputs *ins, pipe_host *host)
 {
@@ -139,7 +125,7 @@ static int read_stdin(pipe_inputs *ins, int fd, const char *head, size_t n,
     size_t limit = ins->host->max_input, cap = n + 65536, have = n + 1;
     char *buf = malloc(cap + 1);
     if (!buf) {
-        *fail = fmt("out of memory");
+        *fail = pipe_strf("out of memory");
         return -1;
     }
     buf[0] = 'R';
@@ -148,7 +134,7 @@ static int read_stdin(pipe_inputs *ins, int fd, const char *head, size_t n,
         if (have == cap) {
             if (have - 1 > limit) {
                 free(buf);
-                *fail = fmt("input is larger than the %zu byte limit "
+                *fail = pipe_strf("input is larger than the %zu byte limit "
                             "(--max-input)",
                             limit);
                 return -1;
@@ -156,7 +142,7 @@ static int read_stdin(pipe_inputs *ins, int fd, const char *head, size_t n,
             char *nb = realloc(buf, cap * 2 + 1);
             if (!nb) {
                 free(buf);
-                *fail = fmt("out of memory");
+                *fail = pipe_strf("out of memory");
                 return -1;
             }
             buf = nb;
@@ -169,7 +155,7 @@ static int read_stdin(pipe_inputs *ins, int fd, const char *head, size_t n,
             char m[128];
             pipe_strerror(errno, m, sizeof m);
             free(buf);
-            *fail = fmt("%s", m);
+            *fail = pipe_strf("%s", m);
             return -1;
         }
         if (r == 0)
@@ -179,7 +165,7 @@ static int read_stdin(pipe_inputs *ins, int fd, const char *head, size_t n,
     if (have - 1 > limit && !(n >= 2 && (unsigned char)head[0] == 0x1f &&
                               (unsigned char)head[1] == 0x8b)) {
         free(buf);
-        *fail = fmt("input is larger than the %zu byte limit (--max-input)",
+        *fail = pipe_strf("input is larger than the %zu byte limit (--max-input)",
                     limit);
         return -1;
     }
@@ -199,7 +185,7 @@ int pipe_inputs_start(pipe_inputs *ins, const char *path, int lines, int *id,
         size_t cap = ins->capact ? ins->capact * 2 : 16;
         pipe_input_state *na = realloc(ins->act, cap * sizeof *na);
         if (!na) {
-            *fail = fmt("out of memory");
+            *fail = pipe_strf("out of memory");
             *id = -1;
             return -1;
         }
@@ -301,7 +287,7 @@ static int gunzip(const char *s, size_t n, size_t limit, char **out,
     z_stream zs;
     memset(&zs, 0, sizeof zs);
     if (inflateInit2(&zs, 15 + 16) != Z_OK) {
-        *err = fmt("out of memory");
+        *err = pipe_strf("out of memory");
         return -1;
     }
     size_t cap = 65536, have = 0;
@@ -337,20 +323,20 @@ static int gunzip(const char *s, size_t n, size_t limit, char **out,
     }
     inflateEnd(&zs);
     if (!buf) {
-        *err = fmt("out of memory");
+        *err = pipe_strf("out of memory");
         return -1;
     }
     if (have > limit) {
         free(buf);
-        *err = fmt("input is larger than the %zu byte limit (--max-input)",
+        *err = pipe_strf("input is larger than the %zu byte limit (--max-input)",
                    limit);
         return -1;
     }
     if (rc != Z_STREAM_END) {
         free(buf);
         *err = rc == Z_BUF_ERROR
-                   ? fmt("truncated gzip data (unexpected end of file)")
-                   : fmt("bad gzip data: %s",
+                   ? pipe_strf("truncated gzip data (unexpected end of file)")
+                   : pipe_strf("bad gzip data: %s",
                          zs.msg ? zs.msg : "corrupt stream");
         return -1;
     }
@@ -423,13 +409,13 @@ int pipe_inputs_next_page(pipe_inputs *ins, char **src, char **data,
         *data = pipe_unit_pack(&rec, &page, len);
         pipe_warc_page_free(&page);
         if (!*data)
-            *fail = fmt("out of memory");
+            *fail = pipe_strf("out of memory");
     } else if (r == -1) {
         pipe_warc_where(*src, wn, ins->warc_path, off, skip);
-        *fail = msg ? msg : fmt("bad record");
+        *fail = msg ? msg : pipe_strf("bad record");
     } else {
         snprintf(*src, wn, "%s", ins->warc_path);
-        *fail = msg ? msg : fmt("read error");
+        *fail = msg ? msg : pipe_strf("read error");
     }
     pipe_inputs_made(ins, *id);
     if (*fail) {
@@ -459,7 +445,7 @@ int pipe_inputs_emit(pipe_inputs *ins, int id, unsigned long units,
         if (pipe_outfile_write(&st->of, out, olen, &err) != 0) {
             /* reported when the input finishes; nothing more is kept */
             pipe_outfile_abort(&st->of);
-            st->werr = err ? err : fmt("cannot write");
+            st->werr = err ? err : pipe_strf("cannot write");
         }
     }
     return 1;

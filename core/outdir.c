@@ -30,28 +30,15 @@
 
 #include <zlib.h>
 
+#include "core.h"
 #include "outdir.h"
 
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    if (!s)
-        return NULL;
-    va_start(ap, f);
-    vsnprintf(s, (size_t)n + 1, f, ap);
-    va_end(ap);
-    return s;
-}
 
 static char *sys_msg(const char *what, const char *path, int e)
 {
     char b[256];
     const char *m = strerror_r(e, b, sizeof b);
-    char *s = fmt("%s %s: %s", what, path, m);
+    char *s = pipe_strf("%s %s: %s", what, path, m);
     if (s) {
         char *c = s + strlen(what) + strlen(path) + 3;
         if (*c >= 'A' && *c <= 'Z' && (c[1] < 'A' || c[1] > 'Z'))
@@ -78,7 +65,7 @@ static int make_dirs(const char *dir, char **err)
 {
     char *p = strdup(dir);
     if (!p) {
-        *err = fmt("out of memory");
+        *err = pipe_strf("out of memory");
         return -1;
     }
     for (char *s = p + 1;; s++) {
@@ -98,7 +85,7 @@ static int make_dirs(const char *dir, char **err)
     free(p);
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        *err = fmt("--output %s: not a directory", dir);
+        *err = pipe_strf("--output %s: not a directory", dir);
         return -1;
     }
     return 0;
@@ -114,7 +101,7 @@ int pipe_outdir_init(pipe_outdir *od, const char *dir, int gzip, int force,
         return -1;
     od->dir = strdup(dir);
     if (!od->dir) {
-        *err = fmt("out of memory");
+        *err = pipe_strf("out of memory");
         return -1;
     }
     return 0;
@@ -148,7 +135,7 @@ static void remove_stale(const char *dir, const char *name)
             continue;
         if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
             continue;
-        char *path = fmt("%s/%s", dir, s);
+        char *path = pipe_strf("%s/%s", dir, s);
         if (path)
             unlink(path);
         free(path);
@@ -165,7 +152,7 @@ int pipe_outdir_begin(pipe_outdir *od, const char *input, pipe_outfile *of,
     pipe_outdir_name(input, od->gzip, name, sizeof name);
     for (size_t i = 0; i < od->n; i++)
         if (strcmp(od->names[i], name) == 0) {
-            *err = fmt("output %s/%s is already written by another input "
+            *err = pipe_strf("output %s/%s is already written by another input "
                        "of this run (same file name)",
                        od->dir, name);
             return -1;
@@ -174,7 +161,7 @@ int pipe_outdir_begin(pipe_outdir *od, const char *input, pipe_outfile *of,
         size_t cap = od->cap ? od->cap * 2 : 16;
         char **nn = realloc(od->names, cap * sizeof *nn);
         if (!nn) {
-            *err = fmt("out of memory");
+            *err = pipe_strf("out of memory");
             return -1;
         }
         od->names = nn;
@@ -182,15 +169,15 @@ int pipe_outdir_begin(pipe_outdir *od, const char *input, pipe_outfile *of,
     }
     od->names[od->n] = strdup(name);
     if (!od->names[od->n]) {
-        *err = fmt("out of memory");
+        *err = pipe_strf("out of memory");
         return -1;
     }
     od->n++;
-    of->final = fmt("%s/%s", od->dir, name);
-    of->tmp = fmt("%s/.%s.tmp-%ld", od->dir, name, (long)getpid());
+    of->final = pipe_strf("%s/%s", od->dir, name);
+    of->tmp = pipe_strf("%s/.%s.tmp-%ld", od->dir, name, (long)getpid());
     if (!of->final || !of->tmp) {
         pipe_outfile_abort(of);
-        *err = fmt("out of memory");
+        *err = pipe_strf("out of memory");
         return -1;
     }
     struct stat st;
@@ -213,7 +200,7 @@ int pipe_outdir_begin(pipe_outdir *od, const char *input, pipe_outfile *of,
         if (!zs || deflateInit2(zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 31, 8,
                                 Z_DEFAULT_STRATEGY) != Z_OK) {
             free(zs);
-            *err = fmt("out of memory");
+            *err = pipe_strf("out of memory");
             pipe_outfile_abort(of);
             return -1;
         }
@@ -256,7 +243,7 @@ static int deflate_out(pipe_outfile *of, const char *p, size_t n, int flush,
             zs->avail_out = sizeof out;
             int rc = deflate(zs, f);
             if (rc == Z_STREAM_ERROR) {
-                *err = fmt("cannot compress %s", of->tmp);
+                *err = pipe_strf("cannot compress %s", of->tmp);
                 return -1;
             }
             if (write_all(of, out, sizeof out - zs->avail_out, err) != 0)

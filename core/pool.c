@@ -965,7 +965,10 @@ static void advance(sup *s)
 static void signame(int sig, char *buf, size_t n)
 {
     const char *a = sigabbrev_np(sig);
-    snprintf(buf, n, a ? " (SIG%s)" : "", a);
+    if (a != NULL)
+        snprintf(buf, n, " (SIG%s)", a);
+    else if (n > 0)
+        buf[0] = '\0';
 }
 
 /* Worker wi's socket reached its end: it exited or was killed. */

@@ -30,6 +30,7 @@
 
 #include <zlib.h>
 
+#include "core.h"
 #include "warc.h"
 
 #define RAW_CHUNK ((size_t)1 << 16)
@@ -83,26 +84,12 @@ struct pipe_warc {
     size_t hdrcap;
 };
 
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    if (!s)
-        return NULL;
-    va_start(ap, f);
-    vsnprintf(s, (size_t)n + 1, f, ap);
-    va_end(ap);
-    return s;
-}
 
 static char *sys_msg(int e)
 {
     char b[256];
     const char *m = strerror_r(e, b, sizeof b);
-    char *s = fmt("%s", m);
+    char *s = pipe_strf("%s", m);
     if (s && s[0] >= 'A' && s[0] <= 'Z' && (s[1] < 'A' || s[1] > 'Z'))
         s[0] = (char)(s[0] - 'A' + 'a');
     return s;
@@ -196,7 +183,7 @@ pipe_warc *pipe_warc_open_fd(int fd, const void *head, size_t headlen,
     pipe_warc *w = calloc(1, sizeof *w);
     if (!w) {
         close(fd);
-        *msg = fmt("out of memory");
+        *msg = pipe_strf("out of memory");
         return NULL;
     }
     w->fd = fd;
@@ -207,7 +194,7 @@ pipe_warc *pipe_warc_open_fd(int fd, const void *head, size_t headlen,
     w->buf = malloc(w->cap + 1);
     if (!w->in || !w->buf || headlen > RAW_CHUNK) {
         pipe_warc_close(w);
-        *msg = fmt(headlen > RAW_CHUNK ? "sniffed head too long"
+        *msg = pipe_strf(headlen > RAW_CHUNK ? "sniffed head too long"
                                        : "out of memory");
         return NULL;
     }
@@ -226,7 +213,7 @@ pipe_warc *pipe_warc_open_fd(int fd, const void *head, size_t headlen,
         w->gzip = 1;
         if (inflateInit2(&w->zs, 15 + 16) != Z_OK) {
             pipe_warc_close(w);
-            *msg = fmt("out of memory");
+            *msg = pipe_strf("out of memory");
             return NULL;
         }
         w->zs_ready = 1;
@@ -244,7 +231,7 @@ pipe_warc *pipe_warc_open(const char *path, size_t limit, char **msg)
         struct stat st;
         if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
             close(fd);
-            *msg = fmt("is a directory");
+            *msg = pipe_strf("is a directory");
             return NULL;
         }
     }
@@ -345,7 +332,7 @@ static int next_member(pipe_warc *w, char **msg)
             return 1;
         if (!w->resyncing) {
             set_broken(w, w->in_base + w->in_pos, 0,
-                       fmt("not a gzip member (junk after the previous "
+                       pipe_strf("not a gzip member (junk after the previous "
                            "one)"));
             return 2;
         }
@@ -372,14 +359,14 @@ static long fill_gzip(pipe_warc *w, char **msg)
             inflateReset(&w->zs);
             w->in_member = 1;
             if (push_member(w, w->base + w->end, w->in_base + w->in_pos)) {
-                *msg = fmt("out of memory");
+                *msg = pipe_strf("out of memory");
                 return -2;
             }
         }
         if (w->in_pos == w->in_len) {
             if (w->raw_eof) {
                 set_broken(w, w->mem[w->nmem - 1].coff, 0,
-                           fmt("truncated gzip data (unexpected end of "
+                           pipe_strf("truncated gzip data (unexpected end of "
                                "file)"));
                 return -1;
             }
@@ -403,11 +390,11 @@ static long fill_gzip(pipe_warc *w, char **msg)
         } else if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT ||
                    rc == Z_STREAM_ERROR) {
             set_broken(w, w->mem[w->nmem - 1].coff, 1,
-                       fmt("corrupt gzip data (%s)",
+                       pipe_strf("corrupt gzip data (%s)",
                            w->zs.msg ? w->zs.msg : "bad stream"));
             return made ? (long)made : -1;
         } else if (rc == Z_MEM_ERROR) {
-            *msg = fmt("out of memory");
+            *msg = pipe_strf("out of memory");
             return -2;
         }
         if (made)
@@ -457,7 +444,7 @@ static long fill(pipe_warc *w, char **msg)
         size_t ncap = w->cap * 2;
         char *nb = realloc(w->buf, ncap + 1);
         if (!nb) {
-            *msg = fmt("out of memory");
+            *msg = pipe_strf("out of memory");
             return -2;
         }
         w->buf = nb;
@@ -516,9 +503,9 @@ static int report_break(pipe_warc *w, int in_record, uint64_t rec_off,
         *offset = rec_off;
         *skip = rec_skip;
         if (rec_off == w->broken_coff && rec_skip == 0)
-            *msg = fmt("%s", w->broken_msg);
+            *msg = pipe_strf("%s", w->broken_msg);
         else
-            *msg = fmt("%s in the gzip member at offset %llu", w->broken_msg,
+            *msg = pipe_strf("%s in the gzip member at offset %llu", w->broken_msg,
                        (unsigned long long)w->broken_coff);
     } else {
         /* between records: where the stream stopped, which is in the bad
@@ -529,7 +516,7 @@ static int report_break(pipe_warc *w, int in_record, uint64_t rec_off,
             *offset = w->broken_coff;
             *skip = 0;
         }
-        *msg = quiet ? NULL : fmt("%s", w->broken_msg);
+        *msg = quiet ? NULL : pipe_strf("%s", w->broken_msg);
     }
     recover(w);
     if (quiet)
@@ -650,7 +637,7 @@ static char *parse_header(pipe_warc *w, size_t h, pipe_warc_record *rec,
     if (!ok || !dot || v[-1] == '.' || major > 1) {
         char q[20];
         quote(q, ver, strlen(ver));
-        return fmt("unsupported WARC version \"%s\"", q);
+        return pipe_strf("unsupported WARC version \"%s\"", q);
     }
     rec->version = ver;
     int have_length = 0;
@@ -698,12 +685,12 @@ static char *parse_header(pipe_warc *w, size_t h, pipe_warc_record *rec,
             uint64_t n = 0;
             const char *d = value;
             if (!*d)
-                return fmt("empty Content-Length");
+                return pipe_strf("empty Content-Length");
             for (; *d; d++) {
                 if (*d < '0' || *d > '9' || n > (UINT64_MAX - 9) / 10) {
                     char q[20];
                     quote(q, value, strlen(value));
-                    return fmt("bad Content-Length \"%s\"", q);
+                    return pipe_strf("bad Content-Length \"%s\"", q);
                 }
                 n = n * 10 + (uint64_t)(*d - '0');
             }
@@ -715,10 +702,10 @@ static char *parse_header(pipe_warc *w, size_t h, pipe_warc_record *rec,
         p = eol + 1;
     }
     if (!have_length)
-        return fmt("no Content-Length in the record header");
+        return pipe_strf("no Content-Length in the record header");
     if (!rec->type_name) {
         *skippable = 1; /* its Content-Length still says where it ends */
-        return fmt("no WARC-Type in the record header");
+        return pipe_strf("no WARC-Type in the record header");
     }
     rec->type = (pipe_warc_type)type_of(rec->type_name);
     if (rec->target_uri) {
@@ -903,7 +890,7 @@ int pipe_warc_next(pipe_warc *w, pipe_warc_record *rec, uint64_t *offset,
         char q[20];
         quote(q, w->buf + w->start, w->end - w->start);
         r = bad_at(w, at, &out, msg,
-                   fmt("expected a WARC record header (\"WARC/1.1\"), found "
+                   pipe_strf("expected a WARC record header (\"WARC/1.1\"), found "
                        "\"%s\"",
                        q),
                    1);
@@ -918,13 +905,13 @@ int pipe_warc_next(pipe_warc *w, pipe_warc_record *rec, uint64_t *offset,
         return report_break(w, 1, at.offset, at.skip, offset, skip, msg);
     if (r == 0) {
         r = bad_at(w, at, &out, msg,
-                   fmt("truncated record header (end of file)"), 0);
+                   pipe_strf("truncated record header (end of file)"), 0);
         w->start = w->end;
         goto report;
     }
     if (r == 3) {
         r = bad_at(w, at, &out, msg,
-                   fmt("record header longer than %zu bytes", HEADER_MAX), 1);
+                   pipe_strf("record header longer than %zu bytes", HEADER_MAX), 1);
         goto report;
     }
     size_t h = hend - w->start;
@@ -932,7 +919,7 @@ int pipe_warc_next(pipe_warc *w, pipe_warc_record *rec, uint64_t *offset,
         size_t n = h + 1 > 4096 ? h + 1 : 4096;
         char *nh = realloc(w->hdr, n);
         if (!nh) {
-            *msg = fmt("out of memory");
+            *msg = pipe_strf("out of memory");
             return -2;
         }
         w->hdr = nh;
@@ -970,7 +957,7 @@ int pipe_warc_next(pipe_warc *w, pipe_warc_record *rec, uint64_t *offset,
         size_t have = w->end - w->start - hdr_bytes;
         memset(rec, 0, sizeof *rec);
         r = bad_at(w, at, &out, msg,
-                   fmt("truncated record: %zu of %llu bytes (end of file)",
+                   pipe_strf("truncated record: %zu of %llu bytes (end of file)",
                        have, (unsigned long long)len),
                    0);
         w->start = w->end;
@@ -1006,7 +993,7 @@ int pipe_warc_next(pipe_warc *w, pipe_warc_record *rec, uint64_t *offset,
     if (next) {
         memset(rec, 0, sizeof *rec);
         r = bad_at(w, at, &out, msg,
-                   fmt("Content-Length %llu runs past the end of the "
+                   pipe_strf("Content-Length %llu runs past the end of the "
                        "record's gzip member",
                        (unsigned long long)len),
                    0);

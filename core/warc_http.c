@@ -31,22 +31,9 @@
 
 #include <zlib.h>
 
+#include "core.h"
 #include "warc.h"
 
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    if (!s)
-        return NULL;
-    va_start(ap, f);
-    vsnprintf(s, (size_t)n + 1, f, ap);
-    va_end(ap);
-    return s;
-}
 
 static int lower(int c)
 {
@@ -190,7 +177,7 @@ static int obuf_room(obuf *o, size_t more)
 
 static char *too_large(size_t limit)
 {
-    return fmt("decoded body is larger than the %zu byte limit "
+    return pipe_strf("decoded body is larger than the %zu byte limit "
                "(--max-input)",
                limit);
 }
@@ -228,7 +215,7 @@ static int dechunk(const char *s, size_t n, obuf *o, char **msg)
                 /* not chunked after all, or cut short: the rest as is */
                 int r = obuf_room(o, n - i);
                 if (r) {
-                    *msg = r == -1 ? too_large(o->limit) : fmt("out of memory");
+                    *msg = r == -1 ? too_large(o->limit) : pipe_strf("out of memory");
                     return -1;
                 }
                 memcpy(o->p + o->n, s + i, n - i);
@@ -243,7 +230,7 @@ static int dechunk(const char *s, size_t n, obuf *o, char **msg)
         size_t take = size < n - i ? size : n - i;
         int r = obuf_room(o, take);
         if (r) {
-            *msg = r == -1 ? too_large(o->limit) : fmt("out of memory");
+            *msg = r == -1 ? too_large(o->limit) : pipe_strf("out of memory");
             return -1;
         }
         memcpy(o->p + o->n, s + i, take);
@@ -266,7 +253,7 @@ static int inflate_into(const char *s, size_t n, int wbits, obuf *o,
     z_stream zs;
     memset(&zs, 0, sizeof zs);
     if (inflateInit2(&zs, wbits) != Z_OK) {
-        *msg = fmt("out of memory");
+        *msg = pipe_strf("out of memory");
         return -1;
     }
     zs.next_in = (unsigned char *)s;
@@ -286,7 +273,7 @@ static int inflate_into(const char *s, size_t n, int wbits, obuf *o,
             char *np = ncap > o->cap ? realloc(o->p, ncap) : NULL;
             if (!np) {
                 *msg =
-                    ncap > o->cap ? fmt("out of memory") : too_large(o->limit);
+                    ncap > o->cap ? pipe_strf("out of memory") : too_large(o->limit);
                 ret = -1;
                 break;
             }
@@ -317,8 +304,8 @@ static int inflate_into(const char *s, size_t n, int wbits, obuf *o,
         if (rc == Z_BUF_ERROR && zs.avail_in == 0 && left == 0)
             break; /* cut short: keep what inflated */
         if (rc != Z_OK && rc != Z_BUF_ERROR) {
-            *msg = rc == Z_MEM_ERROR ? fmt("out of memory")
-                                     : fmt("bad %s Content-Encoding (%s)", name,
+            *msg = rc == Z_MEM_ERROR ? pipe_strf("out of memory")
+                                     : pipe_strf("bad %s Content-Encoding (%s)", name,
                                            zs.msg ? zs.msg : "corrupt data");
             ret = -1;
             break;
@@ -346,7 +333,7 @@ static int decode_coding(const char *coding, size_t clen, const char **s,
                        ? '?'
                        : coding[i];
         q[k] = '\0';
-        *msg = fmt("unsupported Content-Encoding \"%s\"", q);
+        *msg = pipe_strf("unsupported Content-Encoding \"%s\"", q);
         return -1;
     }
     const unsigned char *u = (const unsigned char *)*s;
@@ -370,7 +357,7 @@ static int decode_coding(const char *coding, size_t clen, const char **s,
         return -1;
     }
     if (!o.p && obuf_room(&o, 0) != 0) {
-        *msg = fmt("out of memory");
+        *msg = pipe_strf("out of memory");
         return -1;
     }
     o.p[o.n] = '\0';
@@ -407,7 +394,7 @@ static int decode_body(const char *s, size_t n, const char *te,
             return -1;
         }
         if (!o.p && obuf_room(&o, 0) != 0) {
-            *msg = fmt("out of memory");
+            *msg = pipe_strf("out of memory");
             return -1;
         }
         o.p[o.n] = '\0';
@@ -432,7 +419,7 @@ static int decode_body(const char *s, size_t n, const char *te,
             if (t > b) {
                 if (k == 8) {
                     free(owned);
-                    *msg = fmt("too many Content-Encodings");
+                    *msg = pipe_strf("too many Content-Encodings");
                     return -1;
                 }
                 codings[k][0] = b;
@@ -462,7 +449,7 @@ static int decode_body(const char *s, size_t n, const char *te,
 
 static char *oversize(const pipe_warc_record *rec, size_t limit)
 {
-    return fmt("record is larger than the %zu byte limit (--max-input): "
+    return pipe_strf("record is larger than the %zu byte limit (--max-input): "
                "Content-Length %llu",
                limit, (unsigned long long)rec->content_length);
 }
@@ -491,7 +478,7 @@ static int decode_http(const pipe_warc_record *rec, size_t limit,
                        ? '?'
                        : s[i];
         b[k] = '\0';
-        *msg = fmt("bad HTTP status line \"%s\"", b);
+        *msg = pipe_strf("bad HTTP status line \"%s\"", b);
         return -1;
     }
     p->status = (q[0] - '0') * 100 + (q[1] - '0') * 10 + (q[2] - '0');
