@@ -132,6 +132,23 @@ xmlDocPtr pipe_html_parse_ex(const char *data, size_t len,
     return doc;
 }
 
+xmlDocPtr pipe_html_parse_input(pipe_host *host, const pipe_input *in)
+{
+    char *err = NULL, hinted[48];
+    /* a page from an archive: its HTTP charset and URL */
+    const char *enc =
+        pipe_enc_hint(in->data, in->len, in->charset, hinted, sizeof hinted)
+            ? hinted
+            : NULL;
+    xmlDocPtr doc = pipe_html_parse_ex(in->data, in->len, enc, in->url, NULL,
+                                       0, &err);
+    if (doc == NULL) {
+        pipe_host_fail(host, in->source, "%s", err ? err : "out of memory");
+        free(err);
+    }
+    return doc;
+}
+
 /* ------------------------------------------------------------------ */
 /* Releases for boxes (pipe_box, include/pipe/util.h)                */
 

@@ -204,19 +204,9 @@ static int select_input(pipe_host *host, const pipe_input *in, void *ud)
 {
     select_opts *o = ud;
     o->source = in->source;
-    char *err = NULL, hinted[48];
-    /* a page from an archive: its HTTP charset and URL */
-    const char *enc =
-        pipe_enc_hint(in->data, in->len, in->charset, hinted, sizeof hinted)
-            ? hinted
-            : NULL;
-    xmlDocPtr doc = pipe_html_parse_ex(in->data, in->len, enc, in->url, NULL,
-                                       0, &err);
-    if (doc == NULL) {
-        pipe_host_fail(host, in->source, "%s", err ? err : "out of memory");
-        free(err);
+    xmlDocPtr doc = pipe_html_parse_input(host, in);
+    if (doc == NULL)
         return -1;
-    }
     if (o->nat != NULL)
         return select_native(host, o, in, doc);
     pipe_xerr xe = {{0}, 0};

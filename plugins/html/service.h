@@ -29,6 +29,14 @@ void pipe_html_text(luaL_Buffer *b, xmlNodePtr node, const char *block_sep);
 void *pipe_html_walk_begin(lua_State *L, int idx);
 void pipe_html_walk_end(void *walk);
 
+/* One input of the strip and select commands parsed: its HTTP charset
+ * (WARC) as the encoding hint and its URL; NULL after reporting the
+ * failure against the input (html.c). */
+struct pipe_host;
+struct pipe_input;
+xmlDocPtr pipe_html_parse_input(struct pipe_host *host,
+                                const struct pipe_input *in);
+
 /* strip.c */
 char *pipe_html_text_alloc(xmlNodePtr node, const char *block_sep,
                            size_t *len);

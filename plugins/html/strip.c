@@ -631,19 +631,9 @@ typedef struct strip_opts {
 static int strip_input(pipe_host *host, const pipe_input *in, void *ud)
 {
     const strip_opts *o = ud;
-    char *err = NULL, hinted[48];
-    /* a page from an archive: its HTTP charset and URL */
-    const char *enc =
-        pipe_enc_hint(in->data, in->len, in->charset, hinted, sizeof hinted)
-            ? hinted
-            : NULL;
-    xmlDocPtr doc = pipe_html_parse_ex(in->data, in->len, enc, in->url, NULL,
-                                       0, &err);
-    if (doc == NULL) {
-        pipe_host_fail(host, in->source, "%s", err ? err : "out of memory");
-        free(err);
+    xmlDocPtr doc = pipe_html_parse_input(host, in);
+    if (doc == NULL)
         return -1;
-    }
     size_t len = 0;
     char *base =
         o->links ? pipe_link_base(doc, o->url ? o->url : in->url) : NULL;
