@@ -114,7 +114,7 @@ void pipe_luac_store(lua_State *L, const char *src, size_t n,
                      const char *chunkname);
 
 /* input.c: a malloc'd printf-formatted string, or NULL (out of memory) */
-char *pipe_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *pipe_strf(const char *fmt, ...);
 
 /* input.c: read a whole file ("-" = stdin; gzip decompressed), at most
  * `limit` bytes; same contract as pipe_host_read */
