@@ -909,27 +909,6 @@ static int doc_encoding(lua_State *L)
     return 1;
 }
 
-static xmlNodePtr find_element(xmlNodePtr root, const char *name)
-{
-    xmlNodePtr node = root;
-    while (node != NULL) {
-        if (node->type == XML_ELEMENT_NODE &&
-            strcmp((const char *)node->name, name) == 0)
-            return node;
-        if (node->children != NULL &&
-            (node->type == XML_ELEMENT_NODE || node == root)) {
-            node = node->children;
-            continue;
-        }
-        while (node != NULL && node != root && node->next == NULL)
-            node = node->parent;
-        if (node == NULL || node == root)
-            return NULL;
-        node = node->next;
-    }
-    return NULL;
-}
-
 static void push_resolved(lua_State *L, const char *href, const char *base);
 
 /* -- doc:url() -> string|nil: <base href> (resolved), else the parse url */
@@ -937,7 +916,7 @@ static int doc_url(lua_State *L)
 {
     html_doc *d = check_docud(L, 1);
     const char *url = (const char *)d->doc->URL;
-    xmlNodePtr base = find_element((xmlNodePtr)d->doc, "base");
+    xmlNodePtr base = pipe_xpath_find_element((xmlNodePtr)d->doc, "base");
     xmlAttrPtr href = base ? xmlHasProp(base, (const xmlChar *)"href") : NULL;
     if (href != NULL && href->type == XML_ATTRIBUTE_NODE) {
         push_attr_value(L, href);

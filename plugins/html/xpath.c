@@ -106,24 +106,30 @@ xmlXPathObjectPtr pipe_xpath_eval(xmlXPathContextPtr ctx,
     return res;
 }
 
-int pipe_xpath_any_template(xmlNodePtr root)
+xmlNodePtr pipe_xpath_find_element(xmlNodePtr root, const char *name)
 {
     xmlNodePtr node = root;
     while (node != NULL) {
         if (node->type == XML_ELEMENT_NODE &&
-            strcmp((const char *)node->name, "template") == 0)
-            return 1;
-        if (node->children != NULL && node->type != XML_ENTITY_REF_NODE) {
+            strcmp((const char *)node->name, name) == 0)
+            return node;
+        if (node->children != NULL &&
+            (node->type == XML_ELEMENT_NODE || node == root)) {
             node = node->children;
             continue;
         }
         while (node != NULL && node != root && node->next == NULL)
             node = node->parent;
         if (node == NULL || node == root)
-            break;
+            return NULL;
         node = node->next;
     }
-    return 0;
+    return NULL;
+}
+
+int pipe_xpath_any_template(xmlNodePtr root)
+{
+    return pipe_xpath_find_element(root, "template") != NULL;
 }
 
 int pipe_xpath_in_template(int has_template, xmlNodePtr node)

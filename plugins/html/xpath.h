@@ -53,6 +53,10 @@ int pipe_xpath_count(xmlXPathObjectPtr res);
  * depth), quadratic on deeply nested pages.) */
 int pipe_xpath_any_template(xmlNodePtr root);
 
+/* The first element `name` (lowercase) at or below `root` in document
+ * order, walking element children only; NULL when there is none. */
+xmlNodePtr pipe_xpath_find_element(xmlNodePtr root, const char *name);
+
 /* Is `node` inside a <template>?  (Always 0 when has_template is 0.) */
 int pipe_xpath_in_template(int has_template, xmlNodePtr node);
 
