@@ -3,7 +3,8 @@
 -- fields they do not give (rules.lua, key `metadata`).
 --
 -- meta.extract(page) -> table, computed once per page and cached in
--- page.meta:
+-- page.meta (meta.field(page, name): one of its fields, computed with
+-- what it depends on; meta.before_edit(page, names): see there):
 --   title        og:title, twitter:title, <title> minus a site-name suffix
 --                (the text after the rightmost " | ", " - ", " — ", " – ",
 --                " :: ", " « ", " » ", " · " when it names the site, or,
@@ -74,6 +75,9 @@ local DEEP = extract.scanner({
   values = { "class", "id" },
 })
 local DEEP_LISTS = { "date", "byline", "prefixed", "digits" }
+-- raised by meta.facts when a field tried without the deep scan
+-- (meta.before_edit) asks for it
+local NEED_DEEP = setmetatable({}, { __tostring = function() return "metadata field needs the deep scan" end })
 
 -- meta.facts(page [, deep]) -> the scanner's facts of page.doc: lists of
 -- Nodes by tag (script, title, h1, h2, time, abbr) and attribute
@@ -90,6 +94,7 @@ function meta.facts(page, deep)
     page._facts = f
   end
   if deep and not f.deep then
+    if page._meta_no_deep then error(NEED_DEEP) end
     f.deep = true
     if page.doc then
       local d = DEEP:scan(page.doc)
@@ -398,12 +403,16 @@ end
 meta.is_article, meta.is_list, meta.deref, meta.scalar, meta.type_name =
   is_article, is_list, deref, scalar, type_name
 
-function meta.extract(page)
-  if page.meta then return page.meta end
-  local doc = page.doc
-  local m = {}
-  local why = {}
-  page._meta_why = why
+-- Each field of meta.extract, computed on demand (meta.field) and once
+-- per document: FIELD[k](page, st) -> value, source.  need(page, st, k)
+-- gives a field another one depends on (site_name before the site's
+-- names, url before image's base, lang before dates).
+local FIELD = {}
+local ORDER = { "site_name", "url", "title", "authors", "lang", "published",
+                "modified", "description", "image", "tags", "section" }
+local need
+
+FIELD.site_name = function(page)
   local v, src = first_tag(page, "og:site_name")
   if not v then v, src = jsonld_first(page, "publisher.name") end
   if not v then v, src = first_tag(page, "application-name") end
@@ -412,36 +421,149 @@ function meta.extract(page)
       if o["@type"] == "WebSite" then v, src = clean(scalar(o.name)), "jsonld WebSite.name"; break end
     end
   end
-  m.site_name, why.site_name = v, v and src or nil
+  return v, v and src or nil
+end
+
+FIELD.url = function(page)
   local page_url = url.of_page(page)
-  v, src = clean(url.canonical(page)), "link rel=canonical"
+  local v, src = clean(url.canonical(page)), "link rel=canonical"
   if not v then v, src = first_tag(page, "og:url") end
   if not v then v, src = jsonld_first(page, "mainEntityOfPage.@id") end
   if not v then v, src = jsonld_first(page, "url") end
-  m.url, why.url = v, v and src or nil
-  local base = page_url or m.url
-  local base_href = url.base_href(page)
-  if base_href then base = url.resolve(base_href, base) end
-  if m.url then m.url = url.resolve(m.url, page_url) end
+  src = v and src or nil
+  if v then v = url.resolve(v, page_url) end
+  return v, src
+end
 
-  local site = words.site(page, site_names(page, m))
-  m.title, why.title = title_mod.find(page, meta, site)
+-- the names the page gives its site, as lib/meta/words matches them
+local function site_of(page, st)
+  if not st.site then
+    st.site = words.site(page, site_names(page, { site_name = need(page, st, "site_name") }))
+  end
+  return st.site
+end
 
-  m.authors, why.authors = authors_mod.find(page, meta, site)
-  m.lang, why.lang = lang(page, doc)
-  m.published, why.published = dates_mod.find(page, meta, "published", m.lang)
-  m.modified, why.modified = dates_mod.find(page, meta, "modified", m.lang)
-  v, src = first_tag(page, "og:description", "description", "twitter:description")
+FIELD.title = function(page, st) return title_mod.find(page, meta, site_of(page, st)) end
+FIELD.authors = function(page, st) return authors_mod.find(page, meta, site_of(page, st)) end
+FIELD.lang = function(page) return lang(page, page.doc) end
+FIELD.published = function(page, st)
+  return dates_mod.find(page, meta, "published", need(page, st, "lang"))
+end
+FIELD.modified = function(page, st)
+  return dates_mod.find(page, meta, "modified", need(page, st, "lang"))
+end
+
+FIELD.description = function(page)
+  local v, src = first_tag(page, "og:description", "description", "twitter:description")
   if not v then v, src = jsonld_first(page, "description") end
-  m.description, why.description = v, v and src or nil
-  m.image, why.image = image(page, doc)
-  if m.image then m.image = url.resolve(m.image, base) end
-  m.tags, why.tags = tag_list(page)
-  v, src = first_tag(page, "article:section")
+  return v, v and src or nil
+end
+
+FIELD.image = function(page, st)
+  local v, src = image(page, page.doc)
+  if v then
+    local base = url.of_page(page) or need(page, st, "url")
+    local base_href = url.base_href(page)
+    if base_href then base = url.resolve(base_href, base) end
+    v = url.resolve(v, base)
+  end
+  return v, src
+end
+
+FIELD.tags = function(page) return tag_list(page) end
+
+FIELD.section = function(page)
+  local v, src = first_tag(page, "article:section")
   if not v then v, src = jsonld_first(page, "articleSection") end
-  m.section, why.section = v, v and src or nil
-  page.meta = m
-  return m
+  return v, v and src or nil
+end
+
+-- The per-document state of the fields: m (values), why (sources), done.
+-- st.edited: the caller edits page.doc from now on (meta.before_edit), so
+-- a field not computed yet comes from st.pristine, a fresh parse of
+-- page.html: what the page said about itself as it was served.
+local function state(page)
+  local st = page._meta_st
+  if not (st and st.doc == page.doc) then
+    st = { doc = page.doc, m = {}, why = {}, done = {} }
+    page._meta_st = st
+  end
+  return st
+end
+
+local function pristine(page, st)
+  if not st.pristine then
+    st.pristine = {
+      source = page.source, html = page.html, url = page.url,
+      options = page.options, record = page.record, fetched = page.fetched,
+      doc = html.parse(page.html, { encoding = page.doc:encoding(), url = page.url }),
+    }
+  end
+  return st.pristine
+end
+
+function need(page, st, k)
+  if not st.done[k] then
+    local v, src
+    if st.edited then
+      local p = pristine(page, st)
+      v = meta.field(p, k)
+      src = state(p).why[k]
+    else
+      v, src = FIELD[k](page, st)
+    end
+    st.m[k], st.why[k], st.done[k] = v, src, true
+  end
+  return st.m[k]
+end
+
+-- meta.field(page, k) -> value: one field of meta.extract(page) (the same
+-- value), computed with what it depends on and nothing else
+function meta.field(page, k)
+  if page.meta then return page.meta[k] end
+  if not FIELD[k] then error("no metadata field '" .. tostring(k) .. "'", 2) end
+  return need(page, state(page), k)
+end
+
+-- meta.before_edit(page, want): for a caller about to edit page.doc (a
+-- rule's remove, unwrap, ...), whose metadata must describe the page as
+-- served.  Computes the fields listed in want; tries every other field
+-- without the scanner's deep scan (class words, bylines, dated texts),
+-- which most pages never need and most rules do not either (they give
+-- title, authors and dates themselves); the scanner's facts and JSON-LD
+-- are read now, as rules' {meta=} and {jsonld=} sources see them.  A
+-- field that needed the deep scan is computed when asked, from a fresh
+-- parse of page.html.  Without page.html (a string) everything is
+-- computed now.
+function meta.before_edit(page, want)
+  if page.meta then return end
+  local st = state(page)
+  if st.edited then return end
+  if type(page.html) ~= "string" or not page.doc then
+    meta.extract(page)
+    return
+  end
+  meta.facts(page)
+  meta.jsonld(page)
+  for _, k in ipairs(want or {}) do need(page, st, k) end
+  for _, k in ipairs(ORDER) do
+    if not st.done[k] then
+      page._meta_no_deep = true
+      local ok, err = pcall(need, page, st, k)
+      page._meta_no_deep = nil
+      if not ok and err ~= NEED_DEEP then error(err, 0) end
+    end
+  end
+  st.edited = true
+end
+
+function meta.extract(page)
+  if page.meta then return page.meta end
+  local st = state(page)
+  for _, k in ipairs(ORDER) do need(page, st, k) end
+  page._meta_why = st.why
+  page.meta = st.m
+  return st.m
 end
 
 -- meta.sources(page) -> {field = source}: where each value of

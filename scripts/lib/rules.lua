@@ -192,8 +192,9 @@
 -- has one, but the rule's field 'author' stands for authors)".
 --
 -- Caveats: applying a rule mutates page.doc (remove/unwrap/rename) and may
--- replace page.doc and page.html (replace).  Page metadata is computed
--- before remove, so removing <script> or <meta> does not hide JSON-LD.
+-- replace page.doc and page.html (replace).  Page metadata describes the
+-- page before remove (removing <script> or <meta> does not hide JSON-LD),
+-- computed per field (see meta_plan).
 local url = require("lib.url")
 local date = require("lib.date")
 
@@ -1190,6 +1191,37 @@ remove_text = function(doc, regex)
   return n
 end
 
+-- Page metadata is computed per field, when the record needs it
+-- (lib/meta's meta.field): a rule that gives title, authors and dates
+-- never runs the finders of those.  What a rule needs for sure (the
+-- metadata fields it has no field of its own for) is computed before the
+-- rule edits the page; the rest is tried then without the deep scan and,
+-- if asked for later, computed from the page as served (meta.before_edit).
+local meta_plans = setmetatable({}, { __mode = "k" })
+local function meta_plan(c)
+  local plan = meta_plans[c]
+  if plan then return plan end
+  local given = {}
+  for _, f in ipairs(c.fields) do given[f.name] = true end
+  plan = { given = given, want = {}, want_explain = {},
+           edits = #c.remove + #c.unwrap + #c.rename + #c.wrap + #c.move > 0 }
+  for _, k in ipairs(c.metadata) do
+    if not given[k] then
+      if not c.aliased[k] then plan.want[#plan.want + 1] = k end
+      plan.want_explain[#plan.want_explain + 1] = k
+    end
+  end
+  meta_plans[c] = plan
+  return plan
+end
+
+local function meta_before_edit(c, page)
+  local plan = meta_plan(c)
+  if plan.edits then
+    meta().before_edit(page, options().explain and plan.want_explain or plan.want)
+  end
+end
+
 local function prepare(c, page)
   if #c.replace > 0 and type(page.html) == "string" then
     local s = page.html
@@ -1204,7 +1236,7 @@ local function prepare(c, page)
   end
   local doc = page.doc
   if not doc then error("the page has no HTML document", 0) end
-  meta().extract(page) -- before remove: JSON-LD and <meta> stay visible
+  meta_before_edit(c, page) -- before remove: JSON-LD and <meta> stay visible
   for _, r in ipairs(c.remove) do
     if r.text then
       remove_text(doc, r.text)
@@ -1272,20 +1304,29 @@ function rules.apply(rule, page)
     record, why, failed, filled = apply_fields(c.fields, page, page.doc, st, false)
   end
   if #c.metadata > 0 then
-    local m = meta().extract(page)
-    local from = meta().source
+    local M = meta()
+    local from = M.source
+    local plan = meta_plan(c)
+    -- an aliased field's metadata only shows in why: --explain, or the
+    -- rule's own field of that name
+    local explain = options().explain
     for _, k in ipairs(c.metadata) do
-      if record[k] == nil and present(m[k]) then
-        if c.aliased[k] then
-          why[k] = "none (metadata has one, but the rule's field '" .. c.aliased[k]
-            .. "' stands for " .. k .. ")"
-        else
-          record[k] = m[k]
-          why[k] = from and from(page, k) or "metadata"
+      if record[k] == nil and (not c.aliased[k] or explain or plan.given[k]) then
+        local v = M.field(page, k)
+        if present(v) then
+          if c.aliased[k] then
+            why[k] = "none (metadata has one, but the rule's field '" .. c.aliased[k]
+              .. "' stands for " .. k .. ")"
+          else
+            record[k] = v
+            why[k] = from and from(page, k) or "metadata"
+          end
         end
       end
     end
   end
+  -- post may edit the page: metadata it asks for describes the page as served
+  if c.post then meta().before_edit(page) end
   if #failed > 0 then
     error(table.concat(failed, "\n") .. found(record, why), 0)
   end

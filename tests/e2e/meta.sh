@@ -40,3 +40,16 @@ expect_eq "explain names the meta source" '"meta author"' "$(printf '%s' "$out" 
 expect_eq "metadata does not fill authors next to the rule's author" 'null' "$(printf '%s' "$out" | jq -c .authors)"
 expect_eq "explain: why authors is absent" '"none (metadata has one, but the rule'"'"'s field '"'"'author'"'"' stands for authors)"' "$(printf '%s' "$out" | jq -c .explain.authors)"
 expect_eq "explain: metadata" '"metadata"' "$(printf '%s' "$out" | jq -c .explain.site_name)"
+
+# metadata is computed per field, when the record needs it; it still
+# describes the page as served: the rule removes the byline and the
+# dateline, its own authors and published find nothing, and metadata
+# fills them from what was removed (a fresh parse of the page)
+out=$("$PIPE" run --explain tests/rules/served.lua "$P/meta-served.html")
+expect_eq "removed byline: metadata authors of the page as served" '["Margaret Ellison"]' "$(printf '%s' "$out" | jq -c .authors)"
+expect_eq "removed dateline: metadata date of the page as served" '"2026-03-12"' "$(printf '%s' "$out" | jq -c .published)"
+expect_eq "explain: authors from metadata" '"metadata"' "$(printf '%s' "$out" | jq -c .explain.authors)"
+expect_eq "the rule's removals hold for its fields" 'false' "$(printf '%s' "$out" | jq -c '.body | contains("Subscribe")')"
+# post edits the page, then reads metadata the record did not need
+out=$("$PIPE" run tests/rules/served_post.lua "$P/meta-served.html")
+expect_eq "metadata after post's edits: the page as served" '{"authors":["Margaret Ellison"],"published":"2026-03-12","title":"Harbour cranes return to the old quay"}' "$(printf '%s' "$out" | jq -c .meta)"
