@@ -75,9 +75,6 @@ local DEEP = extract.scanner({
   values = { "class", "id" },
 })
 local DEEP_LISTS = { "date", "byline", "prefixed", "digits" }
--- raised by meta.facts when a field tried without the deep scan
--- (meta.before_edit) asks for it
-local NEED_DEEP = setmetatable({}, { __tostring = function() return "metadata field needs the deep scan" end })
 
 -- meta.facts(page [, deep]) -> the scanner's facts of page.doc: lists of
 -- Nodes by tag (script, title, h1, h2, time, abbr) and attribute
@@ -94,7 +91,6 @@ function meta.facts(page, deep)
     page._facts = f
   end
   if deep and not f.deep then
-    if page._meta_no_deep then error(NEED_DEEP) end
     f.deep = true
     if page.doc then
       local d = DEEP:scan(page.doc)
@@ -525,16 +521,15 @@ function meta.field(page, k)
   return need(page, state(page), k)
 end
 
--- meta.before_edit(page, want): for a caller about to edit page.doc (a
--- rule's remove, unwrap, ...), whose metadata must describe the page as
--- served.  Computes the fields listed in want; tries every other field
--- without the scanner's deep scan (class words, bylines, dated texts),
--- which most pages never need and most rules do not either (they give
--- title, authors and dates themselves); the scanner's facts and JSON-LD
--- are read now, as rules' {meta=} and {jsonld=} sources see them.  A
--- field that needed the deep scan is computed when asked, from a fresh
--- parse of page.html.  Without page.html (a string) everything is
--- computed now.
+-- meta.before_edit(page [, want]): for a caller about to edit page.doc
+-- (a rule's remove, unwrap, ...), whose metadata must still describe the
+-- page as served.  Reads now what rules' {meta=} and {jsonld=} sources
+-- and lib/date see (the scanner's facts, JSON-LD, the page's language)
+-- and computes the fields listed in want.  A field not computed by then
+-- is computed when asked, from a fresh parse of page.html (the same
+-- tree): a rule that gives title, authors and dates itself pays nothing
+-- for them, and a parse only on a page where its own field came out
+-- empty.  Without page.html (a string) everything is computed now.
 function meta.before_edit(page, want)
   if page.meta then return end
   local st = state(page)
@@ -545,15 +540,8 @@ function meta.before_edit(page, want)
   end
   meta.facts(page)
   meta.jsonld(page)
+  date.lang(page)
   for _, k in ipairs(want or {}) do need(page, st, k) end
-  for _, k in ipairs(ORDER) do
-    if not st.done[k] then
-      page._meta_no_deep = true
-      local ok, err = pcall(need, page, st, k)
-      page._meta_no_deep = nil
-      if not ok and err ~= NEED_DEEP then error(err, 0) end
-    end
-  end
   st.edited = true
 end
 

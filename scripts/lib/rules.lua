@@ -1193,17 +1193,19 @@ end
 
 -- Page metadata is computed per field, when the record needs it
 -- (lib/meta's meta.field): a rule that gives title, authors and dates
--- never runs the finders of those.  What a rule needs for sure (the
--- metadata fields it has no field of its own for) is computed before the
--- rule edits the page; the rest is tried then without the deep scan and,
--- if asked for later, computed from the page as served (meta.before_edit).
+-- never runs metadata's finders of those.  Before a rule edits the page,
+-- meta.before_edit computes the fields it needs for sure (no field of the
+-- rule's own gives them) and the rule's fields that came out empty on an
+-- earlier page (plan.missed: this worker's pages of the rule); anything
+-- else, if asked for, comes from a fresh parse of the page as served.
+-- Both ways give the same values; the plan only saves work.
 local meta_plans = setmetatable({}, { __mode = "k" })
 local function meta_plan(c)
   local plan = meta_plans[c]
   if plan then return plan end
   local given = {}
   for _, f in ipairs(c.fields) do given[f.name] = true end
-  plan = { given = given, want = {}, want_explain = {},
+  plan = { given = given, want = {}, want_explain = {}, missed = {},
            edits = #c.remove + #c.unwrap + #c.rename + #c.wrap + #c.move > 0 }
   for _, k in ipairs(c.metadata) do
     if not given[k] then
@@ -1218,7 +1220,16 @@ end
 local function meta_before_edit(c, page)
   local plan = meta_plan(c)
   if plan.edits then
-    meta().before_edit(page, options().explain and plan.want_explain or plan.want)
+    local want = options().explain and plan.want_explain or plan.want
+    if next(plan.missed) then
+      local w = {}
+      for _, k in ipairs(want) do w[#w + 1] = k end
+      for _, k in ipairs(c.metadata) do
+        if plan.missed[k] then w[#w + 1] = k end
+      end
+      want = w
+    end
+    meta().before_edit(page, want)
   end
 end
 
@@ -1312,6 +1323,7 @@ function rules.apply(rule, page)
     local explain = options().explain
     for _, k in ipairs(c.metadata) do
       if record[k] == nil and (not c.aliased[k] or explain or plan.given[k]) then
+        if plan.given[k] then plan.missed[k] = true end
         local v = M.field(page, k)
         if present(v) then
           if c.aliased[k] then

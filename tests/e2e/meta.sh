@@ -53,3 +53,8 @@ expect_eq "the rule's removals hold for its fields" 'false' "$(printf '%s' "$out
 # post edits the page, then reads metadata the record did not need
 out=$("$PIPE" run tests/rules/served_post.lua "$P/meta-served.html")
 expect_eq "metadata after post's edits: the page as served" '{"authors":["Margaret Ellison"],"published":"2026-03-12","title":"Harbour cranes return to the old quay"}' "$(printf '%s' "$out" | jq -c .meta)"
+# the same rule over several pages in one worker: after a page where its
+# own authors and published came out empty, the next pages compute them
+# before the rule's edits (the work differs, the records do not)
+out=$("$PIPE" run -j 1 tests/rules/served.lua "$P/meta-served.html" "$P/meta-served.html" "$P/meta-served.html" | jq -c '[.authors, .published]' | sort -u)
+expect_eq "one worker, three pages: metadata as on the first" '[["Margaret Ellison"],"2026-03-12"]' "$out"
