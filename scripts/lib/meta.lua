@@ -237,9 +237,13 @@ function meta.jsonld(page)
       -- (the scanner collects only ld+json scripts)
       do
         local body = s:html()
-        -- tolerate an HTML comment or CDATA wrapper
-        body = body:gsub("^%s*<!%-%-", ""):gsub("%-%->%s*$", "")
-        body = body:gsub("^%s*//%s*<!%[CDATA%[", ""):gsub("//%s*%]%]>%s*$", "")
+        -- tolerate an HTML comment or CDATA wrapper (a pattern anchored
+        -- only at the end is tried at every byte: only when its marker
+        -- is there at all)
+        body = body:gsub("^%s*<!%-%-", "")
+        if body:find("-->", 1, true) then body = body:gsub("%-%->%s*$", "") end
+        body = body:gsub("^%s*//%s*<!%[CDATA%[", "")
+        if body:find("]]>", 1, true) then body = body:gsub("//%s*%]%]>%s*$", "") end
         local ok, v = pcall(decode_lenient, body)
         if ok and v ~= nil then add(v, 0) end
       end
