@@ -4,7 +4,8 @@
 --
 -- meta.extract(page) -> table, computed once per page and cached in
 -- page.meta (meta.field(page, name): one of its fields, computed with
--- what it depends on; meta.before_edit(page, names): see there):
+-- what it depends on; meta.lazy(page): page.meta, each field computed
+-- when first read; meta.before_edit(page, names): see there):
 --   title        og:title, twitter:title, <title> minus a site-name suffix
 --                (the text after the rightmost " | ", " - ", " — ", " – ",
 --                " :: ", " « ", " » ", " · " when it names the site, or,
@@ -487,6 +488,10 @@ local function state(page)
   if not (st and st.doc == page.doc) then
     st = { doc = page.doc, m = {}, why = {}, done = {} }
     page._meta_st = st
+    -- page.meta: the fields, each computed when first read
+    page.meta = setmetatable(st.m, { __index = function(_, k)
+      if FIELD[k] then return need(page, st, k) end
+    end })
   end
   return st
 end
@@ -514,15 +519,21 @@ function need(page, st, k)
     end
     st.m[k], st.why[k], st.done[k] = v, src, true
   end
-  return st.m[k]
+  return rawget(st.m, k)
 end
 
 -- meta.field(page, k) -> value: one field of meta.extract(page) (the same
 -- value), computed with what it depends on and nothing else
 function meta.field(page, k)
-  if page.meta then return page.meta[k] end
   if not FIELD[k] then error("no metadata field '" .. tostring(k) .. "'", 2) end
   return need(page, state(page), k)
+end
+
+-- meta.lazy(page) -> page.meta: the fields of meta.extract(page), each
+-- computed when first read (pairs sees only the ones read so far)
+function meta.lazy(page)
+  state(page)
+  return page.meta
 end
 
 -- meta.before_edit(page [, want]): for a caller about to edit page.doc
@@ -535,9 +546,8 @@ end
 -- for them, and a parse only on a page where its own field came out
 -- empty.  Without page.html (a string) everything is computed now.
 function meta.before_edit(page, want)
-  if page.meta then return end
   local st = state(page)
-  if st.edited then return end
+  if st.edited or st.complete then return end
   if type(page.html) ~= "string" or not page.doc then
     meta.extract(page)
     return
@@ -550,11 +560,12 @@ function meta.before_edit(page, want)
 end
 
 function meta.extract(page)
-  if page.meta then return page.meta end
   local st = state(page)
-  for _, k in ipairs(ORDER) do need(page, st, k) end
-  page._meta_why = st.why
-  page.meta = st.m
+  if not st.complete then
+    for _, k in ipairs(ORDER) do need(page, st, k) end
+    st.complete = true
+    page._meta_why = st.why
+  end
   return st.m
 end
 

@@ -1219,6 +1219,8 @@ end
 
 local function meta_before_edit(c, page)
   local plan = meta_plan(c)
+  -- page.meta for function fields and post, each field computed when read
+  meta().lazy(page)
   if plan.edits then
     local want = options().explain and plan.want_explain or plan.want
     if next(plan.missed) then

@@ -58,3 +58,6 @@ expect_eq "metadata after post's edits: the page as served" '{"authors":["Margar
 # before the rule's edits (the work differs, the records do not)
 out=$("$PIPE" run -j 1 tests/rules/served.lua "$P/meta-served.html" "$P/meta-served.html" "$P/meta-served.html" | jq -c '[.authors, .published]' | sort -u)
 expect_eq "one worker, three pages: metadata as on the first" '[["Margaret Ellison"],"2026-03-12"]' "$out"
+# page.meta in function fields and post: computed when read, as served
+out=$("$PIPE" run tests/rules/served_fn.lua "$P/meta-served.html")
+expect_eq "page.meta in function fields and post" '["Harbour cranes return to the old quay",["Margaret Ellison"],"2026-03-12"]' "$(printf '%s' "$out" | jq -c '[.meta_title, .meta_authors, .meta_published]')"
