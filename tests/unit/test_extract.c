@@ -379,7 +379,7 @@ START_TEST(params_defaults)
                "article 25.0");
     expect_lua(L, "local n = 0 for _ in pairs(extract.defaults()) do n = n + 1 end "
                   "return tostring(n)",
-               "44");
+               "45");
     pipe_lua_close(L);
 }
 END_TEST
