@@ -18,9 +18,11 @@
 --   author             field authors: every match of the first XPath that
 --                      matches
 --   body               field body: the first XPath that matches, all its
---                      matches (nested ones once) a blank line apart,
---                      through the boilerplate filter and, unless
---                      prune: no, pruned; the generic extractor when none
+--                      matches (nested ones once, a standfirst equal to
+--                      the page's description left out) a blank line
+--                      apart, through the boilerplate filter and pruned
+--                      (prune: no keeps only the cleaning of link-heavy
+--                      blocks, forms and galleries); the generic extractor when none
 --                      matches (unless autodetect_on_failure: no, then body
 --                      is required).  pipe adds: a comment thread is not
 --                      the article; a body under 500 characters gives way
@@ -505,6 +507,7 @@ function ftr.rule(conf, global)
   body.join, body.outermost = "\n\n", true
   if p.prune then body.prune = true else body.boilerplate = true end
   body.skip = { COMMENTS }
+  body.skip_description = true
   if p.generic then body.min_length = MIN_LENGTH end
   body.clean = clean
   if p.required then body.required = true end
@@ -599,7 +602,8 @@ function ftr.to_lua(conf, global)
     authors = "all = true,", published = "date = true,",
     body = "join = \"\\n\\n\", outermost = true, " .. (p.prune and "prune = true," or "boilerplate = true,")
       .. (p.required and " required = true," or "") .. (p.generic and (" min_length = " .. MIN_LENGTH .. ",") or "")
-      .. "\n      skip = { " .. q(COMMENTS) .. " },  -- pipe: a comment thread is not the article",
+      .. "\n      skip = { " .. q(COMMENTS) .. " },  -- pipe: a comment thread is not the article"
+      .. "\n      skip_description = true,  -- pipe: a standfirst is the record's description",
     single_page_url = "attr = \"href\", url = true,", next_page_url = "attr = \"href\", url = true,",
   }
   local function source(v)

@@ -151,12 +151,15 @@
 --   boilerplate = true    paragraphs, through the generic extractor's
 --                         filters (extract.content with whole = true):
 --                         captions, bylines and credits (its drop lists),
---                         hidden elements, link-heavy lines and short
---                         prompts ("Read more", "Share") are left out
---   prune = true          boilerplate, and the extractor's conditional
---                         cleaning of link lists, galleries, forms and
---                         short image-less blocks (Readability's prepArticle,
---                         what FiveFilters' prune: yes asks for)
+--                         hidden elements, link-heavy lines that are not
+--                         sentences, short prompts ("Read more", "Share"),
+--                         and blocks that are link lists, promo boxes,
+--                         sign-up forms or image galleries are left out
+--   prune = true          boilerplate, and the rest of the extractor's
+--                         conditional cleaning: short image-less blocks,
+--                         blocks of more list items than paragraphs,
+--                         embeds (Readability's prepArticle, what
+--                         FiveFilters' prune: yes asks for)
 --   min_length = N        a string value under N characters is weak: the
 --                         later sources are tried too, and a longer value
 --                         replaces it (until one has N characters); a
@@ -165,6 +168,10 @@
 --                         (page as served)")
 --   skip = {selector...}  matches inside what these selectors match are
 --                         not used ({ ".comments" }: not the comment thread)
+--   skip_description = true  (with all/join) a match whose text is the
+--                         page's description is a standfirst, not used
+--                         when other matches remain (the record has it
+--                         as `description`)
 --   outermost = true      (with all/join) a match inside an earlier match
 --                         is skipped, so nested matches are not read twice
 -- Empty strings and empty lists count as missing.
@@ -212,7 +219,7 @@ local FIELD_OPTIONS = {
   required = "boolean", default = "any", fields = "table",
   paragraphs = "boolean", attr = "string", clean = "table",
   outermost = "boolean", boilerplate = "boolean", prune = "boolean",
-  min_length = "number", skip = "table",
+  min_length = "number", skip = "table", skip_description = "boolean",
 }
 local META_KEYS = {
   "title", "authors", "published", "modified", "lang", "site_name", "url",
@@ -467,7 +474,7 @@ local function compile_field(name, key, spec)
   f.image = spec.image
   f.paragraphs = spec.paragraphs or spec.boilerplate or spec.prune
   if spec.boilerplate or spec.prune then
-    f.filter = { whole = true, whole_clean = spec.prune == true }
+    f.filter = { whole = true, whole_clean = true, clean_shape = spec.prune == true }
   end
   f.url = spec.url or spec.image
   f.required = spec.required
@@ -519,6 +526,7 @@ local function compile_field(name, key, spec)
   end
   if spec.fields then f.fields = compile_fields(name, key .. ".fields", spec.fields) end
   f.outermost = spec.outermost
+  f.skip_description = spec.skip_description
   f.min_length = spec.min_length
   if spec.skip then
     f.skip = {}
@@ -941,6 +949,30 @@ local function skip_within(skips, page, items)
   return out
 end
 
+-- option skip_description: with several matches, one whose text is the
+-- page's description (og:description, description, JSON-LD; as lib/meta
+-- reads it) is a standfirst: the record's description, not article text.
+-- A description cut short ("…", "...") matches the text it starts.
+local function without_description(page, items)
+  if #items < 2 then return items end
+  local d = meta().extract(page).description
+  if type(d) ~= "string" then return items end
+  d = text.squish(d)
+  local stem = d:match("^(.-)%s*…$") or d:match("^(.-)%s*%.%.%.$")
+  if d == "" or (stem and #stem < 20) then return items end
+  local out = {}
+  for _, it in ipairs(items) do
+    local standfirst = false
+    if is_node(it) then
+      local t = text.squish(it:text())
+      standfirst = t == d or (stem ~= nil and t:sub(1, #stem) == stem)
+    end
+    if not standfirst then out[#out + 1] = it end
+  end
+  if #out == 0 then return items end
+  return out
+end
+
 -- a page table over a copy of page.doc: what the generic extractor may
 -- read, clean or edit without touching the page the fields read
 local function page_copy(page, doc)
@@ -974,6 +1006,7 @@ local function eval_source(f, src, page, ctx, st)
     if why then return nil, why end
     if f.skip then items = skip_within(f.skip, page, items) end
     if f.outermost then items = outermost(items) end
+    if f.skip_description then items = without_description(page, items) end
   elseif src.kind == "generic" then
     -- the generic extractor reads the whole page: clean applies to all of
     -- it, on a copy

@@ -98,6 +98,45 @@ www.sport.wild.example~.rule~"tests/ftr/rules/sport.wild.example.txt"
 override.example~.rule~"tests/ftr/rules/override.lua"
 EOF
 
+# -- a second page (tests/ftr/pages/opinion.html): an opinion piece whose
+# config body XPath adds the standfirst, with a trailing letters/social
+# note, a subscription inset of images, a tag line and a sentence of links
+O=tests/ftr/pages/opinion.html
+obody() {
+  "$PIPE" run --explain --rules "$RULES" --url "https://$1/opinion/second-pier.html" \
+    scripts/site.lua "$O" | jq -c "$2" || fail "site.lua on $1 ($O)"
+}
+ART1="Every summer morning the queue for the eight o’clock ferry reaches the fish market, and every summer the council promises to look into it."
+ART2="This year it has looked, and its answer is a car park with four hundred spaces on the land the harbour board had set aside for a second pier.\n\nNobody who waits in that queue arrives by car: the people in it walk down from the old town, come off the morning bus or cycle in along the coast road, and most of them are going to work on the islands.\n\nThe storms closed the island schools, all three ferry routes and the regional airport twice.\n\nA second pier would let two boats board at once, which the operator says would halve the queue at peak times.\n\nThe harbour board has the drawings, and the ferry operator has offered to share the cost of the foundations.\n\nThe council should put the pier first, and the parking where the old bus depot stands."
+# the standfirst matched by the body XPath is the description, not body;
+# pruned: the short "Analysis" label goes; the sentence of links stays, the
+# tag line, the image inset and the letters/social note go
+expect_eq "standfirst: body" "\"$ART1\\n\\n$ART2\"" "$(obody standfirst.example .body)"
+expect_eq "standfirst: description" '"The council’s plan spends on parking what the ferries need for boarding."' \
+  "$(obody standfirst.example .description)"
+expect_eq "standfirst: from the config" '"rule: //section[@name=\"articleBody\"] | //p[@id=\"article-summary\"]"' \
+  "$(obody standfirst.example .explain.body)"
+# prune: no: the label stays (no cleaning by shape); the link-heavy note,
+# the inset and the tag line still go
+expect_eq "prune: no: body" "\"Analysis\\n\\n$ART1\\n\\n$ART2\"" "$(obody letters.example .body)"
+# the same body XPath in a Lua rule without skip_description keeps the
+# standfirst (the option is what leaves it out)
+cat >"$TMP/standfirst.lua" <<'LUA'
+local rules = require("lib.rules")
+return function(page)
+  local spec = { '//section[@name="articleBody"] | //p[@id="article-summary"]',
+                 join = "\n\n", outermost = true, prune = true }
+  local a = rules.apply({ fields = { body = spec } }, page).body
+  spec.skip_description = true
+  local b = rules.apply({ fields = { body = spec } }, page).body
+  local lead = "The council’s plan spends on parking"
+  return { with = a:find(lead, 1, true) == 1, without = b:find(lead, 1, true) ~= nil,
+           starts = b:sub(1, 20) }
+end
+LUA
+out=$("$PIPE" run "$TMP/standfirst.lua" "$O" | jq -c '[.with, .without, .starts]')
+expect_eq "skip_description in a Lua rule" '[true,false,"Every summer morning"]' "$out"
+
 # autodetect_on_failure: no and no body XPath matches: the page fails
 expect_status "strict config without a body fails" 1 "$PIPE" run --rules "$RULES" \
   --url https://strict.example/a.html scripts/site.lua "$P"
