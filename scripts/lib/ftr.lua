@@ -138,7 +138,17 @@ local TYPOGRAPHIC = {
   ["—"] = true, ["…"] = true,
 }
 
-local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
+-- s without leading and trailing white space.  Most lines have none: the
+-- end bytes are looked at first, since an unanchored "%s+$" tries every
+-- position of the line (ftr.parse trims each line of every config)
+local function trim(s)
+  local b = s:byte(1)
+  if not b then return s end
+  if b <= 32 then s = s:gsub("^%s+", "") end
+  b = s:byte(-1)
+  if b and b <= 32 then s = s:gsub("%s+$", "") end
+  return s
+end
 
 local function basename(p) return (p:match("([^/]+)$") or p) end
 
@@ -154,7 +164,7 @@ function ftr.parse(text, name)
   local function problem(msg) conf.problems[#conf.problems + 1] = { line = n, msg = msg } end
   for raw in (text .. "\n"):gmatch("([^\n]*)\n") do
     n = n + 1
-    local line = trim(raw:gsub("\r$", ""))
+    local line = trim(raw)   -- a trailing \r is white space too
     if line == "" then
       -- comments above the first directive and apart from it describe the
       -- file
@@ -169,17 +179,22 @@ function ftr.parse(text, name)
       -- replace_string(FIND): REPLACE is read up to the first "):", so FIND
       -- may hold a colon (Graby splits at the first colon and drops such
       -- lines)
-      local find, rest = line:match("^replace_string%((.-)%)%s*:(.*)$")
+      local find, rest
+      if line:byte(1) == 114 then -- "r"
+        find, rest = line:match("^replace_string%((.-)%)%s*:(.*)$")
+      end
       if find then
         cmd, arg, value = "replace_string", find, trim(rest)
       else
-        local c, v = line:match("^([^:]*):(.*)$")
-        if not c then
+        local colon = line:find(":", 1, true)
+        if not colon then
           problem("no ':' on the line (Full-Text RSS ignores it)")
         else
-          cmd, value = trim(c), trim(v)
-          local base, a = cmd:match("^([%w_]+)%((.*)%)$")
-          if base then cmd, arg = base, a end
+          cmd, value = trim(line:sub(1, colon - 1)), trim(line:sub(colon + 1))
+          if cmd:find("(", 1, true) then
+            local base, a = cmd:match("^([%w_]+)%((.*)%)$")
+            if base then cmd, arg = base, a end
+          end
           if cmd == "" then
             problem("no directive before ':' (Full-Text RSS ignores the line)")
             cmd = nil
@@ -218,8 +233,8 @@ end
 -- suffix (::text) go in parentheses
 local function xp(v)
   local plain = v:find("^[/(]") or v:find("^%.%.?/") or v:find("^%a[%w-]*%s*%(")
-  if plain and not v:find("::text%s*$") and not v:find("::html%s*$")
-      and not v:find("::attr%b()%s*$") then
+  if plain and not (v:find("::", 1, true) and (v:find("::text%s*$") or v:find("::html%s*$")
+      or v:find("::attr%b()%s*$"))) then
     return v
   end
   return "(" .. v .. ")"
