@@ -286,21 +286,29 @@ end
 
 -- selector string -> {css=|xpath=, suffix=, attr=, label=}; raises the
 -- plugins' "bad selector ..." / "bad xpath ..." for one that does not compile
+-- (the suffix patterns try every position of the selector: they run only
+-- on selectors with a "::"; a rule set compiles hundreds of selectors)
 local function compile_selector(s)
   local sel = { label = s }
-  local body, attr = s:match("^(.-)::attr%(%s*([^)%s]+)%s*%)%s*$")
-  if body then
-    sel.suffix, sel.attr = "attr", attr
-  else
-    body = s:match("^(.-)::text%s*$")
+  local body, attr
+  if s:find("::", 1, true) then
+    body, attr = s:match("^(.-)::attr%(%s*([^)%s]+)%s*%)%s*$")
     if body then
-      sel.suffix = "text"
+      sel.suffix, sel.attr = "attr", attr
     else
-      body = s:match("^(.-)::html%s*$")
-      if body then sel.suffix = "html" else body = s end
+      body = s:match("^(.-)::text%s*$")
+      if body then
+        sel.suffix = "text"
+      else
+        body = s:match("^(.-)::html%s*$")
+      end
     end
   end
-  body = body:match("^%s*(.-)%s*$")
+  body = body or s
+  local b = body:byte(1)
+  if b and b <= 32 then body = body:gsub("^%s+", "") end
+  b = body:byte(-1)
+  if b and b <= 32 then body = body:gsub("%s+$", "") end
   if body == "" or body == "." then
     sel.self = true
   elseif body:find("^[/(]") or body:find("^%./") or body:find("^%.%./")
@@ -981,15 +989,29 @@ local function page_copy(page, doc)
            doc = doc or html.parse(page.doc:outer(), { encoding = "utf-8", url = page.url }) }
 end
 
--- the record scripts/generic.lua makes of the page (a copy: the page is
--- read-only while fields are read), once per page
+-- the record scripts/generic.lua makes of the page, once per page.  A
+-- generic function reads the page itself: its document is read-only while
+-- fields are read, and the shipped generic.lua only reads (and then shares
+-- lib/meta's per-page work with the rule); one that edits gets the
+-- read-only error and runs again on a copy.  A generic rule table (whose
+-- page-wide edits need a writable document) always gets a copy.
+local READONLY = "the document is read-only while a rule reads its fields"
 local function generic_record(page)
   if page._generic == nil then
     local gen = require("generic")
-    local gpage = page.doc and page_copy(page) or page
     local r
-    if type(gen) == "function" then r = gen(gpage)
-    elseif type(gen) == "table" then r = rules.apply(gen, gpage) end
+    if type(gen) == "function" then
+      local ok, res = pcall(gen, page)
+      if ok then
+        r = res
+      elseif page.doc and tostring(res):find(READONLY, 1, true) then
+        r = gen(page_copy(page))
+      else
+        error(res, 0)
+      end
+    elseif type(gen) == "table" then
+      r = rules.apply(gen, page.doc and page_copy(page) or page)
+    end
     page._generic = type(r) == "table" and r or false
   end
   return page._generic or nil

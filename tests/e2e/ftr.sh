@@ -137,6 +137,30 @@ LUA
 out=$("$PIPE" run "$TMP/standfirst.lua" "$O" | jq -c '[.with, .without, .starts]')
 expect_eq "skip_description in a Lua rule" '[true,false,"Every summer morning"]' "$out"
 
+# a {generic=} source runs generic.lua on the page itself (read-only while
+# fields are read); a generic.lua that edits the page gets the read-only
+# error and runs again on a copy, so the other fields still see the page
+mkdir -p "$TMP/gtree/scripts"
+cat >"$TMP/gtree/scripts/generic.lua" <<'LUA'
+return function(page)
+  page.doc:remove(".share-bar")
+  return { body = page.doc:first(".story-body p"):text() }
+end
+LUA
+cat >"$TMP/gtree/scripts/main.lua" <<'LUA'
+local rules = require("lib.rules")
+return function(page)
+  return rules.apply({ fields = {
+    body = { "//div[@id='none']", { generic = "body", clean = false } },
+    share = ".share-bar a",
+  } }, page)
+end
+LUA
+out=$("$PIPE" run --explain "$TMP/gtree/scripts/main.lua" "$P" | jq -c '[.body, .share, .explain.body]') ||
+  fail "a generic.lua that edits the page"
+expect_eq "a generic.lua that edits the page runs on a copy" \
+  '["Three ferry routes across the harbour reopen on Monday, after the winter storms left two piers unsafe for four months.","Share","generic body"]' "$out"
+
 # autodetect_on_failure: no and no body XPath matches: the page fails
 expect_status "strict config without a body fails" 1 "$PIPE" run --rules "$RULES" \
   --url https://strict.example/a.html scripts/site.lua "$P"
