@@ -52,6 +52,8 @@
 -- `command: value` split at its first colon, `#` starts a comment, command
 -- names are case-sensitive, an empty value is ignored (except for
 -- replace_string, where it means "replace with nothing").
+local rules = require("lib.rules")
+
 local ftr = {}
 
 -- what pipe does with each directive: honour it, or why not
@@ -240,17 +242,17 @@ local function xp(v)
   return "(" .. v .. ")"
 end
 
-local probe_doc
+-- nil, or why the XPath does not compile (lib/rules remembers the answer,
+-- so the rule's compilation does not check it again)
 local function check_xpath(v)
-  probe_doc = probe_doc or html.parse("<html><body><p>x</p></body></html>")
-  local ok, err = pcall(probe_doc.xpath, probe_doc, v)
-  if ok then return nil end
-  return (tostring(err):gsub("^[^\n:]*:%d+: ", ""))
+  return rules.xpath_error(v)
 end
 
 -- does the (valid) XPath give a node-set, as opposed to a string, number
 -- or boolean?
+local probe_doc
 local function is_nodeset(v)
+  probe_doc = probe_doc or html.parse("<html><body><p>x</p></body></html>")
   local ok, r = pcall(probe_doc.xpath, probe_doc, v)
   return ok and type(r) == "table"
 end

@@ -284,6 +284,22 @@ local function probe()
   return probe_doc
 end
 
+-- rules.xpath_error(x) -> nil when the XPath compiles and evaluates on
+-- the probe document, else the message.  Remembered per worker: a
+-- FiveFilters config checks each XPath when it is read (lib/ftr, for
+-- messages with file and line) and again when its rule compiles
+local xpath_errors, xpath_checked = {}, 0
+function rules.xpath_error(x)
+  local e = xpath_errors[x]
+  if e == nil then
+    local ok, err = pcall(probe().xpath, probe(), x)
+    e = not ok and errmsg(err) or false
+    if xpath_checked >= 50000 then xpath_errors, xpath_checked = {}, 0 end
+    xpath_errors[x], xpath_checked = e, xpath_checked + 1
+  end
+  return e or nil
+end
+
 -- selector string -> {css=|xpath=, suffix=, attr=, label=}; raises the
 -- plugins' "bad selector ..." / "bad xpath ..." for one that does not compile
 -- (the suffix patterns try every position of the selector: they run only
@@ -314,7 +330,8 @@ local function compile_selector(s)
   elseif body:find("^[/(]") or body:find("^%./") or body:find("^%.%./")
       or body:find("^%a[%w-]*%s*%(") then -- a leading function call: boolean(//x)
     sel.xpath = body
-    probe():xpath(body)
+    local e = rules.xpath_error(body)
+    if e then error(e, 0) end
   else
     sel.css = body
     html.xpath_of(body)
@@ -342,7 +359,7 @@ local function check_removal(name, key, s)
   local sel = check_selector(name, key, s)
   if sel.xpath and not sel.suffix and not sel.xpath:find("|", 1, true) then
     local owner, attr = sel.xpath:match("^(.+)/@([%w_:%-]+)$")
-    if owner and pcall(probe().xpath, probe(), owner) then
+    if owner and not rules.xpath_error(owner) then
       sel.xpath, sel.suffix, sel.attr = owner, "attr", attr
     end
   end
@@ -386,7 +403,7 @@ local function scoped_xpath(x)
     parts[#parts + 1] = "." .. b
   end
   local r = table.concat(parts, " | ")
-  if not pcall(probe().xpath, probe(), r) then return nil end
+  if rules.xpath_error(r) then return nil end
   return r
 end
 
