@@ -518,7 +518,10 @@ local function compile_field(name, key, spec)
       else
         local sel = check_removal(name, ckey, r)
         if sel.self then fail(name, ckey, "want a selector of nodes to drop, got '" .. r .. "'") end
-        sel.scoped = sel.xpath and scoped_xpath(sel.xpath)
+        -- its subtree form (".//x" for "//x") is made and checked when
+        -- a page first needs it: a FiveFilters config has dozens of
+        -- strips, and a body that never matches never uses them
+        sel.scope = sel.xpath ~= nil
         f.clean[#f.clean + 1] = sel
       end
     end
@@ -916,6 +919,7 @@ local remove_text
 local function clean_in(node, c)
   if c.text then return remove_text(node, c.text) or 0 end
   local n = 0
+  if c.scope then c.scoped, c.scope = scoped_xpath(c.xpath), nil end
   local found = c.scoped and node:xpath(c.scoped) or select_items(node, c)
   if type(found) ~= "table" then return 0 end
   for _, cand in ipairs(found) do
