@@ -153,6 +153,7 @@
 --                         captions, bylines and credits (its drop lists),
 --                         hidden elements, link-heavy lines that are not
 --                         sentences, short prompts ("Read more", "Share"),
+--                         lines repeating an image's alt text (captions),
 --                         and blocks that are link lists, promo boxes,
 --                         sign-up forms or image galleries are left out
 --   prune = true          boilerplate, and the rest of the extractor's
@@ -816,8 +817,32 @@ local function image_of(node)
   return nil
 end
 
+-- the paragraphs of extract.content's result without those that repeat
+-- the alt text of an image in the node: a caption written as a plain
+-- line under the picture (<img alt="X"><span>X</span>), which the drop
+-- lists cannot recognise by its markup (the node as matched: a strip may
+-- have taken the image and left its caption)
+local function without_alt_captions(node, res)
+  local alts = node:xpath(".//img/@alt")
+  if #alts == 0 then return res.text end
+  local set, any = {}, false
+  for _, a in ipairs(alts) do
+    a = type(a) == "string" and text.squish(a) or ""
+    if a:find("%S") then set[a], any = true, true end
+  end
+  if not any then return res.text end
+  local keep, dropped = {}, false
+  for _, para in ipairs(res.paragraphs) do
+    if set[text.squish(para)] then dropped = true else keep[#keep + 1] = para end
+  end
+  if not dropped then return res.text end
+  return table.concat(keep, "\n\n")
+end
+
 -- raw value of a matched item: (string, kind) with kind "text"|"raw"|"html"
-local function item_value(f, sel, item)
+-- (orig: the matched node before the field's `clean`, whose images' alt
+-- texts tell captions)
+local function item_value(f, sel, item, orig)
   if type(item) == "string" then return item, "raw" end
   local suffix = sel and sel.suffix
   local attr = sel and sel.attr
@@ -828,7 +853,8 @@ local function item_value(f, sel, item)
   local keep = f.keep_spaces and { nbsp = true } or nil
   if f.filter then
     local res = extract.content(item, f.filter)
-    return res and res.text or "", "text"
+    if not res then return "", "text" end
+    return without_alt_captions(orig or item, res), "text"
   end
   if f.paragraphs then return html.strip(item, keep), "text" end
   if suffix == "attr" then return item:attr(attr), "raw" end
@@ -1095,6 +1121,7 @@ local function eval_source(f, src, page, ctx, st)
   local acc, why = {}, nil
   for _, item in ipairs(items) do
     local v, w
+    local orig = item
     if f.clean and type(item) == "userdata" then item = cleaned(f, item, st) end
     if f.fields then
       if type(item) ~= "string" then
@@ -1103,7 +1130,7 @@ local function eval_source(f, src, page, ctx, st)
     elseif type(item) == "table" or type(item) == "boolean" then
       v = item
     else
-      local raw, kind = item_value(f, sel, item)
+      local raw, kind = item_value(f, sel, item, orig)
       v, w = process(f, raw, kind, page, st)
     end
     if present(v) then

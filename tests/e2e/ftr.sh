@@ -110,7 +110,8 @@ ART1="Every summer morning the queue for the eight o’clock ferry reaches the f
 ART2="This year it has looked, and its answer is a car park with four hundred spaces on the land the harbour board had set aside for a second pier.\n\nNobody who waits in that queue arrives by car: the people in it walk down from the old town, come off the morning bus or cycle in along the coast road, and most of them are going to work on the islands.\n\nThe storms closed the island schools, all three ferry routes and the regional airport twice.\n\nA second pier would let two boats board at once, which the operator says would halve the queue at peak times.\n\nThe harbour board has the drawings, and the ferry operator has offered to share the cost of the foundations.\n\nThe council should put the pier first, and the parking where the old bus depot stands."
 # the standfirst matched by the body XPath is the description, not body;
 # pruned: the short "Analysis" label goes; the sentence of links stays, the
-# tag line, the image inset and the letters/social note go
+# tag line, the image inset, the letters/social note and the caption line
+# that repeats an image's alt text (the image stripped) go
 expect_eq "standfirst: body" "\"$ART1\\n\\n$ART2\"" "$(obody standfirst.example .body)"
 expect_eq "standfirst: description" '"The council’s plan spends on parking what the ferries need for boarding."' \
   "$(obody standfirst.example .description)"
