@@ -1007,7 +1007,8 @@ end
 -- option skip_description: with several matches, one whose text is the
 -- page's description (og:description, description, JSON-LD; as lib/meta
 -- reads it) is a standfirst: the record's description, not article text.
--- A description cut short ("…", "...") matches the text it starts.
+-- A description cut short ("…", "...") matches a text it starts that is
+-- at most twice as long (not an article that opens with the same words).
 local function without_description(page, items)
   if #items < 2 then return items end
   local d = meta().extract(page).description
@@ -1020,7 +1021,7 @@ local function without_description(page, items)
     local standfirst = false
     if is_node(it) then
       local t = text.squish(it:text())
-      standfirst = t == d or (stem ~= nil and t:sub(1, #stem) == stem)
+      standfirst = t == d or (stem ~= nil and #t <= 2 * #d and t:sub(1, #stem) == stem)
     end
     if not standfirst then out[#out + 1] = it end
   end

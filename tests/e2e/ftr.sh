@@ -138,6 +138,29 @@ LUA
 out=$("$PIPE" run "$TMP/standfirst.lua" "$O" | jq -c '[.with, .without, .starts]')
 expect_eq "skip_description in a Lua rule" '[true,false,"Every summer morning"]' "$out"
 
+# a description cut short ("…") matches the standfirst it starts, not the
+# article that opens with the same words
+mkdir -p "$TMP/cutrules"
+printf 'body: //p[@class="dek"] | //div[@class="story"]\n' >"$TMP/cutrules/cut.example.txt"
+cat >"$TMP/cut.html" <<'HTML'
+<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Ferries return | Example News</title>
+<meta property="og:description" content="Three ferry routes across the harbour reopen on Monday, after…">
+</head><body><article>
+<p class="dek">Three ferry routes across the harbour reopen on Monday, after the storms.</p>
+<div class="story">
+<p>Three ferry routes across the harbour reopen on Monday, after the winter storms left two piers unsafe for four months.</p>
+<p>The operator said the new timetable brings a crossing every twenty minutes at peak times, and the fare stays at EUR 2.50.</p>
+<p>Repairs to the north pier cost more than planned, the council’s report says, because its foundations had to be replaced.</p>
+<p>Cyclists can take their bikes on board at no charge, and the summer timetable starts in June with two more evening crossings.</p>
+<p>The harbour board expects the south pier to reopen in July, once divers have checked the piles that the February storm loosened.</p>
+</div></article></body></html>
+HTML
+out=$("$PIPE" run --rules "$TMP/cutrules" --url https://cut.example/a.html scripts/site.lua "$TMP/cut.html" |
+  jq -c '.body | split("\n\n") | [length, .[0]]') || fail "site.lua on a cut description"
+expect_eq "a cut description: the standfirst goes, the article stays" \
+  '[5,"Three ferry routes across the harbour reopen on Monday, after the winter storms left two piers unsafe for four months."]' "$out"
+
 # a {generic=} source runs generic.lua on the page itself (read-only while
 # fields are read); a generic.lua that edits the page gets the read-only
 # error and runs again on a copy, so the other fields still see the page
