@@ -96,13 +96,13 @@ static int starts_with(const strlist *l, const char *s, size_t len)
 static int sentence(const char *s, size_t len)
 {
     size_t end = len;
-    while (end > 0 && (strchr("\"')]", s[end - 1])
+    while (end > 0 && (memchr("\"')]", s[end - 1], 4)
                        || (end >= 3 && (unsigned char)s[end - 3] == 0xE2
                            && (unsigned char)s[end - 2] == 0x80
                            && ((unsigned char)s[end - 1] == 0x9D
                                || (unsigned char)s[end - 1] == 0x99))))
         end -= (unsigned char)s[end - 1] >= 0x80 ? 3 : 1;
-    if (end == 0 || !strchr(".!?", s[end - 1]))
+    if (end == 0 || !memchr(".!?", s[end - 1], 3))
         return 0;
     int words = 1;
     for (size_t i = 0; i < end; i++)
