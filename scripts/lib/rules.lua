@@ -1302,14 +1302,28 @@ end
 -- rule's own gives them) and the rule's fields that came out empty on an
 -- earlier page (plan.missed: this worker's pages of the rule); anything
 -- else, if asked for, comes from a fresh parse of the page as served.
--- Both ways give the same values; the plan only saves work.
+-- A rule with a {generic=} source gets every field before its edits
+-- (generic.lua reads them all).  Both ways give the same values; the
+-- plan only saves work.
 local meta_plans = setmetatable({}, { __mode = "k" })
 local function meta_plan(c)
   local plan = meta_plans[c]
   if plan then return plan end
   local given = {}
   for _, f in ipairs(c.fields) do given[f.name] = true end
+  -- a {generic=} source runs generic.lua on the page itself, which reads
+  -- every metadata field
+  local function generic_in(fields)
+    for _, f in ipairs(fields) do
+      for _, src in ipairs(f.sources or {}) do
+        if src.kind == "generic" then return true end
+      end
+      if f.fields and generic_in(f.fields) then return true end
+    end
+    return false
+  end
   plan = { given = given, want = {}, want_explain = {}, missed = {},
+           all = generic_in(c.fields),
            edits = #c.remove + #c.unwrap + #c.rename + #c.wrap + #c.move > 0 }
   for _, k in ipairs(c.metadata) do
     if not given[k] then
@@ -1325,7 +1339,9 @@ local function meta_before_edit(c, page)
   local plan = meta_plan(c)
   -- page.meta for function fields and post, each field computed when read
   meta().lazy(page)
-  if plan.edits then
+  if plan.edits and plan.all then
+    meta().extract(page)
+  elseif plan.edits then
     local want = options().explain and plan.want_explain or plan.want
     if next(plan.missed) then
       local w = {}
