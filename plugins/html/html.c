@@ -72,14 +72,10 @@ static int is_space(int c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
-/* Drops libxml2's messages; during a parse (ud: the parser context) an
- * allocation that failed stops the parse: libxml2 2.9 goes on after a
- * failed xmlStrdup of a name, so a page over --max-memory would crawl to
- * its end raising one memory error per tag. */
 static void silent_error(void *ud, xmlErrorPtr e)
 {
-    if (ud != NULL && e != NULL && e->code == XML_ERR_NO_MEMORY)
-        xmlStopParser(ud);
+    (void)ud;
+    (void)e;
 }
 
 static char *strdup_msg(const char *m)
@@ -120,7 +116,7 @@ static xmlDocPtr parse_doc(const char *data, size_t len, const char *encoding,
     void *oldctx = xmlStructuredErrorContext;
     xmlGenericErrorFunc oldgen = xmlGenericError;
     void *oldgenctx = xmlGenericErrorContext;
-    xmlSetStructuredErrorFunc(ctxt, silent_error);
+    xmlSetStructuredErrorFunc(NULL, silent_error);
     xmlSetGenericErrorFunc(NULL, pipe_xpath_silent);
     int opts = HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR |
                HTML_PARSE_NOWARNING | HTML_PARSE_COMPACT |
