@@ -16,14 +16,14 @@
  * compiled from, and the bytecode (lua_dump, debug information kept: error
  * messages and tracebacks name the same lines).  It is used only when the
  * source text and the chunk name are byte-for-byte those being loaded; the
- * file name is a hash of both, which only finds the entry.  Entries are
- * written under a temporary name and renamed, so concurrent runs never see
- * half an entry.  Any failure (no directory, a short or foreign entry, a
- * write error, a full disk) falls back to compiling, silently.
- *
- * Caveats: old entries are never deleted (each is the size of its source
- * plus its bytecode; a user who edits a rule often can empty the
- * directory at any time).
+ * file name is a hash of the script's absolute path, so each script has
+ * one entry: when it is edited, the next run compiles it and its new entry
+ * replaces the old one (the directory never grows past one entry per
+ * script file; two checkouts of one script at different paths have one
+ * each).  Entries are written under a temporary name and renamed, so
+ * concurrent runs never see half an entry.  Any failure (no directory, a
+ * short or foreign entry, a write error, a full disk) falls back to
+ * compiling, silently.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -142,19 +142,16 @@ static uint64_t body_hash(const char *s, size_t n)
     return h ^ (h >> 31);
 }
 
-static char *entry_path(const char *dir, const char *src, size_t n,
-                        const char *chunkname)
+/* The entry's file name: a hash of the script's absolute path (the chunk
+ * name "@PATH" resolved), else of the chunk name.  One entry per script:
+ * an edited script's new entry replaces the old one, so the directory
+ * holds at most one entry per script file ever loaded. */
+static char *entry_path(const char *dir, const char *chunkname)
 {
-    /* the name, the length and both ends of the source: enough to find an
-     * entry (its contents are compared in full) without hashing it all */
-    uint64_t h = fnv(14695981039346656037ULL, chunkname, strlen(chunkname) + 1);
-    h = fnv(h, (const char *)&n, sizeof n);
-    if (n <= 8192) {
-        h = fnv(h, src, n);
-    } else {
-        h = fnv(h, src, 4096);
-        h = fnv(h, src + n - 4096, 4096);
-    }
+    char *real = chunkname[0] == '@' ? realpath(chunkname + 1, NULL) : NULL;
+    const char *key = real ? real : chunkname;
+    uint64_t h = fnv(14695981039346656037ULL, key, strlen(key) + 1);
+    free(real);
     size_t len = strlen(dir) + 32;
     char *p = malloc(len);
     if (p != NULL)
@@ -182,7 +179,7 @@ int pipe_luac_load(lua_State *L, const char *src, size_t n,
     const char *dir = settle_dir();
     if (dir == NULL)
         return -1;
-    char *path = entry_path(dir, src, n, chunkname);
+    char *path = entry_path(dir, chunkname);
     if (path == NULL)
         return -1;
     char *data = NULL, *err = NULL;
@@ -252,7 +249,7 @@ void pipe_luac_store(lua_State *L, const char *src, size_t n,
         free(b.p);
         return;
     }
-    char *path = entry_path(dir, src, n, chunkname);
+    char *path = entry_path(dir, chunkname);
     size_t tl = path ? strlen(path) + 8 : 0;
     char *tmp = path ? malloc(tl) : NULL;
     if (tmp == NULL) {

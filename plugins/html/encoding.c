@@ -9,7 +9,8 @@
  *   prescan of the first 4 KB > UTF-8 when the bytes are valid UTF-8 >
  *   uchardet > windows-1252) and the parser is handed clean UTF-8.
  * - A page that declares UTF-8 but holds stray bytes stays UTF-8, the
- *   stray bytes becoming U+FFFD as in a browser, when its valid multi-byte
+ *   stray bytes becoming U+FFFD as in a browser (one per maximal invalid
+ *   subpart: a cut-off sequence is one), when its valid multi-byte
  *   sequences outnumber the stray bytes; otherwise (a false declaration:
  *   a windows-1251 page, or an archive's UTF-8 wrapper around a gb2312
  *   page) uchardet decides.
@@ -326,8 +327,9 @@ static size_t plain_run(const unsigned char *s, size_t n)
     return i;
 }
 
-/* Clean UTF-8 for the parser: invalid bytes, C0 controls other than tab,
- * LF, CR, FF and U+FFFE/U+FFFF become U+FFFD; FF becomes a space.  `out`
+/* Clean UTF-8 for the parser: invalid sequences (each maximal invalid
+ * subpart), C0 controls other than tab, LF, CR, FF and U+FFFE/U+FFFF
+ * become U+FFFD; FF becomes a space.  `out`
  * may be NULL to measure.  Copies whole runs of unchanged bytes. */
 static size_t utf8_clean(const char *data, size_t len, char *out)
 {
@@ -349,11 +351,15 @@ static size_t utf8_clean(const char *data, size_t len, char *out)
             i++;
             continue;
         }
-        size_t k = utf8_seq(s + i, len - i);
+        /* a control, a noncharacter, or an invalid sequence: one U+FFFD
+         * for each maximal invalid subpart, as browsers decode (E2 82
+         * then "A" is one U+FFFD and "A") */
+        size_t adv;
+        (void)pipe_utf8_decode((const char *)s + i, len - i, &adv);
         if (out)
             memcpy(out + o, repl, 3);
         o += 3;
-        i += k ? k : 1;
+        i += adv;
     }
     return o;
 }

@@ -27,11 +27,19 @@ expect_eq "an error from a cached script names its line" \
   "pipe: $P: $TMP/s/e.lua:4: bad page 1" "$(head -1 "$TMP/err2")"
 expect_eq "the same message and traceback as from source" "$(cat "$TMP/err1")" "$(cat "$TMP/err2")"
 
-# an edited script (same name, same length) is compiled again
+# an edited script (same name, same length) is compiled again, and its
+# new entry replaces the old one
+before=$(ls "$C/lua54" | grep -c '\.luac$')
 printf 'local x = 2\n\nreturn function(page)\n  error("bad page " .. x)\nend\n' > "$TMP/s/e.lua"
 PIPE_CACHE_DIR="$C" "$PIPE" run "$TMP/s/e.lua" "$P" 2> "$TMP/err3"
 expect_eq "an edited script is not served from the cache" \
   "pipe: $P: $TMP/s/e.lua:4: bad page 2" "$(head -1 "$TMP/err3")"
+expect_eq "an edited script keeps one entry" "$before" "$(ls "$C/lua54" | grep -c '\.luac$')"
+PIPE_CACHE_DIR="$C" "$PIPE" run "$TMP/s/e.lua" "$P" 2> "$TMP/err4"
+expect_eq "the edited script is then served from its new entry" \
+  "pipe: $P: $TMP/s/e.lua:4: bad page 2" "$(head -1 "$TMP/err4")"
+(cd "$TMP/s" && PIPE_CACHE_DIR="$C" "$PIPE" run e.lua "$P" 2> /dev/null)
+expect_eq "a relative path names the same entry" "$before" "$(ls "$C/lua54" | grep -c '\.luac$')"
 
 # damaged entries: cut short, or garbage after a valid header
 for f in "$C"/lua54/*.luac; do
