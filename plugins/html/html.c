@@ -163,10 +163,15 @@ void pipe_html_free_doc(xmlDocPtr doc, int edited)
     if (doc == NULL)
         return;
     pipe_arena *a = doc->_private;
-    /* an unedited arena tree holds nothing but arena blocks and the
-     * heap blocks its arena lists: no walk needed */
-    if (a == NULL || edited)
+    if (a == NULL || edited) {
         xmlFreeDoc(doc);
+    } else if (doc->dict != NULL) {
+        /* an unedited arena tree holds nothing but arena blocks and the
+         * heap blocks its arena lists: no walk; only the dictionary is
+         * let go, as xmlFreeDoc would (a lookup after the parse, by a
+         * method that added a name, may have grown it on the heap) */
+        xmlDictFree(doc->dict);
+    }
     pipe_arena_free(a);
 }
 
