@@ -15,8 +15,10 @@
  * compiles a one-walk collector of page elements (extract_scan.c).  With
  * whole = true the node given is taken as the content (a site rule chose
  * it): no candidate search; only the drop lists, hidden elements, the line
- * filter and, with whole_clean (default true), the conditional cleaning
- * apply.  Rules use it for their `boilerplate` and `prune` field options.
+ * filter (which keeps a line that reads as a sentence, whatever its links)
+ * and, with whole_clean (default true), the conditional cleaning apply
+ * (with clean_shape = false only its link, form and gallery tests).  Rules
+ * use it for their `boilerplate` and `prune` field options.
  *
  * This file holds the Lua API and the driver (attempts and retries); the
  * passes live in extract_score.c and extract_emit.c, the parameters in

@@ -106,6 +106,8 @@ typedef struct params {
     int skip_hidden;
     int whole;                 /* the node given is the content */
     int whole_clean;           /* ... cleaned conditionally (prune) */
+    int clean_shape;           /* the cleaning's shape tests too (galleries,
+                                * short blocks, lists, embeds) */
 } params;
 
 /* Per-element figures, in document (pre-)order. */

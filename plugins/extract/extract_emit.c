@@ -88,6 +88,29 @@ static int starts_with(const strlist *l, const char *s, size_t len)
     return 0;
 }
 
+/* Does the line read as a sentence: several words, ending with . ! or ?
+ * (before closing quotes or brackets)?  In a node a site rule chose, such
+ * a line is article text however many links it carries (citations);
+ * the link-heavy lines the filter is for (menus, tag lists, teaser
+ * headlines) are not sentences. */
+static int sentence(const char *s, size_t len)
+{
+    size_t end = len;
+    while (end > 0 && (memchr("\"')]", s[end - 1], 4)
+                       || (end >= 3 && (unsigned char)s[end - 3] == 0xE2
+                           && (unsigned char)s[end - 2] == 0x80
+                           && ((unsigned char)s[end - 1] == 0x9D
+                               || (unsigned char)s[end - 1] == 0x99))))
+        end -= (unsigned char)s[end - 1] >= 0x80 ? 3 : 1;
+    if (end == 0 || !memchr(".!?", s[end - 1], 3))
+        return 0;
+    int words = 1;
+    for (size_t i = 0; i < end; i++)
+        if (s[i] == ' ')
+            words++;
+    return words >= 8;
+}
+
 /* Is this line boilerplate: link-heavy (not in a quote: a tweet's
  * attribution is its text), a short prompt, a bare URL, a tag line
  * ("Related: ..."), a notice ("Comments are moderated"), a date line
@@ -95,7 +118,7 @@ static int starts_with(const strlist *l, const char *s, size_t len)
 static int boilerplate(const params *pp, const char *s, size_t len,
                        long chars, long link, int quoted)
 {
-    if (chars > 0 && !quoted) {
+    if (chars > 0 && !quoted && !(pp->whole && sentence(s, len))) {
         double ld = (double)link / (double)chars;
         if (ld > pp->line_link_long
             || (ld > pp->line_link && (double)chars < pp->line_link_len))
@@ -178,18 +201,20 @@ static int clean_drops(const run *r, const nstat *s)
     int is_list = (s->flags & T_LIST)
                   || (s->chars > 0 && (double)s->li_chars > 0.9 * (double)s->chars);
     int p = s->p, img = s->img, li = s->li - 100;
-    if (img > 1 && (double)p / img < 0.5 && !s->in_figure)
-        return 1;
-    if (!is_list && li > p)
-        return 1;
-    if (s->input > p / 3 + 0 && s->input > 0 && (double)s->input > p / 3.0)
-        return 1;
-    if (!is_list && (double)s->chars < pp->clean_min_text
-        && (img == 0 || img > 2) && !s->in_figure)
+    if (s->input > 0 && (double)s->input > p / 3.0)
         return 1;
     if (!is_list && w < pp->class_weight && ld > pp->clean_link)
         return 1;
     if (w >= pp->class_weight && ld > pp->clean_link_pos)
+        return 1;
+    if (img > 1 && (double)p / img < 0.5 && !s->in_figure)
+        return 1;
+    if (!pp->clean_shape)
+        return 0;
+    if (!is_list && li > p)
+        return 1;
+    if (!is_list && (double)s->chars < pp->clean_min_text
+        && (img == 0 || img > 2) && !s->in_figure)
         return 1;
     if ((s->embed == 1 && s->chars < 75) || s->embed > 1)
         return 1;

@@ -124,6 +124,7 @@ static const pdesc descs[] = {
     NUM(clean_link, 0.2, 0, 1),
     NUM(clean_link_pos, 0.5, 0, 1),
     NUM(clean_min_text, 25, 0, 1e9),
+    {"clean_shape", K_BOOL, offsetof(params, clean_shape), 1, 0, 1, NULL},
     /* the boilerplate line filter */
     NUM(line_link, 0.5, 0, 1),
     NUM(line_link_len, 200, 0, 1e9),

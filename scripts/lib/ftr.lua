@@ -18,9 +18,11 @@
 --   author             field authors: every match of the first XPath that
 --                      matches
 --   body               field body: the first XPath that matches, all its
---                      matches (nested ones once) a blank line apart,
---                      through the boilerplate filter and, unless
---                      prune: no, pruned; the generic extractor when none
+--                      matches (nested ones once, a standfirst equal to
+--                      the page's description left out) a blank line
+--                      apart, through the boilerplate filter and pruned
+--                      (prune: no keeps only the cleaning of link-heavy
+--                      blocks, forms and galleries); the generic extractor when none
 --                      matches (unless autodetect_on_failure: no, then body
 --                      is required).  pipe adds: a comment thread is not
 --                      the article; a body under 500 characters gives way
@@ -50,6 +52,8 @@
 -- `command: value` split at its first colon, `#` starts a comment, command
 -- names are case-sensitive, an empty value is ignored (except for
 -- replace_string, where it means "replace with nothing").
+local rules = require("lib.rules")
+
 local ftr = {}
 
 -- what pipe does with each directive: honour it, or why not
@@ -136,7 +140,17 @@ local TYPOGRAPHIC = {
   ["—"] = true, ["…"] = true,
 }
 
-local function trim(s) return (s:gsub("^%s+", ""):gsub("%s+$", "")) end
+-- s without leading and trailing white space.  Most lines have none: the
+-- end bytes are looked at first, since an unanchored "%s+$" tries every
+-- position of the line (ftr.parse trims each line of every config)
+local function trim(s)
+  local b = s:byte(1)
+  if not b then return s end
+  if b <= 32 then s = s:gsub("^%s+", "") end
+  b = s:byte(-1)
+  if b and b <= 32 then s = s:gsub("%s+$", "") end
+  return s
+end
 
 local function basename(p) return (p:match("([^/]+)$") or p) end
 
@@ -152,7 +166,7 @@ function ftr.parse(text, name)
   local function problem(msg) conf.problems[#conf.problems + 1] = { line = n, msg = msg } end
   for raw in (text .. "\n"):gmatch("([^\n]*)\n") do
     n = n + 1
-    local line = trim(raw:gsub("\r$", ""))
+    local line = trim(raw)   -- a trailing \r is white space too
     if line == "" then
       -- comments above the first directive and apart from it describe the
       -- file
@@ -167,17 +181,22 @@ function ftr.parse(text, name)
       -- replace_string(FIND): REPLACE is read up to the first "):", so FIND
       -- may hold a colon (Graby splits at the first colon and drops such
       -- lines)
-      local find, rest = line:match("^replace_string%((.-)%)%s*:(.*)$")
+      local find, rest
+      if line:byte(1) == 114 then -- "r"
+        find, rest = line:match("^replace_string%((.-)%)%s*:(.*)$")
+      end
       if find then
         cmd, arg, value = "replace_string", find, trim(rest)
       else
-        local c, v = line:match("^([^:]*):(.*)$")
-        if not c then
+        local colon = line:find(":", 1, true)
+        if not colon then
           problem("no ':' on the line (Full-Text RSS ignores it)")
         else
-          cmd, value = trim(c), trim(v)
-          local base, a = cmd:match("^([%w_]+)%((.*)%)$")
-          if base then cmd, arg = base, a end
+          cmd, value = trim(line:sub(1, colon - 1)), trim(line:sub(colon + 1))
+          if cmd:find("(", 1, true) then
+            local base, a = cmd:match("^([%w_]+)%((.*)%)$")
+            if base then cmd, arg = base, a end
+          end
           if cmd == "" then
             problem("no directive before ':' (Full-Text RSS ignores the line)")
             cmd = nil
@@ -216,24 +235,24 @@ end
 -- suffix (::text) go in parentheses
 local function xp(v)
   local plain = v:find("^[/(]") or v:find("^%.%.?/") or v:find("^%a[%w-]*%s*%(")
-  if plain and not v:find("::text%s*$") and not v:find("::html%s*$")
-      and not v:find("::attr%b()%s*$") then
+  if plain and not (v:find("::", 1, true) and (v:find("::text%s*$") or v:find("::html%s*$")
+      or v:find("::attr%b()%s*$"))) then
     return v
   end
   return "(" .. v .. ")"
 end
 
-local probe_doc
+-- nil, or why the XPath does not compile (lib/rules remembers the answer,
+-- so the rule's compilation does not check it again)
 local function check_xpath(v)
-  probe_doc = probe_doc or html.parse("<html><body><p>x</p></body></html>")
-  local ok, err = pcall(probe_doc.xpath, probe_doc, v)
-  if ok then return nil end
-  return (tostring(err):gsub("^[^\n:]*:%d+: ", ""))
+  return rules.xpath_error(v)
 end
 
 -- does the (valid) XPath give a node-set, as opposed to a string, number
 -- or boolean?
+local probe_doc
 local function is_nodeset(v)
+  probe_doc = probe_doc or html.parse("<html><body><p>x</p></body></html>")
   local ok, r = pcall(probe_doc.xpath, probe_doc, v)
   return ok and type(r) == "table"
 end
@@ -505,6 +524,7 @@ function ftr.rule(conf, global)
   body.join, body.outermost = "\n\n", true
   if p.prune then body.prune = true else body.boilerplate = true end
   body.skip = { COMMENTS }
+  body.skip_description = true
   if p.generic then body.min_length = MIN_LENGTH end
   body.clean = clean
   if p.required then body.required = true end
@@ -599,7 +619,8 @@ function ftr.to_lua(conf, global)
     authors = "all = true,", published = "date = true,",
     body = "join = \"\\n\\n\", outermost = true, " .. (p.prune and "prune = true," or "boilerplate = true,")
       .. (p.required and " required = true," or "") .. (p.generic and (" min_length = " .. MIN_LENGTH .. ",") or "")
-      .. "\n      skip = { " .. q(COMMENTS) .. " },  -- pipe: a comment thread is not the article",
+      .. "\n      skip = { " .. q(COMMENTS) .. " },  -- pipe: a comment thread is not the article"
+      .. "\n      skip_description = true,  -- pipe: a standfirst is the record's description",
     single_page_url = "attr = \"href\", url = true,", next_page_url = "attr = \"href\", url = true,",
   }
   local function source(v)

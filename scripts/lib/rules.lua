@@ -151,12 +151,16 @@
 --   boilerplate = true    paragraphs, through the generic extractor's
 --                         filters (extract.content with whole = true):
 --                         captions, bylines and credits (its drop lists),
---                         hidden elements, link-heavy lines and short
---                         prompts ("Read more", "Share") are left out
---   prune = true          boilerplate, and the extractor's conditional
---                         cleaning of link lists, galleries, forms and
---                         short image-less blocks (Readability's prepArticle,
---                         what FiveFilters' prune: yes asks for)
+--                         hidden elements, link-heavy lines that are not
+--                         sentences, short prompts ("Read more", "Share"),
+--                         lines repeating an image's alt text (captions),
+--                         and blocks that are link lists, promo boxes,
+--                         sign-up forms or image galleries are left out
+--   prune = true          boilerplate, and the rest of the extractor's
+--                         conditional cleaning: short image-less blocks,
+--                         blocks of more list items than paragraphs,
+--                         embeds (Readability's prepArticle, what
+--                         FiveFilters' prune: yes asks for)
 --   min_length = N        a string value under N characters is weak: the
 --                         later sources are tried too, and a longer value
 --                         replaces it (until one has N characters); a
@@ -165,6 +169,10 @@
 --                         (page as served)")
 --   skip = {selector...}  matches inside what these selectors match are
 --                         not used ({ ".comments" }: not the comment thread)
+--   skip_description = true  (with all/join) a match whose text is the
+--                         page's description is a standfirst, not used
+--                         when other matches remain (the record has it
+--                         as `description`)
 --   outermost = true      (with all/join) a match inside an earlier match
 --                         is skipped, so nested matches are not read twice
 -- Empty strings and empty lists count as missing.
@@ -212,7 +220,7 @@ local FIELD_OPTIONS = {
   required = "boolean", default = "any", fields = "table",
   paragraphs = "boolean", attr = "string", clean = "table",
   outermost = "boolean", boilerplate = "boolean", prune = "boolean",
-  min_length = "number", skip = "table",
+  min_length = "number", skip = "table", skip_description = "boolean",
 }
 local META_KEYS = {
   "title", "authors", "published", "modified", "lang", "site_name", "url",
@@ -277,29 +285,54 @@ local function probe()
   return probe_doc
 end
 
+-- rules.xpath_error(x) -> nil when the XPath compiles and evaluates on
+-- the probe document, else the message.  Remembered per worker: a
+-- FiveFilters config checks each XPath when it is read (lib/ftr, for
+-- messages with file and line) and again when its rule compiles
+local xpath_errors, xpath_checked = {}, 0
+function rules.xpath_error(x)
+  local e = xpath_errors[x]
+  if e == nil then
+    local ok, err = pcall(probe().xpath, probe(), x)
+    e = not ok and errmsg(err) or false
+    if xpath_checked >= 50000 then xpath_errors, xpath_checked = {}, 0 end
+    xpath_errors[x], xpath_checked = e, xpath_checked + 1
+  end
+  return e or nil
+end
+
 -- selector string -> {css=|xpath=, suffix=, attr=, label=}; raises the
 -- plugins' "bad selector ..." / "bad xpath ..." for one that does not compile
+-- (the suffix patterns try every position of the selector: they run only
+-- on selectors with a "::"; a rule set compiles hundreds of selectors)
 local function compile_selector(s)
   local sel = { label = s }
-  local body, attr = s:match("^(.-)::attr%(%s*([^)%s]+)%s*%)%s*$")
-  if body then
-    sel.suffix, sel.attr = "attr", attr
-  else
-    body = s:match("^(.-)::text%s*$")
+  local body, attr
+  if s:find("::", 1, true) then
+    body, attr = s:match("^(.-)::attr%(%s*([^)%s]+)%s*%)%s*$")
     if body then
-      sel.suffix = "text"
+      sel.suffix, sel.attr = "attr", attr
     else
-      body = s:match("^(.-)::html%s*$")
-      if body then sel.suffix = "html" else body = s end
+      body = s:match("^(.-)::text%s*$")
+      if body then
+        sel.suffix = "text"
+      else
+        body = s:match("^(.-)::html%s*$")
+      end
     end
   end
-  body = body:match("^%s*(.-)%s*$")
+  body = body or s
+  local b = body:byte(1)
+  if b and b <= 32 then body = body:gsub("^%s+", "") end
+  b = body:byte(-1)
+  if b and b <= 32 then body = body:gsub("%s+$", "") end
   if body == "" or body == "." then
     sel.self = true
   elseif body:find("^[/(]") or body:find("^%./") or body:find("^%.%./")
       or body:find("^%a[%w-]*%s*%(") then -- a leading function call: boolean(//x)
     sel.xpath = body
-    probe():xpath(body)
+    local e = rules.xpath_error(body)
+    if e then error(e, 0) end
   else
     sel.css = body
     html.xpath_of(body)
@@ -327,7 +360,7 @@ local function check_removal(name, key, s)
   local sel = check_selector(name, key, s)
   if sel.xpath and not sel.suffix and not sel.xpath:find("|", 1, true) then
     local owner, attr = sel.xpath:match("^(.+)/@([%w_:%-]+)$")
-    if owner and pcall(probe().xpath, probe(), owner) then
+    if owner and not rules.xpath_error(owner) then
       sel.xpath, sel.suffix, sel.attr = owner, "attr", attr
     end
   end
@@ -371,7 +404,7 @@ local function scoped_xpath(x)
     parts[#parts + 1] = "." .. b
   end
   local r = table.concat(parts, " | ")
-  if not pcall(probe().xpath, probe(), r) then return nil end
+  if rules.xpath_error(r) then return nil end
   return r
 end
 
@@ -467,7 +500,7 @@ local function compile_field(name, key, spec)
   f.image = spec.image
   f.paragraphs = spec.paragraphs or spec.boilerplate or spec.prune
   if spec.boilerplate or spec.prune then
-    f.filter = { whole = true, whole_clean = spec.prune == true }
+    f.filter = { whole = true, whole_clean = true, clean_shape = spec.prune == true }
   end
   f.url = spec.url or spec.image
   f.required = spec.required
@@ -486,7 +519,10 @@ local function compile_field(name, key, spec)
       else
         local sel = check_removal(name, ckey, r)
         if sel.self then fail(name, ckey, "want a selector of nodes to drop, got '" .. r .. "'") end
-        sel.scoped = sel.xpath and scoped_xpath(sel.xpath)
+        -- its subtree form (".//x" for "//x") is made and checked when
+        -- a page first needs it: a FiveFilters config has dozens of
+        -- strips, and a body that never matches never uses them
+        sel.scope = sel.xpath ~= nil
         f.clean[#f.clean + 1] = sel
       end
     end
@@ -519,6 +555,7 @@ local function compile_field(name, key, spec)
   end
   if spec.fields then f.fields = compile_fields(name, key .. ".fields", spec.fields) end
   f.outermost = spec.outermost
+  f.skip_description = spec.skip_description
   f.min_length = spec.min_length
   if spec.skip then
     f.skip = {}
@@ -780,8 +817,32 @@ local function image_of(node)
   return nil
 end
 
+-- the paragraphs of extract.content's result without those that repeat
+-- the alt text of an image in the node: a caption written as a plain
+-- line under the picture (<img alt="X"><span>X</span>), which the drop
+-- lists cannot recognise by its markup (the node as matched: a strip may
+-- have taken the image and left its caption)
+local function without_alt_captions(node, res)
+  local alts = node:xpath(".//img/@alt")
+  if #alts == 0 then return res.text end
+  local set, any = {}, false
+  for _, a in ipairs(alts) do
+    a = type(a) == "string" and text.squish(a) or ""
+    if a:find("%S") then set[a], any = true, true end
+  end
+  if not any then return res.text end
+  local keep, dropped = {}, false
+  for _, para in ipairs(res.paragraphs) do
+    if set[text.squish(para)] then dropped = true else keep[#keep + 1] = para end
+  end
+  if not dropped then return res.text end
+  return table.concat(keep, "\n\n")
+end
+
 -- raw value of a matched item: (string, kind) with kind "text"|"raw"|"html"
-local function item_value(f, sel, item)
+-- (orig: the matched node before the field's `clean`, whose images' alt
+-- texts tell captions)
+local function item_value(f, sel, item, orig)
   if type(item) == "string" then return item, "raw" end
   local suffix = sel and sel.suffix
   local attr = sel and sel.attr
@@ -792,7 +853,8 @@ local function item_value(f, sel, item)
   local keep = f.keep_spaces and { nbsp = true } or nil
   if f.filter then
     local res = extract.content(item, f.filter)
-    return res and res.text or "", "text"
+    if not res then return "", "text" end
+    return without_alt_captions(orig or item, res), "text"
   end
   if f.paragraphs then return html.strip(item, keep), "text" end
   if suffix == "attr" then return item:attr(attr), "raw" end
@@ -883,6 +945,7 @@ local remove_text
 local function clean_in(node, c)
   if c.text then return remove_text(node, c.text) or 0 end
   local n = 0
+  if c.scope then c.scoped, c.scope = scoped_xpath(c.xpath), nil end
   local found = c.scoped and node:xpath(c.scoped) or select_items(node, c)
   if type(found) ~= "table" then return 0 end
   for _, cand in ipairs(found) do
@@ -941,6 +1004,31 @@ local function skip_within(skips, page, items)
   return out
 end
 
+-- option skip_description: with several matches, one whose text is the
+-- page's description (og:description, description, JSON-LD; as lib/meta
+-- reads it) is a standfirst: the record's description, not article text.
+-- A description cut short ("…", "...") matches a text it starts that is
+-- at most twice as long (not an article that opens with the same words).
+local function without_description(page, items)
+  if #items < 2 then return items end
+  local d = meta().extract(page).description
+  if type(d) ~= "string" then return items end
+  d = text.squish(d)
+  local stem = d:match("^(.-)%s*…$") or d:match("^(.-)%s*%.%.%.$")
+  if d == "" or (stem and #stem < 20) then return items end
+  local out = {}
+  for _, it in ipairs(items) do
+    local standfirst = false
+    if is_node(it) then
+      local t = text.squish(it:text())
+      standfirst = t == d or (stem ~= nil and #t <= 2 * #d and t:sub(1, #stem) == stem)
+    end
+    if not standfirst then out[#out + 1] = it end
+  end
+  if #out == 0 then return items end
+  return out
+end
+
 -- a page table over a copy of page.doc: what the generic extractor may
 -- read, clean or edit without touching the page the fields read
 local function page_copy(page, doc)
@@ -949,15 +1037,29 @@ local function page_copy(page, doc)
            doc = doc or html.parse(page.doc:outer(), { encoding = "utf-8", url = page.url }) }
 end
 
--- the record scripts/generic.lua makes of the page (a copy: the page is
--- read-only while fields are read), once per page
+-- the record scripts/generic.lua makes of the page, once per page.  A
+-- generic function reads the page itself: its document is read-only while
+-- fields are read, and the shipped generic.lua only reads (and then shares
+-- lib/meta's per-page work with the rule); one that edits gets the
+-- read-only error and runs again on a copy.  A generic rule table (whose
+-- page-wide edits need a writable document) always gets a copy.
+local READONLY = "the document is read-only while a rule reads its fields"
 local function generic_record(page)
   if page._generic == nil then
     local gen = require("generic")
-    local gpage = page.doc and page_copy(page) or page
     local r
-    if type(gen) == "function" then r = gen(gpage)
-    elseif type(gen) == "table" then r = rules.apply(gen, gpage) end
+    if type(gen) == "function" then
+      local ok, res = pcall(gen, page)
+      if ok then
+        r = res
+      elseif page.doc and tostring(res):find(READONLY, 1, true) then
+        r = gen(page_copy(page))
+      else
+        error(res, 0)
+      end
+    elseif type(gen) == "table" then
+      r = rules.apply(gen, page.doc and page_copy(page) or page)
+    end
     page._generic = type(r) == "table" and r or false
   end
   return page._generic or nil
@@ -974,6 +1076,7 @@ local function eval_source(f, src, page, ctx, st)
     if why then return nil, why end
     if f.skip then items = skip_within(f.skip, page, items) end
     if f.outermost then items = outermost(items) end
+    if f.skip_description then items = without_description(page, items) end
   elseif src.kind == "generic" then
     -- the generic extractor reads the whole page: clean applies to all of
     -- it, on a copy
@@ -1019,6 +1122,7 @@ local function eval_source(f, src, page, ctx, st)
   local acc, why = {}, nil
   for _, item in ipairs(items) do
     local v, w
+    local orig = item
     if f.clean and type(item) == "userdata" then item = cleaned(f, item, st) end
     if f.fields then
       if type(item) ~= "string" then
@@ -1027,7 +1131,7 @@ local function eval_source(f, src, page, ctx, st)
     elseif type(item) == "table" or type(item) == "boolean" then
       v = item
     else
-      local raw, kind = item_value(f, sel, item)
+      local raw, kind = item_value(f, sel, item, orig)
       v, w = process(f, raw, kind, page, st)
     end
     if present(v) then

@@ -98,6 +98,93 @@ www.sport.wild.example~.rule~"tests/ftr/rules/sport.wild.example.txt"
 override.example~.rule~"tests/ftr/rules/override.lua"
 EOF
 
+# -- a second page (tests/ftr/pages/opinion.html): an opinion piece whose
+# config body XPath adds the standfirst, with a trailing letters/social
+# note, a subscription inset of images, a tag line and a sentence of links
+O=tests/ftr/pages/opinion.html
+obody() {
+  "$PIPE" run --explain --rules "$RULES" --url "https://$1/opinion/second-pier.html" \
+    scripts/site.lua "$O" | jq -c "$2" || fail "site.lua on $1 ($O)"
+}
+ART1="Every summer morning the queue for the eight o’clock ferry reaches the fish market, and every summer the council promises to look into it."
+ART2="This year it has looked, and its answer is a car park with four hundred spaces on the land the harbour board had set aside for a second pier.\n\nNobody who waits in that queue arrives by car: the people in it walk down from the old town, come off the morning bus or cycle in along the coast road, and most of them are going to work on the islands.\n\nThe storms closed the island schools, all three ferry routes and the regional airport twice.\n\nA second pier would let two boats board at once, which the operator says would halve the queue at peak times.\n\nThe harbour board has the drawings, and the ferry operator has offered to share the cost of the foundations.\n\nThe council should put the pier first, and the parking where the old bus depot stands."
+# the standfirst matched by the body XPath is the description, not body;
+# pruned: the short "Analysis" label goes; the sentence of links stays, the
+# tag line, the image inset, the letters/social note and the caption line
+# that repeats an image's alt text (the image stripped) go
+expect_eq "standfirst: body" "\"$ART1\\n\\n$ART2\"" "$(obody standfirst.example .body)"
+expect_eq "standfirst: description" '"The council’s plan spends on parking what the ferries need for boarding."' \
+  "$(obody standfirst.example .description)"
+expect_eq "standfirst: from the config" '"rule: //section[@name=\"articleBody\"] | //p[@id=\"article-summary\"]"' \
+  "$(obody standfirst.example .explain.body)"
+# prune: no: the label stays (no cleaning by shape); the link-heavy note,
+# the inset and the tag line still go
+expect_eq "prune: no: body" "\"Analysis\\n\\n$ART1\\n\\n$ART2\"" "$(obody letters.example .body)"
+# the same body XPath in a Lua rule without skip_description keeps the
+# standfirst (the option is what leaves it out)
+cat >"$TMP/standfirst.lua" <<'LUA'
+local rules = require("lib.rules")
+return function(page)
+  local spec = { '//section[@name="articleBody"] | //p[@id="article-summary"]',
+                 join = "\n\n", outermost = true, prune = true }
+  local a = rules.apply({ fields = { body = spec } }, page).body
+  spec.skip_description = true
+  local b = rules.apply({ fields = { body = spec } }, page).body
+  local lead = "The council’s plan spends on parking"
+  return { with = a:find(lead, 1, true) == 1, without = b:find(lead, 1, true) ~= nil,
+           starts = b:sub(1, 20) }
+end
+LUA
+out=$("$PIPE" run "$TMP/standfirst.lua" "$O" | jq -c '[.with, .without, .starts]')
+expect_eq "skip_description in a Lua rule" '[true,false,"Every summer morning"]' "$out"
+
+# a description cut short ("…") matches the standfirst it starts, not the
+# article that opens with the same words
+mkdir -p "$TMP/cutrules"
+printf 'body: //p[@class="dek"] | //div[@class="story"]\n' >"$TMP/cutrules/cut.example.txt"
+cat >"$TMP/cut.html" <<'HTML'
+<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Ferries return | Example News</title>
+<meta property="og:description" content="Three ferry routes across the harbour reopen on Monday, after…">
+</head><body><article>
+<p class="dek">Three ferry routes across the harbour reopen on Monday, after the storms.</p>
+<div class="story">
+<p>Three ferry routes across the harbour reopen on Monday, after the winter storms left two piers unsafe for four months.</p>
+<p>The operator said the new timetable brings a crossing every twenty minutes at peak times, and the fare stays at EUR 2.50.</p>
+<p>Repairs to the north pier cost more than planned, the council’s report says, because its foundations had to be replaced.</p>
+<p>Cyclists can take their bikes on board at no charge, and the summer timetable starts in June with two more evening crossings.</p>
+<p>The harbour board expects the south pier to reopen in July, once divers have checked the piles that the February storm loosened.</p>
+</div></article></body></html>
+HTML
+out=$("$PIPE" run --rules "$TMP/cutrules" --url https://cut.example/a.html scripts/site.lua "$TMP/cut.html" |
+  jq -c '.body | split("\n\n") | [length, .[0]]') || fail "site.lua on a cut description"
+expect_eq "a cut description: the standfirst goes, the article stays" \
+  '[5,"Three ferry routes across the harbour reopen on Monday, after the winter storms left two piers unsafe for four months."]' "$out"
+
+# a {generic=} source runs generic.lua on the page itself (read-only while
+# fields are read); a generic.lua that edits the page gets the read-only
+# error and runs again on a copy, so the other fields still see the page
+mkdir -p "$TMP/gtree/scripts"
+cat >"$TMP/gtree/scripts/generic.lua" <<'LUA'
+return function(page)
+  page.doc:remove(".share-bar")
+  return { body = page.doc:first(".story-body p"):text() }
+end
+LUA
+cat >"$TMP/gtree/scripts/main.lua" <<'LUA'
+local rules = require("lib.rules")
+return function(page)
+  return rules.apply({ fields = {
+    body = { "//div[@id='none']", { generic = "body", clean = false } },
+    share = ".share-bar a",
+  } }, page)
+end
+LUA
+out=$("$PIPE" run --explain "$TMP/gtree/scripts/main.lua" "$P" | jq -c '[.body, .share, .explain.body]') ||
+  fail "a generic.lua that edits the page"
+expect_eq "a generic.lua that edits the page runs on a copy" \
+  '["Three ferry routes across the harbour reopen on Monday, after the winter storms left two piers unsafe for four months.","Share","generic body"]' "$out"
+
 # autodetect_on_failure: no and no body XPath matches: the page fails
 expect_status "strict config without a body fails" 1 "$PIPE" run --rules "$RULES" \
   --url https://strict.example/a.html scripts/site.lua "$P"

@@ -34,6 +34,7 @@ return {
     },
     body = { join = "\n\n", outermost = true, boilerplate = true, min_length = 500,
       skip = { ".comment, .comments, #comments, .comment-list, .commentlist, #disqus_thread" },  -- pipe: a comment thread is not the article
+      skip_description = true,  -- pipe: a standfirst is the record's description
       "//div[@class='story-body'] | //figure[@class='lead-figure']",
       "//article",
       { generic = "body", clean = false },  -- autodetect_on_failure: the generic extractor when no body XPath matches, on the page without the config's strips
