@@ -14,6 +14,7 @@
  * counted; the worker's RLIMIT_DATA (pool.c) is the backstop for those.
  */
 #include <malloc.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,8 +79,326 @@ static int over(size_t more)
     return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* Per-document arenas                                                 */
+
+/*
+ * While an arena is current (pipe_arena_begin .. pipe_arena_end: the
+ * html plugin makes one current while libxml2 parses a page), small
+ * blocks come from the arena's 64 KiB chunks by bumping a pointer, and
+ * freeing one is a no-op: the whole tree goes in one pipe_arena_free, so
+ * an unedited tree needs no xmlFreeDoc walk at all.  Blocks over
+ * ARENA_SMALL (the input buffer, a huge text node) stay ordinary heap
+ * blocks but are listed on the arena, which frees what is left of them.
+ *
+ * - A block is known to be arena memory by its chunk: chunks are
+ *   CHUNK-aligned and registered in an open-addressed set keyed by
+ *   address / CHUNK, so pipe_mem_free and pipe_mem_realloc work on any
+ *   block whether or not an arena is current, and a realloc of an arena
+ *   block outside the window copies it to the heap (an 8-byte header
+ *   holds its size).
+ * - Budget: a chunk is charged when an arena takes it and released when
+ *   the arena is freed; up to CACHE_MAX free chunks are kept (uncharged)
+ *   for the next page, the rest go back to malloc.
+ * - AddressSanitizer: the free parts of chunks and every block freed
+ *   inside an arena are poisoned, so a use after free inside the tree,
+ *   or of any block after its arena is gone, is still reported.
+ *   Valgrind sees chunks only; PIPE_ARENA=0 turns arenas off (every block
+ *   from malloc) for a per-block valgrind run.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define PIPE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PIPE_ASAN 1
+#endif
+#endif
+#ifdef PIPE_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+#define CHUNK_SHIFT 16
+#define CHUNK ((size_t)1 << CHUNK_SHIFT)
+#define CHUNK_HEAD 16                /* link to the arena's next chunk */
+#define ARENA_SMALL 4096             /* larger blocks come from the heap */
+#define CACHE_MAX 64                 /* free chunks kept: 4 MiB */
+
+struct pipe_arena {
+    char *top, *end;       /* bump region of the newest chunk */
+    char *chunks;          /* newest chunk; each links to the one before */
+    void **big;            /* its heap blocks still alive */
+    size_t nbig, capbig;
+    pipe_arena *prev;      /* the arena current before this one */
+};
+
+static pipe_arena *arena_cur;
+static int arena_off = -1;            /* PIPE_ARENA=0: -1 not read yet */
+static size_t big_total;              /* listed heap blocks, all arenas */
+static pipe_arena **arena_live;       /* arenas with listed heap blocks */
+static size_t nlive, caplive;
+
+/* The set of chunk addresses (key = address >> CHUNK_SHIFT; 0 empty,
+ * 1 deleted). */
+static uintptr_t *cset;
+static size_t cset_cap, cset_used, cset_n;
+static char *chunk_cache[CACHE_MAX];
+static size_t ncache;
+
+static size_t cset_slot(uintptr_t key)
+{
+    return (size_t)((key * 0x9E3779B97F4A7C15u) >> 7) & (cset_cap - 1);
+}
+
+static int cset_has(uintptr_t key)
+{
+    for (size_t i = cset_slot(key);; i = (i + 1) & (cset_cap - 1)) {
+        if (cset[i] == key)
+            return 1;
+        if (cset[i] == 0)
+            return 0;
+    }
+}
+
+static int cset_add(uintptr_t key);
+
+static int cset_grow(void)
+{
+    size_t ncap = cset_cap ? cset_cap * 2 : 256;
+    while (cset_n * 4 >= ncap)
+        ncap *= 2;
+    uintptr_t *old = cset;
+    size_t oldcap = cset_cap;
+    uintptr_t *nset = calloc(ncap, sizeof *nset);
+    if (nset == NULL)
+        return -1;
+    cset = nset;
+    cset_cap = ncap;
+    cset_used = cset_n = 0;
+    for (size_t i = 0; i < oldcap; i++)
+        if (old[i] > 1)
+            cset_add(old[i]);
+    free(old);
+    return 0;
+}
+
+static int cset_add(uintptr_t key)
+{
+    if ((cset_used + 1) * 2 > cset_cap && cset_grow() != 0)
+        return -1;
+    size_t i = cset_slot(key);
+    while (cset[i] > 1)
+        i = (i + 1) & (cset_cap - 1);
+    if (cset[i] == 0)
+        cset_used++;
+    cset[i] = key;
+    cset_n++;
+    return 0;
+}
+
+static void cset_del(uintptr_t key)
+{
+    for (size_t i = cset_slot(key);; i = (i + 1) & (cset_cap - 1)) {
+        if (cset[i] == key) {
+            cset[i] = 1;
+            cset_n--;
+            return;
+        }
+        if (cset[i] == 0)
+            return;
+    }
+}
+
+static int in_arena(const void *p)
+{
+    return cset_n != 0 && cset_has((uintptr_t)p >> CHUNK_SHIFT);
+}
+
+/* A chunk for arena a, charged; NULL past the limit. */
+static char *chunk_take(void)
+{
+    if (over(CHUNK))
+        return NULL;
+    char *c;
+    if (ncache > 0) {
+        c = chunk_cache[--ncache];
+    } else {
+        c = aligned_alloc(CHUNK, CHUNK);
+        if (c == NULL) {
+            mem_refused = 1;
+            return NULL;
+        }
+        if (cset_add((uintptr_t)c >> CHUNK_SHIFT) != 0) {
+            free(c);
+            mem_refused = 1;
+            return NULL;
+        }
+        POISON(c, CHUNK);
+    }
+    mem_used += CHUNK;
+    return c;
+}
+
+static void chunk_give(char *c)
+{
+    pipe_mem_release(CHUNK);
+    POISON(c, CHUNK);
+    if (ncache < CACHE_MAX) {
+        chunk_cache[ncache++] = c;
+        return;
+    }
+    cset_del((uintptr_t)c >> CHUNK_SHIFT);
+    UNPOISON(c, CHUNK);
+    free(c);
+}
+
+static size_t round8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+/* A block of n <= ARENA_SMALL bytes from arena a, 8-aligned, its size in
+ * the 8 bytes before it. */
+static void *arena_alloc(pipe_arena *a, size_t n)
+{
+    size_t need = 8 + round8(n ? n : 1);
+    if ((size_t)(a->end - a->top) < need) {
+        char *c = chunk_take();
+        if (c == NULL)
+            return NULL;
+        UNPOISON(c, CHUNK_HEAD);
+        memcpy(c, &a->chunks, sizeof a->chunks);
+        a->chunks = c;
+        a->top = c + CHUNK_HEAD;
+        a->end = c + CHUNK;
+    }
+    char *h = a->top;
+    a->top += need;
+    UNPOISON(h, need);
+    memcpy(h, &n, sizeof n);
+    return h + 8;
+}
+
+static size_t arena_size(const void *p)
+{
+    size_t n;
+    memcpy(&n, (const char *)p - 8, sizeof n);
+    return n;
+}
+
+static int big_add(pipe_arena *a, void *p)
+{
+    if (a->nbig == a->capbig) {
+        size_t ncap = a->capbig ? a->capbig * 2 : 16;
+        void **nb = realloc(a->big, ncap * sizeof *nb);
+        if (nb == NULL)
+            return -1;
+        a->big = nb;
+        a->capbig = ncap;
+    }
+    if (a->nbig == 0) {
+        if (nlive == caplive) {
+            size_t ncap = caplive ? caplive * 2 : 8;
+            pipe_arena **nl = realloc(arena_live, ncap * sizeof *nl);
+            if (nl == NULL)
+                return -1;
+            arena_live = nl;
+            caplive = ncap;
+        }
+        arena_live[nlive++] = a;
+    }
+    a->big[a->nbig++] = p;
+    big_total++;
+    return 0;
+}
+
+static void live_drop(pipe_arena *a)
+{
+    for (size_t i = 0; i < nlive; i++)
+        if (arena_live[i] == a) {
+            arena_live[i] = arena_live[--nlive];
+            return;
+        }
+}
+
+/* Takes the listed heap block p off its arena's list: that arena, or NULL
+ * when p is not listed.  Newest first: a growing buffer is usually the
+ * last block listed. */
+static pipe_arena *big_take(const void *p)
+{
+    for (size_t i = nlive; i-- > 0;) {
+        pipe_arena *a = arena_live[i];
+        for (size_t j = a->nbig; j-- > 0;)
+            if (a->big[j] == p) {
+                a->big[j] = a->big[--a->nbig];
+                big_total--;
+                if (a->nbig == 0)
+                    live_drop(a);
+                return a;
+            }
+    }
+    return NULL;
+}
+
+static int arena_enabled(void)
+{
+    if (arena_off < 0) {
+        const char *e = getenv("PIPE_ARENA");
+        arena_off = e != NULL && strcmp(e, "0") == 0;
+    }
+    return !arena_off;
+}
+
+pipe_arena *pipe_arena_begin(void)
+{
+    if (!arena_enabled())
+        return NULL;
+    pipe_arena *a = calloc(1, sizeof *a);
+    if (a == NULL)
+        return NULL; /* parse on the heap instead */
+    a->prev = arena_cur;
+    arena_cur = a;
+    return a;
+}
+
+void pipe_arena_end(pipe_arena *a)
+{
+    if (a != NULL && arena_cur == a)
+        arena_cur = a->prev;
+}
+
+void pipe_arena_free(pipe_arena *a)
+{
+    if (a == NULL)
+        return;
+    pipe_arena_end(a);
+    for (size_t i = 0; i < a->nbig; i++) {
+        pipe_mem_release(malloc_usable_size(a->big[i]));
+        free(a->big[i]);
+    }
+    if (a->nbig > 0) {
+        big_total -= a->nbig;
+        live_drop(a);
+    }
+    free(a->big);
+    char *c = a->chunks;
+    while (c != NULL) {
+        char *next;
+        memcpy(&next, c, sizeof next);
+        chunk_give(c);
+        c = next;
+    }
+    free(a);
+}
+
 void *pipe_mem_malloc(size_t n)
 {
+    if (arena_cur != NULL && n <= ARENA_SMALL)
+        return arena_alloc(arena_cur, n);
     if (over(n))
         return NULL;
     void *p = malloc(n);
@@ -88,6 +407,12 @@ void *pipe_mem_malloc(size_t n)
         return NULL;
     }
     mem_used += malloc_usable_size(p);
+    if (arena_cur != NULL && big_add(arena_cur, p) != 0) {
+        pipe_mem_release(malloc_usable_size(p));
+        free(p);
+        mem_refused = 1;
+        return NULL;
+    }
     return p;
 }
 
@@ -95,7 +420,14 @@ void pipe_mem_free(void *p)
 {
     if (!p)
         return;
-    pipe_mem_release(malloc_usable_size(p));
+    if (in_arena(p)) {
+        POISON(p, arena_size(p)); /* freed with its arena */
+        return;
+    }
+    size_t u = malloc_usable_size(p);
+    if (big_total != 0 && u > ARENA_SMALL)
+        big_take(p);
+    pipe_mem_release(u);
     free(p);
 }
 
@@ -103,16 +435,47 @@ void *pipe_mem_realloc(void *p, size_t n)
 {
     if (!p)
         return pipe_mem_malloc(n);
+    if (in_arena(p)) {
+        size_t old = arena_size(p);
+        if (n <= old)
+            return p;
+        pipe_arena *a = arena_cur;
+        if (a != NULL && n <= ARENA_SMALL &&
+            (char *)p + round8(old) == a->top &&
+            (size_t)(a->end - (char *)p) >= round8(n)) {
+            /* the newest block grows in place */
+            a->top = (char *)p + round8(n);
+            UNPOISON(p, round8(n));
+            memcpy((char *)p - 8, &n, sizeof n);
+            return p;
+        }
+        void *np = pipe_mem_malloc(n);
+        if (np == NULL)
+            return NULL;
+        memcpy(np, p, old);
+        POISON(p, old);
+        return np;
+    }
     size_t old = malloc_usable_size(p);
+    if (n <= old && old > ARENA_SMALL && n <= ARENA_SMALL)
+        return p; /* a listed block stays over ARENA_SMALL (pipe_mem_free) */
     if (n > old && over(n - old))
         return NULL;
+    /* a listed block is listed again under its new address (the slots
+     * it leaves are there for it) */
+    pipe_arena *owner = big_total != 0 && old > ARENA_SMALL ? big_take(p)
+                                                            : NULL;
     void *np = realloc(p, n);
     if (!np) {
+        if (owner != NULL)
+            big_add(owner, p);
         mem_refused = 1;
         return NULL;
     }
     pipe_mem_release(old);
     mem_used += malloc_usable_size(np);
+    if (owner != NULL)
+        big_add(owner, np);
     return np;
 }
 

@@ -239,10 +239,21 @@ static int page_protected(lua_State *L)
             c->parser->push_charset(L, j->html, j->len, in->charset, url);
         else
             c->parser->push(L, j->html, j->len, enc, url);
+        lua_pushvalue(L, -1);
+        lua_insert(L, -4);      /* below the handler: closed after emit */
         lua_setfield(L, -2, "doc");
     }
+    int doc = j->html ? lua_gettop(L) - 2 : 0;
     lua_call(L, 1, 1);
     emit(j->host, c, j->source, j->in);
+    /* The page is done: its tree goes now (its arena back to the pool,
+     * still in the cache, for the next page) rather than when the
+     * collector finds the Document.  A Node a script kept past its page
+     * then raises "document is closed". */
+    if (doc && luaL_getmetafield(L, doc, "__close") != LUA_TNIL) {
+        lua_pushvalue(L, doc);
+        lua_call(L, 1, 0);
+    }
     return 0;
 }
 

@@ -296,6 +296,23 @@ void *pipe_mem_realloc(void *p, size_t n);
 void pipe_mem_free(void *p);
 char *pipe_mem_strdup(const char *s);
 
+/*
+ * A per-document arena (core/mem.c): between pipe_arena_begin() and
+ * pipe_arena_end(), blocks of up to 4 KiB that pipe_mem_malloc hands out
+ * come from the arena, and freeing them is a no-op; larger ones are heap
+ * blocks the arena lists.  pipe_arena_free() drops them all at once (what
+ * was not freed yet included), so a tree built in the window can go
+ * without a walk when nothing outside the window was linked into it.
+ * Blocks stay valid (and may be freed or reallocated as usual) until
+ * then.  pipe_arena_begin returns NULL when arenas are off (PIPE_ARENA=0)
+ * or on no memory: allocations then come from the heap as usual, and
+ * NULL is a valid argument to the other two.
+ */
+typedef struct pipe_arena pipe_arena;
+pipe_arena *pipe_arena_begin(void);
+void pipe_arena_end(pipe_arena *a);
+void pipe_arena_free(pipe_arena *a);
+
 /* Largest input the host accepts, in bytes (`--max-input`). */
 size_t pipe_host_max_input(const pipe_host *host);
 

@@ -61,6 +61,7 @@
 #include "xpath.h"
 
 #define CACHE_KEY "pipe.html.cache"
+#define ARENA_MIN_INPUT 8192 /* documents from inputs this long: arenas */
 #define CACHE_MAX 2000
 
 /* ------------------------------------------------------------------ */
@@ -85,9 +86,17 @@ static char *strdup_msg(const char *m)
     return s;
 }
 
-xmlDocPtr pipe_html_parse_ex(const char *data, size_t len,
-                             const char *encoding, const char *url,
-                             char *used, size_t usedsz, char **err)
+/*
+ * The parse, with the tree in an arena of its own (core/mem.c) when
+ * `arena`: every libxml2 allocation of the parse (parser context,
+ * dictionary, nodes, strings) comes from it, and pipe_html_free_doc drops
+ * it in one go.  What libxml2 keeps past a parse is the global last error
+ * (its strings would be arena blocks): it is cleared before the window
+ * closes.  doc->_private holds the arena (NULL: an ordinary tree).
+ */
+static xmlDocPtr parse_doc(const char *data, size_t len, const char *encoding,
+                           const char *url, char *used, size_t usedsz,
+                           char **err, int arena)
 {
     size_t n = 0;
     char *clean = pipe_enc_to_utf8(data, len, encoding, used, usedsz, &n,
@@ -95,8 +104,10 @@ xmlDocPtr pipe_html_parse_ex(const char *data, size_t len,
     if (clean == NULL)
         return NULL;
 
+    pipe_arena *a = arena ? pipe_arena_begin() : NULL;
     htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
     if (ctxt == NULL) {
+        pipe_arena_free(a);
         free(clean);
         *err = strdup_msg("out of memory");
         return NULL;
@@ -126,10 +137,42 @@ xmlDocPtr pipe_html_parse_ex(const char *data, size_t len,
     xmlSetStructuredErrorFunc(oldctx, old);
     xmlSetGenericErrorFunc(oldgenctx, oldgen);
     htmlFreeParserCtxt(ctxt);
+    if (a != NULL)
+        xmlResetLastError();
+    pipe_arena_end(a);
     free(clean);
-    if (doc == NULL)
+    if (doc == NULL) {
+        pipe_arena_free(a);
         *err = strdup_msg("out of memory");
+        return NULL;
+    }
+    doc->_private = a;
     return doc;
+}
+
+xmlDocPtr pipe_html_parse_ex(const char *data, size_t len,
+                             const char *encoding, const char *url,
+                             char *used, size_t usedsz, char **err)
+{
+    /* the service's parse: a tree the caller frees with xmlFreeDoc */
+    return parse_doc(data, len, encoding, url, used, usedsz, err, 0);
+}
+
+void pipe_html_free_doc(xmlDocPtr doc, int edited)
+{
+    if (doc == NULL)
+        return;
+    pipe_arena *a = doc->_private;
+    if (a == NULL || edited) {
+        xmlFreeDoc(doc);
+    } else if (doc->dict != NULL) {
+        /* an unedited arena tree holds nothing but arena blocks and the
+         * heap blocks its arena lists: no walk; only the dictionary is
+         * let go, as xmlFreeDoc would (a lookup after the parse, by a
+         * method that added a name, may have grown it on the heap) */
+        xmlDictFree(doc->dict);
+    }
+    pipe_arena_free(a);
 }
 
 xmlDocPtr pipe_html_parse_input(pipe_host *host, const pipe_input *in)
@@ -140,8 +183,8 @@ xmlDocPtr pipe_html_parse_input(pipe_host *host, const pipe_input *in)
         pipe_enc_hint(in->data, in->len, in->charset, hinted, sizeof hinted)
             ? hinted
             : NULL;
-    xmlDocPtr doc = pipe_html_parse_ex(in->data, in->len, enc, in->url, NULL,
-                                       0, &err);
+    xmlDocPtr doc =
+        parse_doc(in->data, in->len, enc, in->url, NULL, 0, &err, 1);
     if (doc == NULL) {
         pipe_host_fail(host, in->source, "%s", err ? err : "out of memory");
         free(err);
@@ -209,6 +252,8 @@ typedef struct html_doc {
     int busy;           /* walks in progress (walk_begin/walk_end) */
     int closed;         /* closed by the user: gone for Lua; freed when
                          * no walk is in progress */
+    int edited;         /* an edit method ran: the tree may hold blocks
+                         * from outside its arena (pipe_html_free_doc) */
 } html_doc;
 
 typedef struct html_node {
@@ -226,7 +271,7 @@ static void doc_release(html_doc *d)
         d->removed = NULL;
     }
     if (d->doc != NULL) {
-        xmlFreeDoc(d->doc);
+        pipe_html_free_doc(d->doc, d->edited);
         d->doc = NULL;
     }
 }
@@ -783,6 +828,7 @@ static void check_idle(lua_State *L, html_doc *d)
     if (d->busy)
         luaL_error(L, "the document is being walked by a method (a "
                       "finalizer cannot edit it meanwhile)");
+    d->edited = 1; /* every edit method asks */
 }
 
 static void check_writable(lua_State *L, int idx)
@@ -1234,8 +1280,10 @@ static void push_document(lua_State *L, const char *data, size_t len,
     d->templates = -1;
     luaL_setmetatable(L, PIPE_DOCUMENT_MT);
     char *err = NULL;
-    d->doc = pipe_html_parse_ex(data, len, encoding, url, d->encoding,
-                             sizeof d->encoding, &err);
+    /* a page-sized document gets an arena; a fragment would not fill
+     * one 64 KiB chunk */
+    d->doc = parse_doc(data, len, encoding, url, d->encoding,
+                       sizeof d->encoding, &err, len >= ARENA_MIN_INPUT);
     if (d->doc == NULL) {
         lua_pushstring(L, err ? err : "out of memory");
         free(err);

@@ -196,7 +196,7 @@ static int select_native(pipe_host *host, const select_opts *o,
         nr.rc = -1;
     }
     pipe_cssm_stack_free(st);
-    xmlFreeDoc(doc);
+    pipe_html_free_doc(doc, 0);
     return nr.rc;
 }
 
@@ -212,7 +212,7 @@ static int select_input(pipe_host *host, const pipe_input *in, void *ud)
     pipe_xerr xe = {{0}, 0};
     xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
     if (ctx == NULL) {
-        xmlFreeDoc(doc);
+        pipe_html_free_doc(doc, 0);
         pipe_host_fail(host, in->source, "out of memory");
         return -1;
     }
@@ -252,7 +252,7 @@ static int select_input(pipe_host *host, const pipe_input *in, void *ud)
         }
     }
     xmlXPathFreeObject(res);
-    xmlFreeDoc(doc);
+    pipe_html_free_doc(doc, 0);
     return rc;
 }
 

@@ -20,6 +20,11 @@
 xmlDocPtr pipe_html_parse_ex(const char *data, size_t len,
                              const char *encoding, const char *url,
                              char *used, size_t usedsz, char **err);
+/* Frees a tree of html.c's parse: one in an arena (pipe_arena, see
+ * pipe/plugin.h; doc->_private) drops the arena, without walking the tree
+ * unless `edited` (edited after the parse: it may hold heap blocks); any
+ * other with xmlFreeDoc. */
+void pipe_html_free_doc(xmlDocPtr doc, int edited);
 void pipe_html_push_document(lua_State *L, const char *data, size_t len,
                              const char *encoding, const char *url);
 xmlDocPtr pipe_html_check_doc(lua_State *L, int idx);
@@ -36,6 +41,7 @@ struct pipe_host;
 struct pipe_input;
 xmlDocPtr pipe_html_parse_input(struct pipe_host *host,
                                 const struct pipe_input *in);
+/* (its tree is an arena's: free it with pipe_html_free_doc(doc, 0)) */
 
 /* strip.c */
 char *pipe_html_text_alloc(xmlNodePtr node, const char *block_sep,

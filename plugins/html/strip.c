@@ -640,7 +640,7 @@ static int strip_input(pipe_host *host, const pipe_input *in, void *ud)
     char *text = pipe_strip_alloc((xmlNodePtr)doc,
                                   o->links ? PIPE_RENDER_LINKS : 0, base, &len);
     free(base);
-    xmlFreeDoc(doc);
+    pipe_html_free_doc(doc, 0);
     if (text == NULL) {
         pipe_host_fail(host, in->source, "out of memory");
         return -1;

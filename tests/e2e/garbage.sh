@@ -131,6 +131,23 @@ expect_eq "--max-input message" \
   "$(cat "$TMP/err")"
 expect_contains "--max-input: next input processed" '"source":"'"$G/good.html"'"' "$(cat "$TMP/out")"
 
+# a page whose tree is over --max-memory (12 MB of markup, a ~40 MB tree
+# with the parser's copies of the input): a clean failure at the limit,
+# the arena's memory counted, and the next input processed
+{ printf '<html><body>'
+  seq 1 160000 | sed 's|.*|<p class="c&">para & <b>bold</b> <a href="/x/&">link</a></p>|'
+  printf '</body></html>'; } > "$G/bigtree.html"
+for cmd in "strip" "select --no-filename h1" "run scripts/generic.lua"; do
+  # shellcheck disable=SC2086
+  check "$cmd: tree over --max-memory" 1 "$PIPE" $cmd --timeout 20 \
+    --max-memory 48M "$G/bigtree.html" "$G/good.html"
+  expect_eq "$cmd: out of memory message" \
+    "pipe: $G/bigtree.html: out of memory (limit 48 MiB)" "$(cat "$TMP/err")"
+  # shellcheck disable=SC2086
+  expect_eq "$cmd: next input processed" "$("$PIPE" $cmd "$G/good.html")" \
+    "$(cat "$TMP/out")"
+done
+
 # garbage on stdin
 check "strip garbage stdin" 0 sh -c "\"$PIPE\" strip < \"$G/binary.bin\""
 check "records garbage stdin" 1 sh -c "\"$PIPE\" run scripts/generic.lua --records - < \"$G/binary.bin\""

@@ -72,3 +72,26 @@ LUA
 out=$(cd / && "$PIPE" run "$TMP/scripts/read.lua" "$TMP/p1.html")
 expect_eq "pipe.read from / cannot read /etc/passwd" \
   "{\"source\":\"$TMP/p1.html\",\"own\":\"string\",\"passwd\":\"/etc/passwd: outside the scripts tree\"}" "$out"
+
+# a page's Document is closed when its page is done: a Node or Document
+# kept in an upvalue past its page raises instead of reaching the next
+# page's tree (or a freed one)
+cat > "$TMP/keep.lua" <<'LUA'
+local kept_doc, kept_node
+return function(page)
+  local r = { title = page.doc:first("title"):text() }
+  if kept_doc then
+    r.doc = select(2, pcall(function() return kept_doc:first("title") end))
+    r.node = select(2, pcall(function() return kept_node:text() end))
+  end
+  kept_doc, kept_node = page.doc, page.doc:first("title")
+  return r
+end
+LUA
+for mode in "-j1" "--no-workers"; do
+  # shellcheck disable=SC2086 # the mode is several options
+  expect_eq "a kept Document and Node raise on the next page ($mode)" \
+    "{\"title\":\"p1\"}
+{\"title\":\"p2\",\"doc\":\"$TMP/keep.lua:5: calling 'first' on bad self (document is closed)\",\"node\":\"$TMP/keep.lua:6: calling 'text' on bad self (document is closed)\"}" \
+    "$("$PIPE" run $mode --fields title,doc,node "$TMP/keep.lua" "$TMP/p1.html" "$TMP/p2.html")"
+done

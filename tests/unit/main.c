@@ -24,6 +24,7 @@ int main(void)
     srunner_add_suite(sr, date_suite());
     srunner_add_suite(sr, util_suite());
     srunner_add_suite(sr, registry_suite());
+    srunner_add_suite(sr, mem_suite());
     srunner_set_tap(sr, "-");
     srunner_run_all(sr, CK_SILENT);
     int failed = srunner_ntests_failed(sr);

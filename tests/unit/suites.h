@@ -18,6 +18,7 @@ Suite *outdir_suite(void);
 Suite *date_suite(void);
 Suite *util_suite(void);
 Suite *registry_suite(void);
+Suite *mem_suite(void);
 
 /* A sandboxed Lua state with every plugin open (what scripts see), from
  * test_host.c.  Close it with pipe_lua_close(), never lua_close(): the

@@ -1,0 +1,155 @@
+/*
+ * The memory budget's arenas (core/mem.c): blocks bumped from chunks while
+ * an arena is current, no-op frees, reallocation in place and out of the
+ * arena, large blocks listed and dropped with the arena, the budget.
+ * Under AddressSanitizer also that freed arena blocks are poisoned.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "core.h"
+#include "pipe/plugin.h"
+#include "suites.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define POISONED(p) __asan_address_is_poisoned(p)
+#else
+#define POISONED(p) 1
+#endif
+
+#define CHUNK 65536
+
+START_TEST(mem_arena_blocks)
+{
+    size_t u0 = pipe_mem_used();
+    pipe_arena *a = pipe_arena_begin();
+    ck_assert_ptr_nonnull(a);
+    char *p1 = pipe_mem_malloc(10);
+    ck_assert_ptr_nonnull(p1);
+    ck_assert_uint_eq((uintptr_t)p1 % 8, 0);
+    /* the first block takes a whole chunk from the budget */
+    ck_assert_uint_eq(pipe_mem_used(), u0 + CHUNK);
+    memcpy(p1, "abcdefghi", 10);
+    char *p2 = pipe_mem_malloc(100);
+    memset(p2, 'x', 100);
+    /* the newest block grows in place */
+    ck_assert_ptr_eq(pipe_mem_realloc(p2, 200), p2);
+    memset(p2 + 100, 'y', 100);
+    /* an older one moves, its bytes kept */
+    char *p1b = pipe_mem_realloc(p1, 50);
+    ck_assert_ptr_ne(p1b, p1);
+    ck_assert_str_eq(p1b, "abcdefghi");
+    ck_assert_int_eq(POISONED(p1), 1);
+    /* freeing arena blocks changes nothing */
+    pipe_mem_free(p1b);
+    ck_assert_int_eq(POISONED(p1b), 1);
+    ck_assert_uint_eq(pipe_mem_used(), u0 + CHUNK);
+    /* large blocks are heap blocks: charged, freed at once when freed */
+    char *big = pipe_mem_malloc(10000);
+    char *big2 = pipe_mem_malloc(20000);
+    ck_assert_uint_ge(pipe_mem_used(), u0 + CHUNK + 30000);
+    pipe_mem_free(big2);
+    ck_assert_uint_lt(pipe_mem_used(), u0 + CHUNK + 20000);
+    big = pipe_mem_realloc(big, 40000); /* still listed after moving */
+    memset(big, 'z', 40000);
+    pipe_arena_end(a);
+
+    /* out of the window: heap blocks again */
+    size_t u1 = pipe_mem_used();
+    char *q = pipe_mem_malloc(10);
+    ck_assert_uint_lt(pipe_mem_used(), u1 + 100);
+    /* an arena block reallocated out of the window moves to the heap */
+    char *p2b = pipe_mem_realloc(p2, 300);
+    ck_assert_ptr_ne(p2b, p2);
+    ck_assert_int_eq(p2b[99], 'x');
+    ck_assert_int_eq(p2b[199], 'y');
+    pipe_mem_free(p2b);
+    pipe_mem_free(q);
+    /* the arena drops its chunk and the large block still listed */
+    pipe_arena_free(a);
+    ck_assert_uint_eq(pipe_mem_used(), u0);
+    ck_assert_int_eq(POISONED(p2), 1);
+}
+END_TEST
+
+START_TEST(mem_arena_nested)
+{
+    /* an arena begun inside another's window; each ends its own */
+    pipe_arena *a = pipe_arena_begin();
+    char *x = pipe_mem_malloc(16);
+    pipe_arena *b = pipe_arena_begin();
+    char *y = pipe_mem_malloc(16);
+    pipe_arena_end(b);
+    char *z = pipe_mem_malloc(16); /* from a again */
+    ck_assert_ptr_eq(z, x + 24);
+    pipe_arena_end(a);
+    pipe_arena_free(b);
+    memset(x, 1, 16);
+    memset(z, 1, 16);
+    pipe_arena_free(a);
+    (void)y;
+}
+END_TEST
+
+START_TEST(mem_arena_limit)
+{
+    size_t u0 = pipe_mem_used();
+    pipe_mem_set_limit(u0 + 1000);
+    pipe_mem_clear_refused();
+    pipe_arena *a = pipe_arena_begin();
+    /* no chunk fits the budget: small and large requests both refused */
+    ck_assert_ptr_null(pipe_mem_malloc(10));
+    ck_assert_int_eq(pipe_mem_refused(), 1);
+    ck_assert_ptr_null(pipe_mem_malloc(5000));
+    pipe_arena_free(a);
+    ck_assert_uint_eq(pipe_mem_used(), u0);
+    pipe_mem_set_limit(0);
+    pipe_mem_clear_refused();
+}
+END_TEST
+
+/* A page-sized document (an arena of its own) edited by every edit
+ * method, read back, closed; then one never edited, dropped unwalked.
+ * ASan and valgrind runs of the suite check what is freed. */
+START_TEST(mem_arena_documents)
+{
+    lua_State *L = pipe_test_lua();
+    const char *err = pipe_test_dostring(L,
+        "local body = string.rep('<p class=filler>some filler text</p>', 400)\n"
+        "local d = html.parse('<html><body><div id=a><p id=p>One <b>two</b>'\n"
+        "  .. '</p><i id=i>x</i></div>' .. body .. '</body></html>')\n"
+        "d:first('#p'):set_attr('title', string.rep('t', 9000))\n"
+        "d:first('#p'):set_attr('lang', 'en')\n"
+        "d:first('b'):unwrap()\n"
+        "d:first('#i'):rename('em')\n"
+        "local w = d:first('#p'):wrap('section')\n"
+        "d:first('#a'):append(d:first('p.filler'))\n"
+        "assert(d:remove('p.filler') == 400)\n"
+        "local want = '<section><p id=\"p\" title=\"' .. string.rep('t', 9000)\n"
+        "  .. '\" lang=\"en\">One two</p></section><em id=\"i\">x</em>'\n"
+        "assert(d:first('#a'):html() == want, d:first('#a'):html())\n"
+        "assert(w:first('p'):attr('lang') == 'en')\n"
+        "d:close()\n"
+        "local e = html.parse('<div>' .. body .. '</div>')\n"
+        "assert(#e:select('p') == 400)\n"
+        "assert(e:first('p'):text() == 'some filler text')\n"
+        "e = nil collectgarbage()\n");
+    ck_assert_msg(err == NULL, "%s", err ? err : "");
+    pipe_lua_close(L);
+}
+END_TEST
+
+Suite *mem_suite(void)
+{
+    Suite *s = suite_create("mem");
+    TCase *tc = tcase_create("arena");
+    tcase_add_test(tc, mem_arena_blocks);
+    tcase_add_test(tc, mem_arena_nested);
+    tcase_add_test(tc, mem_arena_limit);
+    tcase_add_test(tc, mem_arena_documents);
+    suite_add_tcase(s, tc);
+    return s;
+}
