@@ -40,36 +40,119 @@
 
 #include <libxml/uri.h>
 
-static const char *const skipped[] = {
-    "head", "iframe", "noscript", "script", "style", "svg", "template",
-    "title", NULL,
+/*
+ * What the walk needs to know of an element's name, found in one lookup
+ * (a switch on the first letter, then a few comparisons) instead of
+ * searching the lists with strcmp on every element entered and left.
+ *   skipped: head, iframe, noscript, script, style, svg, template, title
+ *   blocks:  address, article, aside, blockquote, body, caption, center,
+ *            dd, details, dialog, dir, div, dl, dt, fieldset, figcaption,
+ *            figure, footer, form, h1-h6, header, hgroup, hr, html,
+ *            legend, li, main, menu, nav, ol, p, pre, section, summary,
+ *            table, tbody, tfoot, thead, tr, ul
+ * plus the names with rules of their own (a, br, pre, ul, ol, li, tr, td,
+ * th).  Names compare exactly (libxml2's HTML parser lowercases them).
+ */
+enum {
+    TAG_SKIPPED = 1 << 0,
+    TAG_BLOCK = 1 << 1,
+    TAG_A = 1 << 2,
+    TAG_BR = 1 << 3,
+    TAG_PRE = 1 << 4,
+    TAG_LIST = 1 << 5, /* ul, ol */
+    TAG_LI = 1 << 6,
+    TAG_TR = 1 << 7,
+    TAG_CELL = 1 << 8, /* td, th */
 };
 
-static const char *const blocks[] = {
-    "address", "article", "aside", "blockquote", "body", "caption",
-    "center", "dd", "details", "dialog", "dir", "div", "dl", "dt",
-    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3",
-    "h4", "h5", "h6", "header", "hgroup", "hr", "html", "legend", "li",
-    "main", "menu", "nav", "ol", "p", "pre", "section", "summary", "table",
-    "tbody", "tfoot", "thead", "tr", "ul", NULL,
-};
-
-static int in_list(const char *const *list, const char *name)
+static int same(const char *a, const char *b)
 {
-    for (size_t i = 0; list[i] != NULL; i++)
-        if (strcmp(list[i], name) == 0)
-            return 1;
-    return 0;
+    while (*a != '\0' && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
+
+static unsigned tag_class(const char *n)
+{
+    enum { B = TAG_BLOCK, S = TAG_SKIPPED };
+    const char *r = n + 1; /* the rest after the first letter */
+    switch (n[0]) {
+    case 'a':
+        if (*r == '\0')
+            return TAG_A;
+        return same(r, "ddress") || same(r, "rticle") || same(r, "side") ? B : 0;
+    case 'b':
+        if (same(r, "r"))
+            return TAG_BR;
+        return same(r, "lockquote") || same(r, "ody") ? B : 0;
+    case 'c':
+        return same(r, "aption") || same(r, "enter") ? B : 0;
+    case 'd':
+        return same(r, "d") || same(r, "etails") || same(r, "ialog") ||
+                       same(r, "ir") || same(r, "iv") || same(r, "l") ||
+                       same(r, "t")
+                   ? B : 0;
+    case 'f':
+        return same(r, "ieldset") || same(r, "igcaption") || same(r, "igure") ||
+                       same(r, "ooter") || same(r, "orm")
+                   ? B : 0;
+    case 'h':
+        if (r[0] >= '1' && r[0] <= '6' && r[1] == '\0')
+            return B;
+        if (same(r, "ead"))
+            return S;
+        return same(r, "eader") || same(r, "group") || same(r, "r") ||
+                       same(r, "tml")
+                   ? B : 0;
+    case 'i':
+        return same(r, "frame") ? S : 0;
+    case 'l':
+        if (same(r, "i"))
+            return B | TAG_LI;
+        return same(r, "egend") ? B : 0;
+    case 'm':
+        return same(r, "ain") || same(r, "enu") ? B : 0;
+    case 'n':
+        if (same(r, "oscript"))
+            return S;
+        return same(r, "av") ? B : 0;
+    case 'o':
+        return same(r, "l") ? B | TAG_LIST : 0;
+    case 'p':
+        if (*r == '\0')
+            return B;
+        return same(r, "re") ? B | TAG_PRE : 0;
+    case 's':
+        if (same(r, "cript") || same(r, "tyle") || same(r, "vg"))
+            return S;
+        return same(r, "ection") || same(r, "ummary") ? B : 0;
+    case 't':
+        if (same(r, "d") || same(r, "h"))
+            return TAG_CELL;
+        if (same(r, "r"))
+            return B | TAG_TR;
+        if (same(r, "emplate") || same(r, "itle"))
+            return S;
+        return same(r, "able") || same(r, "body") || same(r, "foot") ||
+                       same(r, "head")
+                   ? B : 0;
+    case 'u':
+        return same(r, "l") ? B | TAG_LIST : 0;
+    default:
+        return 0;
+    }
 }
 
 int pipe_render_skipped(const char *name)
 {
-    return in_list(skipped, name);
+    return (tag_class(name) & TAG_SKIPPED) != 0;
 }
 
 int pipe_render_block(const char *name)
 {
-    return in_list(blocks, name);
+    return (tag_class(name) & TAG_BLOCK) != 0;
 }
 
 typedef struct render {
@@ -290,11 +373,6 @@ static size_t ref_number(render *r, const char *href)
     return r->nrefs;
 }
 
-static int is_heading(const char *n)
-{
-    return n[0] == 'h' && n[1] >= '1' && n[1] <= '6' && n[2] == '\0';
-}
-
 /* Returns 1 when the walk should descend into node's children. */
 static int enter(render *r, xmlNodePtr node, int is_root)
 {
@@ -308,45 +386,45 @@ static int enter(render *r, xmlNodePtr node, int is_root)
         return 1;
     if (node->type != XML_ELEMENT_NODE || node->name == NULL)
         return 0;
-    const char *n = (const char *)node->name;
-    if (!is_root && pipe_render_skipped(n))
+    unsigned t = tag_class((const char *)node->name);
+    if (!is_root && (t & TAG_SKIPPED))
         return 0;
-    if (strcmp(n, "br") == 0) {
+    if (t & TAG_BR) {
         want_break(r, 1);
         return 0;
     }
-    if (strcmp(n, "pre") == 0)
+    if (t & TAG_PRE)
         r->pre++;
     if (r->mode == PIPE_RENDER_STRIP) {
-        if (strcmp(n, "ul") == 0 || strcmp(n, "ol") == 0) {
+        if (t & TAG_LIST) {
             want_break(r, r->list_depth > 0 ? 1 : 2);
             r->list_depth++;
             return 1;
         }
-        if (strcmp(n, "li") == 0) {
+        if (t & TAG_LI) {
             want_break(r, r->list_depth > 0 ? 1 : 2);
             r->pend_item = 1;
             r->item_depth = r->list_depth > 0 ? r->list_depth : 1;
             return 1;
         }
-        if (strcmp(n, "tr") == 0) {
+        if (t & TAG_TR) {
             want_break(r, 1);
             r->cell = 0;
             return 1;
         }
-        if (strcmp(n, "td") == 0 || strcmp(n, "th") == 0) {
+        if (t & TAG_CELL) {
             if (r->cell++ > 0)
                 r->pend_tabs++;
             return 1;
         }
-    } else if (strcmp(n, "td") == 0 || strcmp(n, "th") == 0) {
+    } else if (t & TAG_CELL) {
         r->pend_space = 1;
         return 1;
-    } else if (strcmp(n, "tr") == 0) {
+    } else if (t & TAG_TR) {
         want_break(r, 1);
         return 1;
     }
-    if (pipe_render_block(n))
+    if (t & TAG_BLOCK)
         want_break(r, 2);
     return 1;
 }
@@ -355,32 +433,32 @@ static void leave(render *r, xmlNodePtr node)
 {
     if (node->type != XML_ELEMENT_NODE || node->name == NULL)
         return;
-    const char *n = (const char *)node->name;
-    if (strcmp(n, "pre") == 0 && r->pre > 0)
+    unsigned t = tag_class((const char *)node->name);
+    if ((t & TAG_PRE) && r->pre > 0)
         r->pre--;
     if (r->mode == PIPE_RENDER_STRIP) {
-        if (strcmp(n, "ul") == 0 || strcmp(n, "ol") == 0) {
+        if (t & TAG_LIST) {
             if (r->list_depth > 0)
                 r->list_depth--;
             want_break(r, r->list_depth > 0 ? 1 : 2);
             r->pend_item = 0;
             return;
         }
-        if (strcmp(n, "li") == 0) {
+        if (t & TAG_LI) {
             want_break(r, r->list_depth > 0 ? 1 : 2);
             r->pend_item = 0;
             return;
         }
-        if (strcmp(n, "tr") == 0) {
+        if (t & TAG_TR) {
             want_break(r, 1);
             r->pend_tabs = 0;
             return;
         }
-        if (strcmp(n, "td") == 0 || strcmp(n, "th") == 0) {
+        if (t & TAG_CELL) {
             r->pend_space = 0;
             return;
         }
-        if (r->links && strcmp(n, "a") == 0) {
+        if (r->links && (t & TAG_A)) {
             const char *h = link_href(node);
             size_t k = h ? ref_number(r, h) : 0;
             if (k > 0) {
@@ -393,15 +471,16 @@ static void leave(render *r, xmlNodePtr node)
             }
             return;
         }
-    } else if (strcmp(n, "td") == 0 || strcmp(n, "th") == 0) {
+    } else if (t & TAG_CELL) {
         r->pend_space = 1;
         return;
     }
-    if (strcmp(n, "tr") == 0) {
+    if (t & TAG_TR) {
         want_break(r, 1);
         return;
     }
-    if (is_heading(n) || pipe_render_block(n))
+    /* (h1-h6 are blocks) */
+    if (t & TAG_BLOCK)
         want_break(r, 2);
 }
 

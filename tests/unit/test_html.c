@@ -486,6 +486,47 @@ START_TEST(html_c_api)
 }
 END_TEST
 
+/* The renderer's element classes, name by name (strip.c finds them with
+ * a switch, not a list search): every name of both lists, and names
+ * that share a prefix or a first letter with one. */
+START_TEST(html_tag_classes)
+{
+    static const char *const hidden[] = {
+        "head", "iframe", "noscript", "script", "style", "svg", "template",
+        "title", NULL,
+    };
+    static const char *const blocks[] = {
+        "address", "article", "aside", "blockquote", "body", "caption",
+        "center", "dd", "details", "dialog", "dir", "div", "dl", "dt",
+        "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2",
+        "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "legend",
+        "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary",
+        "table", "tbody", "tfoot", "thead", "tr", "ul", NULL,
+    };
+    static const char *const neither[] = {
+        "", "a", "b", "br", "td", "th", "span", "h", "h0", "h7", "h10",
+        "h1x", "hea", "heads", "headers", "d", "di", "divs", "dlx", "t",
+        "tab", "tables", "tt", "u", "ulx", "o", "ol2", "pr", "pres", "ps",
+        "sv", "svgs", "scrip", "i", "img", "input", "l", "lis", "m", "mark",
+        "n", "nobr", "noscripts", "c", "code", "f", "font", "DIV", "P",
+        "Script", "area", "abbr", "button", "em", "strong", "section2",
+        "x-div", "select", "option", "textarea", "time", "tfooter", NULL,
+    };
+    for (int i = 0; hidden[i] != NULL; i++) {
+        ck_assert_msg(pipe_html_is_hidden(hidden[i]) == 1, "%s", hidden[i]);
+        ck_assert_msg(pipe_html_is_block(hidden[i]) == 0, "%s", hidden[i]);
+    }
+    for (int i = 0; blocks[i] != NULL; i++) {
+        ck_assert_msg(pipe_html_is_block(blocks[i]) == 1, "%s", blocks[i]);
+        ck_assert_msg(pipe_html_is_hidden(blocks[i]) == 0, "%s", blocks[i]);
+    }
+    for (int i = 0; neither[i] != NULL; i++) {
+        ck_assert_msg(pipe_html_is_block(neither[i]) == 0, "%s", neither[i]);
+        ck_assert_msg(pipe_html_is_hidden(neither[i]) == 0, "%s", neither[i]);
+    }
+}
+END_TEST
+
 Suite *html_suite(void)
 {
     Suite *s = suite_create("html");
@@ -501,6 +542,7 @@ Suite *html_suite(void)
     tcase_add_test(tc, html_xpath);
     tcase_add_test(tc, html_absolute);
     tcase_add_test(tc, html_c_api);
+    tcase_add_test(tc, html_tag_classes);
     suite_add_tcase(s, tc);
     tc = tcase_create("input");
     tcase_set_timeout(tc, 30);
