@@ -236,6 +236,14 @@ static void want_break(render *r, int level)
         r->pend_break = level;
 }
 
+/* Does white space (ASCII, or a no-break space read as one) start at p? */
+static int space_byte(const render *r, const unsigned char *p)
+{
+    unsigned char c = p[0];
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+           (c == 0xC2 && p[1] == 0xA0 && !r->nbsp);
+}
+
 static void text_node(render *r, const char *s)
 {
     if (r->pre) {
@@ -266,12 +274,18 @@ static void text_node(render *r, const char *s)
             i += 2;
             continue;
         }
+        /* words with one ASCII space between them go out as one piece
+         * (what the space would have settled to) */
         size_t j = i;
-        while (p[j] != '\0' && !(p[j] == ' ' || p[j] == '\t' ||
-                                 p[j] == '\n' || p[j] == '\r' ||
-                                 p[j] == '\f') &&
-               !(p[j] == 0xC2 && p[j + 1] == 0xA0 && !r->nbsp))
-            j++;
+        for (;;) {
+            while (p[j] != '\0' && !space_byte(r, p + j))
+                j++;
+            if (p[j] == ' ' && p[j + 1] != '\0' && !space_byte(r, p + j + 1)) {
+                j++;
+                continue;
+            }
+            break;
+        }
         content(r, s + i, j - i);
         i = j;
     }

@@ -62,6 +62,10 @@ static const struct {
     /* libxml2 2.9.14: <source> is not void */
     {"<video><source src=a.mp4></video><p>after video</p>", "p", "after video"},
     {"<p>unclosed <b>bold <i>both</p><p>next", "p:nth-of-type(2)", "next"},
+    /* words one space apart go out as one piece; any other white space
+     * still collapses, also next to inline markup and a no-break space */
+    {"<p>one two three  four\tfive\n six <b>seven</b> eight &nbsp;nine&nbsp; ten </p>",
+     "p", "one two three four five six seven eight nine ten"},
 };
 
 START_TEST(html_text_rules)
@@ -75,6 +79,10 @@ START_TEST(html_text_rules)
         expect_str(L, "return html.parse(H):first(S):text()",
                    text_cases[i].text);
     }
+    /* {nbsp = true}: a no-break space is text, also after a single space */
+    expect_str(L, "return html.parse('<p>a b&nbsp;c &nbsp;d  e</p>'):first('p')"
+                  ":text({nbsp = true})",
+               "a b\u00A0c \u00A0d e");
     pipe_lua_close(L);
 }
 END_TEST
