@@ -54,7 +54,7 @@ static int space_at(const char *s, size_t n, size_t i, size_t *adv)
     unsigned char c = (unsigned char)s[i];
     *adv = 1;
     if (c < 0x80)
-        return is_space_cp(c);
+        return c <= ' ' && is_space_cp(c);
     if (c != 0xC2 && c != 0xE1 && c != 0xE2 && c != 0xE3)
         return 0;
     long cp = pipe_utf8_decode(s + i, n - i, adv);
@@ -66,25 +66,33 @@ static int space_at(const char *s, size_t n, size_t i, size_t *adv)
 }
 
 /* Append s[0..n) to `b` with every run of white space collapsed into one
- * ASCII space and leading/trailing white space dropped. */
+ * ASCII space and leading/trailing white space dropped.  Text that is
+ * already squished between two runs (words with one ASCII space between
+ * them) is added in one piece. */
 static void squish_into(luaL_Buffer *b, const char *s, size_t n)
 {
     size_t i = 0, adv;
-    int pending = 0, started = 0;
+    int started = 0;
     while (i < n) {
-        if (space_at(s, n, i, &adv)) {
-            pending = started;
-            i += adv;
-            continue;
-        }
-        if (pending)
+        size_t k = i;
+        while (k < n && space_at(s, n, k, &adv))
+            k += adv;
+        if (k >= n)
+            return;
+        if (started && k > i)
             luaL_addchar(b, ' ');
-        pending = 0;
+        size_t j = k;
+        for (;;) {
+            while (j < n && !space_at(s, n, j, &adv))
+                j += adv;
+            if (j + 1 < n && s[j] == ' ' && !space_at(s, n, j + 1, &adv)) {
+                j++;
+                continue;
+            }
+            break;
+        }
+        luaL_addlstring(b, s + k, j - k);
         started = 1;
-        size_t j = i + adv;
-        while (j < n && !space_at(s, n, j, &adv))
-            j += adv;
-        luaL_addlstring(b, s + i, j - i);
         i = j;
     }
 }
@@ -283,30 +291,57 @@ static void add_decoded(luaL_Buffer *b, const char *s, size_t n)
     }
 }
 
+/* The code point at s[j] (a lead byte add_spaces stops at), its length in
+ * *adv, and what add_spaces makes of it: 1 a space, 2 nothing, 0 itself. */
+static int space_kind(const char *s, size_t n, size_t j, size_t *adv)
+{
+    long cp = pipe_utf8_decode(s + j, n - j, adv);
+    if (cp == 0xA0 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F ||
+        cp == 0x205F || cp == 0x3000)
+        return 1;
+    if (cp == 0xAD || cp == 0x200B || cp == 0x2060 || cp == 0xFEFF)
+        return 2;
+    return 0;
+}
+
+static int space_lead(unsigned char c)
+{
+    return c == 0xC2 || c == 0xE2 || c == 0xE3 || c == 0xEF;
+}
+
 /* Typographic spaces to ' ', invisible characters dropped. */
 static void add_spaces(luaL_Buffer *b, const char *s, size_t n)
 {
     size_t i = 0;
     while (i < n) {
         size_t j = i;
-        while (j < n && (unsigned char)s[j] != 0xC2 &&
-               (unsigned char)s[j] != 0xE2 && (unsigned char)s[j] != 0xE3 &&
-               (unsigned char)s[j] != 0xEF)
+        while (j < n && !space_lead((unsigned char)s[j]))
             j++;
         luaL_addlstring(b, s + i, j - i);
         if (j >= n)
             return;
         size_t adv;
-        long cp = pipe_utf8_decode(s + j, n - j, &adv);
-        if (cp == 0xA0 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F ||
-            cp == 0x205F || cp == 0x3000)
+        int k = space_kind(s, n, j, &adv);
+        if (k == 1)
             luaL_addchar(b, ' ');
-        else if (cp == 0xAD || cp == 0x200B || cp == 0x2060 || cp == 0xFEFF)
-            ;
-        else
+        else if (k == 0)
             luaL_addlstring(b, s + j, adv);
         i = j + adv;
     }
+}
+
+/* Would add_spaces change s? */
+static int spaces_change(const char *s, size_t n)
+{
+    for (size_t j = 0; j < n; j++) {
+        if (!space_lead((unsigned char)s[j]))
+            continue;
+        size_t adv;
+        if (space_kind(s, n, j, &adv) != 0)
+            return 1;
+        j += adv - 1;
+    }
+    return 0;
 }
 
 /*
@@ -386,19 +421,27 @@ static int text_clean(lua_State *L)
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
     luaL_Buffer b;
-    /* Pass 1: decode, fix UTF-8, spaces. */
-    luaL_buffinit(L, &b);
-    add_decoded(&b, s, n);
-    luaL_pushresult(&b);
-    s = lua_tolstring(L, -1, &n);
-    luaL_buffinit(L, &b);
-    pipe_utf8_fix(&b, s, n);
-    luaL_pushresult(&b);
-    s = lua_tolstring(L, -1, &n);
-    luaL_buffinit(L, &b);
-    add_spaces(&b, s, n);
-    luaL_pushresult(&b);
-    s = lua_tolstring(L, -1, &n);
+    /* Pass 1: decode, fix UTF-8, spaces; each step makes a copy only when
+     * it changes something (most text has no entity left, is valid UTF-8
+     * and has no typographic space). */
+    if (memchr(s, '&', n) != NULL) {
+        luaL_buffinit(L, &b);
+        add_decoded(&b, s, n);
+        luaL_pushresult(&b);
+        s = lua_tolstring(L, -1, &n);
+    }
+    if (pipe_utf8_valid(s, n) != n) {
+        luaL_buffinit(L, &b);
+        pipe_utf8_fix(&b, s, n);
+        luaL_pushresult(&b);
+        s = lua_tolstring(L, -1, &n);
+    }
+    if (spaces_change(s, n)) {
+        luaL_buffinit(L, &b);
+        add_spaces(&b, s, n);
+        luaL_pushresult(&b);
+        s = lua_tolstring(L, -1, &n);
+    }
     /* Pass 2: lines. */
     luaL_buffinit(L, &b);
     int blank = 0, any = 0;

@@ -22,6 +22,13 @@ static const lua_case trim_squish_cases[] = {
     {"show(text.squish('one\\u{A0}\\u{A0}two'))", "one two"},
     {"show(text.squish(''), text.squish(' \\n '))", "|"},
     {"show(text.squish('x\\xff  y'))", "x\xff y"},
+    /* squished runs are copied whole: single spaces kept, any other
+     * white space between words (two spaces, a tab, a space then a
+     * Unicode space, a lone Unicode space) becomes one space */
+    {"show(text.squish('one two  three\\tfour \\u{3000}five\\u{2009}six seven '))",
+     "one two three four five six seven"},
+    {"show(text.squish(' a b'), text.squish('a b \\n'), text.squish('a \\u{A0}'))",
+     "a b|a b|a"},
 };
 
 static const lua_case decode_cases[] = {
@@ -60,6 +67,13 @@ static const lua_case spaces_clean_cases[] = {
     {"show(text.clean('a&shy;b &amp; c'))", "ab & c"},
     {"show(text.clean(''), text.clean('\\n \\n'))", "|"},
     {"show(text.clean('bad\\xffbyte'))", "bad\xEF\xBF\xBD" "byte"},
+    /* each pass of clean only when it has something to change: none at
+     * all; curly quotes (a lead byte of the space characters, but no
+     * space); only a zero-width space; only bad UTF-8; only an entity */
+    {"show(text.clean('plain  text \\n\\n\\nline two'))", "plain text\n\nline two"},
+    {"show(text.clean('\\u{201C}quoted\\u{201D}  text'))", "\u201Cquoted\u201D text"},
+    {"show(text.clean('a\\u{200B}b'), text.clean('a\\xe2\\x80 b'), text.clean('x&lt;y'))",
+     "ab|a\xEF\xBF\xBD b|x<y"},
 };
 
 static const lua_case lines_words_cases[] = {
