@@ -76,6 +76,15 @@ local DEEP = extract.scanner({
   values = { "class", "id" },
 })
 local DEEP_LISTS = { "date", "byline", "prefixed", "digits" }
+-- what {meta=} and {jsonld=} sources and the fields from <meta> and
+-- JSON-LD alone need (the <meta> index, the ld+json scripts): a quarter
+-- of the full scan, for a rule about to edit a page whose title, authors
+-- and dates it gives itself (meta.before_edit's `light`)
+local LIGHT = extract.scanner({
+  tags = { "script" },
+  script_types = { "ld+json" },
+  meta_index = true,
+})
 
 -- meta.facts(page [, deep]) -> the scanner's facts of page.doc: lists of
 -- Nodes by tag (script, title, h1, h2, time, abbr) and attribute
@@ -99,6 +108,20 @@ function meta.facts(page, deep)
         f[k], f.pos[k], f.away[k], f.values[k] = d[k], d.pos[k], d.away[k], d.values[k]
       end
     end
+  end
+  return f
+end
+
+-- the full facts of page.doc when they are there, else the light scan's
+-- (the same <meta> index and ld+json scripts)
+local function light_facts(page)
+  local f = page._facts
+  if f and f.doc == page.doc then return f end
+  f = page._light
+  if not (f and f.doc == page.doc) then
+    f = page.doc and LIGHT:scan(page.doc) or {}
+    f.doc = page.doc
+    page._light = f
   end
   return f
 end
@@ -144,7 +167,7 @@ end
 -- of contents (the scanner builds it)
 local function tags(page)
   if page._meta_tags then return page._meta_tags end
-  local idx = page.doc and meta.facts(page).meta_index or {}
+  local idx = page.doc and light_facts(page).meta_index or {}
   page._meta_tags = idx
   return idx
 end
@@ -234,7 +257,7 @@ function meta.jsonld(page)
     end
   end
   if page.doc then
-    for _, s in ipairs(meta.facts(page).script or {}) do
+    for _, s in ipairs(light_facts(page).script or {}) do
       -- (the scanner collects only ld+json scripts)
       do
         local body = s:html()
@@ -536,23 +559,26 @@ function meta.lazy(page)
   return page.meta
 end
 
--- meta.before_edit(page [, want]): for a caller about to edit page.doc
--- (a rule's remove, unwrap, ...), whose metadata must still describe the
--- page as served.  Reads now what rules' {meta=} and {jsonld=} sources
--- and lib/date see (the scanner's facts, JSON-LD, the page's language)
--- and computes the fields listed in want.  A field not computed by then
--- is computed when asked, from a fresh parse of page.html (the same
--- tree): a rule that gives title, authors and dates itself pays nothing
--- for them, and a parse only on a page where its own field came out
--- empty.  Without page.html (a string) everything is computed now.
-function meta.before_edit(page, want)
+-- meta.before_edit(page [, want [, light]]): for a caller about to edit
+-- page.doc (a rule's remove, unwrap, ...), whose metadata must still
+-- describe the page as served.  Reads now what rules' {meta=} and
+-- {jsonld=} sources and lib/date see (the scanner's facts, JSON-LD, the
+-- page's language) and computes the fields listed in want.  A field not
+-- computed by then is computed when asked, from a fresh parse of
+-- page.html (the same tree): a rule that gives title, authors and dates
+-- itself pays nothing for them, and a parse only on a page where its own
+-- field came out empty.  With `light`, the full facts (meta.facts) are
+-- scanned only if a field of want needs them: for a caller that does not
+-- call meta.facts on the edited page itself (rules.lua: a rule without
+-- functions).  Without page.html (a string) everything is computed now.
+function meta.before_edit(page, want, light)
   local st = state(page)
   if st.edited or st.complete then return end
   if type(page.html) ~= "string" or not page.doc then
     meta.extract(page)
     return
   end
-  meta.facts(page)
+  if not light then meta.facts(page) end
   meta.jsonld(page)
   date.lang(page)
   for _, k in ipairs(want or {}) do need(page, st, k) end

@@ -1322,8 +1322,20 @@ local function meta_plan(c)
     end
     return false
   end
+  -- a function (field, source, post) may read meta.facts(page) after
+  -- the edits: it gets the facts of the page as served, all of them
+  local function fn_in(fields)
+    for _, f in ipairs(fields) do
+      if f.fn then return true end
+      for _, src in ipairs(f.sources or {}) do
+        if src.kind == "fn" then return true end
+      end
+      if f.fields and fn_in(f.fields) then return true end
+    end
+    return false
+  end
   plan = { given = given, want = {}, want_explain = {}, missed = {},
-           all = generic_in(c.fields),
+           all = generic_in(c.fields), light = not (c.post or fn_in(c.fields)),
            edits = #c.remove + #c.unwrap + #c.rename + #c.wrap + #c.move > 0 }
   for _, k in ipairs(c.metadata) do
     if not given[k] then
@@ -1351,7 +1363,7 @@ local function meta_before_edit(c, page)
       end
       want = w
     end
-    meta().before_edit(page, want)
+    meta().before_edit(page, want, plan.light)
   end
 end
 

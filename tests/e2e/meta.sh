@@ -58,6 +58,12 @@ expect_eq "metadata after post's edits: the page as served" '{"authors":["Margar
 # before the rule's edits (the work differs, the records do not)
 out=$("$PIPE" run -j 1 tests/rules/served.lua "$P/meta-served.html" "$P/meta-served.html" "$P/meta-served.html" | jq -c '[.authors, .published]' | sort -u)
 expect_eq "one worker, three pages: metadata as on the first" '[["Margaret Ellison"],"2026-03-12"]' "$out"
+# a rule that removes the headline and the <meta>s: its {meta=} source and
+# a function field's meta.facts still see the page as served (a rule
+# without functions reads only the <meta> index and JSON-LD before its
+# edits; one with functions gets all the facts then)
+out=$("$PIPE" run tests/rules/served_facts.lua "$P/meta-served.html")
+expect_eq "meta source and meta.facts after the rule's edits" '["Northport Courier",1,0]' "$(printf '%s' "$out" | jq -c '[.site, .headlines, .left]')"
 # page.meta in function fields and post: computed when read, as served
 out=$("$PIPE" run tests/rules/served_fn.lua "$P/meta-served.html")
 expect_eq "page.meta in function fields and post" '["Harbour cranes return to the old quay",["Margaret Ellison"],"2026-03-12"]' "$(printf '%s' "$out" | jq -c '[.meta_title, .meta_authors, .meta_published]')"
