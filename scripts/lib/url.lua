@@ -82,44 +82,63 @@ local UPPER, LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 local CANONICAL_XPATH = ("//link[@href][contains(concat(' ', "
     .. "translate(normalize-space(@rel), '%s', '%s'), ' '), ' canonical ')]/@href")
     :format(UPPER, LOWER)
-local function meta_xpath(attr)
-  return ("//meta[translate(@%s, '%s', '%s') = 'og:url']"
-          .. "[normalize-space(@content) != '']/@content"):format(attr, UPPER, LOWER)
-end
+local OG_XPATH = "//meta[translate(@%s, '%s', '%s') = 'og:url']"
+  .. "[normalize-space(@content) != '']/@content"
+local OG_PROPERTY_XPATH = OG_XPATH:format("property", UPPER, LOWER)
+local OG_NAME_XPATH = OG_XPATH:format("name", UPPER, LOWER)
 -- found by one native CSS walk instead (a fifth of the cost of an XPath
 -- walk of the document), the attributes checked here.  CSS skips the
--- content of <template> and XPath does not: a page with a <template>
--- takes the XPath.
+-- content of <template> and XPath does not: when the query matches
+-- inside one of the page's templates (each searched alone), the whole
+-- page takes the XPath.
+local function inside(templates, xpath)
+  for _, t in ipairs(templates) do
+    if #t:xpath("." .. xpath) > 0 then return true end
+  end
+  return false
+end
+
 local function canonical_of(doc)
-  local out = {}
+  local out, templates = {}, {}
   for _, n in ipairs(doc:select("link[rel][href], template")) do
-    if n.tag == "template" then return doc:xpath(CANONICAL_XPATH) end
-    for word in n:attr("rel"):gmatch("[^ \t\r\n]+") do
-      if word:lower() == "canonical" then
-        out[#out + 1] = n:attr("href")
-        break
+    if n.tag == "template" then
+      templates[#templates + 1] = n
+    else
+      for word in n:attr("rel"):gmatch("[^ \t\r\n]+") do
+        if word:lower() == "canonical" then
+          out[#out + 1] = n:attr("href")
+          break
+        end
       end
     end
   end
+  if inside(templates, CANONICAL_XPATH) then return doc:xpath(CANONICAL_XPATH) end
   return out
 end
 
 local function og_url_of(doc)
-  local by_name
+  local by_prop, by_name, templates = nil, nil, {}
   local found = doc:select('meta[property="og:url" i][content], '
                            .. 'meta[name="og:url" i][content], template')
   for _, n in ipairs(found) do
     if n.tag == "template" then
-      return doc:xpath(meta_xpath("property"))[1] or doc:xpath(meta_xpath("name"))[1]
-    end
-    local content = n:attr("content")
-    if content:find("[^ \t\r\n]") then
-      local prop = n:attr("property")
-      if prop and prop:lower() == "og:url" then return content end
-      by_name = by_name or content
+      templates[#templates + 1] = n
+    elseif not by_prop then
+      local content = n:attr("content")
+      if content:find("[^ \t\r\n]") then
+        local prop = n:attr("property")
+        if prop and prop:lower() == "og:url" then
+          by_prop = content
+        else
+          by_name = by_name or content
+        end
+      end
     end
   end
-  return by_name
+  if inside(templates, OG_PROPERTY_XPATH) or inside(templates, OG_NAME_XPATH) then
+    return doc:xpath(OG_PROPERTY_XPATH)[1] or doc:xpath(OG_NAME_XPATH)[1]
+  end
+  return by_prop or by_name
 end
 
 -- What the document says about its own URL, looked up once per document

@@ -5,7 +5,8 @@
 # `//link[@href][contains(concat(' ', translate(normalize-space(@rel),
 # A-Z, a-z), ' '), ' canonical ')]/@href` and `//meta[translate(@property
 # | @name, A-Z, a-z) = 'og:url'][normalize-space(@content) != '']/@content`
-# give: ASCII case folding, rel words split on white space (libxml2 reads
+# give (the XPath itself when they match inside a <template>, which CSS
+# skips): ASCII case folding, rel words split on white space (libxml2 reads
 # a form feed in an attribute as a space), whole words only, blank
 # content skipped, property before name, and links inside <template>
 # (which CSS skips and XPath does not) found too.
@@ -55,6 +56,9 @@ check template-link '{"canonical":"https://e.example/in-template","url":"https:/
 
 page template-og '' '<template><meta property=og:url content="https://e.example/og-in-template"></template>'
 check template-og '{"url":"https://e.example/og-in-template"}'
+
+page template-og-name '<meta name=og:url content="https://e.example/by-name">' '<template><meta property=og:url content="https://e.example/og-in-template"></template>'
+check template-og-name '{"url":"https://e.example/og-in-template"}'
 
 page template-elsewhere '<link rel=canonical href="https://f.example/real">' '<template><p>t</p></template>'
 check template-elsewhere '{"canonical":"https://f.example/real","url":"https://f.example/real"}'
