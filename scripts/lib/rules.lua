@@ -1066,12 +1066,37 @@ local function generic_record(page)
   return page._generic or nil
 end
 
+-- the value of one matched item, or nil and why the filters rejected it
+local function item_result(f, sel, item, page, st)
+  local orig = item
+  if f.clean and type(item) == "userdata" then item = cleaned(f, item, st) end
+  if f.fields then
+    if type(item) ~= "string" then
+      return apply_fields(f.fields, page, item, st, true)
+    end
+    return nil
+  elseif type(item) == "table" or type(item) == "boolean" then
+    return item
+  end
+  local raw, kind = item_value(f, sel, item, orig)
+  return process(f, raw, kind, page, st)
+end
+
 -- the value of one source: a value (first) or a list (all); or nil and
 -- why (nothing matched, or what the filters rejected)
 local function eval_source(f, src, page, ctx, st)
   local items, sel
   if src.kind == "sel" then
     sel = src
+    -- a field that takes the first match with a value: the first match
+    -- alone first (a walk that stops there, one Node); the others only
+    -- when it has none
+    if src.css and not (f.all or f.skip or f.outermost or f.skip_description) then
+      local node = ctx:first(src.css)
+      if node == nil then return nil, "nothing matched" end
+      local v = item_result(f, sel, node, page, st)
+      if present(v) then return v end
+    end
     local why
     items, why = select_items(ctx, src)
     if why then return nil, why end
@@ -1122,19 +1147,7 @@ local function eval_source(f, src, page, ctx, st)
   if #items == 0 then return nil, "nothing matched" end
   local acc, why = {}, nil
   for _, item in ipairs(items) do
-    local v, w
-    local orig = item
-    if f.clean and type(item) == "userdata" then item = cleaned(f, item, st) end
-    if f.fields then
-      if type(item) ~= "string" then
-        v = apply_fields(f.fields, page, item, st, true)
-      end
-    elseif type(item) == "table" or type(item) == "boolean" then
-      v = item
-    else
-      local raw, kind = item_value(f, sel, item, orig)
-      v, w = process(f, raw, kind, page, st)
-    end
+    local v, w = item_result(f, sel, item, page, st)
     if present(v) then
       if not f.all then return v end
       if f.split and not f.fields and type(v) == "table" then

@@ -192,6 +192,41 @@ expect_eq "explain: nothing matched" '"none (.no-such-thing: nothing matched)"' 
 expect_eq "explain: a fallback after a rejection" "\"meta article:published_time (after .article__kicker: matched, but the date filter rejected it: no date in 'Régions')\"" "$(f .explain.published)"
 expect_eq "explain: re did not match" "\"none (figcaption: matched, but re did not match 'La Loire à Orléans, mardi matin. Photo : Jean Morel')\"" "$(f .explain.credit)"
 
+# a field takes the first match with a value: the first match alone is
+# tried first, the others when it is empty or rejected, with the same
+# reasons as when all of them are read
+cat >"$TMP/firsts.html" <<'HTML'
+<!DOCTYPE html><html><head><title>t</title></head><body>
+<p class=x> </p><p class=x>second <b>one</b></p>
+<span class=d>no date</span><span class=d>2019-05-07</span>
+<i class=e></i><i class=e> </i><u class=f> </u>
+</body></html>
+HTML
+cat >"$TMP/firsts.lua" <<'LUA'
+return {
+  metadata = false,
+  fields = {
+    x = ".x",
+    d = { ".d", date = true },
+    year = { ".d", re = "^(\\d{4})" },
+    nope = { ".d", re = "^(zzz)" },
+    e = ".e",
+    f = ".f",
+    missing = ".g",
+    first = { ".x, .d" },
+  },
+}
+LUA
+out=$("$PIPE" run --explain "$TMP/firsts.lua" "$TMP/firsts.html")
+expect_eq "first match empty: the next one" '["second one","rule: .x"]' "$(f '[.x, .explain.x]')"
+expect_eq "first match rejected by date: the next one" '["2019-05-07","rule: .d"]' "$(f '[.d, .explain.d]')"
+expect_eq "first match rejected by re: the next one" '"2019"' "$(f .year)"
+expect_eq "all rejected: the first reason" "\"none (.d: matched, but re did not match 'no date')\"" "$(f .explain.nope)"
+expect_eq "all empty: the first reason" '"none (.e: matched, but empty)"' "$(f .explain.e)"
+expect_eq "one, empty" '"none (.f: matched, but empty)"' "$(f .explain.f)"
+expect_eq "none" '"none (.g: nothing matched)"' "$(f .explain.missing)"
+expect_eq "a selector list: document order" '"second one"' "$(f .first)"
+
 # a required field that fails: exit 1; with --explain what was found too
 cat >"$TMP/req.lua" <<'LUA'
 return {
