@@ -810,8 +810,11 @@ static int html_text(lua_State *L)
 {
     html_doc *d;
     xmlNodePtr node = arg_context(L, 1, &d, 0);
-    int flags = nbsp_flag(L, 2);
-    node = arg_context(L, 1, &d, 0); /* (nbsp_flag may run metamethods) */
+    int flags = 0;
+    if (!lua_isnoneornil(L, 2)) {
+        flags = nbsp_flag(L, 2);
+        node = arg_context(L, 1, &d, 0); /* (nbsp_flag may run metamethods) */
+    }
     walk_begin(d);
     luaL_Buffer b;
     luaL_buffinit(L, &b);

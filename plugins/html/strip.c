@@ -237,7 +237,7 @@ static void want_break(render *r, int level)
 }
 
 /* Does white space (ASCII, or a no-break space read as one) start at p? */
-static int space_byte(const render *r, const unsigned char *p)
+static inline int space_byte(const render *r, const unsigned char *p)
 {
     unsigned char c = p[0];
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
