@@ -909,7 +909,10 @@ local function process(f, s, kind, page, st)
     end
     s = tostring(m)
   end
-  if kind ~= "html" then s = text.trim(s) end
+  -- (text.clean's result and a trimmed string are trimmed already)
+  if kind ~= "html" and (f.replace or f.re or (kind == "text" and f.keep_spaces)) then
+    s = text.trim(s)
+  end
   if type(f.trim) == "string" then s = strip_chars(s, f.trim) end
   if s == "" then return nil, "matched, but empty" end
   local function finish(v)
@@ -1222,13 +1225,15 @@ apply_fields = function(fields, page, ctx, st, nested)
           local lab = st.label or src.label
           -- say so when an earlier source matched but was rejected (a
           -- date the filter did not take, then metadata filling in)
-          local notes = {}
-          for j = 1, i - 1 do
-            if reasons[j] and reasons[j] ~= "nothing matched" then
-              notes[#notes + 1] = short(f.sources[j].label) .. ": " .. reasons[j]
+          if i > 1 then
+            local notes = {}
+            for j = 1, i - 1 do
+              if reasons[j] and reasons[j] ~= "nothing matched" then
+                notes[#notes + 1] = short(f.sources[j].label) .. ": " .. reasons[j]
+              end
             end
+            if #notes > 0 then lab = lab .. " (after " .. table.concat(notes, "; ") .. ")" end
           end
-          if #notes > 0 then lab = lab .. " (after " .. table.concat(notes, "; ") .. ")" end
           if weak then
             -- a later source with more text replaces a short value
             if type(x) == "string" and #x > #v then v, label = x, lab end
