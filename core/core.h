@@ -68,7 +68,7 @@ struct pipe_host {
 
 #define PIPE_DEFAULT_MAX_INPUT ((size_t)64 << 20)
 #define PIPE_DEFAULT_MAX_MEMORY ((size_t)1 << 30)
-#define PIPE_DEFAULT_MAX_STEPS 1000000000UL
+#define PIPE_DEFAULT_MAX_STEPS 0UL
 
 /* Process-wide set-up, once, before anything else: plugins' init hooks,
  * SIGPIPE ignored. */

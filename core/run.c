@@ -64,7 +64,8 @@ const char pipe_run_help[] =
     "  --force            with --output: redo inputs whose file exists\n"
     "  --unsafe           lift the sandbox: full Lua standard library (io, os,\n"
     "                     debug, package); only for scripts you trust\n"
-    "  --max-steps N      Lua instructions per page (default 1000000000)\n"
+    "  --max-steps N      Lua instructions per page (default: no limit; --timeout\n"
+    "                     stops a runaway script)\n"
     PIPE_COMMON_HELP
     "\n"
     "A script error fails only that page: `pipe: SOURCE: FILE:LINE: message`\n"

@@ -165,7 +165,12 @@ int pipe_lua_call(lua_State *L, int nargs, int nresults)
 {
     state_ud *ud = get_ud(L);
     ud->steps = 0;
-    lua_sethook(L, step_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    /* no limit, no hook: with a count hook set, Lua's VM stops in
+     * luaG_traceexec on every instruction, not every HOOK_EVERY */
+    if (ud->max_steps)
+        lua_sethook(L, step_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    else
+        lua_sethook(L, NULL, 0, 0);
     int base = lua_gettop(L) - nargs;
     lua_pushcfunction(L, msgh);
     lua_insert(L, base);
@@ -954,7 +959,8 @@ lua_State *pipe_lua_new(const pipe_lua_opts *o, char **err)
         return NULL;
     }
     lua_atpanic(L, state_panic);
-    lua_sethook(L, step_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    if (ud->max_steps)
+        lua_sethook(L, step_hook, LUA_MASKCOUNT, HOOK_EVERY);
     lua_pushcfunction(L, open_all);
     if (pipe_lua_call(L, 0, 0) != LUA_OK) {
         const char *m = lua_tostring(L, -1);
