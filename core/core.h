@@ -68,7 +68,10 @@ struct pipe_host {
 
 #define PIPE_DEFAULT_MAX_INPUT ((size_t)64 << 20)
 #define PIPE_DEFAULT_MAX_MEMORY ((size_t)1 << 30)
-#define PIPE_DEFAULT_MAX_STEPS 0UL
+/* for `pipe test` and the other commands that run Lua without a worker's
+ * timeout; `run` has none by default (--timeout stops a runaway page, and
+ * the count hook the limit needs slows every instruction) */
+#define PIPE_DEFAULT_MAX_STEPS 1000000000UL
 
 /* Process-wide set-up, once, before anything else: plugins' init hooks,
  * SIGPIPE ignored. */

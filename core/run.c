@@ -413,6 +413,7 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
     int explain = 0, npos = 0, no_gzip = 0, force = 0;
     pipe_outdir od;
     memset(&od, 0, sizeof od);
+    host->lua.max_steps = 0; /* --timeout stops a runaway page (core.h) */
     pipe_opt_list sets = {NULL, 0}, rules = {NULL, 0};
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
     if (!pos)
