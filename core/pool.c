@@ -946,6 +946,38 @@ static void send_result(int fd, const unit_result *r)
     }
 }
 
+/* The worker's side of its socket, read ahead: a job's header and its
+ * payload (and often the job queued behind it) come in one read(2)
+ * instead of two. */
+typedef struct rx_ahead {
+    char buf[16384];
+    size_t off, len;
+} rx_ahead;
+
+static int rx_read(rx_ahead *rx, int fd, void *dst, size_t n)
+{
+    char *d = dst;
+    while (n > 0) {
+        if (rx->off == rx->len) {
+            if (n >= sizeof rx->buf)
+                return read_full(fd, d, n); /* a large payload: directly */
+            ssize_t r = read(fd, rx->buf, sizeof rx->buf);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                return -1;
+            rx->off = 0;
+            rx->len = (size_t)r;
+        }
+        size_t k = rx->len - rx->off < n ? rx->len - rx->off : n;
+        memcpy(d, rx->buf + rx->off, k);
+        rx->off += k;
+        d += k;
+        n -= k;
+    }
+    return 0;
+}
+
 static void worker_main(sup *s, int fd)
 {
     pipe_host *host = s->host;
@@ -954,12 +986,13 @@ static void worker_main(sup *s, int fd)
         _exit(0);
     worker_limits(host);
     unsigned long done = 0;
+    static rx_ahead rx;
     for (;;) {
         job_hdr h;
-        if (read_full(fd, &h, sizeof h) != 0)
+        if (rx_read(&rx, fd, &h, sizeof h) != 0)
             _exit(0);
         char *buf = malloc(h.len + 1);
-        if (!buf || read_full(fd, buf, h.len) != 0)
+        if (!buf || rx_read(&rx, fd, buf, h.len) != 0)
             _exit(0);
         size_t off = 0;
         for (uint32_t u = 0; u < h.nunits; u++) {
