@@ -252,3 +252,16 @@ for p in "$PAGES"/*.html; do "$PIPE" run --explain scripts/site.lua "$p"; done >
 for p in "$PAGES"/*.html; do PIPE_JSON_TREE=1 "$PIPE" run --explain scripts/site.lua "$p"; done > "$TMP/site.tree" 2>&1
 cmp -s "$TMP/site.direct" "$TMP/site.tree" || fail "site.lua records differ direct/tree"
 pass "site.lua --explain on every fixture page: direct = tree"
+
+# json.decode decodes common JSON directly (plugins/json.c), jansson the
+# rest: the same values, metatables, number types and messages
+"$PIPE" run tests/scripts/json_decode.lua "$PAGES/paris-declaration.html" > "$TMP/dd.out" 2>&1
+PIPE_JSON_TREE=1 "$PIPE" run tests/scripts/json_decode.lua "$PAGES/paris-declaration.html" > "$TMP/dt.out" 2>&1
+cmp -s "$TMP/dd.out" "$TMP/dt.out" || fail "json.decode direct and jansson differ: $(diff "$TMP/dd.out" "$TMP/dt.out" | head -4)"
+expect_eq "json.decode: 62 cases" 62 "$(wc -l < "$TMP/dd.out" | tr -d ' ')"
+expect_eq "json.decode: a sample" '{"source":"c8","enc":"-0.0","err":null,"mt":"number","mtype":"float"}
+{"source":"c14","enc":"nil","err":"1:19: too big integer near '"'"'9223372036854775808'"'"'","mt":"nil","mtype":null}
+{"source":"c26","enc":"\"é€😀\"","err":null,"mt":"string","mtype":null}
+{"source":"c29","enc":"nil","err":"1:14: invalid Unicode '"'"'\\uD800\\u0041'"'"' near '"'"'\"\\ud800\\u0041\"'"'"'","mt":"nil","mtype":null}
+{"source":"c31","enc":"nil","err":"1:9: NUL byte in object key not supported near '"'"'\"\\u0000\"'"'"'","mt":"nil","mtype":null}
+{"source":"c54","enc":"{\"a\":2}","err":null,"mt":"object","mtype":null}' "$(grep -E '^\{"source":"c(8|14|26|29|31|54)"' "$TMP/dd.out")"
