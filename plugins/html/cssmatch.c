@@ -127,6 +127,7 @@ static xmlAttrPtr find_attr(xmlNodePtr el, const char *name)
 {
     for (xmlAttrPtr a = el->properties; a != NULL; a = a->next)
         if ((a->ns == NULL || a->ns->prefix == NULL) &&
+            a->name[0] == (xmlChar)name[0] &&
             strcmp((const char *)a->name, name) == 0)
             return a;
     return NULL;
@@ -170,8 +171,11 @@ static int attr_test(const pipe_cssm_test *t, xmlNodePtr el)
 /* Does element `el` satisfy compound `c`? */
 static int compound_match(const pipe_cssm_compound *c, xmlNodePtr el)
 {
+    /* (the first byte before strcmp: a list like "p, div, li, ..." tries
+     * every name on every element) */
     if (c->tag != NULL &&
-        (el->ns != NULL || strcmp((const char *)el->name, c->tag) != 0))
+        (el->ns != NULL || el->name[0] != (xmlChar)c->tag[0] ||
+         strcmp((const char *)el->name, c->tag) != 0))
         return 0;
     for (int i = 0; i < c->ntests; i++)
         if (!attr_test(&c->tests[i], el))
@@ -238,7 +242,7 @@ static xmlNodePtr elem_from(xmlNodePtr n)
 
 static int is_template(xmlNodePtr n)
 {
-    return n->type == XML_ELEMENT_NODE &&
+    return n->type == XML_ELEMENT_NODE && n->name[0] == 't' &&
            strcmp((const char *)n->name, "template") == 0;
 }
 
