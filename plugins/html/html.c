@@ -824,6 +824,93 @@ static int html_text(lua_State *L)
     return 1;
 }
 
+/* pipe_buf_add as a pipe_sink_fn */
+static void buf_sink(void *ud, const char *s, size_t n)
+{
+    pipe_buf_add(ud, s, n);
+}
+
+static void free_buf(void *p)
+{
+    pipe_buf_free(p);
+    free(p);
+}
+
+/* -- html.texts(nodes) -> {string...}: node:text() of each Node of the
+ * list (all of one Document), from one walk of the document: a node's
+ * text is its stretch of the document's text.  Where it would not be (in
+ * <head> or other skipped content, inside <pre>), the node is rendered
+ * alone.  Caveat: the walk renders the whole document, so this pays off
+ * for many nodes (lib/rules' text removal reads every block's text). */
+static int html_texts(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, 1);
+    html_doc *d = NULL;
+    pipe_box *sb = pipe_box_new(L, free);
+    pipe_box *wb = pipe_box_new(L, free);
+    pipe_box *bb = pipe_box_new(L, free_buf);
+    if (n > 0) {
+        sb->p = calloc((size_t)n, sizeof(pipe_span));
+        wb->p = calloc((size_t)n, sizeof(size_t));
+        bb->p = calloc(1, sizeof(pipe_buf));
+        if (sb->p == NULL || wb->p == NULL || bb->p == NULL)
+            return luaL_error(L, "out of memory");
+    }
+    pipe_span *spans = sb->p;
+    luaL_getmetatable(L, PIPE_NODE_MT); /* compared by identity below */
+    int node_mt = lua_gettop(L);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, 1, i);
+        html_node *hn = lua_touserdata(L, -1);
+        if (hn == NULL || !lua_getmetatable(L, -1) ||
+            !lua_rawequal(L, -1, node_mt))
+            return luaL_error(L, "html.texts: item %d is not a Node",
+                              (int)i);
+        lua_getiuservalue(L, -2, 1);
+        html_doc *nd = lua_touserdata(L, -1);
+        if (nd == NULL || nd->doc == NULL || nd->closed)
+            return luaL_error(L, "html.texts: item %d: document is closed",
+                              (int)i);
+        if (d == NULL)
+            d = nd;
+        else if (nd != d)
+            return luaL_error(L, "html.texts: the nodes are not all of one "
+                                 "document");
+        spans[i - 1].node = hn->node;
+        spans[i - 1].index = (size_t)(i - 1);
+        lua_pop(L, 3);
+    }
+    lua_pop(L, 1);
+    lua_createtable(L, (int)n, 0);
+    if (n == 0)
+        return 1;
+    walk_begin(d);
+    pipe_buf *buf = bb->p;
+    pipe_render_spans((xmlNodePtr)d->doc, 0, spans, (size_t)n, wb->p,
+                      buf_sink, buf);
+    if (buf->oom) {
+        walk_end(d);
+        return luaL_error(L, "out of memory");
+    }
+    for (size_t k = 0; k < (size_t)n; k++) {
+        const pipe_span *sp = &spans[k];
+        if (sp->state == PIPE_SPAN_DONE) {
+            lua_pushlstring(L, buf->p ? buf->p + sp->start : "",
+                            sp->end - sp->start);
+        } else {
+            luaL_Buffer b;
+            luaL_buffinit(L, &b);
+            pipe_render(sp->node, PIPE_RENDER_TEXT, "\n\n", 0, NULL,
+                        lua_sink, &b);
+            luaL_pushresult(&b);
+        }
+        lua_rawseti(L, -2, (lua_Integer)sp->index + 1);
+    }
+    walk_end(d);
+    return 1;
+}
+
 /* Raise when the document of argument idx is read-only (the rule engine
  * sets that while a rule's fields read the page). */
 static void check_idle(lua_State *L, html_doc *d)
@@ -1467,6 +1554,7 @@ static const luaL_Reg html_funcs[] = {
     {"strip", html_strip},
     {"xpath_of", html_xpath_of},
     {"absolute", html_absolute},
+    {"texts", html_texts},
     {NULL, NULL},
 };
 

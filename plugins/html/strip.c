@@ -33,6 +33,7 @@
 #include "pipe/util.h"
 #include "service.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,12 +178,20 @@ typedef struct render {
     size_t *slots;     /* open-addressing index of refs: i + 1, 0 = free */
     size_t nslots;     /* a power of two, at least twice nrefs */
     int oom;
+    /* pipe_render_spans: the targets, sorted by node, and their spans */
+    pipe_span *spans;
+    size_t nspans;
+    size_t out;        /* bytes written so far */
+    size_t *waiting;   /* targets entered, before their first content */
+    size_t nwaiting;
 } render;
 
 static void put(render *r, const char *s, size_t n)
 {
-    if (n > 0)
+    if (n > 0) {
         r->sink(r->ud, s, n);
+        r->out += n;
+    }
 }
 
 /* Settle what is owed before visible content. `space` says whether
@@ -225,6 +234,11 @@ static void settle(render *r, int space)
 static void content(render *r, const char *s, size_t n)
 {
     settle(r, 1);
+    /* the targets waiting for their first content start here (after
+     * what settle wrote: the separators before them are not theirs) */
+    for (size_t i = 0; i < r->nwaiting; i++)
+        r->spans[r->waiting[i]].start = r->out;
+    r->nwaiting = 0;
     put(r, s, n);
     r->started = 1;
     r->line_start = 0;
@@ -387,6 +401,52 @@ static size_t ref_number(render *r, const char *href)
     return r->nrefs;
 }
 
+/* The span of target `node`, or NULL (spans are sorted by node). */
+static pipe_span *span_of(render *r, xmlNodePtr node)
+{
+    size_t lo = 0, hi = r->nspans;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->spans[mid].node == node)
+            return &r->spans[mid];
+        if ((uintptr_t)r->spans[mid].node < (uintptr_t)node)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* A target entered where its text comes out as it would alone: not
+ * inside a <pre> (whose white space a walk started at the target would
+ * collapse).  Its text starts with the next content. */
+static void span_enter(render *r, xmlNodePtr node)
+{
+    pipe_span *sp = span_of(r, node);
+    if (sp == NULL || sp->state != PIPE_SPAN_UNSEEN || r->pre > 0)
+        return;
+    sp->state = PIPE_SPAN_OPEN;
+    sp->start = sp->end = 0;
+    r->waiting[r->nwaiting++] = (size_t)(sp - r->spans);
+}
+
+/* Its text ends with the last content before its end (in text mode
+ * nothing is written between them). */
+static void span_leave(render *r, xmlNodePtr node)
+{
+    pipe_span *sp = span_of(r, node);
+    if (sp == NULL || sp->state != PIPE_SPAN_OPEN)
+        return;
+    size_t k = (size_t)(sp - r->spans);
+    if (r->nwaiting > 0 && r->waiting[r->nwaiting - 1] == k) {
+        r->nwaiting--; /* no content: empty */
+        sp->start = sp->end = r->out;
+    } else {
+        sp->end = r->out;
+    }
+    sp->state = PIPE_SPAN_DONE;
+}
+
 /* Returns 1 when the walk should descend into node's children. */
 static int enter(render *r, xmlNodePtr node, int is_root)
 {
@@ -403,6 +463,8 @@ static int enter(render *r, xmlNodePtr node, int is_root)
     unsigned t = tag_class((const char *)node->name);
     if (!is_root && (t & TAG_SKIPPED))
         return 0;
+    if (r->spans != NULL)
+        span_enter(r, node);
     if (t & TAG_BR) {
         want_break(r, 1);
         return 0;
@@ -447,6 +509,8 @@ static void leave(render *r, xmlNodePtr node)
 {
     if (node->type != XML_ELEMENT_NODE || node->name == NULL)
         return;
+    if (r->spans != NULL)
+        span_leave(r, node);
     unsigned t = tag_class((const char *)node->name);
     if ((t & TAG_PRE) && r->pre > 0)
         r->pre--;
@@ -498,6 +562,59 @@ static void leave(render *r, xmlNodePtr node)
         want_break(r, 2);
 }
 
+static void walk(render *r, xmlNodePtr root)
+{
+    xmlNodePtr node = root;
+    for (;;) {
+        if (enter(r, node, node == root) && node->children != NULL) {
+            node = node->children;
+            continue;
+        }
+        for (;;) {
+            leave(r, node);
+            if (node == root)
+                return;
+            if (node->next != NULL) {
+                node = node->next;
+                break;
+            }
+            node = node->parent;
+            if (node == NULL)
+                return;
+        }
+    }
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)((const pipe_span *)a)->node;
+    uintptr_t y = (uintptr_t)((const pipe_span *)b)->node;
+    return x < y ? -1 : x > y;
+}
+
+void pipe_render_spans(xmlNodePtr root, int flags, pipe_span *spans,
+                       size_t n, size_t *waiting, pipe_sink_fn sink,
+                       void *ud)
+{
+    render r;
+    memset(&r, 0, sizeof r);
+    r.mode = PIPE_RENDER_TEXT;
+    r.nbsp = (flags & PIPE_RENDER_NBSP) != 0;
+    r.block_sep = "\n\n";
+    r.sink = sink;
+    r.ud = ud;
+    for (size_t i = 0; i < n; i++)
+        spans[i].state = PIPE_SPAN_UNSEEN;
+    qsort(spans, n, sizeof *spans, span_cmp);
+    r.spans = spans;
+    r.nspans = n;
+    r.waiting = waiting;
+    if (root != NULL && n > 0)
+        walk(&r, root);
+    /* (a target still open: the walk ended inside it; never, as every
+     * entered element is left) */
+}
+
 int pipe_render(xmlNodePtr root, int mode, const char *block_sep, int flags,
                 const char *base, pipe_sink_fn sink, void *ud)
 {
@@ -512,26 +629,7 @@ int pipe_render(xmlNodePtr root, int mode, const char *block_sep, int flags,
     r.ud = ud;
     if (root == NULL)
         return 0;
-    xmlNodePtr node = root;
-    for (;;) {
-        if (enter(&r, node, node == root) && node->children != NULL) {
-            node = node->children;
-            continue;
-        }
-        for (;;) {
-            leave(&r, node);
-            if (node == root)
-                goto done;
-            if (node->next != NULL) {
-                node = node->next;
-                break;
-            }
-            node = node->parent;
-            if (node == NULL)
-                goto done;
-        }
-    }
-done:
+    walk(&r, root);
     if (r.links && r.nrefs > 0) {
         for (size_t i = 0; i < r.nrefs; i++) {
             char tmp[40];

@@ -30,6 +30,28 @@ typedef void (*pipe_sink_fn)(void *ud, const char *s, size_t n);
 int pipe_render(xmlNodePtr node, int mode, const char *block_sep, int flags,
                 const char *base, pipe_sink_fn sink, void *ud);
 
+/* Where each of several elements' texts lies in the text of a whole
+ * tree: node:text() of each, from one walk (html.texts). */
+enum { PIPE_SPAN_UNSEEN = 0, PIPE_SPAN_OPEN = 1, PIPE_SPAN_DONE = 2 };
+typedef struct pipe_span {
+    xmlNodePtr node;   /* the element (set by the caller) */
+    size_t index;      /* the caller's own (kept) */
+    size_t start, end; /* DONE: its text is the output's [start, end) */
+    int state;         /* UNSEEN: not rendered as it would be alone (not
+                        * under root, in skipped content, inside <pre>):
+                        * render it alone */
+} pipe_span;
+
+/* Render `root` in text mode ("\n\n" between blocks, flags as for
+ * pipe_render) into sink, and find the span of each of spans[0..n) (a
+ * target's text alone is exactly its span of this output: what a walk
+ * writes between a target's first content and its end does not depend on
+ * what came before, in text mode, outside <pre>).  Sorts spans by node;
+ * `waiting` has room for n indices. */
+void pipe_render_spans(xmlNodePtr root, int flags, pipe_span *spans,
+                       size_t n, size_t *waiting, pipe_sink_fn sink,
+                       void *ud);
+
 /* Strip-mode text of `node` (malloc'd, *len set), flags and base as for
  * pipe_render; NULL on out-of-memory. */
 char *pipe_strip_alloc(xmlNodePtr node, int flags, const char *base,

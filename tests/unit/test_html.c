@@ -494,6 +494,56 @@ START_TEST(html_c_api)
 }
 END_TEST
 
+/* html.texts: each node's :text(), from one walk of the document; nodes
+ * whose text is not their stretch of the document's text (in <head>, in
+ * skipped content, inside <pre>) rendered alone. */
+static const char texts_page[] =
+    "<!DOCTYPE html><html><head><title>T &amp; t</title>"
+    "<style>p{}</style></head><body>"
+    "<div id=a> lead <p>One&nbsp;&nbsp;<b>two</b><br>three</p>"
+    "<ul><li>x</li><li> y <i>z</i> </li></ul>"
+    "<table><tr><td>c1</td><td>c2</td></tr><tr><th>h</th></tr></table>"
+    "<pre>  keep\n   this <span> and\n\n that</span></pre>"
+    "<noscript><div>hidden <p>inside</p></div></noscript>"
+    "<div><div><div><p>deep</p></div></div> tail </div>"
+    "<p></p><p>   </p><section><p>s<br></p></section>"
+    "<template><p>tpl</p></template>after</div>"
+    "<svg><text>svg</text></svg><p>last one</p></body></html>";
+
+START_TEST(html_texts_like_text)
+{
+    lua_State *L = pipe_test_lua();
+    lua_pushstring(L, texts_page);
+    lua_setglobal(L, "H");
+    expect_str(L,
+        "local doc = html.parse(H)\n"
+        "local all = doc:xpath('//*')\n"
+        "all[#all + 1] = all[3]  -- twice in the list\n"
+        "local t = html.texts(all)\n"
+        "if #t ~= #all then return 'count ' .. #t end\n"
+        "for i, n in ipairs(all) do\n"
+        "  if t[i] ~= n:text() then return n.tag .. ' ' .. i .. ': ' .. t[i] end\n"
+        "end\n"
+        "return 'same ' .. #all",
+        "same 39");
+    expect_str(L, "return #html.texts({})", "0");
+    expect_str(L,
+        "local doc = html.parse(H)\n"
+        "local t = html.texts(doc:select('#a > p, pre, title'))\n"
+        "return table.concat(t, '|')",
+        "T & t|One two\nthree|  keep\n   this  and\n\n that||");
+    expect_err(L, "html.texts({html.parse(H):root(), 'x'})",
+               "html.texts: item 2 is not a Node");
+    expect_err(L, "html.texts({html.parse(H):root(), html.parse(H):root()})",
+               "html.texts: the nodes are not all of one document");
+    expect_err(L, "local d = html.parse(H); local r = d:root(); d:close(); "
+                  "html.texts({r})",
+               "html.texts: item 1: document is closed");
+    expect_err(L, "html.texts('x')", "table expected");
+    pipe_lua_close(L);
+}
+END_TEST
+
 /* The renderer's element classes, name by name (strip.c finds them with
  * a switch, not a list search): every name of both lists, and names
  * that share a prefix or a first letter with one. */
@@ -551,6 +601,7 @@ Suite *html_suite(void)
     tcase_add_test(tc, html_absolute);
     tcase_add_test(tc, html_c_api);
     tcase_add_test(tc, html_tag_classes);
+    tcase_add_test(tc, html_texts_like_text);
     suite_add_tcase(s, tc);
     tc = tcase_create("input");
     tcase_set_timeout(tc, 30);
