@@ -1299,10 +1299,16 @@ local function replace_plain(s, from, to)
   return table.concat(out)
 end
 
+-- (every block's text, from one walk: html.texts.  A removal takes only
+-- the blocks that come before it in document order and not their
+-- descendants, and a block's own subtree follows it: each block's text
+-- is the same read before the loop as when the loop reaches it.)
 remove_text = function(doc, regex)
   local n = 0
-  for _, node in ipairs(doc:select(BLOCKS)) do
-    if regex:find(node:text()) then
+  local blocks = doc:select(BLOCKS)
+  local texts = html.texts(blocks)
+  for i, node in ipairs(blocks) do
+    if regex:find(texts[i]) then
       local smallest = true
       for _, inner in ipairs(node:select(BLOCKS)) do
         if regex:find(inner:text()) then smallest = false; break end
