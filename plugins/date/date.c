@@ -48,6 +48,7 @@
 #include <lauxlib.h>
 
 #include "pipe/plugin.h"
+#include "pipe/util.h"
 #include "date.h"
 
 /*
@@ -133,10 +134,43 @@ static const char tz_help[] =
     "(want an IANA zone like Europe/Kyiv, an offset like +02:00, or an "
     "abbreviation like UTC, EET)";
 
-/* push the locale tables for opts.lang into x */
-static void setup_lang(lua_State *L, ctx *x, const char *lang)
+/* The union a text needs (date_data.c pipe_date_push_union): none when
+ * it has no letter, the Cyrillic-script languages when its letters are
+ * all Cyrillic, else all.  Whatever might be a letter outside ASCII's,
+ * Cyrillic's and a few punctuation blocks (Latin-1's signs, general
+ * punctuation, currency), and bytes that are not UTF-8, count as a letter
+ * of another script. */
+static int union_for(const char *s, size_t n)
 {
-    pipe_date_push_union(L, x->cache);
+    int cyr = 0;
+    for (size_t i = 0; i < n;) {
+        size_t adv;
+        long cp = pipe_utf8_decode(s + i, n - i, &adv);
+        i += adv;
+        if (cp >= 0x400 && cp <= 0x52F)
+            cyr = 1;
+        else if (cp < 0 || (cp >= 'a' && cp <= 'z') ||
+                 (cp >= 'A' && cp <= 'Z') ||
+                 (cp >= 0x80 && !(cp >= 0xA0 && cp <= 0xBF) && cp != 0xD7 &&
+                  cp != 0xF7 && !(cp >= 0x2000 && cp <= 0x206F) &&
+                  !(cp >= 0x20A0 && cp <= 0x20CF)))
+            return PIPE_DATE_UNION_ALL;
+    }
+    return cyr ? PIPE_DATE_UNION_CYRILLIC : PIPE_DATE_UNION_NONE;
+}
+
+/* push the locale tables for opts.lang into x (the union's languages
+ * chosen by the letters of the text and of opts.now) */
+static void setup_lang(lua_State *L, ctx *x, const char *lang,
+                       const char *now)
+{
+    int which = union_for(x->src, x->srclen);
+    if (now && !pipe_date_is_fast(now, strlen(now))) {
+        int w2 = union_for(now, strlen(now));
+        if (w2 != which && w2 != PIPE_DATE_UNION_NONE)
+            which = which == PIPE_DATE_UNION_NONE ? w2 : PIPE_DATE_UNION_ALL;
+    }
+    pipe_date_push_union(L, x->cache, which);
     x->uni = lua_gettop(L);
     x->prim = x->uni;
     x->uni_min = 0;
@@ -218,7 +252,7 @@ static int date_parse(lua_State *L)
      * texts that need them */
     if (format || !pipe_date_is_fast(s, len) ||
         (now && !pipe_date_is_fast(now, strlen(now))))
-        setup_lang(L, &x, lang);
+        setup_lang(L, &x, lang, now);
     char why[256] = "";
     dt r;
     if (now) {

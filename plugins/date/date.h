@@ -170,7 +170,9 @@ void pipe_date_push_zones(lua_State *L, int cache);
 void pipe_date_generic_zone(const ctx *x, const char *w, int wl,
                             char *out, size_t cap);
 void pipe_date_push_locale(lua_State *L, int cache, const char *tag);
-void pipe_date_push_union(lua_State *L, int cache);
+/* which languages a text needs in the union (pipe_date_push_union) */
+enum { PIPE_DATE_UNION_ALL, PIPE_DATE_UNION_CYRILLIC, PIPE_DATE_UNION_NONE };
+void pipe_date_push_union(lua_State *L, int cache, int which);
 /* 1: w is a zone abbreviation (*off set), -1: one that names two offsets
  * ("IST"), 0: not one */
 int pipe_date_zone_lookup(ctx *x, const char *w, int *off);
