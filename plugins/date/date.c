@@ -170,18 +170,27 @@ static void setup_lang(lua_State *L, ctx *x, const char *lang,
         if (w2 != which && w2 != PIPE_DATE_UNION_NONE)
             which = which == PIPE_DATE_UNION_NONE ? w2 : PIPE_DATE_UNION_ALL;
     }
-    pipe_date_push_union(L, x->cache, which);
-    x->uni = lua_gettop(L);
-    x->prim = x->uni;
+    x->uni_which = which;
     x->uni_min = 0;
-    if (!lang || !*lang)
-        return;
-    pipe_date_push_locale(L, x->cache, lang);
-    if (!lua_istable(L, -1)) {
-        lua_pop(L, 1);
+    if (lang && *lang) {
+        pipe_date_push_locale(L, x->cache, lang);
+        if (!lua_istable(L, -1))
+            lua_pop(L, 1);
+        else
+            x->prim = lua_gettop(L);
+    }
+    if (!x->prim) {
+        /* no language: the union is the primary table */
+        pipe_date_push_union(L, x->cache, which);
+        x->uni = x->prim = lua_gettop(L);
         return;
     }
-    x->prim = lua_gettop(L);
+    /* with the text's language, the union is read only for words that
+     * language does not know (and relative phrases when there is no whole
+     * date): it is built then, the first time (pipe_date_uni) -- a text
+     * like "28. Dezember 2022" on a German page never needs the other 14
+     * languages' ICU tables */
+    x->uni_lazy = 1;
     x->uni_min = 4;
     lua_getfield(L, x->prim, "order");
     x->order = (int)lua_tointeger(L, -1);
