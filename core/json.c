@@ -208,6 +208,28 @@ static int is_sequence(lua_State *L, int idx, lua_Integer *n)
     return count > 0 && count == max;
 }
 
+/* Whether the table at idx is written as an array (of *n elements):
+ * marked 1 (json.array_mt) or 2 (json.object_mt) decides; else a sequence
+ * 1..n is an array, and so is an empty table. */
+static int is_array(lua_State *L, int idx, int marked, lua_Integer *n)
+{
+    *n = 0;
+    if (marked == 1) {
+        *n = (lua_Integer)lua_rawlen(L, idx);
+        return 1;
+    }
+    if (marked == 2)
+        return 0;
+    if (is_sequence(L, idx, n))
+        return 1;
+    *n = 0;
+    lua_pushnil(L);
+    int empty = !lua_next(L, idx);
+    if (!empty)
+        lua_pop(L, 2);
+    return empty;
+}
+
 /* The real conversion: `parent` is the container the value goes into (NULL
  * for the root); the key or index comes from c->path[c->depth]. */
 static void conv_into(lua_State *L, json_conv *c, int idx, json_t *parent)
@@ -271,23 +293,11 @@ static void conv_into(lua_State *L, json_conv *c, int idx, json_t *parent)
     lua_rawset(L, c->seen);
 
     lua_Integer n = 0;
-    int array;
-    if (has_mt(L, idx, JSON_ARRAY_KEY)) {
-        array = 1;
-        n = (lua_Integer)lua_rawlen(L, idx);
-    } else if (has_mt(L, idx, JSON_OBJECT_KEY)) {
-        array = 0;
-    } else {
-        array = is_sequence(L, idx, &n);
-        if (!array) {
-            lua_pushnil(L);
-            int empty = !lua_next(L, idx);
-            if (!empty)
-                lua_pop(L, 2);
-            array = empty;
-            n = 0;
-        }
-    }
+    int array = is_array(L, idx,
+                         has_mt(L, idx, JSON_ARRAY_KEY)    ? 1
+                         : has_mt(L, idx, JSON_OBJECT_KEY) ? 2
+                                                           : 0,
+                         &n);
     json_t *v = array ? json_array() : json_object();
     attach(L, c, parent, key, klen, v);
     luaL_checkstack(L, 8, "json nesting");
@@ -578,7 +588,7 @@ static int fast_table(fast_w *w, int idx, int depth)
     lua_State *L = w->L;
     if (depth >= FAST_DEPTH)
         return -1;
-    int array, marked = 0;
+    int marked = 0;
     lua_Integer n = 0;
     if (lua_getmetatable(L, idx)) {
         if (lua_rawequal(L, -1, w->arr_i))
@@ -587,22 +597,7 @@ static int fast_table(fast_w *w, int idx, int depth)
             marked = 2;
         lua_pop(L, 1);
     }
-    if (marked == 1) {
-        array = 1;
-        n = (lua_Integer)lua_rawlen(L, idx);
-    } else if (marked == 2) {
-        array = 0;
-    } else {
-        array = is_sequence(L, idx, &n);
-        if (!array) {
-            lua_pushnil(L);
-            int empty = !lua_next(L, idx);
-            if (!empty)
-                lua_pop(L, 2);
-            array = empty;
-            n = 0;
-        }
-    }
+    int array = is_array(L, idx, marked, &n);
     if (array) {
         if (!lua_checkstack(L, 4) || fast_put(w, "[", 1) != 0)
             return -1;
