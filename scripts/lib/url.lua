@@ -75,14 +75,33 @@ function url.resolve(href, base)
   return html.absolute(href, base) or href
 end
 
--- (one XPath query per question, not an attribute call per element: each
--- html method call costs a collector step)
-local UPPER, LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+-- The elements by CSS (the native matcher: one walk over the elements),
+-- then their attributes: XPath's `//meta[...]` first gathers every node
+-- of the page, ~1 M instructions on an article page.  Case and whitespace
+-- as the XPath had them: ASCII letters lowercased (translate), XML
+-- whitespace runs as one space (normalize-space).
+local WS = "[ \t\r\n]+"
 local function meta_content(doc, attr, value)
-  local v = doc:xpath(("//meta[translate(@%s, '%s', '%s') = '%s']"
-                       .. "[normalize-space(@content) != '']/@content")
-                      :format(attr, UPPER, LOWER, value))
-  return v[1]
+  for _, m in ipairs(doc:select("meta[" .. attr .. "][content]")) do
+    local a = m:attr(attr)
+    if a and a:lower() == value then
+      local content = m:attr("content")
+      if content and content:find("[^ \t\r\n]") then return content end
+    end
+  end
+  return nil
+end
+
+-- the href of every <link> whose rel has the word canonical, in order
+local function canonical_hrefs(doc)
+  local out = {}
+  for _, l in ipairs(doc:select("link[href][rel]")) do
+    local rel = (l:attr("rel") or ""):gsub(WS, " ")
+    if (" " .. rel:lower() .. " "):find(" canonical ", 1, true) then
+      out[#out + 1] = l:attr("href")
+    end
+  end
+  return out
 end
 
 -- What the document says about its own URL, looked up once per document
@@ -95,9 +114,7 @@ local function links(page)
   local c = page._links
   if c and c.doc == doc then return c end
   c = { doc = doc }
-  c.canonical = doc:xpath(("//link[@href][contains(concat(' ', "
-      .. "translate(normalize-space(@rel), '%s', '%s'), ' '), ' canonical ')]/@href")
-      :format(UPPER, LOWER))
+  c.canonical = canonical_hrefs(doc)
   page._links = c
   return c
 end
