@@ -150,7 +150,11 @@ int pipe_extract_bucket(unsigned char c)
 const char *pipe_extract_attr(const xmlNode *n, const char *name)
 {
     for (const xmlAttr *a = n->properties; a; a = a->next) {
-        if (a->ns != NULL || strcmp((const char *)a->name, name) != 0)
+        /* (the first byte first: most names differ there, and a call of
+         * strcmp per attribute and question added up to ~0.2 M
+         * instructions per article page) */
+        if (a->ns != NULL || a->name[0] != (xmlChar)name[0]
+            || strcmp((const char *)a->name, name) != 0)
             continue;
         const xmlNode *v = a->children;
         if (v == NULL)
