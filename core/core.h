@@ -68,6 +68,9 @@ struct pipe_host {
 
 #define PIPE_DEFAULT_MAX_INPUT ((size_t)64 << 20)
 #define PIPE_DEFAULT_MAX_MEMORY ((size_t)1 << 30)
+/* for `pipe test` and the other commands that run Lua without a worker's
+ * timeout; `run` has none by default (--timeout stops a runaway page, and
+ * the count hook the limit needs slows every instruction) */
 #define PIPE_DEFAULT_MAX_STEPS 1000000000UL
 
 /* Process-wide set-up, once, before anything else: plugins' init hooks,
@@ -112,6 +115,17 @@ int pipe_luac_load(lua_State *L, const char *src, size_t n,
                    const char *chunkname);
 void pipe_luac_store(lua_State *L, const char *src, size_t n,
                      const char *chunkname);
+
+/* luacache.c: the cached listing of the real directory `real` (names ending
+ * in suffix, sorted, each followed by a NUL; *len bytes in all, malloc'd)
+ * while st (its stat) matches the one it was stored with, else NULL;
+ * pipe_cache_list_put stores one (not when the directory changed in the
+ * last seconds).  Both fail silently. */
+struct stat;
+char *pipe_cache_list_get(const char *real, const char *suffix,
+                          const struct stat *st, size_t *len);
+void pipe_cache_list_put(const char *real, const char *suffix,
+                         const struct stat *st, const char *names, size_t len);
 
 /* input.c: a malloc'd printf-formatted string, or NULL (out of memory) */
 char *pipe_strf(const char *fmt, ...);

@@ -16,7 +16,8 @@
  * compiled from, and the bytecode (lua_dump, debug information kept: error
  * messages and tracebacks name the same lines).  It is used only when the
  * source text and the chunk name are byte-for-byte those being loaded; the
- * file name is a hash of the script's absolute path, so each script has
+ * file name is a hash of the script's absolute path (made lexically, links
+ * not followed), so each script has
  * one entry: when it is edited, the next run compiles it and its new entry
  * replaces the old one (the directory never grows past one entry per
  * script file; two checkouts of one script at different paths have one
@@ -27,11 +28,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -142,13 +145,66 @@ static uint64_t body_hash(const char *s, size_t n)
     return h ^ (h >> 31);
 }
 
+/* The current directory, once per process (pipe never changes it) */
+static const char *cwd_once(void)
+{
+    static char cwd[PATH_MAX];
+    static int state; /* 0 not tried, 1 known, -1 unknown */
+    if (state == 0)
+        state = getcwd(cwd, sizeof cwd) ? 1 : -1;
+    return state == 1 ? cwd : NULL;
+}
+
+/* The absolute form of path, made lexically: "." and empty components
+ * dropped, ".." taking the previous one off.  Symbolic links are not
+ * followed (realpath cost a readlink per component of every script loaded,
+ * ~0.2 ms of a one-page run): a script reached through two spellings has
+ * two entries, which the content check keeps correct. */
+static char *absolute(const char *path)
+{
+    const char *cwd = path[0] == '/' ? "" : cwd_once();
+    if (cwd == NULL)
+        return NULL;
+    size_t n = strlen(cwd) + strlen(path) + 2;
+    char *out = malloc(n);
+    if (out == NULL)
+        return NULL;
+    size_t len = 0;
+    for (int part = 0; part < 2; part++) {
+        const char *p = part == 0 ? cwd : path;
+        while (*p) {
+            while (*p == '/')
+                p++;
+            const char *e = strchr(p, '/');
+            size_t cl = e ? (size_t)(e - p) : strlen(p);
+            if (cl == 0 || (cl == 1 && p[0] == '.')) {
+                /* nothing */
+            } else if (cl == 2 && p[0] == '.' && p[1] == '.') {
+                while (len > 0 && out[len - 1] != '/')
+                    len--;
+                if (len > 0)
+                    len--;
+            } else {
+                out[len++] = '/';
+                memcpy(out + len, p, cl);
+                len += cl;
+            }
+            p += cl;
+        }
+    }
+    if (len == 0)
+        out[len++] = '/';
+    out[len] = '\0';
+    return out;
+}
+
 /* The entry's file name: a hash of the script's absolute path (the chunk
- * name "@PATH" resolved), else of the chunk name.  One entry per script:
- * an edited script's new entry replaces the old one, so the directory
- * holds at most one entry per script file ever loaded. */
+ * name "@PATH" made absolute), else of the chunk name.  One entry per
+ * script: an edited script's new entry replaces the old one, so the
+ * directory holds at most one entry per script file ever loaded. */
 static char *entry_path(const char *dir, const char *chunkname)
 {
-    char *real = chunkname[0] == '@' ? realpath(chunkname + 1, NULL) : NULL;
+    char *real = chunkname[0] == '@' ? absolute(chunkname + 1) : NULL;
     const char *key = real ? real : chunkname;
     uint64_t h = fnv(14695981039346656037ULL, key, strlen(key) + 1);
     free(real);
@@ -278,4 +334,140 @@ void pipe_luac_store(lua_State *L, const char *src, size_t n,
     free(tmp);
     free(path);
     free(b.p);
+}
+
+/*
+ * Directory listings (pipe.files): the rule index lists every rule
+ * directory once per run, and a directory of 2,000 FiveFilters configs
+ * costs ~0.8 ms of kernel time to read (getdents over its htree) although
+ * it holds no Lua rule.  An entry "<hash>.dir" keeps the sorted names a
+ * listing returned, with the directory's device, inode, mtime and ctime:
+ * it serves only while all four are unchanged (adding, removing or
+ * renaming a file changes the directory's mtime and ctime).  A directory
+ * changed less than LIST_SETTLE seconds before it was listed is not
+ * stored: a
+ * change within the same tick of the file system's clock could leave its
+ * mtime as it was (git's "racy" index entries; also covers file systems
+ * with whole-second times).
+ */
+#define LIST_MAGIC "pipe-dir 1\n"
+#define LIST_MAGIC_LEN (sizeof LIST_MAGIC - 1)
+#define LIST_HEAD_LEN (LIST_MAGIC_LEN + 8 * 8)
+#define LIST_SETTLE 2
+
+static char *list_path(const char *dir, const char *key, size_t kn)
+{
+    uint64_t h = fnv(0x6c62272e07bb0142ULL, key, kn);
+    size_t len = strlen(dir) + 32;
+    char *p = malloc(len);
+    if (p != NULL)
+        snprintf(p, len, "%s/%016llx.dir", dir, (unsigned long long)h);
+    return p;
+}
+
+/* key: the real directory, NUL, the suffix */
+static char *list_key(const char *real, const char *suffix, size_t *kn)
+{
+    size_t rn = strlen(real), sn = suffix ? strlen(suffix) : 0;
+    char *k = malloc(rn + sn + 2);
+    if (k == NULL)
+        return NULL;
+    memcpy(k, real, rn + 1);
+    if (sn)
+        memcpy(k + rn + 1, suffix, sn);
+    k[rn + 1 + sn] = '\0';
+    *kn = rn + sn + 2;
+    return k;
+}
+
+static void stat_words(const struct stat *st, uint64_t w[6])
+{
+    w[0] = (uint64_t)st->st_dev;
+    w[1] = (uint64_t)st->st_ino;
+    w[2] = (uint64_t)st->st_mtim.tv_sec;
+    w[3] = (uint64_t)st->st_mtim.tv_nsec;
+    w[4] = (uint64_t)st->st_ctim.tv_sec;
+    w[5] = (uint64_t)st->st_ctim.tv_nsec;
+}
+
+char *pipe_cache_list_get(const char *real, const char *suffix,
+                          const struct stat *st, size_t *len)
+{
+    const char *dir = settle_dir();
+    size_t kn = 0;
+    char *key = dir ? list_key(real, suffix, &kn) : NULL;
+    char *path = key ? list_path(dir, key, kn) : NULL;
+    char *data = NULL, *err = NULL, *out = NULL;
+    size_t dn = 0;
+    if (path && pipe_read_file(path, (size_t)64 << 20, &data, &dn, &err) == 0) {
+        const unsigned char *u = (const unsigned char *)data;
+        uint64_t w[6];
+        stat_words(st, w);
+        int ok = dn >= LIST_HEAD_LEN &&
+                 memcmp(data, LIST_MAGIC, LIST_MAGIC_LEN) == 0;
+        for (int i = 0; ok && i < 6; i++)
+            ok = get64(u + LIST_MAGIC_LEN + 8 * i) == w[i];
+        uint64_t ln = ok ? get64(u + LIST_MAGIC_LEN + 48) : 0;
+        ok = ok && get64(u + LIST_MAGIC_LEN + 56) == kn &&
+             dn - LIST_HEAD_LEN >= kn && dn - LIST_HEAD_LEN - kn == ln + 8 &&
+             memcmp(data + LIST_HEAD_LEN, key, kn) == 0;
+        const char *names = data + LIST_HEAD_LEN + kn;
+        if (ok && body_hash(names, ln) == get64(u + dn - 8) &&
+            (ln == 0 || names[ln - 1] == '\0')) {
+            out = malloc(ln + 1);
+            if (out) {
+                memcpy(out, names, ln);
+                out[ln] = '\0';
+                *len = ln;
+            }
+        }
+    }
+    free(err);
+    free(data);
+    free(path);
+    free(key);
+    return out;
+}
+
+void pipe_cache_list_put(const char *real, const char *suffix,
+                         const struct stat *st, const char *names, size_t len)
+{
+    struct timespec now;
+    /* ctime: set by every change of the directory, and unlike mtime not
+     * settable by touch, tar or cp -p */
+    if (clock_gettime(CLOCK_REALTIME, &now) != 0 ||
+        st->st_ctim.tv_sec > now.tv_sec - LIST_SETTLE)
+        return;
+    const char *dir = settle_dir();
+    size_t kn = 0;
+    char *key = dir ? list_key(real, suffix, &kn) : NULL;
+    char *path = key ? list_path(dir, key, kn) : NULL;
+    size_t tl = path ? strlen(path) + 8 : 0;
+    char *tmp = path ? malloc(tl) : NULL;
+    if (tmp) {
+        snprintf(tmp, tl, "%s.XXXXXX", path);
+        int fd = mkstemp(tmp);
+        if (fd >= 0) {
+            unsigned char head[LIST_HEAD_LEN], tail[8];
+            uint64_t w[6];
+            stat_words(st, w);
+            memcpy(head, LIST_MAGIC, LIST_MAGIC_LEN);
+            for (int i = 0; i < 6; i++)
+                put64(head + LIST_MAGIC_LEN + 8 * i, w[i]);
+            put64(head + LIST_MAGIC_LEN + 48, len);
+            put64(head + LIST_MAGIC_LEN + 56, kn);
+            put64(tail, body_hash(names, len));
+            int bad = pipe_write_all(fd, head, sizeof head) != 0 ||
+                      pipe_write_all(fd, key, kn) != 0 ||
+                      pipe_write_all(fd, names, len) != 0 ||
+                      pipe_write_all(fd, tail, sizeof tail) != 0;
+            if (close(fd) != 0)
+                bad = 1;
+            if (bad || rename(tmp, path) != 0)
+                unlink(tmp);
+        }
+    }
+    free(tmp);
+    free(path);
+    free(key);
 }

@@ -64,7 +64,8 @@ const char pipe_run_help[] =
     "  --force            with --output: redo inputs whose file exists\n"
     "  --unsafe           lift the sandbox: full Lua standard library (io, os,\n"
     "                     debug, package); only for scripts you trust\n"
-    "  --max-steps N      Lua instructions per page (default 1000000000)\n"
+    "  --max-steps N      Lua instructions per page (default: no limit; --timeout\n"
+    "                     stops a runaway script)\n"
     PIPE_COMMON_HELP
     "\n"
     "A script error fails only that page: `pipe: SOURCE: FILE:LINE: message`\n"
@@ -412,6 +413,7 @@ int pipe_cmd_run(pipe_host *host, int argc, char **argv)
     int explain = 0, npos = 0, no_gzip = 0, force = 0;
     pipe_outdir od;
     memset(&od, 0, sizeof od);
+    host->lua.max_steps = 0; /* --timeout stops a runaway page (core.h) */
     pipe_opt_list sets = {NULL, 0}, rules = {NULL, 0};
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
     if (!pos)

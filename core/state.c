@@ -165,7 +165,12 @@ int pipe_lua_call(lua_State *L, int nargs, int nresults)
 {
     state_ud *ud = get_ud(L);
     ud->steps = 0;
-    lua_sethook(L, step_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    /* no limit, no hook: with a count hook set, Lua's VM stops in
+     * luaG_traceexec on every instruction, not every HOOK_EVERY */
+    if (ud->max_steps)
+        lua_sethook(L, step_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    else
+        lua_sethook(L, NULL, 0, 0);
     int base = lua_gettop(L) - nargs;
     lua_pushcfunction(L, msgh);
     lua_insert(L, base);
@@ -282,7 +287,22 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+static int find_builtin_scripts(char *out, size_t cap);
+
+/* Once per process: every `require` asks (a readlink of /proc/self/exe and
+ * two stats each time, before) */
 int pipe_builtin_scripts(char *out, size_t cap)
+{
+    static char memo[PATH_MAX];
+    static int state; /* 0 not known yet, 1 found, -1 none */
+    if (state == 0)
+        state = find_builtin_scripts(memo, sizeof memo) == 0 ? 1 : -1;
+    if (state < 0)
+        return -1;
+    return snprintf(out, cap, "%s", memo) < (int)cap ? 0 : -1;
+}
+
+static int find_builtin_scripts(char *out, size_t cap)
 {
     const char *env = getenv("PIPE_SCRIPTS");
     if (env && *env)
@@ -518,11 +538,11 @@ static int pipe_list(lua_State *L)
     return 1;
 }
 
-static int path_within(const char *real, const char *dir)
+/* Is the real path `real` inside the real directory `rd`? (The read roots
+ * are resolved once, when they are allowed: resolving them again on every
+ * pipe.read cost a readlink per path component per root.) */
+static int path_within(const char *real, const char *rd)
 {
-    char rd[PATH_MAX];
-    if (!realpath(dir, rd))
-        return 0;
     size_t n = strlen(rd);
     return strncmp(real, rd, n) == 0 && (real[n] == '/' || real[n] == '\0' ||
                                          (n == 1 && rd[0] == '/'));
@@ -633,6 +653,24 @@ static int pipe_files(lua_State *L)
         lua_pushfstring(L, "%s: outside the scripts tree", dir);
         return 2;
     }
+    /* a listing kept from an earlier run while the directory is unchanged
+     * (core/luacache.c): a directory of 2,000 FiveFilters configs holds no
+     * Lua rule, and reading it took most of a millisecond */
+    struct stat dst;
+    int have_st = stat(real, &dst) == 0 && S_ISDIR(dst.st_mode);
+    size_t clen = 0;
+    char *cached = have_st ? pipe_cache_list_get(real, suffix, &dst, &clen)
+                           : NULL;
+    if (cached) {
+        lua_newtable(L);
+        lua_Integer k = 0;
+        for (size_t at = 0; at < clen; at += strlen(cached + at) + 1) {
+            lua_pushstring(L, cached + at);
+            lua_rawseti(L, -2, ++k);
+        }
+        free(cached);
+        return 1;
+    }
     /* the DIR lives in a userdata whose __gc closes it, so a raise while
      * names are pushed leaks nothing */
     DIR **box = lua_newuserdatauv(L, sizeof *box, 0);
@@ -669,6 +707,20 @@ static int pipe_files(lua_State *L)
     closedir(d);
     *box = NULL;
     pipe_lua_sort(L, -1);
+    if (have_st) {
+        luaL_Buffer b;
+        luaL_buffinit(L, &b);
+        for (lua_Integer i = 1; i <= n; i++) {
+            lua_rawgeti(L, -2, i); /* under the buffer's slot */
+            luaL_addvalue(&b);
+            luaL_addchar(&b, '\0');
+        }
+        luaL_pushresult(&b);
+        size_t bl = 0;
+        const char *names = lua_tolstring(L, -1, &bl);
+        pipe_cache_list_put(real, suffix, &dst, names, bl);
+        lua_pop(L, 1);
+    }
     return 1;
 }
 
@@ -907,7 +959,8 @@ lua_State *pipe_lua_new(const pipe_lua_opts *o, char **err)
         return NULL;
     }
     lua_atpanic(L, state_panic);
-    lua_sethook(L, step_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    if (ud->max_steps)
+        lua_sethook(L, step_hook, LUA_MASKCOUNT, HOOK_EVERY);
     lua_pushcfunction(L, open_all);
     if (pipe_lua_call(L, 0, 0) != LUA_OK) {
         const char *m = lua_tostring(L, -1);

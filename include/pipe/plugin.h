@@ -340,8 +340,9 @@ int pipe_host_common_opt(pipe_host *host, const char *cmd, int argc,
     "  --quiet            never show the progress line\n" \
     "  --recycle N        replace a worker after N pages (default 1000; 1:\n" \
     "                     every page in a fresh process; 0: never)\n" \
-    "  --no-workers       run in this process: no timeout inside C calls, a\n" \
-    "                     crash ends the run (for debuggers)\n"
+    "  --no-workers       run in this process: no timeout (run --max-steps\n" \
+    "                     stops a looping script), a crash ends the run\n" \
+    "                     (for debuggers)\n"
 
 
 /* Bytes written to stdout so far (after pipe_host_each_input returns: the

@@ -41,6 +41,33 @@ expect_eq "the edited script is then served from its new entry" \
 (cd "$TMP/s" && PIPE_CACHE_DIR="$C" "$PIPE" run e.lua "$P" 2> /dev/null)
 expect_eq "a relative path names the same entry" "$before" "$(ls "$C/lua54" | grep -c '\.luac$')"
 
+# rule directory listings (pipe.files) are kept while the directory is
+# unchanged: a rule added or removed is seen on the next run, a directory
+# changed in the last 2 s is not stored (its time could still be the same
+# after a change), damaged listings are read again from the directory
+R="$TMP/rules"
+mkdir "$R"
+printf 'return { hosts = "one.example", fields = { title = "h1" } }\n' > "$R/one.lua"
+rule_of() {
+  PIPE_CACHE_DIR="$C" "$PIPE" run --rules "$R" --url "https://$1/a" scripts/site.lua "$P" | jq -r .rule
+}
+expect_eq "a fresh directory is listed" "$R/one.lua" "$(rule_of one.example)"
+expect_eq "and not kept while it may still change" "" "$(grep -l one.lua "$C"/lua54/*.dir)"
+sleep 3
+expect_eq "a settled directory is listed" "$R/one.lua" "$(rule_of one.example)"
+kept=$(grep -l one.lua "$C"/lua54/*.dir)
+[ -n "$kept" ] || fail "no listing kept for $R"
+pass "and its listing is kept"
+printf 'return { hosts = "two.example", fields = { title = "h1" } }\n' > "$R/two.lua"
+expect_eq "a rule added to a kept directory is seen" "$R/two.lua" "$(rule_of two.example)"
+sleep 3
+expect_eq "then kept with the new rule" "$R/two.lua" "$(rule_of two.example)"
+expect_eq "the listing names both" "1" "$(grep -c two.lua "$kept")"
+rm "$R/two.lua"
+expect_eq "a removed rule is gone" "generic.lua" "$(rule_of two.example)"
+head -c 30 "$kept" > "$kept.t" && mv "$kept.t" "$kept"
+expect_eq "a damaged listing: the directory is read" "$R/one.lua" "$(rule_of one.example)"
+
 # damaged entries: cut short, or garbage after a valid header
 for f in "$C"/lua54/*.luac; do
   head -c 40 "$f" > "$f.t" && mv "$f.t" "$f"

@@ -219,3 +219,17 @@ expect_contains "base rule reported" "NOTEST cms_wordpress: no test cases" "$(ca
 # fixture, no field is filled only by a fallback, every rule has tests
 expect_status "scripts/sites lint-clean" 0 "$PIPE" lint scripts/sites/
 expect_eq "lint output" "no findings" "$(cat "$TMP/out")"
+
+# a rule that never returns: pipe test has no worker timeout, so the
+# default instruction limit (10^9) stops it with a clear message
+mkdir -p "$TMP/loop/scripts/sites"
+cp "$TMP/pages/a.html" "$TMP/loop/a.html"
+cat > "$TMP/loop/scripts/sites/loop.lua" <<'LUA'
+return {
+  hosts = { "demo.example" },
+  fields = { title = function(page) while true do end end },
+  tests = { { page = "a.html", url = "https://demo.example/a.html", expect = { title = "x" } } },
+}
+LUA
+expect_status "a looping rule: pipe test stops" 2 "$PIPE" test "$TMP/loop/scripts/sites/loop.lua"
+expect_contains "a looping rule: the limit's message" "script exceeded the instruction limit (1000000000 steps, --max-steps)" "$(cat "$TMP/err")"

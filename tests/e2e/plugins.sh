@@ -15,7 +15,7 @@ out=$("$PIPE" --plugin "$P" plugins)
 expect_contains "pipe plugins lists it with its file" "probe - a test plugin from a shared object
   from: $P
   commands: probe-lines
-  lua: probe.text probe.info probe.count
+  lua: probe.text probe.info probe.count probe.crash
   needs: html" "$out"
 expect_contains "pipe --help lists its command" \
   "  probe-lines print each line's source and length" \

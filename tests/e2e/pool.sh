@@ -109,6 +109,29 @@ expect_eq "one hanging page: message" "pipe: $B/40.html: timed out after 1 s" "$
 expect_status "one crashing page" 1 "$PIPE" run --unsafe tests/scripts/batch.lua "$B/100.html"
 expect_eq "one crashing page: message" "pipe: $B/100.html: worker killed by signal 6 (SIGABRT)" "$(cat "$TMP/err")"
 
+# a lone page runs in this process, under a guard (core/pool.c run_single),
+# with no worker to fork: it must say and return what a worker run does
+# (PIPE_FORK_ONE=1 sends it to a worker): hangs inside C calls, a loop in a
+# message handler and in a finalizer, a library crash (the probe plugin
+# raises SIGABRT), memory past the limit; a good page's record is the same
+cat > "$TMP/crash.lua" <<'LUA'
+return function(page) probe.crash() end
+LUA
+for how in alone worker; do
+  if [ "$how" = worker ]; then PIPE_FORK_ONE=1; export PIPE_FORK_ONE; fi
+  for pg in 20 40 60 80; do
+    expect_status "$how: page $pg hangs" 1 "$PIPE" run --timeout 1 tests/scripts/batch.lua "$B/$pg.html"
+    expect_eq "$how: page $pg: message" "pipe: $B/$pg.html: timed out after 1 s" "$(cat "$TMP/err")"
+  done
+  expect_status "$how: a library crash" 1 "$PIPE" --plugin "$PROBES/probe.so" run "$TMP/crash.lua" "$B/1.html"
+  expect_eq "$how: a library crash: message" "pipe: $B/1.html: worker killed by signal 6 (SIGABRT)" "$(sed '/^probe: state closed$/d' "$TMP/err")"
+  expect_status "$how: memory" 1 "$PIPE" run --max-memory 256M tests/scripts/batch.lua "$B/120.html"
+  expect_eq "$how: memory: message" "pipe: $B/120.html: out of memory (limit 256 MiB)" "$(cat "$TMP/err")"
+  expect_status "$how: a good page" 0 "$PIPE" run tests/scripts/batch.lua "$B/5.html"
+  expect_eq "$how: a good page: record" '{"source":"'"$B"'/5.html","title":"good 5","words":4}' "$(cat "$TMP/out")"
+done
+unset PIPE_FORK_ONE
+
 # the other commands take the same limits and spread over workers too
 expect_status "strip: 4 workers, timeout" 1 "$PIPE" strip -j 4 --timeout 2 "$B/1.html" "$B/20.html" "$B/2.html"
 expect_eq "strip: the good pages, in order" "good 1 words here

@@ -12,6 +12,7 @@
  * it is the point of the test (what init did in the supervisor is seen in
  * the forked workers), and it is written once, before any worker exists.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,8 +83,18 @@ static int probe_count(lua_State *L)
     return 1;
 }
 
+/* -- probe.crash() -> never returns: the process dies from SIGABRT, as
+ * when a C library finds its heap corrupted (tests/e2e/pool.sh) */
+static int probe_crash(lua_State *L)
+{
+    (void)L;
+    raise(SIGABRT);
+    return 0;
+}
+
 static const luaL_Reg probe_funcs[] = {
     {"text", probe_text},
+    {"crash", probe_crash},
     {"info", probe_info},
     {"count", probe_count},
     {NULL, NULL},
@@ -151,7 +162,8 @@ static const pipe_command probe_commands[] = {
     {NULL, NULL, NULL, NULL},
 };
 
-static const char *const probe_names[] = {"text", "info", "count", NULL};
+static const char *const probe_names[] = {"text", "info", "count", "crash",
+                                         NULL};
 
 #ifdef BROKEN_NEEDS
 static const char *const probe_requires[] = {"html", "nosuch", NULL};
