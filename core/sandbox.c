@@ -21,8 +21,9 @@
  * - The collector runs in generational mode (PIPE_LUA_GC=incremental in the
  *   environment: Lua's default incremental mode).  A page's garbage is
  *   young and dies in a minor collection, while the load-time state (the
- *   scripts, rule tables, caches) is old and is not traversed again: 5-7%
- *   of a page's time in incremental mode.  The mode is entered when the
+ *   scripts, rule tables, caches) is old and is not traversed again
+ *   (~10% of a page's CPU time, for ~25% more peak memory in a worker:
+ *   bench/README.md).  The mode is entered when the
  *   state is sealed, before the workers fork, so the full collection that
  *   enters it runs once, in the process that loaded the script, and the
  *   old objects' pages stay shared with the workers.  Lua 5.4.4's one

@@ -9,7 +9,7 @@
 # CI runs this under ASan, where a collected object still in use is an
 # error, not a silent difference.
 . "$(dirname "$0")/lib.sh"
-REPS=${GC_SOAK_REPS:-20}
+REPS=${GC_SOAK_REPS:-30}
 
 # the mode each page starts in, and the switch back
 cat >"$TMP/mode.lua" <<'LUA'
