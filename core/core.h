@@ -250,6 +250,13 @@ void pipe_output_free(pipe_output *o);
 /* Write one record (a JSON object) to out; 0 or -1. */
 struct json_t;
 int pipe_output_json(pipe_output *o, FILE *out, struct json_t *rec);
+
+/* json.c: the Lua value at idx as compact JSON appended to out, the bytes
+ * pipe_json_from_lua + json_dumpf(JSON_COMPACT) give, without the tree; -1
+ * (out as it was) for anything that conversion would change or refuse:
+ * then take it.  Never raises. */
+struct pipe_buf;
+int pipe_json_write_lua(lua_State *L, int idx, struct pipe_buf *out);
 /* Write the record table at stack index idx; returns 0, or -1 with *err
  * set when the record cannot be encoded. */
 int pipe_output_record(pipe_host *host, pipe_output *o, lua_State *L,

@@ -23,6 +23,7 @@
 
 #include <lauxlib.h>
 
+#include "core.h"
 #include "pipe/json.h"
 #include "pipe/util.h"
 
@@ -207,6 +208,28 @@ static int is_sequence(lua_State *L, int idx, lua_Integer *n)
     return count > 0 && count == max;
 }
 
+/* Whether the table at idx is written as an array (of *n elements):
+ * marked 1 (json.array_mt) or 2 (json.object_mt) decides; else a sequence
+ * 1..n is an array, and so is an empty table. */
+static int is_array(lua_State *L, int idx, int marked, lua_Integer *n)
+{
+    *n = 0;
+    if (marked == 1) {
+        *n = (lua_Integer)lua_rawlen(L, idx);
+        return 1;
+    }
+    if (marked == 2)
+        return 0;
+    if (is_sequence(L, idx, n))
+        return 1;
+    *n = 0;
+    lua_pushnil(L);
+    int empty = !lua_next(L, idx);
+    if (!empty)
+        lua_pop(L, 2);
+    return empty;
+}
+
 /* The real conversion: `parent` is the container the value goes into (NULL
  * for the root); the key or index comes from c->path[c->depth]. */
 static void conv_into(lua_State *L, json_conv *c, int idx, json_t *parent)
@@ -270,23 +293,11 @@ static void conv_into(lua_State *L, json_conv *c, int idx, json_t *parent)
     lua_rawset(L, c->seen);
 
     lua_Integer n = 0;
-    int array;
-    if (has_mt(L, idx, JSON_ARRAY_KEY)) {
-        array = 1;
-        n = (lua_Integer)lua_rawlen(L, idx);
-    } else if (has_mt(L, idx, JSON_OBJECT_KEY)) {
-        array = 0;
-    } else {
-        array = is_sequence(L, idx, &n);
-        if (!array) {
-            lua_pushnil(L);
-            int empty = !lua_next(L, idx);
-            if (!empty)
-                lua_pop(L, 2);
-            array = empty;
-            n = 0;
-        }
-    }
+    int array = is_array(L, idx,
+                         has_mt(L, idx, JSON_ARRAY_KEY)    ? 1
+                         : has_mt(L, idx, JSON_OBJECT_KEY) ? 2
+                                                           : 0,
+                         &n);
     json_t *v = array ? json_array() : json_object();
     attach(L, c, parent, key, klen, v);
     luaL_checkstack(L, 8, "json nesting");
@@ -460,4 +471,247 @@ void pipe_json_push_mark(lua_State *L, int which)
     push_registry_value(L, which == PIPE_JSON_OBJECT_MT  ? JSON_OBJECT_KEY
                            : which == PIPE_JSON_ARRAY_MT ? JSON_ARRAY_KEY
                                                          : JSON_NULL_KEY);
+}
+
+/*
+ * Lua -> compact JSON text, directly (the NDJSON output): the bytes
+ * json_dumpf(JSON_COMPACT | JSON_PRESERVE_ORDER) writes for the tree
+ * pipe_json_from_lua builds, without building the tree (which, dumped
+ * through jansson's per-character callback and freed again, was most of a
+ * record's output cost).  Anything the tree conversion would change or
+ * refuse -- a string that is not UTF-8, a number that is not finite, a key
+ * that is not a string, a value of another type, nesting past FAST_DEPTH
+ * (a table that contains itself gets there) -- makes it give up: the
+ * caller then takes the tree's path, which has the exact message.
+ */
+#define FAST_DEPTH 64
+
+typedef struct fast_w {
+    lua_State *L;
+    pipe_buf *out;
+    int null_i, obj_i, arr_i;   /* stack slots of the markers */
+} fast_w;
+
+static int fast_put(fast_w *w, const char *s, size_t n)
+{
+    return pipe_buf_add(w->out, s, n);
+}
+
+static int fast_string(fast_w *w, const char *s, size_t n)
+{
+    if (pipe_utf8_valid(s, n) != n)
+        return -1;
+    static const char hex[] = "0123456789ABCDEF";
+    if (fast_put(w, "\"", 1) != 0)
+        return -1;
+    size_t from = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        if (i > from && fast_put(w, s + from, i - from) != 0)
+            return -1;
+        char e[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t el = 2;
+        switch (c) {
+        case '"': e[1] = '"'; break;
+        case '\\': e[1] = '\\'; break;
+        case '\b': e[1] = 'b'; break;
+        case '\f': e[1] = 'f'; break;
+        case '\n': e[1] = 'n'; break;
+        case '\r': e[1] = 'r'; break;
+        case '\t': e[1] = 't'; break;
+        default:
+            e[1] = 'u';
+            e[2] = '0';
+            e[3] = '0';
+            e[4] = hex[c >> 4];
+            e[5] = hex[c & 15];
+            el = 6;
+        }
+        if (fast_put(w, e, el) != 0)
+            return -1;
+        from = i + 1;
+    }
+    if (n > from && fast_put(w, s + from, n - from) != 0)
+        return -1;
+    return fast_put(w, "\"", 1);
+}
+
+/* jansson's real: "%.17g", a ".0" when it reads as an integer, the
+ * exponent without '+' and leading zeros */
+static int fast_real(fast_w *w, double d)
+{
+    char b[64];
+    int n = snprintf(b, sizeof b, "%.17g", d);
+    if (n <= 0 || (size_t)n >= sizeof b - 3)
+        return -1;
+    if (!strchr(b, '.') && !strchr(b, 'e')) {
+        b[n++] = '.';
+        b[n++] = '0';
+        b[n] = '\0';
+    }
+    char *e = strchr(b, 'e');
+    if (e) {
+        char *start = e + 1, *end = start + 1;
+        if (*start == '-')
+            start++;
+        while (*end == '0')
+            end++;
+        if (end != start) {
+            memmove(start, end, strlen(end) + 1);
+            n = (int)strlen(b);
+        }
+    }
+    if (strchr(b, ','))
+        return -1; /* a locale's decimal comma: jansson rewrites it */
+    return fast_put(w, b, (size_t)n);
+}
+
+typedef struct fast_key {
+    const char *s;
+    size_t len;
+    int val;        /* stack slot of the value */
+} fast_key;
+
+static int fast_key_cmp(const void *pa, const void *pb)
+{
+    const fast_key *a = pa, *b = pb;
+    json_key ka = {a->s, a->len, 0}, kb = {b->s, b->len, 0};
+    return key_cmp(&ka, &kb);
+}
+
+static int fast_value(fast_w *w, int idx, int depth);
+
+static int fast_table(fast_w *w, int idx, int depth)
+{
+    lua_State *L = w->L;
+    if (depth >= FAST_DEPTH)
+        return -1;
+    int marked = 0;
+    lua_Integer n = 0;
+    if (lua_getmetatable(L, idx)) {
+        if (lua_rawequal(L, -1, w->arr_i))
+            marked = 1;
+        else if (lua_rawequal(L, -1, w->obj_i))
+            marked = 2;
+        lua_pop(L, 1);
+    }
+    int array = is_array(L, idx, marked, &n);
+    if (array) {
+        if (!lua_checkstack(L, 4) || fast_put(w, "[", 1) != 0)
+            return -1;
+        for (lua_Integer i = 1; i <= n; i++) {
+            if (i > 1 && fast_put(w, ",", 1) != 0)
+                return -1;
+            lua_rawgeti(L, idx, i);
+            int rc = fast_value(w, lua_gettop(L), depth + 1);
+            lua_pop(L, 1);
+            if (rc != 0)
+                return -1;
+        }
+        return fast_put(w, "]", 1);
+    }
+    /* the pairs on the stack (no allocation inside Lua: nothing can
+     * raise while the key array is held), then in key order */
+    int base = lua_gettop(L);
+    size_t count = 0, cap = 16;
+    fast_key *keys = malloc(cap * sizeof *keys);
+    int rc = keys ? 0 : -1;
+    lua_pushnil(L);
+    while (rc == 0 && lua_next(L, idx)) {
+        if (lua_type(L, -2) != LUA_TSTRING || !lua_checkstack(L, 4)) {
+            lua_pop(L, 2);
+            rc = -1;
+            break;
+        }
+        if (count == cap) {
+            fast_key *nk = realloc(keys, 2 * cap * sizeof *keys);
+            if (!nk) {
+                lua_pop(L, 2);
+                rc = -1;
+                break;
+            }
+            keys = nk;
+            cap *= 2;
+        }
+        keys[count].s = lua_tolstring(L, -2, &keys[count].len);
+        keys[count].val = lua_gettop(L);
+        count++;
+        lua_pushvalue(L, -2); /* the key again, for lua_next */
+    }
+    if (rc == 0) {
+        qsort(keys, count, sizeof *keys, fast_key_cmp);
+        rc = fast_put(w, "{", 1);
+        for (size_t i = 0; rc == 0 && i < count; i++) {
+            if (i > 0)
+                rc = fast_put(w, ",", 1);
+            if (rc == 0)
+                rc = fast_string(w, keys[i].s, keys[i].len);
+            if (rc == 0)
+                rc = fast_put(w, ":", 1);
+            if (rc == 0)
+                rc = fast_value(w, keys[i].val, depth + 1);
+        }
+        if (rc == 0)
+            rc = fast_put(w, "}", 1);
+    }
+    free(keys);
+    lua_settop(L, base);
+    return rc;
+}
+
+static int fast_value(fast_w *w, int idx, int depth)
+{
+    lua_State *L = w->L;
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL:
+        return fast_put(w, "null", 4);
+    case LUA_TBOOLEAN:
+        return lua_toboolean(L, idx) ? fast_put(w, "true", 4)
+                                     : fast_put(w, "false", 5);
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx)) {
+            char b[32];
+            int n = snprintf(b, sizeof b, "%lld",
+                             (long long)lua_tointeger(L, idx));
+            return fast_put(w, b, (size_t)n);
+        } else {
+            double d = (double)lua_tonumber(L, idx);
+            return isfinite(d) ? fast_real(w, d) : -1;
+        }
+    case LUA_TSTRING: {
+        size_t n;
+        const char *s = lua_tolstring(L, idx, &n);
+        return fast_string(w, s, n);
+    }
+    case LUA_TTABLE:
+        return fast_table(w, idx, depth);
+    case LUA_TLIGHTUSERDATA:
+        return lua_touserdata(L, idx) == NULL ? fast_put(w, "null", 4) : -1;
+    case LUA_TUSERDATA:
+        return lua_rawequal(L, idx, w->null_i) ? fast_put(w, "null", 4) : -1;
+    default:
+        return -1;
+    }
+}
+
+int pipe_json_write_lua(lua_State *L, int idx, pipe_buf *out)
+{
+    idx = lua_absindex(L, idx);
+    if (lua_type(L, idx) != LUA_TTABLE || !lua_checkstack(L, 8))
+        return -1;
+    int top = lua_gettop(L);
+    /* the markers first: making one on first use allocates (may raise),
+     * which must not happen once the writer holds memory of its own */
+    push_registry_value(L, JSON_NULL_KEY);
+    push_registry_value(L, JSON_OBJECT_KEY);
+    push_registry_value(L, JSON_ARRAY_KEY);
+    fast_w w = {L, out, top + 1, top + 2, top + 3};
+    size_t mark = out->len;
+    int rc = fast_value(&w, idx, 0);
+    lua_settop(L, top);
+    if (rc != 0)
+        out->len = mark;
+    return rc;
 }

@@ -294,6 +294,29 @@ static int dump_writer(lua_State *L, const void *p, size_t sz, void *ud)
     return 0;
 }
 
+/* Write an entry under a temporary name and rename it into place, so a
+ * concurrent run never reads half of one; any failure leaves no file. */
+static void write_entry(const char *path, const void *const *part,
+                        const size_t *plen, int n)
+{
+    size_t tl = strlen(path) + 8;
+    char *tmp = malloc(tl);
+    if (tmp == NULL)
+        return;
+    snprintf(tmp, tl, "%s.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd >= 0) {
+        int bad = 0;
+        for (int i = 0; i < n && !bad; i++)
+            bad = pipe_write_all(fd, part[i], plen[i]) != 0;
+        if (close(fd) != 0)
+            bad = 1;
+        if (bad || rename(tmp, path) != 0)
+            unlink(tmp);
+    }
+    free(tmp);
+}
+
 void pipe_luac_store(lua_State *L, const char *src, size_t n,
                      const char *chunkname)
 {
@@ -306,32 +329,17 @@ void pipe_luac_store(lua_State *L, const char *src, size_t n,
         return;
     }
     char *path = entry_path(dir, chunkname);
-    size_t tl = path ? strlen(path) + 8 : 0;
-    char *tmp = path ? malloc(tl) : NULL;
-    if (tmp == NULL) {
-        free(path);
-        free(b.p);
-        return;
-    }
-    snprintf(tmp, tl, "%s.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd >= 0) {
+    if (path) {
         unsigned char head[HEAD_LEN];
         size_t cn = strlen(chunkname);
         memcpy(head, MAGIC, MAGIC_LEN);
         put64(head + MAGIC_LEN, n);
         put64(head + MAGIC_LEN + 8, cn);
         put64(head + MAGIC_LEN + 16, body_hash(b.p, b.len));
-        int bad = pipe_write_all(fd, head, sizeof head) != 0 ||
-                  pipe_write_all(fd, src, n) != 0 ||
-                  pipe_write_all(fd, chunkname, cn) != 0 ||
-                  pipe_write_all(fd, b.p, b.len) != 0;
-        if (close(fd) != 0)
-            bad = 1;
-        if (bad || rename(tmp, path) != 0)
-            unlink(tmp);
+        const void *part[] = {head, src, chunkname, b.p};
+        size_t plen[] = {sizeof head, n, cn, b.len};
+        write_entry(path, part, plen, 4);
     }
-    free(tmp);
     free(path);
     free(b.p);
 }
@@ -442,32 +450,20 @@ void pipe_cache_list_put(const char *real, const char *suffix,
     size_t kn = 0;
     char *key = dir ? list_key(real, suffix, &kn) : NULL;
     char *path = key ? list_path(dir, key, kn) : NULL;
-    size_t tl = path ? strlen(path) + 8 : 0;
-    char *tmp = path ? malloc(tl) : NULL;
-    if (tmp) {
-        snprintf(tmp, tl, "%s.XXXXXX", path);
-        int fd = mkstemp(tmp);
-        if (fd >= 0) {
-            unsigned char head[LIST_HEAD_LEN], tail[8];
-            uint64_t w[6];
-            stat_words(st, w);
-            memcpy(head, LIST_MAGIC, LIST_MAGIC_LEN);
-            for (int i = 0; i < 6; i++)
-                put64(head + LIST_MAGIC_LEN + 8 * i, w[i]);
-            put64(head + LIST_MAGIC_LEN + 48, len);
-            put64(head + LIST_MAGIC_LEN + 56, kn);
-            put64(tail, body_hash(names, len));
-            int bad = pipe_write_all(fd, head, sizeof head) != 0 ||
-                      pipe_write_all(fd, key, kn) != 0 ||
-                      pipe_write_all(fd, names, len) != 0 ||
-                      pipe_write_all(fd, tail, sizeof tail) != 0;
-            if (close(fd) != 0)
-                bad = 1;
-            if (bad || rename(tmp, path) != 0)
-                unlink(tmp);
-        }
+    if (path) {
+        unsigned char head[LIST_HEAD_LEN], tail[8];
+        uint64_t w[6];
+        stat_words(st, w);
+        memcpy(head, LIST_MAGIC, LIST_MAGIC_LEN);
+        for (int i = 0; i < 6; i++)
+            put64(head + LIST_MAGIC_LEN + 8 * i, w[i]);
+        put64(head + LIST_MAGIC_LEN + 48, len);
+        put64(head + LIST_MAGIC_LEN + 56, kn);
+        put64(tail, body_hash(names, len));
+        const void *part[] = {head, key, names, tail};
+        size_t plen[] = {sizeof head, kn, len, sizeof tail};
+        write_entry(path, part, plen, 4);
     }
-    free(tmp);
     free(path);
     free(key);
 }

@@ -17,6 +17,7 @@
 
 #include "core.h"
 #include "pipe/json.h"
+#include "pipe/util.h"
 
 static void free_fields(char **f)
 {
@@ -198,9 +199,51 @@ int pipe_output_json(pipe_output *o, FILE *out, json_t *rec)
     return write_record(o, out, rec);
 }
 
+/* After a record was written (rc, and errno as the write left it): 0, or
+ * -1 and *err.  A reader that went away (`| head -1`) stops the run
+ * quietly. */
+static int written(pipe_host *host, int rc, int werr, char **err)
+{
+    if (rc != 0 || ferror(pipe_host_out(host))) {
+        if (werr == EPIPE || pipe_host_flush(host) != 0) {
+            host->closed = 1;
+            return 0;
+        }
+        char m[128];
+        pipe_strerror(werr ? werr : EIO, m, sizeof m);
+        *err = strdup(m);
+        return -1;
+    }
+    pipe_host_flush(host);
+    return 0;
+}
+
+/* NDJSON of the whole record: written straight from the table */
+static int fast_record(pipe_host *host, pipe_output *o, lua_State *L,
+                       int idx, char **err)
+{
+    pipe_buf b = {0};
+    if (pipe_json_write_lua(L, idx, &b) != 0 || b.len == 0 || b.p[0] != '{' ||
+        pipe_buf_add(&b, "\n", 1) != 0) {
+        pipe_buf_free(&b);
+        return 1; /* the tree's path */
+    }
+    errno = 0;
+    int rc = fwrite(b.p, 1, b.len, pipe_host_out(host)) == b.len ? 0 : -1;
+    int werr = errno;
+    pipe_buf_free(&b);
+    (void)o;
+    return written(host, rc, werr, err);
+}
+
 int pipe_output_record(pipe_host *host, pipe_output *o, lua_State *L,
                        int idx, char **err)
 {
+    if (o->format == PIPE_FMT_NDJSON && !o->fields && !getenv("PIPE_JSON_TREE")) {
+        int rc = fast_record(host, o, L, idx, err);
+        if (rc <= 0)
+            return rc;
+    }
     json_t *rec = pipe_json_from_lua(L, idx, err);
     if (!rec)
         return -1;
@@ -213,17 +256,5 @@ int pipe_output_record(pipe_host *host, pipe_output *o, lua_State *L,
     int rc = write_record(o, pipe_host_out(host), rec);
     int werr = errno;
     json_decref(rec);
-    if (rc != 0 || ferror(pipe_host_out(host))) {
-        /* the reader went away (`| head -1`): stop quietly */
-        if (werr == EPIPE || pipe_host_flush(host) != 0) {
-            host->closed = 1;
-            return 0;
-        }
-        char m[128];
-        pipe_strerror(werr ? werr : EIO, m, sizeof m);
-        *err = strdup(m);
-        return -1;
-    }
-    pipe_host_flush(host);
-    return 0;
+    return written(host, rc, werr, err);
 }

@@ -42,6 +42,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -619,7 +620,9 @@ static const int guard_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT,
 #define NGUARD (sizeof guard_sigs / sizeof guard_sigs[0])
 static char *guard_msg[NGUARD + 1];   /* [NGUARD]: the timeout's */
 static size_t guard_len[NGUARD + 1];
+#if !defined(__SANITIZE_ADDRESS__)
 static char guard_stack[65536];
+#endif
 
 static void guard_fire(int sig)
 {
@@ -914,13 +917,65 @@ static void worker_limits(pipe_host *host)
     (void)host;
 }
 
+/* A unit's result in one writev(2) (header, records, messages): a write
+ * per piece was two or three system calls a page. */
 static void send_result(int fd, const unit_result *r)
 {
     res_hdr h = {r->flags, 0, r->in_bytes, r->out_len, r->err_len};
-    if (pipe_write_all(fd, (const char *)&h, sizeof h) != 0 ||
-        pipe_write_all(fd, r->out ? r->out : "", r->out_len) != 0 ||
-        pipe_write_all(fd, r->err ? r->err : "", r->err_len) != 0)
-        _exit(0);    /* the supervisor is gone */
+    struct iovec v[3] = {{&h, sizeof h},
+                         {r->out, r->out ? r->out_len : 0},
+                         {r->err, r->err ? r->err_len : 0}};
+    struct iovec *at = v;
+    int left = 3;
+    while (left > 0) {
+        ssize_t w = writev(fd, at, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            _exit(0);    /* the supervisor is gone */
+        size_t done = (size_t)w;
+        while (left > 0 && done >= at->iov_len) {
+            done -= at->iov_len;
+            at++;
+            left--;
+        }
+        if (left > 0) {
+            at->iov_base = (char *)at->iov_base + done;
+            at->iov_len -= done;
+        }
+    }
+}
+
+/* The worker's side of its socket, read ahead: a job's header and its
+ * payload (and often the job queued behind it) come in one read(2)
+ * instead of two. */
+typedef struct rx_ahead {
+    char buf[16384];
+    size_t off, len;
+} rx_ahead;
+
+static int rx_read(rx_ahead *rx, int fd, void *dst, size_t n)
+{
+    char *d = dst;
+    while (n > 0) {
+        if (rx->off == rx->len) {
+            if (n >= sizeof rx->buf)
+                return read_full(fd, d, n); /* a large payload: directly */
+            ssize_t r = read(fd, rx->buf, sizeof rx->buf);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                return -1;
+            rx->off = 0;
+            rx->len = (size_t)r;
+        }
+        size_t k = rx->len - rx->off < n ? rx->len - rx->off : n;
+        memcpy(d, rx->buf + rx->off, k);
+        rx->off += k;
+        d += k;
+        n -= k;
+    }
+    return 0;
 }
 
 static void worker_main(sup *s, int fd)
@@ -931,12 +986,13 @@ static void worker_main(sup *s, int fd)
         _exit(0);
     worker_limits(host);
     unsigned long done = 0;
+    static rx_ahead rx;
     for (;;) {
         job_hdr h;
-        if (read_full(fd, &h, sizeof h) != 0)
+        if (rx_read(&rx, fd, &h, sizeof h) != 0)
             _exit(0);
         char *buf = malloc(h.len + 1);
-        if (!buf || read_full(fd, buf, h.len) != 0)
+        if (!buf || rx_read(&rx, fd, buf, h.len) != 0)
             _exit(0);
         size_t off = 0;
         for (uint32_t u = 0; u < h.nunits; u++) {

@@ -3,6 +3,9 @@
  * The conversion itself is the host's (core/json.c, include/pipe/json.h),
  * which writes every record with it.
  *
+ * json.decode reads most texts itself (the direct decoder below) and hands
+ * the rest to jansson, which gives the messages.
+ *
  * Caveats:
  * - jansson refuses integers beyond the 64-bit range ("too big integer");
  *   such input decodes to nil, msg.
@@ -11,8 +14,11 @@
  * - A table marked with json.array() is written as its elements 1..#t; any
  *   other keys it has are ignored.
  */
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <lauxlib.h>
 
@@ -65,10 +71,319 @@ static int json_encode(lua_State *L)
 }
 
 /* -- json.decode(s) -> value | nil, msg */
+/*
+ * A direct decoder for the common case (JSON-LD blocks, a page's few
+ * kilobytes of metadata decoded on every page): JSON text straight to Lua
+ * values, the values json_loadb + pipe_json_push give, without the tree.
+ * It accepts only what jansson accepts (RFC 8259: no leading zeros, no
+ * trailing commas, no control characters in strings, strict UTF-8,
+ * surrogate pairs in \u escapes) and gives up on everything else -- and on
+ * what it would rather not decide: integers past 64 bits, reals out of
+ * range, nesting past FAST_DEPTH, a NUL in a key, a number longer than 63
+ * bytes.  Giving up leaves the stack as it was; json.decode then asks
+ * jansson, whose message the error needs.  Only the Lua stack holds what
+ * it builds, so a raise (out of memory) leaks nothing.
+ */
+#define FAST_DEPTH 200
+
+typedef struct fast_rd {
+    lua_State *L;
+    const char *p, *end;
+    int null_i, obj_i, arr_i;       /* stack slots of the markers */
+} fast_rd;
+
+static void fast_ws(fast_rd *r)
+{
+    while (r->p < r->end && (*r->p == ' ' || *r->p == '\n' ||
+                             *r->p == '\r' || *r->p == '\t'))
+        r->p++;
+}
+
+static int hex4(const char *p, unsigned long *v)
+{
+    unsigned long x = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        x <<= 4;
+        if (c >= '0' && c <= '9')
+            x |= (unsigned long)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            x |= (unsigned long)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            x |= (unsigned long)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    *v = x;
+    return 0;
+}
+
+/* a string at r->p (the opening quote); pushes it */
+static int fast_str(fast_rd *r, int key)
+{
+    const char *p = r->p + 1, *end = r->end, *from = p;
+    /* the plain part first: most strings have no escape */
+    while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+        p++;
+    if (p >= end || (unsigned char)*p < 0x20)
+        return -1;
+    if (pipe_utf8_valid(from, (size_t)(p - from)) != (size_t)(p - from))
+        return -1;
+    if (*p == '"') {
+        lua_pushlstring(r->L, from, (size_t)(p - from));
+        r->p = p + 1;
+        return 0;
+    }
+    luaL_Buffer b;
+    luaL_buffinit(r->L, &b);
+    luaL_addlstring(&b, from, (size_t)(p - from));
+    for (;;) {
+        if (p >= end)
+            return -1;
+        unsigned char c = (unsigned char)*p;
+        if (c == '"')
+            break;
+        if (c < 0x20)
+            return -1;
+        if (c != '\\') {
+            const char *q = p;
+            while (q < end && *q != '"' && *q != '\\' &&
+                   (unsigned char)*q >= 0x20)
+                q++;
+            if (pipe_utf8_valid(p, (size_t)(q - p)) != (size_t)(q - p))
+                return -1;
+            luaL_addlstring(&b, p, (size_t)(q - p));
+            p = q;
+            continue;
+        }
+        if (end - p < 2)
+            return -1;
+        char e = p[1];
+        p += 2;
+        switch (e) {
+        case '"': luaL_addchar(&b, '"'); continue;
+        case '\\': luaL_addchar(&b, '\\'); continue;
+        case '/': luaL_addchar(&b, '/'); continue;
+        case 'b': luaL_addchar(&b, '\b'); continue;
+        case 'f': luaL_addchar(&b, '\f'); continue;
+        case 'n': luaL_addchar(&b, '\n'); continue;
+        case 'r': luaL_addchar(&b, '\r'); continue;
+        case 't': luaL_addchar(&b, '\t'); continue;
+        case 'u':
+            break;
+        default:
+            return -1;
+        }
+        unsigned long cp;
+        if (end - p < 4 || hex4(p, &cp) != 0)
+            return -1;
+        p += 4;
+        if (cp >= 0xDC00 && cp <= 0xDFFF)
+            return -1;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            unsigned long lo;
+            if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+                hex4(p + 2, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
+                return -1;
+            p += 6;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        }
+        if (cp == 0 && key)
+            return -1; /* jansson: no NUL in an object key */
+        pipe_utf8_add(&b, cp);
+    }
+    luaL_pushresult(&b);
+    r->p = p + 1;
+    return 0;
+}
+
+static int fast_num(fast_rd *r)
+{
+    const char *p = r->p, *end = r->end, *start = p;
+    int real = 0;
+    if (p < end && *p == '-')
+        p++;
+    if (p >= end)
+        return -1;
+    if (*p == '0') {
+        p++;
+        if (p < end && *p >= '0' && *p <= '9')
+            return -1;
+    } else if (*p >= '1' && *p <= '9') {
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    } else {
+        return -1;
+    }
+    if (p < end && *p == '.') {
+        real = 1;
+        p++;
+        if (p >= end || *p < '0' || *p > '9')
+            return -1;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        real = 1;
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= end || *p < '0' || *p > '9')
+            return -1;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    char buf[64];
+    size_t n = (size_t)(p - start);
+    if (n >= sizeof buf)
+        return -1;
+    memcpy(buf, start, n);
+    buf[n] = '\0';
+    char *stop;
+    errno = 0;
+    if (real) {
+        double d = strtod(buf, &stop);
+        if (stop != buf + n || (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL)))
+            return -1;
+        lua_pushnumber(r->L, (lua_Number)d);
+    } else {
+        long long v = strtoll(buf, &stop, 10);
+        if (stop != buf + n || errno == ERANGE)
+            return -1;
+        lua_pushinteger(r->L, (lua_Integer)v);
+    }
+    r->p = p;
+    return 0;
+}
+
+static int fast_word(fast_rd *r, const char *w, size_t n)
+{
+    if ((size_t)(r->end - r->p) < n || memcmp(r->p, w, n) != 0)
+        return -1;
+    r->p += n;
+    return 0;
+}
+
+static int fast_val(fast_rd *r, int depth)
+{
+    lua_State *L = r->L;
+    if (r->p >= r->end || depth > FAST_DEPTH || !lua_checkstack(L, 6))
+        return -1;
+    switch (*r->p) {
+    case '{': {
+        r->p++;
+        lua_newtable(L);
+        lua_pushvalue(L, r->obj_i);
+        lua_setmetatable(L, -2);
+        fast_ws(r);
+        if (r->p < r->end && *r->p == '}') {
+            r->p++;
+            return 0;
+        }
+        for (;;) {
+            fast_ws(r);
+            if (r->p >= r->end || *r->p != '"' || fast_str(r, 1) != 0)
+                return -1;
+            fast_ws(r);
+            if (r->p >= r->end || *r->p != ':')
+                return -1;
+            r->p++;
+            fast_ws(r);
+            if (fast_val(r, depth + 1) != 0)
+                return -1;
+            lua_rawset(L, -3);
+            fast_ws(r);
+            if (r->p < r->end && *r->p == ',') {
+                r->p++;
+                continue;
+            }
+            if (r->p < r->end && *r->p == '}') {
+                r->p++;
+                return 0;
+            }
+            return -1;
+        }
+    }
+    case '[': {
+        r->p++;
+        lua_newtable(L);
+        lua_pushvalue(L, r->arr_i);
+        lua_setmetatable(L, -2);
+        fast_ws(r);
+        if (r->p < r->end && *r->p == ']') {
+            r->p++;
+            return 0;
+        }
+        for (lua_Integer i = 1;; i++) {
+            fast_ws(r);
+            if (fast_val(r, depth + 1) != 0)
+                return -1;
+            lua_rawseti(L, -2, i);
+            fast_ws(r);
+            if (r->p < r->end && *r->p == ',') {
+                r->p++;
+                continue;
+            }
+            if (r->p < r->end && *r->p == ']') {
+                r->p++;
+                return 0;
+            }
+            return -1;
+        }
+    }
+    case '"':
+        return fast_str(r, 0);
+    case 't':
+        if (fast_word(r, "true", 4) != 0)
+            return -1;
+        lua_pushboolean(L, 1);
+        return 0;
+    case 'f':
+        if (fast_word(r, "false", 5) != 0)
+            return -1;
+        lua_pushboolean(L, 0);
+        return 0;
+    case 'n':
+        if (fast_word(r, "null", 4) != 0)
+            return -1;
+        lua_pushvalue(L, r->null_i);
+        return 0;
+    default:
+        return fast_num(r);
+    }
+}
+
+/* 1 and the value pushed, or 0 and the stack as it was */
+static int fast_decode(lua_State *L, const char *s, size_t len)
+{
+    int top = lua_gettop(L);
+    if (!lua_checkstack(L, 8) || getenv("PIPE_JSON_TREE"))
+        return 0;
+    pipe_json_push_mark(L, PIPE_JSON_NULL);
+    pipe_json_push_mark(L, PIPE_JSON_OBJECT_MT);
+    pipe_json_push_mark(L, PIPE_JSON_ARRAY_MT);
+    fast_rd r = {L, s, s + len, top + 1, top + 2, top + 3};
+    fast_ws(&r);
+    int rc = fast_val(&r, 0);
+    if (rc == 0) {
+        fast_ws(&r);
+        rc = r.p == r.end ? 0 : -1;
+    }
+    if (rc != 0) {
+        lua_settop(L, top);
+        return 0;
+    }
+    lua_replace(L, top + 1);
+    lua_settop(L, top + 1);
+    return 1;
+}
+
 static int json_decode(lua_State *L)
 {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
+    if (fast_decode(L, s, len))
+        return 1;
     pipe_box *box = pipe_box_new(L, release_json);
     json_error_t e;
     box->p = json_loadb(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);

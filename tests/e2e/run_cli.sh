@@ -227,3 +227,41 @@ done
 pass "help test: every option shown is accepted"
 expect_contains "pipe --help: lint runs fixture pages" "lint      check site rules as they load and on their own fixture pages" "$("$PIPE" --help)"
 expect_contains "pipe help lint: the same" "then on the rule's own fixture pages" "$("$PIPE" help lint | tr '\n' ' ' | tr -s ' ')"
+
+# NDJSON records are written straight from the Lua table (core/json.c
+# pipe_json_write_lua): the same bytes as through a jansson tree
+# (PIPE_JSON_TREE=1), fallbacks and their messages included
+expect_status "json values: direct" 1 "$PIPE" run tests/scripts/json_values.lua "$PAGES/paris-declaration.html"
+cp "$TMP/out" "$TMP/direct.out"; cp "$TMP/err" "$TMP/direct.err"
+PIPE_JSON_TREE=1 "$PIPE" run tests/scripts/json_values.lua "$PAGES/paris-declaration.html" > "$TMP/tree.out" 2> "$TMP/tree.err"
+cmp -s "$TMP/direct.out" "$TMP/tree.out" || fail "direct and tree NDJSON differ: $(diff "$TMP/direct.out" "$TMP/tree.out" | head -4)"
+pass "json values: direct = tree"
+expect_eq "json values: messages" "$(cat "$TMP/tree.err")" "$(cat "$TMP/direct.err")"
+expect_eq "json values: reals as jansson writes them" '{"source":"f1","v":0.10000000000000001}
+{"source":"f3","v":-0.0}
+{"source":"f6","v":1e21}
+{"source":"f10","v":-9.9999999999999995e-8}
+{"source":"f11","v":100.0}' "$(grep -E '^\{"source":"f(1|3|6|10|11)"' "$TMP/direct.out")"
+expect_eq "json values: escapes (DEL shown as ~), markers, key order" '{"source":"s","e":"","s":"a\"b\\c\n\t\r\b\f\u0001\u001F~/é€😀"}
+{"source":"n","a":[],"arr":[],"null":null,"o":{}}
+{"source":"nest","":4,"Z":2,"_":3,"x":[[1,2,{"a":{"b":{"c":[true,false]}}}],"z"],"zz":1}
+{"source":"sparse","t":{"1":"a","3":"c"}}
+{"source":"badutf","s":"a��b"}' "$(grep -E '^\{"source":"(s|n|nest|sparse|badutf)"' "$TMP/direct.out" | tr '\177' '~')"
+expect_eq "json values: a number that is not finite" "pipe: $PAGES/paris-declaration.html: cannot output the record: cannot encode number 'inf' at .v" "$(cat "$TMP/direct.err")"
+for p in "$PAGES"/*.html; do "$PIPE" run --explain scripts/site.lua "$p"; done > "$TMP/site.direct" 2>&1
+for p in "$PAGES"/*.html; do PIPE_JSON_TREE=1 "$PIPE" run --explain scripts/site.lua "$p"; done > "$TMP/site.tree" 2>&1
+cmp -s "$TMP/site.direct" "$TMP/site.tree" || fail "site.lua records differ direct/tree"
+pass "site.lua --explain on every fixture page: direct = tree"
+
+# json.decode decodes common JSON directly (plugins/json.c), jansson the
+# rest: the same values, metatables, number types and messages
+"$PIPE" run tests/scripts/json_decode.lua "$PAGES/paris-declaration.html" > "$TMP/dd.out" 2>&1
+PIPE_JSON_TREE=1 "$PIPE" run tests/scripts/json_decode.lua "$PAGES/paris-declaration.html" > "$TMP/dt.out" 2>&1
+cmp -s "$TMP/dd.out" "$TMP/dt.out" || fail "json.decode direct and jansson differ: $(diff "$TMP/dd.out" "$TMP/dt.out" | head -4)"
+expect_eq "json.decode: 62 cases" 62 "$(wc -l < "$TMP/dd.out" | tr -d ' ')"
+expect_eq "json.decode: a sample" '{"source":"c8","enc":"-0.0","err":null,"mt":"number","mtype":"float"}
+{"source":"c14","enc":"nil","err":"1:19: too big integer near '"'"'9223372036854775808'"'"'","mt":"nil","mtype":null}
+{"source":"c26","enc":"\"é€😀\"","err":null,"mt":"string","mtype":null}
+{"source":"c29","enc":"nil","err":"1:14: invalid Unicode '"'"'\\uD800\\u0041'"'"' near '"'"'\"\\ud800\\u0041\"'"'"'","mt":"nil","mtype":null}
+{"source":"c31","enc":"nil","err":"1:9: NUL byte in object key not supported near '"'"'\"\\u0000\"'"'"'","mt":"nil","mtype":null}
+{"source":"c54","enc":"{\"a\":2}","err":null,"mt":"object","mtype":null}' "$(grep -E '^\{"source":"c(8|14|26|29|31|54)"' "$TMP/dd.out")"
