@@ -48,6 +48,7 @@
 #include <lauxlib.h>
 
 #include "pipe/plugin.h"
+#include "pipe/util.h"
 #include "date.h"
 
 /*
@@ -133,21 +134,63 @@ static const char tz_help[] =
     "(want an IANA zone like Europe/Kyiv, an offset like +02:00, or an "
     "abbreviation like UTC, EET)";
 
-/* push the locale tables for opts.lang into x */
-static void setup_lang(lua_State *L, ctx *x, const char *lang)
+/* The union a text needs (date_data.c pipe_date_push_union): none when
+ * it has no letter, the Cyrillic-script languages when its letters are
+ * all Cyrillic, else all.  Whatever might be a letter outside ASCII's,
+ * Cyrillic's and a few punctuation blocks (Latin-1's signs, general
+ * punctuation, currency), and bytes that are not UTF-8, count as a letter
+ * of another script. */
+static int union_for(const char *s, size_t n)
 {
-    pipe_date_push_union(L, x->cache);
-    x->uni = lua_gettop(L);
-    x->prim = x->uni;
+    int cyr = 0;
+    for (size_t i = 0; i < n;) {
+        size_t adv;
+        long cp = pipe_utf8_decode(s + i, n - i, &adv);
+        i += adv;
+        if (cp >= 0x400 && cp <= 0x52F)
+            cyr = 1;
+        else if (cp < 0 || (cp >= 'a' && cp <= 'z') ||
+                 (cp >= 'A' && cp <= 'Z') ||
+                 (cp >= 0x80 && !(cp >= 0xA0 && cp <= 0xBF) && cp != 0xD7 &&
+                  cp != 0xF7 && !(cp >= 0x2000 && cp <= 0x206F) &&
+                  !(cp >= 0x20A0 && cp <= 0x20CF)))
+            return PIPE_DATE_UNION_ALL;
+    }
+    return cyr ? PIPE_DATE_UNION_CYRILLIC : PIPE_DATE_UNION_NONE;
+}
+
+/* push the locale tables for opts.lang into x (the union's languages
+ * chosen by the letters of the text and of opts.now) */
+static void setup_lang(lua_State *L, ctx *x, const char *lang,
+                       const char *now)
+{
+    int which = union_for(x->src, x->srclen);
+    if (now && !pipe_date_is_fast(now, strlen(now))) {
+        int w2 = union_for(now, strlen(now));
+        if (w2 != which && w2 != PIPE_DATE_UNION_NONE)
+            which = which == PIPE_DATE_UNION_NONE ? w2 : PIPE_DATE_UNION_ALL;
+    }
+    x->uni_which = which;
     x->uni_min = 0;
-    if (!lang || !*lang)
-        return;
-    pipe_date_push_locale(L, x->cache, lang);
-    if (!lua_istable(L, -1)) {
-        lua_pop(L, 1);
+    if (lang && *lang) {
+        pipe_date_push_locale(L, x->cache, lang);
+        if (!lua_istable(L, -1))
+            lua_pop(L, 1);
+        else
+            x->prim = lua_gettop(L);
+    }
+    if (!x->prim) {
+        /* no language: the union is the primary table */
+        pipe_date_push_union(L, x->cache, which);
+        x->uni = x->prim = lua_gettop(L);
         return;
     }
-    x->prim = lua_gettop(L);
+    /* with the text's language, the union is read only for words that
+     * language does not know (and relative phrases when there is no whole
+     * date): it is built then, the first time (pipe_date_uni) -- a text
+     * like "28. Dezember 2022" on a German page never needs the other 14
+     * languages' ICU tables */
+    x->uni_lazy = 1;
     x->uni_min = 4;
     lua_getfield(L, x->prim, "order");
     x->order = (int)lua_tointeger(L, -1);
@@ -218,7 +261,7 @@ static int date_parse(lua_State *L)
      * texts that need them */
     if (format || !pipe_date_is_fast(s, len) ||
         (now && !pipe_date_is_fast(now, strlen(now))))
-        setup_lang(L, &x, lang);
+        setup_lang(L, &x, lang, now);
     char why[256] = "";
     dt r;
     if (now) {

@@ -95,6 +95,8 @@ typedef struct ctx {
      * with a known language, union words count only from 4 letters on, so
      * "ago" (Spanish August) stays an English word on an English page */
     int prim, en, uni;
+    int uni_which; /* the union to build when first needed (uni 0) */
+    int uni_lazy;
     int uni_min;
     int order;
     int tz_kind; /* 0 none, 1 fixed offset, 2 IANA zone */
@@ -170,7 +172,11 @@ void pipe_date_push_zones(lua_State *L, int cache);
 void pipe_date_generic_zone(const ctx *x, const char *w, int wl,
                             char *out, size_t cap);
 void pipe_date_push_locale(lua_State *L, int cache, const char *tag);
-void pipe_date_push_union(lua_State *L, int cache);
+/* which languages a text needs in the union (pipe_date_push_union) */
+enum { PIPE_DATE_UNION_ALL, PIPE_DATE_UNION_CYRILLIC, PIPE_DATE_UNION_NONE };
+void pipe_date_push_union(lua_State *L, int cache, int which);
+/* x->uni, the union pushed on first use (0: none) */
+int pipe_date_uni(ctx *x);
 /* 1: w is a zone abbreviation (*off set), -1: one that names two offsets
  * ("IST"), 0: not one */
 int pipe_date_zone_lookup(ctx *x, const char *w, int *off);

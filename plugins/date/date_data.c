@@ -911,10 +911,22 @@ static unsigned merge_entry(unsigned a, unsigned b)
 
 /* the union of the default languages: words merged (a word two languages
  * read differently is neither), Ukrainian and Russian wide names for
- * inflected forms, every relative phrase, day-first order; pushes it */
-void pipe_date_push_union(lua_State *L, int cache)
+ * inflected forms, every relative phrase, day-first order; pushes it.
+ * Every word, relative phrase and wide name of these tables holds a
+ * letter, those of the Latin-script languages a Latin one (Russian's
+ * "am"/"pm" too, which English has as well), so a smaller union serves
+ * some texts exactly: one whose letters are all Cyrillic needs only the
+ * Cyrillic-script languages (PIPE_DATE_UNION_CYRILLIC), one with no
+ * letter at all ("17.01.2026") none (PIPE_DATE_UNION_NONE: no word can
+ * match).  Each language costs ~6 M instructions of ICU (formatters,
+ * symbols, relative phrases) once per process: a one-page run of a
+ * Ukrainian page built all 15. */
+void pipe_date_push_union(lua_State *L, int cache, int which)
 {
-    if (lua_getfield(L, cache, "union") == LUA_TTABLE)
+    const char *key = which == PIPE_DATE_UNION_CYRILLIC ? "union_cyrl"
+                      : which == PIPE_DATE_UNION_NONE   ? "union_none"
+                                                        : "union";
+    if (lua_getfield(L, cache, key) == LUA_TTABLE)
         return;
     lua_pop(L, 1);
     lua_createtable(L, 0, 6);
@@ -926,6 +938,10 @@ void pipe_date_push_union(lua_State *L, int cache)
     lua_newtable(L);
     int rel = lua_gettop(L);
     for (int i = 0; default_langs[i]; i++) {
+        if (which == PIPE_DATE_UNION_NONE ||
+            (which == PIPE_DATE_UNION_CYRILLIC &&
+             strcmp(default_langs[i], "uk") && strcmp(default_langs[i], "ru")))
+            continue;
         pipe_date_push_locale(L, cache, default_langs[i]);
         if (!lua_istable(L, -1)) {
             lua_pop(L, 1);
@@ -992,5 +1008,5 @@ void pipe_date_push_union(lua_State *L, int cache)
     lua_pushinteger(L, 0);
     lua_setfield(L, ut, "order");
     lua_pushvalue(L, ut);
-    lua_setfield(L, cache, "union");
+    lua_setfield(L, cache, key);
 }

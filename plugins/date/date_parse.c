@@ -107,15 +107,25 @@ unsigned pipe_date_entry_of(ctx *x, const char *w, int wl)
     unsigned e = lookup(x->L, x->prim, w, wl);
     if (x->en && !(e & kinds))
         e |= lookup(x->L, x->en, w, wl);
-    if (x->uni && !(e & kinds) && cp_count(w, wl) >= x->uni_min)
+    if (!(e & kinds) && cp_count(w, wl) >= x->uni_min && pipe_date_uni(x))
         e |= lookup(x->L, x->uni, w, wl);
     if (!(e & (E_MONTH | E_MAMB | E_WDAY))) {
         unsigned m = prefix_month(x->L, x->prim, w, wl);
-        if (!m && x->uni && x->uni != x->prim)
+        if (!m && pipe_date_uni(x) && x->uni != x->prim)
             m = prefix_month(x->L, x->uni, w, wl);
         e |= m;
     }
     return e;
+}
+
+int pipe_date_uni(ctx *x)
+{
+    if (x->uni_lazy) {
+        x->uni_lazy = 0;
+        pipe_date_push_union(x->L, x->cache, x->uni_which);
+        x->uni = lua_gettop(x->L);
+    }
+    return x->uni;
 }
 
 static void lookup_words(ctx *x, toks *T)
@@ -530,7 +540,8 @@ static int relative(ctx *x, toks *T, int *unit, long long *n, int *is_fix)
     int idx[MAXTOK];
     int nc = content(T, idx);
     lua_State *L = x->L;
-    int lts[3] = {x->prim, x->en, x->uni != x->prim ? x->uni : 0};
+    int uni = pipe_date_uni(x);
+    int lts[3] = {x->prim, x->en, uni != x->prim ? uni : 0};
     for (int l = 0; l < 3; l++) {
         if (!lts[l])
             continue;
