@@ -24,9 +24,10 @@
  * passes live in extract_score.c and extract_emit.c, the parameters in
  * extract_params.c (extract.h describes the split).
  *
- * Caveats: all working memory is Lua userdata (sized by a first counting
- * walk), so an out-of-memory error raised by Lua leaks nothing; nothing is
- * stored in the libxml2 tree.
+ * Caveats: all working memory is Lua userdata in stack slots of
+ * extract.content (grown by the index as it goes, and sized for emitting
+ * from what the index saw: no counting walk), so an out-of-memory error
+ * raised by Lua leaks nothing; nothing is stored in the libxml2 tree.
  */
 #include <math.h>
 #include <stdint.h>
@@ -73,6 +74,21 @@ static int start_attempt(run *r, xmlNodePtr root)
     pipe_extract_index(r, root);
     if (r->n == 0)
         return 0;
+    /* room for what emitting can write: the text below the indexed
+     * elements plus a separator or line break per element */
+    if (r->seen_bytes + 2 * r->seen_elems + 16 > r->out_cap) {
+        r->out_cap = r->seen_bytes + 2 * r->seen_elems + 16;
+        r->out = lua_newuserdatauv(r->L, r->out_cap, 0);
+        lua_replace(r->L, r->out_idx);
+    }
+    if (2 * r->seen_elems + 2 > (size_t)r->para_cap) {
+        if (r->seen_elems > INT32_MAX / 8)
+            luaL_error(r->L, "extract: page too large");
+        r->para_cap = (int)(2 * r->seen_elems + 2);
+        r->paras = lua_newuserdatauv(r->L,
+                                     (size_t)r->para_cap * sizeof *r->paras, 0);
+        lua_replace(r->L, r->paras_idx);
+    }
     pipe_extract_sum_up(r);
     pipe_extract_score(r);
     return r->n;
@@ -233,22 +249,17 @@ static int extract_content(lua_State *L)
         lua_pushliteral(L, "no content");
         return 2;
     }
-    size_t elems = 1, bytes = 0;
-    pipe_extract_count_tree(root, 0, &elems, &bytes);
-    if (elems > INT32_MAX / 4) {
-        pipe_html_walk_end(hold);
-        return luaL_error(L, "extract: page too large");
-    }
     run r;
     memset(&r, 0, sizeof r);
     r.pp = pp;
-    r.cap = (int)elems;
-    r.s = lua_newuserdatauv(L, elems * sizeof *r.s, 0);
-    /* text plus one separator or line break per element */
-    r.out_cap = bytes + 2 * elems + 16;
-    r.out = lua_newuserdatauv(L, r.out_cap, 0);
-    r.para_cap = (int)(2 * elems + 2);
-    r.paras = lua_newuserdatauv(L, (size_t)r.para_cap * sizeof *r.paras, 0);
+    r.L = L;
+    /* the working arrays, sized by the first attempt's index */
+    lua_pushnil(L);
+    r.s_idx = lua_gettop(L);
+    lua_pushnil(L);
+    r.out_idx = lua_gettop(L);
+    lua_pushnil(L);
+    r.paras_idx = lua_gettop(L);
 
     if (pp->whole) {
         const int mode[3] = {0, 1, pp->whole_clean};

@@ -15,8 +15,9 @@
  *                     lib/meta looks at (tags, attributes, class words,
  *                     bylines, short dated texts)
  *
- * Ownership rule: all working memory of a run is Lua userdata the caller
- * of pipe_extract_* allocated (so a Lua error leaks nothing); parameter
+ * Ownership rule: all working memory of a run is Lua userdata in stack
+ * slots of the Lua call (the index grows them by putting a larger one in
+ * the slot), so a Lua error leaks nothing; parameter
  * strings point into the params table, which stays on the Lua stack for
  * the whole call; nothing is stored in the libxml2 tree, and no file keeps
  * mutable static state (several Lua states, one per worker, share none).
@@ -151,8 +152,16 @@ typedef struct tag_cache {
 typedef struct run {
     const params *pp;
     tag_cache tc;
+    lua_State *L;
+    /* the working arrays are userdata in these stack slots, grown (a new
+     * userdata in the slot) when an attempt's index needs more */
+    int s_idx, out_idx, paras_idx;
     nstat *s;
     int n, cap;
+    /* what the index of this attempt saw: elements (indexed or not, the
+     * root included) and text bytes (+1 per text node) below the indexed
+     * ones: all that emitting can visit, which sizes out and paras */
+    size_t seen_elems, seen_bytes;
     int strip_unlikely, use_weights, use_clean;
     /* output */
     char *out;
@@ -193,8 +202,6 @@ const char *pipe_extract_attr(const xmlNode *n, const char *name);
 /* Bucket of a token's first character: 0-25 letters, 26-35 digits, -1. */
 int pipe_extract_bucket(unsigned char c);
 int pipe_extract_space_at(const unsigned char *c, int *adv);
-void pipe_extract_count_tree(xmlNodePtr n, int depth, size_t *elems,
-                             size_t *bytes);
 void pipe_extract_index(run *r, xmlNodePtr root);
 void pipe_extract_sum_up(run *r);
 void pipe_extract_score(run *r);

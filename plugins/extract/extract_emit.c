@@ -7,9 +7,10 @@
  * (and list item) passes the boilerplate filter: link-heavy lines and
  * short "Read more"/"Share" prompts go.
  *
- * Caveats: the output buffer is sized by the caller for the page's whole
- * text plus separators, so out_byte never grows it (and silently stops at
- * its end, which the sizing makes unreachable).
+ * Caveats: the output buffer is sized before emitting for all the text
+ * below the indexed elements plus separators (start_attempt in
+ * extract.c), so out_byte never grows it (and silently stops at its end,
+ * which the sizing makes unreachable).
  */
 #include <ctype.h>
 #include <string.h>

@@ -282,9 +282,11 @@ typedef struct scan {
     int nlists;
     int counts[2 * MAX_NAMES + MAX_GROUPS + 2];
     int pos;                   /* pre-order element count */
-    /* with spec.away: every element's parent, subtree end and kind */
+    /* with spec.away: every element's parent, subtree end and kind, by
+     * position (grown as the walk goes: no counting walk first) */
     struct elem *E;
     int cap;
+    int E_idx;                 /* stack index of E's userdata */
     int h1pos;                 /* the first <h1>, 0 when none */
 } scan;
 
@@ -567,14 +569,17 @@ static int is_away(const scan *sc, int p)
     return 0;
 }
 
-static void count_elems(const xmlNode *n, int depth, int *k)
+/* Make room in E for position pos: a userdata twice the size in the old
+ * one's stack slot (the old one is garbage). */
+static void grow_elems(scan *sc, int pos)
 {
-    for (const xmlNode *c = n->children; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE) {
-            (*k)++;
-            if (depth < MAX_DEPTH && !opaque(c))
-                count_elems(c, depth + 1, k);
-        }
+    int cap = sc->cap * 2 > pos ? sc->cap * 2 : pos + 1;
+    elem *E = lua_newuserdatauv(sc->L, (size_t)cap * sizeof *E, 0);
+    memcpy(E, sc->E, (size_t)sc->cap * sizeof *E);
+    memset(E + sc->cap, 0, (size_t)(cap - sc->cap) * sizeof *E);
+    lua_replace(sc->L, sc->E_idx);
+    sc->E = E;
+    sc->cap = cap;
 }
 
 static void walk(scan *sc, xmlNodePtr n, int depth)
@@ -587,7 +592,9 @@ static void walk(scan *sc, xmlNodePtr n, int depth)
             continue;
         sc->pos++;
         int mypos = sc->pos;
-        if (sc->E && mypos < sc->cap) {
+        if (sc->E) {
+            if (mypos >= sc->cap)
+                grow_elems(sc, mypos);
             sc->E[mypos].parent = ppos;
             sc->E[mypos].node = c;
         }
@@ -628,7 +635,7 @@ static void walk(scan *sc, xmlNodePtr n, int depth)
         }
         if (depth < MAX_DEPTH && !opaque(c))
             walk(sc, c, depth + 1);
-        if (sc->E && mypos < sc->cap)
+        if (sc->E)
             sc->E[mypos].end = sc->pos + 1;
     }
 }
@@ -682,13 +689,15 @@ static int scanner_scan(lua_State *L)
             lua_newtable(L);
     }
     if (root && s->naway > 0) {
-        int k = 1;
-        count_elems(root, 0, &k);
-        sc.cap = k + 1;
+        sc.cap = 1024;
         sc.E = lua_newuserdatauv(L, (size_t)sc.cap * sizeof *sc.E, 0);
         memset(sc.E, 0, (size_t)sc.cap * sizeof *sc.E);
         /* (stays on the stack, below the result, until the scan ends) */
+        sc.E_idx = lua_gettop(L);
     }
+    /* what the walk pushes for a while: a node, a values table and one of
+     * its strings, a grown E */
+    luaL_checkstack(L, 8, "extract: scan");
     if (root) {
         /* the root itself is position 1, collected by tag only */
         sc.pos = 1;

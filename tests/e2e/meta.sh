@@ -67,3 +67,16 @@ expect_eq "meta source and meta.facts after the rule's edits" '["Northport Couri
 # page.meta in function fields and post: computed when read, as served
 out=$("$PIPE" run tests/rules/served_fn.lua "$P/meta-served.html")
 expect_eq "page.meta in function fields and post" '["Harbour cranes return to the old quay",["Margaret Ellison"],"2026-03-12"]' "$(printf '%s' "$out" | jq -c '[.meta_title, .meta_authors, .meta_published]')"
+
+# url.of_page: rel words in any case and spacing; a <link> inside a
+# <template> does not count; og:url by property or name, blank ones skipped
+cat >"$TMP/own_url.lua" <<'LUA'
+local url = require("lib.url")
+return function(page) return { u = url.of_page(page) or "none" } end
+LUA
+printf '%s' '<html><head><link rel="stylesheet" href="/s.css"><link rel=" alternate	CANONICAL " href="https://a.example/x"></head><body><template><link rel="canonical" href="https://t.example/tpl"></template><p>text</p></body></html>' >"$TMP/canon.html"
+expect_eq "canonical: rel words in any case and spacing, none from <template>" '"https://a.example/x"' \
+  "$("$PIPE" run "$TMP/own_url.lua" "$TMP/canon.html" | jq -c .u)"
+printf '%s' '<html><head><meta name="OG:URL" content="  "><meta property="og:url" content="https://o.example/y"></head><body><template><link rel="canonical" href="https://t.example/tpl"></template><p>text</p></body></html>' >"$TMP/og.html"
+expect_eq "og:url when the only canonical link is inside <template>; a blank og:url skipped" '"https://o.example/y"' \
+  "$("$PIPE" run "$TMP/own_url.lua" "$TMP/og.html" | jq -c .u)"
