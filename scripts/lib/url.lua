@@ -75,70 +75,38 @@ function url.resolve(href, base)
   return html.absolute(href, base) or href
 end
 
--- The <link rel=canonical> hrefs and the first og:url <meta> content are
--- what these XPath queries give (ASCII case folded as translate() does,
--- white space as normalize-space() sees it: space, tab, CR, LF):
-local UPPER, LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
-local CANONICAL_XPATH = ("//link[@href][contains(concat(' ', "
-    .. "translate(normalize-space(@rel), '%s', '%s'), ' '), ' canonical ')]/@href")
-    :format(UPPER, LOWER)
-local OG_XPATH = "//meta[translate(@%s, '%s', '%s') = 'og:url']"
-  .. "[normalize-space(@content) != '']/@content"
-local OG_PROPERTY_XPATH = OG_XPATH:format("property", UPPER, LOWER)
-local OG_NAME_XPATH = OG_XPATH:format("name", UPPER, LOWER)
--- found by one native CSS walk instead (a fifth of the cost of an XPath
--- walk of the document), the attributes checked here.  CSS skips the
--- content of <template> and XPath does not: when the query matches
--- inside one of the page's templates (each searched alone), the whole
--- page takes the XPath.
-local function inside(templates, xpath)
-  for _, t in ipairs(templates) do
-    if #t:xpath("." .. xpath) > 0 then return true end
-  end
-  return false
-end
-
+-- The <link rel=canonical> hrefs and the first og:url <meta> content,
+-- found by one native CSS walk each (XPath's //link, //meta gather every
+-- node of the page first), their attributes checked here with the rules
+-- the XPath queries had: ASCII letters lowercased (translate), rel words
+-- split on XML white space (normalize-space), blank content skipped, a
+-- property before a name.  Content of <template> (inert, not part of the
+-- page) does not count: CSS skips it.
 local function canonical_of(doc)
-  local out, templates = {}, {}
-  for _, n in ipairs(doc:select("link[rel][href], template")) do
-    if n.tag == "template" then
-      templates[#templates + 1] = n
-    else
-      for word in n:attr("rel"):gmatch("[^ \t\r\n]+") do
-        if word:lower() == "canonical" then
-          out[#out + 1] = n:attr("href")
-          break
-        end
+  local out = {}
+  for _, n in ipairs(doc:select("link[rel][href]")) do
+    for word in n:attr("rel"):gmatch("[^ \t\r\n]+") do
+      if word:lower() == "canonical" then
+        out[#out + 1] = n:attr("href")
+        break
       end
     end
   end
-  if inside(templates, CANONICAL_XPATH) then return doc:xpath(CANONICAL_XPATH) end
   return out
 end
 
 local function og_url_of(doc)
-  local by_prop, by_name, templates = nil, nil, {}
-  local found = doc:select('meta[property="og:url" i][content], '
-                           .. 'meta[name="og:url" i][content], template')
-  for _, n in ipairs(found) do
-    if n.tag == "template" then
-      templates[#templates + 1] = n
-    elseif not by_prop then
-      local content = n:attr("content")
-      if content:find("[^ \t\r\n]") then
-        local prop = n:attr("property")
-        if prop and prop:lower() == "og:url" then
-          by_prop = content
-        else
-          by_name = by_name or content
-        end
-      end
+  local by_name
+  for _, n in ipairs(doc:select('meta[property="og:url" i][content], '
+                                .. 'meta[name="og:url" i][content]')) do
+    local content = n:attr("content")
+    if content:find("[^ \t\r\n]") then
+      local prop = n:attr("property")
+      if prop and prop:lower() == "og:url" then return content end
+      by_name = by_name or content
     end
   end
-  if inside(templates, OG_PROPERTY_XPATH) or inside(templates, OG_NAME_XPATH) then
-    return doc:xpath(OG_PROPERTY_XPATH)[1] or doc:xpath(OG_NAME_XPATH)[1]
-  end
-  return by_prop or by_name
+  return by_name
 end
 
 -- What the document says about its own URL, looked up once per document
