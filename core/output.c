@@ -219,7 +219,7 @@ static int written(pipe_host *host, int rc, int werr, char **err)
 }
 
 /* NDJSON of the whole record: written straight from the table */
-static int fast_record(pipe_host *host, pipe_output *o, lua_State *L,
+static int fast_record(pipe_host *host, lua_State *L,
                        int idx, char **err)
 {
     pipe_buf b = {0};
@@ -232,15 +232,17 @@ static int fast_record(pipe_host *host, pipe_output *o, lua_State *L,
     int rc = fwrite(b.p, 1, b.len, pipe_host_out(host)) == b.len ? 0 : -1;
     int werr = errno;
     pipe_buf_free(&b);
-    (void)o;
     return written(host, rc, werr, err);
 }
 
 int pipe_output_record(pipe_host *host, pipe_output *o, lua_State *L,
                        int idx, char **err)
 {
-    if (o->format == PIPE_FMT_NDJSON && !o->fields && !getenv("PIPE_JSON_TREE")) {
-        int rc = fast_record(host, o, L, idx, err);
+    static int tree = -1; /* PIPE_JSON_TREE, read once per process */
+    if (tree < 0)
+        tree = getenv("PIPE_JSON_TREE") != NULL;
+    if (o->format == PIPE_FMT_NDJSON && !o->fields && !tree) {
+        int rc = fast_record(host, L, idx, err);
         if (rc <= 0)
             return rc;
     }
