@@ -195,8 +195,11 @@ local function find_ftr(host)
   return hit
 end
 
--- ruleset.pick(host) -> entry | nil
-function ruleset.pick(host)
+-- ruleset.pick(host) -> entry | nil.  The answer is remembered per host
+-- (the index does not change in a worker's life): matching every pattern
+-- of every Lua rule was ~0.13 M instructions a page with the shipped rules
+local pick_cache, pick_cached = {}, 0
+local function pick(host)
   local idx = ruleset.index()
   for di = 1, #idx.dirs do
     local best, best_score
@@ -211,6 +214,16 @@ function ruleset.pick(host)
     if best then return best end
   end
   return find_ftr(host)
+end
+
+function ruleset.pick(host)
+  local hit = pick_cache[host]
+  if hit == nil then
+    hit = pick(host) or false
+    if pick_cached >= HOST_CACHE then pick_cache, pick_cached = {}, 0 end
+    pick_cache[host], pick_cached = hit, pick_cached + 1
+  end
+  return hit or nil
 end
 
 -- the parsed global.txt (the first directory's that has one), or nil

@@ -82,6 +82,13 @@ out=$("$PIPE" run $R/site_pick.lua "$TMP/relog.html")
 expect_eq "relative canonical, og:url picks the rule" '["sites/example_wild.lua","https://news.example.com/n.html"]' "$(printf '%s' "$out" | jq -c '[.rule, .url]')"
 out=$(jq -c -n --rawfile h "$TMP/relcanon.html" '{url: "https://news.example.com/r", html: $h}' | "$PIPE" run --records $R/site_pick.lua -)
 expect_eq "relative canonical, the record's url" '["sites/example_wild.lua","https://news.example.com/r"]' "$(printf '%s' "$out" | jq -c '[.rule, .url]')"
+# one worker, several hosts, each picked again: the remembered pick of a
+# host is that host's (exact, wildcard, none, exact again)
+out=$(for u in https://www.example.com/1 https://news.example.com/2 https://example.org/3 https://www.example.com/4 https://news.example.com/5; do
+  jq -c -n --rawfile h "$TMP/relcanon.html" --arg u "$u" '{url: $u, html: $h}'; done |
+  "$PIPE" run --records -j 1 $R/site_pick.lua - 2>"$TMP/err")
+expect_eq "picks per host in one worker" '["sites/example_www.lua","https://www.example.com/1"] ["sites/example_wild.lua","https://news.example.com/2"] ["sites/example_www.lua","https://www.example.com/4"] ["sites/example_wild.lua","https://news.example.com/5"]' "$(printf '%s' "$out" | jq -c '[.rule, .url]' | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "picks per host in one worker: no rule" "pipe: -:3: no site rule for host 'example.org'" "$(grep -o "pipe: .*" "$TMP/err" | head -n 1)"
 out=$("$PIPE" run --explain scripts/site.lua "$TMP/relcanon.html")
 expect_eq "relative canonical, generic fallback: --explain says why" "[\"generic.lua\",\"no page URL: the page's own URL '/news/night-trains-alps.html' is relative and there is no --url, record url or <base href> to resolve it against\"]" "$(printf '%s' "$out" | jq -c '[.rule, .explain.rule]')"
 
