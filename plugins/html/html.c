@@ -252,8 +252,9 @@ typedef struct html_doc {
     int busy;           /* walks in progress (walk_begin/walk_end) */
     int closed;         /* closed by the user: gone for Lua; freed when
                          * no walk is in progress */
-    int edited;         /* an edit method ran: the tree may hold blocks
-                         * from outside its arena (pipe_html_free_doc) */
+    int edited;         /* an edit other than a removal ran: the tree
+                         * may hold blocks from outside its arena
+                         * (pipe_html_free_doc) */
 } html_doc;
 
 typedef struct html_node {
@@ -267,7 +268,10 @@ static void doc_release(html_doc *d)
         d->xpctx = NULL;
     }
     if (d->removed != NULL) {
-        xmlFreeNodeList(d->removed);
+        /* removed from an arena tree that no other edit touched: arena
+         * blocks, which go with the arena */
+        if (d->doc == NULL || d->doc->_private == NULL || d->edited)
+            xmlFreeNodeList(d->removed);
         d->removed = NULL;
     }
     if (d->doc != NULL) {
@@ -911,21 +915,27 @@ static int html_texts(lua_State *L)
     return 1;
 }
 
-/* Raise when the document of argument idx is read-only (the rule engine
- * sets that while a rule's fields read the page). */
-static void check_idle(lua_State *L, html_doc *d)
+/* Raise when the document is being walked.  `heap`: the edit may add
+ * blocks from outside the tree's arena or free some of its nodes (new
+ * nodes, attributes, names, merged text), so the tree is then freed by a
+ * walk (pipe_html_free_doc); a removal only unlinks nodes, which stay
+ * arena blocks. */
+static void check_idle(lua_State *L, html_doc *d, int heap)
 {
     if (d->busy)
         luaL_error(L, "the document is being walked by a method (a "
                       "finalizer cannot edit it meanwhile)");
-    d->edited = 1; /* every edit method asks */
+    if (heap)
+        d->edited = 1;
 }
 
-static void check_writable(lua_State *L, int idx)
+/* ... and raise when the document of argument idx is read-only (the rule
+ * engine sets that while a rule's fields read the page). */
+static void check_writable(lua_State *L, int idx, int heap)
 {
     html_doc *d;
     arg_context(L, idx, &d, 0);
-    check_idle(L, d);
+    check_idle(L, d, heap);
     if (d->readonly)
         luaL_error(L, "the document is read-only while a rule reads its "
                       "fields (drop nodes with remove or clean; edit in post)");
@@ -934,7 +944,7 @@ static void check_writable(lua_State *L, int idx)
 /* -- doc:remove(css) -> count; node:remove() */
 static int html_remove(lua_State *L)
 {
-    check_writable(L, 1);
+    check_writable(L, 1, 0);
     if (lua_isnoneornil(L, 2)) {
         html_node *n = luaL_checkudata(L, 1, PIPE_NODE_MT);
         html_doc *d;
@@ -1181,7 +1191,7 @@ static int node_children(lua_State *L)
 static int node_unwrap(lua_State *L)
 {
     html_node *n = check_nodeud(L, 1);
-    check_writable(L, 1);
+    check_writable(L, 1, 1);
     html_doc *d;
     arg_context(L, 1, &d, 0);
     xmlNodePtr node = n->node;
@@ -1204,7 +1214,7 @@ static int node_unwrap(lua_State *L)
 static int node_rename(lua_State *L)
 {
     html_node *n = check_nodeud(L, 1);
-    check_writable(L, 1);
+    check_writable(L, 1, 1);
     const char *tag = luaL_checkstring(L, 2);
     if (*tag == '\0')
         luaL_argerror(L, 2, "empty tag name");
@@ -1269,7 +1279,7 @@ static int node_wrap(lua_State *L)
     const char *tag = luaL_checkstring(L, 2);
     if (!valid_tag(tag))
         luaL_argerror(L, 2, lua_pushfstring(L, "bad tag name '%s'", tag));
-    check_idle(L, node_doc(L, 1));
+    check_idle(L, node_doc(L, 1), 1);
     xmlNodePtr node = n->node;
     if (!attached(node) || node->parent->type != XML_ELEMENT_NODE) {
         lua_pushnil(L);
@@ -1295,7 +1305,7 @@ static int node_append(lua_State *L)
     html_node *o = check_nodeud(L, 2);
     if (node_doc(L, 1) != node_doc(L, 2))
         luaL_argerror(L, 2, "node of another document");
-    check_idle(L, node_doc(L, 1));
+    check_idle(L, node_doc(L, 1), 1);
     for (xmlNodePtr p = n->node; p != NULL; p = p->parent)
         if (p == o->node)
             luaL_argerror(L, 2, "cannot move a node into itself");
@@ -1312,7 +1322,7 @@ static int node_append(lua_State *L)
 static int node_set_attr(lua_State *L)
 {
     html_node *n = check_nodeud(L, 1);
-    check_writable(L, 1);
+    check_writable(L, 1, 1);
     const char *name = luaL_checkstring(L, 2);
     if (lua_isnoneornil(L, 3)) {
         xmlUnsetProp(n->node, (const xmlChar *)name);

@@ -43,3 +43,13 @@ vg "$PIPE" test scripts/sites/rbc_ua.lua >"$TMP/out" 2>"$TMP/err"
 status=$?
 [ "$status" = 0 ] || { cat "$TMP/out" "$TMP/err" "$TMP/vg.log" >&2; fail "pipe test rbc_ua under valgrind: exit $status, want 0"; }
 expect_contains "pipe test rbc_ua under valgrind passes" "2 passed, 0 failed" "$(cat "$TMP/out")"
+
+# Page-sized trees with removals only (dropped with their arena, no walk)
+# and with removals then other edits (freed node by node): no leak, no
+# invalid access, the same record as without valgrind.
+want=$("$PIPE" run tests/scripts/edits_free.lua "$page")
+expect_eq "edits of arena trees: the record" '{"source":"tests/pages/paris-declaration.html","banners":5,"divs":true,"kept_raises":true,"removed":8,"text":true}' "$want"
+vg "$PIPE" run tests/scripts/edits_free.lua "$page" >"$TMP/out" 2>"$TMP/err"
+status=$?
+[ "$status" = 0 ] || { cat "$TMP/err" "$TMP/vg.log" >&2; fail "edits of arena trees under valgrind: exit $status, want 0"; }
+expect_eq "edits of arena trees under valgrind: no errors, no leaks, same record" "$want" "$(cat "$TMP/out")"
