@@ -292,3 +292,514 @@ int pipe_cssm_walk(const pipe_cssm *m, xmlNodePtr ctx, int skip_template,
     }
     return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* The index                                                           */
+
+enum { KEY_TAG, KEY_CLASS, KEY_ID };
+
+typedef struct ix_slot {
+    const char *key; /* into the tree; NULL: empty slot */
+    uint32_t len;
+    uint32_t hash;
+    int kind;
+    uint32_t n;   /* elements under the key */
+    uint32_t off; /* their positions: flat[off .. off + n), ascending
+                   * (while building: the last position + 1) */
+} ix_slot;
+
+struct pipe_cssm_index {
+    xmlNodePtr *els; /* document order */
+    uint32_t *end;   /* end[i]: one past the last element inside els[i] */
+    uint32_t n, cap;
+    ix_slot *slots;  /* open addressing, a power of two */
+    uint32_t nslots, used;
+    uint32_t *flat;  /* every key's positions, key after key */
+    uint32_t *pairs; /* while building: (slot, position) per key use */
+    size_t npairs, pcap;
+    int skip_template; /* built without <template> content */
+    /* some element's class/id attribute is not a single text node: that
+     * list cannot be trusted to be complete */
+    int class_partial, id_partial;
+};
+
+static uint32_t key_hash(int kind, const char *k, size_t len)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)kind;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)k[i]) * 16777619u;
+    return h;
+}
+
+static ix_slot *ix_find(const pipe_cssm_index *ix, int kind, const char *k,
+                        size_t len, uint32_t h)
+{
+    uint32_t mask = ix->nslots - 1;
+    for (uint32_t i = h & mask;; i = (i + 1) & mask) {
+        ix_slot *s = &ix->slots[i];
+        if (s->key == NULL ||
+            (s->hash == h && s->kind == kind && s->len == len &&
+             memcmp(s->key, k, len) == 0))
+            return s;
+    }
+}
+
+/* Doubles the table; the pairs name slots by number, so they are
+ * renumbered through a map of old slot -> new slot. */
+static int ix_grow(pipe_cssm_index *ix)
+{
+    uint32_t ns = ix->nslots ? ix->nslots * 2 : 256;
+    ix_slot *old = ix->slots, *nw = pipe_mem_malloc(ns * sizeof *nw);
+    uint32_t *map = ix->nslots ? pipe_mem_malloc(ix->nslots * sizeof *map)
+                               : NULL;
+    if (nw == NULL || (ix->nslots && map == NULL)) {
+        pipe_mem_free(nw);
+        pipe_mem_free(map);
+        return -1;
+    }
+    memset(nw, 0, ns * sizeof *nw);
+    uint32_t on = ix->nslots;
+    ix->slots = nw;
+    ix->nslots = ns;
+    for (uint32_t i = 0; i < on; i++)
+        if (old[i].key != NULL) {
+            ix_slot *d =
+                ix_find(ix, old[i].kind, old[i].key, old[i].len, old[i].hash);
+            *d = old[i];
+            map[i] = (uint32_t)(d - nw);
+        }
+    for (size_t i = 0; i < ix->npairs; i++)
+        ix->pairs[2 * i] = map[ix->pairs[2 * i]];
+    pipe_mem_free(map);
+    pipe_mem_free(old);
+    return 0;
+}
+
+/* element position pos under key (kind, k, len) */
+static int ix_add(pipe_cssm_index *ix, int kind, const char *k, size_t len,
+                  uint32_t pos)
+{
+    if ((ix->used + 1) * 2 > ix->nslots && ix_grow(ix) < 0)
+        return -1;
+    uint32_t h = key_hash(kind, k, len);
+    ix_slot *s = ix_find(ix, kind, k, len, h);
+    if (s->key == NULL) {
+        s->key = k;
+        s->len = (uint32_t)len;
+        s->hash = h;
+        s->kind = kind;
+        ix->used++;
+    } else if (s->n > 0 && s->off == pos + 1) {
+        return 0; /* class="a a" */
+    }
+    if (ix->npairs == ix->pcap) {
+        size_t cap = ix->pcap ? ix->pcap * 2 : 1024;
+        uint32_t *p = pipe_mem_realloc(ix->pairs, cap * 2 * sizeof *p);
+        if (p == NULL)
+            return -1;
+        ix->pairs = p;
+        ix->pcap = cap;
+    }
+    ix->pairs[2 * ix->npairs] = (uint32_t)(s - ix->slots);
+    ix->pairs[2 * ix->npairs + 1] = pos;
+    ix->npairs++;
+    s->n++;
+    s->off = pos + 1;
+    return 0;
+}
+
+/* The attribute's string-value when it is one text node (or none): what
+ * attr_test reads without copying; NULL when it is more (its list is then
+ * marked partial) */
+static const char *plain_value(xmlAttrPtr a)
+{
+    xmlNodePtr c = a->children;
+    if (c == NULL)
+        return "";
+    if (c->next == NULL && c->type == XML_TEXT_NODE)
+        return c->content ? (const char *)c->content : "";
+    return NULL;
+}
+
+static int ix_element(pipe_cssm_index *ix, xmlNodePtr el, uint32_t pos)
+{
+    if (el->ns == NULL &&
+        ix_add(ix, KEY_TAG, (const char *)el->name,
+               strlen((const char *)el->name), pos) < 0)
+        return -1;
+    for (xmlAttrPtr a = el->properties; a != NULL; a = a->next) {
+        if (a->ns != NULL && a->ns->prefix != NULL)
+            continue;
+        const char *name = (const char *)a->name;
+        int cls = name[0] == 'c' && strcmp(name, "class") == 0;
+        int id = !cls && name[0] == 'i' && name[1] == 'd' && name[2] == '\0';
+        if (!cls && !id)
+            continue;
+        /* the first of its name is the one the matcher reads */
+        if (find_attr(el, name) != a)
+            continue;
+        const char *v = plain_value(a);
+        if (v == NULL) {
+            *(cls ? &ix->class_partial : &ix->id_partial) = 1;
+        } else if (id) {
+            if (ix_add(ix, KEY_ID, v, strlen(v), pos) < 0)
+                return -1;
+        } else {
+            for (const char *p = v; *p;) {
+                while (xml_blank((unsigned char)*p))
+                    p++;
+                const char *w = p;
+                while (*p && !xml_blank((unsigned char)*p))
+                    p++;
+                if (p > w &&
+                    ix_add(ix, KEY_CLASS, w, (size_t)(p - w), pos) < 0)
+                    return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+void pipe_cssm_index_free(pipe_cssm_index *ix)
+{
+    if (ix == NULL)
+        return;
+    pipe_mem_free(ix->slots);
+    pipe_mem_free(ix->flat);
+    pipe_mem_free(ix->pairs);
+    pipe_mem_free(ix->els);
+    pipe_mem_free(ix->end);
+    pipe_mem_free(ix);
+}
+
+/* The walk of pipe_cssm_walk (element children, pre-order), numbering
+ * the elements, then the key lists gathered into one array. */
+static int ix_fill(pipe_cssm_index *ix, xmlDocPtr doc)
+{
+    uint32_t *open = NULL; /* positions of the elements entered */
+    size_t depth = 0, ocap = 0;
+    xmlNodePtr cur = elem_from(doc->children);
+    int rc = 0;
+    while (cur != NULL) {
+        if (ix->n == ix->cap) {
+            uint32_t cap = ix->cap ? ix->cap * 2 : 512;
+            xmlNodePtr *e = pipe_mem_realloc(ix->els, cap * sizeof *e);
+            if (e == NULL)
+                goto oom;
+            ix->els = e;
+            uint32_t *en = pipe_mem_realloc(ix->end, cap * sizeof *en);
+            if (en == NULL)
+                goto oom;
+            ix->end = en;
+            ix->cap = cap;
+        }
+        uint32_t pos = ix->n++;
+        ix->els[pos] = cur;
+        cur->_private = (void *)(uintptr_t)(pos + 1);
+        if (ix_element(ix, cur, pos) < 0)
+            goto oom;
+        xmlNodePtr child = elem_from(cur->children);
+        if (child != NULL && !(ix->skip_template && is_template(cur))) {
+            if (depth == ocap) {
+                size_t cap = ocap ? ocap * 2 : 64;
+                uint32_t *o = pipe_mem_realloc(open, cap * sizeof *o);
+                if (o == NULL)
+                    goto oom;
+                open = o;
+                ocap = cap;
+            }
+            open[depth++] = pos;
+            cur = child;
+            continue;
+        }
+        ix->end[pos] = ix->n;
+        cur = elem_from(cur->next);
+        while (cur == NULL && depth > 0) {
+            uint32_t up = open[--depth];
+            ix->end[up] = ix->n;
+            cur = elem_from(ix->els[up]->next);
+        }
+    }
+    /* the pairs grouped by key (positions stay ascending) */
+    ix->flat = pipe_mem_malloc((ix->npairs ? ix->npairs : 1) * sizeof *ix->flat);
+    if (ix->flat == NULL)
+        goto oom;
+    uint32_t off = 0;
+    for (uint32_t i = 0; i < ix->nslots; i++) {
+        ix->slots[i].off = off;
+        off += ix->slots[i].n;
+        ix->slots[i].n = 0;
+    }
+    for (size_t i = 0; i < ix->npairs; i++) {
+        ix_slot *s = &ix->slots[ix->pairs[2 * i]];
+        ix->flat[s->off + s->n++] = ix->pairs[2 * i + 1];
+    }
+    pipe_mem_free(ix->pairs);
+    ix->pairs = NULL;
+    goto done;
+oom:
+    rc = -1;
+done:
+    pipe_mem_free(open);
+    return rc;
+}
+
+pipe_cssm_index *pipe_cssm_index_build(xmlDocPtr doc, int skip_template)
+{
+    pipe_cssm_index *ix = pipe_mem_malloc(sizeof *ix);
+    if (ix == NULL)
+        return NULL;
+    memset(ix, 0, sizeof *ix);
+    ix->skip_template = skip_template;
+    if (ix_grow(ix) < 0 || ix_fill(ix, doc) < 0) {
+        pipe_cssm_index_free(ix);
+        return NULL;
+    }
+    return ix;
+}
+
+/* A key's positions (none: n = 0) */
+typedef struct ix_list {
+    const uint32_t *v;
+    uint32_t n;
+} ix_list;
+
+static ix_list ix_get(const pipe_cssm_index *ix, int kind, const char *k)
+{
+    size_t len = strlen(k);
+    const ix_slot *s = ix_find(ix, kind, k, len, key_hash(kind, k, len));
+    ix_list l = {NULL, 0};
+    if (s->key != NULL) {
+        l.v = ix->flat + s->off;
+        l.n = s->n;
+    }
+    return l;
+}
+
+/* The shortest of compound c's id, class and tag lists; 0 when it has
+ * none of them (the index cannot tell its elements). */
+static int best_list(const pipe_cssm_index *ix, const pipe_cssm_compound *c,
+                     ix_list *out)
+{
+    int have = 0;
+    if (c->tag != NULL) {
+        *out = ix_get(ix, KEY_TAG, c->tag);
+        have = 1;
+    }
+    for (int i = 0; i < c->ntests; i++) {
+        const pipe_cssm_test *t = &c->tests[i];
+        ix_list l;
+        if (t->icase)
+            continue;
+        if (t->op == PIPE_CSSM_WORD && !ix->class_partial &&
+            strcmp(t->name, "class") == 0)
+            l = ix_get(ix, KEY_CLASS, t->value);
+        else if (t->op == PIPE_CSSM_EQ && !ix->id_partial &&
+                 strcmp(t->name, "id") == 0)
+            l = ix_get(ix, KEY_ID, t->value);
+        else
+            continue;
+        if (!have || l.n < out->n)
+            *out = l;
+        have = 1;
+    }
+    return have;
+}
+
+static xmlNodePtr prev_elem(xmlNodePtr n)
+{
+    while (n != NULL && n->type != XML_ELEMENT_NODE)
+        n = n->prev;
+    return n;
+}
+
+/* Does the prefix of a selector ending at compound k match with el as k's
+ * subject, every element of it strictly inside ctx?  The walk's M read
+ * from right to left (its rules: ancestors below ctx, the parent unless
+ * it is ctx, element siblings).  -1: the budget ran out. */
+static int rmatch(const pipe_cssm *m, int k, xmlNodePtr el, xmlNodePtr ctx,
+                  long *budget)
+{
+    if (--*budget < 0)
+        return -1;
+    if (!compound_match(&m->c[k], el))
+        return 0;
+    uint64_t bit = (uint64_t)1 << k;
+    if (m->first & bit)
+        return 1;
+    if (m->desc & bit) {
+        for (xmlNodePtr a = el->parent;
+             a != NULL && a != ctx && a->type == XML_ELEMENT_NODE;
+             a = a->parent) {
+            int r = rmatch(m, k - 1, a, ctx, budget);
+            if (r != 0)
+                return r;
+        }
+        return 0;
+    }
+    if (m->child & bit) {
+        xmlNodePtr p = el->parent;
+        if (p == NULL || p == ctx || p->type != XML_ELEMENT_NODE)
+            return 0;
+        return rmatch(m, k - 1, p, ctx, budget);
+    }
+    if (m->adj & bit) {
+        xmlNodePtr s = prev_elem(el->prev);
+        return s != NULL ? rmatch(m, k - 1, s, ctx, budget) : 0;
+    }
+    if (m->sib & bit) {
+        for (xmlNodePtr s = prev_elem(el->prev); s != NULL;
+             s = prev_elem(s->prev)) {
+            int r = rmatch(m, k - 1, s, ctx, budget);
+            if (r != 0)
+                return r;
+        }
+    }
+    return 0;
+}
+
+static int in_document(xmlNodePtr n)
+{
+    for (; n != NULL; n = n->parent)
+        if (n->type == XML_DOCUMENT_NODE || n->type == XML_HTML_DOCUMENT_NODE)
+            return 1;
+    return 0;
+}
+
+/* the first of v[0..n) that is >= lo */
+static const uint32_t *lower_bound(const uint32_t *v, uint32_t n, uint32_t lo)
+{
+    uint32_t a = 0, b = n;
+    while (a < b) {
+        uint32_t mid = a + (b - a) / 2;
+        if (v[mid] < lo)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    return v + a;
+}
+
+/* One selector's candidates in document order: its subject's list within
+ * [lo, hi), or, with an anchor (a compound left of the subject joined to
+ * it by descendant and child combinators only, so that every match lies
+ * inside one of the anchor's elements), only within the subtrees of the
+ * anchor's elements there. */
+typedef struct cand_iter {
+    const uint32_t *v, *vend; /* the subject's list */
+    const uint32_t *a, *aend; /* the anchor's */
+    uint32_t lim;             /* the current range's end */
+    uint32_t hi;
+    int anchored;
+} cand_iter;
+
+static uint32_t cand_next(cand_iter *it, const pipe_cssm_index *ix)
+{
+    for (;;) {
+        if (it->v < it->vend && *it->v < it->lim)
+            return *it->v++;
+        if (!it->anchored)
+            return UINT32_MAX;
+        /* the next anchor element past the current range (one inside it
+         * adds nothing) */
+        while (it->a < it->aend && *it->a < it->lim)
+            it->a++;
+        if (it->a >= it->aend)
+            return UINT32_MAX;
+        uint32_t x = *it->a++;
+        it->lim = ix->end[x] < it->hi ? ix->end[x] : it->hi;
+        it->v = lower_bound(it->v, (uint32_t)(it->vend - it->v), x + 1);
+    }
+}
+
+int pipe_cssm_query(const pipe_cssm *m, const pipe_cssm_index *ix,
+                    xmlNodePtr ctx, int skip_template, int detached,
+                    pipe_cssm_fn fn, void *ud)
+{
+    if (ix == NULL || m->n == 0 || skip_template != ix->skip_template)
+        return -2;
+    uint32_t lo = 0, hi = ix->n;
+    if (ctx->type != XML_DOCUMENT_NODE && ctx->type != XML_HTML_DOCUMENT_NODE) {
+        uintptr_t p = (uintptr_t)ctx->_private;
+        if (ctx->type != XML_ELEMENT_NODE || p == 0 || p > ix->n ||
+            ix->els[p - 1] != ctx)
+            return -2;
+        /* a removed subtree's candidates would all be skipped below; a
+         * <template>'s content is not in the index */
+        if ((detached && !in_document(ctx)) ||
+            (skip_template && is_template(ctx)))
+            return -2;
+        lo = (uint32_t)p;
+        hi = ix->end[p - 1];
+    }
+    /* each selector's subject and its candidates */
+    int subj[PIPE_CSSM_MAX], nsel = 0, start = 0;
+    cand_iter it[PIPE_CSSM_MAX];
+    uint32_t head[PIPE_CSSM_MAX];
+    for (int k = 0; k < m->n; k++) {
+        uint64_t bit = (uint64_t)1 << k;
+        if (m->first & bit)
+            start = k;
+        if (!(m->last & bit))
+            continue;
+        ix_list l;
+        if (!best_list(ix, &m->c[k], &l))
+            return -2;
+        cand_iter *c = &it[nsel];
+        c->v = lower_bound(l.v, l.n, lo);
+        c->vend = lower_bound(l.v, l.n, hi);
+        c->lim = hi;
+        c->hi = hi;
+        c->anchored = 0;
+        /* an anchor with far fewer elements than the subject has
+         * candidates (".byline a": the few bylines, not every link) */
+        if (c->vend - c->v > 16)
+            for (int j = k; j > start; j--) {
+                if (!((m->desc | m->child) & ((uint64_t)1 << j)))
+                    break;
+                ix_list al;
+                if (best_list(ix, &m->c[j - 1], &al)) {
+                    const uint32_t *a = lower_bound(al.v, al.n, lo);
+                    const uint32_t *ae = lower_bound(al.v, al.n, hi);
+                    if (ae - a < (c->vend - c->v) / 4) {
+                        c->a = a;
+                        c->aend = ae;
+                        c->anchored = 1;
+                        c->lim = 0;
+                        break;
+                    }
+                }
+            }
+        subj[nsel] = k;
+        head[nsel] = cand_next(c, ix);
+        nsel++;
+    }
+    /* about what the walk would cost, in compound tests */
+    long budget = 256 + 4L * (long)(hi - lo) * (long)m->n;
+    for (;;) {
+        /* the next candidate in document order (streams merged, each
+         * element once) */
+        uint32_t next = UINT32_MAX;
+        for (int j = 0; j < nsel; j++)
+            if (head[j] < next)
+                next = head[j];
+        if (next == UINT32_MAX)
+            return 0;
+        for (int j = 0; j < nsel; j++)
+            if (head[j] == next)
+                head[j] = cand_next(&it[j], ix);
+        xmlNodePtr el = ix->els[next];
+        if (detached && !in_document(el))
+            continue;
+        for (int j = 0; j < nsel; j++) {
+            int r = rmatch(m, subj[j], el, ctx, &budget);
+            if (r < 0)
+                return -2;
+            if (r > 0) {
+                if (fn(ud, el))
+                    return 1;
+                break;
+            }
+        }
+    }
+}

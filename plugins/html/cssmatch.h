@@ -88,4 +88,43 @@ typedef int (*pipe_cssm_fn)(void *ud, xmlNodePtr match);
 int pipe_cssm_walk(const pipe_cssm *m, xmlNodePtr ctx, int skip_template,
                    pipe_cssm_stack *st, pipe_cssm_fn fn, void *ud);
 
+/*
+ * A per-document index for matching without a walk: the elements in
+ * document order, each one's subtree as a range of that order, and the
+ * elements by tag name, class word and id.  A query takes the candidates
+ * of each selector's subject compound from the index (the smallest of its
+ * id, class and tag lists) and checks each one from right to left against
+ * the tree itself, so the index only has to hold a superset of the
+ * matches in document order.  That stays true while the tree only loses
+ * nodes (a removal unlinks a subtree and moves nothing): the query then
+ * skips candidates no longer in the document.  Any other edit (new nodes,
+ * renames, attributes, moves) makes it stale: the caller frees it.
+ *
+ * The index writes each element's position into its `_private` field and
+ * points into the tree (names, attribute values): it is valid while the
+ * tree is.  Its memory is the caller's (pipe_cssm_index_free).
+ */
+typedef struct pipe_cssm_index pipe_cssm_index;
+
+/* The index of the elements of doc (pipe_mem_* memory), or NULL when
+ * memory ran out; with skip_template, without the content of <template>
+ * elements (it then answers walks with skip_template only). */
+pipe_cssm_index *pipe_cssm_index_build(xmlDocPtr doc, int skip_template);
+void pipe_cssm_index_free(pipe_cssm_index *ix);
+
+/*
+ * pipe_cssm_walk(m, ctx, skip_template, ...) through the index: the same
+ * matches, in the same order, for fn.  `detached`: nodes may have been removed since
+ * the index was built.  Returns as pipe_cssm_walk does, or -2 when the
+ * index cannot answer (a subject compound with no tag, class or id; ctx
+ * not in the index; another skip_template; more checking than a walk
+ * would cost): the caller
+ * walks instead, and fn may already have seen a prefix of the matches
+ * (the walk yields them again, first).  Allocates nothing, so a raising
+ * fn leaks nothing.
+ */
+int pipe_cssm_query(const pipe_cssm *m, const pipe_cssm_index *ix,
+                    xmlNodePtr ctx, int skip_template, int detached,
+                    pipe_cssm_fn fn, void *ud);
+
 #endif

@@ -255,6 +255,11 @@ typedef struct html_doc {
     int edited;         /* an edit other than a removal ran: the tree
                          * may hold blocks from outside its arena
                          * (pipe_html_free_doc) */
+    pipe_cssm_index *index; /* for native queries; NULL: none (yet) */
+    int walks;          /* native walks since the index was last dropped */
+    int want_index;     /* doc:index(): many queries to come */
+    int no_index;       /* walk: PIPE_CSS_INDEX=0, or building the index
+                         * ran out of memory */
 } html_doc;
 
 typedef struct html_node {
@@ -263,6 +268,8 @@ typedef struct html_node {
 
 static void doc_release(html_doc *d)
 {
+    pipe_cssm_index_free(d->index);
+    d->index = NULL;
     if (d->xpctx != NULL) {
         xmlXPathFreeContext(d->xpctx);
         d->xpctx = NULL;
@@ -610,6 +617,12 @@ static int note_match(void *ud, xmlNodePtr node)
     return 0;
 }
 
+/* Queries of a document that walk its tree before the next one makes the
+ * index: a walk costs a fraction of the index, and a document that gets
+ * only a few queries (the generic extractor's page, a field's cleaned
+ * copy) never repays it. */
+#define INDEX_AFTER 7
+
 /* Walk the context at argument 1 with matcher `m` (walk_begin already
  * called), calling fn; a table for it to fill is at `tbl` (or 0).  The
  * walk's stack is boxed on the Lua stack, so a raising push frees it. */
@@ -617,11 +630,34 @@ static int native_walk(lua_State *L, html_doc *d, const pipe_cssm *m,
                        pipe_cssm_fn fn, native_out *o)
 {
     xmlNodePtr ctxnode = arg_context(L, 1, &d, 1);
+    int templates = doc_has_template(d);
+    /* the document's index (it costs a few walks): made by the query
+     * after INDEX_AFTER walks, or by the first one after doc:index();
+     * dropped by an edit other than a removal */
+    if (d->index == NULL && !d->no_index &&
+        (d->want_index || ++d->walks > INDEX_AFTER)) {
+        /* PIPE_CSS_INDEX=0: always walk (a test knob: css_native.sh
+         * compares the two) */
+        const char *knob = getenv("PIPE_CSS_INDEX");
+        if (knob == NULL || strcmp(knob, "0") != 0)
+            d->index = pipe_cssm_index_build(d->doc, templates);
+        d->no_index = d->index == NULL;
+    }
+    if (d->index != NULL) {
+        lua_pushnil(L); /* where the walk's box would be (html_first) */
+        int r = pipe_cssm_query(m, d->index, ctxnode, templates,
+                                d->removed != NULL, fn, o);
+        if (r != -2)
+            return r;
+        /* the walk yields again the prefix the query may have found */
+        lua_pop(L, 1);
+        o->k = 0;
+    }
     pipe_box *sb = pipe_box_new(L, pipe_cssm_stack_free);
     sb->p = pipe_cssm_stack_new();
     if (sb->p == NULL)
         luaL_error(L, "out of memory");
-    int r = pipe_cssm_walk(m, ctxnode, doc_has_template(d), sb->p, fn, o);
+    int r = pipe_cssm_walk(m, ctxnode, templates, sb->p, fn, o);
     if (r < 0)
         luaL_error(L, "out of memory");
     pipe_box_done(sb);
@@ -925,8 +961,13 @@ static void check_idle(lua_State *L, html_doc *d, int heap)
     if (d->busy)
         luaL_error(L, "the document is being walked by a method (a "
                       "finalizer cannot edit it meanwhile)");
-    if (heap)
+    if (heap) {
         d->edited = 1;
+        /* the index holds removals only */
+        pipe_cssm_index_free(d->index);
+        d->index = NULL;
+        d->walks = 0;
+    }
 }
 
 /* ... and raise when the document of argument idx is read-only (the rule
@@ -1090,6 +1131,18 @@ static int doc_readonly(lua_State *L)
     int was = d->readonly;
     d->readonly = lua_toboolean(L, 2);
     lua_pushboolean(L, was);
+    return 1;
+}
+
+/* -- doc:index() -> boolean: many CSS queries to come; the native
+ * matcher's index is made by the next query (and again after an edit
+ * that drops it).  false: there will be none (PIPE_CSS_INDEX=0, or memory
+ * ran out making one). */
+static int doc_index(lua_State *L)
+{
+    html_doc *d = check_docud(L, 1);
+    d->want_index = 1;
+    lua_pushboolean(L, !d->no_index);
     return 1;
 }
 
@@ -1581,6 +1634,7 @@ static const luaL_Reg doc_methods[] = {
     {"outer", html_outer},
     {"close", doc_close},
     {"readonly", doc_readonly},
+    {"index", doc_index},
     {NULL, NULL},
 };
 

@@ -1405,6 +1405,9 @@ local function prepare(c, page)
   end
   local doc = page.doc
   if not doc then error("the page has no HTML document", 0) end
+  -- the edits' and fields' selectors: one index of the page's elements
+  -- answers them all, instead of a walk of the tree each
+  doc:index()
   meta_before_edit(c, page) -- before remove: JSON-LD and <meta> stay visible
   for _, r in ipairs(c.remove) do
     if r.text then

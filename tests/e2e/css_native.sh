@@ -3,8 +3,10 @@
 # gives exactly what the XPath path gives, node for node, for every
 # selector string in scripts/ and a list of tricky ones, on every page in
 # tests/pages and on a fixture made for the corner cases; from the
-# document and from element contexts.  PIPE_CSS_XPATH=1 (a test knob,
-# docs/design.md) forces the XPath path.
+# document and from element contexts, on the pages as parsed and after
+# edits.  PIPE_CSS_XPATH=1 (a test knob, docs/design.md) forces the XPath
+# path; PIPE_CSS_INDEX=0 makes the native matcher walk the tree for every
+# query instead of using its per-document index.
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$TMP/scripts"
@@ -121,11 +123,21 @@ sels=$(printf '%s\n' "$out" | head -1 | sed -E 's/.*"selectors":([0-9]+).*/\1/')
 [ "$sels" -ge 100 ] || fail "only $sels selectors compiled (expected >= 100): $out"
 pass "$sels selectors checked on each page"
 
+# 1a. the same with the matcher's index off (PIPE_CSS_INDEX=0: every
+#     query walks the tree)
+out=$(PIPE_CSS_INDEX=0 "$PIPE" run -j 1 --set mode=compare "$S" "${PAGES_ALL[@]}" 2>&1)
+n=$(printf '%s\n' "$out" | grep -c '"mismatches":\[\]')
+expect_eq "native walk = XPath on ${#PAGES_ALL[@]} pages (PIPE_CSS_INDEX=0)" "${#PAGES_ALL[@]}" "$n"
+
 # 1b. the same with random selectors of the native subset (fixed seed)
 out=$("$PIPE" run -j 1 --set mode=random --set count=400 "$S" "$TMP/corner.html" \
   "$PAGES/paris-declaration.html" "$PAGES/wire-ecb-rates.html" "$PAGES/blog-apple-pruning.html" 2>&1)
 n=$(printf '%s\n' "$out" | grep -c '"hits":true,"mismatches":\[\],"selectors":400')
 expect_eq "native = XPath for 400 random selectors on 4 pages" "4" "$n"
+out=$(PIPE_CSS_INDEX=0 "$PIPE" run -j 1 --set mode=random --set count=400 "$S" "$TMP/corner.html" \
+  "$PAGES/paris-declaration.html" "$PAGES/wire-ecb-rates.html" "$PAGES/blog-apple-pruning.html" 2>&1)
+n=$(printf '%s\n' "$out" | grep -c '"hits":true,"mismatches":\[\],"selectors":400')
+expect_eq "native walk = XPath for 400 random selectors on 4 pages (PIPE_CSS_INDEX=0)" "4" "$n"
 
 # 2. the same through the real switch: a run with PIPE_CSS_XPATH=1
 "$PIPE" run -j 1 --set mode=digest "$S" "${PAGES_ALL[@]}" > "$TMP/native.txt" 2>&1

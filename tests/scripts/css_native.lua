@@ -5,7 +5,8 @@
 -- --set mode=compare: the native matcher (doc:select/first) against
 --   the XPath css.c writes for the selector, evaluated with doc:xpath and
 --   <template> content dropped as html.c drops it; node identity compared
---   with ==.  The record lists the mismatches (none expected).
+--   with ==; on the page and on a copy after removals, then other edits.
+--   The record lists the mismatches (none expected).
 -- --set mode=random [--set count=N]: compare, with N random selectors
 --   of the native subset instead of SELECTORS.
 -- --set mode=show: each selector's matches in the document, as paths.
@@ -83,8 +84,7 @@ local function contexts(doc)
   return ctx
 end
 
-local function compare(page)
-  local doc, bad, checks = page.doc, {}, 0
+local function compare_doc(doc, bad, checks)
   local ctxs = contexts(doc)
   for _, css in ipairs(SELS) do
     local xp = html.xpath_of(css)
@@ -112,6 +112,35 @@ local function compare(page)
       if not same and #bad > 20 then break end
     end
   end
+  return checks
+end
+
+-- the page itself, then a copy after removals (doc:remove, node:remove:
+-- the matcher's index keeps the removed nodes and skips them), then after
+-- a rename and a wrap (the index is made again)
+local function compare(page)
+  local bad = {}
+  local checks = compare_doc(page.doc, bad, 0)
+  local copy = html.parse(page.html)
+  copy:select("p")
+  copy:remove("li, h2, .lead")
+  local d = copy:first("div")
+  if d then d:remove() end
+  checks = compare_doc(copy, bad, checks)
+  if d then -- a removed subtree, as a context
+    for _, css in ipairs(SELS) do
+      local a, b = d:select(css), by_xpath(d, html.xpath_of(css))
+      checks = checks + 1
+      local same = #a == #b
+      for i = 1, math.min(#a, #b) do same = same and a[i] == b[i] end
+      if not same then bad[#bad + 1] = css .. " (removed context): differs" end
+    end
+  end
+  local p = copy:first("p")
+  if p then p:rename("div") end
+  p = copy:first("span, a")
+  if p then p:wrap("section") end
+  checks = compare_doc(copy, bad, checks)
   return { selectors = #SELS, checks = checks, mismatches = bad }
 end
 

@@ -8,7 +8,10 @@
 
 #include <lauxlib.h>
 
+#include <libxml/HTMLparser.h>
+
 #include "css.h"
+#include "cssmatch.h"
 #include "suites.h"
 
 static const struct {
@@ -281,6 +284,134 @@ START_TEST(css_lua_errors)
 }
 END_TEST
 
+/* The native matcher's index (pipe_cssm_query) against its walk
+ * (pipe_cssm_walk): the same nodes in the same order, from the document
+ * and from element contexts, before and after removals; and the queries
+ * the index leaves to the walk (-2). */
+static const char index_page[] =
+    "<html><body><div id=a class='x  y x'><p class=x>1</p><p>2</p>"
+    "<ul><li class=x>a</li><li><a href=#>b</a></li><li class=y>c</li></ul>"
+    "</div><p class=x id=b>3</p><div><div><p>4</p><span class=x>5</span>"
+    "</div></div><template><p class=x>t</p></template>"
+    "<section><p class=z>6</p><a class=q>7</a></section></body></html>";
+
+typedef struct hits {
+    xmlNodePtr n[64];
+    int k;
+} hits;
+
+static int collect(void *ud, xmlNodePtr node)
+{
+    hits *h = ud;
+    if (h->k < 64)
+        h->n[h->k++] = node;
+    return 0;
+}
+
+static int stop_first(void *ud, xmlNodePtr node)
+{
+    collect(ud, node);
+    return 1;
+}
+
+static xmlNodePtr elem_by_id(xmlNodePtr n, const char *id)
+{
+    for (; n != NULL; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE)
+            continue;
+        xmlChar *v = xmlGetProp(n, (const xmlChar *)"id");
+        int same = v != NULL && strcmp((const char *)v, id) == 0;
+        xmlFree(v);
+        if (same)
+            return n;
+        xmlNodePtr in = elem_by_id(n->children, id);
+        if (in != NULL)
+            return in;
+    }
+    return NULL;
+}
+
+/* query vs walk for css from ctx; returns the query's result code */
+static int same_as_walk(const char *css, xmlNodePtr ctx,
+                        const pipe_cssm_index *ix, int detached)
+{
+    size_t off = 0;
+    const char *reason = NULL;
+    pipe_cssm *m = NULL;
+    char *xp = pipe_css_compile(css, &off, &reason, &m);
+    ck_assert_msg(xp != NULL && m != NULL, "%s: no native matcher", css);
+    free(xp);
+    pipe_cssm_stack *st = pipe_cssm_stack_new();
+    hits w = {{0}, 0}, q = {{0}, 0}, wf = {{0}, 0}, qf = {{0}, 0};
+    ck_assert_int_ge(pipe_cssm_walk(m, ctx, 1, st, collect, &w), 0);
+    ck_assert_int_ge(pipe_cssm_walk(m, ctx, 1, st, stop_first, &wf), 0);
+    int r = pipe_cssm_query(m, ix, ctx, 1, detached, collect, &q);
+    if (r != -2) {
+        ck_assert_msg(q.k == w.k, "%s: %d nodes, walk %d", css, q.k, w.k);
+        for (int i = 0; i < w.k; i++)
+            ck_assert_msg(q.n[i] == w.n[i], "%s: node %d differs", css, i);
+        int rf = pipe_cssm_query(m, ix, ctx, 1, detached, stop_first, &qf);
+        ck_assert_int_eq(rf, w.k > 0 ? 1 : 0);
+        ck_assert(qf.k == wf.k && (qf.k == 0 || qf.n[0] == wf.n[0]));
+    }
+    pipe_cssm_stack_free(st);
+    pipe_cssm_free(m);
+    return r;
+}
+
+static const char *const index_sels[] = {
+    "p", ".x", "#a", "#b", "p.x", "div p", "div > p", "div div p", "ul a",
+    "li + li", "li ~ li.y", "div .x", ".x .x", "#a .x, section p",
+    "p, .x, span", "body > p", "div > div > span.x", "li.x + li a",
+    "section > a.q", "template", "template p", ".nope", "div.nope p",
+};
+
+START_TEST(css_index)
+{
+    htmlDocPtr doc = htmlReadMemory(index_page, (int)strlen(index_page), NULL,
+                                    "UTF-8",
+                                    HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING);
+    ck_assert_ptr_nonnull(doc);
+    pipe_cssm_index *ix = pipe_cssm_index_build(doc, 1);
+    ck_assert_ptr_nonnull(ix);
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    xmlNodePtr a = elem_by_id(root, "a");
+    xmlNodePtr ctxs[] = {(xmlNodePtr)doc, root, a};
+    for (size_t c = 0; c < 3; c++)
+        for (size_t i = 0; i < sizeof index_sels / sizeof *index_sels; i++)
+            ck_assert_msg(same_as_walk(index_sels[i], ctxs[c], ix, 0) != -2,
+                          "'%s' (context %zu) left to the walk",
+                          index_sels[i], c);
+    /* subjects without a tag, class or id: the walk's */
+    ck_assert_int_eq(same_as_walk("[href]", (xmlNodePtr)doc, ix, 0), -2);
+    ck_assert_int_eq(same_as_walk("div *", (xmlNodePtr)doc, ix, 0), -2);
+    /* an index built with <template> content answers only walks that
+     * skip it the same way */
+    pipe_cssm_index *all = pipe_cssm_index_build(doc, 0);
+    size_t off = 0;
+    const char *reason = NULL;
+    pipe_cssm *m = NULL;
+    free(pipe_css_compile("p", &off, &reason, &m));
+    hits h = {{0}, 0};
+    ck_assert_int_eq(pipe_cssm_query(m, all, (xmlNodePtr)doc, 1, 0, collect,
+                                     &h), -2);
+    ck_assert_int_eq(pipe_cssm_query(m, all, (xmlNodePtr)doc, 0, 0, collect,
+                                     &h), 0);
+    ck_assert_int_eq(h.k, 6); /* the template's <p> too */
+    pipe_cssm_free(m);
+    pipe_cssm_index_free(all);
+    /* removals: the index skips what left the document; a removed
+     * subtree as the context goes to the walk */
+    xmlUnlinkNode(a);
+    for (size_t i = 0; i < sizeof index_sels / sizeof *index_sels; i++)
+        same_as_walk(index_sels[i], (xmlNodePtr)doc, ix, 1);
+    ck_assert_int_eq(same_as_walk(".x", a, ix, 1), -2);
+    xmlFreeNode(a);
+    pipe_cssm_index_free(ix);
+    xmlFreeDoc(doc);
+}
+END_TEST
+
 Suite *css_suite(void)
 {
     Suite *s = suite_create("css");
@@ -293,6 +424,7 @@ Suite *css_suite(void)
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, css_matches);
     tcase_add_test(tc, css_lua_errors);
+    tcase_add_test(tc, css_index);
     suite_add_tcase(s, tc);
     return s;
 }
