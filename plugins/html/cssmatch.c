@@ -785,13 +785,19 @@ int pipe_cssm_query(const pipe_cssm *m, const pipe_cssm_index *ix,
                 next = head[j];
         if (next == UINT32_MAX)
             return 0;
+        /* only the selectors whose streams hold it can match it: a
+         * stream is a superset of its selector's matches */
+        uint64_t from = 0;
         for (int j = 0; j < nsel; j++)
-            if (head[j] == next)
+            if (head[j] == next) {
                 head[j] = cand_next(&it[j], ix);
+                from |= (uint64_t)1 << j;
+            }
         xmlNodePtr el = ix->els[next];
         if (detached && !in_document(el))
             continue;
-        for (int j = 0; j < nsel; j++) {
+        for (; from != 0; from &= from - 1) {
+            int j = __builtin_ctzll(from);
             int r = rmatch(m, subj[j], el, ctx, &budget);
             if (r < 0)
                 return -2;
