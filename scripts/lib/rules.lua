@@ -890,6 +890,18 @@ local function quoted(v)
   return "'" .. v .. "'"
 end
 
+-- the last filters of one value: date, then URL resolution
+local function finish(f, v, kind, page, st)
+  local why
+  if f.date then
+    v, why = date.parse(v, { format = f.date.format, tz = f.date.tz, utc = f.date.utc,
+                             lang = f.date.lang, page = page })
+    if not v then return nil, "matched, but the date filter rejected it: " .. tostring(why) end
+  end
+  if v and (f.url or kind == "image") then v = url.resolve(v, st.base()) end
+  return v
+end
+
 -- one raw string -> value (string, list for split), or nil and why the
 -- filters rejected it
 local function process(f, s, kind, page, st)
@@ -915,26 +927,17 @@ local function process(f, s, kind, page, st)
   end
   if type(f.trim) == "string" then s = strip_chars(s, f.trim) end
   if s == "" then return nil, "matched, but empty" end
-  local function finish(v)
-    local why
-    if f.date then
-      v, why = date.parse(v, { format = f.date.format, tz = f.date.tz, utc = f.date.utc,
-                               lang = f.date.lang, page = page })
-      if not v then return nil, "matched, but the date filter rejected it: " .. tostring(why) end
-    end
-    if v and (f.url or kind == "image") then v = url.resolve(v, st.base()) end
-    return v
-  end
   if f.split then
     local out, why = {}, nil
     for _, part in ipairs(f.split:split(s)) do
-      local v, w = finish(text.trim(part))
+      local v, w = finish(f, text.trim(part), kind, page, st)
       if present(v) then out[#out + 1] = v else why = why or w end
     end
     if #out == 0 then return nil, why or "matched, but empty" end
     return out
   end
-  local v, why = finish(s)
+  if not (f.date or f.url or kind == "image") then return s end
+  local v, why = finish(f, s, kind, page, st)
   if v == "" then return nil, "matched, but empty" end
   return v, why
 end
@@ -1225,7 +1228,8 @@ apply_fields = function(fields, page, ctx, st, nested)
           local lab = st.label or src.label
           -- say so when an earlier source matched but was rejected (a
           -- date the filter did not take, then metadata filling in)
-          if i > 1 then
+          -- (a nested record has no provenance)
+          if i > 1 and not nested then
             local notes = {}
             for j = 1, i - 1 do
               if reasons[j] and reasons[j] ~= "nothing matched" then
@@ -1260,7 +1264,9 @@ apply_fields = function(fields, page, ctx, st, nested)
       if f.default ~= nil then v, label = f.default, "default" end
     end
     rec[f.name] = v
-    if not label then
+    if nested then
+      -- no provenance inside a nested record
+    elseif not label then
       if f.fn then
         label = "none (the function returned nothing)"
       else
@@ -1277,7 +1283,7 @@ apply_fields = function(fields, page, ctx, st, nested)
       end
       label = "default (" .. table.concat(t, "; ") .. ")"
     end
-    why[f.name] = label
+    if not nested then why[f.name] = label end
   end
   if nested then
     if next(rec) == nil then return nil end
