@@ -592,13 +592,22 @@ typedef struct native_out {
     lua_State *L;
     int tbl;
     lua_Integer k;
+    int mt, owner; /* push_match: stack slots of the Node metatable and of
+                    * the Document the Nodes keep alive */
 } native_out;
 
 static int push_match(void *ud, xmlNodePtr node)
 {
     native_out *o = ud;
-    pipe_html_push_node(o->L, 1, node);
-    lua_rawseti(o->L, o->tbl, ++o->k);
+    lua_State *L = o->L;
+    /* pipe_html_push_node, with what it looks up per node looked up once */
+    html_node *n = lua_newuserdatauv(L, sizeof *n, 1);
+    n->node = node;
+    lua_pushvalue(L, o->mt);
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, o->owner);
+    lua_setiuservalue(L, -2, 1);
+    lua_rawseti(L, o->tbl, ++o->k);
     return 0;
 }
 
@@ -676,8 +685,14 @@ static int html_select(lua_State *L)
     const pipe_cssm *m = native_of(L);
     walk_begin(d);
     if (m != NULL) {
+        luaL_getmetatable(L, PIPE_NODE_MT);
+        if (luaL_testudata(L, 1, PIPE_NODE_MT) != NULL)
+            lua_getiuservalue(L, 1, 1);
+        else
+            lua_pushvalue(L, 1);
         lua_newtable(L);
-        native_out o = {L, lua_gettop(L), 0};
+        int top = lua_gettop(L);
+        native_out o = {L, top, 0, top - 2, top - 1};
         native_walk(L, d, m, push_match, &o);
         lua_settop(L, o.tbl);
         walk_end(d);
@@ -710,7 +725,7 @@ static int html_first(lua_State *L)
     const pipe_cssm *m = native_of(L);
     walk_begin(d);
     if (m != NULL) {
-        native_out o = {L, 0, 0};
+        native_out o = {L, 0, 0, 0, 0};
         int top = lua_gettop(L);
         if (native_walk(L, d, m, push_first, &o) == 1) {
             /* the node sits above the emptied box */
@@ -1001,7 +1016,7 @@ static int html_remove(lua_State *L)
     if (m != NULL) {
         /* collect first: detaching during the walk would cut it short */
         lua_newtable(L);
-        native_out o = {L, lua_gettop(L), 0};
+        native_out o = {L, lua_gettop(L), 0, 0, 0};
         native_walk(L, d, m, note_match, &o);
         int count = 0;
         for (lua_Integer i = 1; i <= o.k; i++) {
