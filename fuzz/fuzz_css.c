@@ -15,6 +15,7 @@ static const char code[] =
     "<ul><li>1</li><li class=x>2</li><li>3</li></ul><span></span>"
     "<input type=checkbox checked><template><p>t</p></template></div>"
     "<table><tr><td>c</td></tr></table></body></html>]])\n"
+    "doc:index() -- native queries from the element index\n"
     "local ok, xp = pcall(html.xpath_of, sel)\n"
     "local ok2, r = pcall(doc.select, doc, sel)\n"
     "if ok ~= ok2 then error('FUZZ: xpath_of and select disagree: ' .. tostring(xp) .. ' / ' .. tostring(r)) end\n"
