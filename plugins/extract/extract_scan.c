@@ -50,6 +50,7 @@
  * keeps nothing between calls.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -74,6 +75,7 @@ typedef struct group {
 typedef struct scanner {
     int ntags, nattrs, ngroups, nwords, nprefixes, digits, meta_index;
     int nstypes;
+    size_t textcap;       /* bytes of own text a scan needs, + 1 */
     const char *stypes[MAX_NAMES];
     int naway;
     const char *away[MAX_NAMES];
@@ -89,6 +91,10 @@ typedef struct scanner {
     const char *wsorted[MAX_WORDS];
     unsigned wgroup[MAX_WORDS];
     int wstart[37];
+    signed char wbucket[256];   /* a byte's bucket (ASCII case ignored),
+                                 * -1 when no word starts with it */
+    uint64_t wpair[36][4];      /* bucket b: the (lowercase) second bytes
+                                 * its words have; all for a 1-byte word */
     char *next;           /* string space left */
     char strings[];
 } scanner;
@@ -175,7 +181,17 @@ static void index_words(scanner *s)
                 continue;   /* words start with a letter or digit */
             s->wsorted[at[b]] = w;
             s->wgroup[at[b]++] = 1u << g;
+            unsigned char c1 = (unsigned char)w[1];
+            if (c1 == '\0')
+                memset(s->wpair[b], 0xff, sizeof s->wpair[b]);
+            else
+                s->wpair[b][c1 >> 6] |= (uint64_t)1 << (c1 & 63);
         }
+    for (int c = 0; c < 256; c++) {
+        int b = pipe_extract_bucket((unsigned char)tolower(c));
+        s->wbucket[c] = (signed char)(b >= 0 && s->wstart[b + 1] > s->wstart[b]
+                                      ? b : -1);
+    }
 }
 
 /* extract.scanner(spec) -> Scanner */
@@ -241,8 +257,16 @@ int pipe_extract_scanner(lua_State *L)
     copy_list(L, 1, "script_types", s, s->stypes, &s->nstypes, 1);
     copy_list(L, 1, "away", s, s->away, &s->naway, 1);
     copy_list(L, 1, "values", s, s->values, &s->nvalues, 1);
-    for (int i = 0; i < s->nprefixes; i++)
+    /* own text is read only as far as a prefix or the digit window
+     * reaches: a text cut there starts, and holds a digit early, exactly
+     * when the whole one does */
+    size_t need = (size_t)digits;
+    for (int i = 0; i < s->nprefixes; i++) {
         s->plen[i] = strlen(s->prefixes[i]);
+        if (s->plen[i] > need)
+            need = s->plen[i];
+    }
+    s->textcap = (need < OWN_TEXT ? need : OWN_TEXT) + 1;
     s->digits = digits;
     s->meta_index = meta_index;
     lua_getfield(L, 1, "classes");
@@ -323,13 +347,16 @@ static void add(scan *sc, int k, xmlNodePtr n)
 
 /* The groups (bit g for group g) with a word inside v, ASCII case
  * ignored: each position of v is compared only with the words that start
- * with its letter. */
+ * with its letter, and only when one of them goes on with the next. */
 static unsigned groups_in(const scanner *s, const char *v)
 {
     unsigned hits = 0, all = (1u << s->ngroups) - 1;
     for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-        int b = pipe_extract_bucket((unsigned char)tolower(*p));
+        int b = s->wbucket[*p];
         if (b < 0)
+            continue;
+        unsigned char c1 = (unsigned char)tolower(p[1]);
+        if (!(s->wpair[b][c1 >> 6] & ((uint64_t)1 << (c1 & 63))))
             continue;
         for (int i = s->wstart[b]; i < s->wstart[b + 1]; i++) {
             const char *w = s->wsorted[i];
@@ -379,6 +406,8 @@ static int prefix_hit(const scanner *s, const char *t, size_t len)
 {
     for (int i = 0; i < s->nprefixes; i++) {
         size_t pl = s->plen[i];
+        if (pl > 0 && s->prefixes[i][0] != t[0])
+            continue;
         if (len >= pl && memcmp(t, s->prefixes[i], pl) == 0)
             return 1;
         /* "By " matches the whole text "By" */
@@ -625,7 +654,7 @@ static void walk(scan *sc, xmlNodePtr n, int depth)
         }
         if (s->nprefixes > 0 || s->digits > 0) {
             char buf[OWN_TEXT + 1];
-            size_t len = own_text(c, buf, sizeof buf);
+            size_t len = own_text(c, buf, s->textcap);
             if (len > 0) {
                 if (s->nprefixes > 0 && prefix_hit(s, buf, len))
                     add(sc, sc->prefixed, c);
