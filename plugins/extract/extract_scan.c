@@ -355,13 +355,13 @@ static unsigned groups_in(const scanner *s, const char *v)
         int b = s->wbucket[*p];
         if (b < 0)
             continue;
-        unsigned char c1 = (unsigned char)tolower(p[1]);
+        unsigned char c1 = (unsigned char)pipe_extract_lower(p[1]);
         if (!(s->wpair[b][c1 >> 6] & ((uint64_t)1 << (c1 & 63))))
             continue;
         for (int i = s->wstart[b]; i < s->wstart[b + 1]; i++) {
             const char *w = s->wsorted[i];
             size_t k = 1;
-            while (w[k] && p[k] && tolower(p[k]) == (unsigned char)w[k])
+            while (w[k] && p[k] && pipe_extract_lower(p[k]) == (unsigned char)w[k])
                 k++;
             if (!w[k])
                 hits |= s->wgroup[i];
@@ -499,7 +499,9 @@ static const char *const MODIFIERS[] = {"has", "with", "no", "without",
 static int word_in(const char *const *l, int n, const char *w, size_t len)
 {
     for (int i = 0; n < 0 ? l[i] != NULL : i < n; i++)
-        if (strlen(l[i]) == len && memcmp(l[i], w, len) == 0)
+        if (len == 0 ? l[i][0] == '\0'
+                     : l[i][0] == w[0] && strncmp(l[i], w, len) == 0
+                           && l[i][len] == '\0')
             return 1;
     return 0;
 }
@@ -510,7 +512,7 @@ static int names_away(const scanner *s, const char *v)
 {
     const unsigned char *p = (const unsigned char *)v;
     while (*p) {
-        while (*p && isspace(*p))
+        while (*p && pipe_extract_isspace(*p))
             p++;
         if (!*p)
             break;
@@ -518,8 +520,8 @@ static int names_away(const scanner *s, const char *v)
         char part[2][32];
         size_t plen[2] = {0, 0};
         int parts = 0, in = 0;
-        for (; *p && !isspace(*p); p++) {
-            int letter = isalpha(*p);
+        for (; *p && !pipe_extract_isspace(*p); p++) {
+            int letter = pipe_extract_isalpha(*p);
             if (letter && !in) {
                 parts++;
                 in = 1;
@@ -527,7 +529,7 @@ static int names_away(const scanner *s, const char *v)
                 in = 0;
             }
             if (letter && parts <= 2 && plen[parts - 1] < sizeof part[0])
-                part[parts - 1][plen[parts - 1]++] = (char)tolower(*p);
+                part[parts - 1][plen[parts - 1]++] = (char)pipe_extract_lower(*p);
         }
         if (parts >= 1 && word_in(s->away, s->naway, part[0], plen[0]))
             return 1;
