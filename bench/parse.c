@@ -8,6 +8,7 @@
  * UTF-8), and prints "pages N parse_seconds S raw_seconds R" on stdout:
  * the time spent inside the parsers only, reading and freeing excluded.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,10 @@ int main(int argc, char **argv)
         fputs("usage: parse-bench FILE...\n", stderr);
         return 2;
     }
+    /* the malloc settings pipe_main uses (core/cli.c, tune_malloc) */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_TOP_PAD, 1 << 20);
     double total = 0, raw = 0;
     int pages = 0, status = 0;
     for (int i = 1; i < argc; i++) {

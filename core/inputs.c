@@ -3,7 +3,8 @@
  *
  * Caveats: stdin can only be read once, so "-" is sniffed here and, when
  * it is not an archive, read here whole (at most --max-input bytes) and
- * sent as a page unit; a worker inflates it if it is gzip.  A path is
+ * sent as a page unit; a worker inflates it if it is gzip.  So is a path
+ * that is not a regular file (a FIFO, `<(...)`, a device).  A path is
  * sniffed here (its first 512 bytes) and read again by its worker: one
  * open and a small read more per page, against a whole parse.
  */
@@ -244,10 +245,13 @@ int pipe_inputs_start(pipe_inputs *ins, const char *path, int lines, int *id,
     }
     st->made = 1;
     st->fed = 1;
-    if (!dash) {
+    if (!dash && S_ISREG(sb.st_mode)) {
         close(fd);
         return 0;
     }
+    /* stdin, or a path that is a pipe, a socket or a device (`<(curl
+     * ...)`, a FIFO): what the sniff read is gone from it, so it is read
+     * here, whole, and sent as a page */
     int r = read_stdin(ins, fd, head, n > 0 ? (size_t)n : 0, data, len, fail);
     close(fd);
     if (r < 0)

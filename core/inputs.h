@@ -64,7 +64,8 @@ void pipe_inputs_close(pipe_inputs *ins);
 
 /* Start input `path`: 1 a WARC archive was opened (take its units with
  * pipe_inputs_next_page), 0 an ordinary input (one path unit: *id set),
- * 2 stdin that is not an archive, read here: one page unit (*data, *len,
+ * 2 stdin, or a path that is no regular file (a FIFO), that is not an
+ * archive, read here: one page unit (*data, *len,
  * malloc'd), 3 nothing to do (its output exists), -1 it failed (*fail: one
  * failure unit for it).  `lines`: a records input (its lines are units). */
 int pipe_inputs_start(pipe_inputs *ins, const char *path, int lines, int *id,

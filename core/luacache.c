@@ -467,3 +467,108 @@ void pipe_cache_list_put(const char *real, const char *suffix,
     free(path);
     free(key);
 }
+
+/*
+ * Derived data (pipe_cache_get/put, include/pipe/util.h): an entry
+ * "<hash>.dat" holds a header, the key it was stored under and the data,
+ * then a hash of the data.  The key is the caller's key with the identity
+ * of this executable before it (device, inode, size and mtime of
+ * /proc/self/exe), so a rebuilt or upgraded pipe, whose code may make the
+ * data differently, never reads what an older one stored.  The file is
+ * named by the caller's key alone, so a new pipe's entry replaces the old
+ * one: the directory holds one entry per key.
+ */
+#define DATA_MAGIC "pipe-data 1\n"
+#define DATA_MAGIC_LEN (sizeof DATA_MAGIC - 1)
+#define DATA_HEAD_LEN (DATA_MAGIC_LEN + 16)
+
+static char *data_key(const char *key, size_t kn, size_t *out)
+{
+    static uint64_t self[4];
+    static int self_state;    /* 0 not looked at, 1 known, -1 unknown */
+    if (self_state == 0) {
+        struct stat st;
+        self_state = stat("/proc/self/exe", &st) == 0 ? 1 : -1;
+        if (self_state == 1) {
+            self[0] = (uint64_t)st.st_dev;
+            self[1] = (uint64_t)st.st_ino;
+            self[2] = (uint64_t)st.st_size;
+            self[3] = (uint64_t)st.st_mtim.tv_sec * 1000000000ULL +
+                      (uint64_t)st.st_mtim.tv_nsec;
+        }
+    }
+    if (self_state != 1)
+        return NULL;    /* no identity: nothing is kept */
+    char *k = malloc(sizeof self + kn);
+    if (k == NULL)
+        return NULL;
+    for (int i = 0; i < 4; i++)
+        put64((unsigned char *)k + 8 * i, self[i]);
+    memcpy(k + sizeof self, key, kn);
+    *out = sizeof self + kn;
+    return k;
+}
+
+static char *data_path(const char *dir, const char *key, size_t kn)
+{
+    uint64_t h = fnv(0x84222325cbf29ce4ULL, key, kn);
+    size_t len = strlen(dir) + 32;
+    char *p = malloc(len);
+    if (p != NULL)
+        snprintf(p, len, "%s/%016llx.dat", dir, (unsigned long long)h);
+    return p;
+}
+
+char *pipe_cache_get(const char *key, size_t kn, size_t *len)
+{
+    const char *dir = settle_dir();
+    size_t fk = 0;
+    char *full = dir ? data_key(key, kn, &fk) : NULL;
+    char *path = full ? data_path(dir, key, kn) : NULL;
+    char *data = NULL, *err = NULL, *out = NULL;
+    size_t dn = 0;
+    if (path && pipe_read_file(path, (size_t)64 << 20, &data, &dn, &err) == 0) {
+        const unsigned char *u = (const unsigned char *)data;
+        int ok = dn >= DATA_HEAD_LEN + 8 &&
+                 memcmp(data, DATA_MAGIC, DATA_MAGIC_LEN) == 0;
+        uint64_t k = ok ? get64(u + DATA_MAGIC_LEN) : 0;
+        uint64_t n = ok ? get64(u + DATA_MAGIC_LEN + 8) : 0;
+        ok = ok && k == fk && dn - DATA_HEAD_LEN - 8 >= k &&
+             dn - DATA_HEAD_LEN - 8 - k == n &&
+             memcmp(data + DATA_HEAD_LEN, full, fk) == 0;
+        const char *body = data + DATA_HEAD_LEN + fk;
+        if (ok && body_hash(body, n) == get64(u + dn - 8)) {
+            out = malloc(n + 1);
+            if (out) {
+                memcpy(out, body, n);
+                out[n] = '\0';
+                *len = n;
+            }
+        }
+    }
+    free(err);
+    free(data);
+    free(path);
+    free(full);
+    return out;
+}
+
+void pipe_cache_put(const char *key, size_t kn, const void *data, size_t len)
+{
+    const char *dir = settle_dir();
+    size_t fk = 0;
+    char *full = dir ? data_key(key, kn, &fk) : NULL;
+    char *path = full ? data_path(dir, key, kn) : NULL;
+    if (path) {
+        unsigned char head[DATA_HEAD_LEN], tail[8];
+        memcpy(head, DATA_MAGIC, DATA_MAGIC_LEN);
+        put64(head + DATA_MAGIC_LEN, fk);
+        put64(head + DATA_MAGIC_LEN + 8, len);
+        put64(tail, body_hash(data, len));
+        const void *part[] = {head, full, data, tail};
+        size_t plen[] = {sizeof head, fk, len, sizeof tail};
+        write_entry(path, part, plen, 4);
+    }
+    free(path);
+    free(full);
+}

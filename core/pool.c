@@ -820,8 +820,11 @@ typedef struct job {
     uint32_t last_flags;        /* of the last unit result */
     int kind;                   /* JOB_PATHS, JOB_LINES or JOB_PAGES */
     int input;                  /* the input its units come from */
+    int *ids;                   /* or, a batch of paths: each unit's input */
     size_t emitted;             /* units whose output is written */
     pipe_buf out, err;          /* results not written yet */
+    size_t *held;               /* with ids: out and err length of each
+                                   unit held in out, err (2 per unit) */
     int failed;                 /* among them, a failure */
 } job;
 
@@ -852,6 +855,7 @@ typedef struct sup {
     int held_id;
     size_t batch_units;         /* line jobs: units per batch (adaptive) */
     double unit_time;           /* running mean of seconds per unit */
+    double unit_bytes;          /* running mean of result bytes per unit */
     struct pollfd *pf;
     int *who;
 } sup;
@@ -1094,29 +1098,68 @@ static const char *unit_source(job *jb, size_t u)
     return jb->payload + jb->offs[u] + 12;
 }
 
+/* The input unit u of job jb comes from. */
+static int unit_input(const job *jb, size_t u)
+{
+    return jb->ids ? jb->ids[u] : jb->input;
+}
+
+/* Write out the units of jb done but not written yet.  A batch of paths
+ * holds units of several inputs: each input's units go out apart, so
+ * each is counted against its own input (and its --output file). */
+static void emit_held(sup *s, job *jb)
+{
+    if (!jb->ids) {
+        emit_units(&s->em, &s->f->ins, jb->input, jb->next - jb->emitted,
+                   jb->out.p, jb->out.len, jb->err.p, jb->err.len);
+    } else {
+        size_t oo = 0, eo = 0, u = jb->emitted;
+        while (u < jb->next) {
+            size_t v = u, ol = 0, el = 0;
+            while (v < jb->next && jb->ids[v] == jb->ids[u]) {
+                ol += jb->held[2 * (v - jb->emitted)];
+                el += jb->held[2 * (v - jb->emitted) + 1];
+                v++;
+            }
+            emit_units(&s->em, &s->f->ins, jb->ids[u], v - u, jb->out.p + oo,
+                       ol, jb->err.p + eo, el);
+            oo += ol;
+            eo += el;
+            u = v;
+        }
+    }
+    jb->out.len = jb->err.len = 0;
+    jb->emitted = jb->next;
+}
+
 /* A unit's result arrived (or was made up for a killed worker). */
 static void unit_done(sup *s, job *jb, uint32_t flags, uint64_t in_bytes,
                       const char *out, size_t olen, const char *err,
                       size_t elen)
 {
+    int id = unit_input(jb, jb->next);
     jb->next++;
     jb->last_flags = flags;
-    pipe_inputs_result(&s->f->ins, jb->input, (flags & UNIT_FAILED) != 0);
+    pipe_inputs_result(&s->f->ins, id, (flags & UNIT_FAILED) != 0);
     s->em.pg.done++;
     s->em.pg.bytes += in_bytes;
     if (flags & UNIT_FAILED)
         s->em.pg.failed++;
     int now_ok = s->host->pool.unordered || jb->seq == s->emit_seq;
-    if (now_ok) {
+    if (now_ok && jb->emitted + 1 == jb->next) {
         /* a failure counts once it is reported: not after the reader went
          * away (`| head -1` ends quietly, exit 0) */
-        emit_units(&s->em, &s->f->ins, jb->input, jb->next - jb->emitted, out,
-                   olen, err, elen);
+        emit_units(&s->em, &s->f->ins, id, 1, out, olen, err, elen);
         jb->emitted = jb->next;
         if ((flags & UNIT_FAILED) && !s->em.stop)
             s->host->failed = 1;
     } else {
         jb->failed |= (flags & UNIT_FAILED) != 0;
+        if (jb->ids) {
+            size_t k = 2 * (jb->next - 1 - jb->emitted);
+            jb->held[k] = olen;
+            jb->held[k + 1] = elen;
+        }
         if (pipe_buf_add(&jb->out, out, olen) != 0 ||
             pipe_buf_add(&jb->err, err, elen) != 0)
             s->host->failed = 1;
@@ -1129,6 +1172,8 @@ static void job_free(job *jb)
 {
     free(jb->payload);
     free(jb->offs);
+    free(jb->ids);
+    free(jb->held);
     pipe_buf_free(&jb->out);
     pipe_buf_free(&jb->err);
     memset(jb, 0, sizeof *jb);
@@ -1142,9 +1187,7 @@ static void advance(sup *s)
         for (size_t k = 0; k < s->nslots; k++)
             if (s->jobs[k].state == J_DONE) {
                 job *jb = &s->jobs[k];
-                emit_units(&s->em, &s->f->ins, jb->input,
-                           jb->next - jb->emitted, jb->out.p, jb->out.len,
-                           jb->err.p, jb->err.len);
+                emit_held(s, jb);
                 if (jb->failed && !s->em.stop)
                     s->host->failed = 1;
                 job_free(jb);
@@ -1154,12 +1197,8 @@ static void advance(sup *s)
     }
     job *jb;
     while ((jb = job_by_seq(s, s->emit_seq)) != NULL) {
-        if (jb->out.len || jb->err.len || jb->next > jb->emitted) {
-            emit_units(&s->em, &s->f->ins, jb->input, jb->next - jb->emitted,
-                       jb->out.p, jb->out.len, jb->err.p, jb->err.len);
-            jb->out.len = jb->err.len = 0;
-            jb->emitted = jb->next;
-        }
+        if (jb->out.len || jb->err.len || jb->next > jb->emitted)
+            emit_held(s, jb);
         if (jb->failed && !s->em.stop)
             s->host->failed = 1;
         jb->failed = 0;
@@ -1281,6 +1320,8 @@ static void worker_input(sup *s, int wi)
             double t = now_s();
             double d = t - w->unit_start;
             s->unit_time = s->unit_time == 0 ? d : 0.9 * s->unit_time + 0.1 * d;
+            double b = (double)(sizeof h + h.out_len + h.err_len);
+            s->unit_bytes = s->unit_bytes == 0 ? b : 0.9 * s->unit_bytes + 0.1 * b;
             w->unit_start = t;
             job *jb = &s->jobs[w->job];
             unit_done(s, jb, h.flags, h.in_bytes, out, h.out_len,
@@ -1337,7 +1378,8 @@ static int make_job(sup *s, int block)
     pipe_buf pl = {0};
     size_t nunits = 0, cap_units = 1;
     size_t *offs = NULL, offcap = 0;
-    int oom = 0, jkind = 0, jid = -1;
+    int *ids = NULL;
+    int oom = 0, jkind = 0, jid = -1, mixed = 0;
     while (nunits < cap_units && pl.len < ((size_t)1 << 20)) {
         char *src, *data, *fail;
         size_t len;
@@ -1358,25 +1400,33 @@ static int make_job(sup *s, int block)
             break;
         }
         if (nunits == 0) {
-            /* one kind and one input per job; paths one at a time */
+            /* one kind per job, and one input, except that paths (each
+             * its own input) are batched when no input has its own
+             * --output file */
             jkind = kind;
             jid = id;
-            cap_units = kind == JOB_PATHS ? 1 : s->batch_units;
-        } else if (kind != jkind || id != jid) {
+            cap_units = s->batch_units;
+        } else if (kind != jkind ||
+                   (id != jid && (kind != JOB_PATHS || s->host->outdir))) {
             feeder_unget(s->f, src, data, len, NULL, kind, id);
             break;
         }
         if (nunits + 1 >= offcap) {
             offcap = offcap ? offcap * 2 : 16;
             size_t *no = realloc(offs, offcap * sizeof *no);
-            if (!no)
-                oom = 1;
-            else
+            int *ni = no ? realloc(ids, offcap * sizeof *ni) : NULL;
+            if (no)
                 offs = no;
+            if (ni)
+                ids = ni;
+            else
+                oom = 1;
         }
         uint32_t sl = (uint32_t)strlen(src);
         uint64_t dl = len;
         if (!oom) {
+            ids[nunits] = id;
+            mixed |= id != jid;
             offs[nunits] = pl.len;
             oom = pipe_buf_add(&pl, &sl, sizeof sl) || pipe_buf_add(&pl, &dl, sizeof dl) ||
                   pipe_buf_add(&pl, src, (size_t)sl + 1) ||
@@ -1390,21 +1440,36 @@ static int make_job(sup *s, int block)
             s->host->failed = 1;
             s->em.stop = 1;
             free(offs);
+            free(ids);
             pipe_buf_free(&pl);
             return 0;
         }
         nunits++;
     }
+    size_t *held = NULL;
+    if (mixed && (held = calloc(2 * nunits, sizeof *held)) == NULL) {
+        pipe_host_usage(s->host, "out of memory reading the inputs");
+        s->host->failed = 1;
+        s->em.stop = 1;
+        nunits = 0;
+    }
     if (nunits == 0) {
         free(offs);
+        free(ids);
         pipe_buf_free(&pl);
         return 0;
+    }
+    if (!mixed) {
+        free(ids);
+        ids = NULL;
     }
     offs[nunits] = pl.len;
     job *jb = new_job(s);
     jb->state = J_PENDING;
     jb->kind = jkind;
     jb->input = jid;
+    jb->ids = ids;
+    jb->held = held;
     jb->payload = pl.p;
     jb->payload_len = pl.len;
     jb->nunits = nunits;
@@ -1464,7 +1529,7 @@ static void dispatch_pending(sup *s)
 
 static void adapt_batch(sup *s)
 {
-    if (s->p->mode != JOB_LINES && !s->f->ins.saw_archive)
+    if (s->p->mode != JOB_LINES && !s->f->ins.saw_archive && s->host->outdir)
         return;
     if (s->unit_time <= 0)
         return;
@@ -1472,6 +1537,43 @@ static void adapt_batch(sup *s)
      * still spreads over every worker */
     double want = 0.02 / s->unit_time;
     s->batch_units = want < 1 ? 1 : want > 4096 ? 4096 : (size_t)want;
+}
+
+/*
+ * How long to wait before looking at the workers again.  Short units
+ * (a small page is a millisecond) would wake the supervisor once per
+ * result, a context switch and a few system calls each; while every worker
+ * has work in hand for longer than the nap, their results are taken a few
+ * at a time instead.  The nap stays short (a timeout or a closed reader
+ * is seen at most NAP_MAX late) and its results fit well within a
+ * socket's buffer, so no worker waits on a full one.
+ */
+#define NAP_MAX 0.008
+#define NAP_BYTES (64.0 * 1024)
+static double nap_time(sup *s)
+{
+    if (s->unit_time <= 0 || s->unit_time * 2 > NAP_MAX)
+        return 0;
+    double nap = NAP_MAX;
+    if (s->unit_bytes > 0 && nap / s->unit_time * s->unit_bytes > NAP_BYTES)
+        nap = NAP_BYTES / s->unit_bytes * s->unit_time;
+    int busy = 0;
+    for (int i = 0; i < s->maxw; i++) {
+        worker *w = &s->w[i];
+        if (w->fd < 0)
+            continue;
+        if (w->job < 0 || w->timed_out || w->leaving)
+            return 0;
+        const job *jb = &s->jobs[w->job];
+        double left = (double)(jb->nunits - jb->next) * s->unit_time;
+        if (w->queued >= 0)
+            left += (double)(s->jobs[w->queued].nunits -
+                             s->jobs[w->queued].next) * s->unit_time;
+        if (left < nap * 2)
+            return 0;    /* it could run dry while we nap */
+        busy++;
+    }
+    return busy ? nap : 0;
 }
 
 static int run_pool(pool *p, feeder *f)
@@ -1555,6 +1657,11 @@ static int run_pool(pool *p, feeder *f)
             pf[np].fd = ffd;
             pf[np].events = POLLIN;
             who[np++] = -1;
+        }
+        double nap = nap_time(&s);
+        if (nap > 0 && nap < wake) {
+            struct timespec ts = {0, (long)(nap * 1e9)};
+            nanosleep(&ts, NULL);
         }
         int rc = poll(pf, (nfds_t)np, (int)(wake * 1000) + 1);
         if (rc > 0)

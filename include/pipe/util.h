@@ -135,4 +135,23 @@ char *pipe_buf_take(pipe_buf *b, size_t *len);
 /* Free the contents and leave the buffer empty and ready again. */
 void pipe_buf_free(pipe_buf *b);
 
+/*
+ * Derived data kept across runs
+ *
+ * Data that is costly to build and depends only on what its key names
+ * (tables made from ICU's locale data, say) can be kept in pipe's per-user
+ * cache directory (PIPE_CACHE_DIR, see pipe(1); PIPE_CACHE_DIR=off turns
+ * it off).  pipe_cache_get returns a malloc'd copy of the bytes last
+ * stored under exactly `key` (`kn` bytes, any bytes; the copy has a NUL
+ * after its *len bytes), or NULL: none, damaged, written by another build
+ * of pipe, or no cache.  pipe_cache_put stores them, whole or not at all
+ * (concurrent runs never read half an entry), and says nothing when it
+ * cannot.  The key must name everything else the data depends on: the
+ * libraries' versions, the format of the data, an outside plugin's own
+ * version (pipe adds the identity of its executable itself).  The data
+ * comes from a file: check it as input, never trust it as code.
+ */
+char *pipe_cache_get(const char *key, size_t kn, size_t *len);
+void pipe_cache_put(const char *key, size_t kn, const void *data, size_t len);
+
 #endif

@@ -172,6 +172,11 @@ void pipe_date_push_zones(lua_State *L, int cache);
 void pipe_date_generic_zone(const ctx *x, const char *w, int wl,
                             char *out, size_t cap);
 void pipe_date_push_locale(lua_State *L, int cache, const char *tag);
+/* date_store.c: the table of ICU locale `loc` as an earlier run built it
+ * (pushed: 1; nothing pushed: 0), and keeping the one at idx for later
+ * runs */
+int pipe_date_store_load(lua_State *L, const char *loc);
+void pipe_date_store_save(lua_State *L, int idx, const char *loc);
 /* which languages a text needs in the union (pipe_date_push_union) */
 enum { PIPE_DATE_UNION_ALL, PIPE_DATE_UNION_CYRILLIC, PIPE_DATE_UNION_NONE };
 void pipe_date_push_union(lua_State *L, int cache, int which);

@@ -881,7 +881,10 @@ void pipe_date_push_locale(lua_State *L, int cache, const char *tag)
     lua_pushfstring(L, "I:%s", loc);
     if (lua_rawget(L, cache) != LUA_TTABLE) {
         lua_pop(L, 1);
-        build_locale(L, loc, lang);
+        if (!pipe_date_store_load(L, loc)) {
+            build_locale(L, loc, lang);
+            pipe_date_store_save(L, -1, loc);
+        }
         lua_pushfstring(L, "I:%s", loc);
         lua_pushvalue(L, -2);
         lua_rawset(L, cache);

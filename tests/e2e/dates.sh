@@ -45,3 +45,28 @@ expect_eq "unparsable date is missing, next source wins" '"2026-01-16"' "$(print
 jq -r '.r[]' "$TMP/du.json" > "$TMP/du.txt"
 cmp -s "$TMP/du.txt" tests/scripts/dates_union.expected || fail "dates through a smaller union differ: $(diff tests/scripts/dates_union.expected "$TMP/du.txt" | head -6)"
 pass "170 date readings (Cyrillic, letterless, mixed; lang, now) as the whole union gives them"
+
+# the languages' tables are kept in the cache (PIPE_CACHE_DIR) for the
+# next run: cold, warm, damaged and off, the same 170 readings
+export PIPE_CACHE_DIR="$TMP/cache"
+union_run() {
+  "$PIPE" run tests/scripts/dates_union.lua "$PAGES/paris-declaration.html" > "$TMP/du.json" 2> "$TMP/err" || fail "dates_union.lua ($1) failed: $(cat "$TMP/err")"
+  jq -r '.r[]' "$TMP/du.json" > "$TMP/du.txt"
+  cmp -s "$TMP/du.txt" tests/scripts/dates_union.expected || fail "dates with the tables $1 differ: $(diff tests/scripts/dates_union.expected "$TMP/du.txt" | head -6)"
+  pass "170 date readings, tables $1"
+}
+union_run "built (a cold cache)"
+n=$(ls "$TMP/cache/lua54" | grep -c '[.]dat$')
+[ "$n" -ge 15 ] || fail "a table kept per language: $n entries, want 15 or more"
+pass "a table kept per language ($n)"
+ls -l "$TMP/cache/lua54"/*.dat | awk '{print $5, $NF}' > "$TMP/sizes"
+union_run "read back (a warm cache)"
+for f in "$TMP/cache/lua54"/*.dat; do
+  head -c 600 "$f" > "$f.cut" && mv "$f.cut" "$f"
+done
+union_run "damaged (cut short)"
+ls -l "$TMP/cache/lua54"/*.dat | awk '{print $5, $NF}' > "$TMP/sizes2"
+cmp -s "$TMP/sizes" "$TMP/sizes2" || fail "damaged entries are built and kept again: $(diff "$TMP/sizes" "$TMP/sizes2" | head -4)"
+pass "damaged entries built and kept again"
+PIPE_CACHE_DIR=off union_run "built (no cache)"
+unset PIPE_CACHE_DIR

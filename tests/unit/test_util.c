@@ -1,9 +1,11 @@
 /*
  * The host's helpers for plugins (include/pipe/util.h): UTF-8 decoding and
- * repair, boxes, growable buffers.
+ * repair, boxes, growable buffers, derived data kept across runs.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 
@@ -143,6 +145,41 @@ START_TEST(test_buf)
 }
 END_TEST
 
+/* pipe_cache_get/put: what is put under a key comes back under exactly
+ * that key (any bytes, NULs included); another key finds nothing; a
+ * second put replaces the first.  The cache directory is the process's
+ * (a fresh one when this test settles it first). */
+START_TEST(test_cache_data)
+{
+    char dir[] = "/tmp/pipe-unit-cache.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    setenv("PIPE_CACHE_DIR", dir, 0);
+    char key[64], other[64];
+    int kn = snprintf(key, sizeof key, "unit%c%ld", 0, (long)getpid());
+    int on = snprintf(other, sizeof other, "unit%c%ld.", 0, (long)getpid());
+    size_t len = 7;
+    ck_assert_ptr_null(pipe_cache_get(key, (size_t)kn, &len));
+    static const char data[] = "a\0b\xff table";
+    pipe_cache_put(key, (size_t)kn, data, sizeof data);
+    char *got = pipe_cache_get(key, (size_t)kn, &len);
+    ck_assert_ptr_nonnull(got);
+    ck_assert_uint_eq(len, sizeof data);
+    ck_assert_int_eq(memcmp(got, data, sizeof data), 0);
+    ck_assert_int_eq(got[len], '\0');
+    free(got);
+    ck_assert_ptr_null(pipe_cache_get(other, (size_t)on, &len));
+    ck_assert_ptr_null(pipe_cache_get(key, (size_t)kn - 1, &len));
+    pipe_cache_put(key, (size_t)kn, "", 0);
+    got = pipe_cache_get(key, (size_t)kn, &len);
+    ck_assert_ptr_nonnull(got);
+    ck_assert_uint_eq(len, 0);
+    free(got);
+    char rm[96];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(rm), 0);
+}
+END_TEST
+
 Suite *util_suite(void)
 {
     Suite *s = suite_create("util");
@@ -153,6 +190,7 @@ Suite *util_suite(void)
     tcase_add_test(tc, test_utf8_valid_fix_add);
     tcase_add_test(tc, test_box);
     tcase_add_test(tc, test_buf);
+    tcase_add_test(tc, test_cache_data);
     suite_add_tcase(s, tc);
     return s;
 }
