@@ -6,6 +6,10 @@
  *   extract.scanner(spec) -> Scanner
  *     spec.tags      {"h1", "time", ...}   elements by (lowercase) tag name
  *     spec.attrs     {"itemprop", ...}     elements carrying the attribute
+ *     spec.words     {rel = {"author"}, ...}: of the elements carrying an
+ *                    attribute of spec.attrs named here, only those whose
+ *                    value has one of the words (split at ASCII white
+ *                    space, ASCII case ignored)
  *     spec.classes   {group = {"date", "datum", ...}, ...}: elements whose
  *                    class or id contains one of the words (ASCII case
  *                    ignored)
@@ -80,6 +84,10 @@ typedef struct scanner {
     int naway;
     const char *away[MAX_NAMES];
     int nvalues;
+    /* spec.words: attrs[i]'s words are awords[aw_first[i] .. + aw_n[i]) */
+    int naw_total;
+    int aw_first[MAX_NAMES], aw_n[MAX_NAMES];
+    const char *awords[MAX_WORDS];
     const char *values[MAX_NAMES];
     const char *tags[MAX_NAMES];
     const char *attrs[MAX_NAMES];
@@ -207,6 +215,26 @@ int pipe_extract_scanner(lua_State *L)
     measure_list(L, 1, "script_types", MAX_NAMES, &bytes, &count);
     measure_list(L, 1, "away", MAX_NAMES, &bytes, &count);
     measure_list(L, 1, "values", MAX_NAMES, &bytes, &count);
+    int nawords = 0;
+    lua_getfield(L, 1, "words");
+    if (!lua_isnil(L, -1)) {
+        if (!lua_istable(L, -1))
+            luaL_error(L, "extract.scanner: 'words' must be a table of lists");
+        lua_pushnil(L);
+        while (lua_next(L, 2)) {
+            if (lua_type(L, -2) != LUA_TSTRING)
+                luaL_error(L, "extract.scanner: 'words' keys are attribute "
+                              "names");
+            int before = count;
+            measure_top(L, lua_tostring(L, -2), MAX_WORDS, &bytes, &count);
+            nawords += count - before;
+            lua_pop(L, 1);
+        }
+        if (nawords > MAX_WORDS)
+            luaL_error(L, "extract.scanner: more than %d attribute words",
+                       MAX_WORDS);
+    }
+    lua_pop(L, 1);
     lua_getfield(L, 1, "classes");
     if (!lua_isnil(L, -1)) {
         if (!lua_istable(L, -1))
@@ -257,6 +285,36 @@ int pipe_extract_scanner(lua_State *L)
     copy_list(L, 1, "script_types", s, s->stypes, &s->nstypes, 1);
     copy_list(L, 1, "away", s, s->away, &s->naway, 1);
     copy_list(L, 1, "values", s, s->values, &s->nvalues, 1);
+    lua_getfield(L, 1, "words");
+    if (lua_istable(L, -1)) {
+        for (int i = 0; i < s->nattrs; i++) {
+            s->aw_first[i] = s->naw_total;
+            lua_getfield(L, -1, s->attrs[i]);
+            if (lua_istable(L, -1)) {
+                lua_Integer len = luaL_len(L, -1);
+                for (lua_Integer k = 1; k <= len; k++) {
+                    lua_rawgeti(L, -1, k);
+                    s->awords[s->naw_total++] = copy(s, lua_tostring(L, -1), 1);
+                    lua_pop(L, 1);
+                }
+            }
+            s->aw_n[i] = s->naw_total - s->aw_first[i];
+            lua_pop(L, 1);
+        }
+        /* a key that names no attribute of spec.attrs is a mistake */
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            const char *k = lua_tostring(L, -2);
+            int known = 0;
+            for (int i = 0; i < s->nattrs; i++)
+                known |= strcmp(k, s->attrs[i]) == 0;
+            if (!known)
+                luaL_error(L, "extract.scanner: 'words' key '%s' is not one "
+                              "of 'attrs'", k);
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
     /* own text is read only as far as a prefix or the digit window
      * reaches: a text cut there starts, and holds a digit early, exactly
      * when the whole one does */
@@ -613,6 +671,31 @@ static void grow_elems(scan *sc, int pos)
     sc->cap = cap;
 }
 
+/* Does v hold one of words[0 .. n) (lowercase) as a white-space-separated
+ * word, ASCII case ignored? */
+static int has_word(const char *v, const char *const *words, int n)
+{
+    const unsigned char *p = (const unsigned char *)v;
+    for (;;) {
+        while (*p && pipe_extract_isspace(*p))
+            p++;
+        if (!*p)
+            return 0;
+        const unsigned char *w = p;
+        while (*p && !pipe_extract_isspace(*p))
+            p++;
+        size_t len = (size_t)(p - w);
+        for (int i = 0; i < n; i++) {
+            size_t k = 0;
+            while (k < len && words[i][k]
+                   && pipe_extract_lower(w[k]) == (unsigned char)words[i][k])
+                k++;
+            if (k == len && words[i][k] == '\0')
+                return 1;
+        }
+    }
+}
+
 static void walk(scan *sc, xmlNodePtr n, int depth)
 {
     const scanner *s = sc->s;
@@ -641,9 +724,12 @@ static void walk(scan *sc, xmlNodePtr n, int depth)
             && c->properties)
             index_meta(sc, c);
         if (c->properties) {
-            for (int i = 0; i < s->nattrs; i++)
-                if (pipe_extract_attr(c, s->attrs[i]))
+            for (int i = 0; i < s->nattrs; i++) {
+                const char *v = pipe_extract_attr(c, s->attrs[i]);
+                if (v && (s->aw_n[i] == 0
+                          || has_word(v, s->awords + s->aw_first[i], s->aw_n[i])))
                     add(sc, sc->attr_lists + i, c);
+            }
             if (s->ngroups > 0) {
                 const char *cls = pipe_extract_attr(c, "class");
                 const char *id = pipe_extract_attr(c, "id");

@@ -64,6 +64,9 @@ local AWAY = authors_mod.AWAY_WORDS
 local SCANNER = extract.scanner({
   tags = { "script", "title", "h1", "h2", "time", "abbr" },
   attrs = { "itemprop", "property", "rel" },
+  -- of the rel= elements (links, stylesheets: ~40 a page) only rel=author
+  -- ones are ever looked at
+  words = { rel = { "author" } },
   classes = { date = dates_mod.CLASS_WORDS, byline = authors_mod.CLASS_WORDS },
   script_types = { "ld+json" },
   meta_index = true,
@@ -90,7 +93,8 @@ local LIGHT = extract.scanner({
 
 -- meta.facts(page [, deep]) -> the scanner's facts of page.doc: lists of
 -- Nodes by tag (script, title, h1, h2, time, abbr), attribute
--- (itemprop, property, rel) and class words (date, byline), with deep:
+-- (itemprop, property; rel: the elements whose rel has the word author)
+-- and class words (date, byline), with deep:
 -- also byline prefixes (prefixed) and dated texts (digits); facts.pos[name]
 -- holds the document positions, facts.away[name] whether each lies in
 -- comments, a sidebar, a nav; facts.meta_index the <meta> index.

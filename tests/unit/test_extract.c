@@ -550,6 +550,34 @@ START_TEST(scanner_own_text_and_words)
 }
 END_TEST
 
+/* spec.words: of an attribute's elements, only those whose value has one
+ * of the words. */
+START_TEST(scanner_attr_words)
+{
+    lua_State *L = pipe_test_lua();
+    const char *err = pipe_test_dostring(L,
+        "S = extract.scanner({ attrs = {'rel', 'itemprop'}, "
+        "  words = { rel = {'author', 'me'} } }) "
+        "DOC = html.parse([[<html><head><link rel=stylesheet id=l1>"
+        "<link rel='Author' id=l2></head><body><a rel='nofollow  AUTHOR' id=a1>x</a>"
+        "<a rel=authors id=a2>y</a><a rel='x\tme' id=a3>z</a><a rel=coauthor id=a4>w</a>"
+        "<span itemprop=name id=s1>n</span></body></html>]]) "
+        "F = S:scan(DOC) "
+        "function ids(l) local t = {} for _, n in ipairs(l) do "
+        "  t[#t+1] = n:attr('id') end return table.concat(t, ' ') end");
+    ck_assert_msg(err == NULL, "%s", err);
+    expect_lua(L, "return ids(F.rel) .. ' / ' .. ids(F.itemprop)",
+               "l2 a1 a3 / s1");
+    expect_error(L, "extract.scanner({ attrs = {'rel'}, words = { id = {'x'} } })",
+                 "extract.scanner: 'words' key 'id' is not one of 'attrs'");
+    expect_error(L, "extract.scanner({ attrs = {'rel'}, words = { rel = 'x' } })",
+                 "extract.scanner: 'rel' must be a list");
+    expect_error(L, "extract.scanner({ words = 5 })",
+                 "extract.scanner: 'words' must be a table of lists");
+    pipe_lua_close(L);
+}
+END_TEST
+
 Suite *extract_suite(void)
 {
     Suite *s = suite_create("extract");
@@ -570,6 +598,7 @@ Suite *extract_suite(void)
     tcase_add_test(tc, params_checked);
     tcase_add_test(tc, scanner_facts);
     tcase_add_test(tc, scanner_own_text_and_words);
+    tcase_add_test(tc, scanner_attr_words);
     suite_add_tcase(s, tc);
     return s;
 }
