@@ -90,7 +90,9 @@ end
 
 return function(page)
   records.need_doc(page)
-  local m = meta.extract(page)
+  -- the fields the record holds, each computed when first read (the
+  -- record has no modified, tags or section: not computed)
+  local m = meta.lazy(page)
   local explain = (pipe.options or {}).explain
   local body, body_why = body_of(page, m.description, explain)
   local rec = {

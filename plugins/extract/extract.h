@@ -200,8 +200,49 @@ unsigned pipe_extract_tag_flags(const xmlNode *n);
  * parser keeps each value as one text node); NULL when absent. */
 const char *pipe_extract_attr(const xmlNode *n, const char *name);
 /* Bucket of a token's first character: 0-25 letters, 26-35 digits, -1. */
-int pipe_extract_bucket(unsigned char c);
-int pipe_extract_space_at(const unsigned char *c, int *adv);
+static inline int pipe_extract_bucket(unsigned char c)
+{
+    if (c >= 'a' && c <= 'z')
+        return c - 'a';
+    if (c >= '0' && c <= '9')
+        return 26 + (c - '0');
+    return -1;
+}
+
+/* Is there white space at c (ASCII white space or U+00A0)?  *adv: its
+ * length.  Inline: the scorer and the emitter call it for every byte of
+ * the page's text. */
+static inline int pipe_extract_space_at(const unsigned char *c, int *adv)
+{
+    if (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r' || *c == '\f') {
+        *adv = 1;
+        return 1;
+    }
+    if (c[0] == 0xC2 && c[1] == 0xA0) {
+        *adv = 2;
+        return 1;
+    }
+    return 0;
+}
+
+/* ASCII classes, as <ctype.h>'s are in the "C" locale pipe runs in,
+ * without a call per byte */
+static inline int pipe_extract_lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+static inline int pipe_extract_isalpha(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+static inline int pipe_extract_isalnum(int c)
+{
+    return pipe_extract_isalpha(c) || (c >= '0' && c <= '9');
+}
+static inline int pipe_extract_isspace(int c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
 void pipe_extract_index(run *r, xmlNodePtr root);
 void pipe_extract_sum_up(run *r);
 void pipe_extract_score(run *r);

@@ -6,6 +6,10 @@
  *   extract.scanner(spec) -> Scanner
  *     spec.tags      {"h1", "time", ...}   elements by (lowercase) tag name
  *     spec.attrs     {"itemprop", ...}     elements carrying the attribute
+ *     spec.words     {rel = {"author"}, ...}: of the elements carrying an
+ *                    attribute of spec.attrs named here, only those whose
+ *                    value has one of the words (split at ASCII white
+ *                    space, ASCII case ignored)
  *     spec.classes   {group = {"date", "datum", ...}, ...}: elements whose
  *                    class or id contains one of the words (ASCII case
  *                    ignored)
@@ -50,6 +54,7 @@
  * keeps nothing between calls.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -74,10 +79,15 @@ typedef struct group {
 typedef struct scanner {
     int ntags, nattrs, ngroups, nwords, nprefixes, digits, meta_index;
     int nstypes;
+    size_t textcap;       /* bytes of own text a scan needs, + 1 */
     const char *stypes[MAX_NAMES];
     int naway;
     const char *away[MAX_NAMES];
     int nvalues;
+    /* spec.words: attrs[i]'s words are awords[aw_first[i] .. + aw_n[i]) */
+    int naw_total;
+    int aw_first[MAX_NAMES], aw_n[MAX_NAMES];
+    const char *awords[MAX_WORDS];
     const char *values[MAX_NAMES];
     const char *tags[MAX_NAMES];
     const char *attrs[MAX_NAMES];
@@ -89,6 +99,10 @@ typedef struct scanner {
     const char *wsorted[MAX_WORDS];
     unsigned wgroup[MAX_WORDS];
     int wstart[37];
+    signed char wbucket[256];   /* a byte's bucket (ASCII case ignored),
+                                 * -1 when no word starts with it */
+    uint64_t wpair[36][4];      /* bucket b: the (lowercase) second bytes
+                                 * its words have; all for a 1-byte word */
     char *next;           /* string space left */
     char strings[];
 } scanner;
@@ -175,7 +189,17 @@ static void index_words(scanner *s)
                 continue;   /* words start with a letter or digit */
             s->wsorted[at[b]] = w;
             s->wgroup[at[b]++] = 1u << g;
+            unsigned char c1 = (unsigned char)w[1];
+            if (c1 == '\0')
+                memset(s->wpair[b], 0xff, sizeof s->wpair[b]);
+            else
+                s->wpair[b][c1 >> 6] |= (uint64_t)1 << (c1 & 63);
         }
+    for (int c = 0; c < 256; c++) {
+        int b = pipe_extract_bucket((unsigned char)tolower(c));
+        s->wbucket[c] = (signed char)(b >= 0 && s->wstart[b + 1] > s->wstart[b]
+                                      ? b : -1);
+    }
 }
 
 /* extract.scanner(spec) -> Scanner */
@@ -191,6 +215,26 @@ int pipe_extract_scanner(lua_State *L)
     measure_list(L, 1, "script_types", MAX_NAMES, &bytes, &count);
     measure_list(L, 1, "away", MAX_NAMES, &bytes, &count);
     measure_list(L, 1, "values", MAX_NAMES, &bytes, &count);
+    int nawords = 0;
+    lua_getfield(L, 1, "words");
+    if (!lua_isnil(L, -1)) {
+        if (!lua_istable(L, -1))
+            luaL_error(L, "extract.scanner: 'words' must be a table of lists");
+        lua_pushnil(L);
+        while (lua_next(L, 2)) {
+            if (lua_type(L, -2) != LUA_TSTRING)
+                luaL_error(L, "extract.scanner: 'words' keys are attribute "
+                              "names");
+            int before = count;
+            measure_top(L, lua_tostring(L, -2), MAX_WORDS, &bytes, &count);
+            nawords += count - before;
+            lua_pop(L, 1);
+        }
+        if (nawords > MAX_WORDS)
+            luaL_error(L, "extract.scanner: more than %d attribute words",
+                       MAX_WORDS);
+    }
+    lua_pop(L, 1);
     lua_getfield(L, 1, "classes");
     if (!lua_isnil(L, -1)) {
         if (!lua_istable(L, -1))
@@ -241,8 +285,46 @@ int pipe_extract_scanner(lua_State *L)
     copy_list(L, 1, "script_types", s, s->stypes, &s->nstypes, 1);
     copy_list(L, 1, "away", s, s->away, &s->naway, 1);
     copy_list(L, 1, "values", s, s->values, &s->nvalues, 1);
-    for (int i = 0; i < s->nprefixes; i++)
+    lua_getfield(L, 1, "words");
+    if (lua_istable(L, -1)) {
+        for (int i = 0; i < s->nattrs; i++) {
+            s->aw_first[i] = s->naw_total;
+            lua_getfield(L, -1, s->attrs[i]);
+            if (lua_istable(L, -1)) {
+                lua_Integer len = luaL_len(L, -1);
+                for (lua_Integer k = 1; k <= len; k++) {
+                    lua_rawgeti(L, -1, k);
+                    s->awords[s->naw_total++] = copy(s, lua_tostring(L, -1), 1);
+                    lua_pop(L, 1);
+                }
+            }
+            s->aw_n[i] = s->naw_total - s->aw_first[i];
+            lua_pop(L, 1);
+        }
+        /* a key that names no attribute of spec.attrs is a mistake */
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            const char *k = lua_tostring(L, -2);
+            int known = 0;
+            for (int i = 0; i < s->nattrs; i++)
+                known |= strcmp(k, s->attrs[i]) == 0;
+            if (!known)
+                luaL_error(L, "extract.scanner: 'words' key '%s' is not one "
+                              "of 'attrs'", k);
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
+    /* own text is read only as far as a prefix or the digit window
+     * reaches: a text cut there starts, and holds a digit early, exactly
+     * when the whole one does */
+    size_t need = (size_t)digits;
+    for (int i = 0; i < s->nprefixes; i++) {
         s->plen[i] = strlen(s->prefixes[i]);
+        if (s->plen[i] > need)
+            need = s->plen[i];
+    }
+    s->textcap = (need < OWN_TEXT ? need : OWN_TEXT) + 1;
     s->digits = digits;
     s->meta_index = meta_index;
     lua_getfield(L, 1, "classes");
@@ -323,18 +405,21 @@ static void add(scan *sc, int k, xmlNodePtr n)
 
 /* The groups (bit g for group g) with a word inside v, ASCII case
  * ignored: each position of v is compared only with the words that start
- * with its letter. */
+ * with its letter, and only when one of them goes on with the next. */
 static unsigned groups_in(const scanner *s, const char *v)
 {
     unsigned hits = 0, all = (1u << s->ngroups) - 1;
     for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-        int b = pipe_extract_bucket((unsigned char)tolower(*p));
+        int b = s->wbucket[*p];
         if (b < 0)
+            continue;
+        unsigned char c1 = (unsigned char)pipe_extract_lower(p[1]);
+        if (!(s->wpair[b][c1 >> 6] & ((uint64_t)1 << (c1 & 63))))
             continue;
         for (int i = s->wstart[b]; i < s->wstart[b + 1]; i++) {
             const char *w = s->wsorted[i];
             size_t k = 1;
-            while (w[k] && p[k] && tolower(p[k]) == (unsigned char)w[k])
+            while (w[k] && p[k] && pipe_extract_lower(p[k]) == (unsigned char)w[k])
                 k++;
             if (!w[k])
                 hits |= s->wgroup[i];
@@ -379,6 +464,8 @@ static int prefix_hit(const scanner *s, const char *t, size_t len)
 {
     for (int i = 0; i < s->nprefixes; i++) {
         size_t pl = s->plen[i];
+        if (pl > 0 && s->prefixes[i][0] != t[0])
+            continue;
         if (len >= pl && memcmp(t, s->prefixes[i], pl) == 0)
             return 1;
         /* "By " matches the whole text "By" */
@@ -470,7 +557,9 @@ static const char *const MODIFIERS[] = {"has", "with", "no", "without",
 static int word_in(const char *const *l, int n, const char *w, size_t len)
 {
     for (int i = 0; n < 0 ? l[i] != NULL : i < n; i++)
-        if (strlen(l[i]) == len && memcmp(l[i], w, len) == 0)
+        if (len == 0 ? l[i][0] == '\0'
+                     : l[i][0] == w[0] && strncmp(l[i], w, len) == 0
+                           && l[i][len] == '\0')
             return 1;
     return 0;
 }
@@ -481,7 +570,7 @@ static int names_away(const scanner *s, const char *v)
 {
     const unsigned char *p = (const unsigned char *)v;
     while (*p) {
-        while (*p && isspace(*p))
+        while (*p && pipe_extract_isspace(*p))
             p++;
         if (!*p)
             break;
@@ -489,8 +578,8 @@ static int names_away(const scanner *s, const char *v)
         char part[2][32];
         size_t plen[2] = {0, 0};
         int parts = 0, in = 0;
-        for (; *p && !isspace(*p); p++) {
-            int letter = isalpha(*p);
+        for (; *p && !pipe_extract_isspace(*p); p++) {
+            int letter = pipe_extract_isalpha(*p);
             if (letter && !in) {
                 parts++;
                 in = 1;
@@ -498,7 +587,7 @@ static int names_away(const scanner *s, const char *v)
                 in = 0;
             }
             if (letter && parts <= 2 && plen[parts - 1] < sizeof part[0])
-                part[parts - 1][plen[parts - 1]++] = (char)tolower(*p);
+                part[parts - 1][plen[parts - 1]++] = (char)pipe_extract_lower(*p);
         }
         if (parts >= 1 && word_in(s->away, s->naway, part[0], plen[0]))
             return 1;
@@ -582,6 +671,31 @@ static void grow_elems(scan *sc, int pos)
     sc->cap = cap;
 }
 
+/* Does v hold one of words[0 .. n) (lowercase) as a white-space-separated
+ * word, ASCII case ignored? */
+static int has_word(const char *v, const char *const *words, int n)
+{
+    const unsigned char *p = (const unsigned char *)v;
+    for (;;) {
+        while (*p && pipe_extract_isspace(*p))
+            p++;
+        if (!*p)
+            return 0;
+        const unsigned char *w = p;
+        while (*p && !pipe_extract_isspace(*p))
+            p++;
+        size_t len = (size_t)(p - w);
+        for (int i = 0; i < n; i++) {
+            size_t k = 0;
+            while (k < len && words[i][k]
+                   && pipe_extract_lower(w[k]) == (unsigned char)words[i][k])
+                k++;
+            if (k == len && words[i][k] == '\0')
+                return 1;
+        }
+    }
+}
+
 static void walk(scan *sc, xmlNodePtr n, int depth)
 {
     const scanner *s = sc->s;
@@ -610,9 +724,12 @@ static void walk(scan *sc, xmlNodePtr n, int depth)
             && c->properties)
             index_meta(sc, c);
         if (c->properties) {
-            for (int i = 0; i < s->nattrs; i++)
-                if (pipe_extract_attr(c, s->attrs[i]))
+            for (int i = 0; i < s->nattrs; i++) {
+                const char *v = pipe_extract_attr(c, s->attrs[i]);
+                if (v && (s->aw_n[i] == 0
+                          || has_word(v, s->awords + s->aw_first[i], s->aw_n[i])))
                     add(sc, sc->attr_lists + i, c);
+            }
             if (s->ngroups > 0) {
                 const char *cls = pipe_extract_attr(c, "class");
                 const char *id = pipe_extract_attr(c, "id");
@@ -625,7 +742,7 @@ static void walk(scan *sc, xmlNodePtr n, int depth)
         }
         if (s->nprefixes > 0 || s->digits > 0) {
             char buf[OWN_TEXT + 1];
-            size_t len = own_text(c, buf, sizeof buf);
+            size_t len = own_text(c, buf, s->textcap);
             if (len > 0) {
                 if (s->nprefixes > 0 && prefix_hit(s, buf, len))
                     add(sc, sc->prefixed, c);

@@ -138,15 +138,6 @@ static int strlist_has(const strlist *l, const char *s)
     return 0;
 }
 
-int pipe_extract_bucket(unsigned char c)
-{
-    if (c >= 'a' && c <= 'z')
-        return c - 'a';
-    if (c >= '0' && c <= '9')
-        return 26 + (c - '0');
-    return -1;
-}
-
 const char *pipe_extract_attr(const xmlNode *n, const char *name)
 {
     for (const xmlAttr *a = n->properties; a; a = a->next) {
@@ -196,8 +187,8 @@ static unsigned attr_hints(const params *pp, const char *v)
     int prev_lower = 0, ntok = 0;
     unsigned h = 0;
     for (const unsigned char *c = (const unsigned char *)v;; c++) {
-        int alnum = *c && *c < 128 && isalnum(*c);
-        int hump = alnum && isupper(*c) && prev_lower;
+        int alnum = pipe_extract_isalnum(*c);
+        int hump = alnum && *c >= 'A' && *c <= 'Z' && prev_lower;
         if ((!alnum || hump) && len > 0) {
             h |= token_hints(pp, tok, len < TOKEN_LEN ? len : TOKEN_LEN - 1);
             if (++ntok == MAX_TOKENS)
@@ -208,10 +199,10 @@ static unsigned attr_hints(const params *pp, const char *v)
             break;
         if (alnum) {
             if (len < TOKEN_LEN - 1)
-                tok[len] = (char)tolower(*c);
+                tok[len] = (char)pipe_extract_lower(*c);
             len++;
         }
-        prev_lower = alnum && (islower(*c) || isdigit(*c));
+        prev_lower = alnum && !(*c >= 'A' && *c <= 'Z');
     }
     return h;
 }
@@ -311,19 +302,6 @@ static int classify(run *r, xmlNodePtr n, unsigned flags, double *weight,
  * Text measures.  Characters are code points; a whitespace run counts as
  * one.
  */
-int pipe_extract_space_at(const unsigned char *c, int *adv)
-{
-    if (*c == ' ' || *c == '\t' || *c == '\n' || *c == '\r' || *c == '\f') {
-        *adv = 1;
-        return 1;
-    }
-    if (c[0] == 0xC2 && c[1] == 0xA0) {
-        *adv = 2;
-        return 1;
-    }
-    return 0;
-}
-
 static int is_comma(const unsigned char *c)
 {
     return *c == ','

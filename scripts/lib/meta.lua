@@ -52,15 +52,22 @@ local dates_mod = require("lib.meta.dates")
 local meta = {}
 
 -- One walk of the page collects the elements the submodules look at
--- (extract.scanner, C): no XPath scan per question.  The deep scan (class
--- words, byline prefixes, dated texts) runs only when a submodule gets
--- that far (most pages state authors and dates in their metadata).
+-- (extract.scanner, C): no XPath scan per question.  The deep scan (own
+-- texts: byline prefixes, dated texts) runs only when a submodule gets
+-- that far (most pages state authors and dates in their metadata, or
+-- have a date-ish or byline-ish element, which the first walk collects:
+-- the check of a UTC date against the day the page shows, on ~40% of
+-- article pages, needs no second walk).
 -- what is away from the article: comment threads, sidebars, related
 -- lists, quotes (facts.away, see extract.scanner)
 local AWAY = authors_mod.AWAY_WORDS
 local SCANNER = extract.scanner({
   tags = { "script", "title", "h1", "h2", "time", "abbr" },
   attrs = { "itemprop", "property", "rel" },
+  -- of the rel= elements (links, stylesheets: ~40 a page) only rel=author
+  -- ones are ever looked at
+  words = { rel = { "author" } },
+  classes = { date = dates_mod.CLASS_WORDS, byline = authors_mod.CLASS_WORDS },
   script_types = { "ld+json" },
   meta_index = true,
   away = AWAY,
@@ -68,14 +75,12 @@ local SCANNER = extract.scanner({
              "title", "pubdate", "rel" },
 })
 local DEEP = extract.scanner({
-  tags = { "h1" },
-  classes = { date = dates_mod.CLASS_WORDS, byline = authors_mod.CLASS_WORDS },
   prefixes = authors_mod.PREFIXES,
   digits = dates_mod.DIGITS_WITHIN,
   away = AWAY,
   values = { "class", "id" },
 })
-local DEEP_LISTS = { "date", "byline", "prefixed", "digits" }
+local DEEP_LISTS = { "prefixed", "digits" }
 -- what {meta=} and {jsonld=} sources and the fields from <meta> and
 -- JSON-LD alone need (the <meta> index, the ld+json scripts): a quarter
 -- of the full scan, for a rule about to edit a page whose title, authors
@@ -87,9 +92,10 @@ local LIGHT = extract.scanner({
 })
 
 -- meta.facts(page [, deep]) -> the scanner's facts of page.doc: lists of
--- Nodes by tag (script, title, h1, h2, time, abbr) and attribute
--- (itemprop, property, rel), with deep: also by class words (date, byline),
--- byline prefixes (prefixed) and dated texts (digits); facts.pos[name]
+-- Nodes by tag (script, title, h1, h2, time, abbr), attribute
+-- (itemprop, property; rel: the elements whose rel has the word author)
+-- and class words (date, byline), with deep:
+-- also byline prefixes (prefixed) and dated texts (digits); facts.pos[name]
 -- holds the document positions, facts.away[name] whether each lies in
 -- comments, a sidebar, a nav; facts.meta_index the <meta> index.
 -- Computed once per document.

@@ -519,6 +519,65 @@ START_TEST(scanner_facts)
 }
 END_TEST
 
+/* Own texts are read only as far as the longest prefix or the digit
+ * window reaches; class words match anywhere, any case, one-letter words
+ * too. */
+START_TEST(scanner_own_text_and_words)
+{
+    lua_State *L = pipe_test_lua();
+    const char *err = pipe_test_dostring(L,
+        "S = extract.scanner({ prefixes = {'Written by ', 'X'}, digits = 5, "
+        "  classes = {a = {'date'}, b = {'q'}} }) "
+        "DOC = html.parse([[<html><body>"
+        "<p id=d1>abcd1 and then a long sentence that goes on</p>"
+        "<p id=d2>abcde1</p><p id=d3> \n ab <b>x</b> c9</p>"
+        "<p id=p1>Written by</p><p id=p2>  Written \n  by   Ann</p>"
+        "<p id=p3>Written byAnn</p><p id=p4>]] .. string.rep('X', 300) .. [[</p>"
+        "<div class='UPDATED-at' id=c1></div><div id='Quux'></div>"
+        "<div class='dat e' id=c3></div><div class='xDaTe2'></div>"
+        "</body></html>]]) "
+        "F = S:scan(DOC) "
+        "function ids(l) local t = {} for _, n in ipairs(l) do "
+        "  t[#t+1] = n:attr('id') or n:attr('class') end "
+        "  return table.concat(t, ' ') end");
+    ck_assert_msg(err == NULL, "%s", err);
+    /* "ab c9": the boundary at <b> is a space, the 9 is byte 5 */
+    expect_lua(L, "return ids(F.digits)", "d1 d3");
+    expect_lua(L, "return ids(F.prefixed)", "p1 p2 p4");
+    expect_lua(L, "return ids(F.a) .. ' / ' .. ids(F.b)",
+               "c1 xDaTe2 / Quux");
+    pipe_lua_close(L);
+}
+END_TEST
+
+/* spec.words: of an attribute's elements, only those whose value has one
+ * of the words. */
+START_TEST(scanner_attr_words)
+{
+    lua_State *L = pipe_test_lua();
+    const char *err = pipe_test_dostring(L,
+        "S = extract.scanner({ attrs = {'rel', 'itemprop'}, "
+        "  words = { rel = {'author', 'me'} } }) "
+        "DOC = html.parse([[<html><head><link rel=stylesheet id=l1>"
+        "<link rel='Author' id=l2></head><body><a rel='nofollow  AUTHOR' id=a1>x</a>"
+        "<a rel=authors id=a2>y</a><a rel='x\tme' id=a3>z</a><a rel=coauthor id=a4>w</a>"
+        "<span itemprop=name id=s1>n</span></body></html>]]) "
+        "F = S:scan(DOC) "
+        "function ids(l) local t = {} for _, n in ipairs(l) do "
+        "  t[#t+1] = n:attr('id') end return table.concat(t, ' ') end");
+    ck_assert_msg(err == NULL, "%s", err);
+    expect_lua(L, "return ids(F.rel) .. ' / ' .. ids(F.itemprop)",
+               "l2 a1 a3 / s1");
+    expect_error(L, "extract.scanner({ attrs = {'rel'}, words = { id = {'x'} } })",
+                 "extract.scanner: 'words' key 'id' is not one of 'attrs'");
+    expect_error(L, "extract.scanner({ attrs = {'rel'}, words = { rel = 'x' } })",
+                 "extract.scanner: 'rel' must be a list");
+    expect_error(L, "extract.scanner({ words = 5 })",
+                 "extract.scanner: 'words' must be a table of lists");
+    pipe_lua_close(L);
+}
+END_TEST
+
 Suite *extract_suite(void)
 {
     Suite *s = suite_create("extract");
@@ -538,6 +597,8 @@ Suite *extract_suite(void)
     tcase_add_test(tc, params_documented);
     tcase_add_test(tc, params_checked);
     tcase_add_test(tc, scanner_facts);
+    tcase_add_test(tc, scanner_own_text_and_words);
+    tcase_add_test(tc, scanner_attr_words);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -439,7 +439,6 @@ function authors.find(page, M, site)
   end
   if take(got, handles, "a[rel=author]") then return list, "a[rel=author]" end
   -- 5. byline-ish elements: the first one holding names
-  f = M.facts(page, true)
   local aways, bvals = f.away.byline or EMPTY, f.values.byline or EMPTY
   for i, n in ipairs(f.byline or EMPTY) do
     local tag = n.tag
@@ -458,7 +457,8 @@ function authors.find(page, M, site)
       end
     end
   end
-  -- 6. visible "By X" / "Von X"
+  -- 6. visible "By X" / "Von X" (the deep scan's own texts)
+  f = M.facts(page, true)
   aways = f.away.prefixed or EMPTY
   for i, n in ipairs(f.prefixed or EMPTY) do
     if not aways[i] then

@@ -437,7 +437,7 @@ function dates.find(page, M, which, lang)
     -- a UTC time a day away from the date the page shows: the page's day
     local t, off = instant(best.iso)
     if t and off == "+00:00" and page.doc then
-      local shown, how = visible(M.facts(page, true), lang, true)
+      local shown, how = visible(M.facts(page), lang, true)
       local s_t = shown and instant(day_of(shown) .. "T00:00:00")
       local b_t = instant(day_of(best.iso) .. "T00:00:00")
       if s_t and b_t and math.abs(s_t - b_t) == 86400 then
