@@ -177,6 +177,9 @@ void pipe_date_push_locale(lua_State *L, int cache, const char *tag);
  * runs */
 int pipe_date_store_load(lua_State *L, const char *loc);
 void pipe_date_store_save(lua_State *L, int idx, const char *loc);
+/* the same for a table of zone abbreviations ("base", or a locale's) */
+int pipe_date_store_load_zones(lua_State *L, const char *name);
+void pipe_date_store_save_zones(lua_State *L, int idx, const char *name);
 /* which languages a text needs in the union (pipe_date_push_union) */
 enum { PIPE_DATE_UNION_ALL, PIPE_DATE_UNION_CYRILLIC, PIPE_DATE_UNION_NONE };
 void pipe_date_push_union(lua_State *L, int cache, int which);

@@ -277,7 +277,10 @@ void pipe_date_push_zones(lua_State *L, int cache)
     if (lua_getfield(L, cache, "zones") == LUA_TTABLE)
         return;
     lua_pop(L, 1);
-    build_zones(L, zone_locales);
+    if (!pipe_date_store_load_zones(L, "base")) {
+        build_zones(L, zone_locales);
+        pipe_date_store_save_zones(L, -1, "base");
+    }
     lua_pushvalue(L, -1);
     lua_setfield(L, cache, "zones");
 }
@@ -296,10 +299,14 @@ int pipe_date_zone_lookup(ctx *x, const char *w, int *off)
             int base = 0;
             for (int i = 0; zone_locales[i]; i++)
                 base |= loc[0] && !strcmp(loc[0], zone_locales[i]);
-            if (loc[0] && !base)
-                build_zones(L, loc);
-            else
+            if (loc[0] && !base) {
+                if (!pipe_date_store_load_zones(L, loc[0])) {
+                    build_zones(L, loc);
+                    pipe_date_store_save_zones(L, -1, loc[0]);
+                }
+            } else {
                 lua_newtable(L);
+            }
             lua_remove(L, -2);
             lua_pushvalue(L, -1);
             lua_setfield(L, x->prim, "zones");

@@ -5,7 +5,9 @@
  * formatters, symbols, a pattern generator and relative-time formatters:
  * ~6 M instructions, and a text date in an unknown language needs all
  * fifteen of the default languages, ~96 M (13 ms, two thirds of a
- * one-page run of such a page).  The finished table is plain data, so it
+ * one-page run of such a page).  The table of zone abbreviations
+ * (build_zones: every zone's short names in three English locales) is
+ * 152 M, met by the first date with an abbreviation ("10:00 EST").  The finished table is plain data, so it
  * is kept in pipe's cache (pipe_cache_get/put) under a key naming the
  * ICU version, ICU's data version, this format and the locale; the next
  * process reads it back in a few hundred thousand instructions.
@@ -30,7 +32,7 @@
 #include "date.h"
 #include "pipe/util.h"
 
-#define STORE_FORMAT "pipe-date-locale 1"
+#define STORE_FORMAT "pipe-date-table 2"
 #define DEPTH_MAX 6
 
 static void put_u32(pipe_buf *b, uint32_t v)
@@ -171,9 +173,10 @@ static int read_value(lua_State *L, reader *r, int depth)
     }
 }
 
-/* the entry's key: the format, ICU's version and data version, the
- * locale */
-static size_t store_key(const char *loc, char *key, size_t cap)
+/* the entry's key: the format, ICU's version and data version, the kind
+ * of table ("locale" or "zones") and its name */
+static size_t store_key(const char *kind, const char *name, char *key,
+                        size_t cap)
 {
     UVersionInfo v, dv;
     char vs[U_MAX_VERSION_STRING_LENGTH], ds[U_MAX_VERSION_STRING_LENGTH];
@@ -184,8 +187,8 @@ static size_t store_key(const char *loc, char *key, size_t cap)
     if (U_FAILURE(st))
         return 0;
     u_versionToString(dv, ds);
-    int n = snprintf(key, cap, "%s%c%s%c%s%c%s", STORE_FORMAT, 0, vs, 0, ds,
-                     0, loc);
+    int n = snprintf(key, cap, "%s%c%s%c%s%c%s%c%s", STORE_FORMAT, 0, vs, 0,
+                     ds, 0, kind, 0, name);
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
@@ -208,17 +211,37 @@ static int table_shape(lua_State *L, int t, const char *loc)
     return ok;
 }
 
-int pipe_date_store_load(lua_State *L, const char *loc)
+/* a zone table as build_zones makes it: abbreviation -> minutes, or
+ * false */
+static int zones_shape(lua_State *L, int t, const char *name)
+{
+    (void)name;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        int ok = lua_type(L, -2) == LUA_TSTRING &&
+                 (lua_isinteger(L, -1) ||
+                  (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)));
+        lua_pop(L, 1);
+        if (!ok) {
+            lua_pop(L, 1);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int load_kind(lua_State *L, const char *kind, const char *name,
+                     int (*shape)(lua_State *, int, const char *))
 {
     char key[256];
-    size_t kn = store_key(loc, key, sizeof key), n = 0;
+    size_t kn = store_key(kind, name, key, sizeof key), n = 0;
     char *data = kn ? pipe_cache_get(key, kn, &n) : NULL;
     if (data == NULL)
         return 0;
     reader r = {(const unsigned char *)data, (const unsigned char *)data + n};
     int ok = read_value(L, &r, 0) == 0;
     if (ok && (r.p != r.end || !lua_istable(L, -1) ||
-               !table_shape(L, lua_gettop(L), loc))) {
+               !shape(L, lua_gettop(L), name))) {
         lua_pop(L, 1);
         ok = 0;
     }
@@ -226,14 +249,35 @@ int pipe_date_store_load(lua_State *L, const char *loc)
     return ok;
 }
 
-void pipe_date_store_save(lua_State *L, int idx, const char *loc)
+static void save_kind(lua_State *L, int idx, const char *kind,
+                      const char *name)
 {
     char key[256];
-    size_t kn = store_key(loc, key, sizeof key);
+    size_t kn = store_key(kind, name, key, sizeof key);
     if (kn == 0)
         return;
     pipe_buf b = {0};
     if (write_value(L, idx, &b, 0) == 0 && !b.oom)
         pipe_cache_put(key, kn, b.p, b.len);
     pipe_buf_free(&b);
+}
+
+int pipe_date_store_load(lua_State *L, const char *loc)
+{
+    return load_kind(L, "locale", loc, table_shape);
+}
+
+void pipe_date_store_save(lua_State *L, int idx, const char *loc)
+{
+    save_kind(L, idx, "locale", loc);
+}
+
+int pipe_date_store_load_zones(lua_State *L, const char *name)
+{
+    return load_kind(L, "zones", name, zones_shape);
+}
+
+void pipe_date_store_save_zones(lua_State *L, int idx, const char *name)
+{
+    save_kind(L, idx, "zones", name);
 }

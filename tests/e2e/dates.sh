@@ -53,12 +53,15 @@ union_run() {
   "$PIPE" run tests/scripts/dates_union.lua "$PAGES/paris-declaration.html" > "$TMP/du.json" 2> "$TMP/err" || fail "dates_union.lua ($1) failed: $(cat "$TMP/err")"
   jq -r '.r[]' "$TMP/du.json" > "$TMP/du.txt"
   cmp -s "$TMP/du.txt" tests/scripts/dates_union.expected || fail "dates with the tables $1 differ: $(diff tests/scripts/dates_union.expected "$TMP/du.txt" | head -6)"
-  pass "170 date readings, tables $1"
+  "$PIPE" run tests/scripts/dates_zones.lua "$PAGES/paris-declaration.html" > "$TMP/dz.json" 2> "$TMP/err" || fail "dates_zones.lua ($1) failed: $(cat "$TMP/err")"
+  jq -r '.r[]' "$TMP/dz.json" > "$TMP/dz.txt"
+  cmp -s "$TMP/dz.txt" tests/scripts/dates_zones.expected || fail "zone abbreviations with the tables $1 differ: $(diff tests/scripts/dates_zones.expected "$TMP/dz.txt" | head -6)"
+  pass "170 date readings and 10 zone abbreviations, tables $1"
 }
 union_run "built (a cold cache)"
 n=$(ls "$TMP/cache/lua54" | grep -c '[.]dat$')
-[ "$n" -ge 15 ] || fail "a table kept per language: $n entries, want 15 or more"
-pass "a table kept per language ($n)"
+[ "$n" -ge 18 ] || fail "a table kept per language and zone table: $n entries, want 18 or more"
+pass "a table kept per language and zone table ($n)"
 ls -l "$TMP/cache/lua54"/*.dat | awk '{print $5, $NF}' > "$TMP/sizes"
 union_run "read back (a warm cache)"
 for f in "$TMP/cache/lua54"/*.dat; do
