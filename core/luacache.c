@@ -359,8 +359,6 @@ void pipe_luac_store(lua_State *L, const char *src, size_t n,
  * with whole-second times).
  */
 #define LIST_MAGIC "pipe-dir 1\n"
-#define LIST_MAGIC_LEN (sizeof LIST_MAGIC - 1)
-#define LIST_HEAD_LEN (LIST_MAGIC_LEN + 8 * 8)
 #define LIST_SETTLE 2
 
 static char *list_path(const char *dir, const char *key, size_t kn)
@@ -398,40 +396,78 @@ static void stat_words(const struct stat *st, uint64_t w[6])
     w[5] = (uint64_t)st->st_ctim.tv_nsec;
 }
 
-char *pipe_cache_list_get(const char *real, const char *suffix,
-                          const struct stat *st, size_t *len)
+/*
+ * A keyed entry (listings, derived data): `magic`, then `nw` words the
+ * entry is valid for, the body's length and the key's length (8 bytes
+ * each, little-endian), the key, the body, and a hash of the body.
+ * entry_get returns a malloc'd copy of the body (NUL after its *len
+ * bytes) when every part is whole and matches, else NULL.
+ */
+static char *entry_get(const char *path, const char *magic,
+                       const uint64_t *w, int nw, const char *key, size_t kn,
+                       size_t *len)
 {
-    const char *dir = settle_dir();
-    size_t kn = 0;
-    char *key = dir ? list_key(real, suffix, &kn) : NULL;
-    char *path = key ? list_path(dir, key, kn) : NULL;
+    size_t ml = strlen(magic), head = ml + 8 * ((size_t)nw + 2), dn = 0;
     char *data = NULL, *err = NULL, *out = NULL;
-    size_t dn = 0;
-    if (path && pipe_read_file(path, (size_t)64 << 20, &data, &dn, &err) == 0) {
+    if (pipe_read_file(path, (size_t)64 << 20, &data, &dn, &err) == 0) {
         const unsigned char *u = (const unsigned char *)data;
-        uint64_t w[6];
-        stat_words(st, w);
-        int ok = dn >= LIST_HEAD_LEN &&
-                 memcmp(data, LIST_MAGIC, LIST_MAGIC_LEN) == 0;
-        for (int i = 0; ok && i < 6; i++)
-            ok = get64(u + LIST_MAGIC_LEN + 8 * i) == w[i];
-        uint64_t ln = ok ? get64(u + LIST_MAGIC_LEN + 48) : 0;
-        ok = ok && get64(u + LIST_MAGIC_LEN + 56) == kn &&
-             dn - LIST_HEAD_LEN >= kn && dn - LIST_HEAD_LEN - kn == ln + 8 &&
-             memcmp(data + LIST_HEAD_LEN, key, kn) == 0;
-        const char *names = data + LIST_HEAD_LEN + kn;
-        if (ok && body_hash(names, ln) == get64(u + dn - 8) &&
-            (ln == 0 || names[ln - 1] == '\0')) {
-            out = malloc(ln + 1);
+        int ok = dn >= head + 8 && memcmp(data, magic, ml) == 0;
+        for (int i = 0; ok && i < nw; i++)
+            ok = get64(u + ml + 8 * (size_t)i) == w[i];
+        uint64_t n = ok ? get64(u + ml + 8 * (size_t)nw) : 0;
+        ok = ok && get64(u + ml + 8 * (size_t)nw + 8) == kn &&
+             dn - head - 8 >= kn && dn - head - 8 - kn == n &&
+             memcmp(data + head, key, kn) == 0;
+        const char *body = data + head + kn;
+        if (ok && body_hash(body, n) == get64(u + dn - 8)) {
+            out = malloc(n + 1);
             if (out) {
-                memcpy(out, names, ln);
-                out[ln] = '\0';
-                *len = ln;
+                memcpy(out, body, n);
+                out[n] = '\0';
+                *len = n;
             }
         }
     }
     free(err);
     free(data);
+    return out;
+}
+
+static void entry_put(const char *path, const char *magic, const uint64_t *w,
+                      int nw, const char *key, size_t kn, const void *body,
+                      size_t len)
+{
+    size_t ml = strlen(magic), hl = ml + 8 * ((size_t)nw + 2);
+    unsigned char head[128], tail[8];
+    if (hl > sizeof head)
+        return;
+    memcpy(head, magic, ml);
+    for (int i = 0; i < nw; i++)
+        put64(head + ml + 8 * (size_t)i, w[i]);
+    put64(head + ml + 8 * (size_t)nw, len);
+    put64(head + ml + 8 * (size_t)nw + 8, kn);
+    put64(tail, body_hash(body, len));
+    const void *part[] = {head, key, body, tail};
+    size_t plen[] = {hl, kn, len, sizeof tail};
+    write_entry(path, part, plen, 4);
+}
+
+char *pipe_cache_list_get(const char *real, const char *suffix,
+                          const struct stat *st, size_t *len)
+{
+    const char *dir = settle_dir();
+    size_t kn = 0, n = 0;
+    char *key = dir ? list_key(real, suffix, &kn) : NULL;
+    char *path = key ? list_path(dir, key, kn) : NULL;
+    uint64_t w[6];
+    stat_words(st, w);
+    char *out = path ? entry_get(path, LIST_MAGIC, w, 6, key, kn, &n) : NULL;
+    if (out && n > 0 && out[n - 1] != '\0') {
+        free(out);    /* names are NUL-terminated */
+        out = NULL;
+    }
+    if (out)
+        *len = n;
     free(path);
     free(key);
     return out;
@@ -451,18 +487,9 @@ void pipe_cache_list_put(const char *real, const char *suffix,
     char *key = dir ? list_key(real, suffix, &kn) : NULL;
     char *path = key ? list_path(dir, key, kn) : NULL;
     if (path) {
-        unsigned char head[LIST_HEAD_LEN], tail[8];
         uint64_t w[6];
         stat_words(st, w);
-        memcpy(head, LIST_MAGIC, LIST_MAGIC_LEN);
-        for (int i = 0; i < 6; i++)
-            put64(head + LIST_MAGIC_LEN + 8 * i, w[i]);
-        put64(head + LIST_MAGIC_LEN + 48, len);
-        put64(head + LIST_MAGIC_LEN + 56, kn);
-        put64(tail, body_hash(names, len));
-        const void *part[] = {head, key, names, tail};
-        size_t plen[] = {sizeof head, kn, len, sizeof tail};
-        write_entry(path, part, plen, 4);
+        entry_put(path, LIST_MAGIC, w, 6, key, kn, names, len);
     }
     free(path);
     free(key);
@@ -478,9 +505,7 @@ void pipe_cache_list_put(const char *real, const char *suffix,
  * named by the caller's key alone, so a new pipe's entry replaces the old
  * one: the directory holds one entry per key.
  */
-#define DATA_MAGIC "pipe-data 1\n"
-#define DATA_MAGIC_LEN (sizeof DATA_MAGIC - 1)
-#define DATA_HEAD_LEN (DATA_MAGIC_LEN + 16)
+#define DATA_MAGIC "pipe-data 2\n"
 
 static char *data_key(const char *key, size_t kn, size_t *out)
 {
@@ -525,29 +550,8 @@ char *pipe_cache_get(const char *key, size_t kn, size_t *len)
     size_t fk = 0;
     char *full = dir ? data_key(key, kn, &fk) : NULL;
     char *path = full ? data_path(dir, key, kn) : NULL;
-    char *data = NULL, *err = NULL, *out = NULL;
-    size_t dn = 0;
-    if (path && pipe_read_file(path, (size_t)64 << 20, &data, &dn, &err) == 0) {
-        const unsigned char *u = (const unsigned char *)data;
-        int ok = dn >= DATA_HEAD_LEN + 8 &&
-                 memcmp(data, DATA_MAGIC, DATA_MAGIC_LEN) == 0;
-        uint64_t k = ok ? get64(u + DATA_MAGIC_LEN) : 0;
-        uint64_t n = ok ? get64(u + DATA_MAGIC_LEN + 8) : 0;
-        ok = ok && k == fk && dn - DATA_HEAD_LEN - 8 >= k &&
-             dn - DATA_HEAD_LEN - 8 - k == n &&
-             memcmp(data + DATA_HEAD_LEN, full, fk) == 0;
-        const char *body = data + DATA_HEAD_LEN + fk;
-        if (ok && body_hash(body, n) == get64(u + dn - 8)) {
-            out = malloc(n + 1);
-            if (out) {
-                memcpy(out, body, n);
-                out[n] = '\0';
-                *len = n;
-            }
-        }
-    }
-    free(err);
-    free(data);
+    char *out = path ? entry_get(path, DATA_MAGIC, NULL, 0, full, fk, len)
+                     : NULL;
     free(path);
     free(full);
     return out;
@@ -559,16 +563,8 @@ void pipe_cache_put(const char *key, size_t kn, const void *data, size_t len)
     size_t fk = 0;
     char *full = dir ? data_key(key, kn, &fk) : NULL;
     char *path = full ? data_path(dir, key, kn) : NULL;
-    if (path) {
-        unsigned char head[DATA_HEAD_LEN], tail[8];
-        memcpy(head, DATA_MAGIC, DATA_MAGIC_LEN);
-        put64(head + DATA_MAGIC_LEN, fk);
-        put64(head + DATA_MAGIC_LEN + 8, len);
-        put64(tail, body_hash(data, len));
-        const void *part[] = {head, full, data, tail};
-        size_t plen[] = {sizeof head, fk, len, sizeof tail};
-        write_entry(path, part, plen, 4);
-    }
+    if (path)
+        entry_put(path, DATA_MAGIC, NULL, 0, full, fk, data, len);
     free(path);
     free(full);
 }
