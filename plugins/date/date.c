@@ -28,7 +28,9 @@
  *   upvalue table shared by the module's functions), so the first date of
  *   a new language costs a few milliseconds, the zone abbreviation table
  *   (built the first time a word follows a time) about 25 ms, ICU's
- *   generic zone names (the first "ET" or "PT") about 50 ms.
+ *   generic zone names (the first "ET" or "PT") 50-90 ms.  The tables and
+ *   each generic zone name's answer are kept in pipe's cache across runs
+ *   (date_store.c).
  *
  * Files: this one holds the Lua functions; date_text.c, date_data.c,
  * date_parse.c and date_format.c the rest (see date.h).

@@ -180,6 +180,10 @@ void pipe_date_store_save(lua_State *L, int idx, const char *loc);
 /* the same for a table of zone abbreviations ("base", or a locale's) */
 int pipe_date_store_load_zones(lua_State *L, const char *name);
 void pipe_date_store_save_zones(lua_State *L, int idx, const char *name);
+/* the IANA id (or "": none) generic zone name w named for an earlier run
+ * (1; 0: not known), and keeping one for later runs */
+int pipe_date_store_load_gzone(const char *w, char *out, size_t cap);
+void pipe_date_store_save_gzone(const char *w, const char *id);
 /* which languages a text needs in the union (pipe_date_push_union) */
 enum { PIPE_DATE_UNION_ALL, PIPE_DATE_UNION_CYRILLIC, PIPE_DATE_UNION_NONE };
 void pipe_date_push_union(lua_State *L, int cache, int which);

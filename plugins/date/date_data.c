@@ -4,8 +4,10 @@
  * abbreviations, IANA zone offsets.
  *
  * Caveats: the zone abbreviation table costs ~25 ms to build and ICU's
- * generic zone names (ET, PT) ~50 ms the first time; both happen once per
- * Lua state, on the first text that needs them.
+ * generic zone names (ET, PT, IST) 50-90 ms the first time; both happen
+ * once per Lua state (the names: per process), on the first text that
+ * needs them, unless an earlier run left the table, or the word's answer,
+ * in pipe's cache (date_store.c).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -385,6 +387,38 @@ static int capitals_in(const char *s, size_t n, const char *w, int wl)
     return 0;
 }
 
+/* ICU's answer for generic zone name w (lowercase, wl letters) into id
+ * (64 bytes): the IANA id, "" when none; 0 when ICU failed (an answer not
+ * to keep) */
+static int generic_zone_icu(const char *w, int wl, char *id)
+{
+    UChar in[8], zid[64];
+    u_charsToUChars(w, in, wl + 1);
+    for (int i = 0; i < wl; i++)
+        in[i] = u_toupper(in[i]);
+    UErrorCode st = U_ZERO_ERROR;
+    UDateFormat *df = generic_zone_parser(&st);
+    UCalendar *cal = df ? generic_zone_cal : NULL;
+    int32_t pos = 0;
+    static const UChar gmt[] = {'G', 'M', 'T', 0};
+    if (U_SUCCESS(st) && df) {
+        ucal_setTimeZone(cal, gmt, -1, &st);
+        udat_parseCalendar(df, cal, in, wl, &pos, &st);
+    }
+    if (U_SUCCESS(st) && df && pos == wl) {
+        int32_t n = ucal_getTimeZoneID(cal, zid, 64, &st);
+        if (U_SUCCESS(st) && n < 64) {
+            u_UCharsToChars(zid, id, n);
+            id[n] = '\0';
+            /* a fixed zone (GMT, Etc/...) is not a generic name */
+            if (!strchr(id, '/') || !strncmp(id, "Etc/", 4))
+                id[0] = '\0';
+        }
+    }
+    /* (a word that names no zone is a parse error: an answer too) */
+    return df != NULL && (U_SUCCESS(st) || st == U_PARSE_ERROR);
+}
+
 void pipe_date_generic_zone(const ctx *x, const char *w, int wl, char *out,
                             size_t cap)
 {
@@ -412,29 +446,11 @@ void pipe_date_generic_zone(const ctx *x, const char *w, int wl, char *out,
     lua_pop(L, 1);
     if (have != LUA_TNIL)
         return;
-    UChar in[8], zid[64];
-    u_charsToUChars(w, in, wl + 1);
-    for (int i = 0; i < wl; i++)
-        in[i] = u_toupper(in[i]);
-    UErrorCode st = U_ZERO_ERROR;
-    UDateFormat *df = generic_zone_parser(&st);
-    UCalendar *cal = df ? generic_zone_cal : NULL;
-    int32_t pos = 0;
-    static const UChar gmt[] = {'G', 'M', 'T', 0};
-    if (U_SUCCESS(st) && df) {
-        ucal_setTimeZone(cal, gmt, -1, &st);
-        udat_parseCalendar(df, cal, in, wl, &pos, &st);
-    }
     char id[64] = "";
-    if (U_SUCCESS(st) && df && pos == wl) {
-        int32_t n = ucal_getTimeZoneID(cal, zid, 64, &st);
-        if (U_SUCCESS(st) && n < 64) {
-            u_UCharsToChars(zid, id, n);
-            id[n] = '\0';
-            /* a fixed zone (GMT, Etc/...) is not a generic name */
-            if (!strchr(id, '/') || !strncmp(id, "Etc/", 4))
-                id[0] = '\0';
-        }
+    /* an earlier run's answer (date_store.c): no ICU names loaded */
+    if (!pipe_date_store_load_gzone(w, id, sizeof id)) {
+        if (generic_zone_icu(w, wl, id))
+            pipe_date_store_save_gzone(w, id);
     }
     lua_pushfstring(L, "G:%s", w);
     if (id[0])

@@ -7,7 +7,11 @@
  * fifteen of the default languages, ~96 M (13 ms, two thirds of a
  * one-page run of such a page).  The table of zone abbreviations
  * (build_zones: every zone's short names in three English locales) is
- * 152 M, met by the first date with an abbreviation ("10:00 EST").  The finished table is plain data, so it
+ * 152 M, met by the first date with an abbreviation ("10:00 EST"); and
+ * ICU's generic zone names (the first "IST" or "PT", date_data.c,
+ * pipe_date_generic_zone) load every zone's names, ~715 M (50-90 ms, once
+ * per worker: a bench/throughput run of 2,000 pages, whose -j 1 worker is
+ * replaced after 1,000, paid it twice).  The finished table is plain data, so it
  * is kept in pipe's cache (pipe_cache_get/put) under a key naming the
  * ICU version, ICU's data version, this format and the locale; the next
  * process reads it back in a few hundred thousand instructions.
@@ -280,4 +284,40 @@ int pipe_date_store_load_zones(lua_State *L, const char *name)
 void pipe_date_store_save_zones(lua_State *L, int idx, const char *name)
 {
     save_kind(L, idx, "zones", name);
+}
+
+/* A generic zone name's answer (date_data.c, pipe_date_generic_zone): the
+ * IANA id the word names in en_US, or "" for none, one small entry per
+ * word.  An entry is '=' and the id's bytes (an entry is never empty),
+ * checked: an IANA id's characters, shorter than cap. */
+int pipe_date_store_load_gzone(const char *w, char *out, size_t cap)
+{
+    char key[256];
+    size_t kn = store_key("gzone", w, key, sizeof key), n = 0;
+    char *data = kn ? pipe_cache_get(key, kn, &n) : NULL;
+    if (data == NULL)
+        return 0;
+    int ok = n >= 1 && n - 1 < cap && data[0] == '=';
+    for (size_t i = 1; ok && i < n; i++) {
+        unsigned char c = (unsigned char)data[i];
+        ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+             (c >= '0' && c <= '9') || c == '/' || c == '_' || c == '-' ||
+             c == '+';
+    }
+    if (ok) {
+        memcpy(out, data + 1, n - 1);
+        out[n - 1] = '\0';
+    }
+    free(data);
+    return ok;
+}
+
+void pipe_date_store_save_gzone(const char *w, const char *id)
+{
+    char key[256];
+    char data[72];
+    size_t kn = store_key("gzone", w, key, sizeof key);
+    int n = snprintf(data, sizeof data, "=%s", id);
+    if (kn > 0 && n > 0 && (size_t)n < sizeof data)
+        pipe_cache_put(key, kn, data, (size_t)n);
 }

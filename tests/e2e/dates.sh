@@ -56,7 +56,7 @@ union_run() {
   "$PIPE" run tests/scripts/dates_zones.lua "$PAGES/paris-declaration.html" > "$TMP/dz.json" 2> "$TMP/err" || fail "dates_zones.lua ($1) failed: $(cat "$TMP/err")"
   jq -r '.r[]' "$TMP/dz.json" > "$TMP/dz.txt"
   cmp -s "$TMP/dz.txt" tests/scripts/dates_zones.expected || fail "zone abbreviations with the tables $1 differ: $(diff tests/scripts/dates_zones.expected "$TMP/dz.txt" | head -6)"
-  pass "170 date readings and 10 zone abbreviations, tables $1"
+  pass "170 date readings and 13 zone names, tables $1"
 }
 union_run "built (a cold cache)"
 n=$(ls "$TMP/cache/lua54" | grep -c '[.]dat$')
@@ -68,6 +68,10 @@ for f in "$TMP/cache/lua54"/*.dat; do
   head -c 600 "$f" > "$f.cut" && mv "$f.cut" "$f"
 done
 union_run "damaged (cut short)"
+for f in "$TMP/cache/lua54"/*.dat; do
+  printf 'junk' > "$f"
+done
+union_run "damaged (junk; the generic zone names' small entries too)"
 ls -l "$TMP/cache/lua54"/*.dat | awk '{print $5, $NF}' > "$TMP/sizes2"
 cmp -s "$TMP/sizes" "$TMP/sizes2" || fail "damaged entries are built and kept again: $(diff "$TMP/sizes" "$TMP/sizes2" | head -4)"
 pass "damaged entries built and kept again"
