@@ -159,6 +159,61 @@ static void set_mode(run *r, const int mode[3])
 }
 
 
+/*
+ * The working arrays outlive a call: the next page's call takes them back
+ * instead of allocating (and the collector reclaiming) a few hundred KB
+ * per page.  They are userdata in a table in the registry, moved into the
+ * call's stack slots at its start (the table's entries cleared: a call
+ * made meanwhile -- from a finalizer the collector runs while this one
+ * pushes its results -- finds none and makes its own) and back at its
+ * end; after an error they are garbage.  Arrays larger than SCRATCH_KEEP
+ * (a huge page's) are not kept.
+ */
+#define SCRATCH_KEEP ((size_t)4 << 20)
+static const char scratch_key = 's';
+
+static void scratch_take(run *r)
+{
+    lua_State *L = r->L;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &scratch_key) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, 3, 0);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &scratch_key);
+    }
+    int t = lua_gettop(L);
+    lua_rawgeti(L, t, 1);
+    r->s_idx = lua_gettop(L);
+    r->s = lua_touserdata(L, -1);
+    r->cap = r->s ? (int)(lua_rawlen(L, -1) / sizeof *r->s) : 0;
+    lua_rawgeti(L, t, 2);
+    r->out_idx = lua_gettop(L);
+    r->out = lua_touserdata(L, -1);
+    r->out_cap = r->out ? lua_rawlen(L, -1) : 0;
+    lua_rawgeti(L, t, 3);
+    r->paras_idx = lua_gettop(L);
+    r->paras = lua_touserdata(L, -1);
+    r->para_cap = r->paras ? (int)(lua_rawlen(L, -1) / sizeof *r->paras) : 0;
+    r->scratch_idx = t;
+    for (int k = 1; k <= 3; k++) {
+        lua_pushnil(L);
+        lua_rawseti(L, t, k);
+    }
+}
+
+static void scratch_keep(run *r)
+{
+    lua_State *L = r->L;
+    const int slots[3] = {r->s_idx, r->out_idx, r->paras_idx};
+    for (int k = 0; k < 3; k++) {
+        if (lua_rawlen(L, slots[k]) <= SCRATCH_KEEP)
+            lua_pushvalue(L, slots[k]);
+        else
+            lua_pushnil(L);
+        lua_rawseti(L, r->scratch_idx, k + 1);
+    }
+}
+
 /* Push the paragraphs and figures of a finished run into the table on top. */
 static void push_result(lua_State *L, run *r)
 {
@@ -253,13 +308,9 @@ static int extract_content(lua_State *L)
     memset(&r, 0, sizeof r);
     r.pp = pp;
     r.L = L;
-    /* the working arrays, sized by the first attempt's index */
-    lua_pushnil(L);
-    r.s_idx = lua_gettop(L);
-    lua_pushnil(L);
-    r.out_idx = lua_gettop(L);
-    lua_pushnil(L);
-    r.paras_idx = lua_gettop(L);
+    /* the working arrays: the ones the last call left (scratch_take),
+     * grown by the first attempt's index when they are too small */
+    scratch_take(&r);
 
     if (pp->whole) {
         const int mode[3] = {0, 1, pp->whole_clean};
@@ -287,6 +338,7 @@ static int extract_content(lua_State *L)
         }
     }
     if (r.n == 0 || r.npara == 0) {
+        scratch_keep(&r);
         pipe_html_walk_end(hold);
         luaL_pushfail(L);
         lua_pushliteral(L, "no content");
@@ -294,6 +346,7 @@ static int extract_content(lua_State *L)
     }
     lua_createtable(L, 0, 7);
     push_result(L, &r);
+    scratch_keep(&r);
     pipe_html_walk_end(hold);
     return 1;
 }

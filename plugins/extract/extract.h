@@ -156,6 +156,7 @@ typedef struct run {
     /* the working arrays are userdata in these stack slots, grown (a new
      * userdata in the slot) when an attempt's index needs more */
     int s_idx, out_idx, paras_idx;
+    int scratch_idx;           /* the registry's table of kept arrays */
     nstat *s;
     int n, cap;
     /* what the index of this attempt saw: elements (indexed or not, the
