@@ -658,6 +658,13 @@ static int is_away(const scan *sc, int p)
     return 0;
 }
 
+/* E outlives a scan: kept in the registry under this key between scans
+ * (at most ELEMS_KEEP bytes of it), so a page's scan does not allocate
+ * (and the collector reclaim) tens of KB.  Only the positions a scan
+ * writes are read, each written (known = 0) before. */
+static const char elems_key = 'e';
+#define ELEMS_KEEP ((size_t)4 << 20)
+
 /* Make room in E for position pos: a userdata twice the size in the old
  * one's stack slot (the old one is garbage). */
 static void grow_elems(scan *sc, int pos)
@@ -665,7 +672,6 @@ static void grow_elems(scan *sc, int pos)
     int cap = sc->cap * 2 > pos ? sc->cap * 2 : pos + 1;
     elem *E = lua_newuserdatauv(sc->L, (size_t)cap * sizeof *E, 0);
     memcpy(E, sc->E, (size_t)sc->cap * sizeof *E);
-    memset(E + sc->cap, 0, (size_t)(cap - sc->cap) * sizeof *E);
     lua_replace(sc->L, sc->E_idx);
     sc->E = E;
     sc->cap = cap;
@@ -711,6 +717,7 @@ static void walk(scan *sc, xmlNodePtr n, int depth)
                 grow_elems(sc, mypos);
             sc->E[mypos].parent = ppos;
             sc->E[mypos].node = c;
+            sc->E[mypos].known = 0;
         }
         if (!sc->h1pos && c->name[0] == 'h' && strcmp((const char *)c->name, "h1") == 0)
             sc->h1pos = mypos;
@@ -806,9 +813,18 @@ static int scanner_scan(lua_State *L)
             lua_newtable(L);
     }
     if (root && s->naway > 0) {
-        sc.cap = 1024;
-        sc.E = lua_newuserdatauv(L, (size_t)sc.cap * sizeof *sc.E, 0);
-        memset(sc.E, 0, (size_t)sc.cap * sizeof *sc.E);
+        /* the array the last scan left (taken out of the registry: a
+         * scan a finalizer makes meanwhile makes its own), else a new one */
+        if (lua_rawgetp(L, LUA_REGISTRYINDEX, &elems_key) == LUA_TUSERDATA) {
+            sc.E = lua_touserdata(L, -1);
+            sc.cap = (int)(lua_rawlen(L, -1) / sizeof *sc.E);
+            lua_pushnil(L);
+            lua_rawsetp(L, LUA_REGISTRYINDEX, &elems_key);
+        } else {
+            lua_pop(L, 1);
+            sc.cap = 1024;
+            sc.E = lua_newuserdatauv(L, (size_t)sc.cap * sizeof *sc.E, 0);
+        }
         /* (stays on the stack, below the result, until the scan ends) */
         sc.E_idx = lua_gettop(L);
     }
@@ -821,6 +837,7 @@ static int scanner_scan(lua_State *L)
         if (sc.E) {
             sc.E[1].parent = 0;
             sc.E[1].node = root;
+            sc.E[1].known = 0;
         }
         for (int i = 0; i < s->ntags; i++)
             if (strcmp((const char *)root->name, s->tags[i]) == 0)
@@ -871,6 +888,10 @@ static int scanner_scan(lua_State *L)
             lua_setfield(L, -2, list_name(s, &sc, k));
         }
         lua_setfield(L, facts, "values");
+    }
+    if (sc.E && lua_rawlen(L, sc.E_idx) <= ELEMS_KEEP) {
+        lua_pushvalue(L, sc.E_idx);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &elems_key);
     }
     pipe_html_walk_end(hold);
     return 1;
