@@ -578,6 +578,51 @@ START_TEST(scanner_attr_words)
 }
 END_TEST
 
+/* The working arrays outlive a call (kept in the registry): a small page
+ * after a large one, and the large one again, come out as in a fresh
+ * state, also when one runs from a finalizer between two others. */
+START_TEST(arrays_kept_across_calls)
+{
+    lua_State *L = with_page("article.html");
+    const char *err = pipe_test_dostring(L,
+        "SMALL = html.parse([[<html><body><div id=s><p>One short paragraph "
+        "of text, with a comma, long enough to be the content of this "
+        "page.</p></div></body></html>]]) "
+        "function paras(d) local r = assert(extract.content(d)) "
+        "  return table.concat(r.paragraphs, ' | ') .. ' @' .. r.node:attr('id') end "
+        "BIG1 = paras(DOC) SMALL1 = paras(SMALL) BIG2 = paras(DOC) "
+        "setmetatable({}, { __gc = function() INNER = paras(SMALL) end }) "
+        "collectgarbage() BIG3 = paras(DOC)");
+    ck_assert_msg(err == NULL, "%s", err);
+    expect_lua(L, "return SMALL1",
+               "One short paragraph of text, with a comma, long enough to be "
+               "the content of this page. @s");
+    expect_lua(L, "return tostring(BIG1 == BIG2 and BIG2 == BIG3) .. ' ' .. "
+                  "tostring(INNER == SMALL1)", "true true");
+    expect_lua(L, "return BIG1:sub(-6)", "@story");
+    pipe_lua_close(L);
+}
+END_TEST
+
+/* The scanner's element array outlives a scan too: whether an element is
+ * away is worked out again for every document. */
+START_TEST(scanner_kept_array)
+{
+    lua_State *L = pipe_test_lua();
+    const char *err = pipe_test_dostring(L,
+        "S = extract.scanner({ classes = {date = {'date'}}, away = {'sidebar'} }) "
+        "A = html.parse([[<html><body><div class=sidebar><p class=date>1 May</p>"
+        "</div><h1>T</h1></body></html>]]) "
+        "B = html.parse([[<html><body><div class=main><p class=date>2 May</p>"
+        "</div><h1>T</h1></body></html>]]) "
+        "function away(d) return tostring(S:scan(d).away.date[1]) end "
+        "R = away(A) .. ' ' .. away(B) .. ' ' .. away(A) .. ' ' .. away(B)");
+    ck_assert_msg(err == NULL, "%s", err);
+    expect_lua(L, "return R", "true false true false");
+    pipe_lua_close(L);
+}
+END_TEST
+
 Suite *extract_suite(void)
 {
     Suite *s = suite_create("extract");
@@ -599,6 +644,8 @@ Suite *extract_suite(void)
     tcase_add_test(tc, scanner_facts);
     tcase_add_test(tc, scanner_own_text_and_words);
     tcase_add_test(tc, scanner_attr_words);
+    tcase_add_test(tc, arrays_kept_across_calls);
+    tcase_add_test(tc, scanner_kept_array);
     suite_add_tcase(s, tc);
     return s;
 }
