@@ -269,10 +269,11 @@ function meta.jsonld(page)
         local body = s:html()
         -- tolerate an HTML comment or CDATA wrapper (a pattern anchored
         -- only at the end is tried at every byte: only when its marker
-        -- is there at all)
-        body = body:gsub("^%s*<!%-%-", "")
+        -- is there at all; a gsub copies the text even when nothing
+        -- matches: only when the opening marker is there)
+        if body:find("^%s*<!%-%-") then body = body:gsub("^%s*<!%-%-", "") end
         if body:find("-->", 1, true) then body = body:gsub("%-%->%s*$", "") end
-        body = body:gsub("^%s*//%s*<!%[CDATA%[", "")
+        if body:find("^%s*//%s*<!%[CDATA%[") then body = body:gsub("^%s*//%s*<!%[CDATA%[", "") end
         if body:find("]]>", 1, true) then body = body:gsub("//%s*%]%]>%s*$", "") end
         local ok, v = pcall(decode_lenient, body)
         if ok and v ~= nil then add(v, 0) end
