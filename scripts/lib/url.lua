@@ -77,20 +77,17 @@ end
 
 -- The <link rel=canonical> hrefs and the first og:url <meta> content,
 -- found by one native CSS walk each (XPath's //link, //meta gather every
--- node of the page first), their attributes checked here with the rules
--- the XPath queries had: ASCII letters lowercased (translate), rel words
--- split on XML white space (normalize-space), blank content skipped, a
+-- node of the page first), with the rules the XPath queries had: ASCII
+-- letters lowercased (translate), rel words split on XML white space
+-- (normalize-space: what [rel~=... i] does), blank content skipped, a
 -- property before a name.  Content of <template> (inert, not part of the
 -- page) does not count: CSS skips it.
 local function canonical_of(doc)
   local out = {}
-  for _, n in ipairs(doc:select("link[rel][href]")) do
-    for word in n:attr("rel"):gmatch("[^ \t\r\n]+") do
-      if word:lower() == "canonical" then
-        out[#out + 1] = n:attr("href")
-        break
-      end
-    end
+  -- (only the canonical links come back: not a Node for each of the
+  -- page's ~40 stylesheets, icons and alternates)
+  for _, n in ipairs(doc:select('link[rel~="canonical" i][href]')) do
+    out[#out + 1] = n:attr("href")
   end
   return out
 end
