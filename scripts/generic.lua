@@ -53,17 +53,25 @@ end
 
 -- the body and, for --explain, where it came from: the winning block with
 -- its score, the runners-up with theirs, the blocks that joined it
+local lean   -- params without runners-up (the record has none; made once)
 local function body_of(page, lead, explain)
-  local res = extract.content(page.doc, params)
+  if not lean then
+    lean = {}
+    for k, v in pairs(params) do lean[k] = v end
+    lean.candidates = 0
+  end
+  local res = extract.content(page.doc, explain and params or lean)
   local body, why
   if res then
     local paras = res.paragraphs
+    -- (res.text is the paragraphs a blank line apart)
+    body = res.text
     -- the standfirst is the record's description, not part of the body
     if DROP_LEAD and lead and #paras > 1
        and text.squish(paras[1]) == text.squish(lead) then
       table.remove(paras, 1)
+      body = table.concat(paras, "\n\n")
     end
-    body = table.concat(paras, "\n\n")
     if explain then
       local runners = {}
       for _, c in ipairs(res.candidates) do
