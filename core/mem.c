@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core.h"
 
@@ -218,6 +219,39 @@ static int in_arena(const void *p)
     return cset_n != 0 && cset_has((uintptr_t)p >> CHUNK_SHIFT);
 }
 
+/*
+ * Chunks come from the system in slabs of SLAB_CHUNKS, mapped CHUNK-
+ * aligned (aligned_alloc wasted up to a chunk for every chunk: the
+ * process's data grew by twice what the budget counted, past the
+ * worker's RLIMIT_DATA backstop), and a chunk the cache cannot keep is
+ * unmapped on its own.  fresh[] holds a slab's chunks not handed out yet
+ * (uncharged, like the cache).
+ */
+#define SLAB_CHUNKS 16
+static char *fresh[SLAB_CHUNKS];
+static size_t nfresh;
+
+static char *chunk_map(void)
+{
+    if (nfresh == 0) {
+        size_t len = SLAB_CHUNKS * CHUNK + CHUNK;
+        char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            return NULL;
+        char *base = (char *)(((uintptr_t)m + CHUNK - 1) &
+                              ~(uintptr_t)(CHUNK - 1));
+        char *slab_end = base + SLAB_CHUNKS * CHUNK;
+        if (base > m)
+            munmap(m, (size_t)(base - m));
+        if (m + len > slab_end)
+            munmap(slab_end, (size_t)(m + len - slab_end));
+        for (size_t i = SLAB_CHUNKS; i > 0; i--)
+            fresh[nfresh++] = base + (i - 1) * CHUNK;
+    }
+    return fresh[--nfresh];
+}
+
 /* A chunk for arena a, charged; NULL past the limit. */
 static char *chunk_take(void)
 {
@@ -227,13 +261,13 @@ static char *chunk_take(void)
     if (ncache > 0) {
         c = chunk_cache[--ncache];
     } else {
-        c = aligned_alloc(CHUNK, CHUNK);
+        c = chunk_map();
         if (c == NULL) {
             mem_refused = 1;
             return NULL;
         }
         if (cset_add((uintptr_t)c >> CHUNK_SHIFT) != 0) {
-            free(c);
+            fresh[nfresh++] = c;
             mem_refused = 1;
             return NULL;
         }
@@ -253,7 +287,7 @@ static void chunk_give(char *c)
     }
     cset_del((uintptr_t)c >> CHUNK_SHIFT);
     UNPOISON(c, CHUNK);
-    free(c);
+    munmap(c, CHUNK);
 }
 
 static size_t round8(size_t n)
