@@ -27,6 +27,11 @@ typedef struct pipe_xerr {
 /* A libxml2 generic error handler that drops everything. */
 void pipe_xpath_silent(void *ud, const char *fmt, ...);
 
+/* A new XPath context on `doc` (NULL: one for compiling) with pipe's
+ * id() in place of libxml2's; NULL when out of memory.  Every context
+ * pipe evaluates or compiles in comes from here. */
+xmlXPathContextPtr pipe_xpath_context(xmlDocPtr doc);
+
 /* Compile `expr`; NULL with xe->msg set on a syntax error. */
 xmlXPathCompExprPtr pipe_xpath_compile(const char *expr, pipe_xerr *xe);
 
