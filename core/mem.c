@@ -23,6 +23,9 @@
 
 static size_t mem_used, mem_limit;
 static int mem_refused;
+/* while a parse runs (pipe_mem_grace_begin .. _end): how far past the
+ * limit libxml2's requests are still granted (see over()) */
+static size_t mem_grace;
 
 void pipe_mem_set_limit(size_t limit)
 {
@@ -70,14 +73,32 @@ void pipe_mem_release(size_t less)
 }
 
 /* The hooks are on libxml2's hot path (every node, every string):
- * one comparison before, one addition after. */
+ * one comparison before, one addition after.  In a parse's grace window
+ * a request past the limit is granted up to mem_grace further and only
+ * noted (mem_refused, which pipe_mem_over reports to the parse). */
 static int over(size_t more)
 {
     if (mem_limit && (more > mem_limit || mem_used > mem_limit - more)) {
         mem_refused = 1;
-        return 1;
+        size_t cap = mem_limit + mem_grace;
+        return more > cap || mem_used > cap - more;
     }
     return 0;
+}
+
+void pipe_mem_grace_begin(void)
+{
+    mem_grace = mem_limit / 8;
+}
+
+void pipe_mem_grace_end(void)
+{
+    mem_grace = 0;
+}
+
+int pipe_mem_over(void)
+{
+    return mem_refused;
 }
 
 /* ------------------------------------------------------------------ */
