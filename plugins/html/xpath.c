@@ -139,7 +139,8 @@ static void id_function(xmlXPathParserContextPtr ctxt, int nargs)
             n++;
         if (n == 0)
             break;
-        for (xmlNodePtr node = root; node != NULL;) {
+        for (xmlNodePtr node = root; node != NULL;
+             node = pipe_xpath_walk_next(node, root)) {
             if (ctxt->context->opLimit != 0 &&
                 ctxt->context->opCount++ >= ctxt->context->opLimit) {
                 xmlXPathFreeNodeSet(found);
@@ -154,14 +155,6 @@ static void id_function(xmlXPathParserContextPtr ctxt, int nargs)
                 }
                 break;
             }
-            if (node->children != NULL &&
-                (node->type == XML_ELEMENT_NODE || node == root)) {
-                node = node->children;
-                continue;
-            }
-            while (node != NULL && node != root && node->next == NULL)
-                node = node->parent;
-            node = (node == NULL || node == root) ? NULL : node->next;
         }
         p += n;
     }
@@ -235,24 +228,23 @@ xmlXPathObjectPtr pipe_xpath_eval(xmlXPathContextPtr ctx,
     return res;
 }
 
+xmlNodePtr pipe_xpath_walk_next(xmlNodePtr node, xmlNodePtr root)
+{
+    if (node->children != NULL &&
+        (node->type == XML_ELEMENT_NODE || node == root))
+        return node->children;
+    while (node != NULL && node != root && node->next == NULL)
+        node = node->parent;
+    return node == NULL || node == root ? NULL : node->next;
+}
+
 xmlNodePtr pipe_xpath_find_element(xmlNodePtr root, const char *name)
 {
-    xmlNodePtr node = root;
-    while (node != NULL) {
+    for (xmlNodePtr node = root; node != NULL;
+         node = pipe_xpath_walk_next(node, root))
         if (node->type == XML_ELEMENT_NODE &&
             strcmp((const char *)node->name, name) == 0)
             return node;
-        if (node->children != NULL &&
-            (node->type == XML_ELEMENT_NODE || node == root)) {
-            node = node->children;
-            continue;
-        }
-        while (node != NULL && node != root && node->next == NULL)
-            node = node->parent;
-        if (node == NULL || node == root)
-            return NULL;
-        node = node->next;
-    }
     return NULL;
 }
 

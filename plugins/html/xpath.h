@@ -58,6 +58,10 @@ int pipe_xpath_count(xmlXPathObjectPtr res);
  * depth), quadratic on deeply nested pages.) */
 int pipe_xpath_any_template(xmlNodePtr root);
 
+/* The node after `node` in document order below `root`, descending into
+ * elements (and `root`) only; NULL past the last. */
+xmlNodePtr pipe_xpath_walk_next(xmlNodePtr node, xmlNodePtr root);
+
 /* The first element `name` (lowercase) at or below `root` in document
  * order, walking element children only; NULL when there is none. */
 xmlNodePtr pipe_xpath_find_element(xmlNodePtr root, const char *name);
