@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,17 +29,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include "core.h"
 #include "warc.h"
 
-#define RAW_CHUNK ((size_t)1 << 16)
+#define RAW_CHUNK ((size_t)1 << 18) /* first size of the raw window */
 #define HEADER_MAX ((size_t)1 << 18)      /* longest record header accepted */
 #define OVERSIZE_PREFIX ((size_t)1 << 16) /* kept of an oversized block */
 #define TRAILER_MAX                                                            \
     ((size_t)1 << 16) /* read past a block to its member end                   \
                        */
+/* libdeflate: a member is decoded whole when it inflates to at most
+ * FAST_OUT_MAX bytes and its compressed bytes fit a raw window of
+ * FAST_IN_MAX (deflate's worst case grows data by 5 bytes per 64 KiB,
+ * plus the gzip header's optional fields); else zlib streams it. */
+#define FAST_OUT_MAX ((size_t)16 << 20)
+#define FAST_IN_MAX (FAST_OUT_MAX + FAST_OUT_MAX / 8 + ((size_t)1 << 20))
+#define FAST_REFILL ((size_t)1 << 16) /* fewer raw bytes: read first */
 
 struct member {
     uint64_t dpos; /* stream position of its first byte */
@@ -54,13 +63,15 @@ struct pipe_warc {
 
     /* raw bytes from the file */
     unsigned char *in;
-    size_t in_pos, in_len;
+    size_t in_pos, in_len, in_cap;
     uint64_t in_base; /* file offset of in[0] */
     int raw_eof;
+    int regular;      /* a regular file: a read never waits */
 
     /* gzip */
     z_stream zs;
     int zs_ready;
+    struct libdeflate_decompressor *ld; /* NULL: zlib only */
     int in_member;      /* inflate is inside a member */
     struct member *mem; /* members that started at or after the
                            member of the parse position */
@@ -151,21 +162,29 @@ int pipe_warc_sniff(const void *head, size_t n)
     return warc_magic(out, got);
 }
 
+/* Drop the consumed raw bytes: in[in_pos] moves to in[0]. */
+static void compact_raw(pipe_warc *w)
+{
+    if (w->in_pos == 0)
+        return;
+    memmove(w->in, w->in + w->in_pos, w->in_len - w->in_pos);
+    w->in_base += w->in_pos;
+    w->in_len -= w->in_pos;
+    w->in_pos = 0;
+}
+
 /* One read(2) into the raw buffer, after what is still unconsumed. */
 static int fill_raw(pipe_warc *w, char **msg)
 {
     if (w->in_pos == w->in_len) {
         w->in_base += w->in_pos;
         w->in_pos = w->in_len = 0;
-    } else if (w->in_len == RAW_CHUNK) {
-        memmove(w->in, w->in + w->in_pos, w->in_len - w->in_pos);
-        w->in_base += w->in_pos;
-        w->in_len -= w->in_pos;
-        w->in_pos = 0;
+    } else if (w->in_len == w->in_cap) {
+        compact_raw(w);
     }
     ssize_t got;
     do
-        got = read(w->fd, w->in + w->in_len, RAW_CHUNK - w->in_len);
+        got = read(w->fd, w->in + w->in_len, w->in_cap - w->in_len);
     while (got < 0 && errno == EINTR);
     if (got < 0) {
         *msg = sys_msg(errno);
@@ -190,7 +209,8 @@ pipe_warc *pipe_warc_open_fd(int fd, const void *head, size_t headlen,
     w->limit = limit;
     w->bol = 1;
     w->cap = (size_t)1 << 18;
-    w->in = malloc(RAW_CHUNK);
+    w->in_cap = RAW_CHUNK;
+    w->in = malloc(w->in_cap);
     w->buf = malloc(w->cap + 1);
     if (!w->in || !w->buf || headlen > RAW_CHUNK) {
         pipe_warc_close(w);
@@ -202,8 +222,8 @@ pipe_warc *pipe_warc_open_fd(int fd, const void *head, size_t headlen,
         memcpy(w->in, head, headlen);
     w->in_len = headlen;
     struct stat st;
-    w->seekable = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-                  lseek(fd, 0, SEEK_CUR) == (off_t)headlen;
+    w->regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    w->seekable = w->regular && lseek(fd, 0, SEEK_CUR) == (off_t)headlen;
     while (w->in_len < 4 && !w->raw_eof)
         if (fill_raw(w, msg) != 0) {
             pipe_warc_close(w);
@@ -217,6 +237,10 @@ pipe_warc *pipe_warc_open_fd(int fd, const void *head, size_t headlen,
             return NULL;
         }
         w->zs_ready = 1;
+        /* PIPE_WARC_INFLATE=zlib: zlib only (tests compare the two) */
+        const char *how = getenv("PIPE_WARC_INFLATE");
+        if (!how || strcmp(how, "zlib") != 0)
+            w->ld = libdeflate_alloc_decompressor(); /* NULL: zlib */
     }
     return w;
 }
@@ -248,6 +272,7 @@ void pipe_warc_close(pipe_warc *w)
         return;
     if (w->zs_ready)
         inflateEnd(&w->zs);
+    libdeflate_free_decompressor(w->ld);
     if (w->fd >= 0)
         close(w->fd);
     free(w->in);
@@ -341,6 +366,132 @@ static int next_member(pipe_warc *w, char **msg)
     }
 }
 
+/* Can read(2) give bytes now without waiting?  (A file always can; a
+ * pipe only when its writer has written them.) */
+static int readable_now(pipe_warc *w)
+{
+    if (w->regular)
+        return 1;
+    struct pollfd p = {w->fd, POLLIN, 0};
+    int r;
+    do
+        r = poll(&p, 1, 0);
+    while (r < 0 && errno == EINTR);
+    return r > 0;
+}
+
+/* Read on until `want` raw bytes are unconsumed, the file ends, or (a
+ * pipe) the writer has given all it has for now; the window grows as
+ * needed.  0, or -2 (read error or out of memory: *msg). */
+static int more_raw(pipe_warc *w, size_t want, char **msg)
+{
+    compact_raw(w);
+    if (want > w->in_cap) {
+        size_t n = w->in_cap;
+        while (n < want)
+            n *= 2;
+        unsigned char *p = realloc(w->in, n);
+        if (!p) {
+            *msg = pipe_strf("out of memory");
+            return -2;
+        }
+        w->in = p;
+        w->in_cap = n;
+    }
+    while (w->in_len < want && !w->raw_eof && readable_now(w)) {
+        ssize_t got;
+        do
+            got = read(w->fd, w->in + w->in_len, w->in_cap - w->in_len);
+        while (got < 0 && errno == EINTR);
+        if (got < 0) {
+            *msg = sys_msg(errno);
+            return -2;
+        }
+        if (got == 0)
+            w->raw_eof = 1;
+        w->in_len += (size_t)got;
+    }
+    return 0;
+}
+
+/* At least `room` bytes free after buf end: the unparsed bytes moved to
+ * the front, the buffer grown.  0, or -1 out of memory. */
+static int make_room(pipe_warc *w, size_t room)
+{
+    if (w->start > 0) {
+        memmove(w->buf, w->buf + w->start, w->end - w->start);
+        w->base += w->start;
+        w->end -= w->start;
+        w->start = 0;
+    }
+    if (w->cap - w->end >= room)
+        return 0;
+    size_t ncap = w->cap;
+    while (ncap - w->end < room)
+        ncap *= 2;
+    char *nb = realloc(w->buf, ncap + 1);
+    if (!nb)
+        return -1;
+    w->buf = nb;
+    w->cap = ncap;
+    return 0;
+}
+
+/* Decode the gzip member at in[in_pos] whole with libdeflate, into
+ * buf[end..]: 1 done (end and in_pos past it), 0 left to zlib, which
+ * then streams it from its start as if this had not been tried (the
+ * member is corrupt or cut short, the file's writer is slower than this
+ * reader, the member is over FAST_OUT_MAX, or it has a header CRC, which
+ * zlib checks and libdeflate does not), -2 read error or out of memory
+ * (*msg).
+ *
+ * The member's end is only known once it is decoded: libdeflate needs
+ * all of it in the raw window, and a member cut by the window's end
+ * looks like bad data, so on bad data the window is filled to twice
+ * what it held and the member tried again; a buffer too small for its
+ * output is doubled likewise.  Each try costs at most what the last one
+ * held, so the tries of one member cost at most twice the last. */
+static int fast_member(pipe_warc *w, char **msg)
+{
+    if (w->in[w->in_pos + 3] & 0x02) /* FHCRC */
+        return 0;
+    if (w->in_len - w->in_pos < FAST_REFILL && !w->raw_eof &&
+        more_raw(w, w->in_cap, msg) != 0)
+        return -2;
+    size_t room = w->cap - w->end;
+    if (room < w->cap / 2 && w->start > 0 && make_room(w, 0) != 0)
+        goto oom;
+    for (;;) {
+        size_t avail = w->in_len - w->in_pos, used = 0, made = 0;
+        room = w->cap - w->end;
+        enum libdeflate_result rc = libdeflate_gzip_decompress_ex(
+            w->ld, w->in + w->in_pos, avail, w->buf + w->end, room, &used,
+            &made);
+        if (rc == LIBDEFLATE_SUCCESS) {
+            w->in_pos += used;
+            w->end += made;
+            return 1;
+        }
+        if (rc == LIBDEFLATE_INSUFFICIENT_SPACE) {
+            if (room >= FAST_OUT_MAX)
+                return 0;
+            if (make_room(w, room * 2 < FAST_OUT_MAX ? room * 2 : FAST_OUT_MAX))
+                goto oom;
+            continue;
+        }
+        if (w->raw_eof || avail >= FAST_IN_MAX)
+            return 0;
+        size_t want = avail * 2 < FAST_IN_MAX ? avail * 2 : FAST_IN_MAX;
+        if (more_raw(w, want, msg) != 0)
+            return -2;
+        if (w->in_len - w->in_pos < want && !w->raw_eof)
+            return 0; /* a pipe with no more for now: zlib streams it */
+    }
+oom:
+    *msg = pipe_strf("out of memory");
+    return -2;
+}
+
 /* Inflate into buf[end..cap): > 0 bytes made, 0 end of stream, -1 a
  * break (w->broken), -2 read error (*msg). */
 static long fill_gzip(pipe_warc *w, char **msg)
@@ -356,12 +507,24 @@ static long fill_gzip(pipe_warc *w, char **msg)
                 return 0;
             if (r == 2)
                 return -1;
-            inflateReset(&w->zs);
-            w->in_member = 1;
             if (push_member(w, w->base + w->end, w->in_base + w->in_pos)) {
                 *msg = pipe_strf("out of memory");
                 return -2;
             }
+            if (w->ld) {
+                size_t before = w->end - w->start;
+                r = fast_member(w, msg);
+                if (r < 0)
+                    return -2;
+                if (r == 1) {
+                    size_t made = w->end - w->start - before;
+                    if (made)
+                        return (long)made;
+                    continue; /* an empty member */
+                }
+            }
+            inflateReset(&w->zs);
+            w->in_member = 1;
         }
         if (w->in_pos == w->in_len) {
             if (w->raw_eof) {
