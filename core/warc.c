@@ -403,9 +403,7 @@ static int more_raw(pipe_warc *w, size_t want, char **msg)
 {
     compact_raw(w);
     if (want > w->in_cap) {
-        size_t n = w->in_cap;
-        while (n < want)
-            n *= 2;
+        size_t n = want; /* the callers double `want` */
         unsigned char *p = realloc(w->in, n);
         if (!p) {
             *msg = pipe_strf("out of memory");
