@@ -398,17 +398,17 @@ static int readable_now(pipe_warc *w)
 
 /* Read on until `want` raw bytes are unconsumed, the file ends, or (a
  * pipe) the writer has given all it has for now; the window grows as
- * needed.  0, or -2 (read error or out of memory: *msg). */
-static int more_raw(pipe_warc *w, size_t want, char **msg)
+ * needed.  0, or -1 when the window cannot grow or a read fails: then
+ * zlib takes the member, and its own read meets the error where the
+ * reader always met it. */
+static int more_raw(pipe_warc *w, size_t want)
 {
     compact_raw(w);
     if (want > w->in_cap) {
         size_t n = want; /* the callers double `want` */
         unsigned char *p = realloc(w->in, n);
-        if (!p) {
-            *msg = pipe_strf("out of memory");
-            return -2;
-        }
+        if (!p)
+            return -1;
         w->in = p;
         w->in_cap = n;
     }
@@ -417,10 +417,8 @@ static int more_raw(pipe_warc *w, size_t want, char **msg)
         do
             got = read(w->fd, w->in + w->in_len, w->in_cap - w->in_len);
         while (got < 0 && errno == EINTR);
-        if (got < 0) {
-            *msg = sys_msg(errno);
-            return -2;
-        }
+        if (got < 0)
+            return -1;
         if (got == 0)
             w->raw_eof = 1;
         w->in_len += (size_t)got;
@@ -452,12 +450,12 @@ static int make_room(pipe_warc *w, size_t room)
 }
 
 /* Decode the gzip member at in[in_pos] whole with libdeflate, into
- * buf[end..]: 1 done (end and in_pos past it), 0 left to zlib, which
+ * buf[end..]: 1 done (end and in_pos past it), or 0: left to zlib, which
  * then streams it from its start as if this had not been tried (the
  * member is corrupt or cut short, the file's writer is slower than this
- * reader, the member is over FAST_OUT_MAX, or it has a header CRC, which
- * zlib checks and libdeflate does not), -2 read error or out of memory
- * (*msg).
+ * reader, the member is over FAST_OUT_MAX, it has a header CRC, which
+ * zlib checks and libdeflate does not, or the memory or a read for a
+ * whole member failed).
  *
  * The member's end is only known once it is decoded: libdeflate needs
  * all of it in the raw window, and a member cut by the window's end
@@ -465,16 +463,16 @@ static int make_room(pipe_warc *w, size_t room)
  * what it held and the member tried again; a buffer too small for its
  * output is doubled likewise.  Each try costs at most what the last one
  * held, so the tries of one member cost at most twice the last. */
-static int fast_member(pipe_warc *w, char **msg)
+static int fast_member(pipe_warc *w)
 {
     if (w->in[w->in_pos + 3] & 0x02) /* FHCRC */
         return 0;
     if (w->in_len - w->in_pos < FAST_REFILL && !w->raw_eof &&
-        more_raw(w, w->in_cap, msg) != 0)
-        return -2;
+        more_raw(w, w->in_cap) != 0)
+        return 0;
     size_t room = w->cap - w->end;
     if (room < w->cap / 2 && w->start > 0 && make_room(w, 0) != 0)
-        goto oom;
+        return 0;
     for (;;) {
         size_t avail = w->in_len - w->in_pos, used = 0, made = 0;
         room = w->cap - w->end;
@@ -488,23 +486,18 @@ static int fast_member(pipe_warc *w, char **msg)
             return 1;
         }
         if (rc == LIBDEFLATE_INSUFFICIENT_SPACE) {
-            if (room >= FAST_OUT_MAX)
+            if (room >= FAST_OUT_MAX ||
+                make_room(w, room * 2 < FAST_OUT_MAX ? room * 2 : FAST_OUT_MAX))
                 return 0;
-            if (make_room(w, room * 2 < FAST_OUT_MAX ? room * 2 : FAST_OUT_MAX))
-                goto oom;
             continue;
         }
         if (w->raw_eof || avail >= FAST_IN_MAX)
             return 0;
         size_t want = avail * 2 < FAST_IN_MAX ? avail * 2 : FAST_IN_MAX;
-        if (more_raw(w, want, msg) != 0)
-            return -2;
-        if (w->in_len - w->in_pos < want && !w->raw_eof)
+        if (more_raw(w, want) != 0 ||
+            (w->in_len - w->in_pos < want && !w->raw_eof))
             return 0; /* a pipe with no more for now: zlib streams it */
     }
-oom:
-    *msg = pipe_strf("out of memory");
-    return -2;
 }
 
 /* Inflate into buf[end..cap): > 0 bytes made, 0 end of stream, -1 a
@@ -528,10 +521,7 @@ static long fill_gzip(pipe_warc *w, char **msg)
             }
             if (w->ld) {
                 size_t before = w->end - w->start;
-                r = fast_member(w, msg);
-                if (r < 0)
-                    return -2;
-                if (r == 1) {
+                if (fast_member(w)) {
                     size_t made = w->end - w->start - before;
                     if (made)
                         return (long)made;
