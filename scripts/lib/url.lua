@@ -84,13 +84,10 @@ end
 -- page) does not count: CSS skips it.
 local function canonical_of(doc)
   local out = {}
-  for _, n in ipairs(doc:select("link[rel][href]")) do
-    for word in n:attr("rel"):gmatch("[^ \t\r\n]+") do
-      if word:lower() == "canonical" then
-        out[#out + 1] = n:attr("href")
-        break
-      end
-    end
+  -- ~= splits the value on XML white space (space, tab, CR, LF), ` i`
+  -- folds ASCII letters: the words and the case the XPath had
+  for _, n in ipairs(doc:select('link[rel~="canonical" i][href]')) do
+    out[#out + 1] = n:attr("href")
   end
   return out
 end
