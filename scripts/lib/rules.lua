@@ -274,8 +274,9 @@ end
 
 local function present(v)
   if v == nil then return false end
-  if type(v) == "string" then return v:find("%S") ~= nil end
-  if type(v) == "table" and getmetatable(v) == nil then return next(v) ~= nil end
+  local t = type(v)
+  if t == "string" then return v:find("%S") ~= nil end
+  if t == "table" and getmetatable(v) == nil then return next(v) ~= nil end
   return true
 end
 
@@ -1075,13 +1076,14 @@ end
 -- the value of one matched item, or nil and why the filters rejected it
 local function item_result(f, sel, item, page, st)
   local orig = item
-  if f.clean and type(item) == "userdata" then item = cleaned(f, item, st) end
+  local t = type(item)
+  if f.clean and t == "userdata" then item = cleaned(f, item, st) end
   if f.fields then
-    if type(item) ~= "string" then
+    if t ~= "string" then
       return apply_fields(f.fields, page, item, st, true)
     end
     return nil
-  elseif type(item) == "table" or type(item) == "boolean" then
+  elseif t == "table" or t == "boolean" then
     return item
   end
   local raw, kind = item_value(f, sel, item, orig)
