@@ -37,7 +37,6 @@ end
 
 return function(page)
   records.need_doc(page)
-  page.doc:index()
   local page_url, no_url = url.of_page(page)   -- absolute, or nil and why
   page.url = page_url
   local host = url.host(page_url)
