@@ -17,11 +17,15 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core.h"
 
 static size_t mem_used, mem_limit;
 static int mem_refused;
+/* while a parse runs (pipe_mem_grace_begin .. _end): how far past the
+ * limit libxml2's requests are still granted (see over()) */
+static size_t mem_grace;
 
 void pipe_mem_set_limit(size_t limit)
 {
@@ -69,14 +73,32 @@ void pipe_mem_release(size_t less)
 }
 
 /* The hooks are on libxml2's hot path (every node, every string):
- * one comparison before, one addition after. */
+ * one comparison before, one addition after.  In a parse's grace window
+ * a request past the limit is granted up to mem_grace further and only
+ * noted (mem_refused, which pipe_mem_over reports to the parse). */
 static int over(size_t more)
 {
     if (mem_limit && (more > mem_limit || mem_used > mem_limit - more)) {
         mem_refused = 1;
-        return 1;
+        size_t cap = mem_limit + mem_grace;
+        return more > cap || mem_used > cap - more;
     }
     return 0;
+}
+
+void pipe_mem_grace_begin(void)
+{
+    mem_grace = mem_limit / 8;
+}
+
+void pipe_mem_grace_end(void)
+{
+    mem_grace = 0;
+}
+
+int pipe_mem_over(void)
+{
+    return mem_refused;
 }
 
 /* ------------------------------------------------------------------ */
@@ -218,6 +240,39 @@ static int in_arena(const void *p)
     return cset_n != 0 && cset_has((uintptr_t)p >> CHUNK_SHIFT);
 }
 
+/*
+ * Chunks come from the system in slabs of SLAB_CHUNKS, mapped CHUNK-
+ * aligned (aligned_alloc wasted up to a chunk for every chunk: the
+ * process's data grew by twice what the budget counted, past the
+ * worker's RLIMIT_DATA backstop), and a chunk the cache cannot keep is
+ * unmapped on its own.  fresh[] holds a slab's chunks not handed out yet
+ * (uncharged, like the cache).
+ */
+#define SLAB_CHUNKS 16
+static char *fresh[SLAB_CHUNKS];
+static size_t nfresh;
+
+static char *chunk_map(void)
+{
+    if (nfresh == 0) {
+        size_t len = SLAB_CHUNKS * CHUNK + CHUNK;
+        char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            return NULL;
+        char *base = (char *)(((uintptr_t)m + CHUNK - 1) &
+                              ~(uintptr_t)(CHUNK - 1));
+        char *slab_end = base + SLAB_CHUNKS * CHUNK;
+        if (base > m)
+            munmap(m, (size_t)(base - m));
+        if (m + len > slab_end)
+            munmap(slab_end, (size_t)(m + len - slab_end));
+        for (size_t i = SLAB_CHUNKS; i > 0; i--)
+            fresh[nfresh++] = base + (i - 1) * CHUNK;
+    }
+    return fresh[--nfresh];
+}
+
 /* A chunk for arena a, charged; NULL past the limit. */
 static char *chunk_take(void)
 {
@@ -227,13 +282,13 @@ static char *chunk_take(void)
     if (ncache > 0) {
         c = chunk_cache[--ncache];
     } else {
-        c = aligned_alloc(CHUNK, CHUNK);
+        c = chunk_map();
         if (c == NULL) {
             mem_refused = 1;
             return NULL;
         }
         if (cset_add((uintptr_t)c >> CHUNK_SHIFT) != 0) {
-            free(c);
+            fresh[nfresh++] = c;
             mem_refused = 1;
             return NULL;
         }
@@ -253,7 +308,7 @@ static void chunk_give(char *c)
     }
     cset_del((uintptr_t)c >> CHUNK_SHIFT);
     UNPOISON(c, CHUNK);
-    free(c);
+    munmap(c, CHUNK);
 }
 
 static size_t round8(size_t n)

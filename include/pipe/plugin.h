@@ -313,6 +313,21 @@ pipe_arena *pipe_arena_begin(void);
 void pipe_arena_end(pipe_arena *a);
 void pipe_arena_free(pipe_arena *a);
 
+/*
+ * A parse that must not meet a refused allocation: libxml2 2.9.14's HTML
+ * parser can loop for ever after one (it skips the rest of an attribute
+ * it failed to store with a step that does nothing once the parser is
+ * stopped).  Between pipe_mem_grace_begin() and pipe_mem_grace_end(),
+ * pipe_mem_malloc/realloc grant requests past `--max-memory` by up to an
+ * eighth of it more, and pipe_mem_over() turns 1 as soon as a request
+ * went past the limit; the parser's callbacks then stop the parse
+ * (xmlStopParser) and the caller fails with "out of memory".  The page
+ * counts as out of memory exactly as if the request had been refused.
+ */
+void pipe_mem_grace_begin(void);
+void pipe_mem_grace_end(void);
+int pipe_mem_over(void);
+
 /* Largest input the host accepts, in bytes (`--max-input`). */
 size_t pipe_host_max_input(const pipe_host *host);
 

@@ -210,7 +210,7 @@ static int select_input(pipe_host *host, const pipe_input *in, void *ud)
     if (o->nat != NULL)
         return select_native(host, o, in, doc);
     pipe_xerr xe = {{0}, 0};
-    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    xmlXPathContextPtr ctx = pipe_xpath_context(doc);
     if (ctx == NULL) {
         pipe_html_free_doc(doc, 0);
         pipe_host_fail(host, in->source, "out of memory");

@@ -26,6 +26,7 @@
  * void (its "content" is rendered like any other).
  */
 #include "strip.h"
+#include "xpath.h"
 
 #include "pipe/html.h"
 #include "encoding.h"
@@ -685,8 +686,8 @@ static const char *find_attr(xmlNodePtr root, const char *name,
                              const char *attr, const char *word,
                              const char *want)
 {
-    xmlNodePtr node = root;
-    while (node != NULL) {
+    for (xmlNodePtr node = root; node != NULL;
+         node = pipe_xpath_walk_next(node, root)) {
         if (node->type == XML_ELEMENT_NODE && node->name != NULL &&
             strcmp((const char *)node->name, name) == 0) {
             const char *v = attr_value(node, attr);
@@ -708,16 +709,6 @@ static const char *find_attr(xmlNodePtr root, const char *name,
             if (hit)
                 return w;
         }
-        if (node->children != NULL &&
-            (node->type == XML_ELEMENT_NODE || node == root)) {
-            node = node->children;
-            continue;
-        }
-        while (node != NULL && node != root && node->next == NULL)
-            node = node->parent;
-        if (node == NULL || node == root)
-            return NULL;
-        node = node->next;
     }
     return NULL;
 }

@@ -27,6 +27,11 @@ typedef struct pipe_xerr {
 /* A libxml2 generic error handler that drops everything. */
 void pipe_xpath_silent(void *ud, const char *fmt, ...);
 
+/* A new XPath context on `doc` (NULL: one for compiling) with pipe's
+ * id() in place of libxml2's; NULL when out of memory.  Every context
+ * pipe evaluates or compiles in comes from here. */
+xmlXPathContextPtr pipe_xpath_context(xmlDocPtr doc);
+
 /* Compile `expr`; NULL with xe->msg set on a syntax error. */
 xmlXPathCompExprPtr pipe_xpath_compile(const char *expr, pipe_xerr *xe);
 
@@ -52,6 +57,10 @@ int pipe_xpath_count(xmlXPathObjectPtr res);
  * filtering matches does not walk up from every match: O(matches x
  * depth), quadratic on deeply nested pages.) */
 int pipe_xpath_any_template(xmlNodePtr root);
+
+/* The node after `node` in document order below `root`, descending into
+ * elements (and `root`) only; NULL past the last. */
+xmlNodePtr pipe_xpath_walk_next(xmlNodePtr node, xmlNodePtr root);
 
 /* The first element `name` (lowercase) at or below `root` in document
  * order, walking element children only; NULL when there is none. */
