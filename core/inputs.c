@@ -440,10 +440,12 @@ int pipe_inputs_emit(pipe_inputs *ins, int id, unsigned long units,
         return 0;
     st->out += units;
     st->pages += units;
-    for (size_t i = 0; i < olen; i++)
-        st->records += out[i] == '\n';
     if (!st->have_file)
-        return 0;
+        return 0; /* records are counted for --output's summaries only */
+    if (olen) /* a failure unit has no records (out is NULL) */
+        for (const char *p = out, *e = out + olen;
+             (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+            st->records++;
     if (olen && st->of.fd >= 0) {
         char *err = NULL;
         if (pipe_outfile_write(&st->of, out, olen, &err) != 0) {

@@ -497,16 +497,23 @@ static int fast_put(fast_w *w, const char *s, size_t n)
     return pipe_buf_add(w->out, s, n);
 }
 
+/* (UTF-8 is checked as the string is written: a bad sequence gives up,
+ * and pipe_json_write_lua drops what was written) */
 static int fast_string(fast_w *w, const char *s, size_t n)
 {
-    if (pipe_utf8_valid(s, n) != n)
-        return -1;
     static const char hex[] = "0123456789ABCDEF";
     if (fast_put(w, "\"", 1) != 0)
         return -1;
     size_t from = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            size_t adv;
+            if (pipe_utf8_decode(s + i, n - i, &adv) < 0)
+                return -1;
+            i += adv - 1;
+            continue;
+        }
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
         if (i > from && fast_put(w, s + from, i - from) != 0)

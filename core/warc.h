@@ -74,6 +74,9 @@ typedef struct pipe_warc_stats {
     unsigned long pages;
     unsigned long skipped[PIPE_WARC_NSKIP]; /* [PIPE_WARC_PAGE] unused */
     unsigned long bad;                      /* errors reported */
+    /* gzip members decoded whole with libdeflate, streamed with zlib
+     * (see warc.c "Inflating") */
+    unsigned long members_whole, members_streamed;
 } pipe_warc_stats;
 
 typedef struct pipe_warc pipe_warc;

@@ -8,7 +8,7 @@ out=${1:-$src/build-fuzz/fuzz}
 mkdir -p "$out/obj"
 CC=${CC:-clang}
 version=$(sed -n "s/^  version : '\(.*\)',$/\1/p" "$src/meson.build")
-pkgs="lua5.4 libxml-2.0 libpcre2-8 jansson zlib uchardet icu-i18n icu-uc"
+pkgs="lua5.4 libxml-2.0 libpcre2-8 jansson zlib libdeflate uchardet icu-i18n icu-uc"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 cflags="-std=c11 -g -O1 -fno-omit-frame-pointer $san -D_GNU_SOURCE \
  -DPIPE_VERSION=\"$version\" -DPIPE_SOURCE_SCRIPTS=\"$src/scripts\" \

@@ -65,11 +65,70 @@ static int space_at(const char *s, size_t n, size_t i, size_t *adv)
     return is_space_cp(cp);
 }
 
-/* Append s[0..n) to `b` with every run of white space collapsed into one
+/* Output that copies only once it differs from its source: while what
+ * was added is the source's own next bytes, nothing is copied, and a
+ * string that needs no change comes back as it is (no new Lua string).
+ * The luaL_Buffer starts (and takes its stack slot) at the first byte
+ * that differs. */
+typedef struct lazy_out {
+    lua_State *L;
+    luaL_Buffer b;
+    const char *src; /* the string being rewritten */
+    size_t n;        /* its length */
+    size_t same;     /* the output so far is src[0..same) */
+    int copying;     /* the output has diverged: it is in b */
+} lazy_out;
+
+static void lazy_init(lazy_out *o, lua_State *L, const char *src, size_t n)
+{
+    o->L = L;
+    o->src = src;
+    o->n = n;
+    o->same = 0;
+    o->copying = 0;
+}
+
+static void lazy_add(lazy_out *o, const char *p, size_t len)
+{
+    if (!o->copying) {
+        if (len <= o->n - o->same &&
+            (p == o->src + o->same || memcmp(o->src + o->same, p, len) == 0)) {
+            o->same += len;
+            return;
+        }
+        luaL_buffinit(o->L, &o->b);
+        luaL_addlstring(&o->b, o->src, o->same);
+        o->copying = 1;
+    }
+    luaL_addlstring(&o->b, p, len);
+}
+
+/* Push the output.  `idx`: the stack slot of the source string (the
+ * output is then that string when nothing changed). */
+static void lazy_push(lazy_out *o, int idx)
+{
+    if (o->copying)
+        luaL_pushresult(&o->b);
+    else if (o->same == o->n)
+        lua_pushvalue(o->L, idx);
+    else
+        lua_pushlstring(o->L, o->src, o->same);
+}
+
+/* Could the byte start a white space character (space_at)? ASCII up to
+ * ' ', and the lead bytes of U+0085, U+00A0 (0xC2), U+1680 (0xE1),
+ * U+2000-U+205F (0xE2) and U+3000 (0xE3). */
+static int maybe_space(unsigned char c)
+{
+    return c <= ' ' || c == 0xC2 || (c >= 0xE1 && c <= 0xE3);
+}
+
+/* Append s[0..n) to `o` with every run of white space collapsed into one
  * ASCII space and leading/trailing white space dropped.  Text that is
  * already squished between two runs (words with one ASCII space between
- * them) is added in one piece. */
-static void squish_into(luaL_Buffer *b, const char *s, size_t n)
+ * them) is added in one piece; bytes that cannot start a space are
+ * passed over without decoding. */
+static void squish_into(lazy_out *o, const char *s, size_t n)
 {
     size_t i = 0, adv;
     int started = 0;
@@ -80,18 +139,37 @@ static void squish_into(luaL_Buffer *b, const char *s, size_t n)
         if (k >= n)
             return;
         if (started && k > i)
-            luaL_addchar(b, ' ');
+            lazy_add(o, " ", 1);
+        /* the run of text up to white space that is more than one
+         * ASCII space between two non-spaces */
         size_t j = k;
         for (;;) {
-            while (j < n && !space_at(s, n, j, &adv))
-                j += adv;
-            if (j + 1 < n && s[j] == ' ' && !space_at(s, n, j + 1, &adv)) {
+            while (j < n && !maybe_space((unsigned char)s[j]))
                 j++;
+            if (j >= n)
+                break;
+            unsigned char c = (unsigned char)s[j];
+            if (c == ' ') {
+                if (j + 1 >= n)
+                    break;
+                unsigned char d = (unsigned char)s[j + 1];
+                if (!maybe_space(d)) {
+                    j += 2;
+                    continue;
+                }
+                if (!space_at(s, n, j + 1, &adv)) {
+                    j++;
+                    continue;
+                }
+                break;
+            }
+            if (!space_at(s, n, j, &adv)) {
+                j += adv;
                 continue;
             }
             break;
         }
-        luaL_addlstring(b, s + k, j - k);
+        lazy_add(o, s + k, j - k);
         started = 1;
         i = j;
     }
@@ -306,7 +384,7 @@ static int space_kind(const char *s, size_t n, size_t j, size_t *adv)
 
 static int space_lead(unsigned char c)
 {
-    return c == 0xC2 || c == 0xE2 || c == 0xE3 || c == 0xEF;
+    return c >= 0xC2 && (c == 0xC2 || c == 0xE2 || c == 0xE3 || c == 0xEF);
 }
 
 /* Typographic spaces to ' ', invisible characters dropped. */
@@ -363,10 +441,10 @@ static int text_squish(lua_State *L)
 {
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    squish_into(&b, s, n);
-    luaL_pushresult(&b);
+    lazy_out o;
+    lazy_init(&o, L, s, n);
+    squish_into(&o, s, n);
+    lazy_push(&o, 1);
     return 1;
 }
 
@@ -402,9 +480,11 @@ static int text_spaces(lua_State *L)
  * the following line starts. */
 static size_t line_at(const char *s, size_t n, size_t *next)
 {
-    size_t i = 0;
-    while (i < n && s[i] != '\n' && s[i] != '\r')
-        i++;
+    const char *nl = memchr(s, '\n', n);
+    size_t i = nl != NULL ? (size_t)(nl - s) : n;
+    const char *cr = memchr(s, '\r', i);
+    if (cr != NULL)
+        i = (size_t)(cr - s);
     size_t len = i;
     if (i < n && s[i] == '\r')
         i++;
@@ -420,6 +500,7 @@ static int text_clean(lua_State *L)
 {
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
+    int idx = 1; /* the stack slot of s */
     luaL_Buffer b;
     /* Pass 1: decode, fix UTF-8, spaces; each step makes a copy only when
      * it changes something (most text has no entity left, is valid UTF-8
@@ -429,21 +510,26 @@ static int text_clean(lua_State *L)
         add_decoded(&b, s, n);
         luaL_pushresult(&b);
         s = lua_tolstring(L, -1, &n);
+        idx = lua_gettop(L);
     }
     if (pipe_utf8_valid(s, n) != n) {
         luaL_buffinit(L, &b);
         pipe_utf8_fix(&b, s, n);
         luaL_pushresult(&b);
         s = lua_tolstring(L, -1, &n);
+        idx = lua_gettop(L);
     }
     if (spaces_change(s, n)) {
         luaL_buffinit(L, &b);
         add_spaces(&b, s, n);
         luaL_pushresult(&b);
         s = lua_tolstring(L, -1, &n);
+        idx = lua_gettop(L);
     }
-    /* Pass 2: lines. */
-    luaL_buffinit(L, &b);
+    /* Pass 2: lines (copied only from where they change: a text that is
+     * clean already comes back as it is). */
+    lazy_out o;
+    lazy_init(&o, L, s, n);
     int blank = 0, any = 0;
     size_t i = 0;
     while (i < n) {
@@ -454,14 +540,14 @@ static int text_clean(lua_State *L)
             blank = any;
         } else {
             if (any)
-                luaL_addstring(&b, blank ? "\n\n" : "\n");
-            squish_into(&b, s + i + from, to - from);
+                lazy_add(&o, "\n\n", blank ? 2 : 1);
+            squish_into(&o, s + i + from, to - from);
             any = 1;
             blank = 0;
         }
         i += next;
     }
-    luaL_pushresult(&b);
+    lazy_push(&o, idx);
     return 1;
 }
 

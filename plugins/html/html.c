@@ -349,6 +349,51 @@ typedef struct html_node {
     xmlNodePtr node;
 } html_node;
 
+/* The two metatables are also in the registry under these addresses:
+ * a type check then costs a pointer-keyed lookup instead of
+ * luaL_testudata's by name (an interned-string lookup and a strcmp), and
+ * an html method makes several. */
+static const char node_mt_key = 'N';
+static const char doc_mt_key = 'D';
+
+/* Is the value at idx a userdata with the metatable at registry[key]? */
+static void *test_ud(lua_State *L, int idx, const void *key)
+{
+    void *p = lua_touserdata(L, idx);
+    if (p == NULL || !lua_getmetatable(L, idx))
+        return NULL;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, key);
+    int same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return same ? p : NULL;
+}
+
+static html_node *test_node(lua_State *L, int idx)
+{
+    return test_ud(L, idx, &node_mt_key);
+}
+
+static html_doc *test_doc(lua_State *L, int idx)
+{
+    return test_ud(L, idx, &doc_mt_key);
+}
+
+/* A Node argument and its open Document (*dp); NULL when the value is
+ * not a Node.  Raises "document is closed" as pipe_html_check_node. */
+static html_node *node_of(lua_State *L, int idx, html_doc **dp)
+{
+    html_node *n = test_node(L, idx);
+    if (n == NULL)
+        return NULL;
+    lua_getiuservalue(L, idx, 1);
+    html_doc *d = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (d == NULL || d->doc == NULL || d->closed)
+        luaL_argerror(L, idx, "document is closed");
+    *dp = d;
+    return n;
+}
+
 static void doc_release(html_doc *d)
 {
     pipe_cssm_index_free(d->index);
@@ -417,16 +462,11 @@ xmlDocPtr pipe_html_check_doc(lua_State *L, int idx)
 
 xmlNodePtr pipe_html_check_node(lua_State *L, int idx)
 {
-    html_node *n = luaL_testudata(L, idx, PIPE_NODE_MT);
-    if (n != NULL) {
-        lua_getiuservalue(L, idx, 1);
-        html_doc *d = lua_touserdata(L, -1);
-        lua_pop(L, 1);
-        if (d == NULL || d->doc == NULL || d->closed)
-            luaL_argerror(L, idx, "document is closed");
+    html_doc *d;
+    html_node *n = node_of(L, idx, &d);
+    if (n != NULL)
         return n->node;
-    }
-    if (luaL_testudata(L, idx, PIPE_DOCUMENT_MT) != NULL) {
+    if (test_doc(L, idx) != NULL) {
         xmlNodePtr root = xmlDocGetRootElement(check_docud(L, idx)->doc);
         if (root == NULL)
             luaL_argerror(L, idx, "document is empty");
@@ -439,14 +479,8 @@ xmlNodePtr pipe_html_check_node(lua_State *L, int idx)
 void *pipe_html_walk_begin(lua_State *L, int idx)
 {
     html_doc *d;
-    if (luaL_testudata(L, idx, PIPE_NODE_MT) != NULL) {
-        pipe_html_check_node(L, idx);
-        lua_getiuservalue(L, idx, 1);
-        d = lua_touserdata(L, -1);
-        lua_pop(L, 1);
-    } else {
+    if (node_of(L, idx, &d) == NULL)
         d = check_docud(L, idx);
-    }
     walk_begin(d);
     return d;
 }
@@ -462,8 +496,9 @@ void pipe_html_push_node(lua_State *L, int owner, xmlNodePtr node)
     owner = lua_absindex(L, owner);
     html_node *n = lua_newuserdatauv(L, sizeof *n, 1);
     n->node = node;
-    luaL_setmetatable(L, PIPE_NODE_MT);
-    if (luaL_testudata(L, owner, PIPE_NODE_MT) != NULL)
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &node_mt_key);
+    lua_setmetatable(L, -2);
+    if (test_node(L, owner) != NULL)
         lua_getiuservalue(L, owner, 1);
     else
         lua_pushvalue(L, owner);
@@ -475,18 +510,21 @@ void pipe_html_push_node(lua_State *L, int owner, xmlNodePtr node)
  * `docnode`). */
 static xmlNodePtr arg_context(lua_State *L, int idx, html_doc **dp, int docnode)
 {
-    if (luaL_testudata(L, idx, PIPE_NODE_MT) != NULL) {
-        xmlNodePtr node = pipe_html_check_node(L, idx);
-        lua_getiuservalue(L, idx, 1);
-        *dp = lua_touserdata(L, -1);
-        lua_pop(L, 1);
-        return node;
-    }
-    if (luaL_testudata(L, idx, PIPE_DOCUMENT_MT) == NULL)
+    html_node *n = node_of(L, idx, dp);
+    if (n != NULL)
+        return n->node;
+    html_doc *d = test_doc(L, idx);
+    if (d == NULL)
         luaL_typeerror(L, idx, "pipe.Node or pipe.Document");
-    html_doc *d = check_docud(L, idx);
+    if (d->doc == NULL || d->closed)
+        luaL_argerror(L, idx, "document is closed");
     *dp = d;
-    return docnode ? (xmlNodePtr)d->doc : pipe_html_check_node(L, idx);
+    if (docnode)
+        return (xmlNodePtr)d->doc;
+    xmlNodePtr root = xmlDocGetRootElement(d->doc);
+    if (root == NULL)
+        luaL_argerror(L, idx, "document is empty");
+    return root;
 }
 
 static void detach(html_doc *d, xmlNodePtr node)
@@ -768,8 +806,8 @@ static int html_select(lua_State *L)
     const pipe_cssm *m = native_of(L);
     walk_begin(d);
     if (m != NULL) {
-        luaL_getmetatable(L, PIPE_NODE_MT);
-        if (luaL_testudata(L, 1, PIPE_NODE_MT) != NULL)
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &node_mt_key);
+        if (test_node(L, 1) != NULL)
             lua_getiuservalue(L, 1, 1);
         else
             lua_pushvalue(L, 1);
@@ -1268,20 +1306,31 @@ static int doc_tostring(lua_State *L)
 /* ------------------------------------------------------------------ */
 /* Node methods                                                        */
 
+/* A Node argument of an open document, and the document (*dp) */
+static html_node *check_node_doc(lua_State *L, int idx, html_doc **dp)
+{
+    html_node *n = node_of(L, idx, dp);
+    if (n != NULL)
+        return n;
+    /* not a Node: the errors of pipe_html_check_node (not a Node or a
+     * Document, a closed or empty Document), else "pipe.Node expected" */
+    pipe_html_check_node(L, idx);
+    return luaL_checkudata(L, idx, PIPE_NODE_MT);
+}
+
 static html_node *check_nodeud(lua_State *L, int idx)
 {
-    pipe_html_check_node(L, idx); /* also checks the document is open */
-    return luaL_checkudata(L, idx, PIPE_NODE_MT);
+    html_doc *d;
+    return check_node_doc(L, idx, &d);
 }
 
 /* -- node:attr(name) -> string|nil */
 static int node_attr(lua_State *L)
 {
-    html_node *n = check_nodeud(L, 1);
+    html_doc *d;
+    html_node *n = check_node_doc(L, 1, &d);
     const char *name = luaL_checkstring(L, 2);
     xmlAttrPtr a = xmlHasProp(n->node, (const xmlChar *)name);
-    html_doc *d;
-    arg_context(L, 1, &d, 0);
     walk_begin(d);
     if (a == NULL || a->type != XML_ATTRIBUTE_NODE)
         lua_pushnil(L);
@@ -1790,14 +1839,14 @@ static int html_open(lua_State *L)
         luaL_newlib(L, doc_methods);
         lua_setfield(L, -2, "__index");
     }
-    lua_pop(L, 1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &doc_mt_key);
     if (luaL_newmetatable(L, PIPE_NODE_MT)) {
         luaL_setfuncs(L, node_meta, 0);
         luaL_newlib(L, node_methods);
         lua_pushcclosure(L, node_index, 1);
         lua_setfield(L, -2, "__index");
     }
-    lua_pop(L, 1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &node_mt_key);
     luaL_newlib(L, html_funcs);
     return 1;
 }

@@ -274,8 +274,9 @@ end
 
 local function present(v)
   if v == nil then return false end
-  if type(v) == "string" then return v:find("%S") ~= nil end
-  if type(v) == "table" and getmetatable(v) == nil then return next(v) ~= nil end
+  local t = type(v)
+  if t == "string" then return v:find("%S") ~= nil end
+  if t == "table" and getmetatable(v) == nil then return next(v) ~= nil end
   return true
 end
 
@@ -1075,13 +1076,14 @@ end
 -- the value of one matched item, or nil and why the filters rejected it
 local function item_result(f, sel, item, page, st)
   local orig = item
-  if f.clean and type(item) == "userdata" then item = cleaned(f, item, st) end
+  local t = type(item)
+  if f.clean and t == "userdata" then item = cleaned(f, item, st) end
   if f.fields then
-    if type(item) ~= "string" then
+    if t ~= "string" then
       return apply_fields(f.fields, page, item, st, true)
     end
     return nil
-  elseif type(item) == "table" or type(item) == "boolean" then
+  elseif t == "table" or t == "boolean" then
     return item
   end
   local raw, kind = item_value(f, sel, item, orig)
@@ -1151,7 +1153,8 @@ local function eval_source(f, src, page, ctx, st)
     end
   end
   if #items == 0 then return nil, "nothing matched" end
-  local acc, why = {}, nil
+  local acc = f.all and {} or nil -- (the first value is the value otherwise)
+  local why
   for _, item in ipairs(items) do
     local v, w = item_result(f, sel, item, page, st)
     if present(v) then
@@ -1165,7 +1168,7 @@ local function eval_source(f, src, page, ctx, st)
       why = why or w
     end
   end
-  if #acc == 0 then
+  if not acc or #acc == 0 then
     return nil, why or (#items == 1 and "matched, but empty" or "matched " .. #items .. ", all empty")
   end
   if f.join then
@@ -1210,11 +1213,14 @@ end
 -- many fields a source of the rule gave); nested (inside a `fields`
 -- option): a required field without a value drops the item (nil).
 apply_fields = function(fields, page, ctx, st, nested)
-  local rec, why, failed, filled = {}, {}, {}, 0
+  -- (a nested record has no provenance and no failures of its own)
+  local rec, filled = {}, 0
+  local why, failed
+  if not nested then why, failed = {}, {} end
   local plain
   for _, f in ipairs(fields) do
     local v, label
-    local reasons = {}
+    local reasons -- why each source gave nothing, made when one did not
     if f.fn then
       plain = plain or copy_of(rec)
       v = f.fn(page, ctx, copy_of(plain))
@@ -1229,7 +1235,7 @@ apply_fields = function(fields, page, ctx, st, nested)
           -- say so when an earlier source matched but was rejected (a
           -- date the filter did not take, then metadata filling in)
           -- (a nested record has no provenance)
-          if i > 1 and not nested then
+          if i > 1 and not nested and reasons then
             local notes = {}
             for j = 1, i - 1 do
               if reasons[j] and reasons[j] ~= "nothing matched" then
@@ -1248,6 +1254,7 @@ apply_fields = function(fields, page, ctx, st, nested)
             weak = true
           end
         else
+          reasons = reasons or {}
           reasons[i] = r
         end
       end
@@ -1272,14 +1279,14 @@ apply_fields = function(fields, page, ctx, st, nested)
       else
         local t = {}
         for i, src in ipairs(f.sources) do
-          t[#t + 1] = short(src.label) .. ": " .. (reasons[i] or "nothing matched")
+          t[#t + 1] = short(src.label) .. ": " .. (reasons and reasons[i] or "nothing matched")
         end
         label = "none (" .. table.concat(t, "; ") .. ")"
       end
     elseif label == "default" and f.sources and #f.sources > 0 then
       local t = {}
       for i, src in ipairs(f.sources) do
-        t[#t + 1] = short(src.label) .. ": " .. (reasons[i] or "nothing matched")
+        t[#t + 1] = short(src.label) .. ": " .. (reasons and reasons[i] or "nothing matched")
       end
       label = "default (" .. table.concat(t, "; ") .. ")"
     end

@@ -77,16 +77,17 @@ end
 
 -- The <link rel=canonical> hrefs and the first og:url <meta> content,
 -- found by one native CSS walk each (XPath's //link, //meta gather every
--- node of the page first), with the rules the XPath queries had: ASCII
--- letters lowercased (translate), rel words split on XML white space
--- (normalize-space: what [rel~=... i] does), blank content skipped, a
+-- node of the page first), their attributes checked here with the rules
+-- the XPath queries had: ASCII letters lowercased (translate), rel words
+-- split on XML white space (normalize-space), blank content skipped, a
 -- property before a name.  Content of <template> (inert, not part of the
 -- page) does not count: CSS skips it.
+-- (~= splits the value on XML white space (space, tab, CR, LF), ` i`
+-- folds ASCII letters: the words and the case the XPath had)
+local CANONICAL = 'link[rel~="canonical" i][href]'
 local function canonical_of(doc)
   local out = {}
-  -- (only the canonical links come back: not a Node for each of the
-  -- page's ~40 stylesheets, icons and alternates)
-  for _, n in ipairs(doc:select('link[rel~="canonical" i][href]')) do
+  for _, n in ipairs(doc:select(CANONICAL)) do
     out[#out + 1] = n:attr("href")
   end
   return out
@@ -126,11 +127,26 @@ local function canonical_list(page)
   return c.canonical
 end
 
+-- the first canonical href: a walk that stops at it (in the <head> of
+-- most pages), the whole list only when it is not the page's URL
+local function canonical_first(page)
+  local c = links(page)
+  if c.canonical_first == nil then
+    if c.canonical then
+      c.canonical_first = c.canonical[1] or false
+    else
+      local n = page.doc:first(CANONICAL)
+      c.canonical_first = n and n:attr("href") or false
+    end
+  end
+  return c.canonical_first or nil
+end
+
 -- url.canonical(page) -> the href of the first <link rel=canonical>, as
 -- written (nil when none)
 function url.canonical(page)
   if not page.doc then return nil end
-  return canonical_list(page)[1]
+  return canonical_first(page)
 end
 
 -- an href the page gives for itself, made absolute: as is when it is, a
@@ -161,10 +177,16 @@ function url.of_page(page)
   if not doc then return nil, "no --url, and no page" end
   local c = links(page)
   local relative
-  for _, href in ipairs(canonical_list(page)) do
-    local u = own_url(page, href)
+  local first = canonical_first(page)
+  if first then
+    local u = own_url(page, first)
     if u then return u end
-    relative = relative or href:match("^%s*(.-)%s*$")
+    relative = first:match("^%s*(.-)%s*$")
+    local list = canonical_list(page)
+    for i = 2, #list do
+      u = own_url(page, list[i])
+      if u then return u end
+    end
   end
   if c.og_url == nil then c.og_url = og_url_of(doc) or false end
   if c.og_url then

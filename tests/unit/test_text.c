@@ -74,6 +74,19 @@ static const lua_case spaces_clean_cases[] = {
     {"show(text.clean('\\u{201C}quoted\\u{201D}  text'))", "\u201Cquoted\u201D text"},
     {"show(text.clean('a\\u{200B}b'), text.clean('a\\xe2\\x80 b'), text.clean('x&lt;y'))",
      "ab|a\xEF\xBF\xBD b|x<y"},
+    /* clean copies only from where the text changes: clean already (one
+     * blank line, a dash and a curly quote after single spaces), clean
+     * but for a final line break, for a space at a line's end, for a
+     * space before a Unicode space, a tab, a lone CR, a second blank
+     * line */
+    {"show(text.clean('One \\u{2014} two \\u{201C}three\\u{201D}.\\n\\nFour five.'))",
+     "One \u2014 two \u201Cthree\u201D.\n\nFour five."},
+    {"show(text.clean('a b\\n'), text.clean('a b \\nc'), text.clean('a \\u{2009}b'))",
+     "a b|a b\nc|a b"},
+    {"show(text.clean('a\\tb'), text.clean('a\\rb'), text.clean('a\\n\\n\\nb'), text.clean('a\\n \\nb'))",
+     "a b|a\nb|a\n\nb|a\n\nb"},
+    {"show(text.squish('already squished text'), text.squish('x \\u{2014} y'))",
+     "already squished text|x \u2014 y"},
 };
 
 static const lua_case lines_words_cases[] = {

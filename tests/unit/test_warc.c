@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -105,12 +106,13 @@ static void where(bytes *t, uint64_t off, uint64_t skip)
         putf(t, "%llu", (unsigned long long)off);
 }
 
-/* Every record and error, one line each: "OFF type uri len" or
- * "OFF error: msg"; then the reader's counts. */
-static char *transcript(const bytes *in, size_t limit, int use_pipe, int pages)
+/* Every record and error of the reader on `fd`, one line each: "OFF
+ * type uri len" or "OFF error: msg"; then the reader's counts (and its
+ * stats in *stats when not NULL). */
+static char *listing(int fd, size_t limit, int pages, pipe_warc_stats *stats)
 {
     char *msg = NULL;
-    pipe_warc *w = pipe_warc_open_fd(fd_of(in, use_pipe), NULL, 0, limit, &msg);
+    pipe_warc *w = pipe_warc_open_fd(fd, NULL, 0, limit, &msg);
     ck_assert_msg(w != NULL, "open: %s", msg ? msg : "?");
     bytes t = {0};
     for (int guard = 0; guard < 1000; guard++) {
@@ -145,8 +147,36 @@ static char *transcript(const bytes *in, size_t limit, int use_pipe, int pages)
         if (st->skipped[i])
             putf(&t, " %s %lu", pipe_warc_skip_name((pipe_warc_skip)i),
                  st->skipped[i]);
+    if (stats)
+        *stats = *st;
     pipe_warc_close(w);
     return t.p;
+}
+
+/* The reader inflating with libdeflate (the default) or with zlib only
+ * (PIPE_WARC_INFLATE=zlib, as the reader always did). */
+static void zlib_only(int on)
+{
+    if (on)
+        setenv("PIPE_WARC_INFLATE", "zlib", 1);
+    else
+        unsetenv("PIPE_WARC_INFLATE");
+}
+
+/* The listing of `in` (through a pipe or a memfd), which must be the
+ * same whether members are inflated whole by libdeflate or streamed by
+ * zlib. */
+static char *transcript(const bytes *in, size_t limit, int use_pipe, int pages)
+{
+    zlib_only(1);
+    char *slow = listing(fd_of(in, use_pipe), limit, pages, NULL);
+    zlib_only(0);
+    char *fast = listing(fd_of(in, use_pipe), limit, pages, NULL);
+    ck_assert_msg(strcmp(slow, fast) == 0,
+                  "libdeflate and zlib differ\n--- zlib:\n%s\n--- libdeflate:\n%s",
+                  slow, fast);
+    free(slow);
+    return fast;
 }
 
 static void expect(const char *name, char *got, const char *want)
@@ -559,6 +589,270 @@ START_TEST(gzip_length_past_member)
 }
 END_TEST
 
+/* --- inflating: libdeflate's whole members, zlib where it cannot ---- */
+
+/* n bytes of text that compresses about as well as prose: pseudo-random
+ * lowercase words */
+static void put_words(bytes *b, size_t n, unsigned *x)
+{
+    char chunk[4096];
+    while (n > 0) {
+        size_t k = n < sizeof chunk ? n : sizeof chunk;
+        for (size_t i = 0; i < k; i++) {
+            *x = *x * 1103515245u + 12345u;
+            unsigned r = (*x >> 16) % 32;
+            chunk[i] = r < 26 ? (char)('a' + r) : ' ';
+        }
+        put(b, chunk, k);
+        n -= k;
+    }
+}
+
+/* A request record of `n` bytes of words (or of one repeated line) as
+ * one gzip member; returns its member's offset. */
+static size_t put_big_member(bytes *b, size_t n, int repeat, unsigned *x)
+{
+    bytes body = {0}, rec = {0};
+    if (repeat) {
+        bytes line = {0};
+        put_words(&line, 1000, x);
+        while (body.n + line.n <= n)
+            put(&body, line.p, line.n);
+        put(&body, line.p, n - body.n);
+        free(line.p);
+    } else {
+        put_words(&body, n, x);
+    }
+    putf(&rec, "WARC/1.1\r\nWARC-Type: request\r\nContent-Length: %zu\r\n\r\n",
+         body.n);
+    put(&rec, body.p, body.n);
+    puts_(&rec, "\r\n\r\n");
+    size_t at = b->n;
+    put_gzip(b, rec.p, rec.n);
+    free(body.p);
+    free(rec.p);
+    return at;
+}
+
+/* The listing of `in` read from a pipe that a child process writes, all
+ * at once, or (pause_at > 0) the first pause_at bytes, then after a
+ * pause the rest: a writer slower than the reader. */
+static char *listing_from_writer(const bytes *in, size_t pause_at,
+                                 pipe_warc_stats *st)
+{
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(p[0]);
+        size_t first = pause_at ? pause_at : in->n;
+        int ok = write(p[1], in->p, first) == (ssize_t)first;
+        if (ok && first < in->n) {
+            usleep(1500 * 1000);
+            ok = write(p[1], in->p + first, in->n - first) ==
+                 (ssize_t)(in->n - first);
+        }
+        _exit(ok ? 0 : 1);
+    }
+    close(p[1]);
+    char *got = listing(p[0], 1 << 20, 0, st);
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "the writer failed");
+    return got;
+}
+
+START_TEST(inflate_output_growth)
+{
+    /* a member that inflates to 3 MB from a few KB: the output buffer
+     * (256 KiB at first) doubles until it fits, the member decoded whole */
+    bytes b = {0};
+    unsigned x = 7;
+    put_big_member(&b, 3000000, 1, &x);
+    size_t second = b.n;
+    put_big_member(&b, 10, 0, &x);
+    ck_assert_int_lt(b.n, 100000);
+    char want[256];
+    snprintf(want, sizeof want,
+             "0 request - 3000000\n%zu request - 10\nrecords 2 pages 0 bad 0",
+             second);
+    pipe_warc_stats st;
+    expect("output growth", listing(fd_of(&b, 0), 4 << 20, 0, &st), want);
+    ck_assert_int_eq(st.members_whole, 2);
+    ck_assert_int_eq(st.members_streamed, 0);
+    zlib_only(1);
+    expect("output growth, zlib", listing(fd_of(&b, 0), 4 << 20, 0, &st), want);
+    zlib_only(0);
+    ck_assert_int_eq(st.members_whole, 0);
+    ck_assert_int_eq(st.members_streamed, 2);
+    free(b.p);
+}
+END_TEST
+
+START_TEST(inflate_across_windows)
+{
+    /* members of ~150, ~300 and ~150 KB compressed: the second starts
+     * with 100 KB of it in the 256 KiB raw window, so libdeflate sees it
+     * cut (bad data before the end of the file); the window is filled to
+     * twice that, still short, then grows to 512 KiB and the member is
+     * decoded whole */
+    bytes b = {0};
+    unsigned x = 11;
+    size_t off[4], words[3] = {240000, 480000, 240000};
+    for (int i = 0; i < 3; i++)
+        off[i] = put_big_member(&b, words[i], 0, &x);
+    off[3] = b.n;
+    ck_assert_int_lt(off[1], (size_t)1 << 18);
+    ck_assert_int_lt(off[1] + ((size_t)1 << 16), (size_t)1 << 18);
+    ck_assert_int_gt(off[2] - off[1], (size_t)1 << 18);
+    char want[256];
+    snprintf(want, sizeof want,
+             "0 request - 240000\n%zu request - 480000\n%zu request - 240000\n"
+             "records 3 pages 0 bad 0",
+             off[1], off[2]);
+    pipe_warc_stats st;
+    expect("across windows", listing(fd_of(&b, 0), 1 << 20, 0, &st), want);
+    ck_assert_int_eq(st.members_whole, 3);
+    ck_assert_int_eq(st.members_streamed, 0);
+    /* through a pipe whose writer keeps up: the same records, each
+     * member whole or (when the reader found the pipe empty mid-member)
+     * streamed */
+    expect("across windows, a pipe", listing_from_writer(&b, 0, &st), want);
+    ck_assert_int_eq(st.members_whole + st.members_streamed, 3);
+    free(b.p);
+}
+END_TEST
+
+START_TEST(inflate_slow_writer)
+{
+    /* the writer stops in the middle of the third member: the reader
+     * does not wait for all of it but streams it with zlib, as it comes */
+    bytes b = {0};
+    unsigned x = 13;
+    size_t off[4];
+    for (int i = 0; i < 4; i++)
+        off[i] = put_big_member(&b, 12000, 0, &x);
+    char want[256];
+    snprintf(want, sizeof want,
+             "0 request - 12000\n%zu request - 12000\n%zu request - 12000\n"
+             "%zu request - 12000\nrecords 4 pages 0 bad 0",
+             off[1], off[2], off[3]);
+    pipe_warc_stats st;
+    expect("slow writer",
+           listing_from_writer(&b, off[2] + (off[3] - off[2]) / 2, &st), want);
+    ck_assert_int_eq(st.members_whole, 3);
+    ck_assert_int_eq(st.members_streamed, 1);
+    free(b.p);
+}
+END_TEST
+
+START_TEST(inflate_over_the_cap)
+{
+    /* a member that inflates past 16 MiB is not held whole: zlib streams
+     * it; the member after it is decoded whole again */
+    size_t n = (size_t)17 << 20;
+    char *zeros = calloc(1, n);
+    ck_assert_ptr_nonnull(zeros);
+    bytes rec = {0}, b = {0};
+    putf(&rec, "WARC/1.1\r\nWARC-Type: resource\r\nContent-Length: %zu\r\n\r\n",
+         n);
+    put(&rec, zeros, n);
+    puts_(&rec, "\r\n\r\n");
+    free(zeros);
+    put_gzip(&b, rec.p, rec.n);
+    free(rec.p);
+    size_t second = b.n;
+    unsigned x = 17;
+    put_big_member(&b, 10, 0, &x);
+    char want[256];
+    snprintf(want, sizeof want,
+             "0 resource - %zu\n%zu request - 10\nrecords 2 pages 0 bad 0", n,
+             second);
+    pipe_warc_stats st;
+    expect("over the cap", listing(fd_of(&b, 0), 32 << 20, 0, &st), want);
+    ck_assert_int_eq(st.members_whole, 1);
+    ck_assert_int_eq(st.members_streamed, 1);
+    free(b.p);
+}
+END_TEST
+
+START_TEST(inflate_header_crc)
+{
+    /* a member with a header CRC (FHCRC) goes to zlib, which checks it:
+     * a right one reads, a wrong one is corrupt data at its offset */
+    bytes r = {0}, one = {0};
+    put_record(&r, RESP("http://a/"), HTML200 "<p>page</p>");
+    put_gzip(&one, r.p, r.n);
+    free(r.p);
+    unsigned char head[12];
+    memcpy(head, one.p, 10);
+    head[3] |= 0x02;
+    unsigned crc = (unsigned)crc32(0, head, 10) & 0xffff;
+    head[10] = (unsigned char)(crc & 0xff);
+    head[11] = (unsigned char)(crc >> 8);
+    bytes b = {0};
+    put(&b, head, 12);
+    put(&b, one.p + 10, one.n - 10);
+    size_t second = b.n;
+    head[10] ^= 1;
+    put(&b, head, 12);
+    put(&b, one.p + 10, one.n - 10);
+    size_t third = b.n;
+    put(&b, one.p, one.n);
+    char want[512];
+    snprintf(want, sizeof want,
+             "0 response http://a/ 55\n"
+             "%zu error: corrupt gzip data (header crc mismatch)\n"
+             "%zu response http://a/ 55\nrecords 2 pages 0 bad 1",
+             second, third);
+    pipe_warc_stats st;
+    expect("header crc", listing(fd_of(&b, 0), 1 << 20, 0, &st), want);
+    ck_assert_int_eq(st.members_whole, 1);
+    ck_assert_int_eq(st.members_streamed, 2);
+    expect("header crc, both ways", transcript(&b, 1 << 20, 0, 0), want);
+    free(one.p);
+    free(b.p);
+}
+END_TEST
+
+START_TEST(inflate_lenient_member)
+{
+    /* The one known difference (found by fuzz_warc): a member whose
+     * dynamic block's last code-length repeat runs past the lengths it
+     * needs.  zlib rejects it; libdeflate decodes it, and its CRC-32 and
+     * length are right, so the bytes are the ones that were compressed:
+     * the record is read. */
+    static const unsigned char member[] = {
+    0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0x45, 0x4d,
+    0x4b, 0x0a, 0xc2, 0x30, 0x14, 0xdc, 0x07, 0x72, 0x87, 0x5e, 0x20, 0x36,
+    0x29, 0xe2, 0x22, 0x88, 0x20, 0xed, 0x46, 0x70, 0x55, 0x0a, 0x05, 0x77,
+    0x21, 0x79, 0xd1, 0x40, 0x79, 0x09, 0xf9, 0x20, 0xde, 0xde, 0x54, 0x02,
+    0xc2, 0x2c, 0x86, 0xf9, 0xaf, 0xd7, 0x79, 0xec, 0xc5, 0x41, 0x50, 0xb2,
+    0x56, 0xc6, 0x96, 0x4f, 0x00, 0xd9, 0xbd, 0x55, 0xd4, 0x0e, 0xad, 0x6f,
+    0xe2, 0x0c, 0xda, 0x47, 0xc3, 0x6e, 0x93, 0xec, 0xce, 0x25, 0xa2, 0x2c,
+    0xc5, 0x19, 0x29, 0x2e, 0xcd, 0x9d, 0x54, 0xae, 0x95, 0x81, 0x0f, 0x47,
+    0xc6, 0x45, 0xc5, 0xc2, 0xb9, 0xfc, 0xe1, 0x41, 0xc9, 0xe8, 0x31, 0x03,
+    0xe6, 0x36, 0xab, 0x42, 0xd8, 0x9c, 0x56, 0xd9, 0x79, 0xec, 0xf7, 0x0b,
+    0x66, 0x1d, 0x6c, 0x26, 0xfd, 0x63, 0x77, 0xc0, 0x67, 0x7e, 0xc9, 0x4e,
+    0x9c, 0x28, 0xa1, 0x24, 0x79, 0x9b, 0x6b, 0xac, 0x16, 0x13, 0x80, 0xd9,
+    0x15, 0x4a, 0xbe, 0xda, 0xb0, 0x81, 0x8e, 0xaf, 0x00, 0x00, 0x00,
+    };
+    bytes b = {0};
+    put(&b, member, sizeof member);
+    expect("lenient member, libdeflate", listing(fd_of(&b, 0), 512, 0, NULL),
+           "0 warcinfo - 16\nrecords 1 pages 0 bad 0");
+    zlib_only(1);
+    expect("lenient member, zlib", listing(fd_of(&b, 0), 512, 0, NULL),
+           "0 error: corrupt gzip data (invalid bit length repeat)\n"
+           "records 0 pages 0 bad 1");
+    zlib_only(0);
+    free(b.p);
+}
+END_TEST
+
 START_TEST(sniff)
 {
     ck_assert(pipe_warc_sniff("WARC/1.0\r\n", 10));
@@ -841,6 +1135,15 @@ Suite *warc_suite(void)
     tcase_add_test(tc, gzip_break_after_records);
     tcase_add_test(tc, gzip_length_past_member);
     tcase_add_test(tc, sniff);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("inflate");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, inflate_output_growth);
+    tcase_add_test(tc, inflate_across_windows);
+    tcase_add_test(tc, inflate_slow_writer);
+    tcase_add_test(tc, inflate_over_the_cap);
+    tcase_add_test(tc, inflate_header_crc);
+    tcase_add_test(tc, inflate_lenient_member);
     suite_add_tcase(s, tc);
     tc = tcase_create("pages");
     tcase_set_timeout(tc, 20);
