@@ -60,12 +60,52 @@ static int xml_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* Does `el` carry the ID `tok` (n bytes)?  The attributes libxml2
- * 2.9.14 takes for IDs in HTML (xmlIsID): id on any element, name on
- * <a>; the value a single text node, as its parser required. */
-static int has_id(xmlNodePtr el, const char *tok, size_t n)
+/* One id asked for: n bytes at p, and whether an element has it yet. */
+typedef struct id_tok {
+    const char *p;
+    size_t n;
+    int found;
+} id_tok;
+
+static int tok_cmp(const void *a, const void *b)
+{
+    const id_tok *x = a, *y = b;
+    int c = memcmp(x->p, y->p, x->n < y->n ? x->n : y->n);
+    return c != 0 ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+/* Append the whitespace-separated tokens of s to *toks. */
+static int add_tokens(const char *s, id_tok **toks, size_t *n, size_t *cap)
+{
+    for (;;) {
+        while (xml_space(*s))
+            s++;
+        size_t k = 0;
+        while (s[k] != '\0' && !xml_space(s[k]))
+            k++;
+        if (k == 0)
+            return 0;
+        if (*n == *cap) {
+            size_t nc = *cap ? *cap * 2 : 8;
+            id_tok *t = xmlRealloc(*toks, nc * sizeof *t);
+            if (t == NULL)
+                return -1;
+            *toks = t;
+            *cap = nc;
+        }
+        (*toks)[(*n)++] = (id_tok){s, k, 0};
+        s += k;
+    }
+}
+
+/* Mark the ids asked for that `el` carries (the attributes libxml2 2.9.14
+ * takes for IDs in HTML, xmlIsID: id on any element, name on <a>; the
+ * value a single text node, spaces at its ends dropped, as its parser
+ * kept it); how many of them no element had before. */
+static size_t claim_ids(xmlNodePtr el, id_tok *toks, size_t n)
 {
     int is_a = strcmp((const char *)el->name, "a") == 0;
+    size_t hit = 0;
     for (xmlAttrPtr at = el->properties; at != NULL; at = at->next) {
         if (at->ns != NULL || at->children == NULL ||
             at->children->type != XML_TEXT_NODE ||
@@ -74,27 +114,29 @@ static int has_id(xmlNodePtr el, const char *tok, size_t n)
         const char *nm = (const char *)at->name;
         if (strcmp(nm, "id") != 0 && !(is_a && strcmp(nm, "name") == 0))
             continue;
-        /* the value as libxml2 kept it: spaces at its ends dropped */
         const char *v = (const char *)at->children->content;
         if (v == NULL)
             continue;
         while (xml_space(*v))
             v++;
-        if (strncmp(v, tok, n) != 0)
-            continue;
-        for (v += n; xml_space(*v); v++)
-            ;
-        if (*v == '\0')
-            return 1;
+        size_t k = strlen(v);
+        while (k > 0 && xml_space(v[k - 1]))
+            k--;
+        id_tok key = {v, k, 0};
+        id_tok *t = bsearch(&key, toks, n, sizeof *toks, tok_cmp);
+        if (t != NULL && !t->found) {
+            t->found = 1;
+            hit++;
+        }
     }
-    return 0;
+    return hit;
 }
 
 /*
  * XPath's id(): pipe's parse keeps no ID table (XML_SKIP_IDS in html.c:
  * libxml2 2.9.14's table stops growing at 16,384 buckets: 320,000 ids
- * took 2.8 s to parse instead of 0.8 s), so the ids are found by
- * walking the document: the first element in document order carrying
+ * took 2.8 s to parse instead of 0.8 s), so the ids are found by one
+ * walk of the document: the first element in document order carrying
  * each whitespace-separated token of the argument (the string values of
  * a node-set's nodes), as the table gave.  The walk is charged to the
  * evaluation's operation limit, one operation per node, so a query
@@ -106,60 +148,64 @@ static void id_function(xmlXPathParserContextPtr ctxt, int nargs)
     xmlXPathObjectPtr arg = valuePop(ctxt);
     if (arg == NULL)
         XP_ERROR(XPATH_INVALID_OPERAND);
-    xmlChar *toks = NULL;
-    if (arg->type == XPATH_NODESET || arg->type == XPATH_XSLT_TREE) {
-        xmlNodeSetPtr ns = arg->nodesetval;
-        for (int i = 0; ns != NULL && i < ns->nodeNr; i++) {
-            xmlChar *v = xmlXPathCastNodeToString(ns->nodeTab[i]);
-            if (v != NULL) {
-                toks = xmlStrcat(toks, BAD_CAST " ");
-                toks = xmlStrcat(toks, v);
-                xmlFree(v);
-            }
-        }
-    } else {
-        toks = xmlXPathCastToString(arg);
+    /* the strings the tokens point into: one, or one per node */
+    int set = arg->type == XPATH_NODESET || arg->type == XPATH_XSLT_TREE;
+    int nstr = !set ? 1 : arg->nodesetval != NULL ? arg->nodesetval->nodeNr
+                                                  : 0;
+    xmlChar **strs = xmlMalloc((size_t)(nstr > 0 ? nstr : 1) * sizeof *strs);
+    id_tok *toks = NULL;
+    size_t ntok = 0, cap = 0;
+    int held = 0, err = strs == NULL;
+    while (!err && held < nstr) {
+        xmlChar *v = set ? xmlXPathCastNodeToString(
+                               arg->nodesetval->nodeTab[held])
+                         : xmlXPathCastToString(arg);
+        if (v == NULL)
+            err = 1;
+        else
+            strs[held++] = v;
+        err = err || add_tokens((const char *)v, &toks, &ntok, &cap) != 0;
     }
-    xmlXPathFreeObject(arg);
-    xmlNodeSetPtr found = xmlXPathNodeSetCreate(NULL);
-    if (found == NULL) {
-        xmlFree(toks);
-        XP_ERROR(XPATH_MEMORY_ERROR);
-    }
-    xmlDocPtr doc = ctxt->context->doc;
-    /* from the document node: a page's stray markup after </html> may
-     * sit beside the root element */
-    xmlNodePtr root = (xmlNodePtr)doc;
-    const char *p = (const char *)toks;
-    while (root != NULL && p != NULL && *p != '\0') {
-        while (xml_space(*p))
-            p++;
-        size_t n = 0;
-        while (p[n] != '\0' && !xml_space(p[n]))
-            n++;
-        if (n == 0)
-            break;
-        for (xmlNodePtr node = root; node != NULL;
+    xmlNodeSetPtr found = err ? NULL : xmlXPathNodeSetCreate(NULL);
+    int code = err || found == NULL ? XPATH_MEMORY_ERROR : 0;
+    if (code == 0 && ntok > 0) {
+        qsort(toks, ntok, sizeof *toks, tok_cmp);
+        size_t left = 0;
+        for (size_t i = 0; i < ntok; i++)
+            if (i == 0 || tok_cmp(&toks[i - 1], &toks[i]) != 0)
+                toks[left++] = toks[i];
+        ntok = left;
+        /* from the document node: a page's stray markup after </html>
+         * may sit beside the root element */
+        xmlNodePtr root = (xmlNodePtr)ctxt->context->doc;
+        for (xmlNodePtr node = root; node != NULL && left > 0;
              node = pipe_xpath_walk_next(node, root)) {
             if (ctxt->context->opLimit != 0 &&
                 ctxt->context->opCount++ >= ctxt->context->opLimit) {
-                xmlXPathFreeNodeSet(found);
-                xmlFree(toks);
-                XP_ERROR(XPATH_OP_LIMIT_EXCEEDED);
+                code = XPATH_OP_LIMIT_EXCEEDED;
+                break;
             }
-            if (node->type == XML_ELEMENT_NODE && has_id(node, p, n)) {
-                if (xmlXPathNodeSetAdd(found, node) < 0) {
-                    xmlXPathFreeNodeSet(found);
-                    xmlFree(toks);
-                    XP_ERROR(XPATH_MEMORY_ERROR);
-                }
+            if (node->type != XML_ELEMENT_NODE || node->properties == NULL)
+                continue;
+            size_t got = claim_ids(node, toks, ntok);
+            if (got == 0)
+                continue;
+            left -= got;
+            if (xmlXPathNodeSetAddUnique(found, node) < 0) {
+                code = XPATH_MEMORY_ERROR;
                 break;
             }
         }
-        p += n;
     }
+    for (int i = 0; i < held; i++)
+        xmlFree(strs[i]);
+    xmlFree(strs);
     xmlFree(toks);
-    xmlXPathNodeSetSort(found);
+    xmlXPathFreeObject(arg);
+    if (code != 0) {
+        xmlXPathFreeNodeSet(found);
+        XP_ERROR(code);
+    }
     valuePush(ctxt, xmlXPathWrapNodeSet(found));
 }
 
