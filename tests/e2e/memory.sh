@@ -67,3 +67,7 @@ timeout 60 "$PIPE" strip --max-memory 10M "$G/divs.html" >/dev/null 2>&1
 expect_eq "divs at 10M fails" 1 "$?"
 timeout 60 "$PIPE" strip --max-memory 82M "$G/divs.html" >/dev/null 2>&1
 expect_eq "divs at 82M passes" 0 "$?"
+# id() over every id of the page: one walk for all of them (a walk per
+# id ran into the XPath operation limit here)
+expect_eq "id() of 40,000 ids" "40000" \
+  "$("$PIPE" select --xpath 'count(id(//@id))' "$G/divs.html" 2>&1)"
