@@ -42,7 +42,7 @@ local url = require("lib.url")
 local dates = {}
 
 -- defined further down
-local find_date, visible, near_h1
+local find_date, visible, near_h1, elements
 
 local META_FIRST = {
   published = { "article:published_time", "og:article:published_time",
@@ -204,7 +204,11 @@ local function iso_like(s)
   return type(s) == "string" and (s:match("^%s*%d%d%d%d%-%d%d?%-%d%d?") or s:match("^%s*%d%d%-%d%d%-%d%d%d%d"))
 end
 
--- the candidates of steps 1-3, in order
+-- The candidates of steps 1-3, in order: structured(...) -> c, more: c
+-- those of <meta> and JSON-LD, more() appends those of the page's
+-- elements (the scanner's facts: a walk of the page, made only when the
+-- metadata's candidates do not settle the date); more is nil without a
+-- document.
 local function structured(page, M, which)
   local c = {}
   local function add(v, src)
@@ -217,7 +221,12 @@ local function structured(page, M, which)
   for _, name in ipairs(META_LATER[which]) do
     for _, v in ipairs(M.tag(page, name)) do add(v, "meta " .. name) end
   end
-  if not page.doc then return c end
+  if not page.doc then return c, nil end
+  return c, function() elements(page, M, which, add) end
+end
+
+-- structured's candidates from the page's elements, to add(value, source)
+function elements(page, M, which, add)
   local f = M.facts(page)
   for _, p in ipairs(ITEMPROPS[which]) do
     local nodes, aways, vals = M.itemprop(page, p:lower())
@@ -258,7 +267,6 @@ local function structured(page, M, which)
       end
     end
   end
-  return c
 end
 
 
@@ -405,12 +413,19 @@ local function local_neighbour(iso, day)
 end
 
 function dates.find(page, M, which, lang)
-  local cands = structured(page, M, which)
+  local cands, more = structured(page, M, which)
   -- parse until one candidate reads; the rest only when the time zone of
-  -- that one is in doubt (local_twin)
+  -- that one is in doubt (local_twin); the elements' candidates only
+  -- when those of the metadata ran out
   local parsed, k = {}, 0
   local function parse_more(all)
-    while k < #cands do
+    while true do
+      if k >= #cands then
+        if not more then return end
+        more()
+        more = nil
+        if k >= #cands then return end
+      end
       k = k + 1
       local c = cands[k]
       local iso = parse(c.value, lang)
