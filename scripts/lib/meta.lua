@@ -242,6 +242,21 @@ local function decode_lenient(body)
   return json.decode((body:gsub(",%s*([}%]])", "%1")))
 end
 
+-- the texts of the page's ld+json scripts, wrappers not yet stripped:
+-- read once per document (before_edit reads them before the edits, and
+-- the JSON is decoded only when a field or source asks for it)
+local function jsonld_texts(page)
+  local t = page._jsonld_texts
+  if t and t.doc == page.doc then return t end
+  t = { doc = page.doc }
+  if page.doc then
+    -- (the scanner collects only ld+json scripts)
+    for i, s in ipairs(light_facts(page).script or {}) do t[i] = s:html() end
+  end
+  page._jsonld_texts = t
+  return t
+end
+
 function meta.jsonld(page)
   if page._jsonld then return page._jsonld end
   local objects = {}
@@ -262,23 +277,17 @@ function meta.jsonld(page)
       add(me, depth + 1)
     end
   end
-  if page.doc then
-    for _, s in ipairs(light_facts(page).script or {}) do
-      -- (the scanner collects only ld+json scripts)
-      do
-        local body = s:html()
-        -- tolerate an HTML comment or CDATA wrapper (a pattern anchored
-        -- only at the end is tried at every byte: only when its marker
-        -- is there at all; a gsub copies the text even when nothing
-        -- matches: only when the opening marker is there)
-        if body:find("^%s*<!%-%-") then body = body:gsub("^%s*<!%-%-", "") end
-        if body:find("-->", 1, true) then body = body:gsub("%-%->%s*$", "") end
-        if body:find("^%s*//%s*<!%[CDATA%[") then body = body:gsub("^%s*//%s*<!%[CDATA%[", "") end
-        if body:find("]]>", 1, true) then body = body:gsub("//%s*%]%]>%s*$", "") end
-        local ok, v = pcall(decode_lenient, body)
-        if ok and v ~= nil then add(v, 0) end
-      end
-    end
+  for _, body in ipairs(jsonld_texts(page)) do
+    -- tolerate an HTML comment or CDATA wrapper (a pattern anchored only
+    -- at the end is tried at every byte: only when its marker is there at
+    -- all; a gsub copies the text even when nothing matches: only when
+    -- the opening marker is there)
+    if body:find("^%s*<!%-%-") then body = body:gsub("^%s*<!%-%-", "") end
+    if body:find("-->", 1, true) then body = body:gsub("%-%->%s*$", "") end
+    if body:find("^%s*//%s*<!%[CDATA%[") then body = body:gsub("^%s*//%s*<!%[CDATA%[", "") end
+    if body:find("]]>", 1, true) then body = body:gsub("//%s*%]%]>%s*$", "") end
+    local ok, v = pcall(decode_lenient, body)
+    if ok and v ~= nil then add(v, 0) end
   end
   -- Article-like objects first, the rest in page order
   local sorted = {}
@@ -586,7 +595,7 @@ function meta.before_edit(page, want, light)
     return
   end
   if not light then meta.facts(page) end
-  meta.jsonld(page)
+  jsonld_texts(page)
   date.lang(page)
   for _, k in ipairs(want or {}) do need(page, st, k) end
   st.edited = true
