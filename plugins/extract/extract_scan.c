@@ -39,6 +39,12 @@
  *                    content of every <meta> by each whitespace-separated,
  *                    lowercased word of its property, name, itemprop and
  *                    http-equiv, in document order
+ *     spec.meta_tags true: facts.meta_tags, the same lists as meta_index
+ *                    but made only for the keys read: an object indexed
+ *                    like the table (meta_tags[key] -> {content...} | nil;
+ *                    the same list for each read of a key), whose strings
+ *                    are copied in the scan (an edit of the page after it
+ *                    changes nothing); no pairs, no length
  *   scanner:scan(doc_or_node) -> facts
  *     facts[tag], facts[attr], facts[group], facts.prefixed, facts.digits:
  *     lists of Nodes in document order; facts.pos[name]: the elements'
@@ -66,6 +72,7 @@
 #include "extract.h"
 
 #define SCANNER_MT "pipe.Scanner"
+#define META_TAGS_MT "pipe.MetaTags"
 #define MAX_NAMES 32      /* tags, attrs, prefixes */
 #define MAX_GROUPS 8
 #define MAX_WORDS 128
@@ -78,6 +85,7 @@ typedef struct group {
 
 typedef struct scanner {
     int ntags, nattrs, ngroups, nwords, nprefixes, digits, meta_index;
+    int meta_tags;
     int nstypes;
     size_t textcap;       /* bytes of own text a scan needs, + 1 */
     const char *stypes[MAX_NAMES];
@@ -273,6 +281,9 @@ int pipe_extract_scanner(lua_State *L)
     lua_getfield(L, 1, "meta_index");
     int meta_index = lua_toboolean(L, -1);
     lua_pop(L, 1);
+    lua_getfield(L, 1, "meta_tags");
+    int meta_tags = lua_toboolean(L, -1);
+    lua_pop(L, 1);
 
     /* the userdata gets its metatable before anything is copied in */
     scanner *s = lua_newuserdatauv(L, sizeof *s + bytes, 0);
@@ -327,6 +338,7 @@ int pipe_extract_scanner(lua_State *L)
     s->textcap = (need < OWN_TEXT ? need : OWN_TEXT) + 1;
     s->digits = digits;
     s->meta_index = meta_index;
+    s->meta_tags = meta_tags;
     lua_getfield(L, 1, "classes");
     if (lua_istable(L, -1)) {
         int t = lua_gettop(L);
@@ -370,6 +382,10 @@ typedef struct scan {
     int cap;
     int E_idx;                 /* stack index of E's userdata */
     int h1pos;                 /* the first <h1>, 0 when none */
+    /* with spec.meta_tags: the <meta>s with a content attribute, in
+     * document order (a userdata at stack index metas_idx, grown as E) */
+    struct mt_meta *metas;
+    int nmetas, metas_cap, metas_idx;
 } scan;
 
 enum { E_AWAY = 1, E_NAV = 2, E_ASIDE = 4, E_ARTICLE = 8, E_STOP = 16 };
@@ -515,6 +531,240 @@ static void index_meta(scan *sc, const xmlNode *n)
             lua_pop(L, 1);
         }
     }
+}
+
+/* ------------------------------------------------------------------ */
+/* spec.meta_tags: the <meta> index made per key when read             */
+
+/* The object: a hash table of the keys, each with its contents chained
+ * in document order, and the strings, in one userdata (no finaliser);
+ * its user value is the table of the lists made so far. */
+typedef struct mt_key {
+    uint32_t off, len;    /* the key's bytes in strings */
+    uint32_t hash;
+    uint32_t first, last; /* its chain of pairs */
+    uint32_t n;
+} mt_key;
+
+typedef struct mt_pair {
+    uint32_t off, len;    /* the content's bytes in strings */
+    uint32_t next;        /* the key's next pair + 1, 0: none */
+} mt_pair;
+
+typedef struct meta_tags {
+    uint32_t nslots;      /* a power of two; slot: key index + 1, 0: empty */
+    uint32_t nkeys;
+    uint32_t *slots;
+    mt_key *keys;
+    mt_pair *pairs;
+    char *strings;
+} meta_tags;
+
+/* A <meta>'s content and key attributes (property, name, itemprop,
+ * http-equiv), as pipe_extract_attr reads each: the first of its name, NULL
+ * when absent or not one text node. */
+enum { MT_CONTENT, MT_NKEYS = 4 };
+typedef struct mt_meta {
+    const char *v[1 + MT_NKEYS]; /* content, then the keys */
+} mt_meta;
+
+static const char *const META_ATTRS[] = {"content", "property", "name",
+                                         "itemprop", "http-equiv"};
+#define META_KEY_MAX 127  /* bytes of a key word kept (as meta_index) */
+
+static void meta_attrs(const xmlNode *n, mt_meta *out)
+{
+    unsigned seen = 0;
+    memset(out, 0, sizeof *out);
+    for (const xmlAttr *a = n->properties; a; a = a->next) {
+        if (a->ns != NULL)
+            continue;
+        const char *name = (const char *)a->name;
+        for (unsigned k = 0; k <= MT_NKEYS; k++) {
+            if ((seen & (1u << k)) || name[0] != META_ATTRS[k][0]
+                || strcmp(name, META_ATTRS[k]) != 0)
+                continue;
+            seen |= 1u << k;
+            const xmlNode *v = a->children;
+            if (v == NULL)
+                out->v[k] = "";
+            else if (v->type == XML_TEXT_NODE && v->next == NULL && v->content)
+                out->v[k] = (const char *)v->content;
+            break;
+        }
+    }
+}
+
+static int meta_space(int c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+static uint32_t mt_hash(const char *k, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)k[i]) * 16777619u;
+    return h;
+}
+
+/* the slot of key k (its index + 1 there), or the empty one it would take */
+static uint32_t *mt_slot(const meta_tags *m, const char *k, size_t len,
+                         uint32_t h)
+{
+    uint32_t mask = m->nslots - 1;
+    for (uint32_t i = h & mask;; i = (i + 1) & mask) {
+        uint32_t *sl = &m->slots[i];
+        if (*sl == 0)
+            return sl;
+        const mt_key *e = &m->keys[*sl - 1];
+        if (e->hash == h && e->len == len
+            && memcmp(m->strings + e->off, k, len) == 0)
+            return sl;
+    }
+}
+
+/* Pair content (coff, clen) with key word w under its key. */
+static void mt_add(meta_tags *m, uint32_t *npairs, uint32_t *at,
+                   const char *w, size_t len, uint32_t coff, uint32_t clen)
+{
+    uint32_t h = mt_hash(w, len);
+    uint32_t *sl = mt_slot(m, w, len, h);
+    uint32_t p = (*npairs)++;
+    m->pairs[p] = (mt_pair){coff, clen, 0};
+    if (*sl == 0) {
+        memcpy(m->strings + *at, w, len);
+        m->keys[m->nkeys] = (mt_key){*at, (uint32_t)len, h, p, p, 0};
+        *at += (uint32_t)len;
+        *sl = ++m->nkeys;
+    } else {
+        mt_key *e = &m->keys[*sl - 1];
+        m->pairs[e->last].next = p + 1;
+        e->last = p;
+    }
+    m->keys[*sl - 1].n++;
+}
+
+/* Push the MetaTags object of the scan's <meta>s. */
+static void push_meta_tags(lua_State *L, const scan *sc)
+{
+    /* room: every key word (cut as the words are) and every content */
+    size_t npairs = 0, bytes = 0;
+    for (int i = 0; i < sc->nmetas; i++) {
+        const mt_meta *mm = &sc->metas[i];
+        bytes += strlen(mm->v[MT_CONTENT]);
+        for (int k = 1; k <= MT_NKEYS; k++) {
+            size_t w = 0;
+            for (const char *v = mm->v[k]; v && *v; v++) {
+                if (!meta_space((unsigned char)*v)) {
+                    npairs += w == 0;
+                    bytes += w++ < META_KEY_MAX;
+                } else {
+                    w = 0;
+                }
+            }
+        }
+    }
+    if (bytes > UINT32_MAX / 2 || npairs > UINT32_MAX / 64)
+        luaL_error(L, "extract: scan: the page's <meta>s are too large");
+    uint32_t nslots = 8;
+    while (nslots < 2 * npairs)
+        nslots *= 2;
+    size_t head = (sizeof(meta_tags) + 7) & ~(size_t)7;
+    size_t size = head + npairs * (sizeof(mt_key) + sizeof(mt_pair))
+                  + nslots * sizeof(uint32_t) + bytes;
+    char *mem = lua_newuserdatauv(L, size, 1);
+    meta_tags *m = (meta_tags *)mem;
+    m->nslots = nslots;
+    m->nkeys = 0;
+    m->keys = (mt_key *)(mem + head);
+    m->pairs = (mt_pair *)(m->keys + npairs);
+    m->slots = (uint32_t *)(m->pairs + npairs);
+    m->strings = (char *)(m->slots + nslots);
+    memset(m->slots, 0, nslots * sizeof(uint32_t));
+    uint32_t np = 0, at = 0;
+    for (int i = 0; i < sc->nmetas; i++) {
+        const mt_meta *mm = &sc->metas[i];
+        size_t clen = strlen(mm->v[MT_CONTENT]);
+        uint32_t coff = at;
+        memcpy(m->strings + at, mm->v[MT_CONTENT], clen);
+        at += (uint32_t)clen;
+        for (int k = 1; k <= MT_NKEYS; k++) {
+            const char *v = mm->v[k];
+            while (v && *v) {
+                while (meta_space((unsigned char)*v))
+                    v++;
+                if (!*v)
+                    break;
+                char word[META_KEY_MAX];
+                size_t w = 0;
+                for (; *v && !meta_space((unsigned char)*v); v++)
+                    if (w < META_KEY_MAX)
+                        word[w++] = (char)pipe_extract_lower((unsigned char)*v);
+                mt_add(m, &np, &at, word, w, coff, (uint32_t)clen);
+            }
+        }
+    }
+    luaL_setmetatable(L, META_TAGS_MT);
+}
+
+/* meta_tags[key] -> {content...} | nil.  Only indexing a MetaTags object
+ * calls it: the sandbox hides the plugins' metatables (getmetatable gives
+ * false), so argument 1 needs no check. */
+static int meta_tags_index(lua_State *L)
+{
+    const meta_tags *m = lua_touserdata(L, 1);
+    size_t len;
+    const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len)
+                                                  : NULL;
+    if (k == NULL)
+        return 0;
+    uint32_t sl = *mt_slot(m, k, len, mt_hash(k, len));
+    if (sl == 0)
+        return 0;
+    /* the list made at an earlier read */
+    if (lua_getiuservalue(L, 1, 1) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 4);
+        lua_pushvalue(L, -1);
+        lua_setiuservalue(L, 1, 1);
+    } else {
+        lua_pushvalue(L, 2);
+        if (lua_rawget(L, -2) == LUA_TTABLE)
+            return 1;
+        lua_pop(L, 1);
+    }
+    const mt_key *e = &m->keys[sl - 1];
+    lua_createtable(L, (int)e->n, 0);
+    lua_Integer i = 0;
+    for (uint32_t p = e->first + 1; p != 0; p = m->pairs[p - 1].next) {
+        const mt_pair *q = &m->pairs[p - 1];
+        lua_pushlstring(L, m->strings + q->off, q->len);
+        lua_rawseti(L, -2, ++i);
+    }
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, -4);
+    return 1;
+}
+
+/* Note <meta> n, when it has a content, for the MetaTags object (the
+ * array grown as grow_elems grows E). */
+static void note_meta(scan *sc, const xmlNode *n)
+{
+    mt_meta mm;
+    meta_attrs(n, &mm);
+    if (!mm.v[MT_CONTENT])
+        return;
+    if (sc->nmetas == sc->metas_cap) {
+        int cap = sc->metas_cap * 2;
+        mt_meta *v = lua_newuserdatauv(sc->L, (size_t)cap * sizeof *v, 0);
+        memcpy(v, sc->metas, (size_t)sc->nmetas * sizeof *v);
+        lua_replace(sc->L, sc->metas_idx);
+        sc->metas = v;
+        sc->metas_cap = cap;
+    }
+    sc->metas[sc->nmetas++] = mm;
 }
 
 /* a <script> whose type contains one of spec.script_types */
@@ -727,9 +977,13 @@ static void walk(scan *sc, xmlNodePtr n, int depth)
                 && (s->nstypes == 0 || strcmp(tag, "script") != 0
                     || script_wanted(s, c)))
                 add(sc, sc->tag_lists + i, c);
-        if (sc->meta_index && tag[0] == 'm' && strcmp(tag, "meta") == 0
-            && c->properties)
-            index_meta(sc, c);
+        if (tag[0] == 'm' && (sc->meta_index || sc->metas) && c->properties
+            && strcmp(tag, "meta") == 0) {
+            if (sc->meta_index)
+                index_meta(sc, c);
+            if (sc->metas)
+                note_meta(sc, c);
+        }
         if (c->properties) {
             for (int i = 0; i < s->nattrs; i++) {
                 const char *v = pipe_extract_attr(c, s->attrs[i]);
@@ -828,8 +1082,14 @@ static int scanner_scan(lua_State *L)
         /* (stays on the stack, below the result, until the scan ends) */
         sc.E_idx = lua_gettop(L);
     }
+    if (s->meta_tags) {
+        sc.metas_cap = 32;
+        sc.metas = lua_newuserdatauv(L, (size_t)sc.metas_cap * sizeof *sc.metas,
+                                     0);
+        sc.metas_idx = lua_gettop(L);
+    }
     /* what the walk pushes for a while: a node, a values table and one of
-     * its strings, a grown E */
+     * its strings, a grown E or metas */
     luaL_checkstack(L, 8, "extract: scan");
     if (root) {
         /* the root itself is position 1, collected by tag only */
@@ -881,6 +1141,10 @@ static int scanner_scan(lua_State *L)
         lua_pushvalue(L, sc.meta_index);
         lua_setfield(L, facts, "meta_index");
     }
+    if (sc.metas) {
+        push_meta_tags(L, &sc);
+        lua_setfield(L, facts, "meta_tags");
+    }
     if (sc.vbase) {
         lua_createtable(L, 0, sc.nlists);
         for (int k = 0; k < sc.nlists; k++) {
@@ -907,6 +1171,11 @@ void pipe_extract_scanner_mt(lua_State *L)
 {
     if (luaL_newmetatable(L, SCANNER_MT)) {
         luaL_newlib(L, scanner_methods);
+        lua_setfield(L, -2, "__index");
+    }
+    lua_pop(L, 1);
+    if (luaL_newmetatable(L, META_TAGS_MT)) {
+        lua_pushcfunction(L, meta_tags_index);
         lua_setfield(L, -2, "__index");
     }
     lua_pop(L, 1);

@@ -519,6 +519,80 @@ START_TEST(scanner_facts)
 }
 END_TEST
 
+/* spec.meta_tags: the lists meta_index has, made per key when read, the
+ * same list on each read, copied (an edit after the scan changes
+ * nothing); a <meta> without content, another attribute or a key word
+ * that is not there give nothing. */
+START_TEST(scanner_meta_tags)
+{
+    lua_State *L = pipe_test_lua();
+    const char *err = pipe_test_dostring(L,
+        "local spec = { meta_index = true } "
+        "IX = extract.scanner(spec) spec.meta_index = nil spec.meta_tags = true "
+        "MT = extract.scanner(spec) "
+        "LONG = string.rep('k', 130) "
+        "DOC = html.parse([[<html><head><meta name='Author  Twitter:creator' "
+        "content='Ann'><meta property=og:title content=T itemprop='author'>"
+        "<meta name=author><meta NAME=author content='B&amp;C' name=x>"
+        "<meta http-equiv='Content-Language' content=uk>"
+        "<meta name=description content='one' property='description "
+        "og:description'><meta xml:lang=x name=y content=z>"
+        "<meta data-name=q content=r><meta name=]] .. LONG .. [[ content=L>"
+        "<meta name=empty content=''><meta name=dup content=1>"
+        "<meta name=dup content=2></head><body><svg><meta name=svg content=s>"
+        "</svg><template><meta name=tpl content=t></template>"
+        "<p><meta name=inbody content=b></p></body></html>]]) "
+        "F = IX:scan(DOC) G = MT:scan(DOC) "
+        "function same() "
+        "  local n = 0 "
+        "  for k, list in pairs(F.meta_index) do "
+        "    local l = G.meta_tags[k] "
+        "    if l == nil or #l ~= #list then return 'differ at ' .. k end "
+        "    for i, v in ipairs(list) do "
+        "      if l[i] ~= v then return 'differ at ' .. k .. i end "
+        "    end "
+        "    n = n + 1 "
+        "  end "
+        "  return n "
+        "end");
+    ck_assert_msg(err == NULL, "%s", err);
+    expect_lua(L, "return tostring(same())", "11");
+    expect_lua(L, "return table.concat(G.meta_tags.author, ',') .. ' ' .. "
+                  "table.concat(G.meta_tags.dup, ',') .. ' ' .. "
+                  "table.concat(G.meta_tags.description, ',') .. ' ' .. "
+                  "G.meta_tags[LONG:sub(1, 127)][1] .. ' ' .. "
+                  "#G.meta_tags.empty[1]",
+               "Ann,T,B&C 1,2 one,one L 0");
+    expect_lua(L, "return tostring(G.meta_tags[LONG]) .. ' ' .. "
+                  "tostring(G.meta_tags.x) .. ' ' .. G.meta_tags.y[1] "
+                  ".. ' ' .. tostring(G.meta_tags.Author) .. ' ' .. "
+                  "tostring(G.meta_tags.svg) .. ' ' .. tostring(G.meta_tags[1]) "
+                  ".. ' ' .. tostring(G.meta_tags['data-name'])",
+               "nil nil z nil nil nil nil");
+    expect_lua(L, "return tostring(G.meta_tags.author == G.meta_tags.author) "
+                  ".. ' ' .. G.meta_tags.inbody[1] .. ' ' .. tostring(G.meta_tags.tpl)",
+               "true b nil");
+    /* edits after the scan: the object keeps what the page said */
+    expect_lua(L, "local H = MT:scan(DOC) local ms = DOC:select('meta') "
+                  "ms[1]:set_attr('content', 'New') ms[1]:rename('x') "
+                  "ms[2]:remove() "
+                  "return H.meta_tags['twitter:creator'][1] .. ' ' .. "
+                  "H.meta_tags['og:title'][1] .. ' ' .. "
+                  "tostring(MT:scan(DOC).meta_tags['og:title'])",
+               "Ann T nil");
+    expect_lua(L, "return tostring(getmetatable(G.meta_tags))", "false");
+    /* more <meta>s than the scan's first array holds */
+    expect_lua(L, "local h = {} for i = 1, 70 do h[i] = '<meta name=\"m' .. i % 50 "
+                  ".. ' all\" content=' .. i .. '>' end "
+                  "DOC = html.parse('<head>' .. table.concat(h) .. '</head>') "
+                  "F = IX:scan(DOC) G = MT:scan(DOC) "
+                  "return same() .. ' ' .. table.concat(G.meta_tags.m7, ',') .. ' ' "
+                  ".. #G.meta_tags.all .. ' ' .. G.meta_tags.all[70]",
+               "51 7,57 70 70");
+    pipe_lua_close(L);
+}
+END_TEST
+
 /* Own texts are read only as far as the longest prefix or the digit
  * window reaches; class words match anywhere, any case, one-letter words
  * too. */
@@ -642,6 +716,7 @@ Suite *extract_suite(void)
     tcase_add_test(tc, params_documented);
     tcase_add_test(tc, params_checked);
     tcase_add_test(tc, scanner_facts);
+    tcase_add_test(tc, scanner_meta_tags);
     tcase_add_test(tc, scanner_own_text_and_words);
     tcase_add_test(tc, scanner_attr_words);
     tcase_add_test(tc, arrays_kept_across_calls);
