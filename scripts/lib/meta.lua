@@ -69,7 +69,7 @@ local SCANNER = extract.scanner({
   words = { rel = { "author" } },
   classes = { date = dates_mod.CLASS_WORDS, byline = authors_mod.CLASS_WORDS },
   script_types = { "ld+json" },
-  meta_index = true,
+  meta_tags = true,
   away = AWAY,
   values = { "class", "id", "itemprop", "property", "content", "datetime",
              "title", "pubdate", "rel" },
@@ -88,7 +88,7 @@ local DEEP_LISTS = { "prefixed", "digits" }
 local LIGHT = extract.scanner({
   tags = { "script" },
   script_types = { "ld+json" },
-  meta_index = true,
+  meta_tags = true,
 })
 
 -- meta.facts(page [, deep]) -> the scanner's facts of page.doc: lists of
@@ -97,7 +97,8 @@ local LIGHT = extract.scanner({
 -- and class words (date, byline), with deep:
 -- also byline prefixes (prefixed) and dated texts (digits); facts.pos[name]
 -- holds the document positions, facts.away[name] whether each lies in
--- comments, a sidebar, a nav; facts.meta_index the <meta> index.
+-- comments, a sidebar, a nav; facts.meta_tags the <meta> index
+-- (meta_tags[key] -> {content...}, see extract.scanner).
 -- Computed once per document.
 function meta.facts(page, deep)
   local f = page._facts
@@ -170,10 +171,10 @@ function meta.itemprop(page, prop)
 end
 
 -- the <meta> index: lowercased property/name/itemprop/http-equiv -> list
--- of contents (the scanner builds it)
+-- of contents (the scanner's meta_tags: each list made when first read)
 local function tags(page)
   if page._meta_tags then return page._meta_tags end
-  local idx = page.doc and light_facts(page).meta_index or {}
+  local idx = page.doc and light_facts(page).meta_tags or {}
   page._meta_tags = idx
   return idx
 end
