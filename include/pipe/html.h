@@ -39,7 +39,7 @@
 #define PIPE_NODE_MT "pipe.Node"
 
 #define PIPE_HTML_SERVICE "html"
-#define PIPE_HTML_VERSION 2
+#define PIPE_HTML_VERSION 3
 
 /* The service table (what pipe_service_get(PIPE_HTML_SERVICE,
  * PIPE_HTML_VERSION) returns); call it through the functions below. */
@@ -60,6 +60,9 @@ typedef struct pipe_html_api {
     /* version 2 */
     void *(*walk_begin)(lua_State *L, int idx);
     void (*walk_end)(void *walk);
+    /* version 3 */
+    int (*each_tag)(lua_State *L, int idx, const char *tag,
+                    int (*fn)(void *ud, xmlNodePtr node), void *ud);
 } pipe_html_api;
 
 static inline const pipe_html_api *pipe_html_api_get(void)
@@ -184,6 +187,24 @@ static inline void *pipe_html_walk_begin(lua_State *L, int idx)
 static inline void pipe_html_walk_end(void *walk)
 {
     pipe_html_api_get()->walk_end(walk);
+}
+
+/* The elements named `tag` (lowercase) of the Document at `idx`, from its
+ * element index instead of a walk: calls fn(ud, node) for each one still
+ * in the document, in document order, until fn returns nonzero (then
+ * returns 1; 0 when all were seen).  Returns -1, calling nothing, when
+ * the value is not an open Document or the document has no index: the
+ * native CSS matcher's, kept from doc:index() (or a document's 8th query)
+ * until an edit other than a removal, and made now when doc:index() asked
+ * for one.  Without the index the caller walks the tree itself.  Like the
+ * index, it leaves out the content of <template> elements when the page
+ * has one.  Call it between pipe_html_walk_begin and _end when fn can run
+ * Lua code or allocate Lua values.  (Version 3 of the service.) */
+static inline int pipe_html_each_tag(lua_State *L, int idx, const char *tag,
+                                     int (*fn)(void *ud, xmlNodePtr node),
+                                     void *ud)
+{
+    return pipe_html_api_get()->each_tag(L, idx, tag, fn, ud);
 }
 
 #endif /* PIPE_HTML_PROVIDER */

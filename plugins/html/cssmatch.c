@@ -666,6 +666,20 @@ static int in_document(xmlNodePtr n)
     return 0;
 }
 
+int pipe_cssm_index_each(const pipe_cssm_index *ix, const char *tag,
+                         int detached, pipe_cssm_fn fn, void *ud)
+{
+    ix_list l = ix_get(ix, KEY_TAG, tag);
+    for (uint32_t i = 0; i < l.n; i++) {
+        xmlNodePtr el = ix->els[l.v[i]];
+        if (detached && !in_document(el))
+            continue;
+        if (fn(ud, el))
+            return 1;
+    }
+    return 0;
+}
+
 /* the first of v[0..n) that is >= lo */
 static const uint32_t *lower_bound(const uint32_t *v, uint32_t n, uint32_t lo)
 {

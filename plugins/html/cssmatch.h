@@ -127,4 +127,11 @@ int pipe_cssm_query(const pipe_cssm *m, const pipe_cssm_index *ix,
                     xmlNodePtr ctx, int skip_template, int detached,
                     pipe_cssm_fn fn, void *ud);
 
+/* The index's elements named `tag` (without a namespace), in document
+ * order, to fn until it returns nonzero; with `detached` (nodes may have
+ * been removed since the index was built) the removed ones are skipped.
+ * Returns 1 when fn stopped, else 0.  Allocates nothing. */
+int pipe_cssm_index_each(const pipe_cssm_index *ix, const char *tag,
+                         int detached, pipe_cssm_fn fn, void *ud);
+
 #endif

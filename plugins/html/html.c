@@ -1881,6 +1881,26 @@ static void push_document_charset(lua_State *L, const char *data, size_t len,
 static const pipe_page_parser page_parser = {push_document,
                                              push_document_charset};
 
+/* The service's each_tag (include/pipe/html.h): the document's index,
+ * made now as native_walk makes it when doc:index() asked for one.  (A
+ * document closed during a walk keeps its tree until the walk ends.) */
+static int html_each_tag(lua_State *L, int idx, const char *tag,
+                         int (*fn)(void *ud, xmlNodePtr node), void *ud)
+{
+    html_doc *d = test_doc(L, idx);
+    if (d == NULL || d->doc == NULL || (d->closed && !d->busy))
+        return -1;
+    if (d->index == NULL && !d->no_index && d->want_index) {
+        const char *knob = getenv("PIPE_CSS_INDEX");
+        if (knob == NULL || strcmp(knob, "0") != 0)
+            d->index = pipe_cssm_index_build(d->doc, doc_has_template(d));
+        d->no_index = d->index == NULL;
+    }
+    if (d->index == NULL)
+        return -1;
+    return pipe_cssm_index_each(d->index, tag, d->removed != NULL, fn, ud);
+}
+
 static const pipe_html_api html_api = {
     .parse = pipe_html_parse_ex,
     .push_document = pipe_html_push_document,
@@ -1894,6 +1914,7 @@ static const pipe_html_api html_api = {
     .strip = pipe_html_strip,
     .walk_begin = pipe_html_walk_begin,
     .walk_end = pipe_html_walk_end,
+    .each_tag = html_each_tag,
 };
 
 static const pipe_service html_services[] = {
