@@ -39,6 +39,10 @@
  *                    content of every <meta> by each whitespace-separated,
  *                    lowercased word of its property, name, itemprop and
  *                    http-equiv, in document order
+ *     spec.index     true: a spec of tags, script_types and meta_tags
+ *                    only is answered from the Document's element index
+ *                    when it has one (pipe_html_each_tag) instead of a
+ *                    walk: the same lists, but no facts.pos
  *     spec.meta_tags true: facts.meta_tags, the same lists as meta_index
  *                    but made only for the keys read: an object indexed
  *                    like the table (meta_tags[key] -> {content...} | nil;
@@ -85,7 +89,7 @@ typedef struct group {
 
 typedef struct scanner {
     int ntags, nattrs, ngroups, nwords, nprefixes, digits, meta_index;
-    int meta_tags;
+    int meta_tags, index;
     int nstypes;
     size_t textcap;       /* bytes of own text a scan needs, + 1 */
     const char *stypes[MAX_NAMES];
@@ -284,6 +288,9 @@ int pipe_extract_scanner(lua_State *L)
     lua_getfield(L, 1, "meta_tags");
     int meta_tags = lua_toboolean(L, -1);
     lua_pop(L, 1);
+    lua_getfield(L, 1, "index");
+    int use_index = lua_toboolean(L, -1);
+    lua_pop(L, 1);
 
     /* the userdata gets its metatable before anything is copied in */
     scanner *s = lua_newuserdatauv(L, sizeof *s + bytes, 0);
@@ -339,6 +346,7 @@ int pipe_extract_scanner(lua_State *L)
     s->digits = digits;
     s->meta_index = meta_index;
     s->meta_tags = meta_tags;
+    s->index = use_index;
     lua_getfield(L, 1, "classes");
     if (lua_istable(L, -1)) {
         int t = lua_gettop(L);
@@ -386,6 +394,10 @@ typedef struct scan {
      * document order (a userdata at stack index metas_idx, grown as E) */
     struct mt_meta *metas;
     int nmetas, metas_cap, metas_idx;
+    int from_index;            /* answered from the element index: no
+                                * positions */
+    xmlNodePtr root;
+    int list;                  /* from the index: the tag list filled */
 } scan;
 
 enum { E_AWAY = 1, E_NAV = 2, E_ASIDE = 4, E_ARTICLE = 8, E_STOP = 16 };
@@ -403,8 +415,10 @@ static void add(scan *sc, int k, xmlNodePtr n)
     int c = ++sc->counts[k];
     pipe_html_push_node(L, sc->owner, n);
     lua_rawseti(L, sc->base + 2 * k, c);
-    lua_pushinteger(L, sc->pos);
-    lua_rawseti(L, sc->base + 2 * k + 1, c);
+    if (!sc->from_index) {
+        lua_pushinteger(L, sc->pos);
+        lua_rawseti(L, sc->base + 2 * k + 1, c);
+    }
     if (sc->vbase) {
         const scanner *s = sc->s;
         lua_createtable(L, 0, 2);
@@ -1018,6 +1032,71 @@ static void walk(scan *sc, xmlNodePtr n, int depth)
     }
 }
 
+/* Would walk() from root reach element n?  Not when an ancestor below
+ * root is opaque, nor deeper than MAX_DEPTH + 1 levels, nor outside
+ * root's subtree (root itself: by tag only, as scanner_scan adds it). */
+static int walk_reaches(const xmlNode *root, const xmlNode *n)
+{
+    if (opaque(root))
+        return 0;
+    int level = 1;
+    for (const xmlNode *a = n->parent; a != NULL; a = a->parent, level++) {
+        if (a == root)
+            return level <= MAX_DEPTH + 1;
+        if (a->type != XML_ELEMENT_NODE || opaque(a))
+            return 0;
+    }
+    return 0;
+}
+
+/* pipe_html_each_tag's callbacks: an element of tag list sc->list, a
+ * <meta> */
+static int index_tag(void *ud, xmlNodePtr n)
+{
+    scan *sc = ud;
+    const scanner *s = sc->s;
+    if (n == sc->root
+        || (walk_reaches(sc->root, n)
+            && (s->nstypes == 0 || strcmp((const char *)n->name, "script") != 0
+                || script_wanted(s, n))))
+        add(sc, sc->tag_lists + sc->list, n);
+    return 0;
+}
+
+static int index_meta_tag(void *ud, xmlNodePtr n)
+{
+    scan *sc = ud;
+    if (n->properties && walk_reaches(sc->root, n))
+        note_meta(sc, n);
+    return 0;
+}
+
+/* spec.index: the lists from the Document at stack index 2's element
+ * index; 0 when it has none (nothing done: the caller walks). */
+static int scan_index(scan *sc)
+{
+    const scanner *s = sc->s;
+    if (!s->index || s->nattrs || s->ngroups || s->nprefixes || s->digits
+        || s->naway || s->nvalues || s->meta_index
+        || (s->ntags == 0 && !sc->metas))
+        return 0;
+    /* the first call tells whether there is an index (the scan holds the
+     * document, so the later ones find it too) */
+    sc->from_index = 1;
+    for (int i = sc->metas ? -1 : 0; i < s->ntags; i++) {
+        sc->list = i;
+        int r = i < 0 ? pipe_html_each_tag(sc->L, sc->owner, "meta",
+                                           index_meta_tag, sc)
+                      : pipe_html_each_tag(sc->L, sc->owner, s->tags[i],
+                                           index_tag, sc);
+        if (r < 0) {
+            sc->from_index = 0;
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* The name of result list k. */
 static const char *list_name(const scanner *s, const scan *sc, int k)
 {
@@ -1091,7 +1170,10 @@ static int scanner_scan(lua_State *L)
     /* what the walk pushes for a while: a node, a values table and one of
      * its strings, a grown E or metas */
     luaL_checkstack(L, 8, "extract: scan");
-    if (root) {
+    sc.root = root;
+    if (root && scan_index(&sc)) {
+        /* (the lists are filled) */
+    } else if (root) {
         /* the root itself is position 1, collected by tag only */
         sc.pos = 1;
         if (sc.E) {
@@ -1119,7 +1201,10 @@ static int scanner_scan(lua_State *L)
         lua_pushvalue(L, sc.base + 2 * k + 1);
         lua_setfield(L, pos, name);
     }
-    lua_setfield(L, facts, "pos");
+    if (sc.from_index)
+        lua_pop(L, 1);
+    else
+        lua_setfield(L, facts, "pos");
     if (sc.E) {
         /* facts.away[name][i] for every list */
         lua_createtable(L, 0, sc.nlists);

@@ -593,6 +593,75 @@ START_TEST(scanner_meta_tags)
 }
 END_TEST
 
+/* spec.index: with the document's element index, the same lists as the
+ * walk (not inside script, svg, template, deeper than the walk goes, nor
+ * removed elements) without positions; without one (no doc:index(),
+ * PIPE_CSS_INDEX=0, a Node), the walk. */
+START_TEST(scanner_from_index)
+{
+    lua_State *L = pipe_test_lua();
+    const char *err = pipe_test_dostring(L,
+        "local spec = { tags = {'script', 'html', 'b'}, script_types = {'ld+json'}, "
+        "  meta_tags = true } "
+        "W = extract.scanner(spec) spec.index = true X = extract.scanner(spec) "
+        "local deep = string.rep('<div>', 600) .. '<b>deep</b><meta name=deep "
+        "content=d>' .. string.rep('</div>', 600) "
+        "function page() return html.parse([[<html><head>"
+        "<meta name=a content=1><script type=application/ld+json>{\"n\":1}</script>"
+        "<meta name=gone content=g><script>var x</script></head><body>"
+        "<b>one</b><svg><b>svg</b><meta name=svg content=s>"
+        "<script type=application/ld+json>{\"svg\":1}</script></svg>"
+        "<template><b>tpl</b><meta name=tpl content=t></template>"
+        "<noscript><meta name=a content=2></noscript>"
+        "<div><b>two</b><script type='application/ld+json'>{\"n\":2}</script></div>"
+        "]] .. deep .. [[</body></html>]]) end "
+        "function show(f) "
+        "  local t = {} "
+        "  for _, k in ipairs({'script', 'html', 'b'}) do "
+        "    local l = {} "
+        "    for _, n in ipairs(f[k]) do l[#l + 1] = k == 'html' and n.tag or n:text() ~= '' and n:text() or n:html() end "
+        "    t[#t + 1] = k .. '=' .. table.concat(l, '|') "
+        "  end "
+        "  for _, k in ipairs({'a', 'gone', 'svg', 'tpl', 'deep'}) do "
+        "    t[#t + 1] = k .. '=' .. table.concat(f.meta_tags[k] or {}, ',') "
+        "  end "
+        "  return table.concat(t, ' ') .. (f.pos and ' pos' or '') "
+        "end "
+        "D = page() D:first('meta[name=gone]'):remove()");
+    ck_assert_msg(err == NULL, "%s", err);
+    const char *want = "script={\"n\":1}|{\"n\":2} html=html b=one|two "
+                       "a=1,2 gone= svg= tpl= deep=";
+    char buf[512];
+    /* the tree holds what the walk leaves out */
+    expect_lua(L, "return #D:select('svg b, svg meta') .. ' ' .. "
+                  "tostring(D:first('template'):html():find('tpl', 1, true)) "
+                  ".. ' ' .. #D:select('meta[name=deep]')",
+               "2 4 1");
+    snprintf(buf, sizeof buf, "%s pos", want);
+    expect_lua(L, "return show(W:scan(D))", buf);
+    /* no index asked for: the walk */
+    expect_lua(L, "return show(X:scan(D))", buf);
+    expect_lua(L, "D:index() return show(X:scan(D))", want);
+    expect_lua(L, "return show(W:scan(D))", buf);
+    /* a Node: the walk */
+    expect_lua(L, "return tostring(X:scan(D:root()).pos ~= nil)", "true");
+    /* the index kept through removals: the removed ones left out */
+    expect_lua(L, "D:first('noscript'):remove() D:first('div'):remove() "
+                  "return show(X:scan(D))",
+               "script={\"n\":1} html=html b=one a=1 gone= svg= tpl= deep=");
+    /* PIPE_CSS_INDEX=0: no index, the walk */
+    setenv("PIPE_CSS_INDEX", "0", 1);
+    expect_lua(L, "local d = page() d:index() d:first('meta[name=gone]'):remove() "
+                  "return show(X:scan(d))", buf);
+    unsetenv("PIPE_CSS_INDEX");
+    /* an index made by queries, a page with a <template> */
+    expect_lua(L, "local d = page() for i = 1, 9 do d:select('p') end "
+                  "d:first('meta[name=gone]'):remove() return show(X:scan(d))",
+               want);
+    pipe_lua_close(L);
+}
+END_TEST
+
 /* Own texts are read only as far as the longest prefix or the digit
  * window reaches; class words match anywhere, any case, one-letter words
  * too. */
@@ -717,6 +786,7 @@ Suite *extract_suite(void)
     tcase_add_test(tc, params_checked);
     tcase_add_test(tc, scanner_facts);
     tcase_add_test(tc, scanner_meta_tags);
+    tcase_add_test(tc, scanner_from_index);
     tcase_add_test(tc, scanner_own_text_and_words);
     tcase_add_test(tc, scanner_attr_words);
     tcase_add_test(tc, arrays_kept_across_calls);
