@@ -89,6 +89,9 @@ local LIGHT = extract.scanner({
   tags = { "script" },
   script_types = { "ld+json" },
   meta_tags = true,
+  -- from the page's element index when it has one (rules.apply asks for
+  -- it before the edits): its lists of <meta>s and <script>s, not a walk
+  index = true,
 })
 
 -- meta.facts(page [, deep]) -> the scanner's facts of page.doc: lists of
