@@ -396,6 +396,7 @@ typedef struct scan {
     int nmetas, metas_cap, metas_idx;
     int from_index;            /* answered from the element index: no
                                 * positions */
+    const pipe_html_api *html; /* looked up once a scan, not per node */
     xmlNodePtr root;
     int list;                  /* from the index: the tag list filled */
 } scan;
@@ -413,7 +414,7 @@ static void add(scan *sc, int k, xmlNodePtr n)
 {
     lua_State *L = sc->L;
     int c = ++sc->counts[k];
-    pipe_html_push_node(L, sc->owner, n);
+    sc->html->push_node(L, sc->owner, n);
     lua_rawseti(L, sc->base + 2 * k, c);
     if (!sc->from_index) {
         lua_pushinteger(L, sc->pos);
@@ -1122,6 +1123,7 @@ static int scanner_scan(lua_State *L)
     memset(&sc, 0, sizeof sc);
     sc.L = L;
     sc.s = s;
+    sc.html = pipe_html_api_get();
     sc.owner = 2;
     sc.tag_lists = 0;
     sc.attr_lists = s->ntags;
