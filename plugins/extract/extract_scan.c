@@ -42,7 +42,8 @@
  *     spec.index     true: a spec of tags, script_types and meta_tags
  *                    only is answered from the Document's element index
  *                    when it has one (pipe_html_each_tag) instead of a
- *                    walk: the same lists, but no facts.pos
+ *                    walk: the same lists, but no facts.pos; "only": and
+ *                    without the index scan returns nil (no walk)
  *     spec.meta_tags true: facts.meta_tags, the same lists as meta_index
  *                    but made only for the keys read: an object indexed
  *                    like the table (meta_tags[key] -> {content...} | nil;
@@ -290,6 +291,11 @@ int pipe_extract_scanner(lua_State *L)
     lua_pop(L, 1);
     lua_getfield(L, 1, "index");
     int use_index = lua_toboolean(L, -1);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        if (strcmp(lua_tostring(L, -1), "only") != 0)
+            luaL_error(L, "extract.scanner: 'index' must be true or \"only\"");
+        use_index = 2;
+    }
     lua_pop(L, 1);
 
     /* the userdata gets its metatable before anything is copied in */
@@ -1175,6 +1181,11 @@ static int scanner_scan(lua_State *L)
     sc.root = root;
     if (root && scan_index(&sc)) {
         /* (the lists are filled) */
+    } else if (s->index == 2) {
+        /* "only": no walk */
+        pipe_html_walk_end(hold);
+        lua_pushnil(L);
+        return 1;
     } else if (root) {
         /* the root itself is position 1, collected by tag only */
         sc.pos = 1;

@@ -658,6 +658,17 @@ START_TEST(scanner_from_index)
     expect_lua(L, "local d = page() for i = 1, 9 do d:select('p') end "
                   "d:first('meta[name=gone]'):remove() return show(X:scan(d))",
                want);
+    /* "only": nil instead of a walk */
+    expect_lua(L, "local s = extract.scanner({ tags = {'script', 'html', 'b'}, "
+                  "  script_types = {'ld+json'}, meta_tags = true, index = 'only' }) "
+                  "local d = page() local none = s:scan(d) d:index() "
+                  "d:first('meta[name=gone]'):remove() "
+                  "return tostring(none) .. ' ' .. show(s:scan(d)) .. ' ' .. "
+                  "tostring(s:scan(d:root()))",
+               "nil script={\"n\":1}|{\"n\":2} html=html b=one|two "
+               "a=1,2 gone= svg= tpl= deep= nil");
+    expect_error(L, "extract.scanner({ index = 'always' })",
+                 "extract.scanner: 'index' must be true or \"only\"");
     pipe_lua_close(L);
 }
 END_TEST
