@@ -89,9 +89,10 @@ local LIGHT = extract.scanner({
   tags = { "script" },
   script_types = { "ld+json" },
   meta_tags = true,
-  -- from the page's element index when it has one (rules.apply asks for
-  -- it before the edits): its lists of <meta>s and <script>s, not a walk
-  index = true,
+  -- from the page's element index (rules.apply asks for it before the
+  -- edits): its lists of <meta>s and <script>s, not a walk; nil without
+  -- one (see light_facts)
+  index = "only",
 })
 
 -- meta.facts(page [, deep]) -> the scanner's facts of page.doc: lists of
@@ -123,13 +124,20 @@ function meta.facts(page, deep)
 end
 
 -- the full facts of page.doc when they are there, else the light scan's
--- (the same <meta> index and ld+json scripts)
+-- (the same <meta> index and ld+json scripts) from the page's element
+-- index; without an index the full facts (a walk of the page either way,
+-- and the code asking, generic.lua say, mostly asks for them next)
 local function light_facts(page)
   local f = page._facts
   if f and f.doc == page.doc then return f end
   f = page._light
   if not (f and f.doc == page.doc) then
-    f = page.doc and LIGHT:scan(page.doc) or {}
+    if not page.doc then
+      f = {}
+    else
+      f = LIGHT:scan(page.doc)
+      if not f then return meta.facts(page) end
+    end
     f.doc = page.doc
     page._light = f
   end
