@@ -389,6 +389,12 @@ typedef struct scan {
     int vbase;                 /* first values list's stack index, or 0 */
     int nlists;
     int counts[2 * MAX_NAMES + MAX_GROUPS + 2];
+    /* what the walk collected, in order: the lists are made after it,
+     * each at its size (found: a userdata at stack index found_idx,
+     * grown as E) */
+    struct found *found;
+    int nfound, found_cap, found_idx;
+    int vnames;                /* stack index of spec.values' first name */
     int pos;                   /* pre-order element count */
     /* with spec.away: every element's parent, subtree end and kind, by
      * position (grown as the walk goes: no counting walk first) */
@@ -415,28 +421,93 @@ typedef struct elem {
     unsigned char flags, known; /* flags computed on first use */
 } elem;
 
-/* Append the node to list k (and its position to the list after it). */
+typedef struct found {
+    xmlNodePtr node;
+    int pos, k;
+} found;
+
+/* Note the node for list k (at its position): fill_lists puts it there. */
 static void add(scan *sc, int k, xmlNodePtr n)
 {
-    lua_State *L = sc->L;
-    int c = ++sc->counts[k];
-    sc->html->push_node(L, sc->owner, n);
-    lua_rawseti(L, sc->base + 2 * k, c);
-    if (!sc->from_index) {
-        lua_pushinteger(L, sc->pos);
-        lua_rawseti(L, sc->base + 2 * k + 1, c);
+    sc->counts[k]++;
+    if (sc->nfound == sc->found_cap) {
+        int cap = sc->found_cap * 2;
+        found *f = lua_newuserdatauv(sc->L, (size_t)cap * sizeof *f, 0);
+        memcpy(f, sc->found, (size_t)sc->nfound * sizeof *f);
+        lua_replace(sc->L, sc->found_idx);
+        sc->found = f;
+        sc->found_cap = cap;
     }
-    if (sc->vbase) {
-        const scanner *s = sc->s;
-        lua_createtable(L, 0, 2);
+    sc->found[sc->nfound++] = (found){n, sc->pos, k};
+}
+
+/* Push the table of spec.values attributes of n (each as
+ * pipe_extract_attr reads it: the first of its name). */
+static void push_values(scan *sc, const xmlNode *n)
+{
+    lua_State *L = sc->L;
+    const scanner *s = sc->s;
+    const char *v[MAX_NAMES];
+    int nv = 0;
+    uint64_t seen = 0;
+    memset(v, 0, sizeof v);
+    for (const xmlAttr *a = n->properties; a; a = a->next) {
+        if (a->ns != NULL)
+            continue;
+        const char *name = (const char *)a->name;
         for (int i = 0; i < s->nvalues; i++) {
-            const char *v = n->properties ? pipe_extract_attr(n, s->values[i]) : NULL;
-            if (v) {
-                lua_pushstring(L, v);
-                lua_setfield(L, -2, s->values[i]);
-            }
+            if ((seen & ((uint64_t)1 << i)) || name[0] != s->values[i][0]
+                || strcmp(name, s->values[i]) != 0)
+                continue;
+            seen |= (uint64_t)1 << i;
+            const xmlNode *t = a->children;
+            if (t == NULL)
+                v[i] = "";
+            else if (t->type == XML_TEXT_NODE && t->next == NULL && t->content)
+                v[i] = (const char *)t->content;
+            nv += v[i] != NULL;
+            break;
         }
-        lua_rawseti(L, sc->vbase + k, c);
+    }
+    lua_createtable(L, 0, nv);
+    for (int i = 0; nv > 0 && i < s->nvalues; i++)
+        if (v[i]) {
+            lua_pushvalue(L, sc->vnames + i);
+            lua_pushstring(L, v[i]);
+            lua_rawset(L, -3);
+        }
+}
+
+/* The result lists, each made at its size, filled with what add noted
+ * (Nodes, positions, values), from stack index sc->base on. */
+static void fill_lists(scan *sc)
+{
+    lua_State *L = sc->L;
+    luaL_checkstack(L, 3 * sc->nlists + 8, "extract: scan");
+    sc->base = lua_gettop(L) + 1;
+    for (int k = 0; k < sc->nlists; k++) {
+        lua_createtable(L, sc->counts[k], 0);
+        lua_createtable(L, sc->from_index ? 0 : sc->counts[k], 0);
+    }
+    if (sc->s->nvalues > 0) {
+        sc->vbase = lua_gettop(L) + 1;
+        for (int k = 0; k < sc->nlists; k++)
+            lua_createtable(L, sc->counts[k], 0);
+    }
+    int filled[2 * MAX_NAMES + MAX_GROUPS + 2] = {0};
+    for (int i = 0; i < sc->nfound; i++) {
+        const found *f = &sc->found[i];
+        int k = f->k, c = ++filled[k];
+        sc->html->push_node(L, sc->owner, f->node);
+        lua_rawseti(L, sc->base + 2 * k, c);
+        if (!sc->from_index) {
+            lua_pushinteger(L, f->pos);
+            lua_rawseti(L, sc->base + 2 * k + 1, c);
+        }
+        if (sc->vbase) {
+            push_values(sc, f->node);
+            lua_rawseti(L, sc->vbase + k, c);
+        }
     }
 }
 
@@ -1142,17 +1213,15 @@ static int scanner_scan(lua_State *L)
         lua_newtable(L);
         sc.meta_index = lua_gettop(L);
     }
-    luaL_checkstack(L, sc.nlists + 4, "extract: scan");
-    sc.base = lua_gettop(L) + 1;
-    for (int k = 0; k < sc.nlists; k++) {
-        lua_newtable(L);
-        lua_newtable(L);
-    }
+    luaL_checkstack(L, s->nvalues + 8, "extract: scan");
     if (s->nvalues > 0) {
-        sc.vbase = lua_gettop(L) + 1;
-        for (int k = 0; k < sc.nlists; k++)
-            lua_newtable(L);
+        sc.vnames = lua_gettop(L) + 1;
+        for (int i = 0; i < s->nvalues; i++)
+            lua_pushstring(L, s->values[i]);
     }
+    sc.found_cap = 64;
+    sc.found = lua_newuserdatauv(L, (size_t)sc.found_cap * sizeof *sc.found, 0);
+    sc.found_idx = lua_gettop(L);
     if (root && s->naway > 0) {
         /* the array the last scan left (taken out of the registry: a
          * scan a finalizer makes meanwhile makes its own), else a new one */
@@ -1175,8 +1244,8 @@ static int scanner_scan(lua_State *L)
                                      0);
         sc.metas_idx = lua_gettop(L);
     }
-    /* what the walk pushes for a while: a node, a values table and one of
-     * its strings, a grown E or metas */
+    /* what the walk pushes for a while: a meta_index list and string, a
+     * grown E, metas or found */
     luaL_checkstack(L, 8, "extract: scan");
     sc.root = root;
     if (root && scan_index(&sc)) {
@@ -1202,6 +1271,7 @@ static int scanner_scan(lua_State *L)
         if (sc.E)
             sc.E[1].end = sc.pos + 1;
     }
+    fill_lists(&sc);
     /* facts: {name = list, pos = {name = positions}} */
     lua_createtable(L, 0, sc.nlists + 1);
     int facts = lua_gettop(L);
