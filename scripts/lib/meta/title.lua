@@ -60,9 +60,12 @@ end
 
 -- a date or time as a title segment ("31.10.2023, 10.19 Uhr")
 local function is_date(s)
+  -- (most segments hold no digit: no copies counted then)
+  if not s:find("%d") then return false end
   local digits = select(2, s:gsub("%d", ""))
+  if digits < 4 then return false end
   local letters = select(2, s:gsub("[%a\128-\255]", ""))
-  return digits >= 4 and letters <= 4
+  return letters <= 4
 end
 
 -- segments of a title: {{text=, a=, b=}...} in order (a, b: where the
