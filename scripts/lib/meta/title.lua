@@ -48,7 +48,11 @@ local LABELS = {
 
 local function clean(s)
   if type(s) ~= "string" then return nil end
-  s = text.clean(s):gsub("%s+", " ")
+  -- one line: text.clean leaves only single spaces inside lines and
+  -- line breaks between them, so only a text of several lines changes
+  -- (a gsub copies the text even when it changes nothing)
+  s = text.clean(s)
+  if s:find("\n", 1, true) then s = s:gsub("\n+", " ") end
   if s == "" then return nil end
   return s
 end
