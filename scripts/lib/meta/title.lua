@@ -75,7 +75,10 @@ end
 -- segments of a title: {{text=, a=, b=}...} in order (a, b: where the
 -- segment lies in s), separators dropped
 local SEP_SET = {}
-for _, sep in ipairs(SEPARATORS) do SEP_SET[sep:sub(2, -2)] = true end
+for _, sep in ipairs(SEPARATORS) do
+  assert(not sep:sub(2, -2):find("[%w%s]"))
+  SEP_SET[sep:sub(2, -2)] = true
+end
 
 local function segments(s)
   local segs, pos = {}, 1
@@ -84,10 +87,11 @@ local function segments(s)
     if part then segs[#segs + 1] = { text = part, a = a, b = b } end
   end
   -- " SEP " between words: the separator's characters stand alone (the
-  -- space after a word may start the next separator: search overlapping)
+  -- space after a word may start the next separator: search overlapping;
+  -- no separator holds a letter or digit, so a word is not a candidate)
   local init = 1
   while true do
-    local a, e, tok = s:find(" (%S+) ", init)
+    local a, e, tok = s:find(" ([^%w%s]+) ", init)
     if not a then break end
     if SEP_SET[tok] and a >= pos then
       add(pos, a - 1)
