@@ -192,9 +192,18 @@ end
 
 local NONE = setmetatable({}, { __newindex = function() error("read-only", 2) end })
 
+-- the names asked for, lowercase (most are constants asked on every
+-- page: one pattern search per name, not per call); emptied when large
+local LOWER, nlower = {}, 0
+
 function meta.tag(page, name)
-  if name:find("%u") then name = name:lower() end
-  return tags(page)[name] or NONE
+  local l = LOWER[name]
+  if not l then
+    l = name:find("%u") and name:lower() or name
+    if nlower >= 4096 then LOWER, nlower = {}, 0 end
+    LOWER[name], nlower = l, nlower + 1
+  end
+  return tags(page)[l] or NONE
 end
 
 -- the first non-empty <meta> of these names -> value, "meta NAME"
