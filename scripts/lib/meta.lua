@@ -221,18 +221,18 @@ local function is_list(t)
   return type(t) == "table" and (t[1] ~= nil or next(t) == nil)
 end
 
-local function types_of(o)
-  local t = o["@type"]
-  if type(t) == "string" then return { t } end
-  if type(t) == "table" then return t end
-  return {}
+-- is this @type (one of a list) Article-like?
+local function article_type(t)
+  return type(t) == "string" and (t:find("Article") ~= nil or t == "BlogPosting"
+    or t == "Report" or t == "LiveBlogPosting" or t == "SocialMediaPosting")
 end
 
 local function is_article(o)
-  for _, t in ipairs(types_of(o)) do
-    if type(t) == "string" and (t:find("Article") or t == "BlogPosting"
-        or t == "Report" or t == "LiveBlogPosting" or t == "SocialMediaPosting") then
-      return true
+  local t = o["@type"]
+  if type(t) == "string" then return article_type(t) end
+  if type(t) == "table" then
+    for _, x in ipairs(t) do
+      if article_type(x) then return true end
     end
   end
   return false
@@ -240,11 +240,15 @@ end
 
 -- the first Article-like @type of a JSON-LD object, else its first type
 local function type_name(o)
+  local t = o["@type"]
+  if type(t) == "string" then return t end
   local first
-  for _, t in ipairs(types_of(o)) do
-    if type(t) == "string" then
-      first = first or t
-      if is_article({ ["@type"] = t }) then return t end
+  if type(t) == "table" then
+    for _, x in ipairs(t) do
+      if type(x) == "string" then
+        first = first or x
+        if article_type(x) then return x end
+      end
     end
   end
   return first or "object"
