@@ -208,7 +208,8 @@ end
 
 -- the first non-empty <meta> of these names -> value, "meta NAME"
 local function first_tag(page, ...)
-  for _, name in ipairs({ ... }) do
+  for i = 1, select("#", ...) do
+    local name = select(i, ...)
     for _, v in ipairs(meta.tag(page, name)) do
       local c = clean(v)
       if c then return c, "meta " .. name end
@@ -368,15 +369,25 @@ local function walk(page, v, keys, i, out)
   walk(page, v[keys[i]], keys, i + 1, out)
 end
 
+-- the keys of the paths asked for (constants, asked on every page);
+-- emptied when large
+local PATH_KEYS, npaths = {}, 0
+
 function meta.jsonld_path(page, path)
-  local keys = {}
-  for k in path:gmatch("[^.]+") do keys[#keys + 1] = k end
+  local keys = PATH_KEYS[path]
+  if not keys then
+    keys = {}
+    for k in path:gmatch("[^.]+") do keys[#keys + 1] = k end
+    if npaths >= 1024 then PATH_KEYS, npaths = {}, 0 end
+    PATH_KEYS[path], npaths = keys, npaths + 1
+  end
+  -- (one list for the objects that give nothing)
+  local out = {}
   for _, o in ipairs(meta.jsonld(page)) do
-    local out = {}
     walk(page, o, keys, 1, out)
     if #out > 0 then return out end
   end
-  return {}
+  return out
 end
 
 -- the first JSON-LD value at path -> value, "jsonld PATH"
