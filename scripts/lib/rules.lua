@@ -538,6 +538,8 @@ local function compile_field(name, key, spec)
   f.required = spec.required
   f.default = spec.default
   f.trim = spec.trim
+  -- (trim = "chars": strip them too; checked once here, not per value)
+  f.trim_chars = type(spec.trim) == "string" and spec.trim or nil
   f.keep_spaces = spec.keep_spaces
   if spec.clean then
     f.clean = {}
@@ -965,7 +967,7 @@ local function process(f, s, kind, page, st)
   if kind ~= "html" and (f.replace or f.re or (kind == "text" and f.keep_spaces)) then
     s = text.trim(s)
   end
-  if type(f.trim) == "string" then s = strip_chars(s, f.trim) end
+  if f.trim_chars then s = strip_chars(s, f.trim_chars) end
   if s == "" then return nil, "matched, but empty" end
   if f.split then
     local out, why = {}, nil
