@@ -37,6 +37,10 @@ static const struct {
 } text_cases[] = {
     /* inline markup keeps spaces right */
     {"<p>word <a href=#>link</a>, next</p>", "p", "word link, next"},
+    /* a word runs on over other 0xC2 characters (\xc2\xa9, \xc2\xb0); a
+     * no-break space ends it */
+    {"<p>a\xc2\xa9" "b  c&nbsp;d\xc2\xb0\xc2\xa0 e \xc2\xa9</p>", "p",
+     "a\xc2\xa9" "b c d\xc2\xb0 e \xc2\xa9"},
     {"<p>  lots \n\t of   <em>white</em>space  </p>", "p", "lots of whitespace"},
     /* entities decoded; nbsp is a plain space and collapses */
     {"<p>a&nbsp;&nbsp;b &amp; c&mdash;d&#8217;s</p>", "p", "a b & c\u2014d\u2019s"},
