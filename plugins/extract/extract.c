@@ -308,6 +308,9 @@ static int extract_content(lua_State *L)
     memset(&r, 0, sizeof r);
     r.pp = pp;
     r.L = L;
+    tag_index ti;
+    pipe_extract_tags_build(&ti, pp);
+    r.tags = &ti;
     /* the working arrays: the ones the last call left (scratch_take),
      * grown by the first attempt's index when they are too small */
     scratch_take(&r);

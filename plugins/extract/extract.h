@@ -26,6 +26,7 @@
 #define PIPE_EXTRACT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <lua.h>
 #include <libxml/tree.h>
@@ -71,8 +72,11 @@ typedef struct tagweight {
 enum { H_POS = 1, H_NEG = 2, H_UNLIKELY = 4, H_MAYBE = 8, H_DROP = 16,
        H_NEVER = 32 };
 
-/* The hints of all five lists, bucketed by first character (a-z, 0-9),
- * so a token is compared only with hints that can match it. */
+/* The hints of all six lists, bucketed by their first two characters
+ * (a-z, 0-9; a one-letter hint's second "character" is its end), so a
+ * token is compared only with hints that can be a prefix of it. */
+#define HINT_B2 37            /* second-character buckets: 36 + the end */
+#define HINT_BUCKETS (36 * HINT_B2)
 typedef struct hintx {
     const char *h;
     size_t len;
@@ -85,7 +89,8 @@ typedef struct params {
     strlist positive, negative, unlikely, maybe, drop, never, drop_tags,
         prompts, tag_lines, date_labels;
     hintx hx[6 * MAX_LIST];
-    int hx_start[37];          /* bucket b: hx[hx_start[b] .. hx_start[b+1]) */
+    /* bucket b: hx[hx_start[b] .. hx_start[b+1]) */
+    int hx_start[HINT_BUCKETS + 1];
     tagweight tagw[MAX_TAGW];
     size_t ntagw;
     double min_paragraph, length_step, length_cap, comma_weight;
@@ -142,16 +147,23 @@ typedef struct para {
 
 /* One run's working state. */
 #define NO_MARKER ((size_t)-1)
-/* Tag flags by name pointer (the parser interns tag names), per run. */
-#define TAG_CACHE 64
-typedef struct tag_cache {
-    const xmlChar *name[TAG_CACHE];
-    unsigned flags[TAG_CACHE];
-} tag_cache;
+/* What a tag name means to this run: its T_* flags, whether drop_tags
+ * lists it, its tag_weights entry.  Names of up to 8 bytes (all of the
+ * scorer's tags) are found by their bytes packed into one number in an
+ * open-addressed table built at the start of a call; longer names take
+ * the lists (extract_score.c, pipe_extract_tags_build). */
+#define TAG_SLOTS 512         /* > 75 tags + MAX_LIST + MAX_TAGW names */
+typedef struct tag_index {
+    uint64_t key[TAG_SLOTS];  /* 0: empty */
+    unsigned flags[TAG_SLOTS];
+    unsigned char drop[TAG_SLOTS];
+    unsigned char weighted[TAG_SLOTS];   /* (while the index is built) */
+    double weight[TAG_SLOTS];
+} tag_index;
 
 typedef struct run {
     const params *pp;
-    tag_cache tc;
+    const tag_index *tags;
     lua_State *L;
     /* the working arrays are userdata in these stack slots, grown (a new
      * userdata in the slot) when an attempt's index needs more */
@@ -196,7 +208,15 @@ void pipe_extract_read_params(lua_State *L, int t, params *pp);
 void pipe_extract_push_defaults(lua_State *L);
 
 /* extract_score.c */
-unsigned pipe_extract_tag_flags(const xmlNode *n);
+void pipe_extract_tags_build(tag_index *ti, const params *pp);
+/* The T_* flags of element n's tag; *drop (when not NULL): drop_tags
+ * lists it; *weight (when not NULL): its tag_weights entry, 0 if none. */
+unsigned pipe_extract_tag_info(const run *r, const xmlNode *n, int *drop,
+                               double *weight);
+static inline unsigned pipe_extract_tag_flags(const run *r, const xmlNode *n)
+{
+    return pipe_extract_tag_info(r, n, NULL, NULL);
+}
 /* The value of attribute `name` of element n, without copying (the HTML
  * parser keeps each value as one text node); NULL when absent. */
 const char *pipe_extract_attr(const xmlNode *n, const char *name);

@@ -245,7 +245,7 @@ static void emit_children(run *r, int i, int depth)
         if (c->type == XML_ELEMENT_NODE) {
             if (cur >= end || r->s[cur].node != c) {
                 /* excluded in pass 1 */
-                if (pipe_extract_tag_flags(c) & T_BR)
+                if (pipe_extract_tag_flags(r, c) & T_BR)
                     line_break(r);
                 continue;
             }

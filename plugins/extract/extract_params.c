@@ -268,35 +268,44 @@ static void read_value(lua_State *L, params *pp, const pdesc *d)
         *(int *)(base + d->off) = (int)floor(v);
 }
 
-/* The bucketed hint index of pp's five hint lists. */
+/* The bucket of a hint (extract.h), -1 when it can match no token
+ * (tokens are lowercase ASCII letters and digits). */
+static int hint_bucket(const char *h, size_t len)
+{
+    int b1 = len ? pipe_extract_bucket((unsigned char)h[0]) : -1;
+    if (b1 < 0)
+        return -1;
+    if (len == 1)
+        return b1 * HINT_B2 + 36;
+    int b2 = pipe_extract_bucket((unsigned char)h[1]);
+    return b2 < 0 ? -1 : b1 * HINT_B2 + b2;
+}
+
+/* The bucketed hint index of pp's six hint lists. */
 static void index_hints(params *pp)
 {
     const strlist *lists[6] = {&pp->positive, &pp->negative, &pp->unlikely,
                                &pp->maybe, &pp->drop, &pp->never};
     static const unsigned bits[6] = {H_POS, H_NEG, H_UNLIKELY, H_MAYBE,
                                      H_DROP, H_NEVER};
-    int count[37] = {0};
+    int count[HINT_BUCKETS] = {0};
     for (int l = 0; l < 6; l++)
         for (size_t i = 0; i < lists[l]->n; i++) {
-            int b = lists[l]->len[i]
-                        ? pipe_extract_bucket((unsigned char)lists[l]->v[i][0])
-                        : -1;
+            int b = hint_bucket(lists[l]->v[i], lists[l]->len[i]);
             if (b >= 0)
                 count[b]++;
         }
-    int at[37];
+    int at[HINT_BUCKETS];
     pp->hx_start[0] = 0;
-    for (int b = 0; b < 36; b++) {
+    for (int b = 0; b < HINT_BUCKETS; b++) {
         at[b] = pp->hx_start[b];
         pp->hx_start[b + 1] = pp->hx_start[b] + count[b];
     }
     for (int l = 0; l < 6; l++)
         for (size_t i = 0; i < lists[l]->n; i++) {
-            int b = lists[l]->len[i]
-                        ? pipe_extract_bucket((unsigned char)lists[l]->v[i][0])
-                        : -1;
+            int b = hint_bucket(lists[l]->v[i], lists[l]->len[i]);
             if (b < 0)
-                continue;   /* tokens are ASCII: such a hint never matches */
+                continue;   /* such a hint never matches */
             hintx *x = &pp->hx[at[b]++];
             x->h = lists[l]->v[i];
             x->len = lists[l]->len[i];

@@ -240,6 +240,64 @@ START_TEST(whole_node)
 }
 END_TEST
 
+/* Tag names are looked up by content (the parser copies each element's
+ * name): names of 8 bytes or less through the call's tag index, longer
+ * ones (custom elements, blockquote, figcaption) through the lists; both
+ * kinds in drop_tags and tag_weights, and a name no list holds. */
+START_TEST(tag_names)
+{
+    lua_State *L = pipe_test_lua();
+    const char *err = pipe_test_dostring(L,
+        "DOC = html.parse([[<html><body>"
+        "<div class='side'><p>Home, News, Sport, Weather, and many other links, here, there.</p></div>"
+        "<story-wrapper class='w'><p>First paragraph of the story, long enough to score, with commas, yes.</p>"
+        "<x-credit>Photo by Someone Important at the Agency, 2024, all rights, reserved.</x-credit>"
+        "<x-credits1>Credit text that is long enough to be a paragraph, surely, yes indeed.</x-credits1>"
+        "<p>Second paragraph, also long enough, with more commas, and words, to score.</p>"
+        "<blockquote><p>A quoted line, long enough to count as a paragraph, with a comma.</p></blockquote>"
+        "<figcaption>A caption under a picture, long enough to be a paragraph, too.</figcaption>"
+        "</story-wrapper></body></html>]]) "
+        "function RUN(p) local r = extract.content(DOC, p) "
+        "return r.node.tag .. ' ' .. string.format('%.2f', r.score) .. ' | ' "
+        ".. table.concat(r.paragraphs, ' | ') end");
+    ck_assert_msg(err == NULL, "%s", err);
+    const char *story =
+        "First paragraph of the story, long enough to score, with commas, yes.";
+    const char *second =
+        "Second paragraph, also long enough, with more commas, and words, to score.";
+    const char *quote =
+        "A quoted line, long enough to count as a paragraph, with a comma.";
+    const char *caption =
+        "A caption under a picture, long enough to be a paragraph, too.";
+    char want[2048];
+    /* an 8-byte name of no table */
+    snprintf(want, sizeof want, "story-wrapper 13.50 | Home, News, Sport, "
+             "Weather, and many other links, here, there. | %s | Credit text "
+             "that is long enough to be a paragraph, surely, yes indeed. | %s | "
+             "%s | %s", story, second, quote, caption);
+    expect_lua(L, "return RUN({drop_tags = {'x-credit'}})", want);
+    /* long names: the default figcaption, a custom element's */
+    snprintf(want, sizeof want, "story-wrapper 13.50 | Home, News, Sport, "
+             "Weather, and many other links, here, there. | %s | Photo by "
+             "Someone Important at the Agency, 2024, all rights, reserved. | "
+             "%s | %s", story, second, quote);
+    expect_lua(L, "return RUN({drop_tags = {'x-credits1', 'figcaption'}})",
+               want);
+    /* tag weights of a long and a short name */
+    snprintf(want, sizeof want, "story-wrapper 53.50 | %s | Photo by Someone "
+             "Important at the Agency, 2024, all rights, reserved.Credit "
+             "text that is long enough to be a paragraph, surely, yes "
+             "indeed. | %s | %s", story, second, quote);
+    expect_lua(L, "return RUN({tag_weights = {['story-wrapper'] = 40}})",
+               want);
+    expect_lua(L, "return RUN({tag_weights = {['story-wrapper'] = -40, "
+                  "div = 50, ['x-credits1'] = 7, p = 3}})",
+               "div 57.00 | Home, News, Sport, Weather, and many other "
+               "links, here, there.");
+    pipe_lua_close(L);
+}
+END_TEST
+
 START_TEST(params_errors)
 {
     lua_State *L = with_page("article.html");
@@ -634,6 +692,7 @@ Suite *extract_suite(void)
     tcase_add_test(tc, links_page);
     tcase_add_test(tc, params_tune);
     tcase_add_test(tc, params_errors);
+    tcase_add_test(tc, tag_names);
     tcase_add_test(tc, failure_classes);
     tcase_add_test(tc, failure_classes_need_their_rule);
     tcase_add_test(tc, result_blocks);
