@@ -165,11 +165,14 @@ static void set_mode(run *r, const int mode[3])
  * per page.  They are userdata in a table in the registry, moved into the
  * call's stack slots at its start (the table's entries cleared: a call
  * made meanwhile -- from a finalizer the collector runs while this one
- * pushes its results -- finds none and makes its own) and back at its
- * end; after an error they are garbage.  Arrays larger than SCRATCH_KEEP
- * (a huge page's) are not kept.
+ * reads its params or pushes its results -- finds none and makes its own)
+ * and back at its end; after an error they are garbage.  Arrays larger
+ * than SCRATCH_KEEP (a huge page's) are not kept.  The params (~45 KB:
+ * the lists and the hint index) are kept the same way; every field is
+ * written by pipe_extract_read_params before it is read.
  */
 #define SCRATCH_KEEP ((size_t)4 << 20)
+#define SCRATCH_SLOTS 4
 static const char scratch_key = 's';
 
 static void scratch_take(run *r)
@@ -177,7 +180,7 @@ static void scratch_take(run *r)
     lua_State *L = r->L;
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &scratch_key) != LUA_TTABLE) {
         lua_pop(L, 1);
-        lua_createtable(L, 3, 0);
+        lua_createtable(L, SCRATCH_SLOTS, 0);
         lua_pushvalue(L, -1);
         lua_rawsetp(L, LUA_REGISTRYINDEX, &scratch_key);
     }
@@ -194,8 +197,14 @@ static void scratch_take(run *r)
     r->paras_idx = lua_gettop(L);
     r->paras = lua_touserdata(L, -1);
     r->para_cap = r->paras ? (int)(lua_rawlen(L, -1) / sizeof *r->paras) : 0;
+    lua_rawgeti(L, t, 4);
+    if (lua_touserdata(L, -1) == NULL) {
+        lua_pop(L, 1);
+        lua_newuserdatauv(L, sizeof(params), 0);
+    }
+    r->params_idx = lua_gettop(L);
     r->scratch_idx = t;
-    for (int k = 1; k <= 3; k++) {
+    for (int k = 1; k <= SCRATCH_SLOTS; k++) {
         lua_pushnil(L);
         lua_rawseti(L, t, k);
     }
@@ -204,8 +213,9 @@ static void scratch_take(run *r)
 static void scratch_keep(run *r)
 {
     lua_State *L = r->L;
-    const int slots[3] = {r->s_idx, r->out_idx, r->paras_idx};
-    for (int k = 0; k < 3; k++) {
+    const int slots[SCRATCH_SLOTS] = {r->s_idx, r->out_idx, r->paras_idx,
+                                      r->params_idx};
+    for (int k = 0; k < SCRATCH_SLOTS; k++) {
         if (lua_rawlen(L, slots[k]) <= SCRATCH_KEEP)
             lua_pushvalue(L, slots[k]);
         else
@@ -291,29 +301,35 @@ static int extract_content(lua_State *L)
         t = 2;
     }
     lua_settop(L, 2);
-    params *pp = lua_newuserdatauv(L, sizeof *pp, 0);
+    run r;
+    memset(&r, 0, sizeof r);
+    r.L = L;
+    /* the working arrays and the params: the ones the last call left
+     * (scratch_take); the arrays are grown by the first attempt's index
+     * when they are too small */
+    scratch_take(&r);
+    params *pp = lua_touserdata(L, r.params_idx);
     pipe_extract_read_params(L, t, pp);
+    r.pp = pp;
     /* again: reading params may have run Lua code (metamethods); from here
      * on the document is marked walked: a finalizer cannot close or edit it
      * under us (include/pipe/html.h) */
     void *hold = pipe_html_walk_begin(L, 1);
     root = pipe_html_check_node(L, 1);
     if (!root) {
+        scratch_keep(&r);
         pipe_html_walk_end(hold);
         luaL_pushfail(L);
         lua_pushliteral(L, "no content");
         return 2;
     }
-    run r;
-    memset(&r, 0, sizeof r);
-    r.pp = pp;
-    r.L = L;
     tag_index ti;
     pipe_extract_tags_build(&ti, pp);
     r.tags = &ti;
-    /* the working arrays: the ones the last call left (scratch_take),
-     * grown by the first attempt's index when they are too small */
-    scratch_take(&r);
+    hint_cache hc;
+    memset(hc.v, 0, sizeof hc.v);
+    hc.n = 0;
+    r.hints = &hc;
 
     if (pp->whole) {
         const int mode[3] = {0, 1, pp->whole_clean};

@@ -161,13 +161,25 @@ typedef struct tag_index {
     double weight[TAG_SLOTS];
 } tag_index;
 
+/* The hint bits of the class values seen in a call (open addressing;
+ * values point into the tree, which the call holds). */
+#define HINT_CACHE 512
+typedef struct hint_cache {
+    const char *v[HINT_CACHE];   /* NULL: empty */
+    uint32_t hash[HINT_CACHE];
+    unsigned bits[HINT_CACHE];
+    int n;
+} hint_cache;
+
 typedef struct run {
     const params *pp;
     const tag_index *tags;
+    hint_cache *hints;
     lua_State *L;
     /* the working arrays are userdata in these stack slots, grown (a new
      * userdata in the slot) when an attempt's index needs more */
     int s_idx, out_idx, paras_idx;
+    int params_idx;            /* the params' userdata */
     int scratch_idx;           /* the registry's table of kept arrays */
     nstat *s;
     int n, cap;

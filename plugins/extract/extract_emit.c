@@ -26,31 +26,42 @@ static void out_byte(run *r, char c)
         r->out[r->out_len++] = c;
 }
 
+/* (The run's fields are read into locals and written back at the end:
+ * through r, every byte stored into the output would make the compiler
+ * read them again.) */
 static void append_text(run *r, const unsigned char *c)
 {
+    char *out = r->out;
+    size_t len = r->out_len;
+    const size_t cap = r->out_cap, start = r->cur_start;
+    int pending = r->pending_space;
+    long chars = 0;
     int adv;
     while (*c) {
-        if (pipe_extract_space_at(c, &adv)) {
-            r->pending_space = 1;
+        if (*c > ' ' && *c < 0x80) {
+            /* printable ASCII: no space, no continuation byte */
+        } else if (pipe_extract_space_at(c, &adv)) {
+            pending = 1;
             c += adv;
             continue;
         }
-        if (r->pending_space && r->out_len > r->cur_start
-            && r->out[r->out_len - 1] != '\n') {
-            out_byte(r, ' ');
-            r->cur_chars++;
-            if (r->in_a)
-                r->cur_link++;
+        if (pending && len > start && out[len - 1] != '\n') {
+            if (len < cap)
+                out[len++] = ' ';
+            chars++;
         }
-        r->pending_space = 0;
-        if ((*c & 0xC0) != 0x80) {
-            r->cur_chars++;
-            if (r->in_a)
-                r->cur_link++;
-        }
-        out_byte(r, (char)*c);
+        pending = 0;
+        if ((*c & 0xC0) != 0x80)
+            chars++;
+        if (len < cap)
+            out[len++] = (char)*c;
         c++;
     }
+    r->out_len = len;
+    r->pending_space = pending;
+    r->cur_chars += chars;
+    if (r->in_a)
+        r->cur_link += chars;
 }
 
 static int has_digit(const char *s, size_t len)

@@ -311,28 +311,61 @@ static unsigned token_hints(const params *pp, const char *t, size_t tl)
 static unsigned attr_hints(const params *pp, const char *v)
 {
     char tok[TOKEN_LEN];
-    size_t len = 0;
-    int prev_lower = 0, ntok = 0;
+    int ntok = 0;
     unsigned h = 0;
-    for (const unsigned char *c = (const unsigned char *)v;; c++) {
-        int alnum = pipe_extract_isalnum(*c);
-        int hump = alnum && *c >= 'A' && *c <= 'Z' && prev_lower;
-        if ((!alnum || hump) && len > 0) {
-            h |= token_hints(pp, tok, len < TOKEN_LEN ? len : TOKEN_LEN - 1);
-            if (++ntok == MAX_TOKENS)
-                break;
-            len = 0;
-        }
+    const unsigned char *c = (const unsigned char *)v;
+    for (;;) {
+        while (*c && !pipe_extract_isalnum(*c))
+            c++;
         if (!*c)
             break;
-        if (alnum) {
+        /* a token: letters and digits, up to a capital after a small
+         * letter or a digit (the hump starts the next token) */
+        size_t len = 0;
+        int prev_lower;
+        do {
+            int upper = *c >= 'A' && *c <= 'Z';
             if (len < TOKEN_LEN - 1)
-                tok[len] = (char)pipe_extract_lower(*c);
+                tok[len] = (char)(upper ? *c + ('a' - 'A') : *c);
             len++;
-        }
-        prev_lower = alnum && !(*c >= 'A' && *c <= 'Z');
+            prev_lower = !upper;
+            c++;
+        } while (pipe_extract_isalnum(*c)
+                 && !(prev_lower && *c >= 'A' && *c <= 'Z'));
+        h |= token_hints(pp, tok, len < TOKEN_LEN ? len : TOKEN_LEN - 1);
+        if (++ntok == MAX_TOKENS)
+            break;
     }
     return h;
+}
+
+/*
+ * The hint bits of a class attribute through the call's cache: a page
+ * repeats its classes (every item of a list, every teaser), and the
+ * parser gives each element its own copy of the value, so values are
+ * found by content (a hash, then the bytes).  Ids are seldom repeated:
+ * not cached.
+ */
+static unsigned class_hints(run *r, const char *v)
+{
+    hint_cache *hc = r->hints;
+    uint32_t hash = 2166136261u;
+    for (const unsigned char *c = (const unsigned char *)v; *c; c++)
+        hash = (hash ^ *c) * 16777619u;
+    unsigned slot = hash % HINT_CACHE;
+    while (hc->v[slot]) {
+        if (hc->hash[slot] == hash && strcmp(hc->v[slot], v) == 0)
+            return hc->bits[slot];
+        slot = (slot + 1) % HINT_CACHE;
+    }
+    unsigned bits = attr_hints(r->pp, v);
+    if (hc->n < HINT_CACHE * 3 / 4) {
+        hc->v[slot] = v;
+        hc->hash[slot] = hash;
+        hc->bits[slot] = bits;
+        hc->n++;
+    }
+    return bits;
 }
 
 /* Does an inline style hide the element (display:none,
@@ -397,7 +430,7 @@ static int classify(run *r, xmlNodePtr n, unsigned flags, double *weight,
         }
     }
     if (cls)
-        hc = attr_hints(pp, cls);
+        hc = class_hints(r, cls);
     if (id)
         hi = attr_hints(pp, id);
     double w = 0;
@@ -445,6 +478,15 @@ static size_t measure(const unsigned char *c, long *chars, long *commas)
     long ch = 0, cm = 0;
     int space = 1, adv;
     while (*c) {
+        /* printable ASCII, most of a page's text: a character, maybe a
+         * comma, no space */
+        if (*c > ' ' && *c < 0x80) {
+            space = 0;
+            ch++;
+            cm += *c == ',';
+            c++;
+            continue;
+        }
         if (pipe_extract_space_at(c, &adv)) {
             if (!space)
                 ch++;

@@ -298,6 +298,35 @@ START_TEST(tag_names)
 }
 END_TEST
 
+/* Class hints are kept per call by the value's content: a class seen
+ * again (comments, story) means what it meant the first time, also
+ * after the cache is full (500 distinct classes in between). */
+START_TEST(class_hints_cached)
+{
+    lua_State *L = pipe_test_lua();
+    expect_lua(L,
+        "local parts = {'<html><body><div id=main>'} "
+        "local function add(from, to) for i = from, to do "
+        "  parts[#parts + 1] = \"<div class='comments'><p>A comment that is \" "
+        "    .. 'long enough to be a paragraph of text, with commas, many of '"
+        "    .. 'them, here.</p></div>' "
+        "  parts[#parts + 1] = \"<div class='story'><p>Paragraph \" .. i .. "
+        "    ' of the story, long enough to be scored, with a comma, and '"
+        "    .. 'another one.</p></div>' end end "
+        "add(1, 2) "
+        "for i = 1, 500 do parts[#parts + 1] = "
+        "  string.format(\"<span class='c%d'>x</span>\", i) end "
+        "add(3, 4) "
+        "parts[#parts + 1] = '</div></body></html>' "
+        "local r = extract.content(html.parse(table.concat(parts))) "
+        "local t = {} for _, p in ipairs(r.paragraphs) do "
+        "  t[#t + 1] = p:match('^Paragraph %d') or p:match('^x+$') and 'x' or p end "
+        "return table.concat(t, ' | ') .. ' @' .. r.node:attr('id')",
+        "Paragraph 1 | Paragraph 2 | x | Paragraph 3 | Paragraph 4 @main");
+    pipe_lua_close(L);
+}
+END_TEST
+
 START_TEST(params_errors)
 {
     lua_State *L = with_page("article.html");
@@ -649,6 +678,7 @@ START_TEST(arrays_kept_across_calls)
         "function paras(d) local r = assert(extract.content(d)) "
         "  return table.concat(r.paragraphs, ' | ') .. ' @' .. r.node:attr('id') end "
         "BIG1 = paras(DOC) SMALL1 = paras(SMALL) BIG2 = paras(DOC) "
+        "NODROP = assert(extract.content(DOC, {drop = {}})).paragraphs[1] "
         "setmetatable({}, { __gc = function() INNER = paras(SMALL) end }) "
         "collectgarbage() BIG3 = paras(DOC)");
     ck_assert_msg(err == NULL, "%s", err);
@@ -658,6 +688,8 @@ START_TEST(arrays_kept_across_calls)
     expect_lua(L, "return tostring(BIG1 == BIG2 and BIG2 == BIG3) .. ' ' .. "
                   "tostring(INNER == SMALL1)", "true true");
     expect_lua(L, "return BIG1:sub(-6)", "@story");
+    /* the params are kept too: a call's lists are its own */
+    expect_lua(L, "return NODROP", "By Ann Reed, harbour correspondent, 3 March");
     pipe_lua_close(L);
 }
 END_TEST
@@ -693,6 +725,7 @@ Suite *extract_suite(void)
     tcase_add_test(tc, params_tune);
     tcase_add_test(tc, params_errors);
     tcase_add_test(tc, tag_names);
+    tcase_add_test(tc, class_hints_cached);
     tcase_add_test(tc, failure_classes);
     tcase_add_test(tc, failure_classes_need_their_rule);
     tcase_add_test(tc, result_blocks);
