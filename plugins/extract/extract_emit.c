@@ -39,8 +39,26 @@ static void append_text(run *r, const unsigned char *c)
     int adv;
     while (*c) {
         if (*c > ' ' && *c < 0x80) {
-            /* printable ASCII: no space, no continuation byte */
-        } else if (pipe_extract_space_at(c, &adv)) {
+            /* a run of printable ASCII: no space, no continuation byte */
+            if (pending && len > start && out[len - 1] != '\n') {
+                if (len < cap)
+                    out[len++] = ' ';
+                chars++;
+            }
+            pending = 0;
+            const unsigned char *run = c;
+            size_t room = cap - len;
+            do {
+                if (room) {
+                    out[len++] = (char)*c;
+                    room--;
+                }
+                c++;
+            } while (*c > ' ' && *c < 0x80);
+            chars += c - run;
+            continue;
+        }
+        if (pipe_extract_space_at(c, &adv)) {
             pending = 1;
             c += adv;
             continue;
@@ -72,12 +90,22 @@ static int has_digit(const char *s, size_t len)
     return 0;
 }
 
+/* Do the first bytes agree, ASCII letters in either case (as
+ * strncasecmp compares them in the C locale)?  Most entries differ
+ * there: a call of strncasecmp per entry and line added up. */
+static int same_first(const char *s, const char *entry)
+{
+    return pipe_extract_lower((unsigned char)s[0])
+           == pipe_extract_lower((unsigned char)entry[0]);
+}
+
 static int starts_with_prompt(const params *pp, const char *s, size_t len)
 {
     for (size_t i = 0; i < pp->prompts.n; i++) {
         const char *p = pp->prompts.v[i];
-        size_t pl = strlen(p);
-        if (pl > len || strncasecmp(s, p, pl) != 0)
+        size_t pl = pp->prompts.len[i];
+        if (pl > len || (pl > 0 && !same_first(s, p))
+            || strncasecmp(s, p, pl) != 0)
             continue;
         if (pl == len || !isalnum((unsigned char)s[pl]))
             return 1;
@@ -91,7 +119,8 @@ static int starts_with(const strlist *l, const char *s, size_t len)
 {
     for (size_t i = 0; i < l->n; i++) {
         size_t pl = l->len[i];
-        if (pl > len || strncasecmp(s, l->v[i], pl) != 0)
+        if (pl > len || (pl > 0 && !same_first(s, l->v[i]))
+            || strncasecmp(s, l->v[i], pl) != 0)
             continue;
         if (pl == len || !isalnum((unsigned char)s[pl])
             || !isalnum((unsigned char)l->v[i][pl - 1]))

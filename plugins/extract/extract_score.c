@@ -349,9 +349,19 @@ static unsigned attr_hints(const params *pp, const char *v)
 static unsigned class_hints(run *r, const char *v)
 {
     hint_cache *hc = r->hints;
-    uint32_t hash = 2166136261u;
-    for (const unsigned char *c = (const unsigned char *)v; *c; c++)
-        hash = (hash ^ *c) * 16777619u;
+    /* the hash: the length and the first and last 8 bytes (classes that
+     * share all three only cost a comparison more) */
+    size_t n = strlen(v);
+    uint64_t head = 0, tail = 0;
+    if (n >= 8) {
+        memcpy(&head, v, 8);
+        memcpy(&tail, v + n - 8, 8);
+    } else {
+        memcpy(&head, v, n);
+    }
+    uint64_t x = (head ^ (tail * UINT64_C(0xFF51AFD7ED558CCD)) ^ n)
+                 * UINT64_C(0x9E3779B97F4A7C15);
+    uint32_t hash = (uint32_t)(x >> 32);
     unsigned slot = hash % HINT_CACHE;
     while (hc->v[slot]) {
         if (hc->hash[slot] == hash && strcmp(hc->v[slot], v) == 0)
@@ -463,7 +473,7 @@ static int classify(run *r, xmlNodePtr n, unsigned flags, double *weight,
  * Text measures.  Characters are code points; a whitespace run counts as
  * one.
  */
-static int is_comma(const unsigned char *c)
+static inline int is_comma(const unsigned char *c)
 {
     return *c == ','
            || (c[0] == 0xEF && c[1] == 0xBC && c[2] == 0x8C)   /* U+FF0C */
@@ -481,9 +491,18 @@ static size_t measure(const unsigned char *c, long *chars, long *commas)
         /* printable ASCII, most of a page's text: a character, maybe a
          * comma, no space */
         if (*c > ' ' && *c < 0x80) {
+            const unsigned char *run = c;
+            do {
+                cm += *c == ',';
+                c++;
+            } while (*c > ' ' && *c < 0x80);
+            ch += c - run;
             space = 0;
-            ch++;
-            cm += *c == ',';
+            continue;
+        }
+        /* a continuation byte: the rest of a character already counted */
+        if (*c >= 0x80 && (*c & 0xC0) == 0x80) {
+            space = 0;
             c++;
             continue;
         }
