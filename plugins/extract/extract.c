@@ -75,9 +75,12 @@ static int start_attempt(run *r, xmlNodePtr root)
     if (r->n == 0)
         return 0;
     /* room for what emitting can write: the text below the indexed
-     * elements plus a separator or line break per element */
-    if (r->seen_bytes + 2 * r->seen_elems + 16 > r->out_cap) {
-        r->out_cap = r->seen_bytes + 2 * r->seen_elems + 16;
+     * elements plus a separator or line break per element, and a blank
+     * line after each paragraph (2 bytes for each of at most para_cap =
+     * 2 * seen_elems + 2) */
+    size_t room = r->seen_bytes + 6 * r->seen_elems + 24;
+    if (room > r->out_cap) {
+        r->out_cap = room;
         r->out = lua_newuserdatauv(r->L, r->out_cap, 0);
         lua_replace(r->L, r->out_idx);
     }
@@ -200,7 +203,8 @@ static void scratch_take(run *r)
     lua_rawgeti(L, t, 4);
     if (lua_touserdata(L, -1) == NULL) {
         lua_pop(L, 1);
-        lua_newuserdatauv(L, sizeof(params), 0);
+        params *pp = lua_newuserdatauv(L, sizeof(params), 0);
+        pp->hx_default = 0;
     }
     r->params_idx = lua_gettop(L);
     r->scratch_idx = t;
@@ -228,20 +232,16 @@ static void scratch_keep(run *r)
 static void push_result(lua_State *L, run *r)
 {
     int res = lua_gettop(L);
-    luaL_Buffer b;
     lua_createtable(L, r->npara, 0);
     for (int k = 0; k < r->npara; k++) {
         lua_pushlstring(L, r->out + r->paras[k].off, r->paras[k].len);
         lua_rawseti(L, -2, k + 1);
     }
     lua_setfield(L, res, "paragraphs");
-    luaL_buffinit(L, &b);
-    for (int k = 0; k < r->npara; k++) {
-        if (k > 0)
-            luaL_addstring(&b, "\n\n");
-        luaL_addlstring(&b, r->out + r->paras[k].off, r->paras[k].len);
-    }
-    luaL_pushresult(&b);
+    /* the paragraphs a blank line apart, as the emitter left them */
+    const para *end = &r->paras[r->npara - 1];
+    lua_pushlstring(L, r->out + r->paras[0].off,
+                    end->off + end->len - r->paras[0].off);
     lua_setfield(L, res, "text");
     pipe_html_push_node(L, 1, r->s[r->top].node);
     lua_setfield(L, res, "node");

@@ -91,6 +91,7 @@ typedef struct params {
     hintx hx[6 * MAX_LIST];
     /* bucket b: hx[hx_start[b] .. hx_start[b+1]) */
     int hx_start[HINT_BUCKETS + 1];
+    int hx_default;            /* hx indexes the default hint lists */
     tagweight tagw[MAX_TAGW];
     size_t ntagw;
     double min_paragraph, length_step, length_cap, comma_weight;
@@ -124,6 +125,7 @@ typedef struct nstat {
     unsigned flags;            /* T_* of the tag */
     unsigned char scored, positive, in_figure, dropped;
     unsigned char quote;       /* a blockquote, or inside one */
+    unsigned char href;        /* has an href attribute */
     double weight;             /* class/id weight */
     double score;
     /* inline text: this element's own paragraph (blocks) or its share of

@@ -8,9 +8,10 @@
  * short "Read more"/"Share" prompts go.
  *
  * Caveats: the output buffer is sized before emitting for all the text
- * below the indexed elements plus separators (start_attempt in
- * extract.c), so out_byte never grows it (and silently stops at its end,
- * which the sizing makes unreachable).
+ * below the indexed elements plus separators and a blank line after
+ * each paragraph (start_attempt in extract.c), so out_byte never grows
+ * it (and silently stops at its end, which the sizing makes
+ * unreachable).
  */
 #include <ctype.h>
 #include <string.h>
@@ -207,6 +208,10 @@ void pipe_extract_flush(run *r)
         r->paras[r->npara].off = r->cur_start;
         r->paras[r->npara].len = len;
         r->npara++;
+        /* the blank line before the next paragraph: the result's text is
+         * the output from the first paragraph to the end of the last */
+        out_byte(r, '\n');
+        out_byte(r, '\n');
     } else {
         r->out_len = r->cur_start;
     }
@@ -364,8 +369,7 @@ void pipe_extract_emit(run *r, int i, int depth)
     if (block)
         pipe_extract_flush(r);
     int saved_a = r->in_a;
-    if ((s->flags & T_A) && s->node->properties
-        && xmlHasProp(s->node, (const xmlChar *)"href"))
+    if ((s->flags & T_A) && s->href)
         r->in_a = 1;
     else if (block)
         r->in_a = 0;

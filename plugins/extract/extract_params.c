@@ -315,13 +315,31 @@ static void index_hints(params *pp)
         }
 }
 
-/* Fill pp from the params table at stack index t (0: none). */
+/* Is d one of the six lists index_hints indexes? */
+static int is_hint_list(const pdesc *d)
+{
+    size_t o = d->off;
+    return d->kind == K_LIST
+           && (o == offsetof(params, positive) || o == offsetof(params, negative)
+               || o == offsetof(params, unlikely) || o == offsetof(params, maybe)
+               || o == offsetof(params, drop) || o == offsetof(params, never));
+}
+
+/* Fill pp from the params table at stack index t (0: none).  pp may hold
+ * an earlier call's params (extract.c keeps the userdata): every field is
+ * written again, but the hint index of the default lists is built once
+ * (pp->hx_default says it is there). */
 void pipe_extract_read_params(lua_State *L, int t, params *pp)
 {
+    int was_default = pp->hx_default;
+    pp->hx_default = 0;
     for (size_t i = 0; i < NDESCS; i++)
         set_default(pp, &descs[i]);
+    int lists_default = 1;
     if (t == 0) {
-        index_hints(pp);
+        if (!was_default)
+            index_hints(pp);
+        pp->hx_default = 1;
         return;
     }
     lua_pushnil(L);
@@ -336,9 +354,13 @@ void pipe_extract_read_params(lua_State *L, int t, params *pp)
             luaL_error(L, "extract params: keys are parameter names");
         }
         read_value(L, pp, d);
+        if (is_hint_list(d))
+            lists_default = 0;
         lua_pop(L, 1);
     }
-    index_hints(pp);
+    if (!(lists_default && was_default))
+        index_hints(pp);
+    pp->hx_default = lists_default;
 }
 
 /* extract.defaults() -> {name = value...}: a fresh table of every

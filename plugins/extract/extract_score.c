@@ -414,30 +414,46 @@ static int holds_quote(const run *r, const xmlNode *n)
  * Classify an element: its hint bits (class and id, separately weighted)
  * and whether it is excluded from content in this run.
  */
+/* An attribute's value as the HTML parser stores it (one text node),
+ * else "". */
+static const char *attr_value(const xmlAttr *a)
+{
+    const xmlNode *v = a->children;
+    return v && v->type == XML_TEXT_NODE && !v->next && v->content
+               ? (const char *)v->content
+               : "";
+}
+
 static int classify(run *r, xmlNodePtr n, unsigned flags, double *weight,
-                    unsigned *hints)
+                    unsigned *hints, int *href)
 {
     const params *pp = r->pp;
     unsigned hc = 0, hi = 0;
-    /* one pass over the attributes */
+    /* one pass over the attributes; a value is read only for the names
+     * that matter (each is a node of its own, away from the element) */
     const char *cls = NULL, *id = NULL, *style = NULL, *role = NULL;
     int hidden = 0;
+    *href = 0;
     for (const xmlAttr *a = n->properties; a; a = a->next) {
         const char *an = (const char *)a->name;
-        const char *v = a->children && a->children->type == XML_TEXT_NODE
-                                && !a->children->next
-                            ? (const char *)a->children->content
-                            : "";
+        const char **value = NULL;
+        /* (href in any namespace, as xmlHasProp finds it) */
+        if (an[0] == 'h' && an[1] == 'r' && name_is(an + 2, "ef")) {
+            *href = 1;
+            continue;
+        }
         if (a->ns)
             continue;
         switch (an[0]) {
-        case 'c': if (name_is(an + 1, "lass")) cls = v; break;
-        case 'i': if (name_is(an + 1, "d")) id = v; break;
-        case 's': if (name_is(an + 1, "tyle")) style = v; break;
-        case 'r': if (name_is(an + 1, "ole")) role = v; break;
+        case 'c': if (name_is(an + 1, "lass")) value = &cls; break;
+        case 'i': if (name_is(an + 1, "d")) value = &id; break;
+        case 's': if (name_is(an + 1, "tyle")) value = &style; break;
+        case 'r': if (name_is(an + 1, "ole")) value = &role; break;
         case 'h': if (name_is(an + 1, "idden")) hidden = 1; break;
         default: break;
         }
+        if (value)
+            *value = attr_value(a);
     }
     if (cls)
         hc = class_hints(r, cls);
@@ -560,7 +576,8 @@ static void index_element(run *r, xmlNodePtr n, int pi, int depth)
     }
     double weight;
     unsigned hints;
-    if (classify(r, n, flags, &weight, &hints))
+    int href;
+    if (classify(r, n, flags, &weight, &hints, &href))
         return;
     if (r->n >= r->cap)
         grow_stats(r);
@@ -580,7 +597,8 @@ static void index_element(run *r, xmlNodePtr n, int pi, int depth)
     if (flags & T_P) s->p = 1;
     if (flags & T_LI) s->li = 1;
     int saved_a = r->in_a;
-    if ((flags & T_A) && xmlHasProp(n, (const xmlChar *)"href"))
+    s->href = (unsigned char)href;
+    if ((flags & T_A) && href)
         r->in_a = 1;
     if (depth < MAX_DEPTH)
         index_children(r, i, depth + 1);
