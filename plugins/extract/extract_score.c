@@ -583,7 +583,9 @@ static void index_element(run *r, xmlNodePtr n, int pi, int depth)
         grow_stats(r);
     int i = r->n++;
     nstat *s = &r->s[i];
-    memset(s, 0, sizeof *s);
+    /* (a struct copy: memset's rep stos starts slowly for ~200 bytes) */
+    static const nstat zero;
+    *s = zero;
     s->node = n;
     s->parent = pi;
     s->flags = flags;
