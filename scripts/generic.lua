@@ -72,6 +72,7 @@ local function body_of(page, lead, explain)
       if not same(v, defaults[k]) then lean[k] = v end
     end
     lean.candidates = 0
+    lean.paragraphs = DROP_LEAD   -- (the body is res.text)
   end
   local res = extract.content(page.doc, explain and params or lean)
   local body, why

@@ -232,12 +232,14 @@ static void scratch_keep(run *r)
 static void push_result(lua_State *L, run *r)
 {
     int res = lua_gettop(L);
-    lua_createtable(L, r->npara, 0);
-    for (int k = 0; k < r->npara; k++) {
-        lua_pushlstring(L, r->out + r->paras[k].off, r->paras[k].len);
-        lua_rawseti(L, -2, k + 1);
+    if (r->pp->paragraphs) {
+        lua_createtable(L, r->npara, 0);
+        for (int k = 0; k < r->npara; k++) {
+            lua_pushlstring(L, r->out + r->paras[k].off, r->paras[k].len);
+            lua_rawseti(L, -2, k + 1);
+        }
+        lua_setfield(L, res, "paragraphs");
     }
-    lua_setfield(L, res, "paragraphs");
     /* the paragraphs a blank line apart, as the emitter left them */
     const para *end = &r->paras[r->npara - 1];
     lua_pushlstring(L, r->out + r->paras[0].off,
@@ -291,7 +293,8 @@ static void push_result(lua_State *L, run *r)
 }
 
 /* extract.content(doc_or_node [, params]) -> {text=, paragraphs=, node=,
- *   score=, candidates=} | nil, msg */
+ *   score=, blocks=, candidates=} | nil, msg (no paragraphs with
+ *   params.paragraphs = false) */
 static int extract_content(lua_State *L)
 {
     xmlNodePtr root = pipe_html_check_node(L, 1);

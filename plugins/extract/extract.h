@@ -110,6 +110,7 @@ typedef struct params {
     double other_post_ratio;
     double retry_length, retry_gain;
     int candidates;
+    int paragraphs;            /* the result lists its paragraphs */
     int skip_hidden;
     int whole;                 /* the node given is the content */
     int whole_clean;           /* ... cleaned conditionally (prune) */

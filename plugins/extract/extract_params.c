@@ -144,6 +144,7 @@ static const pdesc descs[] = {
     NUM(retry_gain, 3, 0, 1e9),
     {"skip_hidden", K_BOOL, offsetof(params, skip_hidden), 1, 0, 1, NULL},
     INT(candidates, 5, 0, 100),
+    {"paragraphs", K_BOOL, offsetof(params, paragraphs), 1, 0, 1, NULL},
     /* the node given is the content (a site rule chose it) */
     {"whole", K_BOOL, offsetof(params, whole), 0, 0, 1, NULL},
     {"whole_clean", K_BOOL, offsetof(params, whole_clean), 1, 0, 1, NULL},

@@ -180,6 +180,12 @@ START_TEST(params_tune)
     expect_lua(L, "local r = extract.content(DOC, {drop = {}}) "
                   "return r.paragraphs[1]",
                "By Ann Reed, harbour correspondent, 3 March");
+    /* paragraphs = false: the same text, no list */
+    expect_lua(L, "local a = extract.content(DOC) "
+                  "local b = extract.content(DOC, {paragraphs = false}) "
+                  "return tostring(b.paragraphs) .. ' ' .. tostring(a.text == b.text) "
+                  ".. ' ' .. #b.text .. ' ' .. b.node:attr('id')",
+               "nil true 733 story");
     /* candidates = 0: an empty list */
     expect_lua(L, "local r = extract.content(DOC, {candidates = 0}) "
                   "return tostring(#r.candidates)",
@@ -508,7 +514,7 @@ START_TEST(params_defaults)
                "article 25.0");
     expect_lua(L, "local n = 0 for _ in pairs(extract.defaults()) do n = n + 1 end "
                   "return tostring(n)",
-               "45");
+               "46");
     pipe_lua_close(L);
 }
 END_TEST
