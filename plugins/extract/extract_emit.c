@@ -123,8 +123,10 @@ static int starts_with(const strlist *l, const char *s, size_t len)
         if (pl > len || (pl > 0 && !same_first(s, l->v[i]))
             || strncasecmp(s, l->v[i], pl) != 0)
             continue;
+        /* (an empty entry has no last byte: it matches before a
+         * non-alphanumeric, as an empty prompt does) */
         if (pl == len || !isalnum((unsigned char)s[pl])
-            || !isalnum((unsigned char)l->v[i][pl - 1]))
+            || (pl > 0 && !isalnum((unsigned char)l->v[i][pl - 1])))
             return 1;
     }
     return 0;

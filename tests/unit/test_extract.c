@@ -180,6 +180,14 @@ START_TEST(params_tune)
     expect_lua(L, "local r = extract.content(DOC, {drop = {}}) "
                   "return r.paragraphs[1]",
                "By Ann Reed, harbour correspondent, 3 March");
+    /* an empty tag_lines entry matches before a non-alphanumeric only */
+    expect_lua(L, "local d = html.parse('<div id=x><p>Some text that is a "
+                  "paragraph of the story, with words, and more words.</p>"
+                  "<p>- short line</p><p>short line two</p></div>') "
+                  "local r = extract.content(d:first('#x'), {whole = true, "
+                  "tag_lines = {''}}) return table.concat(r.paragraphs, ' | ')",
+               "Some text that is a paragraph of the story, with words, and "
+               "more words. | short line two");
     /* paragraphs = false: the same text, no list */
     expect_lua(L, "local a = extract.content(DOC) "
                   "local b = extract.content(DOC, {paragraphs = false}) "
