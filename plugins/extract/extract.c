@@ -26,8 +26,10 @@
  *
  * Caveats: all working memory is Lua userdata in stack slots of
  * extract.content (grown by the index as it goes, and sized for emitting
- * from what the index saw: no counting walk), so an out-of-memory error
- * raised by Lua leaks nothing; nothing is stored in the libxml2 tree.
+ * from what the index saw: no counting walk; kept for the next call in
+ * the registry, with the params) or locals of the call, so an
+ * out-of-memory error raised by Lua leaks nothing; nothing is stored in
+ * the libxml2 tree.
  */
 #include <math.h>
 #include <stdint.h>

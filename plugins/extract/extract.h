@@ -17,7 +17,8 @@
  *
  * Ownership rule: all working memory of a run is Lua userdata in stack
  * slots of the Lua call (the index grows them by putting a larger one in
- * the slot), so a Lua error leaks nothing; parameter
+ * the slot) or C locals of the call (the tag index, the class-hint
+ * cache: ~20 KB of stack), so a Lua error leaks nothing; parameter
  * strings point into the params table, which stays on the Lua stack for
  * the whole call; nothing is stored in the libxml2 tree, and no file keeps
  * mutable static state (several Lua states, one per worker, share none).
