@@ -506,6 +506,20 @@ static int fast_string(fast_w *w, const char *s, size_t n)
         return -1;
     size_t from = 0;
     for (size_t i = 0; i < n; i++) {
+        /* eight bytes at a time while none needs a look: no byte at or
+         * over 0x80, under 0x20, '"' or '\\' (a lane's borrow can only
+         * flag lanes above one that is flagged already) */
+        while (i + 8 <= n) {
+            uint64_t v;
+            memcpy(&v, s + i, 8);
+            const uint64_t ones = 0x0101010101010101u, high = ones * 0x80;
+            uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+            if ((v | ((v - ones * 0x20) | (q - ones) | (b - ones))) & high)
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x80) {
             size_t adv;

@@ -206,9 +206,23 @@ static int regex_gc(lua_State *L)
     return 0;
 }
 
+/* The Regex metatable is also in the registry under this address: a
+ * method's type check is then a pointer-keyed lookup, not
+ * luaL_checkudata's by name (a C string interned and compared per
+ * call). */
+static const char regex_mt_key = 'R';
+
 static re_regex *check_regex(lua_State *L, int idx)
 {
-    re_regex *r = luaL_checkudata(L, idx, RE_MT);
+    re_regex *r = lua_touserdata(L, idx);
+    int same = 0;
+    if (r != NULL && lua_getmetatable(L, idx)) {
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &regex_mt_key);
+        same = lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+    }
+    if (!same) /* (raises luaL_checkudata's type error) */
+        r = luaL_checkudata(L, idx, RE_MT);
     if (!r->code)
         luaL_error(L, "regex is closed");
     return r;
@@ -785,7 +799,7 @@ static int re_open(lua_State *L)
     luaL_setfuncs(L, regex_metamethods, 0);
     luaL_newlib(L, regex_methods);
     lua_setfield(L, -2, "__index");
-    lua_pop(L, 1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &regex_mt_key);
     luaL_newlib(L, re_functions);
     return 1;
 }

@@ -62,10 +62,15 @@ typedef struct pipe_html_api {
     void (*walk_end)(void *walk);
 } pipe_html_api;
 
+/* (looked up once per translation unit: a plugin's service table lives
+ * as long as the process; pipe_service_get compares names) */
 static inline const pipe_html_api *pipe_html_api_get(void)
 {
-    return (const pipe_html_api *)pipe_service_get(PIPE_HTML_SERVICE,
-                                                   PIPE_HTML_VERSION);
+    static const pipe_html_api *api;
+    if (api == NULL)
+        api = (const pipe_html_api *)pipe_service_get(PIPE_HTML_SERVICE,
+                                                      PIPE_HTML_VERSION);
+    return api;
 }
 
 /* The html plugin's own files define the functions below themselves

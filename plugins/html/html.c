@@ -60,7 +60,6 @@
 #include "strip.h"
 #include "xpath.h"
 
-#define CACHE_KEY "pipe.html.cache"
 #define ARENA_MIN_INPUT 8192 /* documents from inputs this long: arenas */
 #define CACHE_MAX 2000
 
@@ -98,6 +97,11 @@ static endElementSAXFunc sax_end;
 static charactersSAXFunc sax_text, sax_cdata;
 static commentSAXFunc sax_comment;
 
+/* Whether the parse under way met a <template> start tag (the tree then
+ * holds a <template> element): 0 or 1, -1 when the handler could not be
+ * hooked (unknown).  One parse runs at a time. */
+static int sax_templates;
+
 static void sax_check(void *ctx)
 {
     if (pipe_mem_over())
@@ -106,6 +110,8 @@ static void sax_check(void *ctx)
 
 static void budget_start(void *ctx, const xmlChar *name, const xmlChar **atts)
 {
+    if (name[0] == 't' && strcmp((const char *)name, "template") == 0)
+        sax_templates = 1;
     sax_start(ctx, name, atts);
     sax_check(ctx);
 }
@@ -135,13 +141,13 @@ static void budget_comment(void *ctx, const xmlChar *text)
 }
 
 /* Put the budget checks into ctxt's handler (once the defaults are
- * known; a handler without one of them is left as it is). */
-static void budget_hook(htmlParserCtxtPtr ctxt)
+ * known; a handler without one of them is left as it is: returns 0). */
+static int budget_hook(htmlParserCtxtPtr ctxt)
 {
     xmlSAXHandlerPtr h = ctxt->sax;
     if (h == NULL || h->startElement == NULL || h->endElement == NULL ||
         h->characters == NULL || h->cdataBlock == NULL || h->comment == NULL)
-        return;
+        return 0;
     if (sax_start == NULL) {
         sax_start = h->startElement;
         sax_end = h->endElement;
@@ -154,6 +160,7 @@ static void budget_hook(htmlParserCtxtPtr ctxt)
     h->characters = budget_text;
     h->cdataBlock = budget_cdata;
     h->comment = budget_comment;
+    return 1;
 }
 
 /*
@@ -163,10 +170,12 @@ static void budget_hook(htmlParserCtxtPtr ctxt)
  * it in one go.  What libxml2 keeps past a parse is the global last error
  * (its strings would be arena blocks): it is cleared before the window
  * closes.  doc->_private holds the arena (NULL: an ordinary tree).
+ * *templates (when not NULL): whether the tree holds a <template>
+ * element, -1 when that is not known.
  */
 static xmlDocPtr parse_doc(const char *data, size_t len, const char *encoding,
                            const char *url, char *used, size_t usedsz,
-                           char **err, int arena)
+                           char **err, int arena, int *templates)
 {
     size_t n = 0;
     char *clean = pipe_enc_to_utf8(data, len, encoding, used, usedsz, &n,
@@ -195,7 +204,8 @@ static xmlDocPtr parse_doc(const char *data, size_t len, const char *encoding,
      * (320,000 ids: 2.8 s to parse instead of 0.8 s, and past the
      * budget it looped); XPath's id() is xpath.c's */
     ctxt->loadsubset |= XML_SKIP_IDS;
-    budget_hook(ctxt);
+    int hooked = budget_hook(ctxt);
+    sax_templates = hooked ? 0 : -1;
     pipe_mem_grace_begin();
     xmlDocPtr doc = htmlCtxtReadMemory(ctxt, clean, (int)n, url, "UTF-8",
                                        opts);
@@ -213,6 +223,7 @@ static xmlDocPtr parse_doc(const char *data, size_t len, const char *encoding,
         /* empty or hopeless input: an empty page, never a failure */
         static const char empty[] = "<html><head></head><body></body></html>";
         htmlCtxtReset(ctxt);
+        sax_templates = hooked ? 0 : -1;
         doc = htmlCtxtReadMemory(ctxt, empty, (int)sizeof empty - 1, url,
                                  "UTF-8", opts);
     }
@@ -230,6 +241,8 @@ static xmlDocPtr parse_doc(const char *data, size_t len, const char *encoding,
         return NULL;
     }
     doc->_private = a;
+    if (templates != NULL)
+        *templates = sax_templates;
     return doc;
 }
 
@@ -238,7 +251,7 @@ xmlDocPtr pipe_html_parse_ex(const char *data, size_t len,
                              char *used, size_t usedsz, char **err)
 {
     /* the service's parse: a tree the caller frees with xmlFreeDoc */
-    return parse_doc(data, len, encoding, url, used, usedsz, err, 0);
+    return parse_doc(data, len, encoding, url, used, usedsz, err, 0, NULL);
 }
 
 void pipe_html_free_doc(xmlDocPtr doc, int edited)
@@ -267,7 +280,7 @@ xmlDocPtr pipe_html_parse_input(pipe_host *host, const pipe_input *in)
             ? hinted
             : NULL;
     xmlDocPtr doc =
-        parse_doc(in->data, in->len, enc, in->url, NULL, 0, &err, 1);
+        parse_doc(in->data, in->len, enc, in->url, NULL, 0, &err, 1, NULL);
     if (doc == NULL) {
         pipe_host_fail(host, in->source, "%s", err ? err : "out of memory");
         free(err);
@@ -568,20 +581,25 @@ static xmlXPathContextPtr compile_ctx(lua_State *L)
     return c;
 }
 
-/* Push the cache table `kind` ("css" or "xpath") of this state. */
-static void push_cache(lua_State *L, const char *kind)
+/* The compiled expressions of this state: registry[&cache_key] holds
+ * [1] the CSS selectors' table, [2] the XPaths', by source text (keys
+ * by address and index: no C string to intern on every query). */
+static const char cache_key = 'C';
+
+/* Push the cache table of CSS selectors (css) or XPaths (!css). */
+static void push_cache(lua_State *L, int css)
 {
-    if (lua_getfield(L, LUA_REGISTRYINDEX, CACHE_KEY) != LUA_TTABLE) {
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &cache_key) != LUA_TTABLE) {
         lua_pop(L, 1);
-        lua_newtable(L);
+        lua_createtable(L, 2, 0);
         lua_pushvalue(L, -1);
-        lua_setfield(L, LUA_REGISTRYINDEX, CACHE_KEY);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &cache_key);
     }
-    if (lua_getfield(L, -1, kind) != LUA_TTABLE) {
+    if (lua_rawgeti(L, -1, css ? 1 : 2) != LUA_TTABLE) {
         lua_pop(L, 1);
         lua_newtable(L);
         lua_pushvalue(L, -1);
-        lua_setfield(L, -3, kind);
+        lua_rawseti(L, -3, css ? 1 : 2);
     }
     lua_remove(L, -2);
 }
@@ -598,8 +616,9 @@ static void push_cache(lua_State *L, const char *kind)
 static void *get_compiled(lua_State *L, int arg, int css)
 {
     const char *src = luaL_checkstring(L, arg);
-    push_cache(L, css ? "css" : "xpath");
-    if (lua_getfield(L, -1, src) == LUA_TUSERDATA) {
+    push_cache(L, css);
+    lua_pushvalue(L, arg);
+    if (lua_rawget(L, -2) == LUA_TUSERDATA) {
         lua_remove(L, -2);
         return ((pipe_box *)lua_touserdata(L, -1))->p;
     }
@@ -610,11 +629,11 @@ static void *get_compiled(lua_State *L, int arg, int css)
     lua_pop(L, 1);
     if (count >= CACHE_MAX) {
         lua_pop(L, 1);
-        lua_getfield(L, LUA_REGISTRYINDEX, CACHE_KEY);
+        lua_rawgetp(L, LUA_REGISTRYINDEX, &cache_key);
         lua_newtable(L);
-        lua_setfield(L, -2, css ? "css" : "xpath");
+        lua_rawseti(L, -2, css ? 1 : 2);
         lua_pop(L, 1);
-        push_cache(L, css ? "css" : "xpath");
+        push_cache(L, css);
         count = 0;
     }
     xmlXPathContextPtr cctx = compile_ctx(L);
@@ -715,6 +734,7 @@ typedef struct native_out {
     lua_Integer k;
     int mt, owner; /* push_match: stack slots of the Node metatable and of
                     * the Document the Nodes keep alive */
+    xmlNodePtr found; /* note_first: the first match */
 } native_out;
 
 static int push_match(void *ud, xmlNodePtr node)
@@ -732,10 +752,9 @@ static int push_match(void *ud, xmlNodePtr node)
     return 0;
 }
 
-static int push_first(void *ud, xmlNodePtr node)
+static int note_first(void *ud, xmlNodePtr node)
 {
-    native_out *o = ud;
-    pipe_html_push_node(o->L, 1, node);
+    ((native_out *)ud)->found = node;
     return 1;
 }
 
@@ -813,7 +832,7 @@ static int html_select(lua_State *L)
             lua_pushvalue(L, 1);
         lua_newtable(L);
         int top = lua_gettop(L);
-        native_out o = {L, top, 0, top - 2, top - 1};
+        native_out o = {L, top, 0, top - 2, top - 1, NULL};
         native_walk(L, d, m, push_match, &o);
         lua_settop(L, o.tbl);
         walk_end(d);
@@ -837,44 +856,50 @@ static int html_select(lua_State *L)
     return 1;
 }
 
-/* -- doc:first(css) -> Node|nil */
-static int html_first(lua_State *L)
+/* The first element the selector at argument 2 matches in the context at
+ * argument 1, or NULL; its document in *dp, marked walked (the caller
+ * reads the node, then calls walk_end).  The stack is left as it was. */
+static xmlNodePtr first_match(lua_State *L, html_doc **dp)
 {
     html_doc *d;
     pipe_box *b;
+    int top = lua_gettop(L);
     arg_context(L, 1, &d, 1);
     const pipe_cssm *m = native_of(L);
+    xmlNodePtr found = NULL;
     walk_begin(d);
+    *dp = d;
     if (m != NULL) {
-        native_out o = {L, 0, 0, 0, 0};
-        int top = lua_gettop(L);
-        if (native_walk(L, d, m, push_first, &o) == 1) {
-            /* the node sits above the emptied box */
-            lua_replace(L, top + 1);
-            lua_settop(L, top + 1);
-        } else {
-            lua_settop(L, top);
-            lua_pushnil(L);
-        }
-        walk_end(d);
-        return 1;
+        native_out o = {L, 0, 0, 0, 0, NULL};
+        if (native_walk(L, d, m, note_first, &o) == 1)
+            found = o.found;
+        lua_settop(L, top);
+        return found;
     }
     lua_pop(L, 1); /* run_query fetches it again */
     xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
     int n = pipe_xpath_count(res);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && found == NULL; i++) {
         xmlNodePtr node = res->nodesetval->nodeTab[i];
         if (node->type == XML_ELEMENT_NODE &&
-            !pipe_xpath_in_template(doc_has_template(d), node)) {
-            pipe_html_push_node(L, 1, node);
-            pipe_box_done(b);
-            walk_end(d);
-            return 1;
-        }
+            !pipe_xpath_in_template(doc_has_template(d), node))
+            found = node;
     }
     pipe_box_done(b);
+    lua_settop(L, top);
+    return found;
+}
+
+/* -- doc:first(css) -> Node|nil */
+static int html_first(lua_State *L)
+{
+    html_doc *d;
+    xmlNodePtr node = first_match(L, &d);
+    if (node != NULL)
+        pipe_html_push_node(L, 1, node);
+    else
+        lua_pushnil(L);
     walk_end(d);
-    lua_pushnil(L);
     return 1;
 }
 
@@ -1137,7 +1162,7 @@ static int html_remove(lua_State *L)
     if (m != NULL) {
         /* collect first: detaching during the walk would cut it short */
         lua_newtable(L);
-        native_out o = {L, lua_gettop(L), 0, 0, 0};
+        native_out o = {L, lua_gettop(L), 0, 0, 0, NULL};
         native_walk(L, d, m, note_match, &o);
         int count = 0;
         for (lua_Integer i = 1; i <= o.k; i++) {
@@ -1210,6 +1235,54 @@ static int html_outer(lua_State *L)
     html_doc *d;
     xmlNodePtr node = arg_context(L, 1, &d, 0);
     push_html(L, d, node, 0);
+    return 1;
+}
+
+/* -- doc:first_value(css, how [, arg]) -> string|false|nil: what
+ * doc:first(css) would give, read in the same call (no Node): how "text"
+ * -> its :text(arg), "strip" -> html.strip(it, arg) (arg: {nbsp = true}
+ * or nil), "html" -> its :html(), "attr" -> its :attr(arg), false when it
+ * has no such attribute.  nil when nothing matches. */
+static int html_first_value(lua_State *L)
+{
+    static const char *const hows[] = {"text", "strip", "html", "attr", NULL};
+    luaL_checkstring(L, 2);
+    int how = luaL_checkoption(L, 3, NULL, hows);
+    const char *name = NULL;
+    int flags = 0;
+    if (how == 3)
+        name = luaL_checkstring(L, 4);
+    else if (how != 2)
+        flags = nbsp_flag(L, 4);
+    html_doc *d;
+    xmlNodePtr node = first_match(L, &d);
+    if (node == NULL) {
+        lua_pushnil(L);
+    } else if (how == 0) {
+        luaL_Buffer lb;
+        luaL_buffinit(L, &lb);
+        pipe_render(node, PIPE_RENDER_TEXT, "\n\n", flags, NULL, lua_sink,
+                    &lb);
+        luaL_pushresult(&lb);
+    } else if (how == 1) {
+        pipe_box *b = pipe_box_new(L, free);
+        size_t len = 0;
+        b->p = pipe_strip_alloc(node, flags, NULL, &len);
+        if (b->p == NULL)
+            luaL_error(L, "out of memory");
+        lua_pushlstring(L, b->p, len);
+        pipe_box_done(b);
+        lua_remove(L, -2);
+    } else if (how == 2) {
+        push_html(L, d, node, 1);
+    } else {
+        xmlAttrPtr a = xmlHasProp(node, (const xmlChar *)name);
+        if (a == NULL || a->type != XML_ATTRIBUTE_NODE)
+            lua_pushboolean(L, 0);
+        else
+            push_attr_value(L, a);
+    }
+    walk_end(d);
     return 1;
 }
 
@@ -1583,7 +1656,8 @@ static void push_document(lua_State *L, const char *data, size_t len,
     /* a page-sized document gets an arena; a fragment would not fill
      * one 64 KiB chunk */
     d->doc = parse_doc(data, len, encoding, url, d->encoding,
-                       sizeof d->encoding, &err, len >= ARENA_MIN_INPUT);
+                       sizeof d->encoding, &err, len >= ARENA_MIN_INPUT,
+                       &d->templates);
     if (d->doc == NULL) {
         lua_pushstring(L, err ? err : "out of memory");
         free(err);
@@ -1771,6 +1845,7 @@ static const luaL_Reg html_funcs[] = {
 static const luaL_Reg doc_methods[] = {
     {"select", html_select},
     {"first", html_first},
+    {"first_value", html_first_value},
     {"xpath", html_xpath},
     {"text", html_text},
     {"remove", html_remove},
@@ -1795,6 +1870,7 @@ static const luaL_Reg doc_meta[] = {
 static const luaL_Reg node_methods[] = {
     {"select", html_select},
     {"first", html_first},
+    {"first_value", html_first_value},
     {"xpath", html_xpath},
     {"text", html_text},
     {"remove", html_remove},

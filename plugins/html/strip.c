@@ -259,6 +259,13 @@ static inline int space_byte(const render *r, const unsigned char *p)
            (c == 0xC2 && p[1] == 0xA0 && !r->nbsp);
 }
 
+/* The bytes where a word may end: NUL, ASCII white space, and 0xC2 (the
+ * first byte of a no-break space, which space_byte tells apart) */
+static const unsigned char word_stop[256] = {
+    [0] = 1, [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\f'] = 1,
+    [0xC2] = 1,
+};
+
 static void text_node(render *r, const char *s)
 {
     if (r->pre) {
@@ -293,8 +300,16 @@ static void text_node(render *r, const char *s)
          * (what the space would have settled to) */
         size_t j = i;
         for (;;) {
-            while (p[j] != '\0' && !space_byte(r, p + j))
-                j++;
+            /* to the NUL or the white space after the word */
+            for (;;) {
+                while (!word_stop[p[j]])
+                    j++;
+                if (p[j] == 0xC2 && !space_byte(r, p + j)) {
+                    j++;
+                    continue;
+                }
+                break;
+            }
             if (p[j] == ' ' && p[j + 1] != '\0' && !space_byte(r, p + j + 1)) {
                 j++;
                 continue;

@@ -205,6 +205,7 @@
 -- computed per field (see meta_plan).
 local url = require("lib.url")
 local date = require("lib.date")
+local date_plugin = require("date")  -- its parse, called by finish
 
 local rules = {}
 
@@ -427,6 +428,35 @@ local function as_list(v)
   return { v }
 end
 
+-- (html.strip's and node:text's option of a keep_spaces field)
+local NBSP = { nbsp = true }
+
+-- how doc:first_value reads a selector source's first match, where the
+-- field takes the match's text, inner HTML or attribute as it is (no
+-- copy to clean, no nested fields, no extract filter, no image): s.how,
+-- s.how_arg and the kind of value item_value would say (s.how_kind)
+local function first_values(f)
+  if f.clean or f.fields or f.filter or f.image then return end
+  for _, s in ipairs(f.sources) do
+    if s.css then
+      local suffix, attr = s.suffix, s.attr
+      if not suffix and f.attr then suffix, attr = "attr", f.attr end
+      local keep = f.keep_spaces and NBSP or nil
+      if suffix == "attr" and attr == "src" then
+        -- (an <img>'s or <source>'s src is an image: its srcset first)
+      elseif f.paragraphs then
+        s.how, s.how_arg, s.how_kind = "strip", keep, "text"
+      elseif suffix == "attr" then
+        s.how, s.how_arg, s.how_kind = "attr", attr, "raw"
+      elseif suffix == "html" then
+        s.how, s.how_kind = "html", "html"
+      else
+        s.how, s.how_arg, s.how_kind = "text", keep, "text"
+      end
+    end
+  end
+end
+
 local compile_fields
 
 local function compile_field(name, key, spec)
@@ -508,6 +538,8 @@ local function compile_field(name, key, spec)
   f.required = spec.required
   f.default = spec.default
   f.trim = spec.trim
+  -- (trim = "chars": strip them too; checked once here, not per value)
+  f.trim_chars = type(spec.trim) == "string" and spec.trim or nil
   f.keep_spaces = spec.keep_spaces
   if spec.clean then
     f.clean = {}
@@ -546,6 +578,8 @@ local function compile_field(name, key, spec)
   end
   if spec.date or spec.format or spec.tz or spec.utc then
     f.date = { format = spec.format, tz = spec.tz, utc = spec.utc, lang = spec.lang }
+    -- the options of the date plugin's parse, filled in per call
+    f.date.opts = { format = spec.format, tz = spec.tz, utc = spec.utc }
     if spec.format then
       local ok, e = date.check_format(spec.format)
       if not ok then fail(name, key .. ".format", e) end
@@ -556,6 +590,7 @@ local function compile_field(name, key, spec)
     end
   end
   if spec.fields then f.fields = compile_fields(name, key .. ".fields", spec.fields) end
+  first_values(f)
   f.outermost = spec.outermost
   f.skip_description = spec.skip_description
   f.min_length = spec.min_length
@@ -852,7 +887,7 @@ local function item_value(f, sel, item, orig)
   if f.image or (suffix == "attr" and attr == "src" and (item.tag == "img" or item.tag == "source")) then
     return image_of(item), "image"
   end
-  local keep = f.keep_spaces and { nbsp = true } or nil
+  local keep = f.keep_spaces and NBSP or nil
   if f.filter then
     local res = extract.content(item, f.filter)
     if not res then return "", "text" end
@@ -894,9 +929,15 @@ end
 -- the last filters of one value: date, then URL resolution
 local function finish(f, v, kind, page, st)
   local why
-  if f.date then
-    v, why = date.parse(v, { format = f.date.format, tz = f.date.tz, utc = f.date.utc,
-                             lang = f.date.lang, page = page })
+  local d = f.date
+  if d then
+    -- date.parse(v, {format=, tz=, utc=, lang=, page=}) without its two
+    -- tables a call: the field's options, the page's language (unless
+    -- the field gives one) and reference time
+    local o = d.opts
+    o.lang = d.lang or date.lang(page)
+    o.now = date.reference(page)
+    v, why = date_plugin.parse(v, o)
     if not v then return nil, "matched, but the date filter rejected it: " .. tostring(why) end
   end
   if v and (f.url or kind == "image") then v = url.resolve(v, st.base()) end
@@ -926,7 +967,7 @@ local function process(f, s, kind, page, st)
   if kind ~= "html" and (f.replace or f.re or (kind == "text" and f.keep_spaces)) then
     s = text.trim(s)
   end
-  if type(f.trim) == "string" then s = strip_chars(s, f.trim) end
+  if f.trim_chars then s = strip_chars(s, f.trim_chars) end
   if s == "" then return nil, "matched, but empty" end
   if f.split then
     local out, why = {}, nil
@@ -1100,9 +1141,17 @@ local function eval_source(f, src, page, ctx, st)
     -- alone first (a walk that stops there, one Node); the others only
     -- when it has none
     if src.css and not (f.all or f.skip or f.outermost or f.skip_description) then
-      local node = ctx:first(src.css)
-      if node == nil then return nil, "nothing matched" end
-      local v = item_result(f, sel, node, page, st)
+      local v
+      if src.how then
+        -- (the value in the same call: no Node; false: no such attribute)
+        local raw = ctx:first_value(src.css, src.how, src.how_arg)
+        if raw == nil then return nil, "nothing matched" end
+        if raw then v = process(f, raw, src.how_kind, page, st) end
+      else
+        local node = ctx:first(src.css)
+        if node == nil then return nil, "nothing matched" end
+        v = item_result(f, sel, node, page, st)
+      end
       if present(v) then return v end
     end
     local why
@@ -1258,12 +1307,12 @@ apply_fields = function(fields, page, ctx, st, nested)
           reasons[i] = r
         end
       end
-      if not present(v) then v = nil end
+      -- (v is nil or a value present() took)
     end
-    if present(v) then
+    if f.fn and not present(v) then v = nil end
+    if v ~= nil then
       filled = filled + 1
     else
-      v = nil
       if f.required then
         if nested then return nil end
         failed[#failed + 1] = "required field '" .. f.name .. "' is missing (tried: " .. tried(f, reasons) .. ")"

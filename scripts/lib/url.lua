@@ -65,11 +65,19 @@ function url.valid_pattern(p)
   return true
 end
 
+-- the bytes Lua's %s matches (isspace in the C locale)
+local SPACE = { [9] = true, [10] = true, [11] = true, [12] = true, [13] = true, [32] = true }
+
 -- url.resolve(href, base) -> absolute URL | href unchanged when no base |
 -- nil for an empty href
 function url.resolve(href, base)
   if type(href) ~= "string" then return nil end
-  href = href:gsub("^%s+", ""):gsub("%s+$", "")
+  -- (a gsub anchored only at the end tries every byte: trim only when an
+  -- end is a space)
+  local first, last = href:byte(1), href:byte(-1)
+  if first and (SPACE[first] or SPACE[last]) then
+    href = href:gsub("^%s+", ""):gsub("%s+$", "")
+  end
   if href == "" then return nil end
   if not base or base == "" then return href end
   return html.absolute(href, base) or href

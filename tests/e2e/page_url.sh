@@ -65,3 +65,8 @@ check template-elsewhere '{"canonical":"https://f.example/real","url":"https://f
 # --url wins over what the page says
 got=$("$PIPE" run --no-workers --url https://given.example/ tests/rules/page_url.lua "$TMP/rel-words.html" | jq -c 'del(.source)')
 expect_eq "--url first" '{"canonical":"https://a.example/one","url":"https://given.example/"}' "$got"
+
+# url.resolve trims the spaces Lua's %s knows (space, \t, \n, \v, \f, \r)
+# at either end, and only there; all spaces is no URL
+got=$("$PIPE" run --no-workers tests/rules/url_resolve.lua "$TMP/rel-words.html" | jq -r .r)
+expect_eq "url.resolve trims" "https://base.example/dir/a/b|https://base.example/dir/a/b|https://base.example/dir/a/b|https://base.example/dir/a/b|https://base.example/dir/a/b|https://base.example/dir/a%20b|https://base.example/dir/a/b|https://base.example/dir/x%20y|nil|nil|https://h.example/p%20q" "$got"

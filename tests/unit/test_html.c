@@ -37,6 +37,10 @@ static const struct {
 } text_cases[] = {
     /* inline markup keeps spaces right */
     {"<p>word <a href=#>link</a>, next</p>", "p", "word link, next"},
+    /* a word runs on over other 0xC2 characters (\xc2\xa9, \xc2\xb0); a
+     * no-break space ends it */
+    {"<p>a\xc2\xa9" "b  c&nbsp;d\xc2\xb0\xc2\xa0 e \xc2\xa9</p>", "p",
+     "a\xc2\xa9" "b c d\xc2\xb0 e \xc2\xa9"},
     {"<p>  lots \n\t of   <em>white</em>space  </p>", "p", "lots of whitespace"},
     /* entities decoded; nbsp is a plain space and collapses */
     {"<p>a&nbsp;&nbsp;b &amp; c&mdash;d&#8217;s</p>", "p", "a b & c\u2014d\u2019s"},
@@ -544,6 +548,70 @@ START_TEST(html_texts_like_text)
 }
 END_TEST
 
+/* node:first_value(css, how, arg) gives what :first(css) and the
+ * matching method give (whatever the selector, the context, the index,
+ * <template> content); nil for no match, false for a missing attribute */
+START_TEST(html_first_value)
+{
+    lua_State *L = pipe_test_lua();
+    lua_pushstring(L, texts_page);
+    lua_setglobal(L, "H");
+    expect_str(L,
+        "local doc = html.parse(H .. '<template><p id=t>inert</p></template>'"
+        "  .. '<p class=n>a&nbsp;b <a href=\"/x\" id=\"\">x</a></p>')\n"
+        "local sels = {'p', '#a > p', 'pre', 'title', 'a', 'p.n', 'h6',\n"
+        "  '#t', 'p:nth-of-type(2)', 'body *:last-child'}\n"
+        "local n = 0\n"
+        "for round = 1, 9 do -- (the document's index is made on the way)\n"
+        "  for _, ctx in ipairs({doc, doc:root(), doc:first('body')}) do\n"
+        "    for _, s in ipairs(sels) do\n"
+        "      local m = ctx:first(s)\n"
+        "      local want = {m and m:text(), m and m:text({nbsp = true}),\n"
+        "        m and html.strip(m), m and html.strip(m, {nbsp = true}),\n"
+        "        m and m:html(), m and (m:attr('href') or false),\n"
+        "        m and (m:attr('id') or false)}\n"
+        "      local got = {ctx:first_value(s, 'text'),\n"
+        "        ctx:first_value(s, 'text', {nbsp = true}),\n"
+        "        ctx:first_value(s, 'strip'),\n"
+        "        ctx:first_value(s, 'strip', {nbsp = true}),\n"
+        "        ctx:first_value(s, 'html'), ctx:first_value(s, 'attr', 'href'),\n"
+        "        ctx:first_value(s, 'attr', 'id')}\n"
+        "      for i = 1, 7 do\n"
+        "        if got[i] ~= want[i] then\n"
+        "          return s .. ' ' .. i .. ': ' .. tostring(got[i]) .. ' ~= ' .. tostring(want[i])\n"
+        "        end\n"
+        "      end\n"
+        "      n = n + 1\n"
+        "    end\n"
+        "  end\n"
+        "end\n"
+        "return 'same ' .. n",
+        "same 270");
+    expect_str(L,
+        "local doc = html.parse('<p class=n>a&nbsp;b <a href=\"/x\" id=\"\">x</a></p>')\n"
+        "return table.concat({tostring(doc:first_value('h1', 'text')),\n"
+        "  tostring(doc:first_value('a', 'attr', 'title')),\n"
+        "  doc:first_value('a', 'attr', 'id'), doc:first_value('a', 'attr', 'href'),\n"
+        "  doc:first_value('p', 'text'), doc:first_value('p', 'text', {nbsp = true})}, '|')",
+        "nil|false||/x|a b x|a\xc2\xa0" "b x");
+    /* the parse notes a <template> (no walk to look for one) */
+    expect_str(L, "local d = html.parse('<p><TEMPLATE><i>t</i></TEMPLATE></p>"
+                  "<i>o</i>') return d:first_value('i', 'text') .. #d:select('i')"
+                  " .. #d:xpath('//i')",
+               "o12");
+    expect_err(L, "html.parse('<p>x</p>'):first_value('p', 'words')",
+               "invalid option 'words'");
+    expect_err(L, "html.parse('<p>x</p>'):first_value('p', 'attr')",
+               "bad argument #3 to 'first_value' (string expected");
+    expect_err(L, "html.parse('<p>x</p>'):first_value('p[', 'text')",
+               "bad selector 'p['");
+    expect_err(L, "local d = html.parse('<p>x</p>'); local r = d:root(); "
+                  "d:close(); r:first_value('p', 'text')",
+               "document is closed");
+    pipe_lua_close(L);
+}
+END_TEST
+
 /* The renderer's element classes, name by name (strip.c finds them with
  * a switch, not a list search): every name of both lists, and names
  * that share a prefix or a first letter with one. */
@@ -602,6 +670,7 @@ Suite *html_suite(void)
     tcase_add_test(tc, html_c_api);
     tcase_add_test(tc, html_tag_classes);
     tcase_add_test(tc, html_texts_like_text);
+    tcase_add_test(tc, html_first_value);
     suite_add_tcase(s, tc);
     tc = tcase_create("input");
     tcase_set_timeout(tc, 30);

@@ -11,6 +11,7 @@
 #include <lauxlib.h>
 
 #include "pipe/json.h"
+#include "pipe/util.h"
 #include "core.h"
 #include "suites.h"
 
@@ -149,6 +150,67 @@ START_TEST(test_c_push)
 }
 END_TEST
 
+/* The record writer (pipe_json_write_lua) passes plain ASCII over eight
+ * bytes at a time: a byte that needs a look (an escape, a control
+ * character, DEL's neighbours, UTF-8, invalid UTF-8) at every offset of a
+ * 40-byte string, and strings of every length up to 24, must come out as
+ * jansson writes them (invalid UTF-8: the writer refuses, the caller
+ * falls back to jansson's path). */
+START_TEST(test_c_write_offsets)
+{
+    static const char *const odd[] = {"\"", "\\", "\n", "\x01", "\x1f", "\x7f",
+                                      " ", "\xc3\xa9", "\xf0\x9f\x98\x80",
+                                      "\xff", "\xc3"};
+    lua_State *L = pipe_test_lua();
+    for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) {
+        for (size_t at = 0; at <= 40; at++) {
+            char s[64];
+            memset(s, 'a', 40);
+            size_t ol = strlen(odd[k]);
+            memcpy(s + at, odd[k], ol);
+            size_t n = at + ol > 40 ? at + ol : 40;
+            lua_createtable(L, 0, 1);
+            lua_pushlstring(L, s, n);
+            lua_setfield(L, -2, "v");
+            pipe_buf b = {0};
+            int rc = pipe_json_write_lua(L, -1, &b);
+            json_t *o = json_object();
+            json_object_set_new(o, "v", json_stringn_nocheck(s, n));
+            char *want = json_dumps(o, JSON_COMPACT);
+            int bad = !strcmp(odd[k], "\xff") || !strcmp(odd[k], "\xc3");
+            if (!bad) {
+                ck_assert_int_eq(rc, 0);
+                ck_assert_str_eq(b.p, want);
+            } else {
+                ck_assert_int_eq(rc, -1);
+                ck_assert_uint_eq(b.len, 0);
+                ck_assert_ptr_null(want); /* jansson refuses it too */
+            }
+            free(want);
+            json_decref(o);
+            pipe_buf_free(&b);
+            lua_pop(L, 1);
+        }
+    }
+    for (size_t n = 0; n <= 24; n++) {
+        char s[32];
+        for (size_t i = 0; i < n; i++)
+            s[i] = (char)('A' + i);
+        lua_createtable(L, 0, 1);
+        lua_pushlstring(L, s, n);
+        lua_setfield(L, -2, "v");
+        pipe_buf b = {0};
+        ck_assert_int_eq(pipe_json_write_lua(L, -1, &b), 0);
+        char want[64];
+        snprintf(want, sizeof want, "{\"v\":\"%.*s\"}", (int)n, s);
+        ck_assert_str_eq(b.p, want);
+        pipe_buf_free(&b);
+        lua_pop(L, 1);
+    }
+    pipe_lua_close(L);
+}
+END_TEST
+
 #define N(table) ((int)(sizeof table / sizeof table[0]))
 
 Suite *json_suite(void)
@@ -174,6 +236,7 @@ Suite *json_suite(void)
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, test_c_from_lua);
     tcase_add_test(tc, test_c_push);
+    tcase_add_test(tc, test_c_write_offsets);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -173,6 +173,11 @@ static const lua_case error_cases[] = {
      "pattern '(a+)+$' hit the match limit"},
     {"(function() local ok, e = pcall(re.match, 'x', {}) return tostring(ok) end)()",
      "false"},
+    /* a Regex method on another value: luaL_checkudata's type error */
+    {"select(2, pcall(re.compile('a').find, html.parse('<p>x</p>'):root(), 'abc'))",
+     "bad argument #1 to '?' (pipe.Regex expected, got pipe.Node)"},
+    {"select(2, pcall(re.compile('a').match, 'abc', 'a'))",
+     "bad argument #1 to '?' (pipe.Regex expected, got string)"},
 };
 
 #define CASES(name, table)                                                 \
