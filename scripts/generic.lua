@@ -51,14 +51,28 @@ local function describe(node)
   return s
 end
 
+-- Are two parameter values the same (lists and maps compared by entry)?
+local function same(a, b)
+  if type(a) ~= "table" or type(b) ~= "table" then return a == b end
+  for k, v in pairs(a) do if b[k] ~= v then return false end end
+  for k in pairs(b) do if a[k] == nil then return false end end
+  return true
+end
+
 -- the body and, for --explain, where it came from: the winning block with
 -- its score, the runners-up with theirs, the blocks that joined it
-local lean   -- params without runners-up (the record has none; made once)
+local lean   -- params without runners-up (the record has none; made once),
+             -- holding only what differs from the defaults: extract.content
+             -- reads a params table on every call
 local function body_of(page, lead, explain)
   if not lean then
     lean = {}
-    for k, v in pairs(params) do lean[k] = v end
+    local defaults = extract.defaults()
+    for k, v in pairs(params) do
+      if not same(v, defaults[k]) then lean[k] = v end
+    end
     lean.candidates = 0
+    lean.paragraphs = DROP_LEAD   -- (the body is res.text)
   end
   local res = extract.content(page.doc, explain and params or lean)
   local body, why

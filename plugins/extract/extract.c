@@ -26,8 +26,10 @@
  *
  * Caveats: all working memory is Lua userdata in stack slots of
  * extract.content (grown by the index as it goes, and sized for emitting
- * from what the index saw: no counting walk), so an out-of-memory error
- * raised by Lua leaks nothing; nothing is stored in the libxml2 tree.
+ * from what the index saw: no counting walk; kept for the next call in
+ * the registry, with the params) or locals of the call, so an
+ * out-of-memory error raised by Lua leaks nothing; nothing is stored in
+ * the libxml2 tree.
  */
 #include <math.h>
 #include <stdint.h>
@@ -75,9 +77,12 @@ static int start_attempt(run *r, xmlNodePtr root)
     if (r->n == 0)
         return 0;
     /* room for what emitting can write: the text below the indexed
-     * elements plus a separator or line break per element */
-    if (r->seen_bytes + 2 * r->seen_elems + 16 > r->out_cap) {
-        r->out_cap = r->seen_bytes + 2 * r->seen_elems + 16;
+     * elements plus a separator or line break per element, and a blank
+     * line after each paragraph (2 bytes for each of at most para_cap =
+     * 2 * seen_elems + 2) */
+    size_t room = r->seen_bytes + 6 * r->seen_elems + 24;
+    if (room > r->out_cap) {
+        r->out_cap = room;
         r->out = lua_newuserdatauv(r->L, r->out_cap, 0);
         lua_replace(r->L, r->out_idx);
     }
@@ -165,11 +170,14 @@ static void set_mode(run *r, const int mode[3])
  * per page.  They are userdata in a table in the registry, moved into the
  * call's stack slots at its start (the table's entries cleared: a call
  * made meanwhile -- from a finalizer the collector runs while this one
- * pushes its results -- finds none and makes its own) and back at its
- * end; after an error they are garbage.  Arrays larger than SCRATCH_KEEP
- * (a huge page's) are not kept.
+ * reads its params or pushes its results -- finds none and makes its own)
+ * and back at its end; after an error they are garbage.  Arrays larger
+ * than SCRATCH_KEEP (a huge page's) are not kept.  The params (~45 KB:
+ * the lists and the hint index) are kept the same way; every field is
+ * written by pipe_extract_read_params before it is read.
  */
 #define SCRATCH_KEEP ((size_t)4 << 20)
+#define SCRATCH_SLOTS 4
 static const char scratch_key = 's';
 
 static void scratch_take(run *r)
@@ -177,7 +185,7 @@ static void scratch_take(run *r)
     lua_State *L = r->L;
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, &scratch_key) != LUA_TTABLE) {
         lua_pop(L, 1);
-        lua_createtable(L, 3, 0);
+        lua_createtable(L, SCRATCH_SLOTS, 0);
         lua_pushvalue(L, -1);
         lua_rawsetp(L, LUA_REGISTRYINDEX, &scratch_key);
     }
@@ -194,8 +202,15 @@ static void scratch_take(run *r)
     r->paras_idx = lua_gettop(L);
     r->paras = lua_touserdata(L, -1);
     r->para_cap = r->paras ? (int)(lua_rawlen(L, -1) / sizeof *r->paras) : 0;
+    lua_rawgeti(L, t, 4);
+    if (lua_touserdata(L, -1) == NULL) {
+        lua_pop(L, 1);
+        params *pp = lua_newuserdatauv(L, sizeof(params), 0);
+        pp->hx_default = 0;
+    }
+    r->params_idx = lua_gettop(L);
     r->scratch_idx = t;
-    for (int k = 1; k <= 3; k++) {
+    for (int k = 1; k <= SCRATCH_SLOTS; k++) {
         lua_pushnil(L);
         lua_rawseti(L, t, k);
     }
@@ -204,8 +219,9 @@ static void scratch_take(run *r)
 static void scratch_keep(run *r)
 {
     lua_State *L = r->L;
-    const int slots[3] = {r->s_idx, r->out_idx, r->paras_idx};
-    for (int k = 0; k < 3; k++) {
+    const int slots[SCRATCH_SLOTS] = {r->s_idx, r->out_idx, r->paras_idx,
+                                      r->params_idx};
+    for (int k = 0; k < SCRATCH_SLOTS; k++) {
         if (lua_rawlen(L, slots[k]) <= SCRATCH_KEEP)
             lua_pushvalue(L, slots[k]);
         else
@@ -218,20 +234,18 @@ static void scratch_keep(run *r)
 static void push_result(lua_State *L, run *r)
 {
     int res = lua_gettop(L);
-    luaL_Buffer b;
-    lua_createtable(L, r->npara, 0);
-    for (int k = 0; k < r->npara; k++) {
-        lua_pushlstring(L, r->out + r->paras[k].off, r->paras[k].len);
-        lua_rawseti(L, -2, k + 1);
+    if (r->pp->paragraphs) {
+        lua_createtable(L, r->npara, 0);
+        for (int k = 0; k < r->npara; k++) {
+            lua_pushlstring(L, r->out + r->paras[k].off, r->paras[k].len);
+            lua_rawseti(L, -2, k + 1);
+        }
+        lua_setfield(L, res, "paragraphs");
     }
-    lua_setfield(L, res, "paragraphs");
-    luaL_buffinit(L, &b);
-    for (int k = 0; k < r->npara; k++) {
-        if (k > 0)
-            luaL_addstring(&b, "\n\n");
-        luaL_addlstring(&b, r->out + r->paras[k].off, r->paras[k].len);
-    }
-    luaL_pushresult(&b);
+    /* the paragraphs a blank line apart, as the emitter left them */
+    const para *end = &r->paras[r->npara - 1];
+    lua_pushlstring(L, r->out + r->paras[0].off,
+                    end->off + end->len - r->paras[0].off);
     lua_setfield(L, res, "text");
     pipe_html_push_node(L, 1, r->s[r->top].node);
     lua_setfield(L, res, "node");
@@ -281,7 +295,8 @@ static void push_result(lua_State *L, run *r)
 }
 
 /* extract.content(doc_or_node [, params]) -> {text=, paragraphs=, node=,
- *   score=, candidates=} | nil, msg */
+ *   score=, blocks=, candidates=} | nil, msg (no paragraphs with
+ *   params.paragraphs = false) */
 static int extract_content(lua_State *L)
 {
     xmlNodePtr root = pipe_html_check_node(L, 1);
@@ -291,26 +306,35 @@ static int extract_content(lua_State *L)
         t = 2;
     }
     lua_settop(L, 2);
-    params *pp = lua_newuserdatauv(L, sizeof *pp, 0);
+    run r;
+    memset(&r, 0, sizeof r);
+    r.L = L;
+    /* the working arrays and the params: the ones the last call left
+     * (scratch_take); the arrays are grown by the first attempt's index
+     * when they are too small */
+    scratch_take(&r);
+    params *pp = lua_touserdata(L, r.params_idx);
     pipe_extract_read_params(L, t, pp);
+    r.pp = pp;
     /* again: reading params may have run Lua code (metamethods); from here
      * on the document is marked walked: a finalizer cannot close or edit it
      * under us (include/pipe/html.h) */
     void *hold = pipe_html_walk_begin(L, 1);
     root = pipe_html_check_node(L, 1);
     if (!root) {
+        scratch_keep(&r);
         pipe_html_walk_end(hold);
         luaL_pushfail(L);
         lua_pushliteral(L, "no content");
         return 2;
     }
-    run r;
-    memset(&r, 0, sizeof r);
-    r.pp = pp;
-    r.L = L;
-    /* the working arrays: the ones the last call left (scratch_take),
-     * grown by the first attempt's index when they are too small */
-    scratch_take(&r);
+    tag_index ti;
+    pipe_extract_tags_build(&ti, pp);
+    r.tags = &ti;
+    hint_cache hc;
+    memset(hc.v, 0, sizeof hc.v);
+    hc.n = 0;
+    r.hints = &hc;
 
     if (pp->whole) {
         const int mode[3] = {0, 1, pp->whole_clean};

@@ -17,7 +17,8 @@
  *
  * Ownership rule: all working memory of a run is Lua userdata in stack
  * slots of the Lua call (the index grows them by putting a larger one in
- * the slot), so a Lua error leaks nothing; parameter
+ * the slot) or C locals of the call (the tag index, the class-hint
+ * cache: ~20 KB of stack), so a Lua error leaks nothing; parameter
  * strings point into the params table, which stays on the Lua stack for
  * the whole call; nothing is stored in the libxml2 tree, and no file keeps
  * mutable static state (several Lua states, one per worker, share none).
@@ -26,6 +27,7 @@
 #define PIPE_EXTRACT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <lua.h>
 #include <libxml/tree.h>
@@ -71,8 +73,11 @@ typedef struct tagweight {
 enum { H_POS = 1, H_NEG = 2, H_UNLIKELY = 4, H_MAYBE = 8, H_DROP = 16,
        H_NEVER = 32 };
 
-/* The hints of all five lists, bucketed by first character (a-z, 0-9),
- * so a token is compared only with hints that can match it. */
+/* The hints of all six lists, bucketed by their first two characters
+ * (a-z, 0-9; a one-letter hint's second "character" is its end), so a
+ * token is compared only with hints that can be a prefix of it. */
+#define HINT_B2 37            /* second-character buckets: 36 + the end */
+#define HINT_BUCKETS (36 * HINT_B2)
 typedef struct hintx {
     const char *h;
     size_t len;
@@ -85,7 +90,9 @@ typedef struct params {
     strlist positive, negative, unlikely, maybe, drop, never, drop_tags,
         prompts, tag_lines, date_labels;
     hintx hx[6 * MAX_LIST];
-    int hx_start[37];          /* bucket b: hx[hx_start[b] .. hx_start[b+1]) */
+    /* bucket b: hx[hx_start[b] .. hx_start[b+1]) */
+    int hx_start[HINT_BUCKETS + 1];
+    int hx_default;            /* hx indexes the default hint lists */
     tagweight tagw[MAX_TAGW];
     size_t ntagw;
     double min_paragraph, length_step, length_cap, comma_weight;
@@ -104,6 +111,7 @@ typedef struct params {
     double other_post_ratio;
     double retry_length, retry_gain;
     int candidates;
+    int paragraphs;            /* the result lists its paragraphs */
     int skip_hidden;
     int whole;                 /* the node given is the content */
     int whole_clean;           /* ... cleaned conditionally (prune) */
@@ -119,6 +127,7 @@ typedef struct nstat {
     unsigned flags;            /* T_* of the tag */
     unsigned char scored, positive, in_figure, dropped;
     unsigned char quote;       /* a blockquote, or inside one */
+    unsigned char href;        /* has an href attribute */
     double weight;             /* class/id weight */
     double score;
     /* inline text: this element's own paragraph (blocks) or its share of
@@ -142,20 +151,39 @@ typedef struct para {
 
 /* One run's working state. */
 #define NO_MARKER ((size_t)-1)
-/* Tag flags by name pointer (the parser interns tag names), per run. */
-#define TAG_CACHE 64
-typedef struct tag_cache {
-    const xmlChar *name[TAG_CACHE];
-    unsigned flags[TAG_CACHE];
-} tag_cache;
+/* What a tag name means to this run: its T_* flags, whether drop_tags
+ * lists it, its tag_weights entry.  Names of up to 8 bytes (all of the
+ * scorer's tags) are found by their bytes packed into one number in an
+ * open-addressed table built at the start of a call; longer names take
+ * the lists (extract_score.c, pipe_extract_tags_build). */
+#define TAG_SLOTS 512         /* > 75 tags + MAX_LIST + MAX_TAGW names */
+typedef struct tag_index {
+    uint64_t key[TAG_SLOTS];  /* 0: empty */
+    unsigned flags[TAG_SLOTS];
+    unsigned char drop[TAG_SLOTS];
+    unsigned char weighted[TAG_SLOTS];   /* (while the index is built) */
+    double weight[TAG_SLOTS];
+} tag_index;
+
+/* The hint bits of the class values seen in a call (open addressing;
+ * values point into the tree, which the call holds). */
+#define HINT_CACHE 512
+typedef struct hint_cache {
+    const char *v[HINT_CACHE];   /* NULL: empty */
+    uint32_t hash[HINT_CACHE];
+    unsigned bits[HINT_CACHE];
+    int n;
+} hint_cache;
 
 typedef struct run {
     const params *pp;
-    tag_cache tc;
+    const tag_index *tags;
+    hint_cache *hints;
     lua_State *L;
     /* the working arrays are userdata in these stack slots, grown (a new
      * userdata in the slot) when an attempt's index needs more */
     int s_idx, out_idx, paras_idx;
+    int params_idx;            /* the params' userdata */
     int scratch_idx;           /* the registry's table of kept arrays */
     nstat *s;
     int n, cap;
@@ -196,7 +224,15 @@ void pipe_extract_read_params(lua_State *L, int t, params *pp);
 void pipe_extract_push_defaults(lua_State *L);
 
 /* extract_score.c */
-unsigned pipe_extract_tag_flags(const xmlNode *n);
+void pipe_extract_tags_build(tag_index *ti, const params *pp);
+/* The T_* flags of element n's tag; *drop (when not NULL): drop_tags
+ * lists it; *weight (when not NULL): its tag_weights entry, 0 if none. */
+unsigned pipe_extract_tag_info(const run *r, const xmlNode *n, int *drop,
+                               double *weight);
+static inline unsigned pipe_extract_tag_flags(const run *r, const xmlNode *n)
+{
+    return pipe_extract_tag_info(r, n, NULL, NULL);
+}
 /* The value of attribute `name` of element n, without copying (the HTML
  * parser keeps each value as one text node); NULL when absent. */
 const char *pipe_extract_attr(const xmlNode *n, const char *name);

@@ -8,9 +8,10 @@
  * short "Read more"/"Share" prompts go.
  *
  * Caveats: the output buffer is sized before emitting for all the text
- * below the indexed elements plus separators (start_attempt in
- * extract.c), so out_byte never grows it (and silently stops at its end,
- * which the sizing makes unreachable).
+ * below the indexed elements plus separators and a blank line after
+ * each paragraph (start_attempt in extract.c), so out_byte never grows
+ * it (and silently stops at its end, which the sizing makes
+ * unreachable).
  */
 #include <ctype.h>
 #include <string.h>
@@ -26,31 +27,60 @@ static void out_byte(run *r, char c)
         r->out[r->out_len++] = c;
 }
 
+/* (The run's fields are read into locals and written back at the end:
+ * through r, every byte stored into the output would make the compiler
+ * read them again.) */
 static void append_text(run *r, const unsigned char *c)
 {
+    char *out = r->out;
+    size_t len = r->out_len;
+    const size_t cap = r->out_cap, start = r->cur_start;
+    int pending = r->pending_space;
+    long chars = 0;
     int adv;
     while (*c) {
+        if (*c > ' ' && *c < 0x80) {
+            /* a run of printable ASCII: no space, no continuation byte */
+            if (pending && len > start && out[len - 1] != '\n') {
+                if (len < cap)
+                    out[len++] = ' ';
+                chars++;
+            }
+            pending = 0;
+            const unsigned char *run = c;
+            size_t room = cap - len;
+            do {
+                if (room) {
+                    out[len++] = (char)*c;
+                    room--;
+                }
+                c++;
+            } while (*c > ' ' && *c < 0x80);
+            chars += c - run;
+            continue;
+        }
         if (pipe_extract_space_at(c, &adv)) {
-            r->pending_space = 1;
+            pending = 1;
             c += adv;
             continue;
         }
-        if (r->pending_space && r->out_len > r->cur_start
-            && r->out[r->out_len - 1] != '\n') {
-            out_byte(r, ' ');
-            r->cur_chars++;
-            if (r->in_a)
-                r->cur_link++;
+        if (pending && len > start && out[len - 1] != '\n') {
+            if (len < cap)
+                out[len++] = ' ';
+            chars++;
         }
-        r->pending_space = 0;
-        if ((*c & 0xC0) != 0x80) {
-            r->cur_chars++;
-            if (r->in_a)
-                r->cur_link++;
-        }
-        out_byte(r, (char)*c);
+        pending = 0;
+        if ((*c & 0xC0) != 0x80)
+            chars++;
+        if (len < cap)
+            out[len++] = (char)*c;
         c++;
     }
+    r->out_len = len;
+    r->pending_space = pending;
+    r->cur_chars += chars;
+    if (r->in_a)
+        r->cur_link += chars;
 }
 
 static int has_digit(const char *s, size_t len)
@@ -61,12 +91,22 @@ static int has_digit(const char *s, size_t len)
     return 0;
 }
 
+/* Do the first bytes agree, ASCII letters in either case (as
+ * strncasecmp compares them in the C locale)?  Most entries differ
+ * there: a call of strncasecmp per entry and line added up. */
+static int same_first(const char *s, const char *entry)
+{
+    return pipe_extract_lower((unsigned char)s[0])
+           == pipe_extract_lower((unsigned char)entry[0]);
+}
+
 static int starts_with_prompt(const params *pp, const char *s, size_t len)
 {
     for (size_t i = 0; i < pp->prompts.n; i++) {
         const char *p = pp->prompts.v[i];
-        size_t pl = strlen(p);
-        if (pl > len || strncasecmp(s, p, pl) != 0)
+        size_t pl = pp->prompts.len[i];
+        if (pl > len || (pl > 0 && !same_first(s, p))
+            || strncasecmp(s, p, pl) != 0)
             continue;
         if (pl == len || !isalnum((unsigned char)s[pl]))
             return 1;
@@ -80,10 +120,13 @@ static int starts_with(const strlist *l, const char *s, size_t len)
 {
     for (size_t i = 0; i < l->n; i++) {
         size_t pl = l->len[i];
-        if (pl > len || strncasecmp(s, l->v[i], pl) != 0)
+        if (pl > len || (pl > 0 && !same_first(s, l->v[i]))
+            || strncasecmp(s, l->v[i], pl) != 0)
             continue;
+        /* (an empty entry has no last byte: it matches before a
+         * non-alphanumeric, as an empty prompt does) */
         if (pl == len || !isalnum((unsigned char)s[pl])
-            || !isalnum((unsigned char)l->v[i][pl - 1]))
+            || (pl > 0 && !isalnum((unsigned char)l->v[i][pl - 1])))
             return 1;
     }
     return 0;
@@ -167,6 +210,10 @@ void pipe_extract_flush(run *r)
         r->paras[r->npara].off = r->cur_start;
         r->paras[r->npara].len = len;
         r->npara++;
+        /* the blank line before the next paragraph: the result's text is
+         * the output from the first paragraph to the end of the last */
+        out_byte(r, '\n');
+        out_byte(r, '\n');
     } else {
         r->out_len = r->cur_start;
     }
@@ -245,7 +292,7 @@ static void emit_children(run *r, int i, int depth)
         if (c->type == XML_ELEMENT_NODE) {
             if (cur >= end || r->s[cur].node != c) {
                 /* excluded in pass 1 */
-                if (pipe_extract_tag_flags(c) & T_BR)
+                if (pipe_extract_tag_flags(r, c) & T_BR)
                     line_break(r);
                 continue;
             }
@@ -324,8 +371,7 @@ void pipe_extract_emit(run *r, int i, int depth)
     if (block)
         pipe_extract_flush(r);
     int saved_a = r->in_a;
-    if ((s->flags & T_A) && s->node->properties
-        && xmlHasProp(s->node, (const xmlChar *)"href"))
+    if ((s->flags & T_A) && s->href)
         r->in_a = 1;
     else if (block)
         r->in_a = 0;

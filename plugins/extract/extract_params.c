@@ -144,6 +144,7 @@ static const pdesc descs[] = {
     NUM(retry_gain, 3, 0, 1e9),
     {"skip_hidden", K_BOOL, offsetof(params, skip_hidden), 1, 0, 1, NULL},
     INT(candidates, 5, 0, 100),
+    {"paragraphs", K_BOOL, offsetof(params, paragraphs), 1, 0, 1, NULL},
     /* the node given is the content (a site rule chose it) */
     {"whole", K_BOOL, offsetof(params, whole), 0, 0, 1, NULL},
     {"whole_clean", K_BOOL, offsetof(params, whole_clean), 1, 0, 1, NULL},
@@ -227,8 +228,10 @@ static void set_default(params *pp, const pdesc *d)
 
 static const pdesc *find_desc(const char *name)
 {
+    /* (the first byte first: a strcmp per parameter and key was ~40 K
+     * instructions a call) */
     for (size_t i = 0; i < NDESCS; i++)
-        if (strcmp(descs[i].name, name) == 0)
+        if (descs[i].name[0] == name[0] && strcmp(descs[i].name, name) == 0)
             return &descs[i];
     return NULL;
 }
@@ -268,35 +271,44 @@ static void read_value(lua_State *L, params *pp, const pdesc *d)
         *(int *)(base + d->off) = (int)floor(v);
 }
 
-/* The bucketed hint index of pp's five hint lists. */
+/* The bucket of a hint (extract.h), -1 when it can match no token
+ * (tokens are lowercase ASCII letters and digits). */
+static int hint_bucket(const char *h, size_t len)
+{
+    int b1 = len ? pipe_extract_bucket((unsigned char)h[0]) : -1;
+    if (b1 < 0)
+        return -1;
+    if (len == 1)
+        return b1 * HINT_B2 + 36;
+    int b2 = pipe_extract_bucket((unsigned char)h[1]);
+    return b2 < 0 ? -1 : b1 * HINT_B2 + b2;
+}
+
+/* The bucketed hint index of pp's six hint lists. */
 static void index_hints(params *pp)
 {
     const strlist *lists[6] = {&pp->positive, &pp->negative, &pp->unlikely,
                                &pp->maybe, &pp->drop, &pp->never};
     static const unsigned bits[6] = {H_POS, H_NEG, H_UNLIKELY, H_MAYBE,
                                      H_DROP, H_NEVER};
-    int count[37] = {0};
+    int count[HINT_BUCKETS] = {0};
     for (int l = 0; l < 6; l++)
         for (size_t i = 0; i < lists[l]->n; i++) {
-            int b = lists[l]->len[i]
-                        ? pipe_extract_bucket((unsigned char)lists[l]->v[i][0])
-                        : -1;
+            int b = hint_bucket(lists[l]->v[i], lists[l]->len[i]);
             if (b >= 0)
                 count[b]++;
         }
-    int at[37];
+    int at[HINT_BUCKETS];
     pp->hx_start[0] = 0;
-    for (int b = 0; b < 36; b++) {
+    for (int b = 0; b < HINT_BUCKETS; b++) {
         at[b] = pp->hx_start[b];
         pp->hx_start[b + 1] = pp->hx_start[b] + count[b];
     }
     for (int l = 0; l < 6; l++)
         for (size_t i = 0; i < lists[l]->n; i++) {
-            int b = lists[l]->len[i]
-                        ? pipe_extract_bucket((unsigned char)lists[l]->v[i][0])
-                        : -1;
+            int b = hint_bucket(lists[l]->v[i], lists[l]->len[i]);
             if (b < 0)
-                continue;   /* tokens are ASCII: such a hint never matches */
+                continue;   /* such a hint never matches */
             hintx *x = &pp->hx[at[b]++];
             x->h = lists[l]->v[i];
             x->len = lists[l]->len[i];
@@ -304,13 +316,31 @@ static void index_hints(params *pp)
         }
 }
 
-/* Fill pp from the params table at stack index t (0: none). */
+/* Is d one of the six lists index_hints indexes? */
+static int is_hint_list(const pdesc *d)
+{
+    size_t o = d->off;
+    return d->kind == K_LIST
+           && (o == offsetof(params, positive) || o == offsetof(params, negative)
+               || o == offsetof(params, unlikely) || o == offsetof(params, maybe)
+               || o == offsetof(params, drop) || o == offsetof(params, never));
+}
+
+/* Fill pp from the params table at stack index t (0: none).  pp may hold
+ * an earlier call's params (extract.c keeps the userdata): every field is
+ * written again, but the hint index of the default lists is built once
+ * (pp->hx_default says it is there). */
 void pipe_extract_read_params(lua_State *L, int t, params *pp)
 {
+    int was_default = pp->hx_default;
+    pp->hx_default = 0;
     for (size_t i = 0; i < NDESCS; i++)
         set_default(pp, &descs[i]);
+    int lists_default = 1;
     if (t == 0) {
-        index_hints(pp);
+        if (!was_default)
+            index_hints(pp);
+        pp->hx_default = 1;
         return;
     }
     lua_pushnil(L);
@@ -325,9 +355,13 @@ void pipe_extract_read_params(lua_State *L, int t, params *pp)
             luaL_error(L, "extract params: keys are parameter names");
         }
         read_value(L, pp, d);
+        if (is_hint_list(d))
+            lists_default = 0;
         lua_pop(L, 1);
     }
-    index_hints(pp);
+    if (!(lists_default && was_default))
+        index_hints(pp);
+    pp->hx_default = lists_default;
 }
 
 /* extract.defaults() -> {name = value...}: a fresh table of every

@@ -114,16 +114,117 @@ static int tag_cmp(const void *key, const void *elem)
     return strcmp(key, ((const tag_info *)elem)->name);
 }
 
-static unsigned tag_lookup(const xmlNode *n)
+static unsigned tag_lookup(const xmlChar *name)
 {
-    const tag_info *t = bsearch(n->name, tags, sizeof tags / sizeof tags[0],
+    const tag_info *t = bsearch(name, tags, sizeof tags / sizeof tags[0],
                                 sizeof tags[0], tag_cmp);
     return t ? t->flags : 0;
 }
 
-unsigned pipe_extract_tag_flags(const xmlNode *n)
+/*
+ * The tag index of a call (extract.h): every element asks what its tag
+ * is, and the HTML parser gives each element its own copy of its name
+ * (no dictionary), so names are looked up by content: up to 8 bytes
+ * packed into a number, hashed into an open-addressed table of the
+ * scorer's tags, the drop_tags and the tag_weights names.  A longer name
+ * (or an empty one) packs to 0 and is looked up in the lists themselves.
+ */
+static uint64_t tag_key(const char *s)
 {
-    return tag_lookup(n);
+    uint64_t k = 0;
+    for (int i = 0; i < 8; i++) {
+        if (!s[i])
+            return k;
+        k |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    }
+    return s[8] ? 0 : k;
+}
+
+static unsigned tag_slot(uint64_t k)
+{
+    return (unsigned)((k * UINT64_C(0x9E3779B97F4A7C15)) >> 55) % TAG_SLOTS;
+}
+
+/* The slot of key k: its own, or the empty one where it goes. */
+static unsigned tag_find(const tag_index *ti, uint64_t k)
+{
+    unsigned h = tag_slot(k);
+    while (ti->key[h] != 0 && ti->key[h] != k)
+        h = (h + 1) % TAG_SLOTS;
+    return h;
+}
+
+static int strlist_has(const strlist *l, const char *s);
+static double tag_weight(const params *pp, const char *name);
+
+/* The slot of a short name, entered (as a tag without flags) when new;
+ * -1 for a long name: the lists serve those. */
+static int tags_add(tag_index *ti, const char *name)
+{
+    uint64_t k = tag_key(name);
+    if (k == 0)
+        return -1;
+    unsigned h = tag_find(ti, k);
+    if (ti->key[h] != k) {
+        ti->key[h] = k;
+        ti->flags[h] = 0;
+        ti->drop[h] = 0;
+        ti->weight[h] = 0;
+        ti->weighted[h] = 0;
+    }
+    return (int)h;
+}
+
+void pipe_extract_tags_build(tag_index *ti, const params *pp)
+{
+    memset(ti->key, 0, sizeof ti->key);
+    for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) {
+        int h = tags_add(ti, tags[i].name);
+        if (h >= 0)
+            ti->flags[h] = tags[i].flags;
+    }
+    for (size_t i = 0; i < pp->drop_tags.n; i++) {
+        /* (a name new here is no tag of the table: flags 0) */
+        int h = tags_add(ti, pp->drop_tags.v[i]);
+        if (h >= 0)
+            ti->drop[h] = 1;
+    }
+    /* (the first entry of a name counts, as in tag_weight) */
+    for (size_t i = 0; i < pp->ntagw; i++) {
+        int h = tags_add(ti, pp->tagw[i].tag);
+        if (h >= 0 && !ti->weighted[h]) {
+            ti->weight[h] = pp->tagw[i].w;
+            ti->weighted[h] = 1;
+        }
+    }
+}
+
+static inline unsigned tag_facts(const run *r, const xmlNode *n, int *drop,
+                                double *weight)
+{
+    const char *name = (const char *)n->name;
+    uint64_t k = tag_key(name);
+    if (k == 0) {
+        if (drop)
+            *drop = strlist_has(&r->pp->drop_tags, name);
+        if (weight)
+            *weight = tag_weight(r->pp, name);
+        return tag_lookup(n->name);
+    }
+    const tag_index *ti = r->tags;
+    unsigned h = tag_find(ti, k);
+    int found = ti->key[h] == k;
+    if (drop)
+        *drop = found && ti->drop[h];
+    if (weight)
+        *weight = found ? ti->weight[h] : 0;
+    return found ? ti->flags[h] : 0;
+}
+
+unsigned pipe_extract_tag_info(const run *r, const xmlNode *n, int *drop,
+                               double *weight)
+{
+    return tag_facts(r, n, drop, weight);
 }
 
 /*
@@ -138,14 +239,23 @@ static int strlist_has(const strlist *l, const char *s)
     return 0;
 }
 
+/* Is s the string lit?  (Inline: attribute names are short, and a call
+ * of strcmp per attribute and question added up.) */
+static inline int name_is(const char *s, const char *lit)
+{
+    while (*lit && *s == *lit) {
+        s++;
+        lit++;
+    }
+    return *s == *lit;
+}
+
 const char *pipe_extract_attr(const xmlNode *n, const char *name)
 {
     for (const xmlAttr *a = n->properties; a; a = a->next) {
-        /* (the first byte first: most names differ there, and a call of
-         * strcmp per attribute and question added up to ~0.2 M
-         * instructions per article page) */
+        /* (the first byte first: most names differ there) */
         if (a->ns != NULL || a->name[0] != (xmlChar)name[0]
-            || strcmp((const char *)a->name, name) != 0)
+            || !name_is((const char *)a->name, name))
             continue;
         const xmlNode *v = a->children;
         if (v == NULL)
@@ -157,23 +267,41 @@ const char *pipe_extract_attr(const xmlNode *n, const char *name)
     return NULL;
 }
 
-/* The hint bits of token t (lowercase ASCII, length tl): a hint matches a
- * token equal to it, or to it plus "s", or (hints of hint_prefix letters
- * or more) a token that starts with it. */
-static unsigned token_hints(const params *pp, const char *t, size_t tl)
+/* The bits of the hints of bucket b that match token t (length tl). */
+static unsigned bucket_hints(const params *pp, int b, const char *t,
+                             size_t tl)
 {
-    int b = tl ? pipe_extract_bucket((unsigned char)t[0]) : -1;
-    if (b < 0)
-        return 0;
     unsigned h = 0;
     for (int i = pp->hx_start[b]; i < pp->hx_start[b + 1]; i++) {
         const hintx *x = &pp->hx[i];
-        if ((h & x->bits) || tl < x->len || memcmp(t, x->h, x->len) != 0)
+        if ((h & x->bits) || tl < x->len)
+            continue;
+        /* (the bucket says the first two bytes are the same) */
+        size_t k = 2;
+        while (k < x->len && t[k] == x->h[k])
+            k++;
+        if (k < x->len)
             continue;
         if (tl == x->len || (tl == x->len + 1 && t[x->len] == 's')
             || (int)x->len >= pp->hint_prefix)
             h |= x->bits;
     }
+    return h;
+}
+
+/* The hint bits of token t (lowercase ASCII letters and digits, length
+ * tl): a hint matches a token equal to it, or to it plus "s", or (hints
+ * of hint_prefix letters or more) a token that starts with it. */
+static unsigned token_hints(const params *pp, const char *t, size_t tl)
+{
+    int b = tl ? pipe_extract_bucket((unsigned char)t[0]) : -1;
+    if (b < 0)
+        return 0;
+    unsigned h = bucket_hints(pp, b * HINT_B2 + 36, t, tl);
+    if (tl >= 2)
+        h |= bucket_hints(pp, b * HINT_B2
+                                  + pipe_extract_bucket((unsigned char)t[1]),
+                          t, tl);
     return h;
 }
 
@@ -183,28 +311,71 @@ static unsigned token_hints(const params *pp, const char *t, size_t tl)
 static unsigned attr_hints(const params *pp, const char *v)
 {
     char tok[TOKEN_LEN];
-    size_t len = 0;
-    int prev_lower = 0, ntok = 0;
+    int ntok = 0;
     unsigned h = 0;
-    for (const unsigned char *c = (const unsigned char *)v;; c++) {
-        int alnum = pipe_extract_isalnum(*c);
-        int hump = alnum && *c >= 'A' && *c <= 'Z' && prev_lower;
-        if ((!alnum || hump) && len > 0) {
-            h |= token_hints(pp, tok, len < TOKEN_LEN ? len : TOKEN_LEN - 1);
-            if (++ntok == MAX_TOKENS)
-                break;
-            len = 0;
-        }
+    const unsigned char *c = (const unsigned char *)v;
+    for (;;) {
+        while (*c && !pipe_extract_isalnum(*c))
+            c++;
         if (!*c)
             break;
-        if (alnum) {
+        /* a token: letters and digits, up to a capital after a small
+         * letter or a digit (the hump starts the next token) */
+        size_t len = 0;
+        int prev_lower;
+        do {
+            int upper = *c >= 'A' && *c <= 'Z';
             if (len < TOKEN_LEN - 1)
-                tok[len] = (char)pipe_extract_lower(*c);
+                tok[len] = (char)(upper ? *c + ('a' - 'A') : *c);
             len++;
-        }
-        prev_lower = alnum && !(*c >= 'A' && *c <= 'Z');
+            prev_lower = !upper;
+            c++;
+        } while (pipe_extract_isalnum(*c)
+                 && !(prev_lower && *c >= 'A' && *c <= 'Z'));
+        h |= token_hints(pp, tok, len < TOKEN_LEN ? len : TOKEN_LEN - 1);
+        if (++ntok == MAX_TOKENS)
+            break;
     }
     return h;
+}
+
+/*
+ * The hint bits of a class attribute through the call's cache: a page
+ * repeats its classes (every item of a list, every teaser), and the
+ * parser gives each element its own copy of the value, so values are
+ * found by content (a hash, then the bytes).  Ids are seldom repeated:
+ * not cached.
+ */
+static unsigned class_hints(run *r, const char *v)
+{
+    hint_cache *hc = r->hints;
+    /* the hash: the length and the first and last 8 bytes (classes that
+     * share all three only cost a comparison more) */
+    size_t n = strlen(v);
+    uint64_t head = 0, tail = 0;
+    if (n >= 8) {
+        memcpy(&head, v, 8);
+        memcpy(&tail, v + n - 8, 8);
+    } else {
+        memcpy(&head, v, n);
+    }
+    uint64_t x = (head ^ (tail * UINT64_C(0xFF51AFD7ED558CCD)) ^ n)
+                 * UINT64_C(0x9E3779B97F4A7C15);
+    uint32_t hash = (uint32_t)(x >> 32);
+    unsigned slot = hash % HINT_CACHE;
+    while (hc->v[slot]) {
+        if (hc->hash[slot] == hash && strcmp(hc->v[slot], v) == 0)
+            return hc->bits[slot];
+        slot = (slot + 1) % HINT_CACHE;
+    }
+    unsigned bits = attr_hints(r->pp, v);
+    if (hc->n < HINT_CACHE * 3 / 4) {
+        hc->v[slot] = v;
+        hc->hash[slot] = hash;
+        hc->bits[slot] = bits;
+        hc->n++;
+    }
+    return bits;
 }
 
 /* Does an inline style hide the element (display:none,
@@ -224,52 +395,68 @@ static int style_hides(const char *st)
 
 /* Is n a blockquote, or an element whose only element child (scripts
  * aside: an embed's widget script) is one? */
-static int holds_quote(const xmlNode *n)
+static int holds_quote(const run *r, const xmlNode *n)
 {
-    if (tag_lookup(n) & T_QUOTE)
+    if (tag_facts(r, n, NULL, NULL) & T_QUOTE)
         return 1;
     const xmlNode *only = NULL;
     for (const xmlNode *c = n->children; c; c = c->next)
         if (c->type == XML_ELEMENT_NODE
-            && !(pipe_extract_tag_flags(c) & T_SKIP)) {
+            && !(tag_facts(r, c, NULL, NULL) & T_SKIP)) {
             if (only)
                 return 0;
             only = c;
         }
-    return only && (tag_lookup(only) & T_QUOTE);
+    return only && (tag_facts(r, only, NULL, NULL) & T_QUOTE);
 }
 
 /*
  * Classify an element: its hint bits (class and id, separately weighted)
  * and whether it is excluded from content in this run.
  */
+/* An attribute's value as the HTML parser stores it (one text node),
+ * else "". */
+static const char *attr_value(const xmlAttr *a)
+{
+    const xmlNode *v = a->children;
+    return v && v->type == XML_TEXT_NODE && !v->next && v->content
+               ? (const char *)v->content
+               : "";
+}
+
 static int classify(run *r, xmlNodePtr n, unsigned flags, double *weight,
-                    unsigned *hints)
+                    unsigned *hints, int *href)
 {
     const params *pp = r->pp;
     unsigned hc = 0, hi = 0;
-    /* one pass over the attributes */
+    /* one pass over the attributes; a value is read only for the names
+     * that matter (each is a node of its own, away from the element) */
     const char *cls = NULL, *id = NULL, *style = NULL, *role = NULL;
     int hidden = 0;
+    *href = 0;
     for (const xmlAttr *a = n->properties; a; a = a->next) {
         const char *an = (const char *)a->name;
-        const char *v = a->children && a->children->type == XML_TEXT_NODE
-                                && !a->children->next
-                            ? (const char *)a->children->content
-                            : "";
+        const char **value = NULL;
+        /* (href in any namespace, as xmlHasProp finds it) */
+        if (an[0] == 'h' && an[1] == 'r' && name_is(an + 2, "ef")) {
+            *href = 1;
+            continue;
+        }
         if (a->ns)
             continue;
         switch (an[0]) {
-        case 'c': if (strcmp(an, "class") == 0) cls = v; break;
-        case 'i': if (strcmp(an, "id") == 0) id = v; break;
-        case 's': if (strcmp(an, "style") == 0) style = v; break;
-        case 'r': if (strcmp(an, "role") == 0) role = v; break;
-        case 'h': if (strcmp(an, "hidden") == 0) hidden = 1; break;
+        case 'c': if (name_is(an + 1, "lass")) value = &cls; break;
+        case 'i': if (name_is(an + 1, "d")) value = &id; break;
+        case 's': if (name_is(an + 1, "tyle")) value = &style; break;
+        case 'r': if (name_is(an + 1, "ole")) value = &role; break;
+        case 'h': if (name_is(an + 1, "idden")) hidden = 1; break;
         default: break;
         }
+        if (value)
+            *value = attr_value(a);
     }
     if (cls)
-        hc = attr_hints(pp, cls);
+        hc = class_hints(r, cls);
     if (id)
         hi = attr_hints(pp, id);
     double w = 0;
@@ -290,7 +477,7 @@ static int classify(run *r, xmlNodePtr n, unsigned flags, double *weight,
         /* an embedded tweet or quote, or its wrapper, is part of the text
          * whatever its class ("social-embed") */
         if ((*hints & H_UNLIKELY) && !(*hints & (H_MAYBE | H_POS))
-            && !(flags & T_A) && !holds_quote(n))
+            && !(flags & T_A) && !holds_quote(r, n))
             return 1;
         if (role && strlist_has(&pp->unlikely, role))
             return 1;
@@ -302,7 +489,7 @@ static int classify(run *r, xmlNodePtr n, unsigned flags, double *weight,
  * Text measures.  Characters are code points; a whitespace run counts as
  * one.
  */
-static int is_comma(const unsigned char *c)
+static inline int is_comma(const unsigned char *c)
 {
     return *c == ','
            || (c[0] == 0xEF && c[1] == 0xBC && c[2] == 0x8C)   /* U+FF0C */
@@ -317,6 +504,24 @@ static size_t measure(const unsigned char *c, long *chars, long *commas)
     long ch = 0, cm = 0;
     int space = 1, adv;
     while (*c) {
+        /* printable ASCII, most of a page's text: a character, maybe a
+         * comma, no space */
+        if (*c > ' ' && *c < 0x80) {
+            const unsigned char *run = c;
+            do {
+                cm += *c == ',';
+                c++;
+            } while (*c > ' ' && *c < 0x80);
+            ch += c - run;
+            space = 0;
+            continue;
+        }
+        /* a continuation byte: the rest of a character already counted */
+        if (*c >= 0x80 && (*c & 0xC0) == 0x80) {
+            space = 0;
+            c++;
+            continue;
+        }
         if (pipe_extract_space_at(c, &adv)) {
             if (!space)
                 ch++;
@@ -357,21 +562,10 @@ static void grow_stats(run *r)
 
 static void index_children(run *r, int pi, int depth);
 
-/* tag flags through the run's cache */
-static unsigned cached_flags(run *r, const xmlNode *n)
-{
-    unsigned h = (unsigned)(((uintptr_t)n->name >> 4) % TAG_CACHE);
-    if (r->tc.name[h] == n->name)
-        return r->tc.flags[h];
-    unsigned f = tag_lookup(n);
-    r->tc.name[h] = n->name;
-    r->tc.flags[h] = f;
-    return f;
-}
-
 static void index_element(run *r, xmlNodePtr n, int pi, int depth)
 {
-    unsigned flags = cached_flags(r, n);
+    int drop_tag;
+    unsigned flags = tag_facts(r, n, &drop_tag, NULL);
     if (flags & T_SKIP) {
         /* not content, but counted for the cleaner */
         if (pi >= 0) {
@@ -382,20 +576,22 @@ static void index_element(run *r, xmlNodePtr n, int pi, int depth)
     }
     double weight;
     unsigned hints;
-    if (classify(r, n, flags, &weight, &hints))
+    int href;
+    if (classify(r, n, flags, &weight, &hints, &href))
         return;
     if (r->n >= r->cap)
         grow_stats(r);
     int i = r->n++;
     nstat *s = &r->s[i];
-    memset(s, 0, sizeof *s);
+    /* (a struct copy: memset's rep stos starts slowly for ~200 bytes) */
+    static const nstat zero;
+    *s = zero;
     s->node = n;
     s->parent = pi;
     s->flags = flags;
     s->weight = r->use_weights ? weight : 0;
     s->positive = (hints & H_POS) != 0;
-    s->dropped = (hints & H_DROP) != 0
-                 || strlist_has(&r->pp->drop_tags, (const char *)n->name);
+    s->dropped = (hints & H_DROP) != 0 || drop_tag;
     s->in_figure = (flags & T_FIGURE) || (pi >= 0 && r->s[pi].in_figure);
     s->quote = (flags & T_QUOTE) || (pi >= 0 && r->s[pi].quote);
     if (flags & T_BR) s->brs = 1;
@@ -403,7 +599,8 @@ static void index_element(run *r, xmlNodePtr n, int pi, int depth)
     if (flags & T_P) s->p = 1;
     if (flags & T_LI) s->li = 1;
     int saved_a = r->in_a;
-    if ((flags & T_A) && xmlHasProp(n, (const xmlChar *)"href"))
+    s->href = (unsigned char)href;
+    if ((flags & T_A) && href)
         r->in_a = 1;
     if (depth < MAX_DEPTH)
         index_children(r, i, depth + 1);
@@ -478,10 +675,10 @@ void pipe_extract_sum_up(run *r)
     }
 }
 
-static double tag_weight(const params *pp, const xmlNode *n)
+static double tag_weight(const params *pp, const char *name)
 {
     for (size_t i = 0; i < pp->ntagw; i++)
-        if (strcmp(pp->tagw[i].tag, (const char *)n->name) == 0)
+        if (strcmp(pp->tagw[i].tag, name) == 0)
             return pp->tagw[i].w;
     return 0;
 }
@@ -518,7 +715,9 @@ void pipe_extract_score(run *r)
             nstat *t = &r->s[a];
             if (!t->scored) {
                 t->scored = 1;
-                t->score = tag_weight(pp, t->node) + t->weight;
+                double w;
+                tag_facts(r, t->node, NULL, &w);
+                t->score = w + t->weight;
             }
             double div = level == 0 ? 1 : level == 1 ? 2 : level * 3;
             t->score += pts / div;

@@ -180,6 +180,20 @@ START_TEST(params_tune)
     expect_lua(L, "local r = extract.content(DOC, {drop = {}}) "
                   "return r.paragraphs[1]",
                "By Ann Reed, harbour correspondent, 3 March");
+    /* an empty tag_lines entry matches before a non-alphanumeric only */
+    expect_lua(L, "local d = html.parse('<div id=x><p>Some text that is a "
+                  "paragraph of the story, with words, and more words.</p>"
+                  "<p>- short line</p><p>short line two</p></div>') "
+                  "local r = extract.content(d:first('#x'), {whole = true, "
+                  "tag_lines = {''}}) return table.concat(r.paragraphs, ' | ')",
+               "Some text that is a paragraph of the story, with words, and "
+               "more words. | short line two");
+    /* paragraphs = false: the same text, no list */
+    expect_lua(L, "local a = extract.content(DOC) "
+                  "local b = extract.content(DOC, {paragraphs = false}) "
+                  "return tostring(b.paragraphs) .. ' ' .. tostring(a.text == b.text) "
+                  ".. ' ' .. #b.text .. ' ' .. b.node:attr('id')",
+               "nil true 733 story");
     /* candidates = 0: an empty list */
     expect_lua(L, "local r = extract.content(DOC, {candidates = 0}) "
                   "return tostring(#r.candidates)",
@@ -236,6 +250,93 @@ START_TEST(whole_node)
     snprintf(code, sizeof code, "%s local r = extract.content(d) "
              "return table.concat(r.paragraphs, ' | ')", setup);
     expect_lua(L, code, "The council spent the whole winter on a plan nobody in the queue asked for.");
+    pipe_lua_close(L);
+}
+END_TEST
+
+/* Tag names are looked up by content (the parser copies each element's
+ * name): names of 8 bytes or less through the call's tag index, longer
+ * ones (custom elements, blockquote, figcaption) through the lists; both
+ * kinds in drop_tags and tag_weights, and a name no list holds. */
+START_TEST(tag_names)
+{
+    lua_State *L = pipe_test_lua();
+    const char *err = pipe_test_dostring(L,
+        "DOC = html.parse([[<html><body>"
+        "<div class='side'><p>Home, News, Sport, Weather, and many other links, here, there.</p></div>"
+        "<story-wrapper class='w'><p>First paragraph of the story, long enough to score, with commas, yes.</p>"
+        "<x-credit>Photo by Someone Important at the Agency, 2024, all rights, reserved.</x-credit>"
+        "<x-credits1>Credit text that is long enough to be a paragraph, surely, yes indeed.</x-credits1>"
+        "<p>Second paragraph, also long enough, with more commas, and words, to score.</p>"
+        "<blockquote><p>A quoted line, long enough to count as a paragraph, with a comma.</p></blockquote>"
+        "<figcaption>A caption under a picture, long enough to be a paragraph, too.</figcaption>"
+        "</story-wrapper></body></html>]]) "
+        "function RUN(p) local r = extract.content(DOC, p) "
+        "return r.node.tag .. ' ' .. string.format('%.2f', r.score) .. ' | ' "
+        ".. table.concat(r.paragraphs, ' | ') end");
+    ck_assert_msg(err == NULL, "%s", err);
+    const char *story =
+        "First paragraph of the story, long enough to score, with commas, yes.";
+    const char *second =
+        "Second paragraph, also long enough, with more commas, and words, to score.";
+    const char *quote =
+        "A quoted line, long enough to count as a paragraph, with a comma.";
+    const char *caption =
+        "A caption under a picture, long enough to be a paragraph, too.";
+    char want[2048];
+    /* an 8-byte name of no table */
+    snprintf(want, sizeof want, "story-wrapper 13.50 | Home, News, Sport, "
+             "Weather, and many other links, here, there. | %s | Credit text "
+             "that is long enough to be a paragraph, surely, yes indeed. | %s | "
+             "%s | %s", story, second, quote, caption);
+    expect_lua(L, "return RUN({drop_tags = {'x-credit'}})", want);
+    /* long names: the default figcaption, a custom element's */
+    snprintf(want, sizeof want, "story-wrapper 13.50 | Home, News, Sport, "
+             "Weather, and many other links, here, there. | %s | Photo by "
+             "Someone Important at the Agency, 2024, all rights, reserved. | "
+             "%s | %s", story, second, quote);
+    expect_lua(L, "return RUN({drop_tags = {'x-credits1', 'figcaption'}})",
+               want);
+    /* tag weights of a long and a short name */
+    snprintf(want, sizeof want, "story-wrapper 53.50 | %s | Photo by Someone "
+             "Important at the Agency, 2024, all rights, reserved.Credit "
+             "text that is long enough to be a paragraph, surely, yes "
+             "indeed. | %s | %s", story, second, quote);
+    expect_lua(L, "return RUN({tag_weights = {['story-wrapper'] = 40}})",
+               want);
+    expect_lua(L, "return RUN({tag_weights = {['story-wrapper'] = -40, "
+                  "div = 50, ['x-credits1'] = 7, p = 3}})",
+               "div 57.00 | Home, News, Sport, Weather, and many other "
+               "links, here, there.");
+    pipe_lua_close(L);
+}
+END_TEST
+
+/* Class hints are kept per call by the value's content: a class seen
+ * again (comments, story) means what it meant the first time, also
+ * after the cache is full (500 distinct classes in between). */
+START_TEST(class_hints_cached)
+{
+    lua_State *L = pipe_test_lua();
+    expect_lua(L,
+        "local parts = {'<html><body><div id=main>'} "
+        "local function add(from, to) for i = from, to do "
+        "  parts[#parts + 1] = \"<div class='comments'><p>A comment that is \" "
+        "    .. 'long enough to be a paragraph of text, with commas, many of '"
+        "    .. 'them, here.</p></div>' "
+        "  parts[#parts + 1] = \"<div class='story'><p>Paragraph \" .. i .. "
+        "    ' of the story, long enough to be scored, with a comma, and '"
+        "    .. 'another one.</p></div>' end end "
+        "add(1, 2) "
+        "for i = 1, 500 do parts[#parts + 1] = "
+        "  string.format(\"<span class='c%d'>x</span>\", i) end "
+        "add(3, 4) "
+        "parts[#parts + 1] = '</div></body></html>' "
+        "local r = extract.content(html.parse(table.concat(parts))) "
+        "local t = {} for _, p in ipairs(r.paragraphs) do "
+        "  t[#t + 1] = p:match('^Paragraph %d') or p:match('^x+$') and 'x' or p end "
+        "return table.concat(t, ' | ') .. ' @' .. r.node:attr('id')",
+        "Paragraph 1 | Paragraph 2 | x | Paragraph 3 | Paragraph 4 @main");
     pipe_lua_close(L);
 }
 END_TEST
@@ -421,7 +522,7 @@ START_TEST(params_defaults)
                "article 25.0");
     expect_lua(L, "local n = 0 for _ in pairs(extract.defaults()) do n = n + 1 end "
                   "return tostring(n)",
-               "45");
+               "46");
     pipe_lua_close(L);
 }
 END_TEST
@@ -745,6 +846,7 @@ START_TEST(arrays_kept_across_calls)
         "function paras(d) local r = assert(extract.content(d)) "
         "  return table.concat(r.paragraphs, ' | ') .. ' @' .. r.node:attr('id') end "
         "BIG1 = paras(DOC) SMALL1 = paras(SMALL) BIG2 = paras(DOC) "
+        "NODROP = assert(extract.content(DOC, {drop = {}})).paragraphs[1] "
         "setmetatable({}, { __gc = function() INNER = paras(SMALL) end }) "
         "collectgarbage() BIG3 = paras(DOC)");
     ck_assert_msg(err == NULL, "%s", err);
@@ -754,6 +856,8 @@ START_TEST(arrays_kept_across_calls)
     expect_lua(L, "return tostring(BIG1 == BIG2 and BIG2 == BIG3) .. ' ' .. "
                   "tostring(INNER == SMALL1)", "true true");
     expect_lua(L, "return BIG1:sub(-6)", "@story");
+    /* the params are kept too: a call's lists are its own */
+    expect_lua(L, "return NODROP", "By Ann Reed, harbour correspondent, 3 March");
     pipe_lua_close(L);
 }
 END_TEST
@@ -788,6 +892,8 @@ Suite *extract_suite(void)
     tcase_add_test(tc, links_page);
     tcase_add_test(tc, params_tune);
     tcase_add_test(tc, params_errors);
+    tcase_add_test(tc, tag_names);
+    tcase_add_test(tc, class_hints_cached);
     tcase_add_test(tc, failure_classes);
     tcase_add_test(tc, failure_classes_need_their_rule);
     tcase_add_test(tc, result_blocks);
