@@ -426,18 +426,27 @@ typedef struct found {
     int pos, k;
 } found;
 
+/* A growing array boxed in the userdata at stack slot idx (so a raise
+ * frees it): a box twice the size in the same slot, the n elements of
+ * `size` bytes copied over; *cap doubled. */
+static void *grow_boxed(lua_State *L, int idx, const void *old, int n,
+                        int *cap, size_t size)
+{
+    int nc = *cap * 2;
+    void *v = lua_newuserdatauv(L, (size_t)nc * size, 0);
+    memcpy(v, old, (size_t)n * size);
+    lua_replace(L, idx);
+    *cap = nc;
+    return v;
+}
+
 /* Note the node for list k (at its position): fill_lists puts it there. */
 static void add(scan *sc, int k, xmlNodePtr n)
 {
     sc->counts[k]++;
-    if (sc->nfound == sc->found_cap) {
-        int cap = sc->found_cap * 2;
-        found *f = lua_newuserdatauv(sc->L, (size_t)cap * sizeof *f, 0);
-        memcpy(f, sc->found, (size_t)sc->nfound * sizeof *f);
-        lua_replace(sc->L, sc->found_idx);
-        sc->found = f;
-        sc->found_cap = cap;
-    }
+    if (sc->nfound == sc->found_cap)
+        sc->found = grow_boxed(sc->L, sc->found_idx, sc->found, sc->nfound,
+                               &sc->found_cap, sizeof *sc->found);
     sc->found[sc->nfound++] = (found){n, sc->pos, k};
 }
 
@@ -848,14 +857,9 @@ static void note_meta(scan *sc, const xmlNode *n)
     meta_attrs(n, &mm);
     if (!mm.v[MT_CONTENT])
         return;
-    if (sc->nmetas == sc->metas_cap) {
-        int cap = sc->metas_cap * 2;
-        mt_meta *v = lua_newuserdatauv(sc->L, (size_t)cap * sizeof *v, 0);
-        memcpy(v, sc->metas, (size_t)sc->nmetas * sizeof *v);
-        lua_replace(sc->L, sc->metas_idx);
-        sc->metas = v;
-        sc->metas_cap = cap;
-    }
+    if (sc->nmetas == sc->metas_cap)
+        sc->metas = grow_boxed(sc->L, sc->metas_idx, sc->metas, sc->nmetas,
+                               &sc->metas_cap, sizeof *sc->metas);
     sc->metas[sc->nmetas++] = mm;
 }
 
