@@ -214,14 +214,8 @@ static const char regex_mt_key = 'R';
 
 static re_regex *check_regex(lua_State *L, int idx)
 {
-    re_regex *r = lua_touserdata(L, idx);
-    int same = 0;
-    if (r != NULL && lua_getmetatable(L, idx)) {
-        lua_rawgetp(L, LUA_REGISTRYINDEX, &regex_mt_key);
-        same = lua_rawequal(L, -1, -2);
-        lua_pop(L, 2);
-    }
-    if (!same) /* (raises luaL_checkudata's type error) */
+    re_regex *r = pipe_test_udata(L, idx, &regex_mt_key);
+    if (r == NULL) /* (raises luaL_checkudata's type error) */
         r = luaL_checkudata(L, idx, RE_MT);
     if (!r->code)
         luaL_error(L, "regex is closed");

@@ -14,6 +14,7 @@
 #define PIPE_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -83,6 +84,42 @@ void pipe_utf8_fix(luaL_Buffer *b, const char *s, size_t n);
 
 /* Append the UTF-8 encoding of code point `cp` (< 0x110000) to `b`. */
 void pipe_utf8_add(luaL_Buffer *b, unsigned long cp);
+
+/*
+ * Hashing
+ */
+
+#define PIPE_HASH_SEED 2166136261u
+
+/* FNV-1a of len bytes at k, from h (PIPE_HASH_SEED, or a seed of the
+ * caller's mixed into it): for the small hash tables of page-sized
+ * indexes. */
+static inline uint32_t pipe_hash_bytes(uint32_t h, const char *k, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)k[i]) * 16777619u;
+    return h;
+}
+
+/*
+ * Type checks by address
+ */
+
+/* The userdata at idx when its metatable is the one stored at
+ * registry[key] (lua_rawsetp with a static variable's address), else
+ * NULL.  luaL_testudata's lookup by name interns the name and compares
+ * strings on every call; a plugin whose methods check their arguments
+ * many times a page keeps its metatables under an address as well. */
+static inline void *pipe_test_udata(lua_State *L, int idx, const void *key)
+{
+    void *p = lua_touserdata(L, idx);
+    if (p == NULL || !lua_getmetatable(L, idx))
+        return NULL;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, key);
+    int same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return same ? p : NULL;
+}
 
 /*
  * Boxes: a C-heap result held by a userdata, so that an error raised

@@ -73,6 +73,7 @@
 #include <libxml/tree.h>
 
 #include "pipe/html.h"
+#include "pipe/util.h"
 
 #include "extract.h"
 
@@ -701,14 +702,6 @@ static int meta_space(int c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
-static uint32_t mt_hash(const char *k, size_t len)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)k[i]) * 16777619u;
-    return h;
-}
-
 /* the slot of key k (its index + 1 there), or the empty one it would take */
 static uint32_t *mt_slot(const meta_tags *m, const char *k, size_t len,
                          uint32_t h)
@@ -729,7 +722,7 @@ static uint32_t *mt_slot(const meta_tags *m, const char *k, size_t len,
 static void mt_add(meta_tags *m, uint32_t *npairs, uint32_t *at,
                    const char *w, size_t len, uint32_t coff, uint32_t clen)
 {
-    uint32_t h = mt_hash(w, len);
+    uint32_t h = pipe_hash_bytes(PIPE_HASH_SEED, w, len);
     uint32_t *sl = mt_slot(m, w, len, h);
     uint32_t p = (*npairs)++;
     m->pairs[p] = (mt_pair){coff, clen, 0};
@@ -820,7 +813,7 @@ static int meta_tags_index(lua_State *L)
                                                   : NULL;
     if (k == NULL)
         return 0;
-    uint32_t sl = *mt_slot(m, k, len, mt_hash(k, len));
+    uint32_t sl = *mt_slot(m, k, len, pipe_hash_bytes(PIPE_HASH_SEED, k, len));
     if (sl == 0)
         return 0;
     /* the list made at an earlier read */

@@ -27,6 +27,7 @@
 #include "cssmatch.h"
 
 #include "pipe/plugin.h"
+#include "pipe/util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -325,10 +326,7 @@ struct pipe_cssm_index {
 
 static uint32_t key_hash(int kind, const char *k, size_t len)
 {
-    uint32_t h = 2166136261u ^ (uint32_t)kind;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)k[i]) * 16777619u;
-    return h;
+    return pipe_hash_bytes(PIPE_HASH_SEED ^ (uint32_t)kind, k, len);
 }
 
 static ix_slot *ix_find(const pipe_cssm_index *ix, int kind, const char *k,

@@ -369,26 +369,14 @@ typedef struct html_node {
 static const char node_mt_key = 'N';
 static const char doc_mt_key = 'D';
 
-/* Is the value at idx a userdata with the metatable at registry[key]? */
-static void *test_ud(lua_State *L, int idx, const void *key)
-{
-    void *p = lua_touserdata(L, idx);
-    if (p == NULL || !lua_getmetatable(L, idx))
-        return NULL;
-    lua_rawgetp(L, LUA_REGISTRYINDEX, key);
-    int same = lua_rawequal(L, -1, -2);
-    lua_pop(L, 2);
-    return same ? p : NULL;
-}
-
 static html_node *test_node(lua_State *L, int idx)
 {
-    return test_ud(L, idx, &node_mt_key);
+    return pipe_test_udata(L, idx, &node_mt_key);
 }
 
 static html_doc *test_doc(lua_State *L, int idx)
 {
-    return test_ud(L, idx, &doc_mt_key);
+    return pipe_test_udata(L, idx, &doc_mt_key);
 }
 
 /* A Node argument and its open Document (*dp); NULL when the value is
@@ -772,6 +760,17 @@ static int note_match(void *ud, xmlNodePtr node)
  * copy) never repays it. */
 #define INDEX_AFTER 7
 
+/* Make the document's element index (no_index when it cannot be made).
+ * PIPE_CSS_INDEX=0: never, always walk (a test knob: css_native.sh and
+ * test_extract compare the two). */
+static void make_index(html_doc *d)
+{
+    const char *knob = getenv("PIPE_CSS_INDEX");
+    if (knob == NULL || strcmp(knob, "0") != 0)
+        d->index = pipe_cssm_index_build(d->doc, doc_has_template(d));
+    d->no_index = d->index == NULL;
+}
+
 /* Walk the context at argument 1 with matcher `m` (walk_begin already
  * called), calling fn; a table for it to fill is at `tbl` (or 0).  The
  * walk's stack is boxed on the Lua stack, so a raising push frees it. */
@@ -784,14 +783,8 @@ static int native_walk(lua_State *L, html_doc *d, const pipe_cssm *m,
      * after INDEX_AFTER walks, or by the first one after doc:index();
      * dropped by an edit other than a removal */
     if (d->index == NULL && !d->no_index &&
-        (d->want_index || ++d->walks > INDEX_AFTER)) {
-        /* PIPE_CSS_INDEX=0: always walk (a test knob: css_native.sh
-         * compares the two) */
-        const char *knob = getenv("PIPE_CSS_INDEX");
-        if (knob == NULL || strcmp(knob, "0") != 0)
-            d->index = pipe_cssm_index_build(d->doc, templates);
-        d->no_index = d->index == NULL;
-    }
+        (d->want_index || ++d->walks > INDEX_AFTER))
+        make_index(d);
     if (d->index != NULL) {
         lua_pushnil(L); /* where the walk's box would be (html_first) */
         int r = pipe_cssm_query(m, d->index, ctxnode, templates,
@@ -1966,12 +1959,8 @@ static int html_each_tag(lua_State *L, int idx, const char *tag,
     html_doc *d = test_doc(L, idx);
     if (d == NULL || d->doc == NULL || (d->closed && !d->busy))
         return -1;
-    if (d->index == NULL && !d->no_index && d->want_index) {
-        const char *knob = getenv("PIPE_CSS_INDEX");
-        if (knob == NULL || strcmp(knob, "0") != 0)
-            d->index = pipe_cssm_index_build(d->doc, doc_has_template(d));
-        d->no_index = d->index == NULL;
-    }
+    if (d->index == NULL && !d->no_index && d->want_index)
+        make_index(d);
     if (d->index == NULL)
         return -1;
     return pipe_cssm_index_each(d->index, tag, d->removed != NULL, fn, ud);
