@@ -299,24 +299,31 @@ int pipe_cssm_walk(const pipe_cssm *m, xmlNodePtr ctx, int skip_template,
 
 enum { KEY_TAG, KEY_CLASS, KEY_ID };
 
-typedef struct ix_slot {
-    const char *key; /* into the tree; NULL: empty slot */
+/* One key (tag name, class word or id) and its elements.  The keys sit
+ * in one dense array in the order they were first seen; the hash table
+ * holds only their numbers, so growing it moves four bytes a slot and
+ * nothing that names a key changes. */
+typedef struct ix_key {
+    const char *key; /* into the tree */
     uint32_t len;
     uint32_t hash;
-    int kind;
+    uint32_t kind;
     uint32_t n;   /* elements under the key */
     uint32_t off; /* their positions: flat[off .. off + n), ascending
                    * (while building: the last position + 1) */
-} ix_slot;
+} ix_key;
 
 struct pipe_cssm_index {
     xmlNodePtr *els; /* document order */
     uint32_t *end;   /* end[i]: one past the last element inside els[i] */
     uint32_t n, cap;
-    ix_slot *slots;  /* open addressing, a power of two */
-    uint32_t nslots, used;
+    ix_key *keys;
+    uint32_t nkeys, kcap;
+    uint32_t *slots; /* open addressing, a power of two: key number + 1,
+                      * 0 for an empty slot */
+    uint32_t nslots;
     uint32_t *flat;  /* every key's positions, key after key */
-    uint32_t *pairs; /* while building: (slot, position) per key use */
+    uint32_t *pairs; /* while building: (key, position) per key use */
     size_t npairs, pcap;
     int skip_template; /* built without <template> content */
     /* some element's class/id attribute is not a single text node: that
@@ -329,47 +336,38 @@ static uint32_t key_hash(int kind, const char *k, size_t len)
     return pipe_hash_bytes(PIPE_HASH_SEED ^ (uint32_t)kind, k, len);
 }
 
-static ix_slot *ix_find(const pipe_cssm_index *ix, int kind, const char *k,
-                        size_t len, uint32_t h)
+/* The slot of key (kind, k, len): the one holding it, or the empty one
+ * where it would go. */
+static uint32_t *ix_find(const pipe_cssm_index *ix, int kind, const char *k,
+                         size_t len, uint32_t h)
 {
     uint32_t mask = ix->nslots - 1;
     for (uint32_t i = h & mask;; i = (i + 1) & mask) {
-        ix_slot *s = &ix->slots[i];
-        if (s->key == NULL ||
-            (s->hash == h && s->kind == kind && s->len == len &&
-             memcmp(s->key, k, len) == 0))
+        uint32_t *s = &ix->slots[i];
+        if (*s == 0)
+            return s;
+        const ix_key *e = &ix->keys[*s - 1];
+        if (e->hash == h && e->kind == (uint32_t)kind && e->len == len &&
+            memcmp(e->key, k, len) == 0)
             return s;
     }
 }
 
-/* Doubles the table; the pairs name slots by number, so they are
- * renumbered through a map of old slot -> new slot. */
+/* Doubles the table (first: 512 slots, 2 KiB) and puts the keys back. */
 static int ix_grow(pipe_cssm_index *ix)
 {
-    uint32_t ns = ix->nslots ? ix->nslots * 2 : 256;
-    ix_slot *old = ix->slots, *nw = pipe_mem_malloc(ns * sizeof *nw);
-    uint32_t *map = ix->nslots ? pipe_mem_malloc(ix->nslots * sizeof *map)
-                               : NULL;
-    if (nw == NULL || (ix->nslots && map == NULL)) {
-        pipe_mem_free(nw);
-        pipe_mem_free(map);
+    uint32_t ns = ix->nslots ? ix->nslots * 2 : 512;
+    uint32_t *nw = pipe_mem_malloc(ns * sizeof *nw);
+    if (nw == NULL)
         return -1;
-    }
     memset(nw, 0, ns * sizeof *nw);
-    uint32_t on = ix->nslots;
+    pipe_mem_free(ix->slots);
     ix->slots = nw;
     ix->nslots = ns;
-    for (uint32_t i = 0; i < on; i++)
-        if (old[i].key != NULL) {
-            ix_slot *d =
-                ix_find(ix, old[i].kind, old[i].key, old[i].len, old[i].hash);
-            *d = old[i];
-            map[i] = (uint32_t)(d - nw);
-        }
-    for (size_t i = 0; i < ix->npairs; i++)
-        ix->pairs[2 * i] = map[ix->pairs[2 * i]];
-    pipe_mem_free(map);
-    pipe_mem_free(old);
+    for (uint32_t i = 0; i < ix->nkeys; i++) {
+        const ix_key *e = &ix->keys[i];
+        *ix_find(ix, (int)e->kind, e->key, e->len, e->hash) = i + 1;
+    }
     return 0;
 }
 
@@ -377,18 +375,33 @@ static int ix_grow(pipe_cssm_index *ix)
 static int ix_add(pipe_cssm_index *ix, int kind, const char *k, size_t len,
                   uint32_t pos)
 {
-    if ((ix->used + 1) * 2 > ix->nslots && ix_grow(ix) < 0)
-        return -1;
     uint32_t h = key_hash(kind, k, len);
-    ix_slot *s = ix_find(ix, kind, k, len, h);
-    if (s->key == NULL) {
-        s->key = k;
-        s->len = (uint32_t)len;
-        s->hash = h;
-        s->kind = kind;
-        ix->used++;
-    } else if (s->n > 0 && s->off == pos + 1) {
-        return 0; /* class="a a" */
+    uint32_t *s = ix_find(ix, kind, k, len, h);
+    ix_key *e;
+    if (*s == 0) {
+        if (ix->nkeys == ix->kcap) {
+            uint32_t cap = ix->kcap ? ix->kcap * 2 : 256;
+            ix_key *nk = pipe_mem_realloc(ix->keys, cap * sizeof *nk);
+            if (nk == NULL)
+                return -1;
+            ix->keys = nk;
+            ix->kcap = cap;
+        }
+        e = &ix->keys[ix->nkeys++];
+        e->key = k;
+        e->len = (uint32_t)len;
+        e->hash = h;
+        e->kind = (uint32_t)kind;
+        e->n = 0;
+        e->off = 0;
+        *s = ix->nkeys;
+        /* (at most half full) */
+        if (ix->nkeys * 2 > ix->nslots && ix_grow(ix) < 0)
+            return -1;
+    } else {
+        e = &ix->keys[*s - 1];
+        if (e->n > 0 && e->off == pos + 1)
+            return 0; /* class="a a" */
     }
     if (ix->npairs == ix->pcap) {
         size_t cap = ix->pcap ? ix->pcap * 2 : 1024;
@@ -398,11 +411,11 @@ static int ix_add(pipe_cssm_index *ix, int kind, const char *k, size_t len,
         ix->pairs = p;
         ix->pcap = cap;
     }
-    ix->pairs[2 * ix->npairs] = (uint32_t)(s - ix->slots);
+    ix->pairs[2 * ix->npairs] = (uint32_t)(e - ix->keys);
     ix->pairs[2 * ix->npairs + 1] = pos;
     ix->npairs++;
-    s->n++;
-    s->off = pos + 1;
+    e->n++;
+    e->off = pos + 1;
     return 0;
 }
 
@@ -463,6 +476,7 @@ void pipe_cssm_index_free(pipe_cssm_index *ix)
     if (ix == NULL)
         return;
     pipe_mem_free(ix->slots);
+    pipe_mem_free(ix->keys);
     pipe_mem_free(ix->flat);
     pipe_mem_free(ix->pairs);
     pipe_mem_free(ix->els);
@@ -523,14 +537,14 @@ static int ix_fill(pipe_cssm_index *ix, xmlDocPtr doc)
     if (ix->flat == NULL)
         goto oom;
     uint32_t off = 0;
-    for (uint32_t i = 0; i < ix->nslots; i++) {
-        ix->slots[i].off = off;
-        off += ix->slots[i].n;
-        ix->slots[i].n = 0;
+    for (uint32_t i = 0; i < ix->nkeys; i++) {
+        ix->keys[i].off = off;
+        off += ix->keys[i].n;
+        ix->keys[i].n = 0;
     }
     for (size_t i = 0; i < ix->npairs; i++) {
-        ix_slot *s = &ix->slots[ix->pairs[2 * i]];
-        ix->flat[s->off + s->n++] = ix->pairs[2 * i + 1];
+        ix_key *e = &ix->keys[ix->pairs[2 * i]];
+        ix->flat[e->off + e->n++] = ix->pairs[2 * i + 1];
     }
     pipe_mem_free(ix->pairs);
     ix->pairs = NULL;
@@ -565,11 +579,12 @@ typedef struct ix_list {
 static ix_list ix_get(const pipe_cssm_index *ix, int kind, const char *k)
 {
     size_t len = strlen(k);
-    const ix_slot *s = ix_find(ix, kind, k, len, key_hash(kind, k, len));
+    const uint32_t *s = ix_find(ix, kind, k, len, key_hash(kind, k, len));
     ix_list l = {NULL, 0};
-    if (s->key != NULL) {
-        l.v = ix->flat + s->off;
-        l.n = s->n;
+    if (*s != 0) {
+        const ix_key *e = &ix->keys[*s - 1];
+        l.v = ix->flat + e->off;
+        l.n = e->n;
     }
     return l;
 }
