@@ -43,6 +43,7 @@
 
 #include "pipe/html.h"
 #include "pipe/plugin.h"
+#include "pipe/re.h"
 #include "pipe/util.h"
 
 #define RE_MT "pipe.Regex"
@@ -1139,6 +1140,22 @@ static const char *const re_names[] = {
 
 static const char *const re_requires[] = {"html", NULL}; /* match --html */
 
+/* The service's find (include/pipe/re.h): regex:find(s)'s match test on
+ * bytes of the caller's. */
+static int service_find(lua_State *L, int idx, const char *s, size_t len)
+{
+    idx = lua_absindex(L, idx);
+    re_regex *r = check_regex(L, idx);
+    return s != NULL ? exec_at(L, idx, r, s, len, 0, 0) : 0;
+}
+
+static const pipe_re_api re_api = {.find = service_find};
+
+static const pipe_service re_services[] = {
+    {PIPE_RE_SERVICE, PIPE_RE_VERSION, &re_api},
+    {NULL, 0, NULL},
+};
+
 const pipe_plugin pipe_plugin_re = {
     PIPE_PLUGIN_HEAD,
     .name = "re",
@@ -1147,4 +1164,5 @@ const pipe_plugin pipe_plugin_re = {
     .lua_names = re_names,
     .commands = re_commands,
     .requires = re_requires,
+    .services = re_services,
 };

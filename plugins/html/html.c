@@ -54,6 +54,7 @@
 #include "encoding.h"
 #include "pipe/html.h"
 #include "pipe/plugin.h"
+#include "pipe/re.h"
 #include "pipe/util.h"
 #include "select.h"
 #include "service.h"
@@ -723,6 +724,7 @@ typedef struct native_out {
     int mt, owner; /* push_match: stack slots of the Node metatable and of
                     * the Document the Nodes keep alive */
     xmlNodePtr found; /* note_first: the first match */
+    struct node_list *list; /* note_list: the matches */
 } native_out;
 
 static int push_match(void *ud, xmlNodePtr node)
@@ -746,11 +748,38 @@ static int note_first(void *ud, xmlNodePtr node)
     return 1;
 }
 
-static int note_match(void *ud, xmlNodePtr node)
+/* Elements gathered into C memory (a pipe_box owns the list). */
+typedef struct node_list {
+    xmlNodePtr *v;
+    size_t cap;
+    int oom;
+} node_list;
+
+static void free_node_list(void *p)
+{
+    node_list *l = p;
+    if (l != NULL)
+        free(l->v);
+    free(l);
+}
+
+/* (the list's length is the native_out's k: native_walk resets it when
+ * the index's answer is abandoned for a walk) */
+static int note_list(void *ud, xmlNodePtr node)
 {
     native_out *o = ud;
-    lua_pushlightuserdata(o->L, node);
-    lua_rawseti(o->L, o->tbl, ++o->k);
+    node_list *l = o->list;
+    if ((size_t)o->k == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        xmlNodePtr *v = realloc(l->v, cap * sizeof *v);
+        if (v == NULL) {
+            l->oom = 1;
+            return 1;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[o->k++] = node;
     return 0;
 }
 
@@ -825,7 +854,7 @@ static int html_select(lua_State *L)
             lua_pushvalue(L, 1);
         lua_newtable(L);
         int top = lua_gettop(L);
-        native_out o = {L, top, 0, top - 2, top - 1, NULL};
+        native_out o = {L, top, 0, top - 2, top - 1, NULL, NULL};
         native_walk(L, d, m, push_match, &o);
         lua_settop(L, o.tbl);
         walk_end(d);
@@ -863,7 +892,7 @@ static xmlNodePtr first_match(lua_State *L, html_doc **dp)
     walk_begin(d);
     *dp = d;
     if (m != NULL) {
-        native_out o = {L, 0, 0, 0, 0, NULL};
+        native_out o = {L, 0, 0, 0, 0, NULL, NULL};
         if (native_walk(L, d, m, note_first, &o) == 1)
             found = o.found;
         lua_settop(L, top);
@@ -1136,7 +1165,88 @@ static void check_writable(lua_State *L, int idx, int heap)
                       "fields (drop nodes with remove or clean; edit in post)");
 }
 
-/* -- doc:remove(css) -> count; node:remove() */
+/* Is `node` strictly inside `holder`? */
+static int holds(xmlNodePtr holder, xmlNodePtr node)
+{
+    for (xmlNodePtr p = node->parent; p != NULL; p = p->parent)
+        if (p == holder)
+            return 1;
+    return 0;
+}
+
+/* doc:remove(css, regex)'s choice among the matches v[0 .. n) (document
+ * order; walk_begin called, walk_end here): each one whose text (its
+ * :text()) the Regex at `ridx` finds, unless a match inside it has such
+ * a text too.  The texts come from one walk, as html.texts reads them;
+ * a match's descendants among the matches follow it in the list.  An
+ * earlier removal never changes a later match's text: it takes a match
+ * that precedes it and does not hold it (one that held it would have
+ * held a match with a text the regex finds).  Returns how many went. */
+static int remove_by_text(lua_State *L, html_doc *d, xmlNodePtr *v, size_t n,
+                          int ridx)
+{
+    if (n == 0) {
+        walk_end(d);
+        return 0;
+    }
+    pipe_box *sb = pipe_box_new(L, free);
+    pipe_box *wb = pipe_box_new(L, free);
+    pipe_box *ob = pipe_box_new(L, free);
+    pipe_box *bb = pipe_box_new(L, free_buf);
+    sb->p = calloc(n, sizeof(pipe_span));
+    wb->p = calloc(n, sizeof(size_t));
+    ob->p = calloc(2 * n, sizeof(size_t));
+    bb->p = calloc(1, sizeof(pipe_buf));
+    if (sb->p == NULL || wb->p == NULL || ob->p == NULL || bb->p == NULL)
+        return luaL_error(L, "out of memory");
+    pipe_span *spans = sb->p;
+    size_t *off = ob->p; /* match i's text: [off[2i], off[2i + 1]) */
+    pipe_buf *buf = bb->p;
+    for (size_t i = 0; i < n; i++) {
+        spans[i].node = v[i];
+        spans[i].index = i;
+    }
+    pipe_render_spans((xmlNodePtr)d->doc, 0, spans, n, wb->p, buf_sink, buf);
+    for (size_t k = 0; k < n; k++) {
+        const pipe_span *sp = &spans[k];
+        size_t i = sp->index;
+        if (sp->state == PIPE_SPAN_DONE) {
+            off[2 * i] = sp->start;
+            off[2 * i + 1] = sp->end;
+        } else { /* (rendered alone, as html.texts does) */
+            off[2 * i] = buf->len;
+            pipe_render(sp->node, PIPE_RENDER_TEXT, "\n\n", 0, NULL, buf_sink,
+                        buf);
+            off[2 * i + 1] = buf->len;
+        }
+    }
+    walk_end(d);
+    if (buf->oom)
+        return luaL_error(L, "out of memory");
+    /* (no Lua value is made from here on but an error: no collector
+     * step, no finalizer can touch the tree) */
+    const char *text = buf->p ? buf->p : "";
+    int count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!pipe_re_find(L, ridx, text + off[2 * i],
+                          off[2 * i + 1] - off[2 * i]))
+            continue;
+        int innermost = 1;
+        for (size_t j = i + 1; j < n && holds(v[i], v[j]); j++)
+            if (pipe_re_find(L, ridx, text + off[2 * j],
+                             off[2 * j + 1] - off[2 * j])) {
+                innermost = 0;
+                break;
+            }
+        if (innermost) {
+            detach(d, v[i]);
+            count++;
+        }
+    }
+    return count;
+}
+
+/* -- doc:remove(css [, regex]) -> count; node:remove() */
 static int html_remove(lua_State *L)
 {
     check_writable(L, 1, 0);
@@ -1147,43 +1257,64 @@ static int html_remove(lua_State *L)
         detach(d, n->node);
         return 0;
     }
+    int by_text = !lua_isnoneornil(L, 3);
+    if (by_text) {
+        if (pipe_re_api_get() == NULL)
+            return luaL_error(L, "remove: a regex needs the re plugin");
+        pipe_re_find(L, 3, NULL, 0); /* (the type check) */
+    }
     html_doc *d;
     pipe_box *b;
     arg_context(L, 1, &d, 1);
+    /* the matches, collected first: detaching during the walk would cut
+     * it short */
+    pipe_box *lb = pipe_box_new(L, free_node_list);
+    lb->p = calloc(1, sizeof(node_list));
+    if (lb->p == NULL)
+        return luaL_error(L, "out of memory");
+    node_list *l = lb->p;
+    size_t n = 0;
     const pipe_cssm *m = native_of(L);
     walk_begin(d);
     if (m != NULL) {
-        /* collect first: detaching during the walk would cut it short */
-        lua_newtable(L);
-        native_out o = {L, lua_gettop(L), 0, 0, 0, NULL};
-        native_walk(L, d, m, note_match, &o);
-        int count = 0;
-        for (lua_Integer i = 1; i <= o.k; i++) {
-            lua_rawgeti(L, o.tbl, i);
-            xmlNodePtr node = lua_touserdata(L, -1);
-            lua_pop(L, 1);
-            if (node->parent == NULL)
+        native_out o = {L, 0, 0, 0, 0, NULL, l};
+        native_walk(L, d, m, note_list, &o);
+        if (l->oom) {
+            walk_end(d);
+            return luaL_error(L, "out of memory");
+        }
+        n = (size_t)o.k;
+    } else {
+        lua_pop(L, 1); /* run_query fetches it again */
+        xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
+        int count = pipe_xpath_count(res);
+        native_out o = {L, 0, 0, 0, 0, NULL, l};
+        for (int i = 0; i < count && !l->oom; i++) {
+            xmlNodePtr node = res->nodesetval->nodeTab[i];
+            if (node->type != XML_ELEMENT_NODE ||
+                pipe_xpath_in_template(doc_has_template(d), node))
                 continue;
-            detach(d, node);
+            note_list(&o, node);
+        }
+        pipe_box_done(b);
+        if (l->oom) {
+            walk_end(d);
+            return luaL_error(L, "out of memory");
+        }
+        n = (size_t)o.k;
+    }
+    int count = 0;
+    if (by_text) {
+        count = remove_by_text(L, d, l->v, n, 3);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            if (l->v[i]->parent == NULL)
+                continue;
+            detach(d, l->v[i]);
             count++;
         }
         walk_end(d);
-        lua_pushinteger(L, count);
-        return 1;
     }
-    lua_pop(L, 1); /* run_query fetches it again */
-    xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
-    int n = pipe_xpath_count(res), count = 0;
-    for (int i = 0; i < n; i++) {
-        xmlNodePtr node = res->nodesetval->nodeTab[i];
-        if (node->type != XML_ELEMENT_NODE || node->parent == NULL ||
-            pipe_xpath_in_template(doc_has_template(d), node))
-            continue;
-        detach(d, node);
-        count++;
-    }
-    pipe_box_done(b);
-    walk_end(d);
     lua_pushinteger(L, count);
     return 1;
 }

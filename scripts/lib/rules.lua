@@ -1361,24 +1361,11 @@ local function replace_plain(s, from, to)
   return table.concat(out)
 end
 
--- (every block's text, from one walk: html.texts.  A removal takes only
--- the blocks that come before it in document order and not their
--- descendants, and a block's own subtree follows it: each block's text
--- is the same read before the loop as when the loop reaches it.)
+-- a {text = PCRE} removal: the smallest blocks whose text the regex
+-- finds (a block holding such a block stays); the html plugin reads every
+-- block's text from one walk and matches the regex there
 remove_text = function(doc, regex)
-  local n = 0
-  local blocks = doc:select(BLOCKS)
-  local texts = html.texts(blocks)
-  for i, node in ipairs(blocks) do
-    if regex:find(texts[i]) then
-      local smallest = true
-      for _, inner in ipairs(node:select(BLOCKS)) do
-        if regex:find(inner:text()) then smallest = false; break end
-      end
-      if smallest then node:remove(); n = n + 1 end
-    end
-  end
-  return n
+  return doc:remove(BLOCKS, regex)
 end
 
 -- Page metadata is computed per field, when the record needs it

@@ -612,6 +612,83 @@ START_TEST(html_first_value)
 }
 END_TEST
 
+/* doc:remove(css, regex) removes what the text removal of lib/rules did
+ * in Lua before it (the reference below): each match whose :text() the
+ * regex finds unless a match inside it has such a text, the texts read
+ * before any removal.  Every context, selectors the native matcher runs
+ * (with and without the document's index) and one it leaves to XPath,
+ * patterns anchored at either end, with a lookbehind, matching nothing
+ * and everything; matches in <head>, <pre>, hidden content. */
+START_TEST(html_remove_text)
+{
+    lua_State *L = pipe_test_lua();
+    lua_pushstring(L, texts_page);
+    lua_setglobal(L, "H");
+    expect_str(L,
+        "local function ref(ctx, css, rx)\n"
+        "  local n, blocks = 0, ctx:select(css)\n"
+        "  local texts = {}\n"
+        "  for i, b in ipairs(blocks) do texts[i] = b:text() end\n"
+        "  for i, node in ipairs(blocks) do\n"
+        "    if rx:find(texts[i]) then\n"
+        "      local smallest = true\n"
+        "      for _, inner in ipairs(node:select(css)) do\n"
+        "        if rx:find(inner:text()) then smallest = false; break end\n"
+        "      end\n"
+        "      if smallest then node:remove(); n = n + 1 end\n"
+        "    end\n"
+        "  end\n"
+        "  return n\n"
+        "end\n"
+        "local page = H .. '<div><p>Read also: x</p><div>Read also: <p>Read also: y</p>'\n"
+        "  .. '</div><blockquote>Read also: z<p>no</p></blockquote></div>'\n"
+        "local sels = {'p, div, li, blockquote, section, pre, title, table',\n"
+        "  'div', 'p:nth-of-type(2), div', 'li, ul'}\n"
+        "local pats = {'^Read also:', 'e$', '(?<=n)e', 'x', '^$', '', 'nowhere'}\n"
+        "local n, removed = 0, 0\n"
+        "for _, index in ipairs({false, true}) do\n"
+        "  for _, s in ipairs(sels) do\n"
+        "    for _, p in ipairs(pats) do\n"
+        "      for _, where in ipairs({'doc', 'root', 'div'}) do\n"
+        "        local rx = re.compile(p)\n"
+        "        local a, b = html.parse(page), html.parse(page)\n"
+        "        if index then a:index(); b:index() end\n"
+        "        local ca, cb = a, b\n"
+        "        if where == 'root' then ca, cb = a:root(), b:root() end\n"
+        "        if where == 'div' then ca, cb = a:first('#a'), b:first('#a') end\n"
+        "        local want = ref(ca, s, rx)\n"
+        "        local got = cb:remove(s, rx)\n"
+        "        if got ~= want or a:root():outer() ~= b:root():outer() then\n"
+        "          return s .. ' ' .. p .. ' ' .. where .. ': ' .. got .. ' ~= ' .. want\n"
+        "        end\n"
+        "        n, removed = n + 1, removed + got\n"
+        "      end\n"
+        "    end\n"
+        "  end\n"
+        "end\n"
+        "return 'same ' .. n .. ' ' .. removed",
+        "same 168 220");
+    expect_str(L,
+        "local doc = html.parse('<div><p>Read also: x</p><div><p>keep</p>'\n"
+        "  .. '<div>Read also: <p>Read also: y</p></div></div>'\n"
+        "  .. '<blockquote>Read also: z<p>no</p></blockquote></div>')\n"
+        "local n = doc:remove('p, div, blockquote', re.compile('^Read also:'))\n"
+        "return n .. ' ' .. doc:first('body'):html()",
+        "3 <div><div><p>keep</p><div>Read also: </div></div></div>");
+    expect_str(L, "return html.parse('<p>x</p>'):remove('div', re.compile('x'))",
+               "0");
+    expect_err(L, "html.parse('<p>x</p>'):remove('p', 'x')",
+               "bad argument #2 to 'remove' (pipe.Regex expected, got string)");
+    expect_err(L, "local d = html.parse('<p>x</p>'); d:readonly(true); "
+                  "d:remove('p', re.compile('x'))",
+               "the document is read-only");
+    expect_err(L, "html.parse('<p>' .. string.rep('a', 5000) .. 'b</p>')"
+                  ":remove('p', re.compile('(a+)+$'))",
+               "hit the match limit");
+    pipe_lua_close(L);
+}
+END_TEST
+
 /* The renderer's element classes, name by name (strip.c finds them with
  * a switch, not a list search): every name of both lists, and names
  * that share a prefix or a first letter with one. */
@@ -671,6 +748,7 @@ Suite *html_suite(void)
     tcase_add_test(tc, html_tag_classes);
     tcase_add_test(tc, html_texts_like_text);
     tcase_add_test(tc, html_first_value);
+    tcase_add_test(tc, html_remove_text);
     suite_add_tcase(s, tc);
     tc = tcase_create("input");
     tcase_set_timeout(tc, 30);
