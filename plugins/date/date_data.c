@@ -109,13 +109,40 @@ static UCalendar *open_zone(const char *id)
     return c;
 }
 
+/* The calendar of the zone last asked for, kept for the process: a
+ * rule's dates are in one zone, and opening its calendar costs ICU ~60 K
+ * instructions a page.  Each use sets all that it reads (the wall-time
+ * attributes and fields, or the instant), so nothing carries over from
+ * one use to the next.  NULL when the zone cannot be opened (an id too
+ * long for pipe_date_zone_id is never cached). */
+static struct {
+    char id[64];
+    UCalendar *cal;
+} zone_cache;
+
+static UCalendar *zone_calendar(const char *id)
+{
+    if (zone_cache.cal != NULL && strcmp(zone_cache.id, id) == 0)
+        return zone_cache.cal;
+    if (strlen(id) >= sizeof zone_cache.id)
+        return NULL;
+    UCalendar *c = open_zone(id);
+    if (c == NULL)
+        return NULL;
+    if (zone_cache.cal != NULL)
+        ucal_close(zone_cache.cal);
+    zone_cache.cal = c;
+    strcpy(zone_cache.id, id);
+    return c;
+}
+
 /* the offset of zone `id` at wall time t: a repeated wall time is its
  * first occurrence, a skipped one is read with the offset before the gap
  * (so "02:30" on a spring-forward night comes out as 02:30 with the winter
  * offset: the right instant, written as the page wrote it) */
 int pipe_date_wall_offset(const char *id, const dt *t, int *off)
 {
-    UCalendar *c = open_zone(id);
+    UCalendar *c = zone_calendar(id);
     if (!c)
         return -1;
     UErrorCode st = U_ZERO_ERROR;
@@ -124,7 +151,6 @@ int pipe_date_wall_offset(const char *id, const dt *t, int *off)
     ucal_clear(c);
     ucal_setDateTime(c, t->y, t->m - 1, t->d, t->H, t->M, t->S, &st);
     UDate ms = ucal_getMillis(c, &st);
-    ucal_close(c);
     if (U_FAILURE(st))
         return -1;
     *off = (int)((pipe_date_wall_secs(t) * 1000.0 - ms) / 60000.0);
@@ -134,14 +160,13 @@ int pipe_date_wall_offset(const char *id, const dt *t, int *off)
 /* the offset of zone `id` at an instant */
 int pipe_date_instant_offset(const char *id, long long epoch, int *off)
 {
-    UCalendar *c = open_zone(id);
+    UCalendar *c = zone_calendar(id);
     if (!c)
         return -1;
     UErrorCode st = U_ZERO_ERROR;
     ucal_setMillis(c, (UDate)epoch * 1000.0, &st);
     int32_t z = ucal_get(c, UCAL_ZONE_OFFSET, &st);
     int32_t d = ucal_get(c, UCAL_DST_OFFSET, &st);
-    ucal_close(c);
     if (U_FAILURE(st))
         return -1;
     *off = (z + d) / 60000;

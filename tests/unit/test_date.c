@@ -69,6 +69,17 @@ static const lua_case cache_cases[] = {
     {"(function() local a = { date.check_tz('Nowhere/Land') } "
      "local b = { date.check_tz('Nowhere/Land') } return tostring(a[1]) .. tostring(b[1]) end)()",
      "nilnil"},
+    /* zones in turn (the date plugin keeps the last zone's calendar):
+     * a skipped and a repeated wall time, an instant's offset (a
+     * relative date), another zone, the first zone again */
+    {"show(date.parse('2018-03-11 02:30', { tz = 'America/New_York' }), "
+     "date.parse('vor 2 Stunden', { now = '2018-11-04T06:30:00Z', tz = 'America/New_York' }), "
+     "date.parse('2018-11-04 01:30', { tz = 'America/New_York' }), "
+     "date.parse('2026-03-29 03:30', { tz = 'Europe/Kyiv' }), "
+     "date.parse('2026-03-29 04:30', { tz = 'Europe/Kyiv' }), "
+     "date.parse('2018-03-11 02:30', { tz = 'America/New_York' }))",
+     "2018-03-11T02:30:00-05:00|2018-11-04T00:30:00-04:00|2018-11-04T01:30:00-04:00|"
+     "2026-03-29T03:30:00+02:00|2026-03-29T04:30:00+03:00|2018-03-11T02:30:00-05:00"},
     /* languages do not leak into each other: 'mar' is Tuesday in French */
     {"show(date.parse('mar. 3 mars 2026', { lang = 'fr' }), date.parse('Mar 3, 2026', { lang = 'en' }))",
      "2026-03-03|2026-03-03"},
