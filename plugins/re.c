@@ -1140,16 +1140,21 @@ static const char *const re_names[] = {
 
 static const char *const re_requires[] = {"html", NULL}; /* match --html */
 
-/* The service's find (include/pipe/re.h): regex:find(s)'s match test on
- * bytes of the caller's. */
-static int service_find(lua_State *L, int idx, const char *s, size_t len)
+/* The service (include/pipe/re.h): regex:find(s)'s match test on bytes
+ * of the caller's, the Regex checked once. */
+static const void *service_check(lua_State *L, int idx)
 {
-    idx = lua_absindex(L, idx);
-    re_regex *r = check_regex(L, idx);
-    return s != NULL ? exec_at(L, idx, r, s, len, 0, 0) : 0;
+    return check_regex(L, idx);
 }
 
-static const pipe_re_api re_api = {.find = service_find};
+static int service_find(lua_State *L, int idx, const void *re, const char *s,
+                        size_t len)
+{
+    return exec_at(L, lua_absindex(L, idx), (re_regex *)re, s, len, 0, 0);
+}
+
+static const pipe_re_api re_api = {.check = service_check,
+                                   .find = service_find};
 
 static const pipe_service re_services[] = {
     {PIPE_RE_SERVICE, PIPE_RE_VERSION, &re_api},

@@ -26,7 +26,9 @@
 /* The service table (what pipe_service_get(PIPE_RE_SERVICE,
  * PIPE_RE_VERSION) returns); call it through the functions below. */
 typedef struct pipe_re_api {
-    int (*find)(lua_State *L, int idx, const char *s, size_t len);
+    const void *(*check)(lua_State *L, int idx);
+    int (*find)(lua_State *L, int idx, const void *re, const char *s,
+                size_t len);
 } pipe_re_api;
 
 /* (looked up once per translation unit; NULL without the re plugin) */
@@ -39,18 +41,25 @@ static inline const pipe_re_api *pipe_re_api_get(void)
     return api;
 }
 
-/* Does the Regex at stack index `idx` match somewhere in s[0 .. len)?
- * 1 or 0, as `regex:find(s) ~= nil` would say of a Lua string of those
- * bytes (the subject is exactly them: `^` and `$` anchor at its ends, a
- * lookbehind sees nothing before it).  Raises regex:find's errors (the
- * match limit) and a type error when the value is not an open Regex;
- * runs no Lua code and allocates no Lua value otherwise.  With s NULL it
- * only checks the value (and returns 0).  Only call it when
- * pipe_re_api_get() is not NULL. */
-static inline int pipe_re_find(lua_State *L, int idx, const char *s,
-                               size_t len)
+/* The Regex (re.compile's userdata) at stack index `idx`, as the handle
+ * pipe_re_find takes; raises a type error when the value is not one.
+ * The handle is good while that value stays at `idx`.  Only call these
+ * when pipe_re_api_get() is not NULL. */
+static inline const void *pipe_re_check(lua_State *L, int idx)
 {
-    return pipe_re_api_get()->find(L, idx, s, len);
+    return pipe_re_api_get()->check(L, idx);
+}
+
+/* Does the Regex `re` (pipe_re_check of the value at `idx`) match
+ * somewhere in s[0 .. len)?  1 or 0, as `regex:find(s) ~= nil` would say
+ * of a Lua string of those bytes (the subject is exactly them: `^` and
+ * `$` anchor at its ends, a lookbehind sees nothing before it).  Raises
+ * regex:find's errors (the match limit); runs no Lua code and allocates
+ * no Lua value otherwise. */
+static inline int pipe_re_find(lua_State *L, int idx, const void *re,
+                               const char *s, size_t len)
+{
+    return pipe_re_api_get()->find(L, idx, re, s, len);
 }
 
 #endif

@@ -1183,7 +1183,7 @@ static int holds(xmlNodePtr holder, xmlNodePtr node)
  * that precedes it and does not hold it (one that held it would have
  * held a match with a text the regex finds).  Returns how many went. */
 static int remove_by_text(lua_State *L, html_doc *d, xmlNodePtr *v, size_t n,
-                          int ridx)
+                          int ridx, const void *re)
 {
     if (n == 0) {
         walk_end(d);
@@ -1228,12 +1228,12 @@ static int remove_by_text(lua_State *L, html_doc *d, xmlNodePtr *v, size_t n,
     const char *text = buf->p ? buf->p : "";
     int count = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!pipe_re_find(L, ridx, text + off[2 * i],
+        if (!pipe_re_find(L, ridx, re, text + off[2 * i],
                           off[2 * i + 1] - off[2 * i]))
             continue;
         int innermost = 1;
         for (size_t j = i + 1; j < n && holds(v[i], v[j]); j++)
-            if (pipe_re_find(L, ridx, text + off[2 * j],
+            if (pipe_re_find(L, ridx, re, text + off[2 * j],
                              off[2 * j + 1] - off[2 * j])) {
                 innermost = 0;
                 break;
@@ -1257,11 +1257,11 @@ static int html_remove(lua_State *L)
         detach(d, n->node);
         return 0;
     }
-    int by_text = !lua_isnoneornil(L, 3);
-    if (by_text) {
+    const void *re = NULL;
+    if (!lua_isnoneornil(L, 3)) {
         if (pipe_re_api_get() == NULL)
             return luaL_error(L, "remove: a regex needs the re plugin");
-        pipe_re_find(L, 3, NULL, 0); /* (the type check) */
+        re = pipe_re_check(L, 3);
     }
     html_doc *d;
     pipe_box *b;
@@ -1304,8 +1304,8 @@ static int html_remove(lua_State *L)
         n = (size_t)o.k;
     }
     int count = 0;
-    if (by_text) {
-        count = remove_by_text(L, d, l->v, n, 3);
+    if (re != NULL) {
+        count = remove_by_text(L, d, l->v, n, 3, re);
     } else {
         for (size_t i = 0; i < n; i++) {
             if (l->v[i]->parent == NULL)

@@ -1461,6 +1461,8 @@ local function prepare(c, page)
   for _, r in ipairs(c.remove) do
     if r.text then
       remove_text(doc, r.text)
+    elseif r.css and not r.suffix then
+      doc:remove(r.css) -- (the matches collected, then removed: as drop does)
     else
       for _, node in ipairs(select_items(doc, r)) do
         drop(node, r)
