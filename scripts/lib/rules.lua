@@ -203,6 +203,17 @@
 -- replace page.doc and page.html (replace).  Page metadata describes the
 -- page before remove (removing <script> or <meta> does not hide JSON-LD),
 -- computed per field (see meta_plan).
+-- (the globals and library functions the per-page paths call, as
+-- locals: a global is a miss in this file's environment and a second
+-- lookup in the one it falls back on, and a library function one more
+-- through the library's read-only proxy)
+local type, ipairs, pairs, next = type, ipairs, pairs, next
+local tostring, tonumber, error, pcall = tostring, tonumber, error, pcall
+local setmetatable, getmetatable = setmetatable, getmetatable
+local tconcat = table.concat
+local text_clean, text_trim, text_squish = text.clean, text.trim, text.squish
+local html_strip = html.strip
+
 local url = require("lib.url")
 local date = require("lib.date")
 local date_plugin = require("date")  -- its parse, called by finish
@@ -406,7 +417,7 @@ local function scoped_xpath(x)
     if b:sub(1, 2) ~= "//" then return nil end
     parts[#parts + 1] = "." .. b
   end
-  local r = table.concat(parts, " | ")
+  local r = tconcat(parts, " | ")
   if rules.xpath_error(r) then return nil end
   return r
 end
@@ -864,16 +875,16 @@ local function without_alt_captions(node, res)
   if #alts == 0 then return res.text end
   local set, any = {}, false
   for _, a in ipairs(alts) do
-    a = type(a) == "string" and text.squish(a) or ""
+    a = type(a) == "string" and text_squish(a) or ""
     if a:find("%S") then set[a], any = true, true end
   end
   if not any then return res.text end
   local keep, dropped = {}, false
   for _, para in ipairs(res.paragraphs) do
-    if set[text.squish(para)] then dropped = true else keep[#keep + 1] = para end
+    if set[text_squish(para)] then dropped = true else keep[#keep + 1] = para end
   end
   if not dropped then return res.text end
-  return table.concat(keep, "\n\n")
+  return tconcat(keep, "\n\n")
 end
 
 -- raw value of a matched item: (string, kind) with kind "text"|"raw"|"html"
@@ -893,7 +904,7 @@ local function item_value(f, sel, item, orig)
     if not res then return "", "text" end
     return without_alt_captions(orig or item, res), "text"
   end
-  if f.paragraphs then return html.strip(item, keep), "text" end
+  if f.paragraphs then return html_strip(item, keep), "text" end
   if suffix == "attr" then return item:attr(attr), "raw" end
   if suffix == "html" then return item:html(), "html" end
   return item:text(keep), "text"
@@ -913,7 +924,7 @@ local function clean_keep_spaces(s)
   for line in (s .. "\n"):gmatch("(.-)\n") do
     out[#out + 1] = line:gsub("[ \t\f\v]+", " "):gsub("^ ", ""):gsub(" $", "")
   end
-  s = table.concat(out, "\n"):gsub("\n\n+", "\n\n")
+  s = tconcat(out, "\n"):gsub("\n\n+", "\n\n")
   return (s:gsub("^\n+", ""):gsub("\n+$", ""))
 end
 
@@ -949,9 +960,9 @@ end
 local function process(f, s, kind, page, st)
   if type(s) ~= "string" then return s end
   if kind == "text" then
-    s = f.keep_spaces and clean_keep_spaces(s) or text.clean(s)
+    s = f.keep_spaces and clean_keep_spaces(s) or text_clean(s)
   elseif kind ~= "html" then
-    s = text.trim(s)
+    s = text_trim(s)
   end
   if f.replace then
     for _, p in ipairs(f.replace) do s = p[1]:gsub(s, p[2]) end
@@ -965,14 +976,14 @@ local function process(f, s, kind, page, st)
   end
   -- (text.clean's result and a trimmed string are trimmed already)
   if kind ~= "html" and (f.replace or f.re or (kind == "text" and f.keep_spaces)) then
-    s = text.trim(s)
+    s = text_trim(s)
   end
   if f.trim_chars then s = strip_chars(s, f.trim_chars) end
   if s == "" then return nil, "matched, but empty" end
   if f.split then
     local out, why = {}, nil
     for _, part in ipairs(f.split:split(s)) do
-      local v, w = finish(f, text.trim(part), kind, page, st)
+      local v, w = finish(f, text_trim(part), kind, page, st)
       if present(v) then out[#out + 1] = v else why = why or w end
     end
     if #out == 0 then return nil, why or "matched, but empty" end
@@ -1062,14 +1073,14 @@ local function without_description(page, items)
   if #items < 2 then return items end
   local d = meta().extract(page).description
   if type(d) ~= "string" then return items end
-  d = text.squish(d)
+  d = text_squish(d)
   local stem = d:match("^(.-)%s*…$") or d:match("^(.-)%s*%.%.%.$")
   if d == "" or (stem and #stem < 20) then return items end
   local out = {}
   for _, it in ipairs(items) do
     local standfirst = false
     if is_node(it) then
-      local t = text.squish(it:text())
+      local t = text_squish(it:text())
       standfirst = t == d or (stem ~= nil and #t <= 2 * #d and t:sub(1, #stem) == stem)
     end
     if not standfirst then out[#out + 1] = it end
@@ -1223,7 +1234,7 @@ local function eval_source(f, src, page, ctx, st)
   if f.join then
     local parts = {}
     for _, x in ipairs(acc) do parts[#parts + 1] = tostring(x) end
-    return table.concat(parts, f.join)
+    return tconcat(parts, f.join)
   end
   return acc
 end
@@ -1245,7 +1256,7 @@ local function tried(f, reasons)
       t[#t + 1] = short(s.label)
     end
   end
-  return table.concat(t, detailed and "; " or ", ")
+  return tconcat(t, detailed and "; " or ", ")
 end
 
 local function copy_of(t)
@@ -1291,7 +1302,7 @@ apply_fields = function(fields, page, ctx, st, nested)
                 notes[#notes + 1] = short(f.sources[j].label) .. ": " .. reasons[j]
               end
             end
-            if #notes > 0 then lab = lab .. " (after " .. table.concat(notes, "; ") .. ")" end
+            if #notes > 0 then lab = lab .. " (after " .. tconcat(notes, "; ") .. ")" end
           end
           if weak then
             -- a later source with more text replaces a short value
@@ -1330,14 +1341,14 @@ apply_fields = function(fields, page, ctx, st, nested)
         for i, src in ipairs(f.sources) do
           t[#t + 1] = short(src.label) .. ": " .. (reasons and reasons[i] or "nothing matched")
         end
-        label = "none (" .. table.concat(t, "; ") .. ")"
+        label = "none (" .. tconcat(t, "; ") .. ")"
       end
     elseif label == "default" and f.sources and #f.sources > 0 then
       local t = {}
       for i, src in ipairs(f.sources) do
         t[#t + 1] = short(src.label) .. ": " .. (reasons and reasons[i] or "nothing matched")
       end
-      label = "default (" .. table.concat(t, "; ") .. ")"
+      label = "default (" .. tconcat(t, "; ") .. ")"
     end
     if not nested then why[f.name] = label end
   end
@@ -1358,7 +1369,7 @@ local function replace_plain(s, from, to)
     i = b + 1
   end
   out[#out + 1] = s:sub(i)
-  return table.concat(out)
+  return tconcat(out)
 end
 
 -- a {text = PCRE} removal: the smallest blocks whose text the regex
@@ -1552,7 +1563,7 @@ function rules.apply(rule, page)
   -- post may edit the page: metadata it asks for describes the page as served
   if c.post then meta().before_edit(page) end
   if #failed > 0 then
-    error(table.concat(failed, "\n") .. found(record, why), 0)
+    error(tconcat(failed, "\n") .. found(record, why), 0)
   end
   if filled == 0 and #c.fields > 0 then
     local t = {}
@@ -1560,7 +1571,7 @@ function rules.apply(rule, page)
       if i > 4 then t[#t + 1] = "…"; break end
       t[#t + 1] = f.name .. " " .. why[f.name]:gsub("^none ", "")
     end
-    error("none of the rule's fields matched: " .. table.concat(t, ", ") .. found(record, why), 0)
+    error("none of the rule's fields matched: " .. tconcat(t, ", ") .. found(record, why), 0)
   end
   if c.post then
     local r = c.post(record, page)

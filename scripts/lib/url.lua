@@ -14,6 +14,10 @@
 -- resolver); this module only decides which base to use.
 local url = {}
 
+-- (globals the per-page paths call, as locals: see lib/rules.lua)
+local type, ipairs, pcall = type, ipairs, pcall
+local html_absolute = html.absolute
+
 -- url.host(u) -> "example.com" | nil  (lowercase, no port, no userinfo)
 function url.host(u)
   if type(u) ~= "string" then return nil end
@@ -80,7 +84,7 @@ function url.resolve(href, base)
   end
   if href == "" then return nil end
   if not base or base == "" then return href end
-  return html.absolute(href, base) or href
+  return html_absolute(href, base) or href
 end
 
 -- The <link rel=canonical> hrefs and the first og:url <meta> content,
@@ -168,7 +172,7 @@ local function own_url(page, href)
   if h:find("^//") then return "https:" .. h end
   local base = url.base_href(page)
   base = base and base:match("^%s*(.-)%s*$")
-  if base and base:find("^%a[%w+.-]*://") then return html.absolute(h, base) end
+  if base and base:find("^%a[%w+.-]*://") then return html_absolute(h, base) end
   return nil
 end
 
@@ -237,7 +241,7 @@ function url.base(page)
   local page_url = page.url or url.of_page(page)
   local href = url.base_href(page)
   if href and href:match("%S") then
-    if page_url then return html.absolute(href, page_url) or href end
+    if page_url then return html_absolute(href, page_url) or href end
     if url.host(href) then return href end
   end
   return page_url
