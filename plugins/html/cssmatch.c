@@ -331,9 +331,29 @@ struct pipe_cssm_index {
     int class_partial, id_partial;
 };
 
+/* (four bytes a step: tag names, class words and ids are short, and
+ * every element's go through here when the index is made) */
 static uint32_t key_hash(int kind, const char *k, size_t len)
 {
-    return pipe_hash_bytes(PIPE_HASH_SEED ^ (uint32_t)kind, k, len);
+    uint32_t h = PIPE_HASH_SEED ^ (uint32_t)kind ^ (uint32_t)len;
+    size_t i = 0;
+    for (; i + 4 <= len; i += 4) {
+        uint32_t w;
+        memcpy(&w, k + i, 4);
+        h = (h ^ w) * 0x9E3779B1u;
+        h ^= h >> 15;
+    }
+    for (; i < len; i++)
+        h = (h ^ (unsigned char)k[i]) * 16777619u;
+    return h;
+}
+
+static int same_key(const char *a, const char *b, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
 }
 
 /* The slot of key (kind, k, len): the one holding it, or the empty one
@@ -348,7 +368,7 @@ static uint32_t *ix_find(const pipe_cssm_index *ix, int kind, const char *k,
             return s;
         const ix_key *e = &ix->keys[*s - 1];
         if (e->hash == h && e->kind == (uint32_t)kind && e->len == len &&
-            memcmp(e->key, k, len) == 0)
+            same_key(e->key, k, len))
             return s;
     }
 }
