@@ -200,10 +200,10 @@ static inline void pipe_html_walk_end(void *walk)
  * returns 1; 0 when all were seen).  Returns -1, calling nothing, when
  * the value is not an open Document or the document has no index: the
  * native CSS matcher's, kept from doc:index() (or a document's 8th query)
- * until an edit other than a removal, and made now when doc:index() asked
- * for one.  Without the index the caller walks the tree itself.  Like the
- * index, it leaves out the content of <template> elements when the page
- * has one.  Call it between pipe_html_walk_begin and _end when fn can run
+ * until an edit other than a removal or an unwrap, and made now when
+ * doc:index() asked for one.  Without the index the caller walks the tree
+ * itself.  Like the index, it leaves out the content of <template>
+ * elements when the page has one.  Call it between pipe_html_walk_begin and _end when fn can run
  * Lua code or allocate Lua values.  (Version 3 of the service.) */
 static inline int pipe_html_each_tag(lua_State *L, int idx, const char *tag,
                                      int (*fn)(void *ud, xmlNodePtr node),

@@ -96,9 +96,12 @@ int pipe_cssm_walk(const pipe_cssm *m, xmlNodePtr ctx, int skip_template,
  * id, class and tag lists) and checks each one from right to left against
  * the tree itself, so the index only has to hold a superset of the
  * matches in document order.  That stays true while the tree only loses
- * nodes (a removal unlinks a subtree and moves nothing): the query then
- * skips candidates no longer in the document.  Any other edit (new nodes,
- * renames, attributes, moves) makes it stale: the caller frees it.
+ * nodes (a removal unlinks a subtree and moves nothing; an unwrap puts an
+ * element's children in its place, so the others keep their order and
+ * every range still holds its subtree): the query then skips candidates
+ * no longer in the document.  Any other edit (new nodes, renames,
+ * attributes, moves, an unwrapped <template>) makes it stale: the caller
+ * frees it.
  *
  * The index writes each element's position into its `_private` field and
  * points into the tree (names, attribute values): it is valid while the

@@ -810,7 +810,7 @@ static int native_walk(lua_State *L, html_doc *d, const pipe_cssm *m,
     int templates = doc_has_template(d);
     /* the document's index (it costs a few walks): made by the query
      * after INDEX_AFTER walks, or by the first one after doc:index();
-     * dropped by an edit other than a removal */
+     * dropped by an edit other than a removal or an unwrap */
     if (d->index == NULL && !d->no_index &&
         (d->want_index || ++d->walks > INDEX_AFTER))
         make_index(d);
@@ -1134,19 +1134,28 @@ static int html_texts(lua_State *L)
     return 1;
 }
 
-/* Raise when the document is being walked.  `heap`: the edit may add
- * blocks from outside the tree's arena or free some of its nodes (new
- * nodes, attributes, names, merged text), so the tree is then freed by a
- * walk (pipe_html_free_doc); a removal only unlinks nodes, which stay
- * arena blocks. */
+/* What an edit does to the tree (check_idle's `heap`): EDIT_UNLINK
+ * only unlinks nodes (a removal), which stay arena blocks; the others
+ * may add blocks from outside the tree's arena or free some of its nodes
+ * (new nodes, attributes, names, merged text), so the tree is then freed
+ * by a walk (pipe_html_free_doc).  EDIT_UNWRAP (an element's children
+ * take its place, adjacent text merging) keeps the element index: the
+ * other elements keep their document order, and each one's range of it
+ * still holds its subtree (an ancestor's now holds the unwrapped
+ * element's children itself), the unwrapped one being removed.  Any
+ * other edit (EDIT_HEAP) drops the index. */
+enum { EDIT_UNLINK, EDIT_UNWRAP, EDIT_HEAP };
+
+/* Raise when the document is being walked; else note the edit. */
 static void check_idle(lua_State *L, html_doc *d, int heap)
 {
     if (d->busy)
         luaL_error(L, "the document is being walked by a method (a "
                       "finalizer cannot edit it meanwhile)");
-    if (heap) {
+    if (heap != EDIT_UNLINK)
         d->edited = 1;
-        /* the index holds removals only */
+    if (heap == EDIT_HEAP) {
+        /* the index holds removals and unwraps only */
         pipe_cssm_index_free(d->index);
         d->index = NULL;
         d->walks = 0;
@@ -1249,7 +1258,7 @@ static int remove_by_text(lua_State *L, html_doc *d, xmlNodePtr *v, size_t n,
 /* -- doc:remove(css [, regex]) -> count; node:remove() */
 static int html_remove(lua_State *L)
 {
-    check_writable(L, 1, 0);
+    check_writable(L, 1, EDIT_UNLINK);
     if (lua_isnoneornil(L, 2)) {
         html_node *n = luaL_checkudata(L, 1, PIPE_NODE_MT);
         html_doc *d;
@@ -1588,7 +1597,12 @@ static int node_children(lua_State *L)
 static int node_unwrap(lua_State *L)
 {
     html_node *n = check_nodeud(L, 1);
-    check_writable(L, 1, 1);
+    /* (a <template>'s content, which the index leaves out, would come
+     * out of it) */
+    check_writable(L, 1, xmlStrcasecmp(n->node->name,
+                                       (const xmlChar *)"template") == 0
+                             ? EDIT_HEAP
+                             : EDIT_UNWRAP);
     html_doc *d;
     arg_context(L, 1, &d, 0);
     xmlNodePtr node = n->node;
@@ -1611,7 +1625,7 @@ static int node_unwrap(lua_State *L)
 static int node_rename(lua_State *L)
 {
     html_node *n = check_nodeud(L, 1);
-    check_writable(L, 1, 1);
+    check_writable(L, 1, EDIT_HEAP);
     const char *tag = luaL_checkstring(L, 2);
     if (*tag == '\0')
         luaL_argerror(L, 2, "empty tag name");
@@ -1676,7 +1690,7 @@ static int node_wrap(lua_State *L)
     const char *tag = luaL_checkstring(L, 2);
     if (!valid_tag(tag))
         luaL_argerror(L, 2, lua_pushfstring(L, "bad tag name '%s'", tag));
-    check_idle(L, node_doc(L, 1), 1);
+    check_idle(L, node_doc(L, 1), EDIT_HEAP);
     xmlNodePtr node = n->node;
     if (!attached(node) || node->parent->type != XML_ELEMENT_NODE) {
         lua_pushnil(L);
@@ -1702,7 +1716,7 @@ static int node_append(lua_State *L)
     html_node *o = check_nodeud(L, 2);
     if (node_doc(L, 1) != node_doc(L, 2))
         luaL_argerror(L, 2, "node of another document");
-    check_idle(L, node_doc(L, 1), 1);
+    check_idle(L, node_doc(L, 1), EDIT_HEAP);
     for (xmlNodePtr p = n->node; p != NULL; p = p->parent)
         if (p == o->node)
             luaL_argerror(L, 2, "cannot move a node into itself");
@@ -1719,7 +1733,7 @@ static int node_append(lua_State *L)
 static int node_set_attr(lua_State *L)
 {
     html_node *n = check_nodeud(L, 1);
-    check_writable(L, 1, 1);
+    check_writable(L, 1, EDIT_HEAP);
     const char *name = luaL_checkstring(L, 2);
     if (lua_isnoneornil(L, 3)) {
         xmlUnsetProp(n->node, (const xmlChar *)name);

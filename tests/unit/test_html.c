@@ -689,6 +689,53 @@ START_TEST(html_remove_text)
 }
 END_TEST
 
+/* An unwrap keeps the document's element index (a removal of the
+ * unwrapped element, the others in their order): after unwraps the
+ * index answers as a walk of a fresh parse of the edited page does, in
+ * every context, for selectors of every combinator; unwrapping a
+ * <template> (whose content the index leaves out) drops it. */
+START_TEST(html_unwrap_index)
+{
+    lua_State *L = pipe_test_lua();
+    lua_pushstring(L, texts_page);
+    lua_setglobal(L, "H");
+    expect_str(L,
+        "local sels = {'p', 'li', 'div > p', 'div p', '#a p', 'i', 'b', 'ul li',\n"
+        "  'p + p', 'section p', 'li ~ li', 'div', 'td, th', 'br', '#a > *'}\n"
+        "local function outers(list)\n"
+        "  local t = {}\n"
+        "  for i, n in ipairs(list) do t[i] = n:outer() end\n"
+        "  return table.concat(t, '|')\n"
+        "end\n"
+        "local function check(doc, what)\n"
+        "  for _, s in ipairs(sels) do\n"
+        "    for _, where in ipairs({'doc', 'root', 'a'}) do\n"
+        "      local fresh = html.parse(doc:root():outer())\n"
+        "      local a, b = doc, fresh\n"
+        "      if where == 'root' then a, b = doc:root(), fresh:root() end\n"
+        "      if where == 'a' then a, b = doc:first('#a'), fresh:first('#a') end\n"
+        "      if outers(a:select(s)) ~= outers(b:select(s)) then\n"
+        "        return what .. ': ' .. s .. ' from ' .. where\n"
+        "      end\n"
+        "    end\n"
+        "  end\n"
+        "end\n"
+        "local doc = html.parse(H)\n"
+        "doc:index()\n"
+        "local before = #doc:select('p')\n"
+        "for _, n in ipairs(doc:select('b, section, div div, ul, i')) do n:unwrap() end\n"
+        "local bad = check(doc, 'unwrapped')\n"
+        "if bad then return bad end\n"
+        "doc:xpath('//template')[1]:unwrap()\n"
+        "bad = check(doc, 'template unwrapped')\n"
+        "if bad then return bad end\n"
+        "return before .. ' ' .. #doc:select('p') .. ' ' .. #doc:select('li')\n"
+        "  .. ' ' .. #doc:select('div')",
+        "7 8 2 1");
+    pipe_lua_close(L);
+}
+END_TEST
+
 /* The renderer's element classes, name by name (strip.c finds them with
  * a switch, not a list search): every name of both lists, and names
  * that share a prefix or a first letter with one. */
@@ -749,6 +796,7 @@ Suite *html_suite(void)
     tcase_add_test(tc, html_texts_like_text);
     tcase_add_test(tc, html_first_value);
     tcase_add_test(tc, html_remove_text);
+    tcase_add_test(tc, html_unwrap_index);
     suite_add_tcase(s, tc);
     tc = tcase_create("input");
     tcase_set_timeout(tc, 30);
