@@ -1296,9 +1296,9 @@ static int html_remove(lua_State *L)
     } else {
         lua_pop(L, 1); /* run_query fetches it again */
         xmlXPathObjectPtr res = run_query(L, 1, &d, &b);
-        int count = pipe_xpath_count(res);
+        int nres = pipe_xpath_count(res);
         native_out o = {L, 0, 0, 0, 0, NULL, l};
-        for (int i = 0; i < count && !l->oom; i++) {
+        for (int i = 0; i < nres && !l->oom; i++) {
             xmlNodePtr node = res->nodesetval->nodeTab[i];
             if (node->type != XML_ELEMENT_NODE ||
                 pipe_xpath_in_template(doc_has_template(d), node))
