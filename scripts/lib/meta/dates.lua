@@ -103,7 +103,7 @@ local SHIFT = 1 << 32
 local LOW = SHIFT - 1
 function near_h1(f, names)
   local h1pos = f.pos.h1 and f.pos.h1[1]
-  local codes, nodes, aways, vals, at = {}, {}, {}, {}, {}
+  local codes, nodes, aways, vals, at
   local m = 0
   for _, name in ipairs(names) do
     local list, pos = f[name] or NONE, f.pos[name] or NONE
@@ -116,6 +116,7 @@ function near_h1(f, names)
       elseif p < h1pos and h1pos - p <= BEFORE_H1 then key = (h1pos - p) * 3
       end
       if key then
+        if m == 0 then codes, nodes, aways, vals, at = {}, {}, {}, {}, {} end
         m = m + 1
         codes[m] = key * SHIFT + p
         nodes[m], aways[m], vals[m] = n, away[i] or false, values[i] or NONE
@@ -123,8 +124,9 @@ function near_h1(f, names)
       end
     end
   end
-  table.sort(codes)
   local out, oa, ov = {}, {}, {}
+  if m == 0 then return out, oa, ov end
+  table.sort(codes)
   for i = 1, m do
     local k = at[codes[i] & LOW]
     out[i], oa[i], ov[i] = nodes[k], aways[k], vals[k]
