@@ -262,6 +262,20 @@ static inline int pipe_extract_space_at(const unsigned char *c, int *adv)
     return 0;
 }
 
+/* Is byte c of a text a non-ASCII byte the text loops need not look at
+ * closely: a UTF-8 continuation byte, or a lead byte other than those of
+ * U+00A0 (C2 A0, a space) and of the commas U+060C (D8 8C), U+3001
+ * (E3 80 81) and U+FF0C (EF BC 8C)?  The scorer and the emitter take
+ * runs of such bytes (most of a non-Latin text) in a tight loop. */
+#define PIPE_EXTRACT_LOOK_LEADS \
+    ((UINT64_C(1) << (0xC2 - 0xC0)) | (UINT64_C(1) << (0xD8 - 0xC0)) \
+     | (UINT64_C(1) << (0xE3 - 0xC0)) | (UINT64_C(1) << (0xEF - 0xC0)))
+static inline int pipe_extract_plain_utf8(unsigned char c)
+{
+    return c >= 0x80
+           && (c < 0xC0 || !((PIPE_EXTRACT_LOOK_LEADS >> (c - 0xC0)) & 1));
+}
+
 /* ASCII classes, as <ctype.h>'s are in the "C" locale pipe runs in,
  * without a call per byte */
 static inline int pipe_extract_lower(int c)

@@ -516,10 +516,14 @@ static size_t measure(const unsigned char *c, long *chars, long *commas)
             space = 0;
             continue;
         }
-        /* a continuation byte: the rest of a character already counted */
-        if (*c >= 0x80 && (*c & 0xC0) == 0x80) {
+        /* a run of other UTF-8 bytes (Cyrillic, Greek, CJK ... text): a
+         * character per lead byte, no space, no comma */
+        if (pipe_extract_plain_utf8(*c)) {
+            do {
+                ch += (*c & 0xC0) != 0x80;
+                c++;
+            } while (pipe_extract_plain_utf8(*c));
             space = 0;
-            c++;
             continue;
         }
         if (pipe_extract_space_at(c, &adv)) {
@@ -529,11 +533,11 @@ static size_t measure(const unsigned char *c, long *chars, long *commas)
             c += adv;
             continue;
         }
+        /* a control byte, or a lead byte looked at: a character */
         space = 0;
         if (is_comma(c))
             cm++;
-        if ((*c & 0xC0) != 0x80)
-            ch++;
+        ch++;
         c++;
     }
     *chars += ch;

@@ -312,6 +312,34 @@ START_TEST(tag_names)
 }
 END_TEST
 
+/* Non-Latin text: a character per code point, a white space run (U+00A0
+ * too) as one, the commas ',' U+060C U+3001 U+FF0C counted (the div's
+ * score: (1 + 5 commas + 1 for the second paragraph + 5 for div) times
+ * 1 - 25/124 links), the text emitted as written.  (The scorer and the
+ * emitter take runs of such bytes in loops of their own.) */
+START_TEST(utf8_text)
+{
+    lua_State *L = pipe_test_lua();
+    expect_lua(L,
+        "local doc = html.parse('<html><body><div id=a><p>  Привет, "
+        "мир\\u{60C}  καλημέρα\\u{3001} κόσμε\\u{FF0C}слово\\u{A0}слово "
+        "«цитата» ok, 日本語のテキスト。 </p><p>Второй абзац: <a href=/x>"
+        "ссылка на другую страницу</a> и ещё немного текста.</p>"
+        "</div></body></html>') "
+        "local r = assert(extract.content(doc, {candidates = 3})) "
+        "local t = {table.concat(r.paragraphs, ' | ')} "
+        "for _, c in ipairs(r.candidates) do t[#t + 1] = "
+        "  string.format('%s %.4f %d %.4f', c.node.tag, c.score, c.chars, "
+        "                c.link_density) end "
+        "return table.concat(t, '; ')",
+        "Привет, мир\u060C καλημέρα\u3001 κόσμε\uFF0Cслово слово «цитата» "
+        "ok, 日本語のテキスト。 | Второй абзац: ссылка на другую страницу и "
+        "ещё немного текста.; div 9.5806 124 0.2016; body 2.7944 124 0.2016; "
+        "html 0.9315 124 0.2016");
+    pipe_lua_close(L);
+}
+END_TEST
+
 /* Class hints are kept per call by the value's content: a class seen
  * again (comments, story) means what it meant the first time, also
  * after the cache is full (500 distinct classes in between). */
@@ -894,6 +922,7 @@ Suite *extract_suite(void)
     tcase_add_test(tc, params_errors);
     tcase_add_test(tc, tag_names);
     tcase_add_test(tc, class_hints_cached);
+    tcase_add_test(tc, utf8_text);
     tcase_add_test(tc, failure_classes);
     tcase_add_test(tc, failure_classes_need_their_rule);
     tcase_add_test(tc, result_blocks);
