@@ -340,6 +340,36 @@ START_TEST(utf8_text)
 }
 END_TEST
 
+/* A sibling of the top candidate with the top's (non-empty) class joins
+ * with a bonus of sibling_same_class times the top's score: a short note
+ * scoring 7 joins a top of 53 (threshold 10.6) only so. */
+START_TEST(sibling_same_class)
+{
+    lua_State *L = pipe_test_lua();
+    const char *err = pipe_test_dostring(L,
+        "function RUN(c1, c2) "
+        "  local parts = {'<html><body><div ' .. c1 .. '>'} "
+        "  for i = 1, 6 do parts[#parts + 1] = '<p>Paragraph ' .. i "
+        "    .. ' of the story, with commas, many, of them, here, and '"
+        "    .. 'there, to score well, yes.</p>' end "
+        "  parts[#parts + 1] = '</div><div ' .. c2 .. '><p>A short closing '"
+        "    .. 'note, of the story.</p></div></body></html>' "
+        "  local r = extract.content(html.parse(table.concat(parts))) "
+        "  return string.format('%d %.2f %s', #r.blocks, r.score, "
+        "                       r.paragraphs[#r.paragraphs]:sub(1, 11)) "
+        "end");
+    ck_assert_msg(err == NULL, "%s", err);
+    expect_lua(L, "return RUN(\"class='c7'\", \"class='c7'\")",
+               "2 53.00 A short clo");
+    expect_lua(L, "return RUN(\"class='c7'\", \"class='note'\")",
+               "1 53.00 Paragraph 6");
+    expect_lua(L, "return RUN(\"class='c7'\", '')", "1 53.00 Paragraph 6");
+    expect_lua(L, "return RUN(\"class=''\", \"class=''\")",
+               "1 53.00 Paragraph 6");
+    pipe_lua_close(L);
+}
+END_TEST
+
 /* Class hints are kept per call by the value's content: a class seen
  * again (comments, story) means what it meant the first time, also
  * after the cache is full (500 distinct classes in between). */
@@ -923,6 +953,7 @@ Suite *extract_suite(void)
     tcase_add_test(tc, tag_names);
     tcase_add_test(tc, class_hints_cached);
     tcase_add_test(tc, utf8_text);
+    tcase_add_test(tc, sibling_same_class);
     tcase_add_test(tc, failure_classes);
     tcase_add_test(tc, failure_classes_need_their_rule);
     tcase_add_test(tc, result_blocks);
