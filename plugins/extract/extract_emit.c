@@ -67,7 +67,7 @@ static void append_text(run *r, const unsigned char *c)
         } else if (pipe_extract_plain_utf8(*c)) {
             /* a run of other UTF-8 bytes: a character per lead byte */
             do {
-                chars += (*c & 0xC0) != 0x80;
+                chars += *c >= 0xC0;   /* (a lead byte) */
                 if (room) {
                     out[len++] = (char)*c;
                     room--;

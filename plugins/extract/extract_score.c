@@ -520,7 +520,7 @@ static size_t measure(const unsigned char *c, long *chars, long *commas)
          * character per lead byte, no space, no comma */
         if (pipe_extract_plain_utf8(*c)) {
             do {
-                ch += (*c & 0xC0) != 0x80;
+                ch += *c >= 0xC0;   /* (a lead byte) */
                 c++;
             } while (pipe_extract_plain_utf8(*c));
             space = 0;
