@@ -920,6 +920,48 @@ START_TEST(arrays_kept_across_calls)
 }
 END_TEST
 
+/* The kept params keep the default lists and their hint and tag indexes
+ * from call to call: a call that gives a list (drop_tags, tag_weights, a
+ * hint list, another list) uses it, and the next call without it has the
+ * default again; so does the call after one whose params raised. */
+START_TEST(params_kept_lists)
+{
+    lua_State *L = pipe_test_lua();
+    const char *err = pipe_test_dostring(L,
+        "DOC = html.parse([[<html><body><div id=main class=c1>"
+        "<h1>The headline of the story</h1>"
+        "<p>First paragraph of the story, with commas, many, of them, here, "
+        "and there, to score.</p><p class=credit>Photo credit line, long "
+        "enough to be a paragraph of its own, yes.</p><p>Second paragraph "
+        "of the story, with commas, many, of them, here, and there.</p>"
+        "<p>Share this</p></div><div id=other class=c2><p>Another block of "
+        "text, long enough, with commas, a few, to score too.</p></div>"
+        "</body></html>]]) "
+        "function S(p) local r = assert(extract.content(DOC, p)) "
+        "  local t = {r.node:attr('id')} "
+        "  for _, x in ipairs(r.paragraphs) do t[#t + 1] = x:sub(1, 5) end "
+        "  return table.concat(t, ' ') end "
+        "D0 = S() "
+        "function AFTER(p) local s = S(p) "
+        "  return s .. (S({candidates = 0}) == D0 and S() == D0 and '' "
+        "               or ' (then not the default)') end");
+    ck_assert_msg(err == NULL, "%s", err);
+    expect_lua(L, "return D0", "main First Secon Anoth");
+    expect_lua(L, "return AFTER({drop_tags = {}})",
+               "main The h First Secon Anoth");
+    expect_lua(L, "return AFTER({tag_weights = {p = 50}})", "main First Secon");
+    expect_lua(L, "return AFTER({drop = {}})",
+               "main First Photo Secon Anoth");
+    expect_lua(L, "return AFTER({positive = {'c2'}})",
+               "other First Secon Anoth");
+    expect_lua(L, "return AFTER({prompts = {}})",
+               "main First Secon Share Anoth");
+    expect_lua(L, "return tostring(pcall(S, {drop_tags = {'h1', 1}})) "
+                  ".. ' ' .. tostring(S() == D0)", "false true");
+    pipe_lua_close(L);
+}
+END_TEST
+
 /* The scanner's element array outlives a scan too: whether an element is
  * away is worked out again for every document. */
 START_TEST(scanner_kept_array)
@@ -967,6 +1009,7 @@ Suite *extract_suite(void)
     tcase_add_test(tc, scanner_own_text_and_words);
     tcase_add_test(tc, scanner_attr_words);
     tcase_add_test(tc, arrays_kept_across_calls);
+    tcase_add_test(tc, params_kept_lists);
     tcase_add_test(tc, scanner_kept_array);
     suite_add_tcase(s, tc);
     return s;
