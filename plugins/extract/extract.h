@@ -84,11 +84,12 @@ typedef struct hintx {
     unsigned bits;
 } hintx;
 
-/* What a tag name means to this run: its T_* flags, whether drop_tags
+/* What a tag name means to a call: its T_* flags, whether drop_tags
  * lists it, its tag_weights entry.  Names of up to 8 bytes (all of the
  * scorer's tags) are found by their bytes packed into one number in an
- * open-addressed table built at the start of a call; longer names take
- * the lists (extract_score.c, pipe_extract_tags_build). */
+ * open-addressed table, built when the params are read (and kept with
+ * them while drop_tags and tag_weights are the defaults); longer names
+ * take the lists (extract_score.c, pipe_extract_tags_build). */
 #define TAG_SLOTS 512         /* > 75 tags + MAX_LIST + MAX_TAGW names */
 typedef struct tag_index {
     uint64_t key[TAG_SLOTS];  /* 0: empty */
