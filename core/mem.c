@@ -57,7 +57,8 @@ void pipe_mem_clear_refused(void)
     mem_refused = 0;
 }
 
-int pipe_mem_charge(size_t more)
+/* (inline for Lua's allocator, below, which calls them on every block) */
+static inline int charge(size_t more)
 {
     if (mem_limit && (more > mem_limit || mem_used > mem_limit - more)) {
         mem_refused = 1;
@@ -67,9 +68,19 @@ int pipe_mem_charge(size_t more)
     return 0;
 }
 
-void pipe_mem_release(size_t less)
+static inline void release(size_t less)
 {
     mem_used = less > mem_used ? 0 : mem_used - less;
+}
+
+int pipe_mem_charge(size_t more)
+{
+    return charge(more);
+}
+
+void pipe_mem_release(size_t less)
+{
+    release(less);
 }
 
 /* The hooks are on libxml2's hot path (every node, every string):
@@ -605,7 +616,7 @@ void *pipe_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     }
     if (nsize == 0) {
         h->used -= osize;
-        pipe_mem_release(osize);
+        release(osize);
         lheap_put(h, ptr, osize);
         return NULL;
     }
@@ -615,7 +626,7 @@ void *pipe_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
             mem_refused = 1;
             return NULL;
         }
-        if (pipe_mem_charge(more) != 0)
+        if (charge(more) != 0)
             return NULL;
     }
     void *np;
@@ -629,11 +640,11 @@ void *pipe_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
                               ? lheap_class(nsize) * LHEAP_STEP : nsize);
     if (np == NULL) {
         if (nsize > osize)
-            pipe_mem_release(nsize - osize);
+            release(nsize - osize);
         return NULL;
     }
     if (nsize < osize)
-        pipe_mem_release(osize - nsize);
+        release(osize - nsize);
     h->used = h->used + nsize - osize;
     return np;
 }
