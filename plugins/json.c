@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,16 +119,71 @@ static int hex4(const char *p, unsigned long *v)
     return 0;
 }
 
+/* the bytes a string's plain run stops at: 1 the closing quote, an
+ * escape or a control character; 2 a byte of a UTF-8 sequence (the run
+ * goes on, but is checked as UTF-8 after) */
+static const unsigned char STR_STOP[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+};
+
+/* the end of the plain run from p (no quote, escape or control byte),
+ * whether it is valid UTF-8 (*ok); a run of ASCII needs no check */
+static const char *plain_run(const char *p, const char *end, int *ok)
+{
+    const char *from = p;
+    int high = 0;
+    for (;;) {
+        /* eight bytes at a time while none is over 0x7f, under 0x20, '"'
+         * or '\\' (a lane's borrow can only flag a lane above one that
+         * has such a byte: none is missed); the word with one byte by byte */
+        while (end - p >= 8) {
+            uint64_t v;
+            memcpy(&v, p, 8);
+            const uint64_t ones = 0x0101010101010101u, top = ones * 0x80;
+            uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+            if ((v | (v - ones * 0x20) | (q - ones) | (b - ones)) & top)
+                break;
+            p += 8;
+        }
+        const char *stop = end - p > 8 ? p + 8 : end;
+        while (p < stop) {
+            unsigned char k = STR_STOP[(unsigned char)*p];
+            if (k == 1)
+                goto done;
+            high |= k;
+            p++;
+        }
+        if (p >= end)
+            break;
+    }
+done:
+    *ok = !high || pipe_utf8_valid(from, (size_t)(p - from)) == (size_t)(p - from);
+    return p;
+}
+
 /* a string at r->p (the opening quote); pushes it */
 static int fast_str(fast_rd *r, int key)
 {
     const char *p = r->p + 1, *end = r->end, *from = p;
+    int ok;
     /* the plain part first: most strings have no escape */
-    while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
-        p++;
-    if (p >= end || (unsigned char)*p < 0x20)
-        return -1;
-    if (pipe_utf8_valid(from, (size_t)(p - from)) != (size_t)(p - from))
+    p = plain_run(p, end, &ok);
+    if (p >= end || (unsigned char)*p < 0x20 || !ok)
         return -1;
     if (*p == '"') {
         lua_pushlstring(r->L, from, (size_t)(p - from));
@@ -146,11 +202,8 @@ static int fast_str(fast_rd *r, int key)
         if (c < 0x20)
             return -1;
         if (c != '\\') {
-            const char *q = p;
-            while (q < end && *q != '"' && *q != '\\' &&
-                   (unsigned char)*q >= 0x20)
-                q++;
-            if (pipe_utf8_valid(p, (size_t)(q - p)) != (size_t)(q - p))
+            const char *q = plain_run(p, end, &ok);
+            if (!ok)
                 return -1;
             luaL_addlstring(&b, p, (size_t)(q - p));
             p = q;
@@ -264,20 +317,66 @@ static int fast_word(fast_rd *r, const char *w, size_t n)
     return 0;
 }
 
+/* A container's members wait on the stack, FAST_RUN at most, until its
+ * table is made at their count (no rehash as it fills): the table takes
+ * the slot held for it below them, base, when the first run is complete
+ * or the container ends. */
+#define FAST_RUN 32
+
+static void fast_table(lua_State *L, int base, int *made, int mt_i,
+                       int narr, int nrec)
+{
+    if (*made)
+        return;
+    lua_createtable(L, narr, nrec);
+    lua_pushvalue(L, mt_i);
+    lua_setmetatable(L, -2);
+    lua_replace(L, base);
+    *made = 1;
+}
+
+/* the n key-value pairs above the table, set in their order (a key given
+ * twice: the last value stays) */
+static void fast_set_pairs(lua_State *L, int base, int *made, int n, int mt_i)
+{
+    fast_table(L, base, made, mt_i, 0, n);
+    for (int i = 0; i < n; i++) {
+        lua_pushvalue(L, base + 1 + 2 * i);
+        lua_pushvalue(L, base + 2 + 2 * i);
+        lua_rawset(L, base);
+    }
+    lua_settop(L, base);
+}
+
+/* the n elements above the table, as elements *count + 1 ... (set from
+ * the top down: each is the top of the stack when set) */
+static void fast_set_items(lua_State *L, int base, int *made, int n, int mt_i,
+                           lua_Integer *count)
+{
+    fast_table(L, base, made, mt_i, n, 0);
+    for (int i = n; i >= 1; i--)
+        lua_rawseti(L, base, *count + i);
+    *count += n;
+}
+
 static int fast_val(fast_rd *r, int depth)
 {
     lua_State *L = r->L;
-    if (r->p >= r->end || depth > FAST_DEPTH || !lua_checkstack(L, 6))
+    /* (the caller has room for a value on the stack: fast_decode, or
+     * the container, for its members) */
+    if (r->p >= r->end || depth > FAST_DEPTH)
         return -1;
     switch (*r->p) {
     case '{': {
+        if (!lua_checkstack(L, 2 * FAST_RUN + 8))
+            return -1;
         r->p++;
-        lua_newtable(L);
-        lua_pushvalue(L, r->obj_i);
-        lua_setmetatable(L, -2);
+        lua_pushnil(L); /* the table's slot */
+        int base = lua_gettop(L), made = 0, n = 0;
         fast_ws(r);
         if (r->p < r->end && *r->p == '}') {
             r->p++;
+            fast_set_pairs(L, base, &made, 0, r->obj_i);
             return 0;
         }
         for (;;) {
@@ -291,41 +390,54 @@ static int fast_val(fast_rd *r, int depth)
             fast_ws(r);
             if (fast_val(r, depth + 1) != 0)
                 return -1;
-            lua_rawset(L, -3);
+            n++;
             fast_ws(r);
             if (r->p < r->end && *r->p == ',') {
                 r->p++;
+                if (n == FAST_RUN) {
+                    fast_set_pairs(L, base, &made, n, r->obj_i);
+                    n = 0;
+                }
                 continue;
             }
             if (r->p < r->end && *r->p == '}') {
                 r->p++;
+                fast_set_pairs(L, base, &made, n, r->obj_i);
                 return 0;
             }
             return -1;
         }
     }
     case '[': {
+        if (!lua_checkstack(L, FAST_RUN + 8))
+            return -1;
         r->p++;
-        lua_newtable(L);
-        lua_pushvalue(L, r->arr_i);
-        lua_setmetatable(L, -2);
+        lua_pushnil(L); /* the table's slot */
+        int base = lua_gettop(L), made = 0, n = 0;
+        lua_Integer count = 0;
         fast_ws(r);
         if (r->p < r->end && *r->p == ']') {
             r->p++;
+            fast_set_items(L, base, &made, 0, r->arr_i, &count);
             return 0;
         }
-        for (lua_Integer i = 1;; i++) {
+        for (;;) {
             fast_ws(r);
             if (fast_val(r, depth + 1) != 0)
                 return -1;
-            lua_rawseti(L, -2, i);
+            n++;
             fast_ws(r);
             if (r->p < r->end && *r->p == ',') {
                 r->p++;
+                if (n == FAST_RUN) {
+                    fast_set_items(L, base, &made, n, r->arr_i, &count);
+                    n = 0;
+                }
                 continue;
             }
             if (r->p < r->end && *r->p == ']') {
                 r->p++;
+                fast_set_items(L, base, &made, n, r->arr_i, &count);
                 return 0;
             }
             return -1;

@@ -172,9 +172,10 @@ static void set_mode(run *r, const int mode[3])
  * made meanwhile -- from a finalizer the collector runs while this one
  * reads its params or pushes its results -- finds none and makes its own)
  * and back at its end; after an error they are garbage.  Arrays larger
- * than SCRATCH_KEEP (a huge page's) are not kept.  The params (~45 KB:
- * the lists and the hint index) are kept the same way; every field is
- * written by pipe_extract_read_params before it is read.
+ * than SCRATCH_KEEP (a huge page's) are not kept.  The params (~56 KB:
+ * the lists, the hint index, the tag index) are kept the same way;
+ * pipe_extract_read_params writes every field before it is read, or
+ * keeps the lists and indexes that still hold the defaults.
  */
 #define SCRATCH_KEEP ((size_t)4 << 20)
 #define SCRATCH_SLOTS 4
@@ -206,7 +207,7 @@ static void scratch_take(run *r)
     if (lua_touserdata(L, -1) == NULL) {
         lua_pop(L, 1);
         params *pp = lua_newuserdatauv(L, sizeof(params), 0);
-        pp->hx_default = 0;
+        pp->lists_default = pp->hx_default = pp->ti_default = 0;
     }
     r->params_idx = lua_gettop(L);
     r->scratch_idx = t;
@@ -328,9 +329,7 @@ static int extract_content(lua_State *L)
         lua_pushliteral(L, "no content");
         return 2;
     }
-    tag_index ti;
-    pipe_extract_tags_build(&ti, pp);
-    r.tags = &ti;
+    r.tags = &pp->ti;
     hint_cache hc;
     memset(hc.v, 0, sizeof hc.v);
     hc.n = 0;

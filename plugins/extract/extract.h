@@ -17,8 +17,8 @@
  *
  * Ownership rule: all working memory of a run is Lua userdata in stack
  * slots of the Lua call (the index grows them by putting a larger one in
- * the slot) or C locals of the call (the tag index, the class-hint
- * cache: ~20 KB of stack), so a Lua error leaks nothing; parameter
+ * the slot; the params with their tag index) or C locals of the call (the
+ * class-hint cache: ~8 KB of stack), so a Lua error leaks nothing; parameter
  * strings point into the params table, which stays on the Lua stack for
  * the whole call; nothing is stored in the libxml2 tree, and no file keeps
  * mutable static state (several Lua states, one per worker, share none).
@@ -84,6 +84,21 @@ typedef struct hintx {
     unsigned bits;
 } hintx;
 
+/* What a tag name means to a call: its T_* flags, whether drop_tags
+ * lists it, its tag_weights entry.  Names of up to 8 bytes (all of the
+ * scorer's tags) are found by their bytes packed into one number in an
+ * open-addressed table, built when the params are read (and kept with
+ * them while drop_tags and tag_weights are the defaults); longer names
+ * take the lists (extract_score.c, pipe_extract_tags_build). */
+#define TAG_SLOTS 512         /* > 75 tags + MAX_LIST + MAX_TAGW names */
+typedef struct tag_index {
+    uint64_t key[TAG_SLOTS];  /* 0: empty */
+    unsigned flags[TAG_SLOTS];
+    unsigned char drop[TAG_SLOTS];
+    unsigned char weighted[TAG_SLOTS];   /* (while the index is built) */
+    double weight[TAG_SLOTS];
+} tag_index;
+
 /* The parameters of a call (extract_params.c has their meaning and
  * defaults). */
 typedef struct params {
@@ -92,7 +107,13 @@ typedef struct params {
     hintx hx[6 * MAX_LIST];
     /* bucket b: hx[hx_start[b] .. hx_start[b+1]) */
     int hx_start[HINT_BUCKETS + 1];
+    /* kept from an earlier call (extract.c keeps the userdata), so a
+     * call with the default lists does not copy or index them again */
+    int lists_default;         /* every list and tagw holds its default */
     int hx_default;            /* hx indexes the default hint lists */
+    int ti_default;            /* ti is built from the default drop_tags
+                                * and tag_weights */
+    tag_index ti;
     tagweight tagw[MAX_TAGW];
     size_t ntagw;
     double min_paragraph, length_step, length_cap, comma_weight;
@@ -151,19 +172,6 @@ typedef struct para {
 
 /* One run's working state. */
 #define NO_MARKER ((size_t)-1)
-/* What a tag name means to this run: its T_* flags, whether drop_tags
- * lists it, its tag_weights entry.  Names of up to 8 bytes (all of the
- * scorer's tags) are found by their bytes packed into one number in an
- * open-addressed table built at the start of a call; longer names take
- * the lists (extract_score.c, pipe_extract_tags_build). */
-#define TAG_SLOTS 512         /* > 75 tags + MAX_LIST + MAX_TAGW names */
-typedef struct tag_index {
-    uint64_t key[TAG_SLOTS];  /* 0: empty */
-    unsigned flags[TAG_SLOTS];
-    unsigned char drop[TAG_SLOTS];
-    unsigned char weighted[TAG_SLOTS];   /* (while the index is built) */
-    double weight[TAG_SLOTS];
-} tag_index;
 
 /* The hint bits of the class values seen in a call (open addressing;
  * values point into the tree, which the call holds). */
@@ -260,6 +268,20 @@ static inline int pipe_extract_space_at(const unsigned char *c, int *adv)
         return 1;
     }
     return 0;
+}
+
+/* Is byte c of a text a non-ASCII byte the text loops need not look at
+ * closely: a UTF-8 continuation byte, or a lead byte other than those of
+ * U+00A0 (C2 A0, a space) and of the commas U+060C (D8 8C), U+3001
+ * (E3 80 81) and U+FF0C (EF BC 8C)?  The scorer and the emitter take
+ * runs of such bytes (most of a non-Latin text) in a tight loop. */
+#define PIPE_EXTRACT_LOOK_LEADS \
+    ((UINT64_C(1) << (0xC2 - 0xC0)) | (UINT64_C(1) << (0xD8 - 0xC0)) \
+     | (UINT64_C(1) << (0xE3 - 0xC0)) | (UINT64_C(1) << (0xEF - 0xC0)))
+static inline int pipe_extract_plain_utf8(unsigned char c)
+{
+    return c >= 0x80
+           && (c < 0xC0 || !((PIPE_EXTRACT_LOOK_LEADS >> (c - 0xC0)) & 1));
 }
 
 /* ASCII classes, as <ctype.h>'s are in the "C" locale pipe runs in,

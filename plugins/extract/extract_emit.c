@@ -39,16 +39,23 @@ static void append_text(run *r, const unsigned char *c)
     long chars = 0;
     int adv;
     while (*c) {
-        if (*c > ' ' && *c < 0x80) {
+        int ascii = *c > ' ' && *c < 0x80;
+        if (!ascii && pipe_extract_space_at(c, &adv)) {
+            pending = 1;
+            c += adv;
+            continue;
+        }
+        /* a character after white space: one space first */
+        if (pending && len > start && out[len - 1] != '\n') {
+            if (len < cap)
+                out[len++] = ' ';
+            chars++;
+        }
+        pending = 0;
+        size_t room = cap - len;
+        if (ascii) {
             /* a run of printable ASCII: no space, no continuation byte */
-            if (pending && len > start && out[len - 1] != '\n') {
-                if (len < cap)
-                    out[len++] = ' ';
-                chars++;
-            }
-            pending = 0;
             const unsigned char *run = c;
-            size_t room = cap - len;
             do {
                 if (room) {
                     out[len++] = (char)*c;
@@ -57,24 +64,23 @@ static void append_text(run *r, const unsigned char *c)
                 c++;
             } while (*c > ' ' && *c < 0x80);
             chars += c - run;
-            continue;
-        }
-        if (pipe_extract_space_at(c, &adv)) {
-            pending = 1;
-            c += adv;
-            continue;
-        }
-        if (pending && len > start && out[len - 1] != '\n') {
-            if (len < cap)
-                out[len++] = ' ';
+        } else if (pipe_extract_plain_utf8(*c)) {
+            /* a run of other UTF-8 bytes: a character per lead byte */
+            do {
+                chars += *c >= 0xC0;   /* (a lead byte) */
+                if (room) {
+                    out[len++] = (char)*c;
+                    room--;
+                }
+                c++;
+            } while (pipe_extract_plain_utf8(*c));
+        } else {
+            /* a control byte, or a lead byte looked at: a character */
             chars++;
+            if (room)
+                out[len++] = (char)*c;
+            c++;
         }
-        pending = 0;
-        if ((*c & 0xC0) != 0x80)
-            chars++;
-        if (len < cap)
-            out[len++] = (char)*c;
-        c++;
     }
     r->out_len = len;
     r->pending_space = pending;

@@ -326,42 +326,61 @@ static int is_hint_list(const pdesc *d)
                || o == offsetof(params, drop) || o == offsetof(params, never));
 }
 
+/* Is d a list or the tag_weights map? */
+static int is_list(const pdesc *d)
+{
+    return d->kind == K_LIST || d->kind == K_TAGW;
+}
+
+/* Is d drop_tags or tag_weights (what the tag index is built from)? */
+static int is_tag_param(const pdesc *d)
+{
+    return d->kind == K_TAGW
+           || (d->kind == K_LIST && d->off == offsetof(params, drop_tags));
+}
+
 /* Fill pp from the params table at stack index t (0: none).  pp may hold
  * an earlier call's params (extract.c keeps the userdata): every field is
- * written again, but the hint index of the default lists is built once
- * (pp->hx_default says it is there). */
+ * written again, except the lists when they hold the defaults
+ * (pp->lists_default); the hint index and the tag index of the default
+ * lists are built once (pp->hx_default, pp->ti_default say they are
+ * there).  The flags are cleared first: an error raised while reading
+ * leaves them unset. */
 void pipe_extract_read_params(lua_State *L, int t, params *pp)
 {
-    int was_default = pp->hx_default;
-    pp->hx_default = 0;
+    int was_lists = pp->lists_default, was_hx = pp->hx_default,
+        was_ti = pp->ti_default;
+    pp->lists_default = pp->hx_default = pp->ti_default = 0;
     for (size_t i = 0; i < NDESCS; i++)
-        set_default(pp, &descs[i]);
-    int lists_default = 1;
-    if (t == 0) {
-        if (!was_default)
-            index_hints(pp);
-        pp->hx_default = 1;
-        return;
-    }
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-        const pdesc *d = lua_type(L, -2) == LUA_TSTRING
-                             ? find_desc(lua_tostring(L, -2))
-                             : NULL;
-        if (!d) {
-            if (lua_type(L, -2) == LUA_TSTRING)
-                luaL_error(L, "extract params: unknown key '%s'",
-                           lua_tostring(L, -2));
-            luaL_error(L, "extract params: keys are parameter names");
+        if (!(was_lists && is_list(&descs[i])))
+            set_default(pp, &descs[i]);
+    int lists_read = 0, hints_read = 0, tags_read = 0;
+    if (t != 0) {
+        lua_pushnil(L);
+        while (lua_next(L, t)) {
+            const pdesc *d = lua_type(L, -2) == LUA_TSTRING
+                                 ? find_desc(lua_tostring(L, -2))
+                                 : NULL;
+            if (!d) {
+                if (lua_type(L, -2) == LUA_TSTRING)
+                    luaL_error(L, "extract params: unknown key '%s'",
+                               lua_tostring(L, -2));
+                luaL_error(L, "extract params: keys are parameter names");
+            }
+            read_value(L, pp, d);
+            lists_read |= is_list(d);
+            hints_read |= is_hint_list(d);
+            tags_read |= is_tag_param(d);
+            lua_pop(L, 1);
         }
-        read_value(L, pp, d);
-        if (is_hint_list(d))
-            lists_default = 0;
-        lua_pop(L, 1);
     }
-    if (!(lists_default && was_default))
+    if (!was_hx || hints_read)
         index_hints(pp);
-    pp->hx_default = lists_default;
+    if (!was_ti || tags_read)
+        pipe_extract_tags_build(&pp->ti, pp);
+    pp->hx_default = !hints_read;
+    pp->ti_default = !tags_read;
+    pp->lists_default = !lists_read;
 }
 
 /* extract.defaults() -> {name = value...}: a fresh table of every

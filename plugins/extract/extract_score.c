@@ -516,10 +516,14 @@ static size_t measure(const unsigned char *c, long *chars, long *commas)
             space = 0;
             continue;
         }
-        /* a continuation byte: the rest of a character already counted */
-        if (*c >= 0x80 && (*c & 0xC0) == 0x80) {
+        /* a run of other UTF-8 bytes (Cyrillic, Greek, CJK ... text): a
+         * character per lead byte, no space, no comma */
+        if (pipe_extract_plain_utf8(*c)) {
+            do {
+                ch += *c >= 0xC0;   /* (a lead byte) */
+                c++;
+            } while (pipe_extract_plain_utf8(*c));
             space = 0;
-            c++;
             continue;
         }
         if (pipe_extract_space_at(c, &adv)) {
@@ -529,11 +533,11 @@ static size_t measure(const unsigned char *c, long *chars, long *commas)
             c += adv;
             continue;
         }
+        /* a control byte, or a lead byte looked at: a character */
         space = 0;
         if (is_comma(c))
             cm++;
-        if ((*c & 0xC0) != 0x80)
-            ch++;
+        ch++;
         c++;
     }
     *chars += ch;
@@ -785,18 +789,23 @@ int pipe_extract_sibling_base(const run *r, int top)
     return top;
 }
 
+/* Do a and b have the same non-empty class attribute (no namespace)?
+ * (The values as the tree holds them: no copies.) */
+static int same_class(const xmlNode *a, const xmlNode *b)
+{
+    const char *ca = pipe_extract_attr(a, "class");
+    const char *cb = pipe_extract_attr(b, "class");
+    return ca && cb && *ca && strcmp(ca, cb) == 0;
+}
+
 /* Is sibling j of the top candidate part of the article? */
 int pipe_extract_sibling_joins(const run *r, int j, double threshold)
 {
     const params *pp = r->pp;
     const nstat *s = &r->s[j], *t = &r->s[r->top];
     double bonus = 0;
-    xmlChar *c1 = xmlGetNoNsProp(s->node, (const xmlChar *)"class");
-    xmlChar *c2 = xmlGetNoNsProp(t->node, (const xmlChar *)"class");
-    if (c1 && c2 && *c1 && strcmp((char *)c1, (char *)c2) == 0)
+    if (same_class(s->node, t->node))
         bonus = t->score * pp->sibling_same_class;
-    xmlFree(c1);
-    xmlFree(c2);
     /* a sibling that is mostly a footer, a menu, a sidebar ... */
     if (s->chars > 0 && (double)s->neg_chars >= 0.8 * (double)s->chars)
         return 0;
@@ -837,11 +846,8 @@ void pipe_extract_index(run *r, xmlNodePtr root)
 /* Same tag and same (non-empty) class attribute? */
 static int same_kind(const xmlNode *a, const xmlNode *b)
 {
-    if (strcmp((const char *)a->name, (const char *)b->name) != 0)
-        return 0;
-    const char *ca = pipe_extract_attr(a, "class");
-    const char *cb = pipe_extract_attr(b, "class");
-    return ca && cb && *ca && strcmp(ca, cb) == 0;
+    return strcmp((const char *)a->name, (const char *)b->name) == 0
+           && same_class(a, b);
 }
 
 /*

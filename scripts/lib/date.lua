@@ -116,10 +116,20 @@ date.check_tz = core.check_tz
 date.check_format = core.check_format
 date.names = core.names
 
--- lowercase ASCII and Cyrillic (UTF-8)
+-- the capital Cyrillic letters (U+0400-U+042F, U+0490: two bytes led by
+-- \208 or \210) -> their small letters
+local CYRILLIC_LOWER = {}
+for c = 0x400, 0x42F do
+  CYRILLIC_LOWER[utf8.char(c)] = utf8.char(c < 0x410 and c + 0x50 or c + 0x20)
+end
+CYRILLIC_LOWER[utf8.char(0x490)] = utf8.char(0x491)
+
+-- lowercase ASCII and Cyrillic (UTF-8; invalid UTF-8 with a Cyrillic
+-- lead byte raises, as utf8.codes does)
 function date.lower(s)
   s = s:lower()
   if not s:find("[\208\209\210]") then return s end
+  if utf8.len(s) then return (s:gsub("[\208\210][\128-\191]", CYRILLIC_LOWER)) end
   local out = {}
   for _, c in utf8.codes(s) do
     if c >= 0x410 and c <= 0x42F then c = c + 0x20

@@ -312,6 +312,64 @@ START_TEST(tag_names)
 }
 END_TEST
 
+/* Non-Latin text: a character per code point, a white space run (U+00A0
+ * too) as one, the commas ',' U+060C U+3001 U+FF0C counted (the div's
+ * score: (1 + 5 commas + 1 for the second paragraph + 5 for div) times
+ * 1 - 25/124 links), the text emitted as written.  (The scorer and the
+ * emitter take runs of such bytes in loops of their own.) */
+START_TEST(utf8_text)
+{
+    lua_State *L = pipe_test_lua();
+    expect_lua(L,
+        "local doc = html.parse('<html><body><div id=a><p>  Привет, "
+        "мир\\u{60C}  καλημέρα\\u{3001} κόσμε\\u{FF0C}слово\\u{A0}слово "
+        "«цитата» ok, 日本語のテキスト。 </p><p>Второй абзац: <a href=/x>"
+        "ссылка на другую страницу</a> и ещё немного текста.</p>"
+        "</div></body></html>') "
+        "local r = assert(extract.content(doc, {candidates = 3})) "
+        "local t = {table.concat(r.paragraphs, ' | ')} "
+        "for _, c in ipairs(r.candidates) do t[#t + 1] = "
+        "  string.format('%s %.4f %d %.4f', c.node.tag, c.score, c.chars, "
+        "                c.link_density) end "
+        "return table.concat(t, '; ')",
+        "Привет, мир\u060C καλημέρα\u3001 κόσμε\uFF0Cслово слово «цитата» "
+        "ok, 日本語のテキスト。 | Второй абзац: ссылка на другую страницу и "
+        "ещё немного текста.; div 9.5806 124 0.2016; body 2.7944 124 0.2016; "
+        "html 0.9315 124 0.2016");
+    pipe_lua_close(L);
+}
+END_TEST
+
+/* A sibling of the top candidate with the top's (non-empty) class joins
+ * with a bonus of sibling_same_class times the top's score: a short note
+ * scoring 7 joins a top of 53 (threshold 10.6) only so. */
+START_TEST(sibling_same_class)
+{
+    lua_State *L = pipe_test_lua();
+    const char *err = pipe_test_dostring(L,
+        "function RUN(c1, c2) "
+        "  local parts = {'<html><body><div ' .. c1 .. '>'} "
+        "  for i = 1, 6 do parts[#parts + 1] = '<p>Paragraph ' .. i "
+        "    .. ' of the story, with commas, many, of them, here, and '"
+        "    .. 'there, to score well, yes.</p>' end "
+        "  parts[#parts + 1] = '</div><div ' .. c2 .. '><p>A short closing '"
+        "    .. 'note, of the story.</p></div></body></html>' "
+        "  local r = extract.content(html.parse(table.concat(parts))) "
+        "  return string.format('%d %.2f %s', #r.blocks, r.score, "
+        "                       r.paragraphs[#r.paragraphs]:sub(1, 11)) "
+        "end");
+    ck_assert_msg(err == NULL, "%s", err);
+    expect_lua(L, "return RUN(\"class='c7'\", \"class='c7'\")",
+               "2 53.00 A short clo");
+    expect_lua(L, "return RUN(\"class='c7'\", \"class='note'\")",
+               "1 53.00 Paragraph 6");
+    expect_lua(L, "return RUN(\"class='c7'\", '')", "1 53.00 Paragraph 6");
+    expect_lua(L, "return RUN(\"class=''\", \"class=''\")",
+               "1 53.00 Paragraph 6");
+    pipe_lua_close(L);
+}
+END_TEST
+
 /* Class hints are kept per call by the value's content: a class seen
  * again (comments, story) means what it meant the first time, also
  * after the cache is full (500 distinct classes in between). */
@@ -862,6 +920,48 @@ START_TEST(arrays_kept_across_calls)
 }
 END_TEST
 
+/* The kept params keep the default lists and their hint and tag indexes
+ * from call to call: a call that gives a list (drop_tags, tag_weights, a
+ * hint list, another list) uses it, and the next call without it has the
+ * default again; so does the call after one whose params raised. */
+START_TEST(params_kept_lists)
+{
+    lua_State *L = pipe_test_lua();
+    const char *err = pipe_test_dostring(L,
+        "DOC = html.parse([[<html><body><div id=main class=c1>"
+        "<h1>The headline of the story</h1>"
+        "<p>First paragraph of the story, with commas, many, of them, here, "
+        "and there, to score.</p><p class=credit>Photo credit line, long "
+        "enough to be a paragraph of its own, yes.</p><p>Second paragraph "
+        "of the story, with commas, many, of them, here, and there.</p>"
+        "<p>Share this</p></div><div id=other class=c2><p>Another block of "
+        "text, long enough, with commas, a few, to score too.</p></div>"
+        "</body></html>]]) "
+        "function S(p) local r = assert(extract.content(DOC, p)) "
+        "  local t = {r.node:attr('id')} "
+        "  for _, x in ipairs(r.paragraphs) do t[#t + 1] = x:sub(1, 5) end "
+        "  return table.concat(t, ' ') end "
+        "D0 = S() "
+        "function AFTER(p) local s = S(p) "
+        "  return s .. (S({candidates = 0}) == D0 and S() == D0 and '' "
+        "               or ' (then not the default)') end");
+    ck_assert_msg(err == NULL, "%s", err);
+    expect_lua(L, "return D0", "main First Secon Anoth");
+    expect_lua(L, "return AFTER({drop_tags = {}})",
+               "main The h First Secon Anoth");
+    expect_lua(L, "return AFTER({tag_weights = {p = 50}})", "main First Secon");
+    expect_lua(L, "return AFTER({drop = {}})",
+               "main First Photo Secon Anoth");
+    expect_lua(L, "return AFTER({positive = {'c2'}})",
+               "other First Secon Anoth");
+    expect_lua(L, "return AFTER({prompts = {}})",
+               "main First Secon Share Anoth");
+    expect_lua(L, "return tostring(pcall(S, {drop_tags = {'h1', 1}})) "
+                  ".. ' ' .. tostring(S() == D0)", "false true");
+    pipe_lua_close(L);
+}
+END_TEST
+
 /* The scanner's element array outlives a scan too: whether an element is
  * away is worked out again for every document. */
 START_TEST(scanner_kept_array)
@@ -894,6 +994,8 @@ Suite *extract_suite(void)
     tcase_add_test(tc, params_errors);
     tcase_add_test(tc, tag_names);
     tcase_add_test(tc, class_hints_cached);
+    tcase_add_test(tc, utf8_text);
+    tcase_add_test(tc, sibling_same_class);
     tcase_add_test(tc, failure_classes);
     tcase_add_test(tc, failure_classes_need_their_rule);
     tcase_add_test(tc, result_blocks);
@@ -907,6 +1009,7 @@ Suite *extract_suite(void)
     tcase_add_test(tc, scanner_own_text_and_words);
     tcase_add_test(tc, scanner_attr_words);
     tcase_add_test(tc, arrays_kept_across_calls);
+    tcase_add_test(tc, params_kept_lists);
     tcase_add_test(tc, scanner_kept_array);
     suite_add_tcase(s, tc);
     return s;

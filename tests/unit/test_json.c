@@ -249,6 +249,79 @@ START_TEST(test_c_write_offsets)
 }
 END_TEST
 
+/* json.decode's direct decoder against jansson (PIPE_JSON_TREE=1): the
+ * same values, or the same error, for containers filled past the decoder's
+ * runs of 32 members (a key given twice across runs: the last value),
+ * and strings with a byte that stops the eight-byte scan (quote, escape,
+ * control byte, UTF-8, invalid UTF-8) at every offset. */
+static void decode_both(lua_State *L, const char *text, size_t len)
+{
+    char *got[2];
+    for (int tree = 0; tree < 2; tree++) {
+        if (tree)
+            setenv("PIPE_JSON_TREE", "1", 1);
+        else
+            unsetenv("PIPE_JSON_TREE");
+        lua_getglobal(L, "both");
+        lua_pushlstring(L, text, len);
+        ck_assert_int_eq(lua_pcall(L, 1, 1, 0), LUA_OK);
+        got[tree] = strdup(lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    unsetenv("PIPE_JSON_TREE");
+    if (strcmp(got[0], got[1]) != 0)
+        ck_abort_msg("%.*s: direct %s, jansson %s", (int)len, text, got[0], got[1]);
+    free(got[0]);
+    free(got[1]);
+}
+
+START_TEST(test_decode_direct)
+{
+    lua_State *L = pipe_test_lua();
+    ck_assert_ptr_null(pipe_test_dostring(L,
+        "function both(s) local v, e = json.decode(s)"
+        " if v == nil then return 'nil ' .. e end"
+        " if type(v) == 'table' and v.a ~= nil then return json.encode(v) .. ' a=' .. json.encode(v.a) end"
+        " return json.encode(v) end"));
+    static const int sizes[] = {1, 2, 31, 32, 33, 63, 64, 65, 100};
+    char buf[4096];
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        int n = sizes[k];
+        size_t len = 0;
+        /* an object, "a" first and last */
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "{\"a\":0");
+        for (int i = 1; i < n; i++)
+            len += (size_t)snprintf(buf + len, sizeof buf - len, ",\"k%d\":[%d,{\"x\":%d.5}]", i, i, i);
+        len += (size_t)snprintf(buf + len, sizeof buf - len, ",\"a\":\"last\"}");
+        decode_both(L, buf, len);
+        /* an array of scalars and containers */
+        len = (size_t)snprintf(buf, sizeof buf, "[");
+        for (int i = 0; i < n; i++)
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", i ? "," : "",
+                                    i % 3 == 0 ? "{}" : i % 3 == 1 ? "\"s\"" : "[null,true]");
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "]");
+        decode_both(L, buf, len);
+    }
+    static const char *const odd[] = {"\\\"", "\\\\", "\\n", "\\u00e9", "\x01", "\t",
+                                      "\x7f", "\xc3\xa9", "\xf0\x9f\x98\x80",
+                                      "\xff", "\xc3", "\xed\xa0\x80"};
+    for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) {
+        for (size_t at = 0; at <= 40; at++) {
+            char s[64];
+            memset(s, 'a', 40);
+            s[40] = '\0';
+            /* as a value, and as a key */
+            int len = snprintf(buf, sizeof buf, "{\"v\":\"%.*s%s%s\"}", (int)at, s,
+                               odd[k], s + at);
+            decode_both(L, buf, (size_t)len);
+            len = snprintf(buf, sizeof buf, "{\"%.*s%s%s\":1}", (int)at, s, odd[k], s + at);
+            decode_both(L, buf, (size_t)len);
+        }
+    }
+    pipe_lua_close(L);
+}
+END_TEST
+
 #define N(table) ((int)(sizeof table / sizeof table[0]))
 
 Suite *json_suite(void)
@@ -275,6 +348,7 @@ Suite *json_suite(void)
     tcase_add_test(tc, test_c_from_lua);
     tcase_add_test(tc, test_c_push);
     tcase_add_test(tc, test_c_write_offsets);
+    tcase_add_test(tc, test_decode_direct);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -43,6 +43,7 @@ local dates = {}
 
 -- defined further down
 local find_date, visible, near_h1, elements
+local TIME_ABBR, DATE_LIST, DIGITS_LIST = { "time", "abbr" }, { "date" }, { "digits" }
 
 local META_FIRST = {
   published = { "article:published_time", "og:article:published_time",
@@ -95,11 +96,18 @@ end
 -- one below); without an <h1>, all of them in document order.
 local BEFORE_H1, AFTER_H1 = 40, 600
 local NONE = {}
+-- items sort by (key, document position) as one integer: the key above
+-- bit 32 (positions and keys are element counts, far below 2^31); a
+-- position is one element, so the order is total
+local SHIFT = 1 << 32
+local LOW = SHIFT - 1
 function near_h1(f, names)
   local h1pos = f.pos.h1 and f.pos.h1[1]
-  local items = {}
+  local codes, nodes, aways, vals, at
+  local m = 0
   for _, name in ipairs(names) do
-    local list, pos = f[name] or {}, f.pos[name] or {}
+    local list, pos = f[name] or NONE, f.pos[name] or NONE
+    local away, values = f.away[name] or NONE, f.values[name] or NONE
     for i, n in ipairs(list) do
       local p = pos[i]
       local key
@@ -108,19 +116,22 @@ function near_h1(f, names)
       elseif p < h1pos and h1pos - p <= BEFORE_H1 then key = (h1pos - p) * 3
       end
       if key then
-        items[#items + 1] = { n = n, key = key, p = p,
-                              away = (f.away[name] or NONE)[i] or false,
-                              v = (f.values[name] or NONE)[i] or NONE }
+        if m == 0 then codes, nodes, aways, vals, at = {}, {}, {}, {}, {} end
+        m = m + 1
+        codes[m] = key * SHIFT + p
+        nodes[m], aways[m], vals[m] = n, away[i] or false, values[i] or NONE
+        at[p] = m
       end
     end
   end
-  table.sort(items, function(x, y)
-    if x.key ~= y.key then return x.key < y.key end
-    return x.p < y.p
-  end)
-  local out, aways, vals = {}, {}, {}
-  for i, it in ipairs(items) do out[i], aways[i], vals[i] = it.n, it.away, it.v end
-  return out, aways, vals
+  local out, oa, ov = {}, {}, {}
+  if m == 0 then return out, oa, ov end
+  table.sort(codes)
+  for i = 1, m do
+    local k = at[codes[i] & LOW]
+    out[i], oa[i], ov[i] = nodes[k], aways[k], vals[k]
+  end
+  return out, oa, ov
 end
 
 -- date-ish class or id words of visible dates
@@ -257,7 +268,7 @@ function elements(page, M, which, add)
     end
     -- <time datetime> and abbr[title] near the headline, ISO-looking
     local k = 0
-    local nodes, aways, vs = near_h1(f, { "time", "abbr" })
+    local nodes, aways, vs = near_h1(f, TIME_ABBR)
     for i, n in ipairs(nodes) do
       local v = vs[i].datetime or vs[i].title
       if iso_like(v) and not aways[i] then
@@ -371,10 +382,10 @@ end
 function visible(f, lang, hinted_only)
   local seen = {}
   local lists = {}
-  local n1, a1, v1 = near_h1(f, { "date" })
+  local n1, a1, v1 = near_h1(f, DATE_LIST)
   lists[1] = { n1, "text", a1, v1 }
   if not hinted_only then
-    local n2, a2, v2 = near_h1(f, { "digits" })
+    local n2, a2, v2 = near_h1(f, DIGITS_LIST)
     lists[2] = { n2, "text near h1", a2, v2 }
   end
   for _, l in ipairs(lists) do
