@@ -98,6 +98,21 @@ void pipe_mem_clear_refused(void);
 void pipe_mem_note_refused(void);    /* another cap refused a request */
 void pipe_mem_format(size_t n, char *buf, size_t size);   /* "1 GiB" */
 
+/* mem.c: Lua's allocator (a lua_Alloc; ud is a pipe_lua_heap, zeroed but
+ * for limit): capped at limit bytes (0: none) and charged to the budget,
+ * with the small blocks Lua frees kept for reuse until
+ * pipe_lua_heap_free (after lua_close).  pipe_lua_heap_kept: the bytes
+ * kept (for tests). */
+#define PIPE_LHEAP_CLASSES 32
+typedef struct pipe_lua_heap {
+    size_t used, limit;
+    void *head[PIPE_LHEAP_CLASSES + 1];    /* kept blocks, per class */
+    size_t kept[PIPE_LHEAP_CLASSES + 1];
+} pipe_lua_heap;
+void *pipe_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+size_t pipe_lua_heap_kept(const pipe_lua_heap *h);
+void pipe_lua_heap_free(pipe_lua_heap *h);
+
 /* pool.c: run fn on every input (lines: on every line of every input),
  * in worker processes unless host->pool.jobs is 0; returns an exit code */
 int pipe_pool_run(pipe_host *host, char **paths, int n, const char *from,

@@ -37,21 +37,20 @@ static char *sys_error(int e)
 }
 
 /* Open a path (or "-") as a file descriptor; stdin is dup'd so closing
- * it leaves fd 0 alone for the next "-" input. */
-static int open_fd(const char *path, char **err)
+ * it leaves fd 0 alone for the next "-" input.  *st: the path's stat
+ * (st_mode 0 for "-"). */
+static int open_fd(const char *path, struct stat *st, char **err)
 {
     int fd;
+    memset(st, 0, sizeof *st);
     if (strcmp(path, "-") == 0) {
         fd = dup(0);
     } else {
         fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            struct stat st;
-            if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-                close(fd);
-                *err = pipe_strf("is a directory");
-                return -1;
-            }
+        if (fd >= 0 && fstat(fd, st) == 0 && S_ISDIR(st->st_mode)) {
+            close(fd);
+            *err = pipe_strf("is a directory");
+            return -1;
         }
     }
     if (fd < 0)
@@ -85,12 +84,11 @@ static int fill_raw(pipe_reader *r, char **err)
     return 0;
 }
 
-int pipe_reader_open(pipe_reader *r, const char *path, char **err)
+/* A reader on an open fd (which it closes). */
+static int reader_start(pipe_reader *r, int fd, char **err)
 {
     memset(r, 0, sizeof *r);
-    r->fd = open_fd(path, err);
-    if (r->fd < 0)
-        return -1;
+    r->fd = fd;
     r->in = malloc(RAW_CHUNK);
     if (!r->in) {
         close(r->fd);
@@ -113,6 +111,18 @@ int pipe_reader_open(pipe_reader *r, const char *path, char **err)
         r->zs_ready = 1;
     }
     return 0;
+}
+
+int pipe_reader_open(pipe_reader *r, const char *path, char **err)
+{
+    struct stat st;
+    int fd = open_fd(path, &st, err);
+    if (fd < 0) {
+        memset(r, 0, sizeof *r);
+        r->fd = -1;
+        return -1;
+    }
+    return reader_start(r, fd, err);
 }
 
 static long read_plain(pipe_reader *r, char *buf, size_t n, char **err)
@@ -213,13 +223,74 @@ int pipe_host_read(pipe_host *host, const char *path, char **data,
     return pipe_read_file(path, host->max_input, data, len, err);
 }
 
+static char *too_large(size_t limit)
+{
+    return pipe_strf("input is larger than the %zu byte limit (--max-input)",
+                     limit);
+}
+
+/* A plain regular file, read straight into a buffer of its size (the
+ * reader's path reads through its 64 KiB buffer, copies, and grows a
+ * buffer of its own), up to the size it had when opened: a file appended
+ * to while it is read is read as it was.  1 done (*data, or -1 with
+ * *err); 0 not this path (gzip, over the limit), fd rewound for the
+ * reader. */
+static int read_regular(int fd, const struct stat *st, size_t limit,
+                        char **data, size_t *len, char **err)
+{
+    if (!S_ISREG(st->st_mode) || st->st_size <= 0 ||
+        (unsigned long long)st->st_size > limit)
+        return 0;
+    size_t size = (size_t)st->st_size, n = 0;
+    char *buf = malloc(size + 1);
+    if (!buf) {
+        *err = pipe_strf("out of memory");
+        return -1;
+    }
+    while (n < size) {
+        ssize_t got = read(fd, buf + n, size - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            *err = sys_error(errno);
+            free(buf);
+            return -1;
+        }
+        if (got == 0)
+            break;    /* truncated since: what there is */
+        n += (size_t)got;
+    }
+    if (n >= 2 && (unsigned char)buf[0] == 0x1f &&
+        (unsigned char)buf[1] == 0x8b) {
+        free(buf);
+        if (lseek(fd, 0, SEEK_SET) != 0) {
+            *err = sys_error(errno);
+            return -1;
+        }
+        return 0;
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return 1;
+}
+
 int pipe_read_file(const char *path, size_t limit, char **data, size_t *len,
                    char **err)
 {
     *data = NULL;
     *len = 0;
+    struct stat st;
+    int fd = open_fd(path, &st, err);
+    if (fd < 0)
+        return -1;
+    int done = read_regular(fd, &st, limit, data, len, err);
+    if (done != 0) {
+        close(fd);
+        return done > 0 ? 0 : -1;
+    }
     pipe_reader r;
-    if (pipe_reader_open(&r, path, err) != 0)
+    if (reader_start(&r, fd, err) != 0)
         return -1;
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap + 1);
@@ -233,8 +304,7 @@ int pipe_read_file(const char *path, size_t limit, char **data, size_t *len,
             if (cap > limit) {
                 free(buf);
                 pipe_reader_close(&r);
-                *err = pipe_strf("input is larger than the %zu byte limit "
-                            "(--max-input)", limit);
+                *err = too_large(limit);
                 return -1;
             }
             char *nb = realloc(buf, cap * 2 + 1);
@@ -260,8 +330,7 @@ int pipe_read_file(const char *path, size_t limit, char **data, size_t *len,
     pipe_reader_close(&r);
     if (n > limit) {
         free(buf);
-        *err = pipe_strf("input is larger than the %zu byte limit (--max-input)",
-                    limit);
+        *err = too_large(limit);
         return -1;
     }
     buf[n] = '\0';

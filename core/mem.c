@@ -9,9 +9,9 @@
  * purpose: the limit is a property of the process, and libxml2's and
  * jansson's allocator hooks are process-wide anyway.  pipe runs no threads.
  * Sizes are malloc_usable_size() for the hooks that do not pass a size to
- * free (libxml2, jansson); Lua passes exact sizes and charges them through
- * pipe_mem_charge().  What other libraries allocate (PCRE2, iconv) is not
- * counted; the worker's RLIMIT_DATA (pool.c) is the backstop for those.
+ * free (libxml2, jansson); Lua passes exact sizes (pipe_lua_alloc, below).
+ * What other libraries allocate (PCRE2, iconv) is not counted; the
+ * worker's RLIMIT_DATA (pool.c) is the backstop for those.
  */
 #include <malloc.h>
 #include <stdint.h>
@@ -57,7 +57,8 @@ void pipe_mem_clear_refused(void)
     mem_refused = 0;
 }
 
-int pipe_mem_charge(size_t more)
+/* (inline for Lua's allocator, below, which calls them on every block) */
+static inline int charge(size_t more)
 {
     if (mem_limit && (more > mem_limit || mem_used > mem_limit - more)) {
         mem_refused = 1;
@@ -67,9 +68,19 @@ int pipe_mem_charge(size_t more)
     return 0;
 }
 
-void pipe_mem_release(size_t less)
+static inline void release(size_t less)
 {
     mem_used = less > mem_used ? 0 : mem_used - less;
+}
+
+int pipe_mem_charge(size_t more)
+{
+    return charge(more);
+}
+
+void pipe_mem_release(size_t less)
+{
+    release(less);
 }
 
 /* The hooks are on libxml2's hot path (every node, every string):
@@ -532,6 +543,130 @@ void *pipe_mem_realloc(void *p, size_t n)
     if (owner != NULL)
         big_add(owner, np);
     return np;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lua's allocator                                                     */
+
+/*
+ * Every Lua state allocates through pipe_lua_alloc (state.c passes it to
+ * lua_newstate): capped per state (heap->limit: the tests make several
+ * states in one process) and charged to the process's budget, both with
+ * the exact sizes Lua passes, as plain malloc-backed blocks were.
+ *
+ * A page's garbage is mostly small blocks (tables, strings, closures of
+ * 16 to 512 bytes) that the collector frees in bulk and the next page asks
+ * for again, so freed small blocks are kept on a list per size class and
+ * handed out again without malloc (glibc's malloc, realloc and free were
+ * ~2% of a seed page's instructions; bench/README.md, host-speed5):
+ * - a class is 16 bytes wide; a block of class c is always malloc'd with
+ *   c * 16 bytes whatever Lua asked for, so a kept block of the class
+ *   fits any request of it, and a resize within the class keeps the
+ *   block;
+ * - a class keeps at most LHEAP_KEEP bytes (64 KiB; 2 MiB over all 32
+ *   classes): what is freed past that goes back to free().  Kept blocks
+ *   are not charged (the budget counts what Lua holds) and all go back in
+ *   pipe_lua_heap_free, when the state closes;
+ * - AddressSanitizer: a kept block is poisoned (a use after free is still
+ *   reported); PIPE_ARENA=0 keeps none (every block from malloc, for a
+ *   per-block valgrind run).
+ */
+#define LHEAP_STEP 16
+#define LHEAP_MAX (LHEAP_STEP * PIPE_LHEAP_CLASSES)
+#define LHEAP_KEEP ((size_t)64 << 10)
+
+static size_t lheap_class(size_t n)
+{
+    return (n + LHEAP_STEP - 1) / LHEAP_STEP;
+}
+
+static void *lheap_get(pipe_lua_heap *h, size_t n)
+{
+    size_t c = lheap_class(n);
+    void *p = h->head[c];
+    if (p == NULL)
+        return malloc(c * LHEAP_STEP);
+    UNPOISON(p, c * LHEAP_STEP);
+    memcpy(&h->head[c], p, sizeof p);
+    h->kept[c]--;
+    return p;
+}
+
+static void lheap_put(pipe_lua_heap *h, void *p, size_t n)
+{
+    size_t c = lheap_class(n);
+    if (n > LHEAP_MAX || (h->kept[c] + 1) * c * LHEAP_STEP > LHEAP_KEEP ||
+        !arena_enabled()) {
+        free(p);
+        return;
+    }
+    memcpy(p, &h->head[c], sizeof p);
+    h->head[c] = p;
+    h->kept[c]++;
+    POISON(p, c * LHEAP_STEP);
+}
+
+void *pipe_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    pipe_lua_heap *h = ud;
+    if (ptr == NULL) {
+        if (nsize == 0)
+            return NULL;
+        osize = 0; /* a type tag, not a size */
+    }
+    if (nsize == 0) {
+        h->used -= osize;
+        release(osize);
+        lheap_put(h, ptr, osize);
+        return NULL;
+    }
+    if (nsize > osize) {
+        size_t more = nsize - osize;
+        if (h->limit && h->used + more > h->limit) {
+            mem_refused = 1;
+            return NULL;
+        }
+        if (charge(more) != 0)
+            return NULL;
+    }
+    void *np;
+    if (ptr == NULL)
+        np = nsize <= LHEAP_MAX ? lheap_get(h, nsize) : malloc(nsize);
+    else if (nsize <= LHEAP_MAX && osize <= LHEAP_MAX &&
+             lheap_class(nsize) == lheap_class(osize))
+        np = ptr;
+    else
+        np = realloc(ptr, nsize <= LHEAP_MAX
+                              ? lheap_class(nsize) * LHEAP_STEP : nsize);
+    if (np == NULL) {
+        if (nsize > osize)
+            release(nsize - osize);
+        return NULL;
+    }
+    if (nsize < osize)
+        release(osize - nsize);
+    h->used = h->used + nsize - osize;
+    return np;
+}
+
+size_t pipe_lua_heap_kept(const pipe_lua_heap *h)
+{
+    size_t n = 0;
+    for (size_t c = 1; c <= PIPE_LHEAP_CLASSES; c++)
+        n += h->kept[c] * c * LHEAP_STEP;
+    return n;
+}
+
+void pipe_lua_heap_free(pipe_lua_heap *h)
+{
+    for (size_t c = 1; c <= PIPE_LHEAP_CLASSES; c++)
+        while (h->head[c] != NULL) {
+            void *p = h->head[c];
+            UNPOISON(p, c * LHEAP_STEP);
+            memcpy(&h->head[c], p, sizeof p);
+            free(p);
+        }
+    memset(h->kept, 0, sizeof h->kept);
 }
 
 char *pipe_mem_strdup(const char *s)

@@ -80,6 +80,8 @@ static double now_s(void)
 /* ------------------------------------------------------------------ */
 /* Running one unit (in a worker, or in this process with --no-workers) */
 
+/* A unit's records and messages: bytes in the process's capture streams
+ * (below), valid until the next unit runs. */
 typedef struct unit_result {
     char *out, *err;
     size_t out_len, err_len;
@@ -87,11 +89,55 @@ typedef struct unit_result {
     uint64_t in_bytes;
 } unit_result;
 
+/* A memory stream a unit writes to (host->out, host->err), opened once
+ * and rewound for every unit: one per unit was two 8 KiB callocs, their
+ * frees and a stream's setup a page.  A stream that held more than
+ * CAPTURE_KEEP is replaced rather than rewound, so one huge unit does not
+ * keep its buffer for the rest of the run. */
+typedef struct capture {
+    FILE *f;
+    char *buf;
+    size_t len;
+} capture;
+
+#define CAPTURE_KEEP ((size_t)1 << 20)
+
+static void capture_close(capture *c)
+{
+    if (c->f)
+        fclose(c->f);
+    free(c->buf);
+    memset(c, 0, sizeof *c);
+}
+
+/* Ready for a unit: 0, or -1 out of memory. */
+static int capture_begin(capture *c)
+{
+    if (c->f && c->len > CAPTURE_KEEP)
+        capture_close(c);
+    if (!c->f) {
+        c->f = open_memstream(&c->buf, &c->len);
+        return c->f ? 0 : -1;
+    }
+    clearerr(c->f);
+    return fseek(c->f, 0, SEEK_SET);
+}
+
+/* What the unit wrote (nothing if the stream could not be opened). */
+static void capture_end(capture *c, char **p, size_t *n)
+{
+    if (c->f)
+        fflush(c->f);
+    *p = c->f ? c->buf : NULL;
+    *n = c->f ? c->len : 0;
+}
+
 typedef struct pool {
     pipe_host *host;
     pipe_input_fn fn;
     void *ud;
     int mode;                   /* JOB_PATHS or JOB_LINES */
+    capture out, err;           /* what the unit running writes */
 } pool;
 
 static void exec_unit(pool *p, uint32_t kind, const char *source,
@@ -99,24 +145,18 @@ static void exec_unit(pool *p, uint32_t kind, const char *source,
 {
     pipe_host *host = p->host;
     memset(r, 0, sizeof *r);
-    FILE *out = open_memstream(&r->out, &r->out_len);
-    FILE *err = open_memstream(&r->err, &r->err_len);
-    if (!out || !err) {
-        if (out)
-            fclose(out);
-        if (err)
-            fclose(err);
-        free(r->out);
-        free(r->err);
-        memset(r, 0, sizeof *r);
-        r->err = strdup("pipe: out of memory\n");
-        r->err_len = r->err ? strlen(r->err) : 0;
+    if (capture_begin(&p->out) != 0 || capture_begin(&p->err) != 0) {
+        capture_close(&p->out);
+        capture_close(&p->err);
+        static char oom[] = "pipe: out of memory\n";
+        r->err = oom;
+        r->err_len = sizeof oom - 1;
         r->flags = UNIT_FAILED | UNIT_RECYCLE;
         return;
     }
     FILE *old_out = host->out, *old_err = host->err;
-    host->out = out;
-    host->err = err;
+    host->out = p->out.f;
+    host->err = p->err.f;
     host->unit_failed = 0;
     pipe_mem_clear_refused();
     if (host->L && pipe_lua_reset(host->L) != 0)
@@ -157,8 +197,6 @@ static void exec_unit(pool *p, uint32_t kind, const char *source,
         p->fn(host, &in, p->ud);
     }
     int oom = pipe_mem_refused();
-    fclose(out);
-    fclose(err);
     host->out = old_out;
     host->err = old_err;
     if (host->unit_failed)
@@ -166,23 +204,17 @@ static void exec_unit(pool *p, uint32_t kind, const char *source,
     if (oom) {
         /* what a page made before it ran out is not trusted: one clear
          * line instead, and a fresh worker for what comes next */
-        char lim[32], *m = NULL;
+        char lim[32];
         pipe_mem_format(pipe_mem_limit(), lim, sizeof lim);
-        size_t mn = 0;
-        FILE *f = open_memstream(&m, &mn);
-        if (f) {
-            fprintf(f, "pipe: %s: out of memory (limit %s)\n",
+        capture_close(&p->out);
+        capture_close(&p->err);
+        if (capture_begin(&p->out) == 0 && capture_begin(&p->err) == 0)
+            fprintf(p->err.f, "pipe: %s: out of memory (limit %s)\n",
                     source, lim);
-            fclose(f);
-        }
-        free(r->out);
-        free(r->err);
-        r->out = NULL;
-        r->out_len = 0;
-        r->err = m;
-        r->err_len = m ? mn : 0;
         r->flags |= UNIT_FAILED | UNIT_RECYCLE;
     }
+    capture_end(&p->out, &r->out, &r->out_len);
+    capture_end(&p->err, &r->err, &r->err_len);
 }
 
 /* ------------------------------------------------------------------ */
@@ -751,8 +783,6 @@ static int run_inline(pool *p, feeder *f, int guarded)
             pipe_inputs_result(&f->ins, id, (r.flags & UNIT_FAILED) != 0);
             emit_units(&em, &f->ins, id, 1, r.out, r.out_len, r.err,
                        r.err_len);
-            free(r.out);
-            free(r.err);
         }
         free(src);
         free(data);
@@ -1015,8 +1045,6 @@ static void worker_main(sup *s, int fd)
                 u + 1 == h.nunits)
                 r.flags |= UNIT_RECYCLE;
             send_result(fd, &r);
-            free(r.out);
-            free(r.err);
             if (r.flags & UNIT_RECYCLE)
                 _exit(0);
         }
@@ -1722,7 +1750,7 @@ static int run_pool(pool *p, feeder *f)
 int pipe_pool_run(pipe_host *host, char **paths, int n, const char *from,
                   int lines, pipe_input_fn fn, void *ud)
 {
-    pool p = {host, fn, ud, lines ? JOB_LINES : JOB_PATHS};
+    pool p = {host, fn, ud, lines ? JOB_LINES : JOB_PATHS, {0}, {0}};
     feeder f;
     memset(&f, 0, sizeof f);
     f.host = host;
@@ -1736,6 +1764,8 @@ int pipe_pool_run(pipe_host *host, char **paths, int n, const char *from,
         run_inline(&p, &f, 0);
     else if (!run_single(&p, &f))
         run_pool(&p, &f);
+    capture_close(&p.out);
+    capture_close(&p.err);
     feeder_close(&f);
     pipe_inputs_close(&f.ins);
     if (f.usage_error)

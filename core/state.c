@@ -1,13 +1,13 @@
 /*
- * The Lua state: allocator with a memory cap, an instruction budget, the
- * sandbox (an allow-list of libraries), `require` confined to the scripts
- * tree, every plugin opened as a global, and the core's `pipe` module.
+ * The Lua state: an allocator with a memory cap (mem.c), an instruction
+ * budget, the sandbox (an allow-list of libraries), `require` confined to
+ * the scripts tree, every plugin opened as a global, and the core's `pipe`
+ * module.
  *
  * Caveats: the instruction hook re-raises on every count event once the
  * budget is spent, so a script's own pcall cannot swallow the kill.  Hooks
  * never fire inside C, which is why the plugins keep limits of their own
- * (PCRE2 match limit, input size).  With ptr == NULL the allocator's osize
- * is a type tag, not a size.
+ * (PCRE2 match limit, input size).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -29,9 +29,10 @@
 /* Marks a module as being loaded (its address is the tag). */
 static const char loading_tag = 0;
 
-/* Per-state data, reached through lua_getallocf's ud. */
+/* Per-state data, reached through lua_getallocf's ud: the allocator's
+ * heap (mem.c) comes first. */
 typedef struct state_ud {
-    size_t used, limit;
+    pipe_lua_heap heap;
     unsigned long steps, max_steps;
     int unsafe;
     char *root;               /* scripts root */
@@ -42,44 +43,9 @@ typedef struct state_ud {
 
 static state_ud *get_ud(lua_State *L)
 {
-    void *ud;
-    lua_getallocf(L, &ud);
-    return ud;
-}
-
-/* Lua's allocator: capped per state (the tests make several states in one
- * process) and charged to the process's memory budget (mem.c), which the
- * other libraries share. */
-static void *cap_alloc(void *p, void *ptr, size_t osize, size_t nsize)
-{
-    state_ud *ud = p;
-    if (!ptr)
-        osize = 0;
-    if (nsize == 0) {
-        free(ptr);
-        ud->used -= osize;
-        pipe_mem_release(osize);
-        return NULL;
-    }
-    if (nsize > osize) {
-        size_t more = nsize - osize;
-        if (ud->limit && ud->used + more > ud->limit) {
-            pipe_mem_note_refused();
-            return NULL;
-        }
-        if (pipe_mem_charge(more) != 0)
-            return NULL;
-    }
-    void *np = realloc(ptr, nsize);
-    if (!np) {
-        if (nsize > osize)
-            pipe_mem_release(nsize - osize);
-        return NULL;
-    }
-    if (nsize < osize)
-        pipe_mem_release(osize - nsize);
-    ud->used = ud->used + nsize - osize;
-    return np;
+    void *heap;
+    lua_getallocf(L, &heap);
+    return (state_ud *)heap;
 }
 
 static void step_hook(lua_State *L, lua_Debug *ar)
@@ -867,6 +833,7 @@ static int open_all(lua_State *L)
 
 static void free_ud(state_ud *ud)
 {
+    pipe_lua_heap_free(&ud->heap);
     for (size_t i = 0; i < ud->nrules; i++)
         free(ud->rules[i]);
     free(ud->rules);
@@ -942,7 +909,7 @@ lua_State *pipe_lua_new(const pipe_lua_opts *o, char **err)
         *err = strdup("out of memory");
         return NULL;
     }
-    ud->limit = o->max_memory;
+    ud->heap.limit = o->max_memory;
     ud->max_steps = o->max_steps;
     ud->unsafe = o->unsafe;
     ud->err = o->err;
@@ -952,7 +919,7 @@ lua_State *pipe_lua_new(const pipe_lua_opts *o, char **err)
         free_ud(ud);
         return NULL;
     }
-    lua_State *L = ud->root ? lua_newstate(cap_alloc, ud) : NULL;
+    lua_State *L = ud->root ? lua_newstate(pipe_lua_alloc, &ud->heap) : NULL;
     if (!L) {
         free_ud(ud);
         *err = strdup("out of memory");

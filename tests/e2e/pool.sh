@@ -148,6 +148,39 @@ for c in strip select match; do
   expect_eq "$c: bad -j message" "pipe: $c: bad value '0' for -j" "$(cat "$TMP/err")"
 done
 
+# a unit writes into two memory streams the process keeps and rewinds
+# (core/pool.c, capture): after a unit of 3 MB of records and 1.5 MB of
+# messages (its streams are then replaced), one out of memory (replaced
+# too) and small ones, every unit has its own bytes, in every mode
+cat > "$TMP/sizes.lua" <<'LUA'
+return function(page)
+  local t = page.doc:first("title"):text()
+  if t == "good 2" then
+    local recs = {}
+    for i = 1, 3000 do recs[i] = { n = i, pad = ("p"):rep(1000) } end
+    for i = 1, 1500 do print(("m"):rep(999)) end
+    return recs
+  end
+  if t == "hog" then local big = ("x"):rep(300 << 20) end
+  print("seen " .. t)
+  return { title = t }
+end
+LUA
+for mode in "--no-workers" "-j 1" "-j 2"; do
+  # shellcheck disable=SC2086 # $mode is a list of options
+  "$PIPE" run $mode --max-memory 256M "$TMP/sizes.lua" "$B/2.html" "$B/120.html" \
+    "$B/3.html" "$B/2.html" "$B/4.html" > "$TMP/sz.out" 2> "$TMP/sz.err"
+  expect_eq "$mode: big, out of memory, small units: the records" \
+    "$(seq 1 3000; echo good 3; seq 1 3000; echo good 4)" \
+    "$(jq -r '.n // .title' "$TMP/sz.out")"
+  expect_eq "$mode: each big record whole" 6000 "$(jq -r 'select(.n) | .pad | length' "$TMP/sz.out" | grep -c '^1000$')"
+  expect_eq "$mode: the messages" "1500 x m
+pipe: $B/120.html: out of memory (limit 256 MiB)
+seen good 3
+1500 x m
+seen good 4" "$(uniq -c "$TMP/sz.err" | sed 's/^ *//; s/^1 //; s/^\(1500\) m*$/\1 x m/')"
+done
+
 # the progress line, when asked for (it is on by default on a terminal)
 "$PIPE" run -j 2 --progress tests/scripts/title.lua "$B"/3*.html > /dev/null 2> "$TMP/err"
 expect_contains "progress line" "pipe: 11/11 done" "$(tr '\r' '\n' < "$TMP/err" | tail -1)"

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include <lauxlib.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include "core.h"
 #include "suites.h"
@@ -350,6 +352,68 @@ START_TEST(script_root)
 }
 END_TEST
 
+/* pipe_read_file: a regular file read at its size, a gzip one inflated
+ * (the direct read gives way to the reader), the --max-input limit at
+ * its edge, an empty file, a directory. */
+static void write_bytes(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(p, 1, n, f), n);
+    fclose(f);
+}
+
+START_TEST(read_file)
+{
+    char dir[] = "/tmp/pipe-read-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char plain[64], gz[64], empty[64];
+    snprintf(plain, sizeof plain, "%s/a.html", dir);
+    snprintf(gz, sizeof gz, "%s/b.html.gz", dir);
+    snprintf(empty, sizeof empty, "%s/c.html", dir);
+    static const char page[] = "<p>one\0two</p>\n";   /* a NUL inside */
+    write_bytes(plain, page, sizeof page - 1);
+    write_bytes(empty, "", 0);
+    gzFile g = gzopen(gz, "wb");
+    ck_assert_ptr_nonnull(g);
+    for (int i = 0; i < 3000; i++)
+        gzprintf(g, "<p>line %d</p>\n", i);
+    gzclose(g);
+    char *data = NULL, *err = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(pipe_read_file(plain, 1000, &data, &len, &err), 0);
+    ck_assert_uint_eq(len, sizeof page - 1);
+    ck_assert_mem_eq(data, page, sizeof page);   /* and the NUL after */
+    free(data);
+    /* exactly at the limit, and one byte over */
+    ck_assert_int_eq(pipe_read_file(plain, sizeof page - 1, &data, &len,
+                                    &err), 0);
+    free(data);
+    ck_assert_int_eq(pipe_read_file(plain, sizeof page - 2, &data, &len,
+                                    &err), -1);
+    ck_assert_str_eq(err, "input is larger than the 14 byte limit "
+                          "(--max-input)");
+    free(err);
+    err = NULL;
+    ck_assert_int_eq(pipe_read_file(gz, 1 << 20, &data, &len, &err), 0);
+    ck_assert_uint_eq(len, 3000 * 13 + 10 * 1 + 90 * 2 + 900 * 3 + 2000 * 4);
+    ck_assert_mem_eq(data, "<p>line 0</p>\n<p>line 1</p>\n", 28);
+    ck_assert_str_eq(data + len - 17, "<p>line 2999</p>\n");
+    free(data);
+    ck_assert_int_eq(pipe_read_file(empty, 1000, &data, &len, &err), 0);
+    ck_assert_uint_eq(len, 0);
+    ck_assert_str_eq(data, "");
+    free(data);
+    ck_assert_int_eq(pipe_read_file(dir, 1000, &data, &len, &err), -1);
+    ck_assert_str_eq(err, "is a directory");
+    free(err);
+    unlink(plain);
+    unlink(gz);
+    unlink(empty);
+    rmdir(dir);
+}
+END_TEST
+
 Suite *host_suite(void)
 {
     Suite *s = suite_create("host");
@@ -367,6 +431,7 @@ Suite *host_suite(void)
     tcase_add_loop_test(tc, script_root, 0, sizeof roots / sizeof roots[0]);
     tcase_add_loop_test(tc, host_opt, 0, sizeof opts / sizeof opts[0]);
     tcase_add_loop_test(tc, host_parse, 0, sizeof parses / sizeof parses[0]);
+    tcase_add_test(tc, read_file);
     suite_add_tcase(s, tc);
     return s;
 }

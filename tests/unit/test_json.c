@@ -192,6 +192,44 @@ START_TEST(test_c_write_offsets)
             lua_pop(L, 1);
         }
     }
+    /* runs of multi-byte sequences at every offset of 16-byte lanes: one
+     * ending in an escape, one cut short (bad UTF-8 in the middle of a
+     * run), one at the very end */
+    static const char *const runs[] = {
+        "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82",
+        "\xd0\x9f\xd1\x80\xe2\x80\x9c\"\n",
+        "\xd0\x9f\xd1\x80\xd0",
+        "\xe2\x80\x9c\xf0\x9f\x98\x80\xe2\x80",
+    };
+    for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
+        for (size_t at = 0; at <= 56; at++) {
+            char s[80];
+            memset(s, 'b', 64);
+            size_t rl = strlen(runs[k]);
+            memcpy(s + at, runs[k], rl);
+            size_t n = at + rl > 64 ? at + rl : 64;
+            lua_createtable(L, 0, 1);
+            lua_pushlstring(L, s, n);
+            lua_setfield(L, -2, "v");
+            pipe_buf b = {0};
+            int rc = pipe_json_write_lua(L, -1, &b);
+            json_t *o = json_object();
+            json_object_set_new(o, "v", json_stringn_nocheck(s, n));
+            char *want = json_dumps(o, JSON_COMPACT);
+            if (want) {
+                ck_assert_int_eq(rc, 0);
+                ck_assert_str_eq(b.p, want);
+            } else {
+                ck_assert_int_eq(rc, -1);
+                ck_assert_uint_eq(b.len, 0);
+                ck_assert(k >= 2);
+            }
+            free(want);
+            json_decref(o);
+            pipe_buf_free(&b);
+            lua_pop(L, 1);
+        }
+    }
     for (size_t n = 0; n <= 24; n++) {
         char s[32];
         for (size_t i = 0; i < n; i++)

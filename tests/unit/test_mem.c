@@ -3,8 +3,12 @@
  * an arena is current, no-op frees, reallocation in place and out of the
  * arena, large blocks listed and dropped with the arena, the budget.
  * Under AddressSanitizer also that freed arena blocks are poisoned.
+ * Lua's allocator (pipe_lua_alloc): exact charges, the per-state cap,
+ * small blocks kept per size class and handed out again, resizes within
+ * and across classes, what is kept bounded and freed with the heap.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -142,6 +146,162 @@ START_TEST(mem_arena_documents)
 }
 END_TEST
 
+/* Lua's allocator, called as Lua calls it: (ud, ptr, osize, nsize). */
+static void *la(pipe_lua_heap *h, void *p, size_t o, size_t n)
+{
+    return pipe_lua_alloc(h, p, o, n);
+}
+
+START_TEST(mem_lua_heap_classes)
+{
+    if (getenv("PIPE_ARENA") && strcmp(getenv("PIPE_ARENA"), "0") == 0)
+        return; /* nothing is kept */
+    pipe_lua_heap h;
+    memset(&h, 0, sizeof h);
+    size_t u0 = pipe_mem_used();
+    /* the charge is what Lua asked for (osize is a type tag with NULL) */
+    char *a = la(&h, NULL, 5, 40);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_uint_eq(pipe_mem_used(), u0 + 40);
+    ck_assert_uint_eq(h.used, 40);
+    /* a block of the class is 48 bytes: a resize within it keeps it */
+    memset(a, 'a', 48);
+    ck_assert_ptr_eq(la(&h, a, 40, 48), a);
+    ck_assert_ptr_eq(la(&h, a, 48, 33), a);
+    ck_assert_uint_eq(h.used, 33);
+    ck_assert_uint_eq(pipe_mem_used(), u0 + 33);
+    /* freed, it is kept (uncharged) and comes back for a request of its
+     * class, whatever the size within it */
+    ck_assert_ptr_null(la(&h, a, 33, 0));
+    ck_assert_uint_eq(h.used, 0);
+    ck_assert_uint_eq(pipe_mem_used(), u0);
+    ck_assert_uint_eq(pipe_lua_heap_kept(&h), 48);
+    ck_assert_int_eq(POISONED(a + 40), 1);
+    char *b = la(&h, NULL, 0, 48);
+    ck_assert_ptr_eq(b, a);
+    ck_assert_uint_eq(pipe_lua_heap_kept(&h), 0);
+    memset(b, 'b', 48);             /* the whole class is usable */
+    /* another class: another block */
+    char *c = la(&h, NULL, 0, 49);
+    ck_assert_ptr_ne(c, b);
+    memset(c, 'c', 64);
+    /* a resize across classes keeps the contents */
+    char *d = la(&h, b, 48, 200);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_int_eq(d[0], 'b');
+    ck_assert_int_eq(d[47], 'b');
+    memset(d, 'd', 208);
+    /* past the small classes and back: the block is a class block again
+     * (a later request of its class may get it: all 32 bytes usable) */
+    char *e = la(&h, d, 200, 5000);
+    ck_assert_int_eq(e[207], 'd');
+    ck_assert_uint_eq(h.used, 49 + 5000);
+    char *f = la(&h, e, 5000, 20);
+    ck_assert_int_eq(f[19], 'd');
+    ck_assert_ptr_null(la(&h, f, 20, 0));
+    char *g = la(&h, NULL, 0, 32);
+    ck_assert_ptr_eq(g, f);
+    memset(g, 'g', 32);
+    /* a block over 512 bytes is never kept */
+    char *big = la(&h, NULL, 0, 513);
+    ck_assert_ptr_null(la(&h, big, 513, 0));
+    ck_assert_uint_eq(pipe_lua_heap_kept(&h), 0);
+    la(&h, g, 32, 0);
+    la(&h, c, 49, 0);
+    ck_assert_uint_eq(h.used, 0);
+    ck_assert_uint_eq(pipe_mem_used(), u0);
+    ck_assert_uint_eq(pipe_lua_heap_kept(&h), 32 + 64);
+    /* freeing nothing is nothing */
+    ck_assert_ptr_null(la(&h, NULL, 3, 0));
+    pipe_lua_heap_free(&h);
+    ck_assert_uint_eq(pipe_lua_heap_kept(&h), 0);
+    ck_assert_ptr_null(h.head[2]);
+}
+END_TEST
+
+START_TEST(mem_lua_heap_bounded)
+{
+    pipe_lua_heap h;
+    memset(&h, 0, sizeof h);
+    size_t u0 = pipe_mem_used();
+    enum { N = 3000 };
+    static void *blk[N];
+    for (int i = 0; i < N; i++) {
+        blk[i] = la(&h, NULL, 0, 64);
+        ck_assert_ptr_nonnull(blk[i]);
+    }
+    ck_assert_uint_eq(pipe_mem_used(), u0 + (size_t)N * 64);
+    for (int i = 0; i < N; i++)
+        la(&h, blk[i], 64, 0);
+    ck_assert_uint_eq(pipe_mem_used(), u0);
+    /* a class keeps 64 KiB at most: 1024 blocks of 64 bytes; the other
+     * 1976 went back to free() */
+    int keeps = !(getenv("PIPE_ARENA") && strcmp(getenv("PIPE_ARENA"), "0") == 0);
+    ck_assert_uint_eq(pipe_lua_heap_kept(&h), keeps ? (size_t)64 << 10 : 0);
+    ck_assert_uint_eq(h.kept[4], keeps ? 1024 : 0);
+    pipe_lua_heap_free(&h);
+    ck_assert_uint_eq(pipe_lua_heap_kept(&h), 0);
+}
+END_TEST
+
+START_TEST(mem_lua_heap_limits)
+{
+    pipe_lua_heap h;
+    memset(&h, 0, sizeof h);
+    h.limit = 1000;
+    size_t u0 = pipe_mem_used();
+    pipe_mem_clear_refused();
+    void *a = la(&h, NULL, 0, 600);
+    ck_assert_ptr_nonnull(a);
+    /* the state's cap: refused, noted, nothing charged */
+    ck_assert_ptr_null(la(&h, NULL, 0, 401));
+    ck_assert_int_eq(pipe_mem_refused(), 1);
+    ck_assert_ptr_null(la(&h, a, 600, 1001));
+    ck_assert_uint_eq(h.used, 600);
+    ck_assert_uint_eq(pipe_mem_used(), u0 + 600);
+    void *b = la(&h, NULL, 0, 400);
+    ck_assert_ptr_nonnull(b);
+    /* the process's budget refuses too, with the same accounting */
+    pipe_mem_clear_refused();
+    h.limit = 0;
+    pipe_mem_set_limit(pipe_mem_used() + 100);
+    ck_assert_ptr_null(la(&h, NULL, 0, 101));
+    ck_assert_ptr_null(la(&h, b, 400, 501));
+    ck_assert_int_eq(pipe_mem_refused(), 1);
+    ck_assert_uint_eq(h.used, 1000);
+    ck_assert_uint_eq(pipe_mem_used(), u0 + 1000);
+    /* a kept block is not charged: freed and asked for again, it is
+     * charged anew (and refused when that does not fit) */
+    la(&h, b, 400, 0);
+    pipe_mem_set_limit(pipe_mem_used() + 50);
+    ck_assert_ptr_null(la(&h, NULL, 0, 400));
+    ck_assert_uint_eq(pipe_mem_used(), u0 + 600);
+    pipe_mem_set_limit(0);
+    pipe_mem_clear_refused();
+    la(&h, a, 600, 0);
+    ck_assert_uint_eq(h.used, 0);
+    ck_assert_uint_eq(pipe_mem_used(), u0);
+    pipe_lua_heap_free(&h);
+}
+END_TEST
+
+/* A whole state: what it charged goes back when it closes. */
+START_TEST(mem_lua_state_budget)
+{
+    size_t u0 = pipe_mem_used();
+    lua_State *L = pipe_test_lua();
+    ck_assert_uint_gt(pipe_mem_used(), u0);
+    const char *err = pipe_test_dostring(L,
+        "local t = {}\n"
+        "for i = 1, 20000 do t[i] = { i, tostring(i), function() return i end } end\n"
+        "t = nil collectgarbage()\n"
+        "for i = 1, 20000 do local s = ('x'):rep(i % 700) .. i end\n");
+    ck_assert_msg(err == NULL, "%s", err ? err : "");
+    pipe_lua_close(L);
+    ck_assert_uint_eq(pipe_mem_used(), u0);
+}
+END_TEST
+
 Suite *mem_suite(void)
 {
     Suite *s = suite_create("mem");
@@ -150,6 +310,12 @@ Suite *mem_suite(void)
     tcase_add_test(tc, mem_arena_nested);
     tcase_add_test(tc, mem_arena_limit);
     tcase_add_test(tc, mem_arena_documents);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("lua_heap");
+    tcase_add_test(tc, mem_lua_heap_classes);
+    tcase_add_test(tc, mem_lua_heap_bounded);
+    tcase_add_test(tc, mem_lua_heap_limits);
+    tcase_add_test(tc, mem_lua_state_budget);
     suite_add_tcase(s, tc);
     return s;
 }
