@@ -1059,28 +1059,69 @@ static void free_buf(void *p)
     free(p);
 }
 
+/* The texts (:text()) of the nodes v[0 .. n) of d, from one walk of the
+ * document: node i's text is (*bufp)->p[off[2i] .. off[2i + 1]).  A node
+ * whose text is not a stretch of the document's (in <head> or other
+ * skipped content, inside <pre>) is rendered alone after the walk.  Call
+ * it within a walk of d (walk_begin); it leaves the four boxes that own
+ * the buffer and the offsets on the stack.  Returns -1 when memory ran
+ * out while rendering (the caller ends its walk, then raises). */
+static int render_texts(lua_State *L, html_doc *d, xmlNodePtr *v, size_t n,
+                        pipe_buf **bufp, size_t **offp)
+{
+    size_t m = n > 0 ? n : 1;
+    pipe_box *sb = pipe_box_new(L, free);
+    pipe_box *wb = pipe_box_new(L, free);
+    pipe_box *ob = pipe_box_new(L, free);
+    pipe_box *bb = pipe_box_new(L, free_buf);
+    sb->p = calloc(m, sizeof(pipe_span));
+    wb->p = calloc(m, sizeof(size_t));
+    ob->p = calloc(2 * m, sizeof(size_t));
+    bb->p = calloc(1, sizeof(pipe_buf));
+    if (sb->p == NULL || wb->p == NULL || ob->p == NULL || bb->p == NULL)
+        return -1;
+    pipe_span *spans = sb->p;
+    size_t *off = ob->p;
+    pipe_buf *buf = bb->p;
+    for (size_t i = 0; i < n; i++) {
+        spans[i].node = v[i];
+        spans[i].index = i;
+    }
+    pipe_render_spans((xmlNodePtr)d->doc, 0, spans, n, wb->p, buf_sink, buf);
+    for (size_t k = 0; k < n; k++) {
+        const pipe_span *sp = &spans[k];
+        size_t i = sp->index;
+        if (sp->state == PIPE_SPAN_DONE) {
+            off[2 * i] = sp->start;
+            off[2 * i + 1] = sp->end;
+        } else {
+            off[2 * i] = buf->len;
+            pipe_render(sp->node, PIPE_RENDER_TEXT, "\n\n", 0, NULL, buf_sink,
+                        buf);
+            off[2 * i + 1] = buf->len;
+        }
+    }
+    *bufp = buf;
+    *offp = off;
+    return buf->oom ? -1 : 0;
+}
+
 /* -- html.texts(nodes) -> {string...}: node:text() of each Node of the
- * list (all of one Document), from one walk of the document: a node's
- * text is its stretch of the document's text.  Where it would not be (in
- * <head> or other skipped content, inside <pre>), the node is rendered
- * alone.  Caveat: the walk renders the whole document, so this pays off
- * for many nodes (lib/rules' text removal reads every block's text). */
+ * list (all of one Document), from one walk of the document
+ * (render_texts).  Caveat: the walk renders the whole document, so this
+ * pays off for many nodes. */
 static int html_texts(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_Integer n = luaL_len(L, 1);
     html_doc *d = NULL;
-    pipe_box *sb = pipe_box_new(L, free);
-    pipe_box *wb = pipe_box_new(L, free);
-    pipe_box *bb = pipe_box_new(L, free_buf);
+    pipe_box *vb = pipe_box_new(L, free);
     if (n > 0) {
-        sb->p = calloc((size_t)n, sizeof(pipe_span));
-        wb->p = calloc((size_t)n, sizeof(size_t));
-        bb->p = calloc(1, sizeof(pipe_buf));
-        if (sb->p == NULL || wb->p == NULL || bb->p == NULL)
+        vb->p = calloc((size_t)n, sizeof(xmlNodePtr));
+        if (vb->p == NULL)
             return luaL_error(L, "out of memory");
     }
-    pipe_span *spans = sb->p;
+    xmlNodePtr *v = vb->p;
     luaL_getmetatable(L, PIPE_NODE_MT); /* compared by identity below */
     int node_mt = lua_gettop(L);
     for (lua_Integer i = 1; i <= n; i++) {
@@ -1100,35 +1141,27 @@ static int html_texts(lua_State *L)
         else if (nd != d)
             return luaL_error(L, "html.texts: the nodes are not all of one "
                                  "document");
-        spans[i - 1].node = hn->node;
-        spans[i - 1].index = (size_t)(i - 1);
+        v[i - 1] = hn->node;
         lua_pop(L, 3);
     }
     lua_pop(L, 1);
-    lua_createtable(L, (int)n, 0);
-    if (n == 0)
+    if (n == 0) {
+        lua_createtable(L, 0, 0);
         return 1;
+    }
+    /* (from here on a finalizer that closes d only marks it closed) */
     walk_begin(d);
-    pipe_buf *buf = bb->p;
-    pipe_render_spans((xmlNodePtr)d->doc, 0, spans, (size_t)n, wb->p,
-                      buf_sink, buf);
-    if (buf->oom) {
+    pipe_buf *buf;
+    size_t *off;
+    if (render_texts(L, d, v, (size_t)n, &buf, &off) != 0) {
         walk_end(d);
         return luaL_error(L, "out of memory");
     }
-    for (size_t k = 0; k < (size_t)n; k++) {
-        const pipe_span *sp = &spans[k];
-        if (sp->state == PIPE_SPAN_DONE) {
-            lua_pushlstring(L, buf->p ? buf->p + sp->start : "",
-                            sp->end - sp->start);
-        } else {
-            luaL_Buffer b;
-            luaL_buffinit(L, &b);
-            pipe_render(sp->node, PIPE_RENDER_TEXT, "\n\n", 0, NULL,
-                        lua_sink, &b);
-            luaL_pushresult(&b);
-        }
-        lua_rawseti(L, -2, (lua_Integer)sp->index + 1);
+    lua_createtable(L, (int)n, 0);
+    for (lua_Integer i = 0; i < n; i++) {
+        lua_pushlstring(L, buf->p ? buf->p + off[2 * i] : "",
+                        off[2 * i + 1] - off[2 * i]);
+        lua_rawseti(L, -2, i + 1);
     }
     walk_end(d);
     return 1;
@@ -1198,39 +1231,11 @@ static int remove_by_text(lua_State *L, html_doc *d, xmlNodePtr *v, size_t n,
         walk_end(d);
         return 0;
     }
-    pipe_box *sb = pipe_box_new(L, free);
-    pipe_box *wb = pipe_box_new(L, free);
-    pipe_box *ob = pipe_box_new(L, free);
-    pipe_box *bb = pipe_box_new(L, free_buf);
-    sb->p = calloc(n, sizeof(pipe_span));
-    wb->p = calloc(n, sizeof(size_t));
-    ob->p = calloc(2 * n, sizeof(size_t));
-    bb->p = calloc(1, sizeof(pipe_buf));
-    if (sb->p == NULL || wb->p == NULL || ob->p == NULL || bb->p == NULL)
-        return luaL_error(L, "out of memory");
-    pipe_span *spans = sb->p;
-    size_t *off = ob->p; /* match i's text: [off[2i], off[2i + 1]) */
-    pipe_buf *buf = bb->p;
-    for (size_t i = 0; i < n; i++) {
-        spans[i].node = v[i];
-        spans[i].index = i;
-    }
-    pipe_render_spans((xmlNodePtr)d->doc, 0, spans, n, wb->p, buf_sink, buf);
-    for (size_t k = 0; k < n; k++) {
-        const pipe_span *sp = &spans[k];
-        size_t i = sp->index;
-        if (sp->state == PIPE_SPAN_DONE) {
-            off[2 * i] = sp->start;
-            off[2 * i + 1] = sp->end;
-        } else { /* (rendered alone, as html.texts does) */
-            off[2 * i] = buf->len;
-            pipe_render(sp->node, PIPE_RENDER_TEXT, "\n\n", 0, NULL, buf_sink,
-                        buf);
-            off[2 * i + 1] = buf->len;
-        }
-    }
+    pipe_buf *buf;
+    size_t *off; /* match i's text: [off[2i], off[2i + 1]) */
+    int rc = render_texts(L, d, v, n, &buf, &off);
     walk_end(d);
-    if (buf->oom)
+    if (rc != 0)
         return luaL_error(L, "out of memory");
     /* (no Lua value is made from here on but an error: no collector
      * step, no finalizer can touch the tree) */
@@ -1663,11 +1668,8 @@ static int node_contains(lua_State *L)
 {
     html_node *n = check_nodeud(L, 1);
     html_node *o = check_nodeud(L, 2);
-    int in = 0;
-    if (node_doc(L, 1) == node_doc(L, 2))
-        for (xmlNodePtr p = o->node; p != NULL && !in; p = p->parent)
-            in = p == n->node;
-    lua_pushboolean(L, in);
+    lua_pushboolean(L, node_doc(L, 1) == node_doc(L, 2) &&
+                           (o->node == n->node || holds(n->node, o->node)));
     return 1;
 }
 
