@@ -42,6 +42,12 @@
 --                                          (arrays, @graph), Article-like
 --                                          types first; broken blocks skipped
 --   meta.jsonld_path(page, "a.b") -> {value...}
+-- globals read on every page, as file locals (a global is a miss in the
+-- page's environment and a library proxy's lookup)
+local type, ipairs, next, select, rawget = type, ipairs, next, select, rawget
+local tostring, error, pcall, setmetatable = tostring, error, pcall, setmetatable
+local math_type, math_floor, math_tointeger = math.type, math.floor, math.tointeger
+local text_clean, json_decode = text.clean, json.decode
 local url = require("lib.url")
 local date = require("lib.date")
 local words = require("lib.meta.words")
@@ -146,7 +152,7 @@ end
 
 local function clean(s)
   if type(s) ~= "string" then return nil end
-  s = text.clean(s)
+  s = text_clean(s)
   if s == "" then return nil end
   return s
 end
@@ -258,14 +264,14 @@ end
 -- JSON-LD as pages write it: raw newlines and tabs inside strings, other
 -- control characters, trailing commas.  Strict first, then each repair.
 local function decode_lenient(body)
-  local v = json.decode(body)
+  local v = json_decode(body)
   if v ~= nil then return v end
   -- control characters are never valid raw inside strings and are
   -- whitespace (or junk) outside them
   body = body:gsub("[%z\1-\31]", " ")
-  v = json.decode(body)
+  v = json_decode(body)
   if v ~= nil then return v end
-  return json.decode((body:gsub(",%s*([}%]])", "%1")))
+  return json_decode((body:gsub(",%s*([}%]])", "%1")))
 end
 
 -- the texts of the page's ld+json scripts, wrappers not yet stripped:
@@ -343,7 +349,7 @@ end
 local function scalar(v)
   if type(v) == "string" then return v end
   if type(v) == "number" then
-    if math.type(v) == "float" and v == math.floor(v) then v = math.tointeger(v) end
+    if math_type(v) == "float" and v == math_floor(v) then v = math_tointeger(v) end
     return tostring(v)
   end
   if type(v) == "table" and not is_list(v) then

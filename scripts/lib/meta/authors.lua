@@ -35,6 +35,10 @@
 -- are dropped.  "X und Y", "X, Y & Z" give several names.  A source whose
 -- names are all handles ("christian.stadtfeld") is used only when no
 -- later source gives a real name.
+-- globals read on every page, as file locals
+local type, ipairs = type, ipairs
+local text_clean, text_squish = text.clean, text.squish
+local tconcat, tinsert, re_split = table.concat, table.insert, re.split
 local words = require("lib.meta.words")
 local date = require("lib.date")
 
@@ -130,7 +134,7 @@ local BY_START = {}
 for _, p in ipairs(PREFIXES) do
   local k = p:sub(1, 2)
   BY_START[k] = BY_START[k] or {}
-  table.insert(BY_START[k], p)
+  tinsert(BY_START[k], p)
 end
 
 -- strip byline prefixes (also glued to a capitalised name)
@@ -156,7 +160,7 @@ local function strip_prefixes(s)
 end
 
 local function label(piece)
-  return LABELS[table.concat(words.list(piece), " ")] == true
+  return LABELS[tconcat(words.list(piece), " ")] == true
 end
 
 -- is piece a person's or an organisation's name (1..MAX_WORDS words,
@@ -196,10 +200,10 @@ local function strip_labels(piece)
     if #w < 2 then break end
     local cut
     for k = 3, 1, -1 do
-      if #w > k and label(table.concat(w, " ", #w - k + 1)) then cut = k; break end
+      if #w > k and label(tconcat(w, " ", #w - k + 1)) then cut = k; break end
     end
     if not cut then break end
-    piece = table.concat(w, " ", 1, #w - cut)
+    piece = tconcat(w, " ", 1, #w - cut)
   end
   return piece
 end
@@ -241,19 +245,19 @@ end
 function authors.names(s, site, strict, calendar)
   if type(s) ~= "string" then return {}, false end
   site = site or NO_SITE
-  s = text.clean(s)
+  s = text_clean(s)
   local out, handles = {}, 0
   local rejected = 0
   for line in s:gmatch("[^\n]+") do
-    line = text.squish(URLS:gsub(PARENS:gsub(line, " "), " "))
+    line = text_squish(URLS:gsub(PARENS:gsub(line, " "), " "))
     -- "rasos am 24. Juli 2017", "Text von X Illustration von Y"
     line = strip_prefixes(CREDIT_TAIL:gsub(DATE_TAIL:gsub(line, ""), ""))
     -- "unocero - Alberto Ávila", "Jane Doe | Redaktion": parts that name
     -- the site go, the rest is split into names
-    local parts = re.split(line, [[\s+[-–—|]\s+]])
+    local parts = re_split(line, [[\s+[-–—|]\s+]])
     for _, part in ipairs(parts) do
       for _, piece in ipairs(NAME_SEP:split(part)) do
-        piece = strip_prefixes(text.squish(piece))
+        piece = strip_prefixes(text_squish(piece))
         piece = EDGE_PUNCT:gsub(piece, "")
         local k
         if piece ~= "" and calendar then piece = strip_calendar(piece, calendar) end
@@ -395,7 +399,7 @@ function authors.find(page, M, site)
   -- twitter:data1 the names
   for i = 1, 4 do
     local l = M.tag(page, "twitter:label" .. i)[1]
-    if l and strip_prefixes(text.squish(l)) == "" then
+    if l and strip_prefixes(text_squish(l)) == "" then
       local v = M.tag(page, "twitter:data" .. i)[1]
       local src = "meta twitter:data" .. i
       if v then
@@ -448,7 +452,7 @@ function authors.find(page, M, site)
         local names, h = authors.names(t, site, false, calendar)
         if #names == 0 then
           -- "Posted on September 21, 2020 by Adi Tzlil"
-          local after = LATE_BY:match(text.squish(t))
+          local after = LATE_BY:match(text_squish(t))
           if after then names, h = authors.names(after, site, false, calendar) end
         end
         local cls = bvals[i].class or bvals[i].id or ""
@@ -462,9 +466,9 @@ function authors.find(page, M, site)
   aways = f.away.prefixed or EMPTY
   for i, n in ipairs(f.prefixed or EMPTY) do
     if not aways[i] then
-      local t = text.squish(n:text())
+      local t = text_squish(n:text())
       -- "<span>By</span> <a>Jane Doe</a>": the names are the parent's
-      if strip_prefixes(t) == "" and n:parent() then t = text.squish(n:parent():text()) end
+      if strip_prefixes(t) == "" and n:parent() then t = text_squish(n:parent():text()) end
       -- the element's text must start with the byline word
       if #t <= MAX_BYLINE and strip_prefixes(t) ~= t then
         local names, h = authors.names(t, site, true, calendar)
