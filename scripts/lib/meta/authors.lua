@@ -86,6 +86,38 @@ local EDGE_PUNCT = re.compile([[^[\p{P}\p{S}\s]+|[\s,;:|\p{Pd}]+$]])
 -- "(Sponsored Post)", "[Update]"
 local PARENS = re.compile([=[\([^()]*\)|\[[^\[\]]*\]]=])
 local UPPER = re.compile([[^\p{Lu}]])
+
+-- Most bylines are plain names: each regex above is run only on a text
+-- that has what it needs to match (a plain find first, superset tests:
+-- the result is the same).  PARENS needs ( or [, URLS :// or www. or @
+-- or [, DATE_TAIL a digit (\d is Unicode: any byte over 0x7f may be
+-- one), CREDIT_TAIL one of its capitalised words, the dash split a
+-- hyphen, a bar or an en or em dash (lead byte 226).
+local function unwrap_parens(line)
+  if not line:find("[%(%[]") then return line end
+  return (PARENS:gsub(line, " "))
+end
+local function drop_urls(line)
+  if not (line:find("[@%[]") or line:find("://", 1, true) or line:find("[Ww][Ww][Ww]%.")) then
+    return line
+  end
+  return (URLS:gsub(line, " "))
+end
+local function drop_tails(line)
+  if line:find("[%d\128-\255]") then line = DATE_TAIL:gsub(line, "") end
+  if line:find("[IFPBGV][lohir]") then line = CREDIT_TAIL:gsub(line, "") end
+  return line
+end
+local function dash_parts(line)
+  if not line:find("[-|\226]") then return { line } end
+  return re_split(line, [[\s+[-–—|]\s+]])
+end
+-- EDGE_PUNCT:gsub(s, ""), nothing to strip when s starts and ends with
+-- an ASCII letter or digit
+local function strip_edges(s)
+  if s:find("^%w") and s:find("%w$") then return s end
+  return (EDGE_PUNCT:gsub(s, ""))
+end
 local LOWERCASE = re.compile([[^\p{Ll}]])
 local LETTER = re.compile([[\p{L}]])
 local HANDLE = re.compile([[^[\p{Ll}\d._-]+$|^[\p{L}\d]*\d[\p{L}\d]*$]])
@@ -213,7 +245,7 @@ end
 local function strip_calendar(piece, calendar)
   for _ = 1, 2 do
     local head, last = piece:match("^(.-)%s*(%S+)$")
-    if not last or not calendar[lower(EDGE_PUNCT:gsub(last, ""))] then break end
+    if not last or not calendar[lower(strip_edges(last))] then break end
     piece = head
   end
   return piece
@@ -249,16 +281,16 @@ function authors.names(s, site, strict, calendar)
   local out, handles = {}, 0
   local rejected = 0
   for line in s:gmatch("[^\n]+") do
-    line = text_squish(URLS:gsub(PARENS:gsub(line, " "), " "))
+    line = text_squish(drop_urls(unwrap_parens(line)))
     -- "rasos am 24. Juli 2017", "Text von X Illustration von Y"
-    line = strip_prefixes(CREDIT_TAIL:gsub(DATE_TAIL:gsub(line, ""), ""))
+    line = strip_prefixes(drop_tails(line))
     -- "unocero - Alberto Ávila", "Jane Doe | Redaktion": parts that name
     -- the site go, the rest is split into names
-    local parts = re_split(line, [[\s+[-–—|]\s+]])
+    local parts = dash_parts(line)
     for _, part in ipairs(parts) do
       for _, piece in ipairs(NAME_SEP:split(part)) do
         piece = strip_prefixes(text_squish(piece))
-        piece = EDGE_PUNCT:gsub(piece, "")
+        piece = strip_edges(piece)
         local k
         if piece ~= "" and calendar then piece = strip_calendar(piece, calendar) end
         if piece ~= "" and not label(piece) then
