@@ -176,6 +176,23 @@ local function own_url(page, href)
   return nil
 end
 
+-- the JSON-LD paths that name the page's URL, in the order asked
+local JSONLD_PATHS = { "url", "mainEntityOfPage", "mainEntityOfPage.@id" }
+local NONE = {}   -- (no values: read only)
+
+-- lib/meta when it loads and reads JSON-LD, else nil (kept once it has
+-- loaded; a load that failed is tried again, as require does)
+local meta_module
+local function jsonld_meta()
+  if meta_module then return meta_module end
+  local ok, meta = pcall(require, "lib.meta")
+  if ok and type(meta) == "table" and meta.jsonld_path then
+    meta_module = meta
+    return meta
+  end
+  return nil
+end
+
 -- url.of_page(page) -> the page's own URL, absolute: pipe.options.url
 -- (--url), page.url (the record's url), else what the page says about
 -- itself: <link rel=canonical>, og:url, JSON-LD url/mainEntityOfPage,
@@ -207,11 +224,11 @@ function url.of_page(page)
     relative = relative or c.og_url
   end
   -- JSON-LD (lib/meta reads it; loaded here on demand, it requires us)
-  local ok, meta = pcall(require, "lib.meta")
-  if ok and type(meta) == "table" and meta.jsonld_path then
-    for _, path in ipairs({ "url", "mainEntityOfPage", "mainEntityOfPage.@id" }) do
+  local meta = jsonld_meta()
+  if meta then
+    for _, path in ipairs(JSONLD_PATHS) do
       local jok, vals = pcall(meta.jsonld_path, page, path)
-      for _, v in ipairs(jok and vals or {}) do
+      for _, v in ipairs(jok and vals or NONE) do
         local u = own_url(page, v)
         if u then return u end
       end
