@@ -217,7 +217,13 @@ function url.of_page(page)
       if u then return u end
     end
   end
-  if c.og_url == nil then c.og_url = og_url_of(doc) or false end
+  if c.og_url == nil then
+    -- (no canonical: the page was walked end to end for it; the og:url
+    -- query and the queries that follow (the rule's, lib/meta's) answer
+    -- from the element index, one walk to make it)
+    if not first then doc:index() end
+    c.og_url = og_url_of(doc) or false
+  end
   if c.og_url then
     local u = own_url(page, c.og_url)
     if u then return u end
