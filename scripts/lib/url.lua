@@ -193,18 +193,9 @@ local function jsonld_meta()
   return nil
 end
 
--- url.of_page(page) -> the page's own URL, absolute: pipe.options.url
--- (--url), page.url (the record's url), else what the page says about
--- itself: <link rel=canonical>, og:url, JSON-LD url/mainEntityOfPage,
--- each as is when absolute, a relative one resolved against an absolute
--- <base href>.  nil and why when none gives an absolute URL.
-function url.of_page(page)
-  local opts = (pipe and pipe.options) or page.options or {}
-  if type(opts.url) == "string" and opts.url ~= "" then return opts.url end
-  if type(page.url) == "string" and page.url ~= "" then return page.url end
-  local doc = page.doc
-  if not doc then return nil, "no --url, and no page" end
-  local c = links(page)
+-- what the page says about its own URL (see url.of_page): the URL, or
+-- nil and why
+local function doc_url(page, doc, c)
   local relative
   local first = canonical_first(page)
   if first then
@@ -244,6 +235,29 @@ function url.of_page(page)
     return nil, "the page's own URL '" .. relative .. "' is relative and there is no --url, record url or <base href> to resolve it against"
   end
   return nil, "no --url, record url, canonical link or og:url"
+end
+
+-- url.of_page(page) -> the page's own URL, absolute: pipe.options.url
+-- (--url), page.url (the record's url), else what the page says about
+-- itself: <link rel=canonical>, og:url, JSON-LD url/mainEntityOfPage,
+-- each as is when absolute, a relative one resolved against an absolute
+-- <base href>.  nil and why when none gives an absolute URL.  What the
+-- page says is looked up once per document (as its parts are: the
+-- canonical links, og:url, <base href>, lib/meta's JSON-LD): lib/meta's
+-- url and image fields ask again on a page whose URL site.lua did not
+-- find, and generic.lua sets no page.url.
+function url.of_page(page)
+  local opts = (pipe and pipe.options) or page.options or {}
+  if type(opts.url) == "string" and opts.url ~= "" then return opts.url end
+  if type(page.url) == "string" and page.url ~= "" then return page.url end
+  local doc = page.doc
+  if not doc then return nil, "no --url, and no page" end
+  local c = links(page)
+  if not c.own_done then
+    c.own, c.own_why = doc_url(page, doc, c)
+    c.own_done = true
+  end
+  return c.own, c.own_why
 end
 
 -- url.base_href(page) -> the href of the first <base href>, as written
