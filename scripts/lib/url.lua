@@ -23,9 +23,16 @@ function url.host(u)
   if type(u) ~= "string" then return nil end
   local authority = u:match("^%a[%w+.-]*://([^/?#]*)") or u:match("^//([^/?#]*)")
   if not authority then return nil end
-  authority = authority:gsub("^.*@", "")
-  local host = authority:match("^%[[^%]]*%]") or authority:gsub(":%d*$", "")
-  host = host:lower():gsub("%.$", "")
+  -- (each gsub runs only when its character is there: one anchored only
+  -- at the end tries every byte)
+  if authority:find("@", 1, true) then authority = authority:gsub("^.*@", "") end
+  local host = authority:match("^%[[^%]]*%]")
+  if not host then
+    host = authority
+    if host:find(":", 1, true) then host = host:gsub(":%d*$", "") end
+  end
+  host = host:lower()
+  if host:byte(-1) == 46 then host = host:sub(1, -2) end   -- a trailing "."
   if host == "" then return nil end
   return host
 end
@@ -257,7 +264,8 @@ function url.of_page(page)
     c.own, c.own_why = doc_url(page, doc, c)
     c.own_done = true
   end
-  return c.own, c.own_why
+  if c.own then return c.own end
+  return nil, c.own_why
 end
 
 -- url.base_href(page) -> the href of the first <base href>, as written
