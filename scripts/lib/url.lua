@@ -79,6 +79,14 @@ end
 -- the bytes Lua's %s matches (isspace in the C locale)
 local SPACE = { [9] = true, [10] = true, [11] = true, [12] = true, [13] = true, [32] = true }
 
+-- s without the spaces at its ends (a lazy match tries the end at every
+-- byte: only when an end is a space)
+local function trim(s)
+  local first, last = s:byte(1), s:byte(-1)
+  if first and (SPACE[first] or SPACE[last]) then return (s:match("^%s*(.-)%s*$")) end
+  return s
+end
+
 -- url.resolve(href, base) -> absolute URL | href unchanged when no base |
 -- nil for an empty href
 function url.resolve(href, base)
@@ -173,12 +181,12 @@ end
 -- when that is absolute; nil otherwise
 local function own_url(page, href)
   if type(href) ~= "string" then return nil end
-  local h = href:match("^%s*(.-)%s*$")
+  local h = trim(href)
   if h == "" then return nil end
   if h:find("^%a[%w+.-]*://") then return h end
   if h:find("^//") then return "https:" .. h end
   local base = url.base_href(page)
-  base = base and base:match("^%s*(.-)%s*$")
+  base = base and trim(base)
   if base and base:find("^%a[%w+.-]*://") then return html_absolute(h, base) end
   return nil
 end
@@ -208,7 +216,7 @@ local function doc_url(page, doc, c)
   if first then
     local u = own_url(page, first)
     if u then return u end
-    relative = first:match("^%s*(.-)%s*$")
+    relative = trim(first)
     local list = canonical_list(page)
     for i = 2, #list do
       u = own_url(page, list[i])
