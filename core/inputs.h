@@ -41,13 +41,20 @@ typedef struct pipe_input_state {
     unsigned long pages, records, failed, skipped;
     unsigned long fail_units;     /* failures reported by the supervisor */
     char *werr;                   /* a write error of its file, to report */
+    int gone;                     /* finished: its slot waits to be freed */
 } pipe_input_state;
 
 typedef struct pipe_inputs {
     pipe_host *host;
     int next_id;
-    pipe_input_state *act;        /* inputs not finished yet, by id */
-    size_t nact, capact;
+    /* inputs not finished yet: ids first_id .. first_id + nact - 1 at
+     * act[head ..], one slot per id in id order (a finished input that
+     * others before it still wait on, --unordered, is a slot marked
+     * `gone`): an id's slot is found by subtraction, and an input that
+     * finishes first in line moves `head` on instead of the array */
+    pipe_input_state *act;
+    size_t head, nact, capact;
+    int first_id;
     pipe_warc *warc;              /* the archive being cut into units */
     int warc_id;                  /* its input id */
     char *warc_path;
