@@ -5,8 +5,9 @@
  * it is not an archive, read here whole (at most --max-input bytes) and
  * sent as a page unit; a worker inflates it if it is gzip.  So is a path
  * that is not a regular file (a FIFO, `<(...)`, a device).  A path is
- * sniffed here (its first 512 bytes) and read again by its worker: one
- * open and a small read more per page, against a whole parse.
+ * sniffed here (its first 512 bytes) and read again by its worker, from
+ * the same open file when the caller keeps it (pipe_read_fd: no second
+ * open, path walk and close).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -192,11 +193,13 @@ static int read_stdin(pipe_inputs *ins, int fd, const char *head, size_t n,
 }
 
 int pipe_inputs_start(pipe_inputs *ins, const char *path, int lines, int *id,
-                      char **data, size_t *len, char **fail)
+                      char **data, size_t *len, char **fail, int *keep)
 {
     pipe_host *host = ins->host;
     *data = *fail = NULL;
     *len = 0;
+    if (keep)
+        *keep = -1;
     if (ins->head + ins->nact == ins->capact && ins->head > 0) {
         /* the freed slots before head: once per capact - head inputs */
         memmove(ins->act, ins->act + ins->head, ins->nact * sizeof *ins->act);
@@ -268,7 +271,10 @@ int pipe_inputs_start(pipe_inputs *ins, const char *path, int lines, int *id,
     st->made = 1;
     st->fed = 1;
     if (!dash && S_ISREG(sb.st_mode)) {
-        close(fd);
+        if (keep)
+            *keep = fd;    /* the worker reads it from there */
+        else
+            close(fd);
         return 0;
     }
     /* stdin, or a path that is a pipe, a socket or a device (`<(curl

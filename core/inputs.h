@@ -74,9 +74,11 @@ void pipe_inputs_close(pipe_inputs *ins);
  * 2 stdin, or a path that is no regular file (a FIFO), that is not an
  * archive, read here: one page unit (*data, *len,
  * malloc'd), 3 nothing to do (its output exists), -1 it failed (*fail: one
- * failure unit for it).  `lines`: a records input (its lines are units). */
+ * failure unit for it).  `lines`: a records input (its lines are units).
+ * `keep` (or NULL): for a path unit of a regular file, the file the sniff
+ * opened (offset past the sniff; the caller closes it), else -1. */
 int pipe_inputs_start(pipe_inputs *ins, const char *path, int lines, int *id,
-                      char **data, size_t *len, char **fail);
+                      char **data, size_t *len, char **fail, int *keep);
 /* The next unit of the open archive: 1 (*src, and *data and *len a packed page
  * or *fail a failure), 0 the archive is done (closed, input fed). */
 int pipe_inputs_next_page(pipe_inputs *ins, char **src, char **data,

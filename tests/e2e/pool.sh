@@ -207,8 +207,10 @@ return function(page)
 end
 LUA
 "$PIPE" run -j 2 --unordered --output "$U/out" --progress "$TMP/slow.lua" \
-  --from "$TMP/ulist" > /dev/null 2> "$TMP/uerr"
+  --from "$TMP/ulist" > /dev/null 2> "$TMP/uerr.raw"
 expect_eq "--unordered --output: exit 0" 0 "$?"
+# the messages, less the progress line's clearing
+sed "s/$(printf '\033')\\[K//g" "$TMP/uerr.raw" > "$TMP/uerr"
 expect_eq "--unordered --output: a summary per input" \
   "$(for i in $(seq 1 40); do echo "pipe: $U/in/p$i.html: 1 page, 1 records, 0 failed, 0 skipped -> $U/out/p$i.ndjson.gz"; done | sort)" \
   "$(tr '\r' '\n' < "$TMP/uerr" | grep -e '-> ' | sort)"
@@ -220,3 +222,13 @@ expect_eq "--unordered --output: the slow input summed up after others" 1 \
 expect_eq "--unordered --output: every file" \
   "$(for i in $(seq 1 40); do echo "{\"source\":\"$U/in/p$i.html\",\"title\":\"$([ "$i" = 1 ] && echo slow || echo "fast $i")\"}"; done | sort)" \
   "$(for f in "$U"/out/*.ndjson.gz; do gzip -dc "$f"; done | sort)"
+
+# Path units go to their worker with the file the supervisor's sniff
+# opened, while a quarter of the descriptor limit at most is held: with a
+# low limit some jobs carry their files and the others are opened by
+# path; the same records either way
+"$PIPE" run --no-workers "$TMP/slow.lua" --from "$TMP/ulist" > "$TMP/fd.want" 2>&1
+for lim in 24 64 1024; do
+  (ulimit -n "$lim" && "$PIPE" run -j 2 "$TMP/slow.lua" --from "$TMP/ulist") > "$TMP/fd.got" 2>&1
+  expect_eq "descriptor limit $lim: the same records" "$(cat "$TMP/fd.want")" "$(cat "$TMP/fd.got")"
+done
