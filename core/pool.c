@@ -1650,12 +1650,6 @@ static int make_job(sup *s, int block)
             else
                 oom = 1;
         }
-        /* a job's units all come with their files, or none does */
-        if (!oom)
-            fds[nunits] = fd;
-        else
-            feeder_drop_fd(s->f, fd);
-        all_fds &= fd >= 0 && nunits < JOB_FDS;
         uint32_t sl = (uint32_t)strlen(src);
         uint64_t dl = len;
         if (!oom) {
@@ -1675,12 +1669,16 @@ static int make_job(sup *s, int block)
             s->em.stop = 1;
             for (size_t u = 0; u < nunits && fds; u++)
                 feeder_drop_fd(s->f, fds[u]);
+            feeder_drop_fd(s->f, fd);
             free(offs);
             free(ids);
             free(fds);
             pipe_buf_free(&pl);
             return 0;
         }
+        /* a job's units all come with their files, or none does */
+        fds[nunits] = fd;
+        all_fds &= fd >= 0 && nunits < JOB_FDS;
         nunits++;
     }
     size_t *held = NULL;
