@@ -149,6 +149,9 @@ char *pipe_strf(const char *fmt, ...);
  * `limit` bytes; same contract as pipe_host_read */
 int pipe_read_file(const char *path, size_t limit, char **data, size_t *len,
                    char **err);
+/* input.c: the same for an open regular file, read from its start whatever
+ * its offset; the fd is closed */
+int pipe_read_fd(int fd, size_t limit, char **data, size_t *len, char **err);
 
 /* input.c: a byte stream over a file or stdin, gzip decompressed when it
  * starts with the gzip magic.  A read returns as soon as some bytes are

@@ -233,8 +233,8 @@ static char *too_large(size_t limit)
  * reader's path reads through its 64 KiB buffer, copies, and grows a
  * buffer of its own), up to the size it had when opened: a file appended
  * to while it is read is read as it was.  1 done (*data, or -1 with
- * *err); 0 not this path (gzip, over the limit), fd rewound for the
- * reader. */
+ * *err); 0 not this path (gzip, over the limit), the fd's offset as it
+ * was. */
 static int read_regular(int fd, const struct stat *st, size_t limit,
                         char **data, size_t *len, char **err)
 {
@@ -248,7 +248,7 @@ static int read_regular(int fd, const struct stat *st, size_t limit,
         return -1;
     }
     while (n < size) {
-        ssize_t got = read(fd, buf + n, size - n);
+        ssize_t got = pread(fd, buf + n, size - n, (off_t)n);
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
@@ -263,11 +263,7 @@ static int read_regular(int fd, const struct stat *st, size_t limit,
     if (n >= 2 && (unsigned char)buf[0] == 0x1f &&
         (unsigned char)buf[1] == 0x8b) {
         free(buf);
-        if (lseek(fd, 0, SEEK_SET) != 0) {
-            *err = sys_error(errno);
-            return -1;
-        }
-        return 0;
+        return 0;    /* pread left the offset where it was */
     }
     buf[n] = '\0';
     *data = buf;
@@ -275,19 +271,20 @@ static int read_regular(int fd, const struct stat *st, size_t limit,
     return 1;
 }
 
-int pipe_read_file(const char *path, size_t limit, char **data, size_t *len,
-                   char **err)
+/* The rest of pipe_read_file, on an open fd (closed here) and its stat;
+ * `rewind`: the reader starts from offset 0, not where the fd is. */
+static int read_whole(int fd, const struct stat *st, int rewind,
+                      size_t limit, char **data, size_t *len, char **err)
 {
-    *data = NULL;
-    *len = 0;
-    struct stat st;
-    int fd = open_fd(path, &st, err);
-    if (fd < 0)
-        return -1;
-    int done = read_regular(fd, &st, limit, data, len, err);
+    int done = read_regular(fd, st, limit, data, len, err);
     if (done != 0) {
         close(fd);
         return done > 0 ? 0 : -1;
+    }
+    if (rewind && lseek(fd, 0, SEEK_SET) != 0) {
+        *err = sys_error(errno);
+        close(fd);
+        return -1;
     }
     pipe_reader r;
     if (reader_start(&r, fd, err) != 0)
@@ -337,6 +334,33 @@ int pipe_read_file(const char *path, size_t limit, char **data, size_t *len,
     *data = buf;
     *len = n;
     return 0;
+}
+
+int pipe_read_file(const char *path, size_t limit, char **data, size_t *len,
+                   char **err)
+{
+    *data = NULL;
+    *len = 0;
+    struct stat st;
+    int fd = open_fd(path, &st, err);
+    if (fd < 0)
+        return -1;
+    return read_whole(fd, &st, 0, limit, data, len, err);
+}
+
+int pipe_read_fd(int fd, size_t limit, char **data, size_t *len, char **err)
+{
+    *data = NULL;
+    *len = 0;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        *err = sys_error(errno);
+        close(fd);
+        return -1;
+    }
+    /* a file from its start, wherever the one who opened it left its
+     * offset (the sniff read a little) */
+    return read_whole(fd, &st, S_ISREG(st.st_mode), limit, data, len, err);
 }
 
 int pipe_lines_open(pipe_lines *ls, const char *path, size_t limit,

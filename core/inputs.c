@@ -5,8 +5,9 @@
  * it is not an archive, read here whole (at most --max-input bytes) and
  * sent as a page unit; a worker inflates it if it is gzip.  So is a path
  * that is not a regular file (a FIFO, `<(...)`, a device).  A path is
- * sniffed here (its first 512 bytes) and read again by its worker: one
- * open and a small read more per page, against a whole parse.
+ * sniffed here (its first 512 bytes) and read again by its worker, from
+ * the same open file when the caller keeps it (pipe_read_fd: no second
+ * open, path walk and close).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,21 +36,35 @@ void pipe_inputs_init(pipe_inputs *ins, pipe_host *host)
 
 static pipe_input_state *find(pipe_inputs *ins, int id)
 {
-    for (size_t i = 0; i < ins->nact; i++)
-        if (ins->act[i].id == id)
-            return &ins->act[i];
-    return NULL;
+    if (id < ins->first_id || (size_t)(id - ins->first_id) >= ins->nact)
+        return NULL;
+    pipe_input_state *st = &ins->act[ins->head + (size_t)(id - ins->first_id)];
+    return st->gone ? NULL : st;
 }
 
-static void drop_state(pipe_inputs *ins, size_t i)
+static void release_state(pipe_input_state *st)
 {
-    pipe_input_state *st = &ins->act[i];
     if (st->have_file)
         pipe_outfile_abort(&st->of);
     free(st->name);
     free(st->werr);
-    memmove(st, st + 1, (ins->nact - i - 1) * sizeof *st);
-    ins->nact--;
+    st->name = st->werr = NULL;
+    st->have_file = 0;
+    st->gone = 1;
+}
+
+/* Input `st` is finished: its resources go now, its slot when every input
+ * before it has gone too. */
+static void drop_state(pipe_inputs *ins, pipe_input_state *st)
+{
+    release_state(st);
+    while (ins->nact && ins->act[ins->head].gone) {
+        ins->head++;
+        ins->nact--;
+        ins->first_id++;
+    }
+    if (ins->nact == 0)
+        ins->head = 0;
 }
 
 static void close_archive(pipe_inputs *ins)
@@ -72,8 +87,9 @@ static void close_archive(pipe_inputs *ins)
 void pipe_inputs_close(pipe_inputs *ins)
 {
     close_archive(ins);
-    while (ins->nact)
-        drop_state(ins, ins->nact - 1);
+    for (size_t i = 0; i < ins->nact; i++)
+        if (!ins->act[ins->head + i].gone)
+            release_state(&ins->act[ins->head + i]);
     free(ins->act);
     memset(ins, 0, sizeof *ins);
     ins->warc_id = -1;
@@ -177,11 +193,18 @@ static int read_stdin(pipe_inputs *ins, int fd, const char *head, size_t n,
 }
 
 int pipe_inputs_start(pipe_inputs *ins, const char *path, int lines, int *id,
-                      char **data, size_t *len, char **fail)
+                      char **data, size_t *len, char **fail, int *keep)
 {
     pipe_host *host = ins->host;
     *data = *fail = NULL;
     *len = 0;
+    if (keep)
+        *keep = -1;
+    if (ins->head + ins->nact == ins->capact && ins->head > 0) {
+        /* the freed slots before head: once per capact - head inputs */
+        memmove(ins->act, ins->act + ins->head, ins->nact * sizeof *ins->act);
+        ins->head = 0;
+    }
     if (ins->nact == ins->capact) {
         size_t cap = ins->capact ? ins->capact * 2 : 16;
         pipe_input_state *na = realloc(ins->act, cap * sizeof *na);
@@ -193,7 +216,9 @@ int pipe_inputs_start(pipe_inputs *ins, const char *path, int lines, int *id,
         ins->act = na;
         ins->capact = cap;
     }
-    pipe_input_state *st = &ins->act[ins->nact++];
+    if (ins->nact == 0)
+        ins->first_id = ins->next_id;
+    pipe_input_state *st = &ins->act[ins->head + ins->nact++];
     memset(st, 0, sizeof *st);
     st->id = *id = ins->next_id++;
     st->name = strdup(path);
@@ -246,7 +271,10 @@ int pipe_inputs_start(pipe_inputs *ins, const char *path, int lines, int *id,
     st->made = 1;
     st->fed = 1;
     if (!dash && S_ISREG(sb.st_mode)) {
-        close(fd);
+        if (keep)
+            *keep = fd;    /* the worker reads it from there */
+        else
+            close(fd);
         return 0;
     }
     /* stdin, or a path that is a pipe, a socket or a device (`<(curl
@@ -470,10 +498,9 @@ static void say_fmt(void (*say)(void *, const char *, size_t), void *ud,
 }
 
 /* Input i is complete: its file into place, its summary, the totals. */
-static void finish(pipe_inputs *ins, size_t i,
+static void finish(pipe_inputs *ins, pipe_input_state *st,
                    void (*say)(void *, const char *, size_t), void *ud)
 {
-    pipe_input_state *st = &ins->act[i];
     pipe_host *host = ins->host;
     char *final = NULL;
     if (st->werr) {
@@ -519,21 +546,21 @@ static void finish(pipe_inputs *ins, size_t i,
         ins->skipped += st->skipped;
     }
     free(final);
-    drop_state(ins, i);
+    drop_state(ins, st);
 }
 
 void pipe_inputs_settle(pipe_inputs *ins, int unordered,
                         void (*say)(void *, const char *, size_t), void *ud)
 {
-    for (size_t i = 0; i < ins->nact;) {
-        pipe_input_state *st = &ins->act[i];
-        if (st->fed && st->out >= st->made) {
-            finish(ins, i, say, ud);
-            continue;
-        }
-        if (!unordered)
+    /* by id: finishing the first input in line frees its slot (the next
+     * is then first); a later one's slot stays, marked gone */
+    for (int id = ins->first_id; (size_t)(id - ins->first_id) < ins->nact;) {
+        pipe_input_state *st = find(ins, id);
+        if (st && st->fed && st->out >= st->made)
+            finish(ins, st, say, ud);
+        else if (st && !unordered)
             return;
-        i++;
+        id = id + 1 > ins->first_id ? id + 1 : ins->first_id;
     }
 }
 

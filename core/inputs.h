@@ -41,13 +41,20 @@ typedef struct pipe_input_state {
     unsigned long pages, records, failed, skipped;
     unsigned long fail_units;     /* failures reported by the supervisor */
     char *werr;                   /* a write error of its file, to report */
+    int gone;                     /* finished: its slot waits to be freed */
 } pipe_input_state;
 
 typedef struct pipe_inputs {
     pipe_host *host;
     int next_id;
-    pipe_input_state *act;        /* inputs not finished yet, by id */
-    size_t nact, capact;
+    /* inputs not finished yet: ids first_id .. first_id + nact - 1 at
+     * act[head ..], one slot per id in id order (a finished input that
+     * others before it still wait on, --unordered, is a slot marked
+     * `gone`): an id's slot is found by subtraction, and an input that
+     * finishes first in line moves `head` on instead of the array */
+    pipe_input_state *act;
+    size_t head, nact, capact;
+    int first_id;
     pipe_warc *warc;              /* the archive being cut into units */
     int warc_id;                  /* its input id */
     char *warc_path;
@@ -67,9 +74,11 @@ void pipe_inputs_close(pipe_inputs *ins);
  * 2 stdin, or a path that is no regular file (a FIFO), that is not an
  * archive, read here: one page unit (*data, *len,
  * malloc'd), 3 nothing to do (its output exists), -1 it failed (*fail: one
- * failure unit for it).  `lines`: a records input (its lines are units). */
+ * failure unit for it).  `lines`: a records input (its lines are units).
+ * `keep` (or NULL): for a path unit of a regular file, the file the sniff
+ * opened (offset past the sniff; the caller closes it), else -1. */
 int pipe_inputs_start(pipe_inputs *ins, const char *path, int lines, int *id,
-                      char **data, size_t *len, char **fail);
+                      char **data, size_t *len, char **fail, int *keep);
 /* The next unit of the open archive: 1 (*src, and *data and *len a packed page
  * or *fail a failure), 0 the archive is done (closed, input fed). */
 int pipe_inputs_next_page(pipe_inputs *ins, char **src, char **data,

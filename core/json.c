@@ -496,9 +496,31 @@ typedef struct fast_w {
     int null_i, obj_i, arr_i;   /* stack slots of the markers */
 } fast_w;
 
+/* pipe_buf_add, with the common case (room left) here: a record is
+ * dozens of small puts */
 static int fast_put(fast_w *w, const char *s, size_t n)
 {
-    return pipe_buf_add(w->out, s, n);
+    pipe_buf *b = w->out;
+    if (b->oom || b->cap - b->len <= n)
+        return pipe_buf_add(b, s, n);
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+/* An integer in decimal, as "%lld" writes it */
+static int fast_int(fast_w *w, lua_Integer v)
+{
+    char b[24], *end = b + sizeof b, *p = end;
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v
+                                 : (unsigned long long)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *--p = '-';
+    return fast_put(w, p, (size_t)(end - p));
 }
 
 /* How many bytes at the start of s[0..n) need no look: none at or over
@@ -621,6 +643,8 @@ static int fast_real(fast_w *w, double d)
     return fast_put(w, b, (size_t)n);
 }
 
+#define FAST_KEYS 16   /* an object's keys held on the C stack up to this */
+
 typedef struct fast_key {
     const char *s;
     size_t len;
@@ -668,9 +692,9 @@ static int fast_table(fast_w *w, int idx, int depth)
     /* the pairs on the stack (no allocation inside Lua: nothing can
      * raise while the key array is held), then in key order */
     int base = lua_gettop(L);
-    size_t count = 0, cap = 16;
-    fast_key *keys = malloc(cap * sizeof *keys);
-    int rc = keys ? 0 : -1;
+    size_t count = 0, cap = FAST_KEYS;
+    fast_key local[FAST_KEYS], *keys = local;
+    int rc = 0;
     lua_pushnil(L);
     while (rc == 0 && lua_next(L, idx)) {
         if (lua_type(L, -2) != LUA_TSTRING || !lua_checkstack(L, 4)) {
@@ -679,12 +703,15 @@ static int fast_table(fast_w *w, int idx, int depth)
             break;
         }
         if (count == cap) {
-            fast_key *nk = realloc(keys, 2 * cap * sizeof *keys);
+            fast_key *nk = malloc(2 * cap * sizeof *keys);
             if (!nk) {
                 lua_pop(L, 2);
                 rc = -1;
                 break;
             }
+            memcpy(nk, keys, count * sizeof *keys);
+            if (keys != local)
+                free(keys);
             keys = nk;
             cap *= 2;
         }
@@ -694,7 +721,21 @@ static int fast_table(fast_w *w, int idx, int depth)
         lua_pushvalue(L, -2); /* the key again, for lua_next */
     }
     if (rc == 0) {
-        qsort(keys, count, sizeof *keys, fast_key_cmp);
+        if (count > FAST_KEYS) {
+            qsort(keys, count, sizeof *keys, fast_key_cmp);
+        } else {
+            /* a record's few keys: insertion sort, no calls through
+             * qsort (the keys are distinct: the order is the same) */
+            for (size_t i = 1; i < count; i++) {
+                fast_key k = keys[i];
+                size_t j = i;
+                while (j > 0 && fast_key_cmp(&keys[j - 1], &k) > 0) {
+                    keys[j] = keys[j - 1];
+                    j--;
+                }
+                keys[j] = k;
+            }
+        }
         rc = fast_put(w, "{", 1);
         for (size_t i = 0; rc == 0 && i < count; i++) {
             if (i > 0)
@@ -709,7 +750,8 @@ static int fast_table(fast_w *w, int idx, int depth)
         if (rc == 0)
             rc = fast_put(w, "}", 1);
     }
-    free(keys);
+    if (keys != local)
+        free(keys);
     lua_settop(L, base);
     return rc;
 }
@@ -725,10 +767,7 @@ static int fast_value(fast_w *w, int idx, int depth)
                                      : fast_put(w, "false", 5);
     case LUA_TNUMBER:
         if (lua_isinteger(L, idx)) {
-            char b[32];
-            int n = snprintf(b, sizeof b, "%lld",
-                             (long long)lua_tointeger(L, idx));
-            return fast_put(w, b, (size_t)n);
+            return fast_int(w, lua_tointeger(L, idx));
         } else {
             double d = (double)lua_tonumber(L, idx);
             return isfinite(d) ? fast_real(w, d) : -1;

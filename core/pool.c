@@ -58,11 +58,16 @@ enum { JOB_PATHS = PIPE_UNIT_PATH, JOB_LINES = PIPE_UNIT_LINE,
 enum { UNIT_FAILED = 1, UNIT_RECYCLE = 2 };
 enum { J_FREE, J_PENDING, J_RUNNING, J_DONE };
 
-/* supervisor -> worker */
+/* supervisor -> worker; nfds: 0, or nunits open files sent with the
+ * header (SCM_RIGHTS), one per unit, in order */
 typedef struct job_hdr {
     uint32_t kind, nunits;
     uint64_t len;
+    uint32_t nfds, pad;
 } job_hdr;
+
+/* at most this many files go with one job (the kernel's SCM_MAX_FD) */
+#define JOB_FDS 253
 
 /* worker -> supervisor, one per unit, followed by out and err bytes */
 typedef struct res_hdr {
@@ -140,8 +145,10 @@ typedef struct pool {
     capture out, err;           /* what the unit running writes */
 } pool;
 
+/* `fd`: a path unit's file, open (it is closed here), or -1: open the
+ * path. */
 static void exec_unit(pool *p, uint32_t kind, const char *source,
-                      const char *data, size_t len, unit_result *r)
+                      const char *data, size_t len, int fd, unit_result *r)
 {
     pipe_host *host = p->host;
     memset(r, 0, sizeof *r);
@@ -152,6 +159,8 @@ static void exec_unit(pool *p, uint32_t kind, const char *source,
         r->err = oom;
         r->err_len = sizeof oom - 1;
         r->flags = UNIT_FAILED | UNIT_RECYCLE;
+        if (fd >= 0)
+            close(fd);
         return;
     }
     FILE *old_out = host->out, *old_err = host->err;
@@ -164,7 +173,10 @@ static void exec_unit(pool *p, uint32_t kind, const char *source,
     else if (kind == JOB_PATHS) {
         char *buf = NULL, *e = NULL;
         size_t n = 0;
-        if (pipe_host_read(host, source, &buf, &n, &e) != 0) {
+        int rc = fd >= 0 ? pipe_read_fd(fd, host->max_input, &buf, &n, &e)
+                         : pipe_host_read(host, source, &buf, &n, &e);
+        fd = -1;
+        if (rc != 0) {
             pipe_host_fail(host, source, "%s", e ? e : "cannot read");
             free(e);
         } else if (pipe_mem_charge(n + 1) == 0) {
@@ -196,6 +208,8 @@ static void exec_unit(pool *p, uint32_t kind, const char *source,
         r->in_bytes = len;
         p->fn(host, &in, p->ud);
     }
+    if (fd >= 0)
+        close(fd);    /* not read: the reset failed */
     int oom = pipe_mem_refused();
     host->out = old_out;
     host->err = old_err;
@@ -394,8 +408,35 @@ typedef struct feeder {
     int back;
     char *back_src, *back_data, *back_fail;
     size_t back_len;
-    int back_kind, back_id;
+    int back_kind, back_id, back_fd;
+    int fds;                    /* open files handed out with path units */
+    int fds_max;
 } feeder;
+
+/* A path unit comes with the file the supervisor's sniff opened (its
+ * worker reads it from there, with no second open, path walk and close),
+ * while fewer than fds_max are out at once: a quarter of the descriptor
+ * limit, at most FEED_FDS (jobs are made ahead of the workers; this keeps
+ * the supervisor far from its limit).  The others are opened again by
+ * path, as every unit was before. */
+#define FEED_FDS 4096
+
+static int feeder_fds_max(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return FEED_FDS;
+    return rl.rlim_cur / 4 < FEED_FDS ? (int)(rl.rlim_cur / 4) : FEED_FDS;
+}
+
+/* Close a unit's open file (-1: none). */
+static void feeder_drop_fd(feeder *f, int fd)
+{
+    if (fd >= 0) {
+        close(fd);
+        f->fds--;
+    }
+}
 
 enum { FEED_GOT = 1, FEED_WAIT = 0, FEED_END = -1 };
 
@@ -482,12 +523,13 @@ static int feeder_fd(feeder *f)
  * the unit's input (inputs.h).
  */
 static int feeder_next(feeder *f, char **src, char **data, size_t *len,
-                       char **fail, int *kind, int *id, int block)
+                       char **fail, int *kind, int *id, int *fd, int block)
 {
     *src = *data = *fail = NULL;
     *len = 0;
     *kind = f->mode;
     *id = -1;
+    *fd = -1;
     if (f->back) {
         f->back = 0;
         *src = f->back_src;
@@ -496,6 +538,7 @@ static int feeder_next(feeder *f, char **src, char **data, size_t *len,
         *len = f->back_len;
         *kind = f->back_kind;
         *id = f->back_id;
+        *fd = f->back_fd;
         return FEED_GOT;
     }
     if (f->exhausted || f->host->closed)
@@ -513,11 +556,14 @@ static int feeder_next(feeder *f, char **src, char **data, size_t *len,
                     f->exhausted = 1;
                 return rc;
             }
-            int r = pipe_inputs_start(&f->ins, path, 0, id, data, len, fail);
+            int r = pipe_inputs_start(&f->ins, path, 0, id, data, len, fail,
+                                      f->fds < f->fds_max ? fd : NULL);
             if (r == 1 || r == 3) {
                 free(path);
                 continue;     /* an archive: its pages; or nothing to do */
             }
+            if (*fd >= 0)
+                f->fds++;
             *src = path;
             *kind = r == 2 ? JOB_PAGES : JOB_PATHS;
             return FEED_GOT;
@@ -535,7 +581,7 @@ static int feeder_next(feeder *f, char **src, char **data, size_t *len,
             char *err = NULL, *d = NULL;
             size_t dl = 0;
             int r = pipe_inputs_start(&f->ins, path, 1, &f->ls_id, &d, &dl,
-                                      &err);
+                                      &err, NULL);
             if (r == 3) {
                 free(path);
                 continue;
@@ -604,8 +650,9 @@ static int feeder_next(feeder *f, char **src, char **data, size_t *len,
 
 /* Give a unit back: the next feeder_next returns it. */
 static void feeder_unget(feeder *f, char *src, char *data, size_t len,
-                         char *fail, int kind, int id)
+                         char *fail, int kind, int id, int fd)
 {
+    f->back_fd = fd;
     f->back = 1;
     f->back_src = src;
     f->back_data = data;
@@ -621,6 +668,7 @@ static void feeder_close(feeder *f)
         free(f->back_src);
         free(f->back_data);
         free(f->back_fail);
+        feeder_drop_fd(f, f->back_fd);
         f->back = 0;
     }
     if (f->ls_open)
@@ -753,10 +801,12 @@ static int run_inline(pool *p, feeder *f, int guarded)
     for (;;) {
         char *src, *data, *fail;
         size_t len;
-        int kind, id;
-        if (feeder_next(f, &src, &data, &len, &fail, &kind, &id, 1) !=
+        int kind, id, fd;
+        if (feeder_next(f, &src, &data, &len, &fail, &kind, &id, &fd, 1) !=
             FEED_GOT)
             break;
+        if (fd >= 0)
+            f->fds--;    /* exec_unit closes it */
         if (fail) {
             char *m = NULL;
             size_t mn = 0;
@@ -773,7 +823,7 @@ static int run_inline(pool *p, feeder *f, int guarded)
             unit_result r;
             if (guarded)
                 guard_arm(p->host);
-            exec_unit(p, (uint32_t)kind, src, data, len, &r);
+            exec_unit(p, (uint32_t)kind, src, data, len, fd, &r);
             if (guarded) {
                 guard_end();
                 guarded = 0;
@@ -820,14 +870,15 @@ static int run_single(pool *p, feeder *f)
         return 0;
     char *src, *data, *fail;
     size_t len;
-    int kind, id;
-    if (feeder_next(f, &src, &data, &len, &fail, &kind, &id, 1) != FEED_GOT)
+    int kind, id, fd;
+    if (feeder_next(f, &src, &data, &len, &fail, &kind, &id, &fd, 1) !=
+        FEED_GOT)
         return 0;
     /* a plain file (an archive's pages come as JOB_PAGES units) and the
      * list's only entry: nothing follows it */
     int single = kind == JOB_PATHS && !fail;
     int ok = single && guard_begin(host, src) == 0;
-    feeder_unget(f, src, data, len, fail, kind, id);
+    feeder_unget(f, src, data, len, fail, kind, id, fd);
     if (!ok)
         return 0;
     worker_limits(host);
@@ -851,12 +902,16 @@ typedef struct job {
     int kind;                   /* JOB_PATHS, JOB_LINES or JOB_PAGES */
     int input;                  /* the input its units come from */
     int *ids;                   /* or, a batch of paths: each unit's input */
+    int *fds;                   /* path units: each one's open file, until
+                                   the job is first sent; or NULL */
     size_t emitted;             /* units whose output is written */
     pipe_buf out, err;          /* results not written yet */
     size_t *held;               /* with ids: out and err length of each
                                    unit held in out, err (2 per unit) */
     int failed;                 /* among them, a failure */
 } job;
+
+static void job_drop_fds(feeder *f, job *jb);
 
 typedef struct worker {
     pid_t pid;
@@ -910,21 +965,6 @@ static job *new_job(sup *s)
             return jb;
         }
     return NULL;
-}
-
-static int read_full(int fd, void *buf, size_t n)
-{
-    char *p = buf;
-    while (n > 0) {
-        ssize_t r = read(fd, p, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        p += r;
-        n -= (size_t)r;
-    }
-    return 0;
 }
 
 static void worker_limits(pipe_host *host)
@@ -981,23 +1021,86 @@ static void send_result(int fd, const unit_result *r)
 }
 
 /* The worker's side of its socket, read ahead: a job's header and its
- * payload (and often the job queued behind it) come in one read(2)
- * instead of two. */
+ * payload (and often the job queued behind it) come in one read instead
+ * of two.  Files sent with a job (SCM_RIGHTS) wait in `fds`, in the
+ * order they came: a job's come at the latest with its header's first
+ * byte, and every job before it has taken its own.  If that ever could
+ * not hold (files cut off: MSG_CTRUNC, too many), `broken`: every file
+ * is closed and units are opened by path from then on. */
+#define RX_FDS (2 * JOB_FDS + 2)
 typedef struct rx_ahead {
     char buf[16384];
     size_t off, len;
+    int fds[RX_FDS];
+    size_t nfds;
+    int broken;
 } rx_ahead;
+
+static void rx_break(rx_ahead *rx)
+{
+    for (size_t i = 0; i < rx->nfds; i++)
+        close(rx->fds[i]);
+    rx->nfds = 0;
+    rx->broken = 1;
+}
+
+/* One recvmsg(2) into dst: bytes (0 at the end, -1 an error), files to
+ * the queue. */
+static ssize_t rx_recv(rx_ahead *rx, int sock, void *dst, size_t n)
+{
+    union {
+        struct cmsghdr c;
+        char b[CMSG_SPACE(RX_FDS * sizeof(int))];
+    } ctl;
+    struct iovec v = {dst, n};
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = &v;
+    m.msg_iovlen = 1;
+    m.msg_control = ctl.b;
+    m.msg_controllen = sizeof ctl.b;
+    ssize_t r;
+    do
+        r = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        const unsigned char *d = CMSG_DATA(c);
+        for (size_t i = 0; i < k; i++) {
+            int fd;
+            memcpy(&fd, d + i * sizeof fd, sizeof fd);
+            if (rx->broken || rx->nfds == RX_FDS) {
+                close(fd);
+                rx->broken = 1;
+            } else {
+                rx->fds[rx->nfds++] = fd;
+            }
+        }
+    }
+    if (m.msg_flags & MSG_CTRUNC)
+        rx_break(rx);
+    return r;
+}
 
 static int rx_read(rx_ahead *rx, int fd, void *dst, size_t n)
 {
     char *d = dst;
     while (n > 0) {
         if (rx->off == rx->len) {
-            if (n >= sizeof rx->buf)
-                return read_full(fd, d, n); /* a large payload: directly */
-            ssize_t r = read(fd, rx->buf, sizeof rx->buf);
-            if (r < 0 && errno == EINTR)
+            if (n >= sizeof rx->buf) {
+                /* a large payload: directly */
+                ssize_t r = rx_recv(rx, fd, d, n);
+                if (r <= 0)
+                    return -1;
+                d += r;
+                n -= (size_t)r;
                 continue;
+            }
+            ssize_t r = rx_recv(rx, fd, rx->buf, sizeof rx->buf);
             if (r <= 0)
                 return -1;
             rx->off = 0;
@@ -1010,6 +1113,23 @@ static int rx_read(rx_ahead *rx, int fd, void *dst, size_t n)
         n -= k;
     }
     return 0;
+}
+
+/* The `n` files of the job whose header was just read, into fds (or all
+ * -1: open by path). */
+static void rx_take_fds(rx_ahead *rx, size_t n, int *fds)
+{
+    for (size_t i = 0; i < n; i++)
+        fds[i] = -1;
+    if (n == 0 || rx->broken)
+        return;
+    if (rx->nfds < n) {
+        rx_break(rx);
+        return;
+    }
+    memcpy(fds, rx->fds, n * sizeof *fds);
+    memmove(rx->fds, rx->fds + n, (rx->nfds - n) * sizeof *rx->fds);
+    rx->nfds -= n;
 }
 
 static void worker_main(sup *s, int fd)
@@ -1025,6 +1145,10 @@ static void worker_main(sup *s, int fd)
         job_hdr h;
         if (rx_read(&rx, fd, &h, sizeof h) != 0)
             _exit(0);
+        int ufds[JOB_FDS];
+        if (h.nfds > JOB_FDS || (h.nfds && h.nfds != h.nunits))
+            _exit(0);    /* not from this supervisor */
+        rx_take_fds(&rx, h.nfds, ufds);
         char *buf = malloc(h.len + 1);
         if (!buf || rx_read(&rx, fd, buf, h.len) != 0)
             _exit(0);
@@ -1039,7 +1163,7 @@ static void worker_main(sup *s, int fd)
             off += 12 + sl + 1 + dl + 1;
             unit_result r;
             exec_unit(s->p, h.kind, src, h.kind != JOB_PATHS ? data : NULL,
-                      (size_t)dl, &r);
+                      (size_t)dl, h.nfds ? ufds[u] : -1, &r);
             done++;
             if (host->pool.recycle && done >= host->pool.recycle &&
                 u + 1 == h.nunits)
@@ -1077,6 +1201,13 @@ static int spawn(sup *s)
         for (int i = 0; i < s->maxw; i++)
             if (s->w[i].fd >= 0)
                 close(s->w[i].fd);
+        /* the files of jobs not sent yet are the supervisor's */
+        for (size_t k = 0; k < s->nslots; k++)
+            for (size_t u = 0; s->jobs[k].fds && u < s->jobs[k].nunits; u++)
+                if (s->jobs[k].fds[u] >= 0)
+                    close(s->jobs[k].fds[u]);
+        if (s->f->back && s->f->back_fd >= 0)
+            close(s->f->back_fd);
         worker_main(s, sv[1]);
         _exit(0);
     }
@@ -1091,16 +1222,70 @@ static int spawn(sup *s)
     return slot;
 }
 
+/* A job's header and payload in one sendmsg(2), with its units' open
+ * files; what a signal cut short, written after (the files went with the
+ * first byte).  0 sent, -1 the worker is gone, 1 nothing sent: the files
+ * cannot go (too many in flight, ETOOMANYREFS): send the job without. */
+static int send_with_fds(int sock, const job_hdr *h, const char *payload,
+                         size_t len, const int *fds, size_t nfds)
+{
+    union {
+        struct cmsghdr c;
+        char b[CMSG_SPACE(JOB_FDS * sizeof(int))];
+    } ctl;
+    memset(&ctl, 0, sizeof ctl);
+    struct iovec v[2] = {{(void *)h, sizeof *h}, {(void *)payload, len}};
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = v;
+    m.msg_iovlen = 2;
+    m.msg_control = ctl.b;
+    m.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+    ssize_t w;
+    do
+        w = sendmsg(sock, &m, MSG_NOSIGNAL);
+    while (w < 0 && errno == EINTR);
+    if (w < 0)
+        return errno == EPIPE || errno == ECONNRESET ? -1 : 1;
+    size_t done = (size_t)w;
+    if (done < sizeof *h &&
+        pipe_write_all(sock, (const char *)h + done, sizeof *h - done) != 0)
+        return -1;
+    done = done > sizeof *h ? done - sizeof *h : 0;
+    return pipe_write_all(sock, payload + done, len - done);
+}
+
 /* Send job jb (from its first unfinished unit) to worker wi. */
 static int dispatch(sup *s, job *jb, int wi)
 {
     worker *w = &s->w[wi];
     size_t from = jb->offs[jb->next];
     job_hdr h = {(uint32_t)jb->kind, (uint32_t)(jb->nunits - jb->next),
-                 jb->payload_len - from};
+                 jb->payload_len - from, 0, 0};
+    if (jb->fds && jb->next == 0) {
+        /* the units' files go with the header, once: a job sent again
+         * (its worker died) has its units opened by path */
+        h.nfds = (uint32_t)jb->nunits;
+        int rc = send_with_fds(w->fd, &h, jb->payload, jb->payload_len,
+                               jb->fds, jb->nunits);
+        job_drop_fds(s->f, jb);
+        if (rc < 0)
+            return -1;    /* it died: its EOF is handled in the loop */
+        if (rc > 0)
+            h.nfds = 0;
+    } else if (jb->fds) {
+        job_drop_fds(s->f, jb);
+    }
     /* a small job leaves in one write (most are: a path, a few lines) */
     char one[4096];
-    if (h.len <= sizeof one - sizeof h) {
+    if (h.nfds) {
+        /* sent */
+    } else if (h.len <= sizeof one - sizeof h) {
         memcpy(one, &h, sizeof h);
         memcpy(one + sizeof h, jb->payload + from, h.len);
         if (pipe_write_all(w->fd, one, sizeof h + h.len) != 0)
@@ -1196,8 +1381,20 @@ static void unit_done(sup *s, job *jb, uint32_t flags, uint64_t in_bytes,
         jb->state = J_DONE;
 }
 
-static void job_free(job *jb)
+/* The job's open files, closed (sent, or never to be). */
+static void job_drop_fds(feeder *f, job *jb)
 {
+    if (!jb->fds)
+        return;
+    for (size_t u = 0; u < jb->nunits; u++)
+        feeder_drop_fd(f, jb->fds[u]);
+    free(jb->fds);
+    jb->fds = NULL;
+}
+
+static void job_free(feeder *f, job *jb)
+{
+    job_drop_fds(f, jb);
     free(jb->payload);
     free(jb->offs);
     free(jb->ids);
@@ -1218,7 +1415,7 @@ static void advance(sup *s)
                 emit_held(s, jb);
                 if (jb->failed && !s->em.stop)
                     s->host->failed = 1;
-                job_free(jb);
+                job_free(s->f, jb);
                 s->count--;
             }
         return;
@@ -1232,7 +1429,7 @@ static void advance(sup *s)
         jb->failed = 0;
         if (jb->state != J_DONE)
             break;
-        job_free(jb);
+        job_free(s->f, jb);
         s->count--;
         s->emit_seq++;
         /* an input whose last unit just went out: its summary before the
@@ -1406,13 +1603,13 @@ static int make_job(sup *s, int block)
     pipe_buf pl = {0};
     size_t nunits = 0, cap_units = 1;
     size_t *offs = NULL, offcap = 0;
-    int *ids = NULL;
-    int oom = 0, jkind = 0, jid = -1, mixed = 0;
+    int *ids = NULL, *fds = NULL;
+    int oom = 0, jkind = 0, jid = -1, mixed = 0, all_fds = 1;
     while (nunits < cap_units && pl.len < ((size_t)1 << 20)) {
         char *src, *data, *fail;
         size_t len;
-        int kind, id;
-        int rc = feeder_next(s->f, &src, &data, &len, &fail, &kind, &id,
+        int kind, id, fd;
+        int rc = feeder_next(s->f, &src, &data, &len, &fail, &kind, &id, &fd,
                              block && nunits == 0);
         if (rc != FEED_GOT)
             break;
@@ -1436,17 +1633,20 @@ static int make_job(sup *s, int block)
             cap_units = s->batch_units;
         } else if (kind != jkind ||
                    (id != jid && (kind != JOB_PATHS || s->host->outdir))) {
-            feeder_unget(s->f, src, data, len, NULL, kind, id);
+            feeder_unget(s->f, src, data, len, NULL, kind, id, fd);
             break;
         }
         if (nunits + 1 >= offcap) {
             offcap = offcap ? offcap * 2 : 16;
             size_t *no = realloc(offs, offcap * sizeof *no);
             int *ni = no ? realloc(ids, offcap * sizeof *ni) : NULL;
+            int *nf = ni ? realloc(fds, offcap * sizeof *nf) : NULL;
             if (no)
                 offs = no;
             if (ni)
                 ids = ni;
+            if (nf)
+                fds = nf;
             else
                 oom = 1;
         }
@@ -1467,11 +1667,18 @@ static int make_job(sup *s, int block)
             pipe_host_usage(s->host, "out of memory reading the inputs");
             s->host->failed = 1;
             s->em.stop = 1;
+            for (size_t u = 0; u < nunits && fds; u++)
+                feeder_drop_fd(s->f, fds[u]);
+            feeder_drop_fd(s->f, fd);
             free(offs);
             free(ids);
+            free(fds);
             pipe_buf_free(&pl);
             return 0;
         }
+        /* a job's units all come with their files, or none does */
+        fds[nunits] = fd;
+        all_fds &= fd >= 0 && nunits < JOB_FDS;
         nunits++;
     }
     size_t *held = NULL;
@@ -1479,11 +1686,20 @@ static int make_job(sup *s, int block)
         pipe_host_usage(s->host, "out of memory reading the inputs");
         s->host->failed = 1;
         s->em.stop = 1;
-        nunits = 0;
+        all_fds = 0;
     }
+    if (fds && !all_fds) {
+        for (size_t u = 0; u < nunits; u++)
+            feeder_drop_fd(s->f, fds[u]);
+        free(fds);
+        fds = NULL;
+    }
+    if (mixed && !held)
+        nunits = 0;
     if (nunits == 0) {
         free(offs);
         free(ids);
+        free(fds);
         pipe_buf_free(&pl);
         return 0;
     }
@@ -1502,6 +1718,7 @@ static int make_job(sup *s, int block)
     jb->payload_len = pl.len;
     jb->nunits = nunits;
     jb->offs = offs;
+    jb->fds = fds;
     return 1;
 }
 
@@ -1728,7 +1945,7 @@ static int run_pool(pool *p, feeder *f)
         pipe_buf_free(&w->rx);
     }
     for (size_t k = 0; k < s.nslots; k++)
-        job_free(&s.jobs[k]);
+        job_free(f, &s.jobs[k]);
     free(s.held_src);
     free(s.held_fail);
     if (pg->on) {
@@ -1758,6 +1975,7 @@ int pipe_pool_run(pipe_host *host, char **paths, int n, const char *from,
     f.paths = paths;
     f.n = n;
     f.from = from;
+    f.fds_max = feeder_fds_max();
     pipe_inputs_init(&f.ins, host);
     fflush(host->out);
     if (host->pool.jobs <= 0)

@@ -188,6 +188,8 @@ static int page_protected(lua_State *L)
     page_job *j = lua_touserdata(L, 1);
     run_ctx *c = j->c;
     lua_pushstring(L, j->source);
+    int source = lua_gettop(L);     /* made once: the registry's, page's */
+    lua_pushvalue(L, source);
     lua_setfield(L, LUA_REGISTRYINDEX, "pipe.source");
     int rec = 0;
     if (j->record) {
@@ -203,7 +205,7 @@ static int page_protected(lua_State *L)
         url = in->url;               /* an archive's WARC-Target-URI */
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->handler);
     lua_createtable(L, 0, 8);
-    lua_pushstring(L, j->source);
+    lua_pushvalue(L, source);
     lua_setfield(L, -2, "source");
     if (rec) {
         lua_pushvalue(L, rec);

@@ -54,12 +54,23 @@
 
 #define SEALED_KEY "pipe.sealed"
 
-/* Put the collector in pipe's mode with Lua 5.4's default parameters
- * (lgc.h): generational, or incremental with PIPE_LUA_GC=incremental. */
-static void set_gc_mode(lua_State *L)
+/* The registry holds the reset (a closure over what it puts back) under
+ * this address. */
+static const char reset_key;
+static int reset_all(lua_State *L);
+
+/* PIPE_LUA_GC=incremental? (read once, when the state is set up) */
+static int gc_incremental(void)
 {
     const char *mode = getenv("PIPE_LUA_GC");
-    if (mode && strcmp(mode, "incremental") == 0)
+    return mode && strcmp(mode, "incremental") == 0;
+}
+
+/* Put the collector in pipe's mode with Lua 5.4's default parameters
+ * (lgc.h): generational, or incremental with PIPE_LUA_GC=incremental. */
+static void set_gc_mode(lua_State *L, int incremental)
+{
+    if (incremental)
         lua_gc(L, LUA_GCINC, 200, 100, 13);
     else
         lua_gc(L, LUA_GCGEN, 20, 100);
@@ -237,6 +248,12 @@ void pipe_sandbox_setup(lua_State *L, const char *const *plugin_names)
     lua_setfield(L, LUA_REGISTRYINDEX, ENV_MT_KEY);
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, ENVS_KEY);
+    lua_getfield(L, LUA_REGISTRYINDEX, TYPE_MTS_KEY);
+    lua_getfield(L, LUA_REGISTRYINDEX, ENVS_KEY);
+    lua_getfield(L, LUA_REGISTRYINDEX, ENV_MT_KEY);
+    lua_pushboolean(L, gc_incremental());
+    lua_pushcclosure(L, reset_all, 4);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &reset_key);
 
     /* the main chunk's environment becomes the registry's globals, so
      * luaL_loadbuffer and load() give it to chunks by default */
@@ -314,7 +331,7 @@ static int seal_all(lua_State *L)
     }
     /* entering generational mode is a full collection: here, before the
      * workers fork, rather than in each of them */
-    set_gc_mode(L);
+    set_gc_mode(L, gc_incremental());
     return 0;
 }
 
@@ -327,8 +344,9 @@ int pipe_lua_seal(lua_State *L)
     return -1;
 }
 
-/* Put the environment of the entry at idx back to its snapshot. */
-static void reset_entry(lua_State *L, int entry)
+/* Put the environment of the entry at idx back to its snapshot; env_mt:
+ * the stack slot of the environments' metatable. */
+static void reset_entry(lua_State *L, int entry, int env_mt)
 {
     lua_rawgeti(L, entry, 1);
     int env = lua_gettop(L);
@@ -378,20 +396,23 @@ static void reset_entry(lua_State *L, int entry)
             lua_rawset(L, env);
         }
     }
-    lua_getfield(L, LUA_REGISTRYINDEX, ENV_MT_KEY);
+    lua_pushvalue(L, env_mt);
     lua_setmetatable(L, env);
     lua_settop(L, env - 1);
 }
 
+/* The reset, a closure: upvalues the basic types' metatables, the
+ * environments' list, their metatable and the collector's mode (so a page
+ * costs no registry lookup by name, nor a getenv). */
 static int reset_all(lua_State *L)
 {
     /* the collector running, in pipe's mode, with Lua 5.4's default
      * parameters (no work when a page left them alone) */
     if (!lua_gc(L, LUA_GCISRUNNING))
         lua_gc(L, LUA_GCRESTART);
-    set_gc_mode(L);
+    set_gc_mode(L, lua_toboolean(L, lua_upvalueindex(4)));
     /* the basic types' metatables */
-    lua_getfield(L, LUA_REGISTRYINDEX, TYPE_MTS_KEY);
+    lua_pushvalue(L, lua_upvalueindex(1));
     int mts = lua_gettop(L);
     push_basic_values(L);
     for (int i = 0; i < N_BASIC; i++) {
@@ -402,12 +423,11 @@ static int reset_all(lua_State *L)
         lua_setmetatable(L, mts + 1 + i);
     }
     lua_settop(L, mts - 1);
-    lua_getfield(L, LUA_REGISTRYINDEX, ENVS_KEY);
-    int envs = lua_gettop(L);
+    int envs = lua_upvalueindex(2), env_mt = lua_upvalueindex(3);
     lua_Integer n = (lua_Integer)lua_rawlen(L, envs);
     for (lua_Integer i = 1; i <= n; i++) {
         lua_rawgeti(L, envs, i);
-        reset_entry(L, lua_gettop(L));
+        reset_entry(L, lua_gettop(L), env_mt);
         lua_pop(L, 1);
     }
     return 0;
@@ -415,7 +435,10 @@ static int reset_all(lua_State *L)
 
 int pipe_lua_reset(lua_State *L)
 {
-    lua_pushcfunction(L, reset_all);
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &reset_key) != LUA_TFUNCTION) {
+        lua_pop(L, 1);
+        return -1;    /* no sandbox set up */
+    }
     if (lua_pcall(L, 0, 0, 0) == LUA_OK)
         return 0;
     lua_pop(L, 1);

@@ -186,3 +186,49 @@ done
 expect_contains "progress line" "pipe: 11/11 done" "$(tr '\r' '\n' < "$TMP/err" | tail -1)"
 "$PIPE" run -j 2 tests/scripts/title.lua "$B"/3*.html > /dev/null 2> "$TMP/err"
 expect_eq "no progress line off a terminal" "" "$(cat "$TMP/err")"
+
+# --unordered --output over more inputs than the supervisor's first table
+# of them (16): the first input is slow, so the later ones finish (and are
+# summed up) before it; every input has its summary, its file, and the
+# run's totals count each once
+U="$TMP/unord"
+mkdir -p "$U/in"
+: > "$TMP/ulist"
+for i in $(seq 1 40); do
+  t=$([ "$i" = 1 ] && echo slow || echo "fast $i")
+  printf '<html><head><title>%s</title></head><body><p>x</p></body></html>\n' "$t" > "$U/in/p$i.html"
+  echo "$U/in/p$i.html" >> "$TMP/ulist"
+done
+cat > "$TMP/slow.lua" <<'LUA'
+return function(page)
+  local t = page.doc:first("title"):text()
+  if t == "slow" then local n = 0; for i = 1, 20000000 do n = n + i end end
+  return { title = t }
+end
+LUA
+"$PIPE" run -j 2 --unordered --output "$U/out" --progress "$TMP/slow.lua" \
+  --from "$TMP/ulist" > /dev/null 2> "$TMP/uerr.raw"
+expect_eq "--unordered --output: exit 0" 0 "$?"
+# the messages, less the progress line's clearing
+sed "s/$(printf '\033')\\[K//g" "$TMP/uerr.raw" > "$TMP/uerr"
+expect_eq "--unordered --output: a summary per input" \
+  "$(for i in $(seq 1 40); do echo "pipe: $U/in/p$i.html: 1 page, 1 records, 0 failed, 0 skipped -> $U/out/p$i.ndjson.gz"; done | sort)" \
+  "$(tr '\r' '\n' < "$TMP/uerr" | grep -e '-> ' | sort)"
+expect_eq "--unordered --output: the run's totals" \
+  "pipe: 40 inputs, 40 pages, 40 records, 0 failed, 0 skipped" \
+  "$(tr '\r' '\n' < "$TMP/uerr" | grep '^pipe: 40 inputs')"
+expect_eq "--unordered --output: the slow input summed up after others" 1 \
+  "$(tr '\r' '\n' < "$TMP/uerr" | grep -e '-> ' | grep -n . | grep -e '/p1.html' -e '/p2.html' | cut -d: -f2- | tail -1 | grep -c '/p1.html')"
+expect_eq "--unordered --output: every file" \
+  "$(for i in $(seq 1 40); do echo "{\"source\":\"$U/in/p$i.html\",\"title\":\"$([ "$i" = 1 ] && echo slow || echo "fast $i")\"}"; done | sort)" \
+  "$(for f in "$U"/out/*.ndjson.gz; do gzip -dc "$f"; done | sort)"
+
+# Path units go to their worker with the file the supervisor's sniff
+# opened, while a quarter of the descriptor limit at most is held: with a
+# low limit some jobs carry their files and the others are opened by
+# path; the same records either way
+"$PIPE" run --no-workers "$TMP/slow.lua" --from "$TMP/ulist" > "$TMP/fd.want" 2>&1
+for lim in 24 64 1024; do
+  (ulimit -n "$lim" && "$PIPE" run -j 2 "$TMP/slow.lua" --from "$TMP/ulist") > "$TMP/fd.got" 2>&1
+  expect_eq "descriptor limit $lim: the same records" "$(cat "$TMP/fd.want")" "$(cat "$TMP/fd.got")"
+done

@@ -3,6 +3,7 @@
  * option helpers.  Also provides pipe_test_lua()/pipe_test_dostring() for
  * the other suites.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,6 +407,31 @@ START_TEST(read_file)
     free(data);
     ck_assert_int_eq(pipe_read_file(dir, 1000, &data, &len, &err), -1);
     ck_assert_str_eq(err, "is a directory");
+    free(err);
+    err = NULL;
+    /* pipe_read_fd: from the start of the file whatever its offset (the
+     * supervisor's sniff read some of it), the gzip reader too */
+    const char *fd_paths[] = {plain, gz, empty};
+    for (int k = 0; k < 3; k++) {
+        int fd = open(fd_paths[k], O_RDONLY);
+        ck_assert_int_ge(fd, 0);
+        char head[5];
+        ck_assert_int_eq(read(fd, head, sizeof head), k == 2 ? 0 : 5);
+        ck_assert_int_eq(pipe_read_fd(fd, 1 << 20, &data, &len, &err), 0);
+        char *want = NULL;
+        size_t wlen = 0;
+        ck_assert_int_eq(pipe_read_file(fd_paths[k], 1 << 20, &want, &wlen,
+                                        &err), 0);
+        ck_assert_uint_eq(len, wlen);
+        ck_assert_mem_eq(data, want, wlen + 1);
+        free(data);
+        free(want);
+    }
+    int fd = open(plain, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(pipe_read_fd(fd, sizeof page - 2, &data, &len, &err), -1);
+    ck_assert_str_eq(err, "input is larger than the 14 byte limit "
+                          "(--max-input)");
     free(err);
     unlink(plain);
     unlink(gz);

@@ -240,6 +240,53 @@ START_TEST(test_c_write_offsets)
 }
 END_TEST
 
+/* The record writer against the tree's path (pipe_json_from_lua, then
+ * jansson's compact dump in insertion order) for objects of 0 to 40 keys
+ * (held on the C stack up to 16, sorted by insertion up to there, by
+ * qsort past it; keys of every length sharing prefixes, one numeric),
+ * nested, with integers at their edges. */
+START_TEST(test_c_write_objects)
+{
+    lua_State *L = pipe_test_lua();
+    static const lua_Integer ints[] = {0, 1, -1, 9, 10, -10, 123456789,
+                                       LUA_MAXINTEGER, LUA_MININTEGER};
+    for (int nkeys = 0; nkeys <= 40; nkeys++) {
+        lua_createtable(L, 0, nkeys);
+        for (int k = 0; k < nkeys; k++) {
+            char key[32];
+            /* "k", "kk", ... and "k7x" style: prefixes and lengths mixed */
+            int len = 1 + (k * 7) % 5;
+            memset(key, 'a' + k % 3, (size_t)len);
+            snprintf(key + len, sizeof key - (size_t)len, "%d", (k * 13) % 41);
+            if (k == 5)
+                snprintf(key, sizeof key, "10");
+            if (k % 4 == 0) {
+                lua_createtable(L, 0, 2);
+                lua_pushinteger(L, ints[k % 9]);
+                lua_setfield(L, -2, "n");
+                lua_pushstring(L, key);
+                lua_setfield(L, -2, "s");
+            } else {
+                lua_pushinteger(L, ints[k % 9]);
+            }
+            lua_setfield(L, -2, key);
+        }
+        pipe_buf b = {0};
+        ck_assert_int_eq(pipe_json_write_lua(L, -1, &b), 0);
+        char *err = NULL;
+        json_t *t = pipe_json_from_lua(L, -1, &err);
+        ck_assert_ptr_nonnull(t);
+        char *want = json_dumps(t, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        ck_assert_str_eq(b.p, want);
+        free(want);
+        json_decref(t);
+        pipe_buf_free(&b);
+        lua_pop(L, 1);
+    }
+    pipe_lua_close(L);
+}
+END_TEST
+
 /* json.decode's direct decoder against jansson (PIPE_JSON_TREE=1): the
  * same values, or the same error, for containers filled past the decoder's
  * runs of 32 members (a key given twice across runs: the last value),
@@ -354,6 +401,7 @@ Suite *json_suite(void)
     tcase_add_test(tc, test_c_from_lua);
     tcase_add_test(tc, test_c_push);
     tcase_add_test(tc, test_c_write_offsets);
+    tcase_add_test(tc, test_c_write_objects);
     tcase_add_test(tc, test_decode_direct);
     suite_add_tcase(s, tc);
     return s;
