@@ -800,13 +800,13 @@ static void make_index(html_doc *d)
     d->no_index = d->index == NULL;
 }
 
-/* Walk the context at argument 1 with matcher `m` (walk_begin already
- * called), calling fn; a table for it to fill is at `tbl` (or 0).  The
- * walk's stack is boxed on the Lua stack, so a raising push frees it. */
-static int native_walk(lua_State *L, html_doc *d, const pipe_cssm *m,
-                       pipe_cssm_fn fn, native_out *o)
+/* Walk ctxnode, the context at argument 1 (arg_context's, of document
+ * d), with matcher `m` (walk_begin already called), calling fn; a table
+ * for it to fill is at `tbl` (or 0).  The walk's stack is boxed on the
+ * Lua stack, so a raising push frees it. */
+static int native_walk(lua_State *L, html_doc *d, xmlNodePtr ctxnode,
+                       const pipe_cssm *m, pipe_cssm_fn fn, native_out *o)
 {
-    xmlNodePtr ctxnode = arg_context(L, 1, &d, 1);
     int templates = doc_has_template(d);
     /* the document's index (it costs a few walks): made by the query
      * after INDEX_AFTER walks, or by the first one after doc:index();
@@ -843,7 +843,7 @@ static int html_select(lua_State *L)
 {
     html_doc *d;
     pipe_box *b;
-    arg_context(L, 1, &d, 1);
+    xmlNodePtr ctxnode = arg_context(L, 1, &d, 1);
     const pipe_cssm *m = native_of(L);
     walk_begin(d);
     if (m != NULL) {
@@ -855,7 +855,7 @@ static int html_select(lua_State *L)
         lua_newtable(L);
         int top = lua_gettop(L);
         native_out o = {L, top, 0, top - 2, top - 1, NULL, NULL};
-        native_walk(L, d, m, push_match, &o);
+        native_walk(L, d, ctxnode, m, push_match, &o);
         lua_settop(L, o.tbl);
         walk_end(d);
         return 1;
@@ -886,14 +886,14 @@ static xmlNodePtr first_match(lua_State *L, html_doc **dp)
     html_doc *d;
     pipe_box *b;
     int top = lua_gettop(L);
-    arg_context(L, 1, &d, 1);
+    xmlNodePtr ctxnode = arg_context(L, 1, &d, 1);
     const pipe_cssm *m = native_of(L);
     xmlNodePtr found = NULL;
     walk_begin(d);
     *dp = d;
     if (m != NULL) {
         native_out o = {L, 0, 0, 0, 0, NULL, NULL};
-        if (native_walk(L, d, m, note_first, &o) == 1)
+        if (native_walk(L, d, ctxnode, m, note_first, &o) == 1)
             found = o.found;
         lua_settop(L, top);
         return found;
@@ -1279,7 +1279,7 @@ static int html_remove(lua_State *L)
     }
     html_doc *d;
     pipe_box *b;
-    arg_context(L, 1, &d, 1);
+    xmlNodePtr ctxnode = arg_context(L, 1, &d, 1);
     /* the matches, collected first: detaching during the walk would cut
      * it short */
     pipe_box *lb = pipe_box_new(L, free_node_list);
@@ -1292,7 +1292,7 @@ static int html_remove(lua_State *L)
     walk_begin(d);
     if (m != NULL) {
         native_out o = {L, 0, 0, 0, 0, NULL, l};
-        native_walk(L, d, m, note_list, &o);
+        native_walk(L, d, ctxnode, m, note_list, &o);
         if (l->oom) {
             walk_end(d);
             return luaL_error(L, "out of memory");
