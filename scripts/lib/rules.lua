@@ -211,6 +211,7 @@ local type, ipairs, pairs, next = type, ipairs, pairs, next
 local tostring, tonumber, error, pcall = tostring, tonumber, error, pcall
 local setmetatable, getmetatable = setmetatable, getmetatable
 local tconcat = table.concat
+local sbyte, sfind = string.byte, string.find
 local text_clean, text_trim, text_squish = text.clean, text.trim, text.squish
 local html_strip = html.strip
 
@@ -287,7 +288,12 @@ end
 local function present(v)
   if v == nil then return false end
   local t = type(v)
-  if t == "string" then return v:find("%S") ~= nil end
+  if t == "string" then
+    -- (a first byte above ' ' is not white space: no pattern to run)
+    local b = sbyte(v)
+    if b == nil then return false end
+    return b > 32 or sfind(v, "%S") ~= nil
+  end
   if t == "table" and getmetatable(v) == nil then return next(v) ~= nil end
   return true
 end
@@ -602,6 +608,9 @@ local function compile_field(name, key, spec)
   end
   if spec.fields then f.fields = compile_fields(name, key .. ".fields", spec.fields) end
   first_values(f)
+  -- a value that only gets cleaned (process's short way)
+  f.plain = not (f.keep_spaces or f.replace or f.re or f.trim_chars or f.split
+                 or f.date or f.url or f.image) or nil
   f.outermost = spec.outermost
   f.skip_description = spec.skip_description
   f.min_length = spec.min_length
@@ -945,9 +954,16 @@ local function finish(f, v, kind, page, st)
     -- date.parse(v, {format=, tz=, utc=, lang=, page=}) without its two
     -- tables a call: the field's options, the page's language (unless
     -- the field gives one) and reference time
+    -- (the page's language and reference time, once per rules.apply:
+    -- the page is read-only while its fields are read)
     local o = d.opts
-    o.lang = d.lang or date.lang(page)
-    o.now = date.reference(page)
+    local lang = d.lang
+    if not lang then
+      if st.date_lang == nil then st.date_lang = date.lang(page) or false end
+      lang = st.date_lang or nil
+    end
+    if st.date_now == nil then st.date_now = date.reference(page) or false end
+    o.lang, o.now = lang, st.date_now or nil
     v, why = date_plugin.parse(v, o)
     if not v then return nil, "matched, but the date filter rejected it: " .. tostring(why) end
   end
@@ -959,6 +975,17 @@ end
 -- filters rejected it
 local function process(f, s, kind, page, st)
   if type(s) ~= "string" then return s end
+  if f.plain and kind ~= "image" then
+    -- (no filter but the cleaning: what the steps below come to; an
+    -- image is resolved like a URL)
+    if kind == "text" then
+      s = text_clean(s)
+    elseif kind ~= "html" then
+      s = text_trim(s)
+    end
+    if s == "" then return nil, "matched, but empty" end
+    return s
+  end
   if kind == "text" then
     s = f.keep_spaces and clean_keep_spaces(s) or text_clean(s)
   elseif kind ~= "html" then
@@ -1290,7 +1317,8 @@ apply_fields = function(fields, page, ctx, st, nested)
       for i, src in ipairs(f.sources) do
         st.label = nil -- eval_source may name a more precise provenance
         local x, r = eval_source(f, src, page, ctx, st)
-        if present(x) then
+        -- (a value eval_source gives is present(): it checks)
+        if x ~= nil then
           local lab = st.label or src.label
           -- say so when an earlier source matched but was rejected (a
           -- date the filter did not take, then metadata filling in)
