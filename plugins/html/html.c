@@ -1063,7 +1063,7 @@ static void free_buf(void *p)
  * document: node i's text is (*bufp)->p[off[2i] .. off[2i + 1]).  A node
  * whose text is not a stretch of the document's (in <head> or other
  * skipped content, inside <pre>) is rendered alone after the walk.  Call
- * it within a walk of d (walk_begin); it leaves the four boxes that own
+ * it within a walk of d (walk_begin); it leaves the five boxes that own
  * the buffer and the offsets on the stack.  Returns -1 when memory ran
  * out while rendering (the caller ends its walk, then raises). */
 static int render_texts(lua_State *L, html_doc *d, xmlNodePtr *v, size_t n,
@@ -1074,11 +1074,14 @@ static int render_texts(lua_State *L, html_doc *d, xmlNodePtr *v, size_t n,
     pipe_box *wb = pipe_box_new(L, free);
     pipe_box *ob = pipe_box_new(L, free);
     pipe_box *bb = pipe_box_new(L, free_buf);
+    pipe_box *tb = pipe_box_new(L, free);
     sb->p = calloc(m, sizeof(pipe_span));
     wb->p = calloc(m, sizeof(size_t));
     ob->p = calloc(2 * m, sizeof(size_t));
     bb->p = calloc(1, sizeof(pipe_buf));
-    if (sb->p == NULL || wb->p == NULL || ob->p == NULL || bb->p == NULL)
+    tb->p = malloc(pipe_span_slots(n) * sizeof(size_t));
+    if (sb->p == NULL || wb->p == NULL || ob->p == NULL || bb->p == NULL ||
+        tb->p == NULL)
         return -1;
     pipe_span *spans = sb->p;
     size_t *off = ob->p;
@@ -1087,7 +1090,8 @@ static int render_texts(lua_State *L, html_doc *d, xmlNodePtr *v, size_t n,
         spans[i].node = v[i];
         spans[i].index = i;
     }
-    pipe_render_spans((xmlNodePtr)d->doc, 0, spans, n, wb->p, buf_sink, buf);
+    pipe_render_spans((xmlNodePtr)d->doc, 0, spans, n, wb->p, tb->p,
+                      buf_sink, buf);
     for (size_t k = 0; k < n; k++) {
         const pipe_span *sp = &spans[k];
         size_t i = sp->index;

@@ -530,6 +530,18 @@ START_TEST(html_texts_like_text)
         "end\n"
         "return 'same ' .. #all",
         "same 39");
+    /* in reverse document order, each node twice (the spans are found by
+     * node, whatever the list's order) */
+    expect_str(L,
+        "local doc = html.parse(H)\n"
+        "local all, rev = doc:xpath('//*'), {}\n"
+        "for i = #all, 1, -1 do rev[#rev + 1] = all[i]; rev[#rev + 1] = all[i] end\n"
+        "local t = html.texts(rev)\n"
+        "for i, n in ipairs(rev) do\n"
+        "  if t[i] ~= n:text() then return n.tag .. ' ' .. i .. ': ' .. t[i] end\n"
+        "end\n"
+        "return 'same ' .. #rev",
+        "same 76");
     expect_str(L, "return #html.texts({})", "0");
     expect_str(L,
         "local doc = html.parse(H)\n"
