@@ -1930,6 +1930,107 @@ static char *uri_escape_loose(const char *s)
     return out;
 }
 
+/* RFC 3986's pchar without pct-encoded: unreserved, sub-delims, ':',
+ * '@' */
+static int uri_pchar(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || strchr("-._~!$&'()*+,;=:@", c) != NULL;
+}
+
+static int hex_digit(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+           (c >= 'A' && c <= 'F');
+}
+
+/* The length of s's "http://HOST" or "https://HOST" (a lowercase scheme,
+ * a host of ASCII letters, digits, dots and hyphens: no user, no port)
+ * when the authority ends there, else 0. */
+static size_t http_authority(const char *s)
+{
+    size_t k;
+    if (strncmp(s, "https://", 8) == 0)
+        k = 8;
+    else if (strncmp(s, "http://", 7) == 0)
+        k = 7;
+    else
+        return 0;
+    size_t h = k;
+    while ((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z') ||
+           (s[k] >= '0' && s[k] <= '9') || s[k] == '.' || s[k] == '-')
+        k++;
+    if (k == h || (s[k] != '\0' && s[k] != '/' && s[k] != '?' && s[k] != '#'))
+        return 0;
+    return k;
+}
+
+/* Is s a path, query and fragment libxml2's URI parser takes as they are
+ * (pchar, '/', '?', pct-encoded; one '#')? */
+static int uri_rest_ok(const char *s)
+{
+    int fragment = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '%') {
+            if (!hex_digit(p[1]) || !hex_digit(p[2]))
+                return 0;
+            p += 2;
+        } else if (*p == '#') {
+            if (fragment++)
+                return 0;
+        } else if (*p != '/' && *p != '?' && !uri_pchar(*p)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* An absolute path ("/a/b") that xmlBuildURI copies as it is behind the
+ * base's scheme and host: characters xmlSaveUri writes unescaped (no
+ * '%', no query or fragment), no "//" start (an authority), no dot
+ * segment. */
+static int plain_abs_path(const char *s)
+{
+    if (s[0] != '/' || s[1] == '/')
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (c >= '0' && c <= '9') || strchr("-_.!~*'()/;@&=+$,", c)))
+            return 0;
+        if (c == '/' && p[1] == '.')
+            return 0;
+    }
+    return 1;
+}
+
+/* What xmlBuildURI(href, base) gives, without parsing and serialising
+ * both, for the two common cases: an absolute http(s) URL libxml2 parses
+ * (it is returned as it is) and an absolute path against an http(s)
+ * base.  Pushes it and returns 1, or returns 0 (not such a case). */
+static int push_resolved_fast(lua_State *L, const char *href, size_t n,
+                              const char *base)
+{
+    size_t k = http_authority(href);
+    if (k > 0) {
+        if (!uri_rest_ok(href + k))
+            return 0;
+        lua_pushlstring(L, href, n);
+        return 1;
+    }
+    if (!plain_abs_path(href))
+        return 0;
+    k = http_authority(base);
+    if (k == 0 || !uri_rest_ok(base + k))
+        return 0;
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addlstring(&b, base, k);
+    luaL_addlstring(&b, href, n);
+    luaL_pushresult(&b);
+    return 1;
+}
+
 /* Push href resolved against base, or nil. */
 static void push_resolved(lua_State *L, const char *href, const char *base)
 {
@@ -1945,6 +2046,11 @@ static void push_resolved(lua_State *L, const char *href, const char *base)
     memcpy(h, href, n);
     h[n] = '\0';
     tb->p = h;
+    if (push_resolved_fast(L, h, n, base)) {
+        pipe_box_done(tb);
+        lua_remove(L, -2);
+        return;
+    }
     pipe_box *b = pipe_box_new(L, release_xmlfree);
     b->p = xmlBuildURI((const xmlChar *)h, (const xmlChar *)base);
     if (b->p == NULL) {
