@@ -326,7 +326,6 @@ struct pipe_cssm_index {
     uint32_t *pairs; /* while building: (key, position) per key use */
     size_t npairs, pcap;
     int skip_template; /* built without <template> content */
-    uint32_t last_tag; /* while building: the last element's tag key + 1 */
     /* some element's class/id attribute is not a single text node: that
      * list cannot be trusted to be complete */
     int class_partial, id_partial;
@@ -392,8 +391,6 @@ static int ix_grow(pipe_cssm_index *ix)
     return 0;
 }
 
-static int ix_use(pipe_cssm_index *ix, uint32_t k, uint32_t pos);
-
 /* element position pos under key (kind, k, len) */
 static int ix_add(pipe_cssm_index *ix, int kind, const char *k, size_t len,
                   uint32_t pos)
@@ -423,19 +420,9 @@ static int ix_add(pipe_cssm_index *ix, int kind, const char *k, size_t len,
             return -1;
     } else {
         e = &ix->keys[*s - 1];
+        if (e->n > 0 && e->off == pos + 1)
+            return 0; /* class="a a" */
     }
-    uint32_t num = (uint32_t)(e - ix->keys);
-    if (kind == KEY_TAG)
-        ix->last_tag = num + 1;
-    return ix_use(ix, num, pos);
-}
-
-/* element position pos under key number k */
-static int ix_use(pipe_cssm_index *ix, uint32_t k, uint32_t pos)
-{
-    ix_key *e = &ix->keys[k];
-    if (e->n > 0 && e->off == pos + 1)
-        return 0; /* class="a a" */
     if (ix->npairs == ix->pcap) {
         size_t cap = ix->pcap ? ix->pcap * 2 : 1024;
         uint32_t *p = pipe_mem_realloc(ix->pairs, cap * 2 * sizeof *p);
@@ -444,7 +431,7 @@ static int ix_use(pipe_cssm_index *ix, uint32_t k, uint32_t pos)
         ix->pairs = p;
         ix->pcap = cap;
     }
-    ix->pairs[2 * ix->npairs] = k;
+    ix->pairs[2 * ix->npairs] = (uint32_t)(e - ix->keys);
     ix->pairs[2 * ix->npairs + 1] = pos;
     ix->npairs++;
     e->n++;
@@ -467,18 +454,10 @@ static const char *plain_value(xmlAttrPtr a)
 
 static int ix_element(pipe_cssm_index *ix, xmlNodePtr el, uint32_t pos)
 {
-    if (el->ns == NULL) {
-        const char *tag = (const char *)el->name;
-        /* runs of one tag (li after li, p after p): the previous
-         * element's key, without hashing the name again */
-        uint32_t last = ix->last_tag;
-        if (last != 0 && strcmp(ix->keys[last - 1].key, tag) == 0) {
-            if (ix_use(ix, last - 1, pos) < 0)
-                return -1;
-        } else if (ix_add(ix, KEY_TAG, tag, strlen(tag), pos) < 0) {
-            return -1;
-        }
-    }
+    if (el->ns == NULL &&
+        ix_add(ix, KEY_TAG, (const char *)el->name,
+               strlen((const char *)el->name), pos) < 0)
+        return -1;
     int seen_class = 0, seen_id = 0;
     for (xmlAttrPtr a = el->properties; a != NULL; a = a->next) {
         if (a->ns != NULL && a->ns->prefix != NULL)
