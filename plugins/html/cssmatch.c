@@ -350,7 +350,15 @@ static uint32_t key_hash(int kind, const char *k, size_t len)
 
 static int same_key(const char *a, const char *b, size_t len)
 {
-    for (size_t i = 0; i < len; i++)
+    size_t i = 0;
+    for (; i + 4 <= len; i += 4) {
+        uint32_t x, y;
+        memcpy(&x, a + i, 4);
+        memcpy(&y, b + i, 4);
+        if (x != y)
+            return 0;
+    }
+    for (; i < len; i++)
         if (a[i] != b[i])
             return 0;
     return 1;
@@ -452,6 +460,11 @@ static const char *plain_value(xmlAttrPtr a)
     return NULL;
 }
 
+/* The bytes that end a class word: NUL and the XML blanks. */
+static const unsigned char word_end[256] = {
+    [0] = 1, [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1,
+};
+
 static int ix_element(pipe_cssm_index *ix, xmlNodePtr el, uint32_t pos)
 {
     if (el->ns == NULL &&
@@ -480,7 +493,7 @@ static int ix_element(pipe_cssm_index *ix, xmlNodePtr el, uint32_t pos)
                 while (xml_blank((unsigned char)*p))
                     p++;
                 const char *w = p;
-                while (*p && !xml_blank((unsigned char)*p))
+                while (!word_end[(unsigned char)*p])
                     p++;
                 if (p > w &&
                     ix_add(ix, KEY_CLASS, w, (size_t)(p - w), pos) < 0)
