@@ -781,8 +781,15 @@ static int iso_fast(const char *s, size_t n, dt *r)
         return 0;
     memcpy(z, s + i, n - i);
     z[n - i] = '\0';
+    int zh = n - i == 6 && D(i + 1) && D(i + 2) && s[i + 3] == ':' &&
+                     D(i + 4) && D(i + 5)
+                 ? V2(i + 1)
+                 : 99;
     if (!strcmp(z, "Z") || !strcmp(z, "z")) {
         r->off = 0;
+    } else if ((z[0] == '+' || z[0] == '-') && zh <= 14 && V2(i + 4) <= 59) {
+        /* "+02:00", the common one: what pipe_date_fixed_offset gives */
+        r->off = (z[0] == '-' ? -1 : 1) * (zh * 60 + V2(i + 4));
     } else if (z[0] != '+' && z[0] != '-') {
         return 0;
     } else if (pipe_date_fixed_offset(z, &r->off) != 0) {
