@@ -1315,7 +1315,7 @@ apply_fields = function(fields, page, ctx, st, nested)
     else
       local weak   -- min_length: the value so far is short
       for i, src in ipairs(f.sources) do
-        st.label = nil -- eval_source may name a more precise provenance
+        st.label = false -- eval_source may name a more precise provenance
         local x, r = eval_source(f, src, page, ctx, st)
         -- (a value eval_source gives is present(): it checks)
         if x ~= nil then
@@ -1550,7 +1550,9 @@ end
 function rules.apply(rule, page)
   local c = rules.load(rule, "rule")
   prepare(c, page)
-  local st = {}
+  -- (label: a key from the start, so that resetting it per source is an
+  -- ordinary table store, not a new key each time)
+  local st = { label = false }
   local base_cache
   function st.base()
     if base_cache == nil then base_cache = url.base(page) or false end
