@@ -1930,12 +1930,28 @@ static char *uri_escape_loose(const char *s)
     return out;
 }
 
-/* RFC 3986's pchar without pct-encoded: unreserved, sub-delims, ':',
- * '@' */
-static int uri_pchar(unsigned char c)
+/* Classes of URL bytes for the short ways of push_resolved: RFC 3986's
+ * pchar without pct-encoded (unreserved, sub-delims, ':', '@') and '/'
+ * and '?' (what a path, query and fragment are made of), what xmlSaveUri
+ * writes of a path unescaped, a host's letters, digits, dots and
+ * hyphens. */
+enum { U_REST = 1, U_PATH = 2, U_HOST = 4 };
+static unsigned char uri_class[256];
+
+static void uri_classes(void)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || strchr("-._~!$&'()*+,;=:@", c) != NULL;
+    for (int c = 0; c < 256; c++) {
+        int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9');
+        uri_class[c] =
+            (unsigned char)(((alnum || (c && strchr("-._~!$&'()*+,;=:@/?", c)))
+                                 ? U_REST
+                                 : 0) |
+                            ((alnum || (c && strchr("-_.!~*'()/;@&=+$,", c)))
+                                 ? U_PATH
+                                 : 0) |
+                            ((alnum || c == '.' || c == '-') ? U_HOST : 0));
+    }
 }
 
 static int hex_digit(unsigned char c)
@@ -1957,8 +1973,7 @@ static size_t http_authority(const char *s)
     else
         return 0;
     size_t h = k;
-    while ((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z') ||
-           (s[k] >= '0' && s[k] <= '9') || s[k] == '.' || s[k] == '-')
+    while (uri_class[(unsigned char)s[k]] & U_HOST)
         k++;
     if (k == h || (s[k] != '\0' && s[k] != '/' && s[k] != '?' && s[k] != '#'))
         return 0;
@@ -1970,19 +1985,19 @@ static size_t http_authority(const char *s)
 static int uri_rest_ok(const char *s)
 {
     int fragment = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    for (const unsigned char *p = (const unsigned char *)s;; p++) {
+        while (uri_class[*p] & U_REST)
+            p++;
+        if (*p == '\0')
+            return 1;
         if (*p == '%') {
             if (!hex_digit(p[1]) || !hex_digit(p[2]))
                 return 0;
             p += 2;
-        } else if (*p == '#') {
-            if (fragment++)
-                return 0;
-        } else if (*p != '/' && *p != '?' && !uri_pchar(*p)) {
+        } else if (*p != '#' || fragment++) {
             return 0;
         }
     }
-    return 1;
 }
 
 /* An absolute path ("/a/b") that xmlBuildURI copies as it is behind the
@@ -1995,8 +2010,7 @@ static int plain_abs_path(const char *s)
         return 0;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         unsigned char c = *p;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || strchr("-_.!~*'()/;@&=+$,", c)))
+        if (!(uri_class[c] & U_PATH))
             return 0;
         if (c == '/' && p[1] == '.')
             return 0;
@@ -2039,6 +2053,9 @@ static void push_resolved(lua_State *L, const char *href, const char *base)
     size_t n = strlen(href);
     while (n > 0 && is_space((unsigned char)href[n - 1]))
         n--;
+    /* (href without trailing spaces is its own string: no copy) */
+    if (href[n] == '\0' && push_resolved_fast(L, href, n, base))
+        return;
     pipe_box *tb = pipe_box_new(L, free);
     char *h = malloc(n + 1);
     if (h == NULL)
@@ -2156,6 +2173,7 @@ static void html_init(void)
      * report from outside a parse */
     xmlSetStructuredErrorFunc(NULL, silent_error);
     xmlSetGenericErrorFunc(NULL, pipe_xpath_silent);
+    uri_classes();
 }
 
 static int html_open(lua_State *L)
