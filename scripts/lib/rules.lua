@@ -214,6 +214,15 @@ local tconcat = table.concat
 local sbyte, sfind = string.byte, string.find
 local text_clean, text_trim, text_squish = text.clean, text.trim, text.squish
 local html_strip = html.strip
+-- html's query methods as functions (a Document's and a Node's are the
+-- same): ctx:first_value(...) on a Node is a C call of its __index
+-- before the method's own
+local q_select, q_first, q_first_value, q_text
+do
+  local d = html.parse("<p></p>")
+  q_select, q_first, q_first_value, q_text = d.select, d.first, d.first_value, d.text
+  d:close()
+end
 
 local url = require("lib.url")
 local date = require("lib.date")
@@ -812,7 +821,7 @@ local function select_items(ctx, sel)
     if ctx.root and not ctx.tag then return { ctx:root() } end
     return { ctx }
   end
-  if sel.css then return ctx:select(sel.css) end
+  if sel.css then return q_select(ctx, sel.css) end
   -- an XPath that compiles can still fail when evaluated (a function
   -- called with the wrong number of arguments, as in a FiveFilters
   -- config's contains(@class='x')): it matches nothing, as in FTR, and
@@ -916,7 +925,7 @@ local function item_value(f, sel, item, orig)
   if f.paragraphs then return html_strip(item, keep), "text" end
   if suffix == "attr" then return item:attr(attr), "raw" end
   if suffix == "html" then return item:html(), "html" end
-  return item:text(keep), "text"
+  return q_text(item, keep), "text"
 end
 
 local function strip_chars(s, chars)
@@ -1182,11 +1191,11 @@ local function eval_source(f, src, page, ctx, st)
       local v
       if src.how then
         -- (the value in the same call: no Node; false: no such attribute)
-        local raw = ctx:first_value(src.css, src.how, src.how_arg)
+        local raw = q_first_value(ctx, src.css, src.how, src.how_arg)
         if raw == nil then return nil, "nothing matched" end
         if raw then v = process(f, raw, src.how_kind, page, st) end
       else
-        local node = ctx:first(src.css)
+        local node = q_first(ctx, src.css)
         if node == nil then return nil, "nothing matched" end
         v = item_result(f, sel, node, page, st)
       end
