@@ -480,7 +480,9 @@ static int ix_element(pipe_cssm_index *ix, xmlNodePtr el, uint32_t pos)
         int id = !cls && name[0] == 'i' && name[1] == 'd' && name[2] == '\0';
         /* the first of its name is the one the matcher reads (find_attr:
          * the first without a namespace prefix, as this loop goes) */
-        if (cls ? seen_class++ : !id || seen_id++)
+        if (!cls && !id)
+            continue;
+        if (cls ? seen_class++ : seen_id++)
             continue;
         const char *v = plain_value(a);
         if (v == NULL) {
