@@ -146,34 +146,141 @@ static const unsigned char STR_STOP[256] = {
 static const char *plain_run(const char *p, const char *end, int *ok)
 {
     const char *from = p;
-    int high = 0;
-    for (;;) {
-        /* eight bytes at a time while none is over 0x7f, under 0x20, '"'
-         * or '\\' (a lane's borrow can only flag a lane above one that
-         * has such a byte: none is missed); the word with one byte by byte */
-        while (end - p >= 8) {
-            uint64_t v;
-            memcpy(&v, p, 8);
-            const uint64_t ones = 0x0101010101010101u, top = ones * 0x80;
-            uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
-            if ((v | (v - ones * 0x20) | (q - ones) | (b - ones)) & top)
-                break;
+    uint64_t high = 0;
+    const uint64_t ones = 0x0101010101010101u, top = ones * 0x80;
+    /* eight bytes at a time: the lanes under 0x20, '"' or '\\' (x - 1 &
+     * ~x: a borrow flags only lanes above the first such one, so the
+     * lowest flag is exact) and, until the first is seen, those over 0x7f
+     * (a run with one is checked as UTF-8 after, as a whole) */
+    while (end - p >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+        uint64_t m = ((v - ones * 0x20) | (q - ones) | (b - ones)) & ~v & top;
+        if (!high)
+            m |= v & top;
+        if (!m) {
             p += 8;
+            continue;
         }
-        const char *stop = end - p > 8 ? p + 8 : end;
-        while (p < stop) {
-            unsigned char k = STR_STOP[(unsigned char)*p];
-            if (k == 1)
-                goto done;
-            high |= k;
+#if defined(__GNUC__)
+        p += __builtin_ctzll(m) >> 3;
+#else
+        while (!(m & 0x80)) {
+            m >>= 8;
             p++;
         }
-        if (p >= end)
+#endif
+        if (STR_STOP[(unsigned char)*p] == 1)
+            goto done;
+        high = 1;
+        p++;
+    }
+    while (p < end) {
+        unsigned char k = STR_STOP[(unsigned char)*p];
+        if (k == 1)
             break;
+        high |= k;
+        p++;
     }
 done:
     *ok = !high || pipe_utf8_valid(from, (size_t)(p - from)) == (size_t)(p - from);
     return p;
+}
+
+/* the escape at *pp (its backslash) -> its UTF-8 bytes in out and their
+ * count (never more than the escape's own bytes), *pp past it; -1 where
+ * jansson refuses it */
+static int escape(const char **pp, const char *end, int key, char out[4])
+{
+    const char *p = *pp;
+    if (end - p < 2)
+        return -1;
+    char e = p[1];
+    p += 2;
+    *pp = p;
+    switch (e) {
+    case '"': out[0] = '"'; return 1;
+    case '\\': out[0] = '\\'; return 1;
+    case '/': out[0] = '/'; return 1;
+    case 'b': out[0] = '\b'; return 1;
+    case 'f': out[0] = '\f'; return 1;
+    case 'n': out[0] = '\n'; return 1;
+    case 'r': out[0] = '\r'; return 1;
+    case 't': out[0] = '\t'; return 1;
+    case 'u':
+        break;
+    default:
+        return -1;
+    }
+    unsigned long cp;
+    if (end - p < 4 || hex4(p, &cp) != 0)
+        return -1;
+    p += 4;
+    if (cp >= 0xDC00 && cp <= 0xDFFF)
+        return -1;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        unsigned long lo;
+        if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+            hex4(p + 2, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
+            return -1;
+        p += 6;
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+    }
+    if (cp == 0 && key)
+        return -1; /* jansson: no NUL in an object key */
+    *pp = p;
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* A string with escapes is decoded into a buffer on the C stack, pushed
+ * with one copy; past FAST_SHORT bytes the buffer is emptied into a
+ * luaL_Buffer (made then) as it fills. */
+#define FAST_SHORT 256
+
+typedef struct str_out {
+    lua_State *L;
+    luaL_Buffer b;
+    int big;            /* b in use */
+    size_t n;
+    char buf[FAST_SHORT];
+} str_out;
+
+static void str_put(str_out *o, const char *s, size_t len)
+{
+    if (o->n + len > sizeof o->buf) {
+        if (!o->big) {
+            luaL_buffinit(o->L, &o->b);
+            o->big = 1;
+        }
+        luaL_addlstring(&o->b, o->buf, o->n);
+        o->n = 0;
+        if (len > sizeof o->buf) {
+            luaL_addlstring(&o->b, s, len);
+            return;
+        }
+    }
+    memcpy(o->buf + o->n, s, len);
+    o->n += len;
 }
 
 /* a string at r->p (the opening quote); pushes it */
@@ -190,9 +297,11 @@ static int fast_str(fast_rd *r, int key)
         r->p = p + 1;
         return 0;
     }
-    luaL_Buffer b;
-    luaL_buffinit(r->L, &b);
-    luaL_addlstring(&b, from, (size_t)(p - from));
+    str_out o;
+    o.L = r->L;
+    o.big = 0;
+    o.n = 0;
+    str_put(&o, from, (size_t)(p - from));
     for (;;) {
         if (p >= end)
             return -1;
@@ -205,47 +314,27 @@ static int fast_str(fast_rd *r, int key)
             const char *q = plain_run(p, end, &ok);
             if (!ok)
                 return -1;
-            luaL_addlstring(&b, p, (size_t)(q - p));
+            str_put(&o, p, (size_t)(q - p));
             p = q;
             continue;
         }
-        if (end - p < 2)
+        char out[4];
+        int n = escape(&p, end, key, out);
+        if (n < 0)
             return -1;
-        char e = p[1];
-        p += 2;
-        switch (e) {
-        case '"': luaL_addchar(&b, '"'); continue;
-        case '\\': luaL_addchar(&b, '\\'); continue;
-        case '/': luaL_addchar(&b, '/'); continue;
-        case 'b': luaL_addchar(&b, '\b'); continue;
-        case 'f': luaL_addchar(&b, '\f'); continue;
-        case 'n': luaL_addchar(&b, '\n'); continue;
-        case 'r': luaL_addchar(&b, '\r'); continue;
-        case 't': luaL_addchar(&b, '\t'); continue;
-        case 'u':
-            break;
-        default:
-            return -1;
+        if (o.n + (size_t)n <= sizeof o.buf) {
+            memcpy(o.buf + o.n, out, (size_t)n);
+            o.n += (size_t)n;
+        } else {
+            str_put(&o, out, (size_t)n);
         }
-        unsigned long cp;
-        if (end - p < 4 || hex4(p, &cp) != 0)
-            return -1;
-        p += 4;
-        if (cp >= 0xDC00 && cp <= 0xDFFF)
-            return -1;
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-            unsigned long lo;
-            if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
-                hex4(p + 2, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
-                return -1;
-            p += 6;
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-        }
-        if (cp == 0 && key)
-            return -1; /* jansson: no NUL in an object key */
-        pipe_utf8_add(&b, cp);
     }
-    luaL_pushresult(&b);
+    if (o.big) {
+        luaL_addlstring(&o.b, o.buf, o.n);
+        luaL_pushresult(&o.b);
+    } else {
+        lua_pushlstring(r->L, o.buf, o.n);
+    }
     r->p = p + 1;
     return 0;
 }

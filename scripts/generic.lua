@@ -26,19 +26,25 @@ local DROP_LEAD = false
 local meta = require("lib.meta")
 local records = require("lib.records")
 
+-- (globals the per-page path reads, as locals: see lib/rules.lua)
+local type, ipairs, pairs = type, ipairs, pairs
+local extract_content, text_clean, html_strip = extract.content, text.clean, html.strip
+local meta_jsonld, meta_lazy, meta_sources = meta.jsonld, meta.lazy, meta.sources
+local need_doc, carry = records.need_doc, records.carry
+
 -- The longest articleBody among the page's JSON-LD objects (lib.meta
 -- parses them once and flattens @graph, arrays and mainEntity), nil when
 -- none.
 local function jsonld_body(page)
   local best
-  for _, obj in ipairs(meta.jsonld(page)) do
+  for _, obj in ipairs(meta_jsonld(page)) do
     local b = obj.articleBody
     if type(b) == "string" and (not best or #b > #best) then best = b end
   end
   if not best then return nil end
   -- some sites put HTML in articleBody
-  if best:find("<%a") then best = html.strip(best) end
-  best = text.clean(best)
+  if best:find("<%a") then best = html_strip(best) end
+  best = text_clean(best)
   return best ~= "" and best or nil
 end
 
@@ -74,7 +80,7 @@ local function body_of(page, lead, explain)
     lean.candidates = 0
     lean.paragraphs = DROP_LEAD   -- (the body is res.text)
   end
-  local res = extract.content(page.doc, explain and params or lean)
+  local res = extract_content(page.doc, explain and params or lean)
   local body, why
   if res then
     local paras = res.paragraphs
@@ -111,10 +117,10 @@ local function body_of(page, lead, explain)
 end
 
 return function(page)
-  records.need_doc(page)
+  need_doc(page)
   -- the fields the record holds, each computed when first read (the
   -- record has no modified, tags or section: not computed)
-  local m = meta.lazy(page)
+  local m = meta_lazy(page)
   local explain = (pipe.options or {}).explain
   local body, body_why = body_of(page, m.description, explain)
   local rec = {
@@ -130,7 +136,7 @@ return function(page)
     rule = "generic.lua",
   }
   if explain then
-    local why, src = {}, meta.sources(page)
+    local why, src = {}, meta_sources(page)
     for k in pairs(rec) do
       if k ~= "rule" then
         why[k] = (k == "body" and body_why) or src[k] or (k == "url" and rec.url and "page url")
@@ -139,5 +145,5 @@ return function(page)
     end
     rec.explain = why
   end
-  return records.carry(rec, page)
+  return carry(rec, page)
 end

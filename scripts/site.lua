@@ -24,11 +24,23 @@ local url = require("lib.url")
 local records = require("lib.records")
 local ruleset = require("lib.ruleset")
 
+-- (globals the per-page path reads, as locals: see lib/rules.lua)
+local type, pcall, require, error, tostring = type, pcall, require, error, tostring
+local rules_apply, url_of_page, url_host = rules.apply, url.of_page, url.host
+local need_doc, carry = records.need_doc, records.carry
+local pick, ruleset_load = ruleset.pick, ruleset.load
+
 -- the generic fallback: a function(page) -> record, or nil when absent
+local generic   -- generic.lua's value once it has loaded (require would
+                -- return it again; a load that failed is tried again)
 local function generic_fallback()
   if (pipe.options or {}).no_generic then return nil end
+  if generic then return generic end
   local ok, gen = pcall(require, "generic")
-  if ok then return gen end
+  if ok then
+    generic = gen
+    return gen
+  end
   -- only generic.lua itself missing means "no fallback"; any other error
   -- (inside generic.lua, or a module it needs) is reported
   if tostring(gen):find("module 'generic' not found", 1, true) then return nil end
@@ -36,14 +48,14 @@ local function generic_fallback()
 end
 
 return function(page)
-  records.need_doc(page)
-  local page_url, no_url = url.of_page(page)   -- absolute, or nil and why
+  need_doc(page)
+  local page_url, no_url = url_of_page(page)   -- absolute, or nil and why
   page.url = page_url
-  local host = url.host(page_url)
-  local entry = host and ruleset.pick(host)
+  local host = url_host(page_url)
+  local entry = host and pick(host)
   local record
   if entry then
-    record = rules.apply(ruleset.load(entry), page)
+    record = rules_apply(ruleset_load(entry), page)
     record.rule = entry.label
   else
     local gen = generic_fallback()
@@ -51,7 +63,7 @@ return function(page)
       if not host then error("no page URL: " .. no_url, 0) end
       error("no site rule for host '" .. host .. "'", 0)
     end
-    if type(gen) == "table" then record = rules.apply(gen, page) else record = gen(page) end
+    if type(gen) == "table" then record = rules_apply(gen, page) else record = gen(page) end
     if type(record) == "table" then
       record.rule = record.rule or "generic.lua"
       if (pipe.options or {}).explain then
@@ -62,5 +74,5 @@ return function(page)
     end
   end
   if type(record) == "table" then record.url = page_url or record.url end
-  return records.carry(record, page)
+  return carry(record, page)
 end

@@ -109,6 +109,11 @@ typedef struct scanner {
     const char *words[MAX_WORDS];
     const char *prefixes[MAX_NAMES];
     size_t plen[MAX_NAMES];
+    /* the prefixes by first byte: porder[pstart[b] .. pstart[b + 1]) (an
+     * empty prefix, which every text has, in bucket 0: pempty) */
+    unsigned char porder[MAX_NAMES];
+    unsigned char pstart[257];
+    int pempty;
     /* the words bucketed by first letter (see groups_in) */
     const char *wsorted[MAX_WORDS];
     unsigned wgroup[MAX_WORDS];
@@ -348,7 +353,20 @@ int pipe_extract_scanner(lua_State *L)
         s->plen[i] = strlen(s->prefixes[i]);
         if (s->plen[i] > need)
             need = s->plen[i];
+        if (s->plen[i] == 0)
+            s->pempty = 1;
     }
+    /* (a counting sort of the prefixes by first byte) */
+    unsigned char pcount[256] = {0};
+    for (int i = 0; i < s->nprefixes; i++)
+        pcount[(unsigned char)s->prefixes[i][0]]++;
+    s->pstart[0] = 0;
+    for (int b = 0; b < 256; b++)
+        s->pstart[b + 1] = (unsigned char)(s->pstart[b] + pcount[b]);
+    unsigned char fill[256];
+    memcpy(fill, s->pstart, sizeof fill);
+    for (int i = 0; i < s->nprefixes; i++)
+        s->porder[fill[(unsigned char)s->prefixes[i][0]]++] = (unsigned char)i;
     s->textcap = (need < OWN_TEXT ? need : OWN_TEXT) + 1;
     s->digits = digits;
     s->meta_index = meta_index;
@@ -550,6 +568,11 @@ static unsigned groups_in(const scanner *s, const char *v)
 
 /* the element's own text, collapsed and trimmed, into buf (at most cap-1
  * bytes); returns its length */
+/* own_text's spaces (1) and the string's end (2) */
+static const unsigned char OWN_STOP[256] = {
+    [0] = 2, [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\f'] = 1,
+};
+
 static size_t own_text(xmlNodePtr n, char *buf, size_t cap)
 {
     size_t k = 0;
@@ -557,9 +580,15 @@ static size_t own_text(xmlNodePtr n, char *buf, size_t cap)
     for (xmlNodePtr c = n->children; c && k < cap - 1; c = c->next) {
         if (c->type != XML_TEXT_NODE || !c->content)
             continue;
-        for (const xmlChar *p = c->content; *p && k < cap - 1; p++) {
-            if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'
-                || *p == '\f') {
+        const xmlChar *p = c->content;
+        /* the spaces before any text: indentation between elements is
+         * most text nodes */
+        if (k == 0) {
+            while (OWN_STOP[*p] == 1)
+                p++;
+        }
+        for (; *p && k < cap - 1; p++) {
+            if (OWN_STOP[*p] == 1) {
                 space = k > 0;
                 continue;
             }
@@ -580,10 +609,13 @@ static size_t own_text(xmlNodePtr n, char *buf, size_t cap)
 
 static int prefix_hit(const scanner *s, const char *t, size_t len)
 {
-    for (int i = 0; i < s->nprefixes; i++) {
+    if (s->pempty)
+        return 1;
+    /* only the prefixes that start with t's first byte */
+    unsigned char b = (unsigned char)t[0];
+    for (int j = s->pstart[b]; j < s->pstart[b + 1]; j++) {
+        int i = s->porder[j];
         size_t pl = s->plen[i];
-        if (pl > 0 && s->prefixes[i][0] != t[0])
-            continue;
         if (len >= pl && memcmp(t, s->prefixes[i], pl) == 0)
             return 1;
         /* "By " matches the whole text "By" */

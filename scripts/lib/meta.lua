@@ -42,6 +42,12 @@
 --                                          (arrays, @graph), Article-like
 --                                          types first; broken blocks skipped
 --   meta.jsonld_path(page, "a.b") -> {value...}
+-- globals read on every page, as file locals (a global is a miss in the
+-- page's environment and a library proxy's lookup)
+local type, ipairs, next, select, rawget = type, ipairs, next, select, rawget
+local tostring, error, pcall, setmetatable = tostring, error, pcall, setmetatable
+local math_type, math_floor, math_tointeger = math.type, math.floor, math.tointeger
+local text_clean, json_decode = text.clean, json.decode
 local url = require("lib.url")
 local date = require("lib.date")
 local words = require("lib.meta.words")
@@ -146,7 +152,7 @@ end
 
 local function clean(s)
   if type(s) ~= "string" then return nil end
-  s = text.clean(s)
+  s = text_clean(s)
   if s == "" then return nil end
   return s
 end
@@ -206,13 +212,33 @@ function meta.tag(page, name)
   return tags(page)[l] or NONE
 end
 
--- the first non-empty <meta> of these names -> value, "meta NAME"
-local function first_tag(page, ...)
-  for i = 1, select("#", ...) do
-    local name = select(i, ...)
-    for _, v in ipairs(meta.tag(page, name)) do
+-- meta.tag of a lowercase name (lib/meta's own constants)
+local function tag_of(page, name)
+  return (page._meta_tags or tags(page))[name] or NONE
+end
+
+-- "meta NAME" of the names below (constants: each made once)
+local META_SRC = setmetatable({}, { __index = function(t, name)
+  local s = "meta " .. name
+  t[name] = s
+  return s
+end })
+
+-- the first non-empty <meta> of a name (lowercase) or of a list of them
+-- -> value, "meta NAME"
+local function first_tag(page, names)
+  local idx = page._meta_tags or tags(page)
+  if type(names) == "string" then
+    for _, v in ipairs(idx[names] or NONE) do
       local c = clean(v)
-      if c then return c, "meta " .. name end
+      if c then return c, META_SRC[names] end
+    end
+    return nil
+  end
+  for _, name in ipairs(names) do
+    for _, v in ipairs(idx[name] or NONE) do
+      local c = clean(v)
+      if c then return c, META_SRC[name] end
     end
   end
   return nil
@@ -258,14 +284,14 @@ end
 -- JSON-LD as pages write it: raw newlines and tabs inside strings, other
 -- control characters, trailing commas.  Strict first, then each repair.
 local function decode_lenient(body)
-  local v = json.decode(body)
+  local v = json_decode(body)
   if v ~= nil then return v end
   -- control characters are never valid raw inside strings and are
   -- whitespace (or junk) outside them
   body = body:gsub("[%z\1-\31]", " ")
-  v = json.decode(body)
+  v = json_decode(body)
   if v ~= nil then return v end
-  return json.decode((body:gsub(",%s*([}%]])", "%1")))
+  return json_decode((body:gsub(",%s*([}%]])", "%1")))
 end
 
 -- the texts of the page's ld+json scripts, wrappers not yet stripped:
@@ -323,11 +349,22 @@ function meta.jsonld(page)
   return sorted
 end
 
+-- the first object (in meta.jsonld's order) of each @id that has a name
+-- or a @type: made once per list of objects
+local BY_ID = setmetatable({}, { __mode = "k" })
+
 local function by_id(page, id)
-  for _, o in ipairs(meta.jsonld(page)) do
-    if o["@id"] == id and (o.name or o["@type"]) then return o end
+  local objects = meta.jsonld(page)
+  local ids = BY_ID[objects]
+  if not ids then
+    ids = {}
+    for _, o in ipairs(objects) do
+      local k = o["@id"]
+      if k ~= nil and ids[k] == nil and (o.name or o["@type"]) then ids[k] = o end
+    end
+    BY_ID[objects] = ids
   end
-  return nil
+  return ids[id]
 end
 
 -- follow a {"@id": ...}-only reference
@@ -343,7 +380,7 @@ end
 local function scalar(v)
   if type(v) == "string" then return v end
   if type(v) == "number" then
-    if math.type(v) == "float" and v == math.floor(v) then v = math.tointeger(v) end
+    if math_type(v) == "float" and v == math_floor(v) then v = math_tointeger(v) end
     return tostring(v)
   end
   if type(v) == "table" and not is_list(v) then
@@ -390,10 +427,17 @@ function meta.jsonld_path(page, path)
   return out
 end
 
--- the first JSON-LD value at path -> value, "jsonld PATH"
+-- "jsonld PATH" of the paths below (constants: each made once)
+local JSONLD_SRC = setmetatable({}, { __index = function(t, path)
+  local s = "jsonld " .. path
+  t[path] = s
+  return s
+end })
+
+-- the first JSON-LD value at path (a constant) -> value, "jsonld PATH"
 local function jsonld_first(page, path)
   local v = clean(meta.jsonld_path(page, path)[1])
-  if v then return v, "jsonld " .. path end
+  if v then return v, JSONLD_SRC[path] end
   return nil
 end
 
@@ -406,12 +450,14 @@ local function add_unique(list, seen, s)
   list[#list + 1] = s
 end
 
+local LANG_TAGS = { "og:locale", "content-language", "language", "dc.language" }
+
 local function lang(page, doc)
   local root = doc and doc:root()
   local l = root and (root:attr("lang") or root:attr("xml:lang"))
   local src = "html[lang]"
   l = clean(l)
-  if not l then l, src = first_tag(page, "og:locale", "content-language", "language", "dc.language") end
+  if not l then l, src = first_tag(page, LANG_TAGS) end
   if not l then return nil end
   l = l:gsub("_", "-"):match("^[^,;%s]+")
   return l, src
@@ -422,10 +468,12 @@ local function split_tags(list, seen, s)
   for part in s:gmatch("[^,;]+") do add_unique(list, seen, part) end
 end
 
+local KEYWORD_TAGS = { "news_keywords", "keywords" }
+
 local function tag_list(page)
   local list, seen = {}, {}
   local src = "meta article:tag"
-  for _, v in ipairs(meta.tag(page, "article:tag")) do add_unique(list, seen, v) end
+  for _, v in ipairs(tag_of(page, "article:tag")) do add_unique(list, seen, v) end
   if #list == 0 then
     src = "jsonld keywords"
     for _, o in ipairs(meta.jsonld(page)) do
@@ -439,9 +487,9 @@ local function tag_list(page)
     end
   end
   if #list == 0 then
-    for _, name in ipairs({ "news_keywords", "keywords" }) do
-      src = "meta " .. name
-      for _, v in ipairs(meta.tag(page, name)) do split_tags(list, seen, v) end
+    for _, name in ipairs(KEYWORD_TAGS) do
+      src = META_SRC[name]
+      for _, v in ipairs(tag_of(page, name)) do split_tags(list, seen, v) end
       if #list > 0 then break end
     end
   end
@@ -449,8 +497,11 @@ local function tag_list(page)
   return list, src
 end
 
+local IMAGE_TAGS = { "og:image", "og:image:url", "og:image:secure_url", "twitter:image",
+                     "twitter:image:src" }
+
 local function image(page, doc)
-  local v, src = first_tag(page, "og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src")
+  local v, src = first_tag(page, IMAGE_TAGS)
   if not v then v, src = jsonld_first(page, "image.url") end
   if not v then v, src = jsonld_first(page, "image") end
   if not v and doc then
@@ -462,16 +513,21 @@ end
 
 -- names the page gives its site: og:site_name, JSON-LD publisher and
 -- WebSite names, application-name
-local function site_names(page, m)
+local function add_clean(out, v)
+  v = clean(v)
+  if v then out[#out + 1] = v end
+end
+
+local function site_names(page, site_name)
   local out = {}
-  local function add(v) v = clean(v); if v then out[#out + 1] = v end end
-  add(m.site_name)
-  for _, v in ipairs(meta.jsonld_path(page, "publisher.name")) do add(v) end
+  add_clean(out, site_name)
+  for _, v in ipairs(meta.jsonld_path(page, "publisher.name")) do add_clean(out, v) end
   for _, o in ipairs(meta.jsonld(page)) do
-    if o["@type"] == "WebSite" or o["@type"] == "Organization" then add(scalar(o.name)) end
+    local t = o["@type"]
+    if t == "WebSite" or t == "Organization" then add_clean(out, scalar(o.name)) end
   end
-  for _, v in ipairs(meta.tag(page, "application-name")) do add(v) end
-  for _, v in ipairs(meta.tag(page, "og:site_name")) do add(v) end
+  for _, v in ipairs(tag_of(page, "application-name")) do add_clean(out, v) end
+  for _, v in ipairs(tag_of(page, "og:site_name")) do add_clean(out, v) end
   return out
 end
 
@@ -514,7 +570,7 @@ end
 -- the names the page gives its site, as lib/meta/words matches them
 local function site_of(page, st)
   if not st.site then
-    st.site = words.site(page, site_names(page, { site_name = need(page, st, "site_name") }))
+    st.site = words.site(page, site_names(page, need(page, st, "site_name")))
   end
   return st.site
 end
@@ -529,8 +585,9 @@ FIELD.modified = function(page, st)
   return dates_mod.find(page, meta, "modified", need(page, st, "lang"))
 end
 
+local DESCRIPTION_TAGS = { "og:description", "description", "twitter:description" }
 FIELD.description = function(page)
-  local v, src = first_tag(page, "og:description", "description", "twitter:description")
+  local v, src = first_tag(page, DESCRIPTION_TAGS)
   if not v then v, src = jsonld_first(page, "description") end
   return v, v and src or nil
 end

@@ -23,9 +23,16 @@ function url.host(u)
   if type(u) ~= "string" then return nil end
   local authority = u:match("^%a[%w+.-]*://([^/?#]*)") or u:match("^//([^/?#]*)")
   if not authority then return nil end
-  authority = authority:gsub("^.*@", "")
-  local host = authority:match("^%[[^%]]*%]") or authority:gsub(":%d*$", "")
-  host = host:lower():gsub("%.$", "")
+  -- (each gsub runs only when its character is there: one anchored only
+  -- at the end tries every byte)
+  if authority:find("@", 1, true) then authority = authority:gsub("^.*@", "") end
+  local host = authority:match("^%[[^%]]*%]")
+  if not host then
+    host = authority
+    if host:find(":", 1, true) then host = host:gsub(":%d*$", "") end
+  end
+  host = host:lower()
+  if host:byte(-1) == 46 then host = host:sub(1, -2) end   -- a trailing "."
   if host == "" then return nil end
   return host
 end
@@ -71,6 +78,14 @@ end
 
 -- the bytes Lua's %s matches (isspace in the C locale)
 local SPACE = { [9] = true, [10] = true, [11] = true, [12] = true, [13] = true, [32] = true }
+
+-- s without the spaces at its ends (a lazy match tries the end at every
+-- byte: only when an end is a space)
+local function trim(s)
+  local first, last = s:byte(1), s:byte(-1)
+  if first and (SPACE[first] or SPACE[last]) then return (s:match("^%s*(.-)%s*$")) end
+  return s
+end
 
 -- url.resolve(href, base) -> absolute URL | href unchanged when no base |
 -- nil for an empty href
@@ -166,52 +181,66 @@ end
 -- when that is absolute; nil otherwise
 local function own_url(page, href)
   if type(href) ~= "string" then return nil end
-  local h = href:match("^%s*(.-)%s*$")
+  local h = trim(href)
   if h == "" then return nil end
   if h:find("^%a[%w+.-]*://") then return h end
   if h:find("^//") then return "https:" .. h end
   local base = url.base_href(page)
-  base = base and base:match("^%s*(.-)%s*$")
+  base = base and trim(base)
   if base and base:find("^%a[%w+.-]*://") then return html_absolute(h, base) end
   return nil
 end
 
--- url.of_page(page) -> the page's own URL, absolute: pipe.options.url
--- (--url), page.url (the record's url), else what the page says about
--- itself: <link rel=canonical>, og:url, JSON-LD url/mainEntityOfPage,
--- each as is when absolute, a relative one resolved against an absolute
--- <base href>.  nil and why when none gives an absolute URL.
-function url.of_page(page)
-  local opts = (pipe and pipe.options) or page.options or {}
-  if type(opts.url) == "string" and opts.url ~= "" then return opts.url end
-  if type(page.url) == "string" and page.url ~= "" then return page.url end
-  local doc = page.doc
-  if not doc then return nil, "no --url, and no page" end
-  local c = links(page)
+-- the JSON-LD paths that name the page's URL, in the order asked
+local JSONLD_PATHS = { "url", "mainEntityOfPage", "mainEntityOfPage.@id" }
+local NONE = {}   -- (no values: read only)
+
+-- lib/meta when it loads and reads JSON-LD, else nil (kept once it has
+-- loaded; a load that failed is tried again, as require does)
+local meta_module
+local function jsonld_meta()
+  if meta_module then return meta_module end
+  local ok, meta = pcall(require, "lib.meta")
+  if ok and type(meta) == "table" and meta.jsonld_path then
+    meta_module = meta
+    return meta
+  end
+  return nil
+end
+
+-- what the page says about its own URL (see url.of_page): the URL, or
+-- nil and why
+local function doc_url(page, doc, c)
   local relative
   local first = canonical_first(page)
   if first then
     local u = own_url(page, first)
     if u then return u end
-    relative = first:match("^%s*(.-)%s*$")
+    relative = trim(first)
     local list = canonical_list(page)
     for i = 2, #list do
       u = own_url(page, list[i])
       if u then return u end
     end
   end
-  if c.og_url == nil then c.og_url = og_url_of(doc) or false end
+  if c.og_url == nil then
+    -- (no canonical: the page was walked end to end for it; the og:url
+    -- query and the queries that follow (the rule's, lib/meta's) answer
+    -- from the element index, one walk to make it)
+    if not first then doc:index() end
+    c.og_url = og_url_of(doc) or false
+  end
   if c.og_url then
     local u = own_url(page, c.og_url)
     if u then return u end
     relative = relative or c.og_url
   end
   -- JSON-LD (lib/meta reads it; loaded here on demand, it requires us)
-  local ok, meta = pcall(require, "lib.meta")
-  if ok and type(meta) == "table" and meta.jsonld_path then
-    for _, path in ipairs({ "url", "mainEntityOfPage", "mainEntityOfPage.@id" }) do
+  local meta = jsonld_meta()
+  if meta then
+    for _, path in ipairs(JSONLD_PATHS) do
       local jok, vals = pcall(meta.jsonld_path, page, path)
-      for _, v in ipairs(jok and vals or {}) do
+      for _, v in ipairs(jok and vals or NONE) do
         local u = own_url(page, v)
         if u then return u end
       end
@@ -221,6 +250,30 @@ function url.of_page(page)
     return nil, "the page's own URL '" .. relative .. "' is relative and there is no --url, record url or <base href> to resolve it against"
   end
   return nil, "no --url, record url, canonical link or og:url"
+end
+
+-- url.of_page(page) -> the page's own URL, absolute: pipe.options.url
+-- (--url), page.url (the record's url), else what the page says about
+-- itself: <link rel=canonical>, og:url, JSON-LD url/mainEntityOfPage,
+-- each as is when absolute, a relative one resolved against an absolute
+-- <base href>.  nil and why when none gives an absolute URL.  What the
+-- page says is looked up once per document (as its parts are: the
+-- canonical links, og:url, <base href>, lib/meta's JSON-LD): lib/meta's
+-- url and image fields ask again on a page whose URL site.lua did not
+-- find, and generic.lua sets no page.url.
+function url.of_page(page)
+  local opts = (pipe and pipe.options) or page.options or {}
+  if type(opts.url) == "string" and opts.url ~= "" then return opts.url end
+  if type(page.url) == "string" and page.url ~= "" then return page.url end
+  local doc = page.doc
+  if not doc then return nil, "no --url, and no page" end
+  local c = links(page)
+  if not c.own_done then
+    c.own, c.own_why = doc_url(page, doc, c)
+    c.own_done = true
+  end
+  if c.own then return c.own end
+  return nil, c.own_why
 end
 
 -- url.base_href(page) -> the href of the first <base href>, as written

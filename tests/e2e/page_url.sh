@@ -70,3 +70,8 @@ expect_eq "--url first" '{"canonical":"https://a.example/one","url":"https://giv
 # at either end, and only there; all spaces is no URL
 got=$("$PIPE" run --no-workers tests/rules/url_resolve.lua "$TMP/rel-words.html" | jq -r .r)
 expect_eq "url.resolve trims" "https://base.example/dir/a/b|https://base.example/dir/a/b|https://base.example/dir/a/b|https://base.example/dir/a/b|https://base.example/dir/a/b|https://base.example/dir/a%20b|https://base.example/dir/a/b|https://base.example/dir/x%20y|nil|nil|https://h.example/p%20q" "$got"
+
+# url.host: lowercase, userinfo (up to the last @), a :port and one
+# trailing dot dropped; an [IPv6] literal kept whole; no host is nil
+got=$("$PIPE" run --no-workers tests/rules/url_host.lua "$TMP/rel-words.html" | jq -r .h)
+expect_eq "url.host" "example.com|c.d|[::1]|host|h.|nil|nil|x.y:abc|a.b|h|nil|nil|nil|[x]|Ä.de" "$got"

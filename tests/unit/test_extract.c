@@ -863,6 +863,31 @@ START_TEST(scanner_own_text_and_words)
 }
 END_TEST
 
+/* Prefixes are looked up by their first byte (a UTF-8 lead byte too):
+ * case counts, a prefix ending in a space matches the whole text without
+ * it, leading spaces and indentation text nodes are skipped; an empty
+ * prefix matches every element with an own text. */
+START_TEST(scanner_prefix_first_bytes)
+{
+    lua_State *L = pipe_test_lua();
+    const char *err = pipe_test_dostring(L,
+        "S = extract.scanner({ prefixes = {'Von ', 'By ', 'VON ', 'B', '\xc3\x9c" "ber ', 'Bei: '} }) "
+        "E = extract.scanner({ prefixes = {'Zz', ''} }) "
+        "DOC = html.parse([[<html><head><meta charset=utf-8></head><body>"
+        "<p id=a>Von Ann</p><p id=b>VON BEA</p><p id=c>By</p><p id=d>Bx</p>"
+        "<p id=e>\xc3\x9c" "ber Carl</p><p id=f>\xc3\x9c" "x</p><p id=g>von dora</p>"
+        "<div id=h>\n   \n  <p id=i>  \n\t Von Eve</p>\n</div>"
+        "<p id=j>Ab</p><p id=k>Bei: Fay</p><p id=l>Be</p>"
+        "</body></html>]]) "
+        "function ids(l) local t = {} for _, n in ipairs(l) do "
+        "  t[#t+1] = n:attr('id') end return table.concat(t, ' ') end");
+    ck_assert_msg(err == NULL, "%s", err);
+    expect_lua(L, "return ids(S:scan(DOC).prefixed)", "a b c d e i k l");
+    expect_lua(L, "return ids(E:scan(DOC).prefixed)", "a b c d e f g i j k l");
+    pipe_lua_close(L);
+}
+END_TEST
+
 /* spec.words: of an attribute's elements, only those whose value has one
  * of the words. */
 START_TEST(scanner_attr_words)
@@ -1007,6 +1032,7 @@ Suite *extract_suite(void)
     tcase_add_test(tc, scanner_meta_tags);
     tcase_add_test(tc, scanner_from_index);
     tcase_add_test(tc, scanner_own_text_and_words);
+    tcase_add_test(tc, scanner_prefix_first_bytes);
     tcase_add_test(tc, scanner_attr_words);
     tcase_add_test(tc, arrays_kept_across_calls);
     tcase_add_test(tc, params_kept_lists);

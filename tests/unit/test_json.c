@@ -309,6 +309,21 @@ START_TEST(test_decode_direct)
             decode_both(L, buf, (size_t)len);
         }
     }
+    /* strings with escapes longer than the decoder's C buffer (256
+     * bytes): an escape or UTF-8 just before, at and after its end, and a
+     * second escape far past it */
+    static const size_t around[] = {0, 100, 254, 255, 256, 257, 258, 511, 512, 513, 700};
+    for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) {
+        for (size_t i = 0; i < sizeof around / sizeof around[0]; i++) {
+            char s[800];
+            memset(s, 'b', 720);
+            s[720] = '\0';
+            size_t at = around[i];
+            int len = snprintf(buf, sizeof buf, "[\"\\/%.*s%s%.*s\\/x\"]", (int)at, s,
+                               odd[k], (int)(720 - at), s);
+            decode_both(L, buf, (size_t)len);
+        }
+    }
     pipe_lua_close(L);
 }
 END_TEST

@@ -35,6 +35,10 @@
 -- are dropped.  "X und Y", "X, Y & Z" give several names.  A source whose
 -- names are all handles ("christian.stadtfeld") is used only when no
 -- later source gives a real name.
+-- globals read on every page, as file locals
+local type, ipairs = type, ipairs
+local text_clean, text_squish = text.clean, text.squish
+local tconcat, tinsert, re_split = table.concat, table.insert, re.split
 local words = require("lib.meta.words")
 local date = require("lib.date")
 
@@ -82,6 +86,38 @@ local EDGE_PUNCT = re.compile([[^[\p{P}\p{S}\s]+|[\s,;:|\p{Pd}]+$]])
 -- "(Sponsored Post)", "[Update]"
 local PARENS = re.compile([=[\([^()]*\)|\[[^\[\]]*\]]=])
 local UPPER = re.compile([[^\p{Lu}]])
+
+-- Most bylines are plain names: each regex above is run only on a text
+-- that has what it needs to match (a plain find first, superset tests:
+-- the result is the same).  PARENS needs ( or [, URLS :// or www. or @
+-- or [, DATE_TAIL a digit (\d is Unicode: any byte over 0x7f may be
+-- one), CREDIT_TAIL one of its capitalised words, the dash split a
+-- hyphen, a bar or an en or em dash (lead byte 226).
+local function unwrap_parens(line)
+  if not line:find("[%(%[]") then return line end
+  return (PARENS:gsub(line, " "))
+end
+local function drop_urls(line)
+  if not (line:find("[@%[]") or line:find("://", 1, true) or line:find("[Ww][Ww][Ww]%.")) then
+    return line
+  end
+  return (URLS:gsub(line, " "))
+end
+local function drop_tails(line)
+  if line:find("[%d\128-\255]") then line = DATE_TAIL:gsub(line, "") end
+  if line:find("[IFPBGV][lohir]") then line = CREDIT_TAIL:gsub(line, "") end
+  return line
+end
+local function dash_parts(line)
+  if not line:find("[-|\226]") then return { line } end
+  return re_split(line, [[\s+[-–—|]\s+]])
+end
+-- EDGE_PUNCT:gsub(s, ""), nothing to strip when s starts and ends with
+-- an ASCII letter or digit
+local function strip_edges(s)
+  if s:find("^%w") and s:find("%w$") then return s end
+  return (EDGE_PUNCT:gsub(s, ""))
+end
 local LOWERCASE = re.compile([[^\p{Ll}]])
 local LETTER = re.compile([[\p{L}]])
 local HANDLE = re.compile([[^[\p{Ll}\d._-]+$|^[\p{L}\d]*\d[\p{L}\d]*$]])
@@ -130,7 +166,7 @@ local BY_START = {}
 for _, p in ipairs(PREFIXES) do
   local k = p:sub(1, 2)
   BY_START[k] = BY_START[k] or {}
-  table.insert(BY_START[k], p)
+  tinsert(BY_START[k], p)
 end
 
 -- strip byline prefixes (also glued to a capitalised name)
@@ -156,7 +192,7 @@ local function strip_prefixes(s)
 end
 
 local function label(piece)
-  return LABELS[table.concat(words.list(piece), " ")] == true
+  return LABELS[tconcat(words.list(piece), " ")] == true
 end
 
 -- is piece a person's or an organisation's name (1..MAX_WORDS words,
@@ -196,10 +232,10 @@ local function strip_labels(piece)
     if #w < 2 then break end
     local cut
     for k = 3, 1, -1 do
-      if #w > k and label(table.concat(w, " ", #w - k + 1)) then cut = k; break end
+      if #w > k and label(tconcat(w, " ", #w - k + 1)) then cut = k; break end
     end
     if not cut then break end
-    piece = table.concat(w, " ", 1, #w - cut)
+    piece = tconcat(w, " ", 1, #w - cut)
   end
   return piece
 end
@@ -209,7 +245,7 @@ end
 local function strip_calendar(piece, calendar)
   for _ = 1, 2 do
     local head, last = piece:match("^(.-)%s*(%S+)$")
-    if not last or not calendar[lower(EDGE_PUNCT:gsub(last, ""))] then break end
+    if not last or not calendar[lower(strip_edges(last))] then break end
     piece = head
   end
   return piece
@@ -241,20 +277,20 @@ end
 function authors.names(s, site, strict, calendar)
   if type(s) ~= "string" then return {}, false end
   site = site or NO_SITE
-  s = text.clean(s)
+  s = text_clean(s)
   local out, handles = {}, 0
   local rejected = 0
   for line in s:gmatch("[^\n]+") do
-    line = text.squish(URLS:gsub(PARENS:gsub(line, " "), " "))
+    line = text_squish(drop_urls(unwrap_parens(line)))
     -- "rasos am 24. Juli 2017", "Text von X Illustration von Y"
-    line = strip_prefixes(CREDIT_TAIL:gsub(DATE_TAIL:gsub(line, ""), ""))
+    line = strip_prefixes(drop_tails(line))
     -- "unocero - Alberto Ávila", "Jane Doe | Redaktion": parts that name
     -- the site go, the rest is split into names
-    local parts = re.split(line, [[\s+[-–—|]\s+]])
+    local parts = dash_parts(line)
     for _, part in ipairs(parts) do
       for _, piece in ipairs(NAME_SEP:split(part)) do
-        piece = strip_prefixes(text.squish(piece))
-        piece = EDGE_PUNCT:gsub(piece, "")
+        piece = strip_prefixes(text_squish(piece))
+        piece = strip_edges(piece)
         local k
         if piece ~= "" and calendar then piece = strip_calendar(piece, calendar) end
         if piece ~= "" and not label(piece) then
@@ -395,7 +431,7 @@ function authors.find(page, M, site)
   -- twitter:data1 the names
   for i = 1, 4 do
     local l = M.tag(page, "twitter:label" .. i)[1]
-    if l and strip_prefixes(text.squish(l)) == "" then
+    if l and strip_prefixes(text_squish(l)) == "" then
       local v = M.tag(page, "twitter:data" .. i)[1]
       local src = "meta twitter:data" .. i
       if v then
@@ -448,7 +484,7 @@ function authors.find(page, M, site)
         local names, h = authors.names(t, site, false, calendar)
         if #names == 0 then
           -- "Posted on September 21, 2020 by Adi Tzlil"
-          local after = LATE_BY:match(text.squish(t))
+          local after = LATE_BY:match(text_squish(t))
           if after then names, h = authors.names(after, site, false, calendar) end
         end
         local cls = bvals[i].class or bvals[i].id or ""
@@ -462,9 +498,9 @@ function authors.find(page, M, site)
   aways = f.away.prefixed or EMPTY
   for i, n in ipairs(f.prefixed or EMPTY) do
     if not aways[i] then
-      local t = text.squish(n:text())
+      local t = text_squish(n:text())
       -- "<span>By</span> <a>Jane Doe</a>": the names are the parent's
-      if strip_prefixes(t) == "" and n:parent() then t = text.squish(n:parent():text()) end
+      if strip_prefixes(t) == "" and n:parent() then t = text_squish(n:parent():text()) end
       -- the element's text must start with the byline word
       if #t <= MAX_BYLINE and strip_prefixes(t) ~= t then
         local names, h = authors.names(t, site, true, calendar)

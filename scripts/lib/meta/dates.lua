@@ -36,6 +36,10 @@
 -- ("2022-11-06T23:00:00Z" for a page dated 7 November) and gives the next
 -- day, as a date; a UTC time one day away from the date the page shows
 -- near its headline gives that day.
+-- globals read on every page, as file locals
+local type, ipairs, pairs, tonumber, pcall = type, ipairs, pairs, tonumber, pcall
+local sformat, math_abs, tsort = string.format, math.abs, table.sort
+local text_squish = text.squish
 local date = require("lib.date")
 local url = require("lib.url")
 
@@ -126,7 +130,7 @@ function near_h1(f, names)
   end
   local out, oa, ov = {}, {}, {}
   if m == 0 then return out, oa, ov end
-  table.sort(codes)
+  tsort(codes)
   for i = 1, m do
     local k = at[codes[i] & LOW]
     out[i], oa[i], ov[i] = nodes[k], aways[k], vals[k]
@@ -159,7 +163,7 @@ local function valid_day(y, m, d)
   if not (y and m and d) or y < 1995 or y > 2100 or m < 1 or m > 12 or d < 1 or d > 31 then
     return nil
   end
-  return string.format("%04d-%02d-%02d", y, m, d)
+  return sformat("%04d-%02d-%02d", y, m, d)
 end
 
 -- dates.from_url(u) -> "YYYY-MM-DD" | nil
@@ -282,7 +286,7 @@ end
 
 
 local function parse(v, lang)
-  if type(v) == "number" then v = string.format("%d", v) end
+  if type(v) == "number" then v = sformat("%d", v) end
   if type(v) ~= "string" then return nil end
   v = v:gsub("%s+", " ")
   if #v > 200 then return nil end
@@ -310,7 +314,7 @@ local function midnight_day(iso)
   d = d + 1
   if d > days[m] then d = 1; m = m + 1 end
   if m > 12 then m = 1; y = y + 1 end
-  return string.format("%04d-%02d-%02d", y, m, d)
+  return sformat("%04d-%02d-%02d", y, m, d)
 end
 
 -- seconds since an arbitrary epoch of an ISO time, and whether it had an
@@ -341,7 +345,7 @@ local function local_twin(best, parsed)
   for _, p in ipairs(parsed) do
     local u, o = instant(p.iso)
     if u and o and o ~= "+00:00" and u == t then return p end
-    if u and not o and u ~= t and math.abs(u - t) <= 14 * 3600
+    if u and not o and u ~= t and math_abs(u - t) <= 14 * 3600
        and (u - t) % 900 == 0 and day_of(p.iso) ~= day_of(best) then
       return p
     end
@@ -393,7 +397,7 @@ function visible(f, lang, hinted_only)
       if k > MAX_ELEMENTS then break end
       local tag = n.tag
       if tag ~= "body" and tag ~= "html" and tag ~= "script" and tag ~= "style" then
-        local t = text.squish(n:text())
+        local t = text_squish(n:text())
         if t:find("%d") and not seen[t] then
           seen[t] = true
           -- a short text, or a date opening a longer one (a dateline,
@@ -420,7 +424,7 @@ local function local_neighbour(iso, day)
   if not off or off == "+00:00" then return false end
   local a = instant(day_of(iso) .. "T00:00:00")
   local b = instant(day .. "T00:00:00")
-  return a and b and math.abs(a - b) == 86400
+  return a and b and math_abs(a - b) == 86400
 end
 
 function dates.find(page, M, which, lang)
@@ -466,7 +470,7 @@ function dates.find(page, M, which, lang)
       local shown, how = visible(M.facts(page), lang, true)
       local s_t = shown and instant(day_of(shown) .. "T00:00:00")
       local b_t = instant(day_of(best.iso) .. "T00:00:00")
-      if s_t and b_t and math.abs(s_t - b_t) == 86400 then
+      if s_t and b_t and math_abs(s_t - b_t) == 86400 then
         best = { iso = day_of(shown), src = how .. " (the page's day of " .. best.src .. ")" }
       end
     end

@@ -21,6 +21,9 @@
 -- name gives the title (its segments joined as written); then a headline.
 -- An og:title cut short by an unescaped quote (<title> goes on with the
 -- quote) loses to <title>.
+-- globals read on every page, as file locals
+local type, ipairs, select = type, ipairs, select
+local text_clean, tconcat, math_max = text.clean, table.concat, math.max
 local words = require("lib.meta.words")
 
 local title = {}
@@ -51,7 +54,7 @@ local function clean(s)
   -- one line: text.clean leaves only single spaces inside lines and
   -- line breaks between them, so only a text of several lines changes
   -- (a gsub copies the text even when it changes nothing)
-  s = text.clean(s)
+  s = text_clean(s)
   if s:find("\n", 1, true) then s = s:gsub("\n+", " ") end
   if s == "" then return nil end
   return s
@@ -59,7 +62,7 @@ end
 
 local function is_label(s)
   local w = words.list(s)
-  return #w <= 2 and LABELS[table.concat(w, " ")] == true
+  return #w <= 2 and LABELS[tconcat(w, " ")] == true
 end
 
 -- a date or time as a title segment ("31.10.2023, 10.19 Uhr")
@@ -229,7 +232,7 @@ function title.find(page, M, site)
               if #r.segs > 1 then
                 for _, sw in ipairs(r.seg_words) do
                   -- a one-word segment agreeing is too weak a sign
-                  if #sw > 1 then sim = math.max(sim, words.agree(h.words, sw)) end
+                  if #sw > 1 then sim = math_max(sim, words.agree(h.words, sw)) end
                 end
               end
               if sim > (best_sim or 0) + 1e-9 then

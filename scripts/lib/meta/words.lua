@@ -20,6 +20,10 @@
 -- Caveats: \w is PCRE2's Unicode class, so "l’action" is two words and a
 -- dash is none; agreement ignores punctuation and order on purpose (the
 -- same headline in <title> and <h1> differs in dashes and quotes).
+-- globals read on every page, as file locals
+local type, ipairs, pairs, setmetatable = type, ipairs, pairs, setmetatable
+local tconcat, math_max = table.concat, math.max
+local utf8_codepoint, utf8_char = utf8.codepoint, utf8.char
 local url = require("lib.url")
 local dates = require("lib.meta.dates")
 
@@ -50,9 +54,9 @@ end
 -- table up front cost every run ~10 M instructions, a third of a small
 -- page's Lua time)
 local LOWER2 = setmetatable({}, { __index = function(t, ch)
-  local c = utf8.codepoint(ch)
+  local c = utf8_codepoint(ch)
   local l = lower_cp(c)
-  local v = l ~= c and utf8.char(l) or false
+  local v = l ~= c and utf8_char(l) or false
   t[ch] = v
   return v
 end })
@@ -143,7 +147,7 @@ function words.agree(a, b)
   if na == 0 or nb == 0 then return 0 end
   local common = 0
   for w in pairs(sa) do if sb[w] then common = common + 1 end end
-  return common / math.max(na, nb)
+  return common / math_max(na, nb)
 end
 
 -- the letters of a host name without "www." and the top-level domain:
@@ -161,7 +165,7 @@ function words.site(page, names)
   local lnames = {}
   for _, n in ipairs(names) do
     if type(n) == "string" and #n >= 2 then
-      local l = table.concat(words.list(n), " ")
+      local l = tconcat(words.list(n), " ")
       if l ~= "" then lnames[#lnames + 1] = l end
     end
   end
@@ -170,7 +174,7 @@ function words.site(page, names)
   local memo = {}
   -- one of the names the page gives its site
   function matcher.given(s)
-    local l = table.concat(words.list(s), " ")
+    local l = tconcat(words.list(s), " ")
     if l == "" then return false end
     for _, n in ipairs(lnames) do if l == n then return true end end
     return false
@@ -178,7 +182,7 @@ function words.site(page, names)
   local function names(s)
     local list = words.list(s)
     if #list == 0 then return false end
-    local l = table.concat(list, " ")
+    local l = tconcat(list, " ")
     for _, n in ipairs(lnames) do
       -- the name, a part of it, or the name with a word or two more
       -- ("Blog Wolfgang Schmale"), not a headline that mentions it
