@@ -494,12 +494,86 @@ static size_t line_at(const char *s, size_t n, size_t *next)
     return len;
 }
 
+/* Bytes that text.clean passes over as they are wherever they stand:
+ * printable ASCII but '&' (which may start an entity). */
+static const unsigned char clean_plain[256] = {
+#define P4(a) a, a, a, a
+#define P16(a) P4(a), P4(a), P4(a), P4(a)
+    P16(0), P16(0),                         /* 0x00-0x1f */
+    0, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* ' ', '&' */
+    P16(1), P16(1), P16(1), P16(1), P16(1), /* 0x30-0x7f */
+    P16(0), P16(0), P16(0), P16(0),         /* 0x80-0xff */
+    P16(0), P16(0), P16(0), P16(0),
+#undef P16
+#undef P4
+};
+
+/* Is s what text.clean makes of it (so it can be returned as it is)?
+ * One pass instead of clean's four: no '&', valid UTF-8 without a
+ * typographic or invisible space, lines without leading, trailing or
+ * doubled white space (single ASCII spaces between words), joined by one
+ * or two '\n' (no '\r', tab, form feed or vertical tab), nothing blank at
+ * either end.  0 means "not sure": clean does the full work. */
+static int clean_already(const char *s, size_t n)
+{
+    enum { START, TEXT, SPACE, NL1, NL2 } st = START;
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && clean_plain[(unsigned char)s[j]])
+            j++;
+        if (j > i) {
+            st = TEXT;
+            i = j;
+            if (i == n)
+                break;
+        }
+        unsigned char c = (unsigned char)s[i];
+        if (c == ' ') {
+            if (st != TEXT)
+                return 0;
+            st = SPACE;
+            i++;
+        } else if (c == '\n') {
+            if (st == TEXT)
+                st = NL1;
+            else if (st == NL1)
+                st = NL2;
+            else
+                return 0;
+            i++;
+        } else if (c < 0x80) {
+            /* other control characters are text; these are spaces */
+            if (c == '&' || c == '\t' || c == '\r' || c == '\f' || c == '\v')
+                return 0;
+            st = TEXT;
+            i++;
+        } else {
+            size_t adv;
+            long cp = pipe_utf8_decode(s + i, n - i, &adv);
+            if (cp < 0)
+                return 0;
+            if ((c == 0xC2 || (c >= 0xE1 && c <= 0xE3) || c == 0xEF) &&
+                (is_space_cp(cp) || cp == 0xAD || cp == 0x200B ||
+                 cp == 0x2060 || cp == 0xFEFF))
+                return 0;
+            st = TEXT;
+            i += adv;
+        }
+    }
+    return st == TEXT || n == 0;
+}
+
 /* -- text.clean(s) -> string: decode + spaces + squish per line; runs of
  * blank lines become one blank line; no leading/trailing blank lines. */
 static int text_clean(lua_State *L)
 {
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
+    if (clean_already(s, n)) {
+        lua_settop(L, 1);
+        return 1;
+    }
     int idx = 1; /* the stack slot of s */
     luaL_Buffer b;
     /* Pass 1: decode, fix UTF-8, spaces; each step makes a copy only when

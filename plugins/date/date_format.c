@@ -266,11 +266,11 @@ int pipe_date_parse_format(ctx *x, const char *fmt, const char *s, size_t len,
     int ni = pipe_date_compile_format(fmt, it, msg, sizeof msg);
     if (ni < 0)
         return luaL_error(x->L, "%s", msg);
-    char q[80];
-    pipe_date_quote(q, sizeof q, s, len);
+    char q[80]; /* the text quoted, made when it is rejected */
     folded *f = malloc(sizeof *f);
     if (!f || pipe_date_fold_utf8(s, len, f) != 0) {
         free(f);
+        pipe_date_quote(q, sizeof q, s, len);
         snprintf(why, wn, "cannot read %s", q);
         return 0;
     }
@@ -286,15 +286,18 @@ int pipe_date_parse_format(ctx *x, const char *fmt, const char *s, size_t len,
     }
     free(f);
     if (rc == -2) {
+        pipe_date_quote(q, sizeof q, s, len);
         snprintf(why, wn,
                  "no year in %s (a reference time, --now, supplies it)", q);
         return 0;
     }
     if (rc <= 0) {
+        pipe_date_quote(q, sizeof q, s, len);
         snprintf(why, wn, "%s does not match format '%s'", q, fmt);
         return 0;
     }
     if (!pipe_date_valid_date(r)) {
+        pipe_date_quote(q, sizeof q, s, len);
         snprintf(why, wn, "invalid date %s", q);
         return 0;
     }

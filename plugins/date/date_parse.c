@@ -781,8 +781,15 @@ static int iso_fast(const char *s, size_t n, dt *r)
         return 0;
     memcpy(z, s + i, n - i);
     z[n - i] = '\0';
+    int zh = n - i == 6 && D(i + 1) && D(i + 2) && s[i + 3] == ':' &&
+                     D(i + 4) && D(i + 5)
+                 ? V2(i + 1)
+                 : 99;
     if (!strcmp(z, "Z") || !strcmp(z, "z")) {
         r->off = 0;
+    } else if ((z[0] == '+' || z[0] == '-') && zh <= 14 && V2(i + 4) <= 59) {
+        /* "+02:00", the common one: what pipe_date_fixed_offset gives */
+        r->off = (z[0] == '-' ? -1 : 1) * (zh * 60 + V2(i + 4));
     } else if (z[0] != '+' && z[0] != '-') {
         return 0;
     } else if (pipe_date_fixed_offset(z, &r->off) != 0) {
@@ -829,6 +836,16 @@ static int absolute(ctx *x, toks *T, dt *r, int *named)
     return k;
 }
 
+/* why = fmt with the text quoted (pipe_date_quote) for its %s: made
+ * only when the text is rejected */
+static void say(char *why, size_t wn, const char *fmt, const char *s,
+                size_t len)
+{
+    char q[80];
+    pipe_date_quote(q, sizeof q, s, len);
+    snprintf(why, wn, fmt, q);
+}
+
 /* the general text parser; returns 1 with r set, or 0 with why */
 int pipe_date_is_fast(const char *s, size_t len)
 {
@@ -845,18 +862,16 @@ int pipe_date_is_fast(const char *s, size_t len)
 int pipe_date_parse_text(ctx *x, const char *s, size_t len, dt *r, char *why,
                          size_t wn)
 {
-    char q[80];
-    pipe_date_quote(q, sizeof q, s, len);
     memset(r, 0, sizeof *r);
     r->pm = -1;
     int iso = iso_fast(s, len, r);
     if (iso != 0) {
         if (!pipe_date_valid_date(r))
-            snprintf(why, wn, "invalid date %s", q);
+            say(why, wn, "invalid date %s", s, len);
         else if (iso == -1)
-            snprintf(why, wn, "invalid time in %s", q);
+            say(why, wn, "invalid time in %s", s, len);
         else if (iso == -2)
-            snprintf(why, wn, "invalid offset in %s", q);
+            say(why, wn, "invalid offset in %s", s, len);
         else
             return 1;
         return 0;
@@ -886,7 +901,7 @@ int pipe_date_parse_text(ctx *x, const char *s, size_t len, dt *r, char *why,
     }
     int rc = 0;
     if (pipe_date_fold_utf8(s, len, f) != 0) {
-        snprintf(why, wn, "cannot read %s", q);
+        say(why, wn, "cannot read %s", s, len);
         goto out;
     }
     pipe_date_tokenize(f, T);
@@ -894,7 +909,7 @@ int pipe_date_parse_text(ctx *x, const char *s, size_t len, dt *r, char *why,
     int named = 0;
     int kind = absolute(x, T, r, &named);
     if (kind < 0) {
-        snprintf(why, wn, "invalid time in %s", q);
+        say(why, wn, "invalid time in %s", s, len);
         goto out;
     }
     if (kind != 1 && !x->no_rel) {
@@ -923,15 +938,14 @@ int pipe_date_parse_text(ctx *x, const char *s, size_t len, dt *r, char *why,
         }
         if (matched) {
             if (!x->has_now) {
-                snprintf(why, wn,
+                say(why, wn,
                          "relative date %s needs a reference time "
-                         "(--now, or the record's `fetched`)",
-                         q);
+                         "(--now, or the record's `fetched`)", s, len);
                 goto out;
             }
             memset(r, 0, sizeof *r);
             if (!relative_result(x, unit, n, &time, r)) {
-                snprintf(why, wn, "relative date %s out of range", q);
+                say(why, wn, "relative date %s out of range", s, len);
                 goto out;
             }
             rc = 1;
@@ -942,16 +956,16 @@ int pipe_date_parse_text(ctx *x, const char *s, size_t len, dt *r, char *why,
     }
     if (!r->has_date) {
         if (named == -2)
-            snprintf(why, wn,
-                     "no year in %s (a reference time, --now, supplies it)", q);
+            say(why, wn,
+                     "no year in %s (a reference time, --now, supplies it)", s, len);
         else if (named == -1)
-            snprintf(why, wn, "a month but no day in %s", q);
+            say(why, wn, "a month but no day in %s", s, len);
         else
-            snprintf(why, wn, "no date in %s", q);
+            say(why, wn, "no date in %s", s, len);
         goto out;
     }
     if (!pipe_date_valid_date(r)) {
-        snprintf(why, wn, "invalid date %s", q);
+        say(why, wn, "invalid date %s", s, len);
         goto out;
     }
     rc = 1;

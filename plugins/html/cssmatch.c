@@ -350,7 +350,15 @@ static uint32_t key_hash(int kind, const char *k, size_t len)
 
 static int same_key(const char *a, const char *b, size_t len)
 {
-    for (size_t i = 0; i < len; i++)
+    size_t i = 0;
+    for (; i + 4 <= len; i += 4) {
+        uint32_t x, y;
+        memcpy(&x, a + i, 4);
+        memcpy(&y, b + i, 4);
+        if (x != y)
+            return 0;
+    }
+    for (; i < len; i++)
         if (a[i] != b[i])
             return 0;
     return 1;
@@ -452,22 +460,29 @@ static const char *plain_value(xmlAttrPtr a)
     return NULL;
 }
 
+/* The bytes that end a class word: NUL and the XML blanks. */
+static const unsigned char word_end[256] = {
+    [0] = 1, [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1,
+};
+
 static int ix_element(pipe_cssm_index *ix, xmlNodePtr el, uint32_t pos)
 {
     if (el->ns == NULL &&
         ix_add(ix, KEY_TAG, (const char *)el->name,
                strlen((const char *)el->name), pos) < 0)
         return -1;
+    int seen_class = 0, seen_id = 0;
     for (xmlAttrPtr a = el->properties; a != NULL; a = a->next) {
         if (a->ns != NULL && a->ns->prefix != NULL)
             continue;
         const char *name = (const char *)a->name;
         int cls = name[0] == 'c' && strcmp(name, "class") == 0;
         int id = !cls && name[0] == 'i' && name[1] == 'd' && name[2] == '\0';
+        /* the first of its name is the one the matcher reads (find_attr:
+         * the first without a namespace prefix, as this loop goes) */
         if (!cls && !id)
             continue;
-        /* the first of its name is the one the matcher reads */
-        if (find_attr(el, name) != a)
+        if (cls ? seen_class++ : seen_id++)
             continue;
         const char *v = plain_value(a);
         if (v == NULL) {
@@ -480,7 +495,7 @@ static int ix_element(pipe_cssm_index *ix, xmlNodePtr el, uint32_t pos)
                 while (xml_blank((unsigned char)*p))
                     p++;
                 const char *w = p;
-                while (*p && !xml_blank((unsigned char)*p))
+                while (!word_end[(unsigned char)*p])
                     p++;
                 if (p > w &&
                     ix_add(ix, KEY_CLASS, w, (size_t)(p - w), pos) < 0)

@@ -800,13 +800,13 @@ static void make_index(html_doc *d)
     d->no_index = d->index == NULL;
 }
 
-/* Walk the context at argument 1 with matcher `m` (walk_begin already
- * called), calling fn; a table for it to fill is at `tbl` (or 0).  The
- * walk's stack is boxed on the Lua stack, so a raising push frees it. */
-static int native_walk(lua_State *L, html_doc *d, const pipe_cssm *m,
-                       pipe_cssm_fn fn, native_out *o)
+/* Walk ctxnode, the context at argument 1 (arg_context's, of document
+ * d), with matcher `m` (walk_begin already called), calling fn; a table
+ * for it to fill is at `tbl` (or 0).  The walk's stack is boxed on the
+ * Lua stack, so a raising push frees it. */
+static int native_walk(lua_State *L, html_doc *d, xmlNodePtr ctxnode,
+                       const pipe_cssm *m, pipe_cssm_fn fn, native_out *o)
 {
-    xmlNodePtr ctxnode = arg_context(L, 1, &d, 1);
     int templates = doc_has_template(d);
     /* the document's index (it costs a few walks): made by the query
      * after INDEX_AFTER walks, or by the first one after doc:index();
@@ -843,7 +843,7 @@ static int html_select(lua_State *L)
 {
     html_doc *d;
     pipe_box *b;
-    arg_context(L, 1, &d, 1);
+    xmlNodePtr ctxnode = arg_context(L, 1, &d, 1);
     const pipe_cssm *m = native_of(L);
     walk_begin(d);
     if (m != NULL) {
@@ -855,7 +855,7 @@ static int html_select(lua_State *L)
         lua_newtable(L);
         int top = lua_gettop(L);
         native_out o = {L, top, 0, top - 2, top - 1, NULL, NULL};
-        native_walk(L, d, m, push_match, &o);
+        native_walk(L, d, ctxnode, m, push_match, &o);
         lua_settop(L, o.tbl);
         walk_end(d);
         return 1;
@@ -886,14 +886,14 @@ static xmlNodePtr first_match(lua_State *L, html_doc **dp)
     html_doc *d;
     pipe_box *b;
     int top = lua_gettop(L);
-    arg_context(L, 1, &d, 1);
+    xmlNodePtr ctxnode = arg_context(L, 1, &d, 1);
     const pipe_cssm *m = native_of(L);
     xmlNodePtr found = NULL;
     walk_begin(d);
     *dp = d;
     if (m != NULL) {
         native_out o = {L, 0, 0, 0, 0, NULL, NULL};
-        if (native_walk(L, d, m, note_first, &o) == 1)
+        if (native_walk(L, d, ctxnode, m, note_first, &o) == 1)
             found = o.found;
         lua_settop(L, top);
         return found;
@@ -1063,7 +1063,7 @@ static void free_buf(void *p)
  * document: node i's text is (*bufp)->p[off[2i] .. off[2i + 1]).  A node
  * whose text is not a stretch of the document's (in <head> or other
  * skipped content, inside <pre>) is rendered alone after the walk.  Call
- * it within a walk of d (walk_begin); it leaves the four boxes that own
+ * it within a walk of d (walk_begin); it leaves the five boxes that own
  * the buffer and the offsets on the stack.  Returns -1 when memory ran
  * out while rendering (the caller ends its walk, then raises). */
 static int render_texts(lua_State *L, html_doc *d, xmlNodePtr *v, size_t n,
@@ -1074,11 +1074,14 @@ static int render_texts(lua_State *L, html_doc *d, xmlNodePtr *v, size_t n,
     pipe_box *wb = pipe_box_new(L, free);
     pipe_box *ob = pipe_box_new(L, free);
     pipe_box *bb = pipe_box_new(L, free_buf);
+    pipe_box *tb = pipe_box_new(L, free);
     sb->p = calloc(m, sizeof(pipe_span));
     wb->p = calloc(m, sizeof(size_t));
     ob->p = calloc(2 * m, sizeof(size_t));
     bb->p = calloc(1, sizeof(pipe_buf));
-    if (sb->p == NULL || wb->p == NULL || ob->p == NULL || bb->p == NULL)
+    tb->p = malloc(pipe_span_slots(n) * sizeof(size_t));
+    if (sb->p == NULL || wb->p == NULL || ob->p == NULL || bb->p == NULL ||
+        tb->p == NULL)
         return -1;
     pipe_span *spans = sb->p;
     size_t *off = ob->p;
@@ -1087,7 +1090,8 @@ static int render_texts(lua_State *L, html_doc *d, xmlNodePtr *v, size_t n,
         spans[i].node = v[i];
         spans[i].index = i;
     }
-    pipe_render_spans((xmlNodePtr)d->doc, 0, spans, n, wb->p, buf_sink, buf);
+    pipe_render_spans((xmlNodePtr)d->doc, 0, spans, n, wb->p, tb->p,
+                      buf_sink, buf);
     for (size_t k = 0; k < n; k++) {
         const pipe_span *sp = &spans[k];
         size_t i = sp->index;
@@ -1279,7 +1283,7 @@ static int html_remove(lua_State *L)
     }
     html_doc *d;
     pipe_box *b;
-    arg_context(L, 1, &d, 1);
+    xmlNodePtr ctxnode = arg_context(L, 1, &d, 1);
     /* the matches, collected first: detaching during the walk would cut
      * it short */
     pipe_box *lb = pipe_box_new(L, free_node_list);
@@ -1292,7 +1296,7 @@ static int html_remove(lua_State *L)
     walk_begin(d);
     if (m != NULL) {
         native_out o = {L, 0, 0, 0, 0, NULL, l};
-        native_walk(L, d, m, note_list, &o);
+        native_walk(L, d, ctxnode, m, note_list, &o);
         if (l->oom) {
             walk_end(d);
             return luaL_error(L, "out of memory");
@@ -1926,6 +1930,121 @@ static char *uri_escape_loose(const char *s)
     return out;
 }
 
+/* Classes of URL bytes for the short ways of push_resolved: RFC 3986's
+ * pchar without pct-encoded (unreserved, sub-delims, ':', '@') and '/'
+ * and '?' (what a path, query and fragment are made of), what xmlSaveUri
+ * writes of a path unescaped, a host's letters, digits, dots and
+ * hyphens. */
+enum { U_REST = 1, U_PATH = 2, U_HOST = 4 };
+static unsigned char uri_class[256];
+
+static void uri_classes(void)
+{
+    for (int c = 0; c < 256; c++) {
+        int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9');
+        uri_class[c] =
+            (unsigned char)(((alnum || (c && strchr("-._~!$&'()*+,;=:@/?", c)))
+                                 ? U_REST
+                                 : 0) |
+                            ((alnum || (c && strchr("-_.!~*'()/;@&=+$,", c)))
+                                 ? U_PATH
+                                 : 0) |
+                            ((alnum || c == '.' || c == '-') ? U_HOST : 0));
+    }
+}
+
+static int hex_digit(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+           (c >= 'A' && c <= 'F');
+}
+
+/* The length of s's "http://HOST" or "https://HOST" (a lowercase scheme,
+ * a host of ASCII letters, digits, dots and hyphens: no user, no port)
+ * when the authority ends there, else 0. */
+static size_t http_authority(const char *s)
+{
+    size_t k;
+    if (strncmp(s, "https://", 8) == 0)
+        k = 8;
+    else if (strncmp(s, "http://", 7) == 0)
+        k = 7;
+    else
+        return 0;
+    size_t h = k;
+    while (uri_class[(unsigned char)s[k]] & U_HOST)
+        k++;
+    if (k == h || (s[k] != '\0' && s[k] != '/' && s[k] != '?' && s[k] != '#'))
+        return 0;
+    return k;
+}
+
+/* Is s a path, query and fragment libxml2's URI parser takes as they are
+ * (pchar, '/', '?', pct-encoded; one '#')? */
+static int uri_rest_ok(const char *s)
+{
+    int fragment = 0;
+    for (const unsigned char *p = (const unsigned char *)s;; p++) {
+        while (uri_class[*p] & U_REST)
+            p++;
+        if (*p == '\0')
+            return 1;
+        if (*p == '%') {
+            if (!hex_digit(p[1]) || !hex_digit(p[2]))
+                return 0;
+            p += 2;
+        } else if (*p != '#' || fragment++) {
+            return 0;
+        }
+    }
+}
+
+/* An absolute path ("/a/b") that xmlBuildURI copies as it is behind the
+ * base's scheme and host: characters xmlSaveUri writes unescaped (no
+ * '%', no query or fragment), no "//" start (an authority), no dot
+ * segment. */
+static int plain_abs_path(const char *s)
+{
+    if (s[0] != '/' || s[1] == '/')
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if (!(uri_class[c] & U_PATH))
+            return 0;
+        if (c == '/' && p[1] == '.')
+            return 0;
+    }
+    return 1;
+}
+
+/* What xmlBuildURI(href, base) gives, without parsing and serialising
+ * both, for the two common cases: an absolute http(s) URL libxml2 parses
+ * (it is returned as it is) and an absolute path against an http(s)
+ * base.  Pushes it and returns 1, or returns 0 (not such a case). */
+static int push_resolved_fast(lua_State *L, const char *href, size_t n,
+                              const char *base)
+{
+    size_t k = http_authority(href);
+    if (k > 0) {
+        if (!uri_rest_ok(href + k))
+            return 0;
+        lua_pushlstring(L, href, n);
+        return 1;
+    }
+    if (!plain_abs_path(href))
+        return 0;
+    k = http_authority(base);
+    if (k == 0 || !uri_rest_ok(base + k))
+        return 0;
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    luaL_addlstring(&b, base, k);
+    luaL_addlstring(&b, href, n);
+    luaL_pushresult(&b);
+    return 1;
+}
+
 /* Push href resolved against base, or nil. */
 static void push_resolved(lua_State *L, const char *href, const char *base)
 {
@@ -1934,6 +2053,9 @@ static void push_resolved(lua_State *L, const char *href, const char *base)
     size_t n = strlen(href);
     while (n > 0 && is_space((unsigned char)href[n - 1]))
         n--;
+    /* (href without trailing spaces is its own string: no copy) */
+    if (href[n] == '\0' && push_resolved_fast(L, href, n, base))
+        return;
     pipe_box *tb = pipe_box_new(L, free);
     char *h = malloc(n + 1);
     if (h == NULL)
@@ -1941,6 +2063,11 @@ static void push_resolved(lua_State *L, const char *href, const char *base)
     memcpy(h, href, n);
     h[n] = '\0';
     tb->p = h;
+    if (push_resolved_fast(L, h, n, base)) {
+        pipe_box_done(tb);
+        lua_remove(L, -2);
+        return;
+    }
     pipe_box *b = pipe_box_new(L, release_xmlfree);
     b->p = xmlBuildURI((const xmlChar *)h, (const xmlChar *)base);
     if (b->p == NULL) {
@@ -2046,6 +2173,7 @@ static void html_init(void)
      * report from outside a parse */
     xmlSetStructuredErrorFunc(NULL, silent_error);
     xmlSetGenericErrorFunc(NULL, pipe_xpath_silent);
+    uri_classes();
 }
 
 static int html_open(lua_State *L)

@@ -179,9 +179,12 @@ typedef struct render {
     size_t *slots;     /* open-addressing index of refs: i + 1, 0 = free */
     size_t nslots;     /* a power of two, at least twice nrefs */
     int oom;
-    /* pipe_render_spans: the targets, sorted by node, and their spans */
+    /* pipe_render_spans: the targets and their spans, and a table of
+     * them by node (open addressing: span number + 1, 0 = free) */
     pipe_span *spans;
     size_t nspans;
+    size_t *span_slots;
+    size_t span_mask; /* its size - 1 */
     size_t out;        /* bytes written so far */
     size_t *waiting;   /* targets entered, before their first content */
     size_t nwaiting;
@@ -417,20 +420,26 @@ static size_t ref_number(render *r, const char *href)
     return r->nrefs;
 }
 
-/* The span of target `node`, or NULL (spans are sorted by node). */
+static size_t node_hash(xmlNodePtr node)
+{
+    uint64_t h = (uint64_t)(uintptr_t)node;
+    h ^= h >> 29;
+    h *= 0x9E3779B97F4A7C15u;
+    return (size_t)(h >> 32);
+}
+
+/* The span of target `node`, or NULL (every element the walk enters and
+ * leaves is looked up: one probe or two, not a binary search). */
 static pipe_span *span_of(render *r, xmlNodePtr node)
 {
-    size_t lo = 0, hi = r->nspans;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r->spans[mid].node == node)
-            return &r->spans[mid];
-        if ((uintptr_t)r->spans[mid].node < (uintptr_t)node)
-            lo = mid + 1;
-        else
-            hi = mid;
+    for (size_t i = node_hash(node) & r->span_mask;;
+         i = (i + 1) & r->span_mask) {
+        size_t k = r->span_slots[i];
+        if (k == 0)
+            return NULL;
+        if (r->spans[k - 1].node == node)
+            return &r->spans[k - 1];
     }
-    return NULL;
 }
 
 /* A target entered where its text comes out as it would alone: not
@@ -601,16 +610,17 @@ static void walk(render *r, xmlNodePtr root)
     }
 }
 
-static int span_cmp(const void *a, const void *b)
+size_t pipe_span_slots(size_t n)
 {
-    uintptr_t x = (uintptr_t)((const pipe_span *)a)->node;
-    uintptr_t y = (uintptr_t)((const pipe_span *)b)->node;
-    return x < y ? -1 : x > y;
+    size_t k = 8;
+    while (k < 2 * n)
+        k *= 2;
+    return k;
 }
 
 void pipe_render_spans(xmlNodePtr root, int flags, pipe_span *spans,
-                       size_t n, size_t *waiting, pipe_sink_fn sink,
-                       void *ud)
+                       size_t n, size_t *waiting, size_t *slots,
+                       pipe_sink_fn sink, void *ud)
 {
     render r;
     memset(&r, 0, sizeof r);
@@ -619,11 +629,23 @@ void pipe_render_spans(xmlNodePtr root, int flags, pipe_span *spans,
     r.block_sep = "\n\n";
     r.sink = sink;
     r.ud = ud;
-    for (size_t i = 0; i < n; i++)
-        spans[i].state = PIPE_SPAN_UNSEEN;
-    qsort(spans, n, sizeof *spans, span_cmp);
+    size_t nslots = pipe_span_slots(n);
+    memset(slots, 0, nslots * sizeof *slots);
     r.spans = spans;
     r.nspans = n;
+    r.span_slots = slots;
+    r.span_mask = nslots - 1;
+    for (size_t i = 0; i < n; i++) {
+        spans[i].state = PIPE_SPAN_UNSEEN;
+        /* (a node listed twice: its first span; the others stay unseen
+         * and are rendered alone) */
+        if (span_of(&r, spans[i].node) != NULL)
+            continue;
+        size_t k = node_hash(spans[i].node) & r.span_mask;
+        while (slots[k] != 0)
+            k = (k + 1) & r.span_mask;
+        slots[k] = i + 1;
+    }
     r.waiting = waiting;
     if (root != NULL && n > 0)
         walk(&r, root);

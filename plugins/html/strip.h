@@ -46,11 +46,16 @@ typedef struct pipe_span {
  * pipe_render) into sink, and find the span of each of spans[0..n) (a
  * target's text alone is exactly its span of this output: what a walk
  * writes between a target's first content and its end does not depend on
- * what came before, in text mode, outside <pre>).  Sorts spans by node;
- * `waiting` has room for n indices. */
+ * what came before, in text mode, outside <pre>).  `waiting` has room
+ * for n indices, `slots` for pipe_span_slots(n) (the spans' table by
+ * node).  A node listed twice has one span; the others stay UNSEEN. */
 void pipe_render_spans(xmlNodePtr root, int flags, pipe_span *spans,
-                       size_t n, size_t *waiting, pipe_sink_fn sink,
-                       void *ud);
+                       size_t n, size_t *waiting, size_t *slots,
+                       pipe_sink_fn sink, void *ud);
+
+/* The size of pipe_render_spans' table for n spans (a power of two, at
+ * least 2n). */
+size_t pipe_span_slots(size_t n);
 
 /* Strip-mode text of `node` (malloc'd, *len set), flags and base as for
  * pipe_render; NULL on out-of-memory. */

@@ -211,8 +211,18 @@ local type, ipairs, pairs, next = type, ipairs, pairs, next
 local tostring, tonumber, error, pcall = tostring, tonumber, error, pcall
 local setmetatable, getmetatable = setmetatable, getmetatable
 local tconcat = table.concat
+local sbyte, sfind = string.byte, string.find
 local text_clean, text_trim, text_squish = text.clean, text.trim, text.squish
 local html_strip = html.strip
+-- html's query methods as functions (a Document's and a Node's are the
+-- same): ctx:first_value(...) on a Node is a C call of its __index
+-- before the method's own
+local q_select, q_first, q_first_value, q_text
+do
+  local d = html.parse("<p></p>")
+  q_select, q_first, q_first_value, q_text = d.select, d.first, d.first_value, d.text
+  d:close()
+end
 
 local url = require("lib.url")
 local date = require("lib.date")
@@ -287,7 +297,12 @@ end
 local function present(v)
   if v == nil then return false end
   local t = type(v)
-  if t == "string" then return v:find("%S") ~= nil end
+  if t == "string" then
+    -- (a first byte above ' ' is not white space: no pattern to run)
+    local b = sbyte(v)
+    if b == nil then return false end
+    return b > 32 or sfind(v, "%S") ~= nil
+  end
   if t == "table" and getmetatable(v) == nil then return next(v) ~= nil end
   return true
 end
@@ -602,6 +617,9 @@ local function compile_field(name, key, spec)
   end
   if spec.fields then f.fields = compile_fields(name, key .. ".fields", spec.fields) end
   first_values(f)
+  -- a value that only gets cleaned (process's short way)
+  f.plain = not (f.keep_spaces or f.replace or f.re or f.trim_chars or f.split
+                 or f.date or f.url or f.image) or nil
   f.outermost = spec.outermost
   f.skip_description = spec.skip_description
   f.min_length = spec.min_length
@@ -803,7 +821,7 @@ local function select_items(ctx, sel)
     if ctx.root and not ctx.tag then return { ctx:root() } end
     return { ctx }
   end
-  if sel.css then return ctx:select(sel.css) end
+  if sel.css then return q_select(ctx, sel.css) end
   -- an XPath that compiles can still fail when evaluated (a function
   -- called with the wrong number of arguments, as in a FiveFilters
   -- config's contains(@class='x')): it matches nothing, as in FTR, and
@@ -907,7 +925,7 @@ local function item_value(f, sel, item, orig)
   if f.paragraphs then return html_strip(item, keep), "text" end
   if suffix == "attr" then return item:attr(attr), "raw" end
   if suffix == "html" then return item:html(), "html" end
-  return item:text(keep), "text"
+  return q_text(item, keep), "text"
 end
 
 local function strip_chars(s, chars)
@@ -945,9 +963,16 @@ local function finish(f, v, kind, page, st)
     -- date.parse(v, {format=, tz=, utc=, lang=, page=}) without its two
     -- tables a call: the field's options, the page's language (unless
     -- the field gives one) and reference time
+    -- (the page's language and reference time, once per rules.apply:
+    -- the page is read-only while its fields are read)
     local o = d.opts
-    o.lang = d.lang or date.lang(page)
-    o.now = date.reference(page)
+    local lang = d.lang
+    if not lang then
+      if st.date_lang == nil then st.date_lang = date.lang(page) or false end
+      lang = st.date_lang or nil
+    end
+    if st.date_now == nil then st.date_now = date.reference(page) or false end
+    o.lang, o.now = lang, st.date_now or nil
     v, why = date_plugin.parse(v, o)
     if not v then return nil, "matched, but the date filter rejected it: " .. tostring(why) end
   end
@@ -959,6 +984,17 @@ end
 -- filters rejected it
 local function process(f, s, kind, page, st)
   if type(s) ~= "string" then return s end
+  if f.plain and kind ~= "image" then
+    -- (no filter but the cleaning: what the steps below come to; an
+    -- image is resolved like a URL)
+    if kind == "text" then
+      s = text_clean(s)
+    elseif kind ~= "html" then
+      s = text_trim(s)
+    end
+    if s == "" then return nil, "matched, but empty" end
+    return s
+  end
   if kind == "text" then
     s = f.keep_spaces and clean_keep_spaces(s) or text_clean(s)
   elseif kind ~= "html" then
@@ -1155,11 +1191,11 @@ local function eval_source(f, src, page, ctx, st)
       local v
       if src.how then
         -- (the value in the same call: no Node; false: no such attribute)
-        local raw = ctx:first_value(src.css, src.how, src.how_arg)
+        local raw = q_first_value(ctx, src.css, src.how, src.how_arg)
         if raw == nil then return nil, "nothing matched" end
         if raw then v = process(f, raw, src.how_kind, page, st) end
       else
-        local node = ctx:first(src.css)
+        local node = q_first(ctx, src.css)
         if node == nil then return nil, "nothing matched" end
         v = item_result(f, sel, node, page, st)
       end
@@ -1288,9 +1324,10 @@ apply_fields = function(fields, page, ctx, st, nested)
     else
       local weak   -- min_length: the value so far is short
       for i, src in ipairs(f.sources) do
-        st.label = nil -- eval_source may name a more precise provenance
+        st.label = false -- eval_source may name a more precise provenance
         local x, r = eval_source(f, src, page, ctx, st)
-        if present(x) then
+        -- (a value eval_source gives is present(): it checks)
+        if x ~= nil then
           local lab = st.label or src.label
           -- say so when an earlier source matched but was rejected (a
           -- date the filter did not take, then metadata filling in)
@@ -1522,7 +1559,9 @@ end
 function rules.apply(rule, page)
   local c = rules.load(rule, "rule")
   prepare(c, page)
-  local st = {}
+  -- (label: a key from the start, so that resetting it per source is an
+  -- ordinary table store, not a new key each time)
+  local st = { label = false }
   local base_cache
   function st.base()
     if base_cache == nil then base_cache = url.base(page) or false end

@@ -34,6 +34,14 @@ static const lua_case odd_cases[] = {
     {"show(date.parse('1999-12-31T23:59:60Z'))", "1999-12-31T23:59:59+00:00"},
     {"show(date.parse('2026-01-17T14:05+15:00'))",
      "nil|invalid offset in '2026-01-17T14:05+15:00'"},
+    /* "+HH:MM" read in place: its edges, and what is left to the offset
+     * parser ("+0530", "+05", a minute out of range) */
+    {"show(date.parse('2026-01-17T14:05-09:30'), date.parse('2026-01-17T14:05+14:59'))",
+     "2026-01-17T14:05:00-09:30|2026-01-17T14:05:00+14:59"},
+    {"show(date.parse('2026-01-17T14:05-00:00'), date.parse('2026-01-17T14:05+0530'))",
+     "2026-01-17T14:05:00+00:00|2026-01-17T14:05:00+05:30"},
+    {"show(date.parse('2026-01-17T14:05+05'), date.parse('2026-01-17T14:05+05:60'))",
+     "2026-01-17T14:05:00+05:00|nil|invalid offset in '2026-01-17T14:05+05:60'"},
 };
 
 static const lua_case misuse_cases[] = {

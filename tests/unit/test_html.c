@@ -239,6 +239,30 @@ START_TEST(html_absolute)
                "http://o.org/");
     expect_str(L, "return html.absolute('a b.html', 'https://e.com/d/')",
                "https://e.com/d/a%20b.html");
+    /* the short ways (an absolute http(s) URL as it is, an absolute path
+     * behind the base's scheme and host) and what they must leave to
+     * libxml2: a character it escapes, a bad escape, two fragments, a
+     * base it cannot parse, a user or port in the base */
+    static const char *const cases[][3] = {
+        {"https://E-x.org/a/b.html?q=1&r=(2)#f", "https://e.com/",
+         "https://E-x.org/a/b.html?q=1&r=(2)#f"},
+        {"https://o.org/a b", "https://e.com/", "https://o.org/a%20b"},
+        {"https://o.org/%zz", "https://e.com/", "nil"},
+        {"https://o.org/a#b#c", "https://e.com/", "nil"},
+        {"/a/b;c=d.html", "https://e.com/x?y#z", "https://e.com/a/b;c=d.html"},
+        {"/a/./b", "https://e.com/x", "https://e.com/a/./b"},
+        {"/a:b", "https://e.com/", "https://e.com/a%3Ab"},
+        {"/p", "https://u@e.com/x", "https://u@e.com/p"},
+        {"/p", "https://e.com:81/x", "https://e.com:81/p"},
+        {"/p", "https://e.com/a b", "/p"},
+        {"/p", "https://e.com/%zz", "/p"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char code[256];
+        snprintf(code, sizeof code, "return tostring(html.absolute('%s', '%s'))",
+                 cases[i][0], cases[i][1]);
+        expect_str(L, code, cases[i][2]);
+    }
     pipe_lua_close(L);
 }
 END_TEST
@@ -530,6 +554,18 @@ START_TEST(html_texts_like_text)
         "end\n"
         "return 'same ' .. #all",
         "same 39");
+    /* in reverse document order, each node twice (the spans are found by
+     * node, whatever the list's order) */
+    expect_str(L,
+        "local doc = html.parse(H)\n"
+        "local all, rev = doc:xpath('//*'), {}\n"
+        "for i = #all, 1, -1 do rev[#rev + 1] = all[i]; rev[#rev + 1] = all[i] end\n"
+        "local t = html.texts(rev)\n"
+        "for i, n in ipairs(rev) do\n"
+        "  if t[i] ~= n:text() then return n.tag .. ' ' .. i .. ': ' .. t[i] end\n"
+        "end\n"
+        "return 'same ' .. #rev",
+        "same 76");
     expect_str(L, "return #html.texts({})", "0");
     expect_str(L,
         "local doc = html.parse(H)\n"

@@ -85,6 +85,18 @@ static const lua_case spaces_clean_cases[] = {
      "a b|a b\nc|a b"},
     {"show(text.clean('a\\tb'), text.clean('a\\rb'), text.clean('a\\n\\n\\nb'), text.clean('a\\n \\nb'))",
      "a b|a\nb|a\n\nb|a\n\nb"},
+    /* what the one-pass check of a clean text must not take as clean:
+     * a space or line break at either end, a form feed, a vertical tab,
+     * a bare '&', U+0085, U+00A0, U+1680, U+3000, U+FEFF, a soft hyphen
+     * (each as the only thing to change); kept as text: other control
+     * characters, DEL, a 4-byte character */
+    {"show(text.clean(' a'), text.clean('\\na'), text.clean('a\\fb'), text.clean('a\\vb'))",
+     "a|a|a b|a b"},
+    {"show(text.clean('a & b'), text.clean('a\\u{85}b'), text.clean('a\\u{A0}b'), text.clean('a\\u{1680}b'))",
+     "a & b|a b|a b|a b"},
+    {"show(text.clean('a\\u{3000}b'), text.clean('a\\u{FEFF}b'), text.clean('a\\u{AD}b'), text.clean('a \\n\\nb'))",
+     "a b|ab|ab|a\n\nb"},
+    {"show(text.clean('a\\x01 b\\x7f \\u{10348}\\n\\nc'))", "a\x01 b\x7f \xF0\x90\x8D\x88\n\nc"},
     {"show(text.squish('already squished text'), text.squish('x \\u{2014} y'))",
      "already squished text|x \u2014 y"},
 };
