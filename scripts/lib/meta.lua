@@ -217,12 +217,18 @@ local function tag_of(page, name)
   return (page._meta_tags or tags(page))[name] or NONE
 end
 
--- "meta NAME" of the names below (constants: each made once)
-local META_SRC = setmetatable({}, { __index = function(t, name)
-  local s = "meta " .. name
-  t[name] = s
-  return s
-end })
+-- PREFIX .. key, made once per key (for constant keys only: the table
+-- keeps every one)
+local function prefixed(prefix)
+  return setmetatable({}, { __index = function(t, key)
+    local s = prefix .. key
+    t[key] = s
+    return s
+  end })
+end
+
+-- "meta NAME" of the names below
+local META_SRC = prefixed("meta ")
 
 -- the first non-empty <meta> of a name (lowercase) or of a list of them
 -- -> value, "meta NAME"
@@ -427,12 +433,8 @@ function meta.jsonld_path(page, path)
   return out
 end
 
--- "jsonld PATH" of the paths below (constants: each made once)
-local JSONLD_SRC = setmetatable({}, { __index = function(t, path)
-  local s = "jsonld " .. path
-  t[path] = s
-  return s
-end })
+-- "jsonld PATH" of the paths below
+local JSONLD_SRC = prefixed("jsonld ")
 
 -- the first JSON-LD value at path (a constant) -> value, "jsonld PATH"
 local function jsonld_first(page, path)
