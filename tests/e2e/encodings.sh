@@ -26,6 +26,13 @@ check enc-iso-8859-1.html windows-1252 "Le budget municipal adopté à l’unani
 check enc-utf-16le.html utf-16le "Міська рада ухвалила бюджет" "© 2024 Міські новини"
 check enc-windows-1251-nometa.html windows-1251 "$ru_h1" "$ru_footer"
 check enc-utf-8-lie.html windows-1251 "$ru_h1" "$ru_footer"
+# longer than uchardet's sample (its first 2048 bytes >= 0x80): detected
+# from the sample, the whole page converted
+check enc-windows-1251-long.html windows-1251 "$ru_h1" "$ru_footer"
+check enc-shift_jis-long.html cp932 "市議会、来年度予算案を可決" \
+  "(c) 2024 市民新聞。無断転載を禁じます。"
+expect_eq "enc-windows-1251-long.html: every paragraph" 37 \
+  "$("$PIPE" select p "$PAGES/enc-windows-1251-long.html" | wc -l)"
 # declared UTF-8 with two stray windows-1252 bytes: stays UTF-8, as in a
 # browser; the stray bytes (and only they) become U+FFFD
 check enc-utf-8-stray.html utf-8 "Stadtrat beschließt Haushalt für das nächste Jahr" \

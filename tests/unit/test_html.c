@@ -417,6 +417,12 @@ static const struct {
     {"enc-utf-8-lie.html", "windows-1251",
      "Городской совет утвердил бюджет на следующий год",
      "© 2024 Городские новости. Все права защищены."},
+    /* longer than uchardet's sample: the whole page converted */
+    {"enc-windows-1251-long.html", "windows-1251",
+     "Городской совет утвердил бюджет на следующий год",
+     "© 2024 Городские новости. Все права защищены."},
+    {"enc-shift_jis-long.html", "cp932", "市議会、来年度予算案を可決",
+     "(c) 2024 市民新聞。無断転載を禁じます。"},
     {"enc-utf-8-stray.html", "utf-8",
      "Stadtrat beschließt Haushalt für das nächste Jahr",
      "© 2024 Stadtnachrichten. Alle Rechte vorbehalten."},
