@@ -55,9 +55,11 @@ expect_eq "README words example" "408
 553
 45
 45
+173
 27
 45
 47
+852
 45
 45
 182
@@ -117,7 +119,7 @@ expect_statuses "long.lua filter" "0 0 0" "${PIPESTATUS[*]}"
 out=$(cat "$TMP/o")
 expect_eq "long.lua keeps bodies of 100 words or more" \
   "$(jq -r 'select(([.body // "" | scan("\\w+")] | length) >= 100) | .source' "$TMP/site.ndjson")" "$out"
-expect_eq "long.lua dropped the six short pages" "9" "$(printf '%s\n' "$out" | wc -l | tr -d ' ')"
+expect_eq "long.lua dropped the seven short pages" "11" "$(printf '%s\n' "$out" | wc -l | tr -d ' ')"
 expect_eq "long.lua passes records unchanged" \
   "$(jq -c 'select(.source | test("wire-port"))' "$TMP/site.ndjson")" \
   "$(pipe run scripts/examples/long.lua --records "$TMP/site.ndjson" | grep wire-port)"
@@ -170,8 +172,8 @@ out=$(pipe run scripts/site.lua --from "$TMP/list" | gzip -c | pipe run scripts/
 expect_eq "gz page, --from, gz records on stdin" "455
 310" "$out"
 gzip -c "$TMP/site.ndjson" > "$TMP/site.ndjson.gz"
-expect_eq "gz records file" "16" "$(pipe run scripts/examples/words.lua --records "$TMP/site.ndjson.gz" | wc -l | tr -d ' ')"
-expect_eq "--from - for records" "16" \
+expect_eq "gz records file" "18" "$(pipe run scripts/examples/words.lua --records "$TMP/site.ndjson.gz" | wc -l | tr -d ' ')"
+expect_eq "--from - for records" "18" \
   "$(echo "$TMP/site.ndjson.gz" | pipe run scripts/examples/words.lua --records --from - | wc -l | tr -d ' ')"
 expect_eq "strip, select and match read the same .gz" "$(pipe strip "$PAGES/paris-declaration.html" | md5sum)" \
   "$(pipe strip "$TMP/seed.html.gz" | md5sum)"
