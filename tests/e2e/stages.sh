@@ -55,11 +55,11 @@ expect_eq "README words example" "408
 553
 45
 45
-173
+74
 27
 45
 47
-852
+369
 45
 45
 182
@@ -119,7 +119,7 @@ expect_statuses "long.lua filter" "0 0 0" "${PIPESTATUS[*]}"
 out=$(cat "$TMP/o")
 expect_eq "long.lua keeps bodies of 100 words or more" \
   "$(jq -r 'select(([.body // "" | scan("\\w+")] | length) >= 100) | .source' "$TMP/site.ndjson")" "$out"
-expect_eq "long.lua dropped the seven short pages" "11" "$(printf '%s\n' "$out" | wc -l | tr -d ' ')"
+expect_eq "long.lua dropped the eight short pages" "10" "$(printf '%s\n' "$out" | wc -l | tr -d ' ')"
 expect_eq "long.lua passes records unchanged" \
   "$(jq -c 'select(.source | test("wire-port"))' "$TMP/site.ndjson")" \
   "$(pipe run scripts/examples/long.lua --records "$TMP/site.ndjson" | grep wire-port)"
