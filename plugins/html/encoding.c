@@ -420,8 +420,8 @@ static char *convert(const char *enc, const char *data, size_t len,
  * statistics count only sequences of such bytes and are settled after
  * about a thousand of them (its own "enough data" thresholds), while its
  * time grows with every one it reads: a 240 KB windows-1251 page without a
- * declaration took 10 ms in uchardet, its parse a few hundred
- * microseconds.  The cut goes after two ASCII bytes in a row, which no
+ * declaration took 10 ms in uchardet and 6 ms in the rest of its parse,
+ * a 15 KB one 1.3 ms and 0.3 ms.  The cut goes after two ASCII bytes in a row, which no
  * multi-byte sequence holds (Shift_JIS, Big5 and GBK trail bytes reach
  * down to 0x40, GB18030's four-byte ones hold digits); with none in the
  * 256 bytes before, uchardet reads it all as before. */
