@@ -449,6 +449,28 @@ static const struct {
      "café crème"},
 };
 
+/* uchardet reads the page only up to its first 2,048 bytes >= 0x80: a
+ * page that opens with 2,920 of windows-1251 Russian and goes on with
+ * 28 KB of windows-1253 Greek is read as windows-1251 (uchardet on the
+ * whole page says iso-8859-7), and the whole page is converted. */
+START_TEST(html_detect_sample)
+{
+    lua_State *L = pipe_test_lua();
+    lua_pushstring(L, "\xc4\xe5\xef\xf3\xf2\xe0\xf2\xfb \xe3\xee\xf0\xee\xe4\xf1\xea\xee\xe3\xee \xf1\xee\xe2\xe5\xf2\xe0 \xe2\xee \xe2\xf2\xee\xf0\xed\xe8\xea \xf3\xf2\xe2\xe5\xf0\xe4\xe8\xeb\xe8 \xe1\xfe\xe4\xe6\xe5\xf2 \xed\xe0 \xf1\xeb\xe5\xe4\xf3\xfe\xf9\xe8\xe9 \xe3\xee\xe4. ");
+    lua_setglobal(L, "RU");
+    lua_pushstring(L, "\xd4\xef \xe4\xe7\xec\xef\xf4\xe9\xea\xfc \xf3\xf5\xec\xe2\xef\xfd\xeb\xe9\xef \xe5\xed\xdd\xea\xf1\xe9\xed\xe5 \xf4\xef\xed \xf0\xf1\xef\xfb\xf0\xef\xeb\xef\xe3\xe9\xf3\xec\xfc \xe3\xe9\xe1 \xf4\xef \xe5\xf0\xfc\xec\xe5\xed\xef \xdd\xf4\xef\xf2. ");
+    lua_setglobal(L, "GR");
+    expect_str(L,
+        "local d = html.parse('<p>' .. RU:rep(40) .. '</p><p>' .. "
+        "GR:rep(400) .. 'END</p>')\n"
+        "local p = d:select('p')\n"
+        "return d:encoding() .. '|' .. p[1]:text():sub(1, 16) .. '|' .. "
+        "p[2]:text():sub(-3)",
+        "windows-1251|\u0414\u0435\u043f\u0443\u0442\u0430\u0442\u044b|END");
+    pipe_lua_close(L);
+}
+END_TEST
+
 START_TEST(html_utf8_stray_bytes)
 {
     lua_State *L = pipe_test_lua();
@@ -846,6 +868,7 @@ Suite *html_suite(void)
     tcase_add_test(tc, html_deep_and_long);
     tcase_add_test(tc, html_encodings);
     tcase_add_test(tc, html_utf8_stray_bytes);
+    tcase_add_test(tc, html_detect_sample);
     suite_add_tcase(s, tc);
     return s;
 }
